@@ -1,0 +1,4 @@
+//! Pages, one file each.
+
+pub mod home;
+pub mod not_found;

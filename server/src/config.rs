@@ -1,0 +1,325 @@
+//! The one typed configuration, read once at start from the environment (and
+//! an optional `.env` file). Every value is validated here, with an error that
+//! names the variable, so nothing later has to re-check it. Nothing else in the
+//! crate reads `std::env`.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use url::Url;
+
+use crate::{
+    connect::host_allowlist::HostAllowlist,
+    error::{Error, Result},
+};
+
+/// Atlassian's production install-key server (connect-protocol.md).
+pub const DEFAULT_KEYS_CDN_URL: &str = "https://connect-install-keys.atlassian.com";
+pub const DEFAULT_HOST_ALLOWLIST: &str = "https://*.atlassian.net,https://*.jira.com";
+pub const DEFAULT_FRAME_ANCESTORS: &str = "https://*.atlassian.net https://*.jira.com";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+/// Where the key that encrypts shared secrets comes from. The key bytes
+/// themselves are loaded by the secrets module, never printed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EncryptionKeySource {
+    /// `APP_ENCRYPTION_KEY`: base64 of 32 bytes.
+    Inline(RedactedString),
+    /// `APP_ENCRYPTION_KEY_FILE`: a file holding that base64 text.
+    File(PathBuf),
+    /// Development only: generated on first run into this file.
+    GeneratedDev(PathBuf),
+}
+
+/// A string whose `Debug` never shows its content.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedactedString(pub String);
+
+impl std::fmt::Debug for RedactedString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedactedString(..)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpLimits {
+    pub body_limit_bytes: usize,
+    pub request_timeout: Duration,
+    pub header_read_timeout: Duration,
+    pub max_connections: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub env: AppEnv,
+    pub base_url: Url,
+    pub site_addr: SocketAddr,
+    pub site_root: PathBuf,
+    pub database_url: String,
+    pub keys_cdn_urls: Vec<Url>,
+    pub host_allowlist: HostAllowlist,
+    pub frame_ancestors: String,
+    pub encryption_key: EncryptionKeySource,
+    /// Keys that only open (during a rotation): `APP_ENCRYPTION_KEY_PREVIOUS`.
+    pub previous_encryption_keys: Vec<RedactedString>,
+    pub legacy_install: bool,
+    pub tls: Option<TlsFiles>,
+    pub http: HttpLimits,
+    pub log_json: bool,
+}
+
+impl Config {
+    /// Reads `.env` (if present) and the process environment.
+    pub fn from_env() -> Result<Self> {
+        // A missing .env is the normal case; a malformed one is an error.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(Error::Config(format!(".env: {e}"))),
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let env = parse_env(get("APP_ENV"))?;
+        let base_url = parse_base_url(get("APP_BASE_URL"))?;
+        let config = Config {
+            env,
+            site_addr: parse_with("LEPTOS_SITE_ADDR", get("LEPTOS_SITE_ADDR"), "127.0.0.1:3000")?,
+            site_root: PathBuf::from(get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
+            database_url: parse_database_url(get("DATABASE_URL"))?,
+            keys_cdn_urls: parse_keys_cdn_urls(get("CONNECT_KEYS_CDN_URL"))?,
+            host_allowlist: HostAllowlist::parse(
+                &get("CONNECT_HOST_ALLOWLIST").unwrap_or_else(|| DEFAULT_HOST_ALLOWLIST.into()),
+            )
+            .map_err(|e| Error::Config(format!("CONNECT_HOST_ALLOWLIST: {e}")))?,
+            frame_ancestors: parse_frame_ancestors(get("CONNECT_FRAME_ANCESTORS"))?,
+            encryption_key: encryption_key_source(env, get("APP_ENCRYPTION_KEY"), get("APP_ENCRYPTION_KEY_FILE"))?,
+            previous_encryption_keys: get("APP_ENCRYPTION_KEY_PREVIOUS")
+                .map(|v| v.split(',').map(|k| RedactedString(k.trim().to_string())).filter(|k| !k.0.is_empty()).collect())
+                .unwrap_or_default(),
+            legacy_install: parse_bool("CONNECT_LEGACY_INSTALL", get("CONNECT_LEGACY_INSTALL"))?,
+            tls: parse_tls(get("TLS_CERT_FILE"), get("TLS_KEY_FILE"))?,
+            http: HttpLimits {
+                body_limit_bytes: parse_with("HTTP_BODY_LIMIT_BYTES", get("HTTP_BODY_LIMIT_BYTES"), "1048576")?,
+                request_timeout: secs("HTTP_REQUEST_TIMEOUT_SECS", get("HTTP_REQUEST_TIMEOUT_SECS"), "15")?,
+                header_read_timeout: secs("HTTP_HEADER_READ_TIMEOUT_SECS", get("HTTP_HEADER_READ_TIMEOUT_SECS"), "10")?,
+                max_connections: parse_with("HTTP_MAX_CONNECTIONS", get("HTTP_MAX_CONNECTIONS"), "4096")?,
+            },
+            log_json: get("LOG_FORMAT").is_some_and(|f| f == "json"),
+            base_url,
+        };
+        config.check_production()?;
+        Ok(config)
+    }
+
+    /// The base URL without a trailing slash, as it appears in the descriptor.
+    pub fn base_url_str(&self) -> &str {
+        self.base_url.as_str().trim_end_matches('/')
+    }
+
+    fn check_production(&self) -> Result<()> {
+        if self.env != AppEnv::Production {
+            return Ok(());
+        }
+        if self.base_url.scheme() != "https" {
+            return Err(Error::Config("APP_BASE_URL must be https in production".into()));
+        }
+        if matches!(self.encryption_key, EncryptionKeySource::GeneratedDev(_)) {
+            return Err(Error::Config(
+                "production needs APP_ENCRYPTION_KEY or APP_ENCRYPTION_KEY_FILE (a development key is never generated)".into(),
+            ));
+        }
+        if self.legacy_install {
+            return Err(Error::Config("CONNECT_LEGACY_INSTALL=true is refused in production".into()));
+        }
+        Ok(())
+    }
+}
+
+fn parse_env(value: Option<String>) -> Result<AppEnv> {
+    match value.as_deref().unwrap_or("development") {
+        "development" | "dev" => Ok(AppEnv::Development),
+        "production" | "prod" => Ok(AppEnv::Production),
+        other => Err(Error::Config(format!("APP_ENV must be development or production, not {other:?}"))),
+    }
+}
+
+fn parse_base_url(value: Option<String>) -> Result<Url> {
+    let raw = value.unwrap_or_else(|| "http://localhost:3000".into());
+    let url = Url::parse(&raw).map_err(|e| Error::Config(format!("APP_BASE_URL {raw:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(Error::Config(format!("APP_BASE_URL {raw:?} must be an http(s) URL with a host")));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(Error::Config(format!("APP_BASE_URL {raw:?} must not carry a query, fragment or user")));
+    }
+    Ok(url)
+}
+
+fn parse_database_url(value: Option<String>) -> Result<String> {
+    let url = value.unwrap_or_else(|| "sqlite://data/app.db".into());
+    if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(url)
+    } else {
+        Err(Error::Config("DATABASE_URL must start with sqlite: or postgres://".into()))
+    }
+}
+
+fn parse_keys_cdn_urls(value: Option<String>) -> Result<Vec<Url>> {
+    let raw = value.unwrap_or_else(|| DEFAULT_KEYS_CDN_URL.into());
+    let mut urls = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let url = Url::parse(part).map_err(|e| Error::Config(format!("CONNECT_KEYS_CDN_URL {part:?}: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.query().is_some() {
+            return Err(Error::Config(format!("CONNECT_KEYS_CDN_URL {part:?} must be an http(s) base URL")));
+        }
+        urls.push(url);
+    }
+    if urls.is_empty() {
+        return Err(Error::Config("CONNECT_KEYS_CDN_URL names no URL".into()));
+    }
+    Ok(urls)
+}
+
+fn parse_frame_ancestors(value: Option<String>) -> Result<String> {
+    let raw = value.unwrap_or_else(|| DEFAULT_FRAME_ANCESTORS.into());
+    // Each source goes straight into a CSP header: refuse anything that could
+    // end the directive or the header.
+    let ok = raw.split_whitespace().all(|s| {
+        s.chars().all(|c| c.is_ascii_alphanumeric() || ":/.*-_[]'".contains(c))
+    });
+    if !ok {
+        return Err(Error::Config("CONNECT_FRAME_ANCESTORS holds a character a CSP source cannot".into()));
+    }
+    Ok(raw.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+fn encryption_key_source(env: AppEnv, inline: Option<String>, file: Option<String>) -> Result<EncryptionKeySource> {
+    match (inline, file) {
+        (Some(_), Some(_)) => Err(Error::Config("set APP_ENCRYPTION_KEY or APP_ENCRYPTION_KEY_FILE, not both".into())),
+        (Some(key), None) => Ok(EncryptionKeySource::Inline(RedactedString(key))),
+        (None, Some(path)) => Ok(EncryptionKeySource::File(PathBuf::from(path))),
+        (None, None) if env == AppEnv::Development => {
+            Ok(EncryptionKeySource::GeneratedDev(PathBuf::from("data/dev-encryption.key")))
+        }
+        (None, None) => Err(Error::Config(
+            "production needs APP_ENCRYPTION_KEY or APP_ENCRYPTION_KEY_FILE (a development key is never generated)".into(),
+        )),
+    }
+}
+
+fn parse_tls(cert: Option<String>, key: Option<String>) -> Result<Option<TlsFiles>> {
+    match (cert, key) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => Ok(Some(TlsFiles { cert: cert.into(), key: key.into() })),
+        _ => Err(Error::Config("TLS_CERT_FILE and TLS_KEY_FILE go together".into())),
+    }
+}
+
+fn parse_bool(name: &str, value: Option<String>) -> Result<bool> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false" | "0" | "no" | "off") => Ok(false),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some(other) => Err(Error::Config(format!("{name} must be true or false, not {other:?}"))),
+    }
+}
+
+fn parse_with<T: std::str::FromStr>(name: &str, value: Option<String>, default: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    let raw = value.unwrap_or_else(|| default.into());
+    raw.parse().map_err(|e| Error::Config(format!("{name} {raw:?}: {e}")))
+}
+
+fn secs(name: &str, value: Option<String>, default: &str) -> Result<Duration> {
+    let n: u64 = parse_with(name, value, default)?;
+    if n == 0 {
+        return Err(Error::Config(format!("{name} must be at least 1")));
+    }
+    Ok(Duration::from_secs(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_describe_a_local_development_app() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.env, AppEnv::Development);
+        assert_eq!(c.base_url_str(), "http://localhost:3000");
+        assert_eq!(c.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database_url, "sqlite://data/app.db");
+        assert_eq!(c.keys_cdn_urls[0].as_str(), "https://connect-install-keys.atlassian.com/");
+        assert!(!c.legacy_install);
+        assert!(matches!(c.encryption_key, EncryptionKeySource::GeneratedDev(_)));
+    }
+
+    #[test]
+    fn production_refuses_http_base_url_and_missing_key_and_legacy() {
+        let http = config(&[("APP_ENV", "production"), ("APP_ENCRYPTION_KEY", "x")]).unwrap_err();
+        assert!(http.to_string().contains("https"), "{http}");
+        let no_key = config(&[("APP_ENV", "production"), ("APP_BASE_URL", "https://app.example.com")]).unwrap_err();
+        assert!(no_key.to_string().contains("APP_ENCRYPTION_KEY"), "{no_key}");
+        let legacy = config(&[
+            ("APP_ENV", "production"),
+            ("APP_BASE_URL", "https://app.example.com"),
+            ("APP_ENCRYPTION_KEY", "x"),
+            ("CONNECT_LEGACY_INSTALL", "true"),
+        ])
+        .unwrap_err();
+        assert!(legacy.to_string().contains("CONNECT_LEGACY_INSTALL"), "{legacy}");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (name, value) in [
+            ("APP_ENV", "staging"),
+            ("APP_BASE_URL", "ftp://x"),
+            ("LEPTOS_SITE_ADDR", "nowhere"),
+            ("DATABASE_URL", "mysql://x"),
+            ("CONNECT_KEYS_CDN_URL", "not a url"),
+            ("CONNECT_LEGACY_INSTALL", "maybe"),
+            ("HTTP_REQUEST_TIMEOUT_SECS", "0"),
+            ("CONNECT_FRAME_ANCESTORS", "https://a.example; script-src *"),
+            ("TLS_CERT_FILE", "cert.pem"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err().to_string();
+            let expected = if name == "TLS_CERT_FILE" { "TLS_KEY_FILE" } else { name };
+            assert!(err.contains(expected), "{name}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn keys_cdn_urls_keep_their_fallback_order() {
+        let c = config(&[("CONNECT_KEYS_CDN_URL", "http://127.0.0.1:1/a, http://127.0.0.1:2/b")]).unwrap();
+        let urls: Vec<_> = c.keys_cdn_urls.iter().map(Url::as_str).collect();
+        assert_eq!(urls, ["http://127.0.0.1:1/a", "http://127.0.0.1:2/b"]);
+    }
+
+    #[test]
+    fn debug_output_never_shows_an_inline_key() {
+        let c = config(&[("APP_ENCRYPTION_KEY", "c2VjcmV0LWtleS1ieXRlcw==")]).unwrap();
+        assert!(!format!("{c:?}").contains("c2VjcmV0"));
+    }
+}

@@ -1,0 +1,116 @@
+//! The app descriptor, rendered from `atlassian-connect.json` (the one source)
+//! with `baseUrl` filled in. Rendered once at start, so every request gets the
+//! same bytes: Marketplace treats a changed descriptor as a new version.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// The template, compiled into the binary so a deployed app needs no files.
+pub const TEMPLATE: &str = include_str!("../../../atlassian-connect.json");
+
+/// The lifecycle callbacks the server implements, by descriptor field name.
+pub const LIFECYCLE: [(&str, &str); 4] = [
+    ("installed", "/installed"),
+    ("uninstalled", "/uninstalled"),
+    ("enabled", "/enabled"),
+    ("disabled", "/disabled"),
+];
+
+#[derive(Clone, Debug)]
+pub struct Descriptor {
+    value: Value,
+    bytes: Vec<u8>,
+}
+
+impl Descriptor {
+    /// Fills `baseUrl` into the template and checks the fields the protocol needs.
+    pub fn render(template: &str, base_url: &str) -> Result<Self> {
+        let mut value: Value =
+            serde_json::from_str(template).map_err(|e| Error::Config(format!("atlassian-connect.json: {e}")))?;
+        let object = value
+            .as_object_mut()
+            .ok_or_else(|| Error::Config("atlassian-connect.json must be a JSON object".into()))?;
+        object.insert("baseUrl".into(), Value::String(base_url.trim_end_matches('/').to_string()));
+        check_protocol_fields(&value)?;
+        let mut bytes = serde_json::to_vec_pretty(&value).map_err(|e| Error::Internal(e.to_string()))?;
+        bytes.push(b'\n');
+        Ok(Self { value, bytes })
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// The app key (`key`), which signed calls to the host use as `iss`.
+    pub fn key(&self) -> &str {
+        self.value["key"].as_str().unwrap_or_default()
+    }
+
+    /// The paths of every module URL (what the host loads into an iframe),
+    /// without their query strings.
+    pub fn module_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = self.value["modules"]
+            .as_object()
+            .into_iter()
+            .flat_map(|modules| modules.values())
+            .filter_map(Value::as_array)
+            .flatten()
+            .filter_map(|module| module["url"].as_str())
+            .map(|url| url.split('?').next().unwrap_or(url).to_string())
+            .collect();
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+}
+
+fn check_protocol_fields(value: &Value) -> Result<()> {
+    let must = |ok: bool, what: &str| if ok { Ok(()) } else { Err(Error::Config(format!("atlassian-connect.json: {what}"))) };
+    must(value["key"].as_str().is_some_and(|k| !k.is_empty()), "needs a non-empty key")?;
+    must(value["authentication"]["type"] == "jwt", "authentication.type must be jwt")?;
+    must(value["apiMigrations"]["signed-install"] == true, "apiMigrations.signed-install must be true")?;
+    must(value["apiMigrations"]["context-qsh"] == true, "apiMigrations.context-qsh must be true")?;
+    for (event, path) in LIFECYCLE {
+        must(value["lifecycle"][event] == path, &format!("lifecycle.{event} must be {path}"))?;
+    }
+    must(value["scopes"].is_array(), "scopes must be a list")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_base_url_without_trailing_slash_and_keeps_template_order() {
+        let d = Descriptor::render(TEMPLATE, "https://app.example.com/").unwrap();
+        assert_eq!(d.value()["baseUrl"], "https://app.example.com");
+        let text = String::from_utf8(d.bytes().to_vec()).unwrap();
+        assert!(text.find("\"key\"").unwrap() < text.find("\"baseUrl\"").unwrap());
+    }
+
+    #[test]
+    fn rendering_is_byte_stable() {
+        let a = Descriptor::render(TEMPLATE, "https://app.example.com").unwrap();
+        let b = Descriptor::render(TEMPLATE, "https://app.example.com").unwrap();
+        assert_eq!(a.bytes(), b.bytes());
+    }
+
+    #[test]
+    fn module_paths_are_the_iframe_pages() {
+        let d = Descriptor::render(TEMPLATE, "https://app.example.com").unwrap();
+        assert_eq!(d.module_paths(), ["/admin", "/app"]);
+    }
+
+    #[test]
+    fn a_template_missing_a_protocol_field_is_refused() {
+        let broken = TEMPLATE.replace("\"context-qsh\": true", "\"context-qsh\": false");
+        let err = Descriptor::render(&broken, "https://a.example").unwrap_err();
+        assert!(err.to_string().contains("context-qsh"), "{err}");
+        assert!(Descriptor::render("[]", "https://a.example").is_err());
+    }
+}

@@ -1,0 +1,128 @@
+//! HTTP: the router, its middleware and the accept loop. Handlers here are
+//! thin; they parse, call into `connect` and `store`, and map errors once.
+
+mod descriptor;
+pub mod error;
+mod health;
+mod not_found;
+pub mod security_headers;
+pub mod serve;
+
+use std::sync::Arc;
+
+use app::{App, shell};
+use axum::{
+    Router,
+    http::StatusCode,
+    middleware,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    services::ServeDir,
+    timeout::{RequestBodyTimeoutLayer, TimeoutLayer},
+};
+
+use crate::{config::HttpLimits, error::Error, state::AppState};
+use security_headers::HeaderPolicy;
+
+/// Atlassian's client library origin, allowed as a script source on pages.
+pub const CONNECT_JS_ORIGIN: &str = "https://connect-cdn.atl-paas.net";
+
+/// Every route the app answers, wrapped in the hardening layers.
+pub fn router(state: AppState) -> Router {
+    let policy = HeaderPolicy {
+        iframe_paths: state.descriptor.module_paths(),
+        frame_ancestors: state.config.frame_ancestors.clone(),
+        script_origin: CONNECT_JS_ORIGIN.into(),
+    };
+    let limits = state.config.http.clone();
+    harden(routes(state), policy, &limits)
+}
+
+fn routes(state: AppState) -> Router {
+    let leptos_options = state.leptos.clone();
+    let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref()).join(leptos_options.site_pkg_dir.as_ref());
+    Router::new()
+        .route("/atlassian-connect.json", get(descriptor::descriptor))
+        .route("/healthz", get(health::healthz))
+        .leptos_routes(&state, generate_route_list(App), move || shell(leptos_options.clone()))
+        .nest_service("/pkg", ServeDir::new(pkg_dir))
+        .fallback(not_found::not_found)
+        .with_state(state)
+}
+
+/// The layers every response passes through, outermost last: body size and
+/// time limits, a handler deadline, panic recovery, then security headers,
+/// so even a panic's 500 carries them.
+pub fn harden(routes: Router, policy: HeaderPolicy, limits: &HttpLimits) -> Router {
+    routes
+        .layer(RequestBodyLimitLayer::new(limits.body_limit_bytes))
+        .layer(RequestBodyTimeoutLayer::new(limits.request_timeout))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, limits.request_timeout))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(Arc::new(policy), security_headers::apply))
+}
+
+/// A handler panic becomes a plain 500; the server keeps serving (threat H-08).
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    Error::Internal("handler panicked".into()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    fn limits() -> HttpLimits {
+        HttpLimits {
+            body_limit_bytes: 1024,
+            request_timeout: std::time::Duration::from_secs(5),
+            header_read_timeout: std::time::Duration::from_secs(5),
+            max_connections: 10,
+        }
+    }
+
+    fn policy() -> HeaderPolicy {
+        HeaderPolicy { iframe_paths: vec![], frame_ancestors: "'none'".into(), script_origin: CONNECT_JS_ORIGIN.into() }
+    }
+
+    async fn boom() -> &'static str {
+        panic!("secret detail")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_yields_a_generic_500_with_security_headers() {
+        let routes = Router::new().route("/boom", get(boom));
+        let app = harden(routes, policy(), &limits());
+        let response = app.clone().oneshot(axum::http::Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.headers().contains_key("strict-transport-security"));
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("secret detail"));
+        // The same router keeps serving afterwards.
+        let again = app.oneshot(axum::http::Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(again.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[tokio::test]
+    async fn a_slow_handler_is_cut_off_with_503() {
+        let routes = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                "late"
+            }),
+        );
+        let mut limits = limits();
+        limits.request_timeout = std::time::Duration::from_millis(200);
+        let app = harden(routes, policy(), &limits);
+        let response = app.oneshot(axum::http::Request::get("/slow").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+}

@@ -1,0 +1,7 @@
+//! The answer for any path nothing else claims.
+
+use crate::error::Error;
+
+pub async fn not_found() -> Error {
+    Error::NotFound
+}

@@ -1,0 +1,109 @@
+//! Security headers on every response, whatever produced it (pages, API,
+//! errors, 404s, panics, static assets): Atlassian's security requirements
+//! (seed 004) plus framing rules. Module URLs may be framed by the Atlassian
+//! hosts; nothing else may be framed at all.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, header},
+    middleware::Next,
+    response::Response,
+};
+
+/// What decides the headers of one response.
+#[derive(Clone, Debug)]
+pub struct HeaderPolicy {
+    /// Paths the host loads into its iframe (the descriptor's module URLs).
+    pub iframe_paths: Vec<String>,
+    /// CSP sources allowed to frame those pages.
+    pub frame_ancestors: String,
+    /// Extra script origin (Atlassian's all.js) the pages load.
+    pub script_origin: String,
+}
+
+impl HeaderPolicy {
+    pub fn is_iframe_page(&self, path: &str) -> bool {
+        self.iframe_paths
+            .iter()
+            .any(|p| path == p || path.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with('/')))
+    }
+
+    fn content_security_policy(&self, path: &str) -> String {
+        let ancestors = if self.is_iframe_page(path) { self.frame_ancestors.as_str() } else { "'none'" };
+        format!(
+            "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval' {}; \
+             style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}",
+            self.script_origin
+        )
+    }
+}
+
+pub async fn apply(State(policy): State<Arc<HeaderPolicy>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let mut response = next.run(request).await;
+    set_headers(response.headers_mut(), &policy, &path);
+    response
+}
+
+fn set_headers(headers: &mut HeaderMap, policy: &HeaderPolicy, path: &str) {
+    let fixed = [
+        (header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, cache_control(path)),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers.remove(header::X_FRAME_OPTIONS);
+    // The policy's parts were checked at start (config.rs), so this only fails
+    // on a bug; a response without CSP would be worse than none at all.
+    match HeaderValue::from_str(&policy.content_security_policy(path)) {
+        Ok(csp) => {
+            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
+        Err(_) => {
+            headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+        }
+    }
+}
+
+/// The wasm/JS/CSS bundle carries no tenant data and may be cached if
+/// revalidated; everything else must never be stored (seed 004).
+fn cache_control(path: &str) -> &'static str {
+    if path.starts_with("/pkg/") { "no-cache" } else { "no-cache, no-store" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> HeaderPolicy {
+        HeaderPolicy {
+            iframe_paths: vec!["/app".into(), "/admin".into()],
+            frame_ancestors: "https://*.atlassian.net https://*.jira.com".into(),
+            script_origin: "https://connect-cdn.atl-paas.net".into(),
+        }
+    }
+
+    #[test]
+    fn module_urls_and_their_sub_paths_are_iframe_pages() {
+        let p = policy();
+        for path in ["/app", "/app/notes", "/admin"] {
+            assert!(p.is_iframe_page(path), "{path}");
+        }
+        for path in ["/", "/apps", "/administrator", "/api/x", "/installed"] {
+            assert!(!p.is_iframe_page(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn only_iframe_pages_may_be_framed_by_atlassian_hosts() {
+        let p = policy();
+        assert!(p.content_security_policy("/app").ends_with("frame-ancestors https://*.atlassian.net https://*.jira.com"));
+        assert!(p.content_security_policy("/installed").ends_with("frame-ancestors 'none'"));
+    }
+}

@@ -1,0 +1,13 @@
+//! The Connect app's server: HTTP, the Connect lifecycle, storage.
+//! Layout: `connect/` is the protocol (pure), `store/` the database (SQL lives
+//! there only), `http/` the router and middleware, `startup` wires them.
+
+pub mod config;
+pub mod connect;
+pub mod error;
+pub mod http;
+pub mod secrets;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

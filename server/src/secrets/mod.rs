@@ -1,0 +1,14 @@
+//! Secrets at rest (seed 004): tenants' shared secrets are sealed with
+//! AES-256-GCM under a dedicated key, bound to their clientKey, and opened
+//! only to sign or verify. Nothing here implements `Debug` or `Display` in a
+//! way that could print key or secret bytes.
+
+mod cipher;
+mod keyring;
+mod load;
+mod shared_secret;
+
+pub use cipher::SealedSecret;
+pub use keyring::{EncryptionKey, Keyring};
+pub use load::load_keyring;
+pub use shared_secret::SharedSecret;

@@ -1,0 +1,78 @@
+//! Builds the running application from a [`Config`]: storage, descriptor,
+//! router and listener. `main` and the integration tests share it, so tests
+//! exercise exactly what production runs.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+
+use crate::{
+    config::Config,
+    connect::descriptor::{Descriptor, TEMPLATE},
+    error::Result,
+    http,
+    secrets::load_keyring,
+    state::AppState,
+    store::Database,
+};
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database, runs migrations, renders the descriptor and binds
+    /// the listen address (port 0 picks a free port).
+    pub async fn build(config: Config) -> Result<Self> {
+        let listener = TcpListener::bind(config.site_addr).await?;
+        Self::build_with_listener(config, listener).await
+    }
+
+    /// As [`Application::build`], on a listener the caller already bound
+    /// (tests bind first so they know the URL to configure).
+    pub async fn build_with_listener(config: Config, listener: TcpListener) -> Result<Self> {
+        let keyring = load_keyring(&config.encryption_key, &config.previous_encryption_keys)?;
+        let db = Database::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
+        let leptos = leptos_options(&config, listener.local_addr()?);
+        let state = AppState { config: Arc::new(config), db, descriptor: Arc::new(descriptor), keyring: Arc::new(keyring), leptos };
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then drains open connections.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<()> {
+        let config = self.state.config.clone();
+        let tls = match &config.tls {
+            Some(files) => Some(http::serve::tls_acceptor(&files.cert, &files.key)?),
+            None => None,
+        };
+        let db = self.state.db.clone();
+        let router = http::router(self.state);
+        tracing::info!(addr = %self.listener.local_addr()?, tls = tls.is_some(), database = db.kind(), "listening");
+        http::serve::serve(self.listener, router, config.http.clone(), tls, shutdown).await?;
+        db.close().await;
+        Ok(())
+    }
+}
+
+/// Leptos's own options, built in code: the app runs without cargo-leptos,
+/// whose `get_configuration` needs variables only it sets.
+fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(app::OUTPUT_NAME)
+        .site_root(config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build()
+}

@@ -1,0 +1,24 @@
+//! What every request handler shares: configuration, the database and the
+//! rendered descriptor. Cheap to clone.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::{config::Config, connect::descriptor::Descriptor, secrets::Keyring, store::Database};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Database,
+    pub descriptor: Arc<Descriptor>,
+    pub keyring: Arc<Keyring>,
+    pub leptos: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}

@@ -1,0 +1,8 @@
+//! Behaviour tests: each starts the real server on a random loopback port
+//! against a fresh database and speaks HTTP to it, as Atlassian's host would.
+//! One test binary (modules below) keeps link time down.
+
+mod support;
+
+mod foundation;
+mod hydration;

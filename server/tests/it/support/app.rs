@@ -1,0 +1,91 @@
+//! The real server, started in-process on 127.0.0.1:0 with a configuration
+//! built for the test, and stopped when the handle is dropped.
+
+use std::{collections::HashMap, net::SocketAddr};
+
+use server::{config::Config, startup::Application};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+use super::db::{DbKind, TestDb, random_hex};
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base_url: String,
+    pub http: reqwest::Client,
+    pub db: TestDb,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(kind: DbKind) -> Self {
+        Self::spawn_with(kind, |_| {}).await
+    }
+
+    /// Starts the app; `tweak` may change any configuration variable.
+    pub async fn spawn_with(kind: DbKind, tweak: impl FnOnce(&mut HashMap<String, String>)) -> Self {
+        let db = TestDb::new(kind).await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let base_url = format!("http://127.0.0.1:{}", addr.port());
+        let mut vars = default_vars(&base_url, &db.url);
+        tweak(&mut vars);
+        let base_url = vars["APP_BASE_URL"].clone();
+        let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
+        let app = Application::build_with_listener(config, listener).await.expect("build app");
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server run");
+        });
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Self { addr, base_url, http, db, shutdown: Some(tx), task: Some(task) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops the server and waits until it has drained.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn default_vars(base_url: &str, database_url: &str) -> HashMap<String, String> {
+    let site_root = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site");
+    let key = base64_key();
+    [
+        ("APP_BASE_URL", base_url.to_string()),
+        ("DATABASE_URL", database_url.to_string()),
+        ("LEPTOS_SITE_ROOT", site_root.to_string()),
+        ("APP_ENCRYPTION_KEY", key),
+        ("CONNECT_HOST_ALLOWLIST", "http://127.0.0.1:*,https://*.atlassian.net".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+fn base64_key() -> String {
+    use base64::Engine;
+    let hex = random_hex(32);
+    let bytes = hex::decode(hex).expect("hex");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -1,0 +1,70 @@
+//! `cargo xtask <command>`: the project's build driver. It needs only cargo:
+//! the wasm bundle is built with wasm-bindgen used as a library (at exactly
+//! the version in Cargo.lock), and every other tool comes from apt or PyPI.
+//!
+//!   serve   build the site and run the server (release) on 127.0.0.1:3000
+//!   build   build the site and the release server
+//!   site    build only the wasm/JS/CSS bundle into target/site/pkg
+//!   test    install what tests need, audit Cargo.lock, run every test
+//!           (SQLite, PostgreSQL, headless Chromium)
+
+mod audit;
+mod cmd;
+mod postgres;
+mod prereqs;
+mod site;
+
+use anyhow::{Result, bail};
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
+    cmd::go_to_workspace_root()?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = args.split_first().map(|(c, r)| (c.as_str(), r)).unwrap_or(("help", &[]));
+    match command {
+        "site" => {
+            prereqs::wasm_target()?;
+            site::build(site::profile())
+        }
+        "build" => {
+            prereqs::wasm_target()?;
+            site::build(site::profile())?;
+            cmd::cargo(&["build", "-p", "server", "--release"])
+        }
+        "serve" => {
+            prereqs::wasm_target()?;
+            site::build(site::profile())?;
+            cmd::cargo_with_args(&["run", "-p", "server", "--release", "--"], rest)
+        }
+        "test" => test(rest),
+        "help" | "-h" | "--help" => {
+            println!("usage: cargo xtask <serve|build|site|test> [args]");
+            Ok(())
+        }
+        other => bail!("unknown command {other:?}; try cargo xtask help"),
+    }
+}
+
+/// The README's test command: everything CI runs, nothing less.
+fn test(extra: &[String]) -> Result<()> {
+    prereqs::wasm_target()?;
+    prereqs::test_packages()?;
+    audit::run()?;
+    site::build(site::profile())?;
+    let cluster = postgres::Cluster::start()?;
+    let mut args = vec!["test", "--workspace", "--exclude", "frontend"];
+    args.extend(extra.iter().map(String::as_str));
+    args.extend(["--", "--include-ignored"]);
+    let result = cmd::cargo_env(&args, &[("TEST_POSTGRES_URL", cluster.url())]);
+    drop(cluster);
+    result
+}

@@ -1,0 +1,53 @@
+//! One-time set-up done for the user: the wasm target and the Debian
+//! packages the tests need. Each step checks first and does nothing when the
+//! machine already has what it needs.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+
+use crate::cmd;
+
+pub fn wasm_target() -> Result<()> {
+    let sysroot = cmd::output("rustc", &["--print", "sysroot"]).unwrap_or_default();
+    if Path::new(sysroot.trim()).join("lib/rustlib/wasm32-unknown-unknown").exists() {
+        return Ok(());
+    }
+    eprintln!("xtask: adding the wasm32-unknown-unknown target (once)");
+    cmd::status(std::process::Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// Chromium and its driver (browser tests), PostgreSQL (storage tests) and
+/// pip (to fetch the prebuilt cargo-audit).
+pub fn test_packages() -> Result<()> {
+    let wanted = [
+        ("chromium", chromium().is_some()),
+        ("chromium-driver", chromedriver().is_some()),
+        ("postgresql", crate::postgres::bin_dir().is_some()),
+        ("python3-pip", cmd::output("python3", &["-m", "pip", "--version"]).is_some()),
+    ];
+    let missing: Vec<&str> = wanted.iter().filter(|(_, present)| !present).map(|(name, _)| *name).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing Debian packages for the tests: {}", missing.join(" "));
+    cmd::status(cmd::privileged("apt-get").arg("update").arg("-q"))?;
+    cmd::status(
+        cmd::privileged("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-q"])
+            .args(&missing),
+    )?;
+    if chromium().is_none() || chromedriver().is_none() || crate::postgres::bin_dir().is_none() {
+        bail!("apt-get finished but chromium, chromedriver or PostgreSQL is still missing");
+    }
+    Ok(())
+}
+
+pub fn chromium() -> Option<&'static str> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| Path::new(p).exists())
+}
+
+pub fn chromedriver() -> Option<&'static str> {
+    ["/usr/bin/chromedriver"].into_iter().find(|p| Path::new(p).exists())
+}
