@@ -20,11 +20,13 @@ CREATE TABLE installations (
     last_installed_at           BIGINT NOT NULL,
     last_event_at               BIGINT NOT NULL,
     last_event_iat              BIGINT NOT NULL,
+    last_install_iat            BIGINT NOT NULL,
     uninstalled_at              BIGINT,
     orphaned_at                 BIGINT
 );
 
 CREATE INDEX installations_by_base_url ON installations (base_url, last_installed_at);
+CREATE INDEX installations_by_retention ON installations (orphaned_at, uninstalled_at);
 
 -- Append-only: what happened to an installation, accepted or not. Never a secret.
 CREATE TABLE lifecycle_events (

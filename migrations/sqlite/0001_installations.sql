@@ -20,11 +20,13 @@ CREATE TABLE installations (
     last_installed_at           INTEGER NOT NULL,
     last_event_at               INTEGER NOT NULL,
     last_event_iat              INTEGER NOT NULL,
+    last_install_iat            INTEGER NOT NULL,
     uninstalled_at              INTEGER,
     orphaned_at                 INTEGER
 );
 
 CREATE INDEX installations_by_base_url ON installations (base_url, last_installed_at);
+CREATE INDEX installations_by_retention ON installations (orphaned_at, uninstalled_at);
 
 -- Append-only: what happened to an installation, accepted or not. Never a secret.
 CREATE TABLE lifecycle_events (

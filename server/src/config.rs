@@ -76,6 +76,9 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     pub http: HttpLimits,
     pub log_json: bool,
+    /// How long orphans and uninstalled installations are kept (seed 000: 30 days).
+    pub retention: Duration,
+    pub purge_interval: Duration,
 }
 
 impl Config {
@@ -118,6 +121,10 @@ impl Config {
                 header_read_timeout: secs("HTTP_HEADER_READ_TIMEOUT_SECS", get("HTTP_HEADER_READ_TIMEOUT_SECS"), "10")?,
                 max_connections: parse_with("HTTP_MAX_CONNECTIONS", get("HTTP_MAX_CONNECTIONS"), "4096")?,
             },
+            retention: Duration::from_secs(
+                86_400 * parse_with::<u64>("INSTALL_RETENTION_DAYS", get("INSTALL_RETENTION_DAYS"), "30")?,
+            ),
+            purge_interval: secs("PURGE_INTERVAL_SECS", get("PURGE_INTERVAL_SECS"), "3600")?,
             log_json: get("LOG_FORMAT").is_some_and(|f| f == "json"),
             base_url,
         };

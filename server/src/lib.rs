@@ -2,10 +2,14 @@
 //! Layout: `connect/` is the protocol (pure), `store/` the database (SQL lives
 //! there only), `http/` the router and middleware, `startup` wires them.
 
+pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod connect;
 pub mod error;
 pub mod http;
+pub mod maintenance;
+pub mod outbound;
 pub mod secrets;
 pub mod startup;
 pub mod state;

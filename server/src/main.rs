@@ -1,12 +1,28 @@
-//! The `server` binary: read the configuration, start the app, stop cleanly
-//! on Ctrl-C or SIGTERM.
+//! The `server` binary: run the app until Ctrl-C or SIGTERM, or run one of
+//! the operator commands (`server --help`).
 
 use std::process::ExitCode;
 
-use server::{config::Config, startup::Application, telemetry};
+use clap::Parser;
+use server::{
+    cli::{Cli, Command},
+    clock::Clock,
+    config::Config,
+    connect::descriptor::{Descriptor, TEMPLATE},
+    error::Result,
+    maintenance,
+    secrets::{EncryptionKey, load_keyring},
+    startup::Application,
+    store::{self, Database},
+    telemetry,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::GenerateKey) = cli.command {
+        return finish(EncryptionKey::generate_base64().map(|key| println!("{key}")));
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -15,7 +31,53 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_json);
-    let result = async { Application::build(config).await?.run_until(shutdown_signal()).await }.await;
+    finish(run(cli.command.unwrap_or(Command::Serve), config).await)
+}
+
+async fn run(command: Command, config: Config) -> Result<()> {
+    match command {
+        Command::Serve => Application::build(config).await?.run_until(shutdown_signal()).await,
+        Command::Purge { dry_run } => purge(config, dry_run).await,
+        Command::RotateKey => {
+            let keyring = load_keyring(&config.encryption_key, &config.previous_encryption_keys)?;
+            let db = open_db(&config).await?;
+            let report = maintenance::reencrypt_all(&db, &keyring).await?;
+            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            println!("key ids in use: {:?}", store::installations::key_ids_in_use(&db).await?);
+            Ok(())
+        }
+        Command::Descriptor => {
+            let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
+            print!("{}", String::from_utf8_lossy(descriptor.bytes()));
+            Ok(())
+        }
+        Command::GenerateKey => Ok(()),
+    }
+}
+
+async fn purge(config: Config, dry_run: bool) -> Result<()> {
+    let db = open_db(&config).await?;
+    let clock = Clock::system();
+    let expired = if dry_run {
+        store::purge::expired(&db, clock.now(), config.retention.as_secs() as i64).await?
+    } else {
+        maintenance::purge(&db, &clock, config.retention).await?
+    };
+    let verb = if dry_run { "would purge" } else { "purged" };
+    for e in &expired {
+        println!("{verb} {} ({}, {}, inactive since {})", e.client_key, e.base_url, e.reason, e.inactive_since);
+    }
+    println!("{verb} {} installation(s)", expired.len());
+    Ok(())
+}
+
+async fn open_db(config: &Config) -> Result<Database> {
+    let db = Database::connect(&config.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+fn finish(result: Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

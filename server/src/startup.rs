@@ -8,10 +8,12 @@ use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
 use crate::{
+    clock::Clock,
     config::Config,
     connect::descriptor::{Descriptor, TEMPLATE},
     error::Result,
-    http,
+    http, maintenance,
+    outbound::install_keys::InstallKeys,
     secrets::load_keyring,
     state::AppState,
     store::Database,
@@ -38,7 +40,14 @@ impl Application {
         db.migrate().await?;
         let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
         let leptos = leptos_options(&config, listener.local_addr()?);
-        let state = AppState { config: Arc::new(config), db, descriptor: Arc::new(descriptor), keyring: Arc::new(keyring), leptos };
+        let state = AppState {
+            config: Arc::new(config.clone()),
+            db, descriptor: Arc::new(descriptor),
+            keyring: Arc::new(keyring),
+            install_keys: Arc::new(InstallKeys::new(config.keys_cdn_urls.clone())),
+            clock: Arc::new(Clock::system()),
+            leptos,
+        };
         Ok(Self { listener, state })
     }
 
@@ -58,10 +67,13 @@ impl Application {
             None => None,
         };
         let db = self.state.db.clone();
+        let purge_job = maintenance::spawn_purge_job(db.clone(), self.state.clock.clone(), config.retention, config.purge_interval);
         let router = http::router(self.state);
         tracing::info!(addr = %self.listener.local_addr()?, tls = tls.is_some(), database = db.kind(), "listening");
-        http::serve::serve(self.listener, router, config.http.clone(), tls, shutdown).await?;
+        let served = http::serve::serve(self.listener, router, config.http.clone(), tls, shutdown).await;
+        purge_job.abort();
         db.close().await;
+        served?;
         Ok(())
     }
 }

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::{config::Config, connect::descriptor::Descriptor, secrets::Keyring, store::Database};
+use crate::{
+    clock::Clock, config::Config, connect::descriptor::Descriptor, outbound::install_keys::InstallKeys, secrets::Keyring,
+    store::Database,
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -14,6 +17,8 @@ pub struct AppState {
     pub db: Database,
     pub descriptor: Arc<Descriptor>,
     pub keyring: Arc<Keyring>,
+    pub install_keys: Arc<InstallKeys>,
+    pub clock: Arc<Clock>,
     pub leptos: LeptosOptions,
 }
 

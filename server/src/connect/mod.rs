@@ -1,5 +1,13 @@
 //! The Connect protocol: pure, synchronous code with no I/O. HTTP, SQL and
 //! key fetching call into these modules, never the other way round.
 
+pub mod authorization;
+pub mod claims;
 pub mod descriptor;
 pub mod host_allowlist;
+pub mod kid;
+pub mod lifecycle;
+pub mod lifecycle_token;
+pub mod payload;
+pub mod qsh;
+pub mod token;

@@ -4,6 +4,7 @@
 mod descriptor;
 pub mod error;
 mod health;
+mod lifecycle;
 mod not_found;
 pub mod security_headers;
 pub mod serve;
@@ -49,6 +50,7 @@ fn routes(state: AppState) -> Router {
     Router::new()
         .route("/atlassian-connect.json", get(descriptor::descriptor))
         .route("/healthz", get(health::healthz))
+        .merge(lifecycle::routes())
         .leptos_routes(&state, generate_route_list(App), move || shell(leptos_options.clone()))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .fallback(not_found::not_found)

@@ -1,7 +1,41 @@
 //! Database access, and only that: every SQL statement of the app lives under
 //! this module. SQLite is the embedded default; PostgreSQL serves apps that
-//! run as several instances. Both share the same SQL text where they can.
+//! run as several instances. One SQL text serves both (`$n` placeholders,
+//! integer Unix times); the macros below expand a statement for each driver.
+
+/// Runs `$body` with `$pool` bound to the configured database's pool.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::store::Database::Sqlite($pool) => $body,
+            $crate::store::Database::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the open write transaction's connection.
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::store::WriteTx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::store::WriteTx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
 
 mod database;
+pub mod installations;
+pub mod lifecycle;
+pub mod lifecycle_events;
+pub mod purge;
+mod write_tx;
 
 pub use database::Database;
+pub use installations::Installation;
+pub use write_tx::WriteTx;

@@ -6,3 +6,7 @@ mod support;
 
 mod foundation;
 mod hydration;
+mod install_attacks;
+mod key_server;
+mod lifecycle;
+mod site_import;

@@ -1,9 +1,9 @@
 //! The real server, started in-process on 127.0.0.1:0 with a configuration
 //! built for the test, and stopped when the handle is dropped.
 
-use std::{collections::HashMap, net::SocketAddr};
+use std::{collections::HashMap, net::SocketAddr, sync::Arc};
 
-use server::{config::Config, startup::Application};
+use server::{clock::Clock, config::Config, startup::Application, store::Database};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 use super::db::{DbKind, TestDb, random_hex};
@@ -13,6 +13,12 @@ pub struct TestApp {
     pub base_url: String,
     pub http: reqwest::Client,
     pub db: TestDb,
+    /// Atlassian's side: install key, key server, lifecycle callbacks.
+    pub host: hostkit::Host,
+    /// The app's clock, to move time forward.
+    pub clock: Arc<Clock>,
+    /// A second pool on the app's database, for reading raw rows.
+    pub raw_db: Database,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -28,11 +34,15 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let base_url = format!("http://127.0.0.1:{}", addr.port());
+        let host = hostkit::Host::start(&base_url, APP_KEY).await;
         let mut vars = default_vars(&base_url, &db.url);
+        vars.insert("CONNECT_KEYS_CDN_URL".into(), host.key_server.url());
         tweak(&mut vars);
         let base_url = vars["APP_BASE_URL"].clone();
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
         let app = Application::build_with_listener(config, listener).await.expect("build app");
+        let clock = app.state().clock.clone();
+        let raw_db = Database::connect(&db.url).await.expect("raw database pool");
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             app.run_until(async {
@@ -42,7 +52,7 @@ impl TestApp {
             .expect("server run");
         });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { addr, base_url, http, db, shutdown: Some(tx), task: Some(task) }
+        Self { addr, base_url, http, db, host, clock, raw_db, shutdown: Some(tx), task: Some(task) }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -66,6 +76,14 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
     }
+}
+
+/// The descriptor key of the app under test.
+pub const APP_KEY: &str = "rust-connect-app";
+
+/// A fresh Jira Cloud site URL (no request ever goes to it).
+pub fn jira_site() -> String {
+    format!("https://site-{}.atlassian.net", hostkit::random_hex(4))
 }
 
 fn default_vars(base_url: &str, database_url: &str) -> HashMap<String, String> {

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod browser;
 pub mod db;
+pub mod rows;
 
 /// Declares one test per database: `sqlite` runs everywhere, `postgres`
 /// needs the cluster `cargo xtask test` starts (TEST_POSTGRES_URL).

@@ -1,0 +1,142 @@
+//! Acting as a Jira or Confluence site towards an app: lifecycle callbacks
+//! signed the way Atlassian signs them, iframe URLs with page JWTs, and
+//! `AP.context.getToken()` context tokens.
+
+use reqwest::Response;
+use serde_json::{Value, json};
+
+use crate::{jwt, key_server::KeyServer, keys::InstallKey, now, payload, qsh::qsh, random_hex};
+
+/// One site installing the app.
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub client_key: String,
+    pub shared_secret: String,
+    pub base_url: String,
+    pub product_type: String,
+    pub installation_id: Option<String>,
+}
+
+impl Tenant {
+    /// A Jira site at `base_url` with a fresh clientKey and secret.
+    pub fn new(base_url: &str) -> Self {
+        Self {
+            client_key: format!("{}-{}", random_hex(4), random_hex(12)),
+            shared_secret: random_hex(32),
+            base_url: base_url.trim_end_matches('/').to_string(),
+            product_type: "jira".into(),
+            installation_id: None,
+        }
+    }
+
+    /// The same site with a rotated shared secret (what a reinstall sends).
+    pub fn with_new_secret(&self) -> Self {
+        Self { shared_secret: random_hex(32), ..self.clone() }
+    }
+
+    /// HS256 claims the host signs as this tenant for `method path?params`.
+    pub fn claims(&self, method: &str, path: &str, params: &[(&str, &str)], account_id: Option<&str>) -> Value {
+        let mut claims = json!({ "iss": self.client_key, "iat": now(), "exp": now() + 180, "qsh": qsh(method, path, params) });
+        if let Some(sub) = account_id {
+            claims["sub"] = Value::String(sub.to_string());
+        }
+        claims
+    }
+
+    /// An HS256 token signed with this tenant's shared secret.
+    pub fn sign(&self, claims: &Value) -> String {
+        jwt::hs256(claims, self.shared_secret.as_bytes())
+    }
+
+    /// What `AP.context.getToken()` returns inside this tenant's iframe.
+    pub fn context_token(&self, account_id: &str, ttl_secs: i64) -> String {
+        let claims = json!({
+            "iss": self.client_key, "sub": account_id, "qsh": "context-qsh",
+            "iat": now(), "exp": now() + ttl_secs,
+            "context": { "license": { "active": true }, "url": { "displayUrl": self.base_url } },
+        });
+        self.sign(&claims)
+    }
+}
+
+/// Atlassian's side towards one app: its install key, its key server, and
+/// an HTTP client that calls the app.
+pub struct Host {
+    pub app_base_url: String,
+    pub app_key: String,
+    pub key: InstallKey,
+    pub key_server: KeyServer,
+    pub http: reqwest::Client,
+}
+
+impl Host {
+    /// A host with a fresh install key served by a new local key server.
+    pub async fn start(app_base_url: &str, app_key: &str) -> Self {
+        let key_server = KeyServer::start().await;
+        let key = InstallKey::generate(&format!("test-key-{}", random_hex(6)));
+        key_server.add_key(&key.kid, &key.public_pem);
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client");
+        Self { app_base_url: app_base_url.trim_end_matches('/').to_string(), app_key: app_key.to_string(), key, key_server, http }
+    }
+
+    /// The signed-install claims for `event` of `tenant`, ready to tamper with.
+    pub fn install_claims(&self, tenant: &Tenant, event: &str) -> Value {
+        json!({
+            "iss": tenant.client_key,
+            "aud": [self.app_base_url],
+            "qsh": qsh("POST", &format!("/{event}"), &[]),
+            "iat": now(),
+            "exp": now() + 180,
+        })
+    }
+
+    /// An RS256 token for `event` of `tenant`, as Atlassian signs it.
+    pub fn install_token(&self, tenant: &Tenant, event: &str) -> String {
+        jwt::rs256(&self.install_claims(tenant, event), &self.key)
+    }
+
+    pub fn body(&self, tenant: &Tenant, event: &str) -> Value {
+        payload::lifecycle(event, tenant, &self.app_key)
+    }
+
+    /// POSTs `body` to `/{event}` with `authorization` as the header, if any.
+    pub async fn post_lifecycle(&self, event: &str, body: &Value, authorization: Option<String>) -> Response {
+        let mut request = self.http.post(format!("{}/{event}", self.app_base_url)).json(body);
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        request.send().await.expect("lifecycle request")
+    }
+
+    /// A signed install, as Jira sends it.
+    pub async fn install(&self, tenant: &Tenant) -> Response {
+        let token = self.install_token(tenant, "installed");
+        self.post_lifecycle("installed", &self.body(tenant, "installed"), Some(format!("JWT {token}"))).await
+    }
+
+    /// A signed uninstall.
+    pub async fn uninstall(&self, tenant: &Tenant) -> Response {
+        let token = self.install_token(tenant, "uninstalled");
+        self.post_lifecycle("uninstalled", &self.body(tenant, "uninstalled"), Some(format!("JWT {token}"))).await
+    }
+
+    /// `enabled` or `disabled`, HS256-signed with the tenant's secret.
+    pub async fn toggle(&self, tenant: &Tenant, event: &str) -> Response {
+        let token = tenant.sign(&tenant.claims("POST", &format!("/{event}"), &[], None));
+        self.post_lifecycle(event, &self.body(tenant, event), Some(format!("JWT {token}"))).await
+    }
+
+    /// The URL the host puts in an iframe for the module at `path`.
+    pub fn page_url(&self, tenant: &Tenant, path: &str, params: &[(&str, &str)], account_id: Option<&str>) -> String {
+        let token = tenant.sign(&tenant.claims("GET", path, params, account_id));
+        let mut url = url::Url::parse(&format!("{}{path}", self.app_base_url)).expect("page URL");
+        {
+            let mut query = url.query_pairs_mut();
+            for (k, v) in params {
+                query.append_pair(k, v);
+            }
+            query.append_pair("jwt", &token);
+        }
+        url.to_string()
+    }
+}

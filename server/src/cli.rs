@@ -1,0 +1,30 @@
+//! The `server` command line: run the app (the default), or operate on its
+//! database with the same configuration.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "server", version, about = "Atlassian Connect app server and operator commands")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the app (the default when no command is given).
+    Serve,
+    /// Delete orphaned and uninstalled installations past the retention window, with their data.
+    Purge {
+        /// Only list what would be purged; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Re-encrypt every shared secret under APP_ENCRYPTION_KEY. Give the old key(s) in
+    /// APP_ENCRYPTION_KEY_PREVIOUS. Safe while the app runs.
+    RotateKey,
+    /// Print a new random encryption key (base64 of 32 bytes).
+    GenerateKey,
+    /// Print the descriptor as the app serves it.
+    Descriptor,
+}

@@ -1,0 +1,313 @@
+//! Lifecycle decisions: given what is stored for a clientKey and an
+//! authenticated event, what changes. Pure and order-proof:
+//! - seed 000, the golden rule: nothing is created or overwritten without a
+//!   valid signature (unsigned installs only in legacy mode, only for a new
+//!   clientKey on a base URL with no active installation);
+//! - `uninstalled` is terminal until a new signed `installed`; `enabled` and
+//!   `disabled` never bring an installation back (they race with uninstall);
+//! - an event older (by `iat`) than what it would override is ignored, and a
+//!   duplicate delivery changes nothing.
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LifecycleEvent {
+    Installed,
+    Uninstalled,
+    Enabled,
+    Disabled,
+}
+
+impl LifecycleEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Installed => "installed",
+            Self::Uninstalled => "uninstalled",
+            Self::Enabled => "enabled",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    /// The callback path in the descriptor.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Installed => "/installed",
+            Self::Uninstalled => "/uninstalled",
+            Self::Enabled => "/enabled",
+            Self::Disabled => "/disabled",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstallState {
+    Installed,
+    Enabled,
+    Disabled,
+    Uninstalled,
+}
+
+impl InstallState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Installed => "installed",
+            Self::Enabled => "enabled",
+            Self::Disabled => "disabled",
+            Self::Uninstalled => "uninstalled",
+        }
+    }
+}
+
+impl TryFrom<String> for InstallState {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        match value.as_str() {
+            "installed" => Ok(Self::Installed),
+            "enabled" => Ok(Self::Enabled),
+            "disabled" => Ok(Self::Disabled),
+            "uninstalled" => Ok(Self::Uninstalled),
+            other => Err(format!("unknown installation state {other:?}")),
+        }
+    }
+}
+
+impl fmt::Display for InstallState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the request proved who sent it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signature {
+    /// RS256 under Atlassian's install key (signed install).
+    AtlassianRs256,
+    /// HS256 under the tenant's stored shared secret.
+    TenantHs256,
+    /// No token: a legacy first install, or a `disabled` sent after uninstall.
+    Unsigned,
+}
+
+impl Signature {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AtlassianRs256 => "rs256",
+            Self::TenantHs256 => "hs256",
+            Self::Unsigned => "unsigned",
+        }
+    }
+}
+
+/// What the store holds for the event's clientKey.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub state: InstallState,
+    pub base_url: String,
+    pub orphaned: bool,
+    pub last_event_iat: i64,
+    pub last_install_iat: i64,
+}
+
+/// The authenticated event.
+#[derive(Clone, Debug)]
+pub struct Incoming<'a> {
+    pub event: LifecycleEvent,
+    pub signature: Signature,
+    pub iat: i64,
+    pub base_url: &'a str,
+    /// For `installed`: the body's secret equals the stored one.
+    pub same_secret: bool,
+    /// Another clientKey holds an active installation for this base URL.
+    pub base_url_taken: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// First install of this clientKey.
+    Create,
+    /// A new accepted install of a known clientKey: new secret and generation.
+    Reinstall { state: InstallState, renamed_from: Option<String> },
+    SetState(InstallState),
+    /// Accepted with a 2xx, nothing changes.
+    Ignore(&'static str),
+    /// Refused with a 401, nothing changes.
+    Reject(&'static str),
+}
+
+pub fn decide(current: Option<&Snapshot>, incoming: &Incoming<'_>) -> Decision {
+    match incoming.event {
+        LifecycleEvent::Installed => decide_install(current, incoming),
+        LifecycleEvent::Uninstalled => decide_uninstall(current, incoming),
+        LifecycleEvent::Enabled => decide_toggle(current, incoming, InstallState::Enabled),
+        LifecycleEvent::Disabled => decide_toggle(current, incoming, InstallState::Disabled),
+    }
+}
+
+fn decide_install(current: Option<&Snapshot>, incoming: &Incoming<'_>) -> Decision {
+    if incoming.signature == Signature::Unsigned && (current.is_some() || incoming.base_url_taken) {
+        // seed 000: an unsigned install must never replace an existing one.
+        return Decision::Reject("unsigned install for an existing installation");
+    }
+    let Some(current) = current else { return Decision::Create };
+    if incoming.iat < current.last_event_iat {
+        return Decision::Ignore("stale install: older than the last accepted event");
+    }
+    let duplicate = incoming.iat == current.last_install_iat
+        && incoming.same_secret
+        && incoming.base_url == current.base_url
+        && current.state != InstallState::Uninstalled
+        && !current.orphaned;
+    if duplicate {
+        return Decision::Ignore("duplicate install");
+    }
+    // An upgrade of a disabled app does not enable it; the host says so with `enabled`.
+    let state = match current.state {
+        InstallState::Enabled => InstallState::Enabled,
+        InstallState::Disabled => InstallState::Disabled,
+        InstallState::Installed | InstallState::Uninstalled => InstallState::Installed,
+    };
+    let renamed_from = (current.base_url != incoming.base_url).then(|| current.base_url.clone());
+    Decision::Reinstall { state, renamed_from }
+}
+
+fn decide_uninstall(current: Option<&Snapshot>, incoming: &Incoming<'_>) -> Decision {
+    let Some(current) = current else { return Decision::Ignore("unknown installation") };
+    if current.state == InstallState::Uninstalled {
+        return Decision::Ignore("already uninstalled");
+    }
+    // Compared with the last *install* only: a `disabled` racing ahead with
+    // a later iat must not make the uninstall look stale.
+    if incoming.iat < current.last_install_iat {
+        return Decision::Ignore("stale uninstall: older than the last install");
+    }
+    Decision::SetState(InstallState::Uninstalled)
+}
+
+fn decide_toggle(current: Option<&Snapshot>, incoming: &Incoming<'_>, target: InstallState) -> Decision {
+    let Some(current) = current else { return Decision::Ignore("unknown installation") };
+    if current.state == InstallState::Uninstalled {
+        return Decision::Ignore("uninstalled until a new signed install");
+    }
+    if current.orphaned {
+        return Decision::Ignore("orphaned installation");
+    }
+    if incoming.iat < current.last_event_iat {
+        return Decision::Ignore("stale event: older than the last accepted event");
+    }
+    if current.state == target {
+        return Decision::Ignore("already in that state");
+    }
+    Decision::SetState(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use LifecycleEvent::*;
+
+    fn incoming(event: LifecycleEvent, iat: i64) -> Incoming<'static> {
+        let signature = if matches!(event, Installed | Uninstalled) { Signature::AtlassianRs256 } else { Signature::TenantHs256 };
+        Incoming { event, signature, iat, base_url: "https://a.atlassian.net", same_secret: false, base_url_taken: false }
+    }
+
+    /// Applies a decision the way the store does, for sequence tests.
+    fn apply(current: Option<Snapshot>, e: &Incoming<'_>) -> Option<Snapshot> {
+        let new = |state| Snapshot {
+            state,
+            base_url: e.base_url.to_string(),
+            orphaned: false,
+            last_event_iat: e.iat,
+            last_install_iat: e.iat,
+        };
+        match decide(current.as_ref(), e) {
+            Decision::Create => Some(new(InstallState::Installed)),
+            Decision::Reinstall { state, .. } => Some(new(state)),
+            Decision::SetState(state) => current.map(|c| Snapshot { state, last_event_iat: e.iat.max(c.last_event_iat), ..c }),
+            Decision::Ignore(_) | Decision::Reject(_) => current,
+        }
+    }
+
+    fn run(events: &[Incoming<'_>]) -> Option<Snapshot> {
+        events.iter().fold(None, |current, e| apply(current, e))
+    }
+
+    #[test]
+    fn a_first_signed_install_creates_and_an_unsigned_one_for_a_known_tenant_is_rejected() {
+        assert_eq!(decide(None, &incoming(Installed, 10)), Decision::Create);
+        let existing = run(&[incoming(Installed, 10)]).unwrap();
+        let unsigned = Incoming { signature: Signature::Unsigned, ..incoming(Installed, 20) };
+        assert!(matches!(decide(Some(&existing), &unsigned), Decision::Reject(_)));
+        let taken = Incoming { signature: Signature::Unsigned, base_url_taken: true, ..incoming(Installed, 20) };
+        assert!(matches!(decide(None, &taken), Decision::Reject(_)), "legacy first install on a taken base URL");
+    }
+
+    #[test]
+    fn reinstall_keeps_enabled_or_disabled_and_revives_uninstalled() {
+        for (before, after) in [
+            (Enabled, InstallState::Enabled),
+            (Disabled, InstallState::Disabled),
+            (Uninstalled, InstallState::Installed),
+        ] {
+            let state = run(&[incoming(Installed, 10), incoming(before, 20), incoming(Installed, 30)]).unwrap().state;
+            assert_eq!(state, after, "after {before:?}");
+        }
+    }
+
+    #[test]
+    fn a_stale_install_after_a_newer_one_is_ignored() {
+        let current = run(&[incoming(Installed, 100)]).unwrap();
+        assert!(matches!(decide(Some(&current), &incoming(Installed, 99)), Decision::Ignore(_)));
+    }
+
+    #[test]
+    fn a_duplicate_install_is_ignored_but_a_rotated_secret_is_a_reinstall() {
+        let current = run(&[incoming(Installed, 100)]).unwrap();
+        let duplicate = Incoming { same_secret: true, ..incoming(Installed, 100) };
+        assert_eq!(decide(Some(&current), &duplicate), Decision::Ignore("duplicate install"));
+        assert!(matches!(decide(Some(&current), &incoming(Installed, 100)), Decision::Reinstall { .. }));
+    }
+
+    #[test]
+    fn a_new_base_url_for_the_same_client_key_is_a_rename() {
+        let current = run(&[incoming(Installed, 100)]).unwrap();
+        let renamed = Incoming { base_url: "https://b.atlassian.net", ..incoming(Installed, 200) };
+        assert_eq!(
+            decide(Some(&current), &renamed),
+            Decision::Reinstall { state: InstallState::Installed, renamed_from: Some("https://a.atlassian.net".into()) }
+        );
+    }
+
+    #[test]
+    fn enable_and_disable_never_revive_an_uninstalled_or_orphaned_installation() {
+        let uninstalled = run(&[incoming(Installed, 10), incoming(Uninstalled, 20)]).unwrap();
+        for e in [Enabled, Disabled] {
+            assert!(matches!(decide(Some(&uninstalled), &incoming(e, 30)), Decision::Ignore(_)));
+        }
+        let orphan = Snapshot { orphaned: true, ..run(&[incoming(Installed, 10)]).unwrap() };
+        assert!(matches!(decide(Some(&orphan), &incoming(Disabled, 30)), Decision::Ignore(_)));
+    }
+
+    /// Every order of delivery of {enabled, disabled, uninstalled} after an
+    /// install ends uninstalled, whatever their iat (F-08).
+    #[test]
+    fn every_order_of_racing_events_ends_uninstalled() {
+        let tail = [Enabled, Disabled, Uninstalled];
+        let orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+        let iat_sets = [[20, 30, 40], [40, 30, 20], [20, 20, 20], [30, 40, 20]];
+        for order in orders {
+            for iats in iat_sets {
+                let mut events = vec![incoming(Installed, 10)];
+                events.extend(order.iter().map(|&i| incoming(tail[i], iats[i])));
+                let end = run(&events).unwrap();
+                assert_eq!(end.state, InstallState::Uninstalled, "order {order:?} iats {iats:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn uninstall_of_an_unknown_tenant_or_before_the_last_install_is_ignored() {
+        assert!(matches!(decide(None, &incoming(Uninstalled, 10)), Decision::Ignore(_)));
+        let current = run(&[incoming(Installed, 100)]).unwrap();
+        assert!(matches!(decide(Some(&current), &incoming(Uninstalled, 50)), Decision::Ignore(_)));
+    }
+}

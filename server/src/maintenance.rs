@@ -1,0 +1,68 @@
+//! Housekeeping that runs beside request handling: the retention purge
+//! (hourly, and from the CLI) and re-encryption of shared secrets under a
+//! new key while the app keeps serving.
+
+use std::{sync::Arc, time::Duration};
+
+use serde::Serialize;
+
+use crate::{
+    clock::Clock,
+    error::Result,
+    secrets::Keyring,
+    store::{self, Database, purge::Expired},
+};
+
+/// Runs the purge every `interval` until the task is dropped.
+pub fn spawn_purge_job(db: Database, clock: Arc<Clock>, retention: Duration, interval: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            match purge(&db, &clock, retention).await {
+                Ok(purged) if !purged.is_empty() => tracing::info!(count = purged.len(), "retention purge done"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),
+            }
+        }
+    })
+}
+
+pub async fn purge(db: &Database, clock: &Clock, retention: Duration) -> Result<Vec<Expired>> {
+    store::purge::purge_expired(db, clock.now(), retention.as_secs() as i64).await
+}
+
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RotationReport {
+    pub reencrypted: usize,
+    pub already_current: usize,
+    /// Rows changed by a concurrent reinstall (already under the new key) or
+    /// whose key is not configured; they are left as they are.
+    pub skipped: usize,
+}
+
+/// Re-seals every shared secret that is not under the keyring's primary key.
+/// Each row is replaced only if unchanged since it was read, so a reinstall
+/// that lands meanwhile is never overwritten with an older secret.
+pub async fn reencrypt_all(db: &Database, keyring: &Keyring) -> Result<RotationReport> {
+    let mut report = RotationReport::default();
+    for installation in store::installations::list(db).await? {
+        if installation.secret_key_id == keyring.primary().id() {
+            report.already_current += 1;
+            continue;
+        }
+        let Ok(secret) = keyring.open(&installation.client_key, &installation.sealed_secret()) else {
+            tracing::warn!(client_key = %installation.client_key, key_id = %installation.secret_key_id, "cannot open a secret: its key is not configured");
+            report.skipped += 1;
+            continue;
+        };
+        let resealed = keyring.seal(&installation.client_key, &secret)?;
+        if store::installations::replace_sealed_secret(db, &installation.client_key, &installation.secret_ciphertext, &resealed).await? {
+            report.reencrypted += 1;
+        } else {
+            report.skipped += 1;
+        }
+    }
+    Ok(report)
+}

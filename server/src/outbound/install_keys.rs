@@ -1,0 +1,206 @@
+//! Atlassian's public install keys, fetched by `kid` from the configured key
+//! servers in fallback order and cached. Keys rotate with a new `kid`, so a
+//! fetched key never changes; unknown kids are cached as missing for a while,
+//! and a fetch budget stops a flood of random kids from turning the app into
+//! a request amplifier (threats L-07, L-09, L-10, R-06).
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use jsonwebtoken::DecodingKey;
+use url::Url;
+
+use crate::connect::kid::is_valid_kid;
+
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// A PEM public key is well under 1 KB; anything past this is not one.
+const MAX_KEY_BYTES: usize = 16 * 1024;
+const MAX_CACHED: usize = 256;
+const MISSING_TTL: Duration = Duration::from_secs(300);
+/// Outbound fetches allowed per window, across all kids and key servers.
+const FETCH_BUDGET: u32 = 30;
+const BUDGET_WINDOW: Duration = Duration::from_secs(60);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("invalid key id")]
+    InvalidKid,
+    #[error("unknown key id")]
+    UnknownKid,
+    #[error("install key server unavailable")]
+    Unavailable,
+}
+
+enum Cached {
+    Found(DecodingKey),
+    Missing { until: Instant },
+}
+
+struct Budget {
+    window_start: Instant,
+    used: u32,
+}
+
+pub struct InstallKeys {
+    bases: Vec<Url>,
+    http: reqwest::Client,
+    cache: Mutex<HashMap<String, (Cached, Instant)>>,
+    budget: Mutex<Budget>,
+    /// One fetch at a time: concurrent installs with the same new kid wait
+    /// for the first fetch and then hit the cache (threat F-10).
+    fetching: tokio::sync::Mutex<()>,
+}
+
+enum FetchResult {
+    Key(DecodingKey),
+    NotFound,
+    Failed,
+}
+
+impl InstallKeys {
+    pub fn new(bases: Vec<Url>) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(FETCH_TIMEOUT)
+            .connect_timeout(FETCH_TIMEOUT)
+            .redirect(same_host_redirects())
+            .build()
+            .unwrap_or_default();
+        Self {
+            bases,
+            http,
+            cache: Mutex::new(HashMap::new()),
+            budget: Mutex::new(Budget { window_start: Instant::now(), used: 0 }),
+            fetching: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The public key named `kid`. The kid is validated before any URL is built.
+    pub async fn get(&self, kid: &str) -> Result<DecodingKey, KeyError> {
+        if !is_valid_kid(kid) {
+            return Err(KeyError::InvalidKid);
+        }
+        if let Some(hit) = self.cached(kid) {
+            return hit;
+        }
+        let _turn = self.fetching.lock().await;
+        if let Some(hit) = self.cached(kid) {
+            return hit;
+        }
+        let mut unavailable = false;
+        for base in &self.bases {
+            if !self.spend_budget() {
+                tracing::warn!("install key fetch budget exhausted");
+                return Err(KeyError::Unavailable);
+            }
+            match self.fetch(base, kid).await {
+                FetchResult::Key(key) => {
+                    self.remember(kid, Cached::Found(key.clone()));
+                    return Ok(key);
+                }
+                FetchResult::NotFound => {}
+                FetchResult::Failed => unavailable = true,
+            }
+        }
+        if unavailable {
+            // Not cached: the customer's retry should reach a recovered server.
+            return Err(KeyError::Unavailable);
+        }
+        self.remember(kid, Cached::Missing { until: Instant::now() + MISSING_TTL });
+        Err(KeyError::UnknownKid)
+    }
+
+    fn cached(&self, kid: &str) -> Option<Result<DecodingKey, KeyError>> {
+        let cache = self.cache.lock().ok()?;
+        match cache.get(kid) {
+            Some((Cached::Found(key), _)) => Some(Ok(key.clone())),
+            Some((Cached::Missing { until }, _)) if Instant::now() < *until => Some(Err(KeyError::UnknownKid)),
+            _ => None,
+        }
+    }
+
+    fn remember(&self, kid: &str, entry: Cached) {
+        let Ok(mut cache) = self.cache.lock() else { return };
+        if cache.len() >= MAX_CACHED {
+            if let Some(oldest) = cache.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| k.clone()) {
+                cache.remove(&oldest);
+            }
+        }
+        cache.insert(kid.to_string(), (entry, Instant::now()));
+    }
+
+    fn spend_budget(&self) -> bool {
+        let Ok(mut budget) = self.budget.lock() else { return false };
+        if budget.window_start.elapsed() >= BUDGET_WINDOW {
+            budget.window_start = Instant::now();
+            budget.used = 0;
+        }
+        if budget.used >= FETCH_BUDGET {
+            return false;
+        }
+        budget.used += 1;
+        true
+    }
+
+    async fn fetch(&self, base: &Url, kid: &str) -> FetchResult {
+        let url = format!("{}/{kid}", base.as_str().trim_end_matches('/'));
+        let response = match self.http.get(&url).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(%url, error = %e, "install key fetch failed");
+                return FetchResult::Failed;
+            }
+        };
+        match response.status().as_u16() {
+            200 => {}
+            404 | 410 => return FetchResult::NotFound,
+            status => {
+                tracing::warn!(%url, status, "install key server answered with an error");
+                return FetchResult::Failed;
+            }
+        }
+        match read_capped(response).await.and_then(|pem| parse_public_key(&pem)) {
+            Some(key) => FetchResult::Key(key),
+            None => {
+                tracing::warn!(%url, "install key server sent something that is not a PEM public key");
+                FetchResult::Failed
+            }
+        }
+    }
+}
+
+fn same_host_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_host = attempt.previous().first().is_some_and(|first| {
+            first.host_str() == attempt.url().host_str() && first.scheme() == attempt.url().scheme()
+        });
+        if same_host && attempt.previous().len() < 3 { attempt.follow() } else { attempt.stop() }
+    })
+}
+
+async fn read_capped(mut response: reqwest::Response) -> Option<String> {
+    if response.content_length().is_some_and(|n| n as usize > MAX_KEY_BYTES) {
+        return None;
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.ok()? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_KEY_BYTES {
+            return None;
+        }
+    }
+    String::from_utf8(body).ok()
+}
+
+fn parse_public_key(pem: &str) -> Option<DecodingKey> {
+    let pem = pem.trim();
+    if !pem.starts_with("-----BEGIN PUBLIC KEY-----") || !pem.ends_with("-----END PUBLIC KEY-----") {
+        return None;
+    }
+    DecodingKey::from_rsa_pem(pem.as_bytes()).ok()
+}
+
+/// Shared by the app state.
+pub type SharedInstallKeys = Arc<InstallKeys>;

@@ -1,0 +1,75 @@
+//! The append-only `lifecycle_events` log: what happened to an installation,
+//! accepted, ignored or rejected, with a short reason. Never a secret.
+
+use super::{Database, WriteTx};
+use crate::error::Result;
+
+/// Rejected attempts kept per installation and hour: enough to see an attack,
+/// too few for a flood of forged callbacks to fill the disk.
+const MAX_REJECTIONS_PER_HOUR: i64 = 50;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Accepted,
+    Ignored,
+    Rejected,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Ignored => "ignored",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct EventRecord {
+    pub id: i64,
+    pub client_key: String,
+    pub event: String,
+    pub occurred_at: i64,
+    pub signature: String,
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+pub struct NewEvent<'a> {
+    pub client_key: &'a str,
+    pub event: &'a str,
+    pub now: i64,
+    pub signature: &'a str,
+    pub outcome: Outcome,
+    pub detail: Option<&'a str>,
+}
+
+const INSERT: &str =
+    "INSERT INTO lifecycle_events (client_key, event, occurred_at, signature, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)";
+
+pub async fn append(tx: &mut WriteTx, e: &NewEvent<'_>) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(INSERT).bind(e.client_key).bind(e.event).bind(e.now).bind(e.signature)
+        .bind(e.outcome.as_str()).bind(e.detail).execute(conn).await?.rows_affected());
+    Ok(())
+}
+
+/// Logs a rejected callback, but only for a clientKey that has an
+/// installation, and at most [`MAX_REJECTIONS_PER_HOUR`] an hour.
+pub async fn append_rejection(db: &Database, e: &NewEvent<'_>) -> Result<()> {
+    let sql = "INSERT INTO lifecycle_events (client_key, event, occurred_at, signature, outcome, detail) \
+               SELECT $1, $2, $3, $4, 'rejected', $5 \
+               WHERE EXISTS (SELECT 1 FROM installations WHERE client_key = $1) \
+               AND (SELECT COUNT(*) FROM lifecycle_events WHERE client_key = $1 AND outcome = 'rejected' \
+                    AND occurred_at > $3 - 3600) < $6";
+    on_pool!(db, pool => sqlx::query(sql).bind(e.client_key).bind(e.event).bind(e.now).bind(e.signature)
+        .bind(e.detail).bind(MAX_REJECTIONS_PER_HOUR).execute(pool).await?.rows_affected());
+    Ok(())
+}
+
+/// The newest `limit` events of one installation, newest first.
+pub async fn for_installation(db: &Database, client_key: &str, limit: i64) -> Result<Vec<EventRecord>> {
+    let sql = "SELECT id, client_key, event, occurred_at, signature, outcome, detail FROM lifecycle_events \
+               WHERE client_key = $1 ORDER BY id DESC LIMIT $2";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(client_key).bind(limit).fetch_all(pool).await?))
+}

@@ -1,0 +1,79 @@
+//! Retention: orphans (superseded by a site import) and uninstalled
+//! installations older than the retention window are deleted with all their
+//! tenant data (seed 000: orphans are kept 30 days, then purged). Each purge
+//! is recorded in `purge_log`, which outlives the installation.
+
+use serde::Serialize;
+
+use super::Database;
+use crate::error::Result;
+
+/// Tables holding data that belongs to one installation, by `client_key`.
+const TENANT_TABLES: [&str; 1] = ["lifecycle_events"];
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Expired {
+    pub client_key: String,
+    pub base_url: String,
+    pub reason: String,
+    /// When it became inactive (orphaned or uninstalled).
+    pub inactive_since: i64,
+}
+
+const EXPIRED_SQL: &str = "SELECT client_key, base_url, \
+      CASE WHEN orphaned_at IS NOT NULL AND orphaned_at < $1 THEN 'orphaned' ELSE 'uninstalled' END AS reason, \
+      CASE WHEN orphaned_at IS NOT NULL AND orphaned_at < $1 THEN orphaned_at ELSE uninstalled_at END AS inactive_since \
+    FROM installations \
+    WHERE (orphaned_at IS NOT NULL AND orphaned_at < $1) OR (state = 'uninstalled' AND uninstalled_at < $1) \
+    ORDER BY client_key";
+
+/// What a purge at `now` would delete (`--dry-run`).
+pub async fn expired(db: &Database, now: i64, retention_secs: i64) -> Result<Vec<Expired>> {
+    let cutoff = now - retention_secs;
+    Ok(on_pool!(db, pool => sqlx::query_as(EXPIRED_SQL).bind(cutoff).fetch_all(pool).await?))
+}
+
+/// Deletes every expired installation with its data. Each one is its own
+/// transaction that re-checks the condition, so a reinstall that lands in
+/// between keeps its installation.
+pub async fn purge_expired(db: &Database, now: i64, retention_secs: i64) -> Result<Vec<Expired>> {
+    let mut purged = Vec::new();
+    for candidate in expired(db, now, retention_secs).await? {
+        if purge_one(db, &candidate, now, now - retention_secs).await? {
+            tracing::info!(client_key = %candidate.client_key, reason = %candidate.reason, "purged installation");
+            purged.push(candidate);
+        }
+    }
+    Ok(purged)
+}
+
+async fn purge_one(db: &Database, candidate: &Expired, now: i64, cutoff: i64) -> Result<bool> {
+    let delete = "DELETE FROM installations WHERE client_key = $1 AND \
+                  ((orphaned_at IS NOT NULL AND orphaned_at < $2) OR (state = 'uninstalled' AND uninstalled_at < $2))";
+    let log = "INSERT INTO purge_log (client_key, base_url, reason, purged_at) VALUES ($1, $2, $3, $4)";
+    let mut tx = db.begin_write().await?;
+    let deleted = on_tx!(&mut tx, conn => sqlx::query(delete).bind(&candidate.client_key).bind(cutoff).execute(conn).await?.rows_affected());
+    if deleted == 1 {
+        for table in TENANT_TABLES {
+            let sql = format!("DELETE FROM {table} WHERE client_key = $1");
+            on_tx!(&mut tx, conn => sqlx::query(&sql).bind(&candidate.client_key).execute(conn).await?.rows_affected());
+        }
+        on_tx!(&mut tx, conn => sqlx::query(log).bind(&candidate.client_key).bind(&candidate.base_url)
+            .bind(&candidate.reason).bind(now).execute(conn).await?.rows_affected());
+    }
+    tx.commit().await?;
+    Ok(deleted == 1)
+}
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct PurgeRecord {
+    pub client_key: String,
+    pub base_url: String,
+    pub reason: String,
+    pub purged_at: i64,
+}
+
+pub async fn log(db: &Database, limit: i64) -> Result<Vec<PurgeRecord>> {
+    let sql = "SELECT client_key, base_url, reason, purged_at FROM purge_log ORDER BY id DESC LIMIT $1";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(limit).fetch_all(pool).await?))
+}
