@@ -161,3 +161,38 @@ async fn a_site_rename_updates_the_base_url_and_records_it(kind: DbKind) {
     assert!(detail.contains(&tenant.base_url) && detail.contains(&renamed.base_url), "{detail}");
 }
 on_both_databases!(a_site_rename_updates_the_base_url_and_records_it);
+
+async fn enabled_needs_the_tenant_secret_and_its_own_qsh(kind: DbKind) {
+    let app = TestApp::spawn(kind).await;
+    let tenant = Tenant::new(&jira_site());
+    app.host.install(&tenant).await;
+    let body = app.host.body(&tenant, "enabled");
+    let wrong_qsh = tenant.sign(&tenant.claims("POST", "/disabled", &[], None));
+    let wrong_key = Tenant { shared_secret: "not-the-secret".into(), ..tenant.clone() };
+    let wrong_sig = wrong_key.sign(&wrong_key.claims("POST", "/enabled", &[], None));
+    for (what, token) in [("qsh of another callback", wrong_qsh), ("another secret", wrong_sig)] {
+        let response = app.host.post_lifecycle("enabled", &body, Some(format!("JWT {token}"))).await;
+        assert_eq!(response.status(), 401, "{what}");
+    }
+    assert_eq!(app.installation(&tenant.client_key).await.unwrap().state, InstallState::Installed);
+    assert_eq!(app.host.toggle(&tenant, "enabled").await.status(), 204);
+    assert_eq!(app.installation(&tenant.client_key).await.unwrap().state, InstallState::Enabled);
+}
+on_both_databases!(enabled_needs_the_tenant_secret_and_its_own_qsh);
+
+async fn many_tenants_installing_while_others_toggle_never_see_a_server_error(kind: DbKind) {
+    let app = TestApp::spawn(kind).await;
+    let existing: Vec<Tenant> = (0..10).map(|_| Tenant::new(&jira_site())).collect();
+    for t in &existing {
+        app.host.install(t).await;
+    }
+    let newcomers: Vec<Tenant> = (0..50).map(|_| Tenant::new(&jira_site())).collect();
+    let installs = newcomers.iter().map(|t| app.host.install(t));
+    let toggles = (0..200).map(|i| app.host.toggle(&existing[i % existing.len()], if i % 2 == 0 { "disabled" } else { "enabled" }));
+    let (installed, toggled) = tokio::join!(futures::future::join_all(installs), futures::future::join_all(toggles));
+    for response in installed.iter().chain(toggled.iter()) {
+        assert_eq!(response.status(), 204, "D-07: no database-locked errors surface");
+    }
+    assert_eq!(server::store::installations::list(&app.raw_db).await.unwrap().len(), 60);
+}
+on_both_databases!(many_tenants_installing_while_others_toggle_never_see_a_server_error);

@@ -9,4 +9,5 @@ mod hydration;
 mod install_attacks;
 mod key_server;
 mod lifecycle;
+mod secrets_at_rest;
 mod site_import;

@@ -4,7 +4,7 @@
 use std::{collections::HashMap, net::SocketAddr, sync::Arc};
 
 use server::{clock::Clock, config::Config, startup::Application, store::Database};
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio::{net::TcpListener, sync::oneshot};
 
 use super::db::{DbKind, TestDb, random_hex};
 
@@ -20,7 +20,6 @@ pub struct TestApp {
     /// A second pool on the app's database, for reading raw rows.
     pub raw_db: Database,
     shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
 }
 
 impl TestApp {
@@ -42,9 +41,9 @@ impl TestApp {
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
         let app = Application::build_with_listener(config, listener).await.expect("build app");
         let clock = app.state().clock.clone();
-        let raw_db = Database::connect(&db.url).await.expect("raw database pool");
+        let raw_db = Database::connect(&vars["DATABASE_URL"]).await.expect("raw database pool");
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
+        tokio::spawn(async move {
             app.run_until(async {
                 let _ = rx.await;
             })
@@ -52,21 +51,11 @@ impl TestApp {
             .expect("server run");
         });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { addr, base_url, http, db, host, clock, raw_db, shutdown: Some(tx), task: Some(task) }
+        Self { addr, base_url, http, db, host, clock, raw_db, shutdown: Some(tx) }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
-    }
-
-    /// Stops the server and waits until it has drained.
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
     }
 }
 

@@ -47,7 +47,7 @@ pub async fn dump(db: &Database) -> Vec<u8> {
         let sql = format!("SELECT * FROM {table}");
         match db {
             Database::Sqlite(pool) => {
-                use sqlx::{Column as _, Row, ValueRef};
+                use sqlx::{Row, ValueRef};
                 for row in sqlx::query(&sql).fetch_all(pool).await.expect("dump") {
                     for i in 0..row.columns().len() {
                         if row.try_get_raw(i).map(|v| v.is_null()).unwrap_or(true) {

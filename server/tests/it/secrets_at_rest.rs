@@ -1,0 +1,130 @@
+//! Shared secrets at rest (seed 004): bound to their tenant, unusable without
+//! the key, re-encryptable under a new key while the app serves, and never
+//! in logs.
+
+use hostkit::Tenant;
+use server::{
+    maintenance,
+    secrets::{EncryptionKey, Keyring},
+    store::{Database, installations},
+};
+
+use crate::{
+    on_both_databases,
+    support::{
+        app::{APP_KEY, TestApp, jira_site},
+        db::DbKind,
+        process::{ServerProcess, base_env},
+        rows::dump,
+    },
+};
+
+async fn a_ciphertext_copied_to_another_tenant_does_not_open(kind: DbKind) {
+    let app = TestApp::spawn(kind).await;
+    let a = Tenant::new(&jira_site());
+    let b = Tenant::new(&jira_site());
+    app.host.install(&a).await;
+    app.host.install(&b).await;
+    let b_row = app.installation(&b.client_key).await.unwrap();
+    let sql = "UPDATE installations SET secret_ciphertext = $1, secret_key_id = $2 WHERE client_key = $3";
+    match &app.raw_db {
+        Database::Sqlite(p) => sqlx::query(sql).bind(&b_row.secret_ciphertext).bind(&b_row.secret_key_id).bind(&a.client_key).execute(p).await.map(drop),
+        Database::Postgres(p) => sqlx::query(sql).bind(&b_row.secret_ciphertext).bind(&b_row.secret_key_id).bind(&a.client_key).execute(p).await.map(drop),
+    }
+    .unwrap();
+    let a_with_b_secret = Tenant { shared_secret: b.shared_secret.clone(), ..a.clone() };
+    assert_eq!(app.host.toggle(&a_with_b_secret, "disabled").await.status(), 401, "B's secret must not work for A (D-02)");
+    assert_eq!(app.host.toggle(&a, "disabled").await.status(), 401, "A's row no longer opens");
+}
+on_both_databases!(a_ciphertext_copied_to_another_tenant_does_not_open);
+
+fn new_key() -> String {
+    EncryptionKey::generate_base64().unwrap()
+}
+
+async fn a_key_rotation_re_encrypts_every_row_while_the_app_serves(kind: DbKind) {
+    let k1 = new_key();
+    let k2 = new_key();
+    let first = TestApp::spawn_with(kind, |v| {
+        v.insert("APP_ENCRYPTION_KEY".into(), k1.clone());
+    })
+    .await;
+    let tenants: Vec<Tenant> = (0..5).map(|_| Tenant::new(&jira_site())).collect();
+    for t in &tenants {
+        assert_eq!(first.host.install(t).await.status(), 204);
+    }
+    let db_url = first.db.url.clone();
+    let cdn = first.host.key_server.url();
+    let on_same_db = |key: String, previous: Option<String>| {
+        let db_url = db_url.clone();
+        let cdn = cdn.clone();
+        move |v: &mut std::collections::HashMap<String, String>| {
+            v.insert("DATABASE_URL".into(), db_url);
+            v.insert("CONNECT_KEYS_CDN_URL".into(), cdn);
+            v.insert("APP_ENCRYPTION_KEY".into(), key);
+            if let Some(p) = previous {
+                v.insert("APP_ENCRYPTION_KEY_PREVIOUS".into(), p);
+            }
+        }
+    };
+    // D-03: an instance with another key cannot use the rows, and never falls back.
+    let wrong = TestApp::spawn_with(kind, on_same_db(new_key(), None)).await;
+    assert_eq!(wrong.host.toggle(&tenants[0], "disabled").await.status(), 401);
+
+    // Rolling restart with k2 primary and k1 previous, then re-encrypt live.
+    let rotating = TestApp::spawn_with(kind, on_same_db(k2.clone(), Some(k1.clone()))).await;
+    let keyring = Keyring::new(EncryptionKey::from_base64(&k2).unwrap(), vec![EncryptionKey::from_base64(&k1).unwrap()]);
+    let report = maintenance::reencrypt_all(&rotating.raw_db, &keyring).await.unwrap();
+    assert_eq!(report.reencrypted, 5);
+    let ids = installations::key_ids_in_use(&rotating.raw_db).await.unwrap();
+    assert_eq!(ids, vec![(keyring.primary().id().to_string(), 5)], "every row shows k2");
+    assert_eq!(rotating.host.toggle(&tenants[0], "disabled").await.status(), 204);
+
+    // k1 removed: everything still verifies.
+    let after = TestApp::spawn_with(kind, on_same_db(k2.clone(), None)).await;
+    for t in &tenants[1..] {
+        assert_eq!(after.host.toggle(t, "disabled").await.status(), 204);
+    }
+    // D-06: the key is in neither the database nor the repository.
+    let raw = dump(&after.raw_db).await;
+    for key in [&k1, &k2] {
+        assert!(!raw.windows(key.len()).any(|w| w == key.as_bytes()));
+    }
+}
+on_both_databases!(a_key_rotation_re_encrypts_every_row_while_the_app_serves);
+
+/// D-05: the real binary at RUST_LOG=trace through a full flow, forged
+/// requests included; its whole output must hold no secret, token or key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_token_or_key_appears_in_trace_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base_url, mut vars) = base_env(dir.path());
+    let host = hostkit::Host::start(&base_url, APP_KEY).await;
+    let key = new_key();
+    vars.insert("CONNECT_KEYS_CDN_URL".into(), host.key_server.url());
+    vars.insert("APP_ENCRYPTION_KEY".into(), key.clone());
+    vars.insert("RUST_LOG".into(), "trace".into());
+    let server = ServerProcess::start(dir, base_url, vars).await;
+
+    let tenant = Tenant::new(&jira_site());
+    let token = host.install_token(&tenant, "installed");
+    assert_eq!(host.post_lifecycle("installed", &host.body(&tenant, "installed"), Some(format!("JWT {token}"))).await.status(), 204);
+    host.toggle(&tenant, "enabled").await;
+    let forged = tenant.with_new_secret();
+    let forged_token = forged.sign(&forged.claims("POST", "/installed", &[], None));
+    host.post_lifecycle("installed", &host.body(&forged, "installed"), Some(format!("JWT {forged_token}"))).await;
+    host.toggle(&forged, "disabled").await;
+    host.uninstall(&tenant).await;
+
+    let logs = server.stop();
+    assert!(logs.contains("lifecycle event"), "the server's logs were not captured: {}", &logs[..logs.len().min(500)]);
+    for (what, secret) in [
+        ("shared secret", tenant.shared_secret.as_str()),
+        ("forged secret", forged.shared_secret.as_str()),
+        ("install JWT", token.as_str()),
+        ("forged JWT", forged_token.as_str()),
+        ("encryption key", key.as_str()),
+    ] {
+        assert!(!logs.contains(secret), "the {what} appears in the logs");
+    }
+}
