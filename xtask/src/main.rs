@@ -7,6 +7,7 @@
 //!   site    build only the wasm/JS/CSS bundle into target/site/pkg
 //!   test    install what tests need, audit Cargo.lock, run every test
 //!           (SQLite, PostgreSQL, headless Chromium)
+//!   bench   load figures against the release server on loopback (by hand, not CI)
 
 mod audit;
 mod cmd;
@@ -46,8 +47,14 @@ fn run() -> Result<()> {
             cmd::cargo_with_args(&["run", "-p", "server", "--release", "--"], rest)
         }
         "test" => test(rest),
+        "bench" => {
+            prereqs::wasm_target()?;
+            site::build(site::profile())?;
+            cmd::cargo(&["build", "-p", "server", "--release"])?;
+            cmd::cargo(&["run", "-p", "hostkit", "--release", "--example", "bench", "--", "target/release/server"])
+        }
         "help" | "-h" | "--help" => {
-            println!("usage: cargo xtask <serve|build|site|test> [args]");
+            println!("usage: cargo xtask <serve|build|site|test|bench> [args]");
             Ok(())
         }
         other => bail!("unknown command {other:?}; try cargo xtask help"),

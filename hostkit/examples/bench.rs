@@ -1,0 +1,103 @@
+//! Load figures for the app, on loopback, against the real release binary:
+//! `cargo xtask bench` builds everything and runs this.
+//!
+//! It starts `target/release/server` on a free port with a fresh SQLite
+//! database and a local key server, installs tenants through the host test
+//! kit, and prints latency percentiles and throughput. Every loop is bounded
+//! in count and time.
+
+use std::{
+    collections::HashMap,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use hostkit::{Host, Tenant};
+
+const APP_KEY: &str = "rust-connect-app";
+
+#[tokio::main]
+async fn main() {
+    let server_bin = std::env::args().nth(1).unwrap_or_else(|| "target/release/server".into());
+    let dir = std::env::temp_dir().join(format!("connect-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base_url = format!("http://127.0.0.1:{port}");
+    let host = Host::start(&base_url, APP_KEY).await;
+    let mut server = start_server(&server_bin, &dir, port, &base_url, &host.key_server.url()).await;
+    let pid = server.id();
+
+    println!("== installs (signed, RS256; key cached after the first) ==");
+    let warm = Tenant::new("https://warm.atlassian.net");
+    assert_eq!(host.install(&warm).await.status(), 204, "first install failed");
+    let mut sequential = Vec::new();
+    for i in 0..200 {
+        let tenant = Tenant::new(&format!("https://seq-{i}.atlassian.net"));
+        let started = Instant::now();
+        let status = host.install(&tenant).await.status();
+        sequential.push(started.elapsed());
+        assert_eq!(status, 204);
+    }
+    report("sequential installs (200)", &mut sequential, None);
+    let tenants: Vec<Tenant> = (0..200).map(|i| Tenant::new(&format!("https://par-{i}.atlassian.net"))).collect();
+    let started = Instant::now();
+    let timed = tenants.iter().map(|t| async {
+        let s = Instant::now();
+        let status = host.install(t).await.status();
+        (s.elapsed(), status)
+    });
+    let results = futures::future::join_all(timed).await;
+    let wall = started.elapsed();
+    assert!(results.iter().all(|(_, s)| *s == 204), "a parallel install failed");
+    let mut parallel: Vec<Duration> = results.into_iter().map(|(d, _)| d).collect();
+    report("parallel installs (200 at once)", &mut parallel, Some(wall));
+
+    println!("server RSS after load: {} KiB", rss_kib(pid).unwrap_or(0));
+    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn start_server(bin: &str, dir: &std::path::Path, port: u16, base_url: &str, keys: &str) -> Child {
+    let vars: HashMap<&str, String> = [
+        ("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}")),
+        ("APP_BASE_URL", base_url.to_string()),
+        ("DATABASE_URL", format!("sqlite://{}/bench.db", dir.display())),
+        ("CONNECT_KEYS_CDN_URL", keys.to_string()),
+        ("APP_ENCRYPTION_KEY", random_key()),
+        ("RUST_LOG", "warn".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let child = Command::new(bin).envs(&vars).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("start the server binary");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http.get(format!("{base_url}/healthz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child
+}
+
+fn report(name: &str, samples: &mut [Duration], wall: Option<Duration>) {
+    samples.sort();
+    let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p).round() as usize];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    print!("{name}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", ms(pct(0.5)), ms(pct(0.99)), ms(pct(1.0)));
+    if let Some(wall) = wall {
+        print!(", {:.0} req/s over {:.2} s", samples.len() as f64 / wall.as_secs_f64(), wall.as_secs_f64());
+    }
+    println!();
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A throwaway encryption key for the bench database.
+fn random_key() -> String {
+    use base64::Engine;
+    let bytes = hex::decode(hostkit::random_hex(32)).expect("hex");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
