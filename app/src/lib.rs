@@ -9,20 +9,28 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     StaticSegment,
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
 };
 
 /// The wasm/JS bundle name under `/pkg`; the xtask and cargo-leptos both write it.
 pub const OUTPUT_NAME: &str = "frontend";
 
-/// The whole HTML document rendered on the server around [`App`].
+/// The whole HTML document rendered on the server around [`App`]. Only the
+/// body hydrates, so the head may carry per-request data: on a verified
+/// iframe page, the session token (ACE's `<meta name="token">` convention)
+/// and Atlassian's `all.js`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let session = api::backend::page_session();
+    #[cfg(not(feature = "ssr"))]
+    let session: Option<()> = None;
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                {session_head(session)}
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -42,7 +50,27 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=StaticSegment("") view=pages::home::HomePage/>
+                <ParentRoute path=StaticSegment("app") view=pages::app_shell::AppShell>
+                    <Route path=StaticSegment("") view=pages::overview::Overview/>
+                    <Route path=StaticSegment("notes") view=pages::notes::NotesView/>
+                    <Route path=StaticSegment("help") view=pages::help::Help/>
+                </ParentRoute>
+                <Route path=StaticSegment("admin") view=pages::admin::AdminPage/>
             </Routes>
         </Router>
     }
 }
+
+#[cfg(feature = "ssr")]
+fn session_head(session: Option<api::backend::PageSession>) -> impl IntoView {
+    session.map(|s| {
+        view! {
+            <meta name="token" content=s.token/>
+            <meta name="token-expires-at" content=s.expires_at.to_string()/>
+            <script src=s.all_js_url></script>
+        }
+    })
+}
+
+#[cfg(not(feature = "ssr"))]
+fn session_head(_session: Option<()>) -> impl IntoView {}

@@ -1,7 +1,9 @@
-//! Browser entry: hydrates the HTML the server rendered.
+//! Browser entry: takes the session token the server rendered, then
+//! hydrates the HTML the server rendered.
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    app::api::renewal::adopt_page_token();
     leptos::mount::hydrate_body(app::App);
 }

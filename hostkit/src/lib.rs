@@ -12,6 +12,7 @@
 //!
 //! Used by the app's behaviour tests and by the local fake host.
 
+pub mod fake_host;
 pub mod host;
 pub mod jwt;
 pub mod key_server;
@@ -19,6 +20,7 @@ pub mod keys;
 pub mod payload;
 pub mod qsh;
 
+pub use fake_host::FakeHost;
 pub use host::{Host, Tenant};
 pub use key_server::{KeyServer, KeyServerMode};
 pub use keys::InstallKey;

@@ -16,6 +16,7 @@ use crate::{
 pub const DEFAULT_KEYS_CDN_URL: &str = "https://connect-install-keys.atlassian.com";
 pub const DEFAULT_HOST_ALLOWLIST: &str = "https://*.atlassian.net,https://*.jira.com";
 pub const DEFAULT_FRAME_ANCESTORS: &str = "https://*.atlassian.net https://*.jira.com";
+pub const DEFAULT_ALL_JS_URL: &str = "https://connect-cdn.atl-paas.net/all.js";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppEnv {
@@ -23,13 +24,14 @@ pub enum AppEnv {
     Production,
 }
 
-/// Where the key that encrypts shared secrets comes from. The key bytes
-/// themselves are loaded by the secrets module, never printed.
+/// Where an app-owned key comes from (the key that encrypts shared secrets,
+/// the key that signs session tokens). The key bytes themselves are loaded
+/// by the secrets module, never printed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EncryptionKeySource {
-    /// `APP_ENCRYPTION_KEY`: base64 of 32 bytes.
+pub enum KeySource {
+    /// `APP_..._KEY`: base64 of 32 bytes.
     Inline(RedactedString),
-    /// `APP_ENCRYPTION_KEY_FILE`: a file holding that base64 text.
+    /// `APP_..._KEY_FILE`: a file holding that base64 text.
     File(PathBuf),
     /// Development only: generated on first run into this file.
     GeneratedDev(PathBuf),
@@ -69,9 +71,17 @@ pub struct Config {
     pub keys_cdn_urls: Vec<Url>,
     pub host_allowlist: HostAllowlist,
     pub frame_ancestors: String,
-    pub encryption_key: EncryptionKeySource,
+    pub encryption_key: KeySource,
     /// Keys that only open (during a rotation): `APP_ENCRYPTION_KEY_PREVIOUS`.
     pub previous_encryption_keys: Vec<RedactedString>,
+    /// The app-owned key that signs session tokens (never a tenant secret).
+    pub session_key: KeySource,
+    /// Older session keys still accepted until their tokens expire.
+    pub previous_session_keys: Vec<RedactedString>,
+    /// Lifetime of a session token; at most 15 minutes.
+    pub session_ttl: Duration,
+    /// Atlassian's client library (`all.js`) the iframe pages load.
+    pub all_js_url: Url,
     pub legacy_install: bool,
     pub tls: Option<TlsFiles>,
     pub http: HttpLimits,
@@ -109,10 +119,12 @@ impl Config {
             )
             .map_err(|e| Error::Config(format!("CONNECT_HOST_ALLOWLIST: {e}")))?,
             frame_ancestors: parse_frame_ancestors(get("CONNECT_FRAME_ANCESTORS"))?,
-            encryption_key: encryption_key_source(env, get("APP_ENCRYPTION_KEY"), get("APP_ENCRYPTION_KEY_FILE"))?,
-            previous_encryption_keys: get("APP_ENCRYPTION_KEY_PREVIOUS")
-                .map(|v| v.split(',').map(|k| RedactedString(k.trim().to_string())).filter(|k| !k.0.is_empty()).collect())
-                .unwrap_or_default(),
+            encryption_key: key_source(env, "APP_ENCRYPTION_KEY", get("APP_ENCRYPTION_KEY"), get("APP_ENCRYPTION_KEY_FILE"))?,
+            previous_encryption_keys: key_list(get("APP_ENCRYPTION_KEY_PREVIOUS")),
+            session_key: key_source(env, "APP_SESSION_KEY", get("APP_SESSION_KEY"), get("APP_SESSION_KEY_FILE"))?,
+            previous_session_keys: key_list(get("APP_SESSION_KEY_PREVIOUS")),
+            session_ttl: session_ttl(get("APP_SESSION_TTL_SECS"))?,
+            all_js_url: parse_with("CONNECT_ALL_JS_URL", get("CONNECT_ALL_JS_URL"), DEFAULT_ALL_JS_URL)?,
             legacy_install: parse_bool("CONNECT_LEGACY_INSTALL", get("CONNECT_LEGACY_INSTALL"))?,
             tls: parse_tls(get("TLS_CERT_FILE"), get("TLS_KEY_FILE"))?,
             http: HttpLimits {
@@ -144,10 +156,12 @@ impl Config {
         if self.base_url.scheme() != "https" {
             return Err(Error::Config("APP_BASE_URL must be https in production".into()));
         }
-        if matches!(self.encryption_key, EncryptionKeySource::GeneratedDev(_)) {
-            return Err(Error::Config(
-                "production needs APP_ENCRYPTION_KEY or APP_ENCRYPTION_KEY_FILE (a development key is never generated)".into(),
-            ));
+        for (name, source) in [("APP_ENCRYPTION_KEY", &self.encryption_key), ("APP_SESSION_KEY", &self.session_key)] {
+            if matches!(source, KeySource::GeneratedDev(_)) {
+                return Err(Error::Config(format!(
+                    "production needs {name} or {name}_FILE (a development key is never generated)"
+                )));
+            }
         }
         if self.legacy_install {
             return Err(Error::Config("CONNECT_LEGACY_INSTALL=true is refused in production".into()));
@@ -214,18 +228,34 @@ fn parse_frame_ancestors(value: Option<String>) -> Result<String> {
     Ok(raw.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
-fn encryption_key_source(env: AppEnv, inline: Option<String>, file: Option<String>) -> Result<EncryptionKeySource> {
+fn key_source(env: AppEnv, name: &str, inline: Option<String>, file: Option<String>) -> Result<KeySource> {
     match (inline, file) {
-        (Some(_), Some(_)) => Err(Error::Config("set APP_ENCRYPTION_KEY or APP_ENCRYPTION_KEY_FILE, not both".into())),
-        (Some(key), None) => Ok(EncryptionKeySource::Inline(RedactedString(key))),
-        (None, Some(path)) => Ok(EncryptionKeySource::File(PathBuf::from(path))),
+        (Some(_), Some(_)) => Err(Error::Config(format!("set {name} or {name}_FILE, not both"))),
+        (Some(key), None) => Ok(KeySource::Inline(RedactedString(key))),
+        (None, Some(path)) => Ok(KeySource::File(PathBuf::from(path))),
         (None, None) if env == AppEnv::Development => {
-            Ok(EncryptionKeySource::GeneratedDev(PathBuf::from("data/dev-encryption.key")))
+            let file = format!("data/dev-{}.key", name.trim_start_matches("APP_").trim_end_matches("_KEY").to_ascii_lowercase());
+            Ok(KeySource::GeneratedDev(PathBuf::from(file)))
         }
-        (None, None) => Err(Error::Config(
-            "production needs APP_ENCRYPTION_KEY or APP_ENCRYPTION_KEY_FILE (a development key is never generated)".into(),
-        )),
+        (None, None) => Err(Error::Config(format!(
+            "production needs {name} or {name}_FILE (a development key is never generated)"
+        ))),
     }
+}
+
+fn key_list(value: Option<String>) -> Vec<RedactedString> {
+    value
+        .map(|v| v.split(',').map(|k| RedactedString(k.trim().to_string())).filter(|k| !k.0.is_empty()).collect())
+        .unwrap_or_default()
+}
+
+/// Session tokens live at most 15 minutes (the SPA renews them).
+fn session_ttl(value: Option<String>) -> Result<Duration> {
+    let ttl = secs("APP_SESSION_TTL_SECS", value, "900")?;
+    if ttl > Duration::from_secs(900) {
+        return Err(Error::Config("APP_SESSION_TTL_SECS must be at most 900 (15 minutes)".into()));
+    }
+    Ok(ttl)
 }
 
 fn parse_tls(cert: Option<String>, key: Option<String>) -> Result<Option<TlsFiles>> {
@@ -279,7 +309,7 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://data/app.db");
         assert_eq!(c.keys_cdn_urls[0].as_str(), "https://connect-install-keys.atlassian.com/");
         assert!(!c.legacy_install);
-        assert!(matches!(c.encryption_key, EncryptionKeySource::GeneratedDev(_)));
+        assert!(matches!(c.encryption_key, KeySource::GeneratedDev(_)));
     }
 
     #[test]
@@ -288,10 +318,18 @@ mod tests {
         assert!(http.to_string().contains("https"), "{http}");
         let no_key = config(&[("APP_ENV", "production"), ("APP_BASE_URL", "https://app.example.com")]).unwrap_err();
         assert!(no_key.to_string().contains("APP_ENCRYPTION_KEY"), "{no_key}");
+        let no_session_key = config(&[
+            ("APP_ENV", "production"),
+            ("APP_BASE_URL", "https://app.example.com"),
+            ("APP_ENCRYPTION_KEY", "x"),
+        ])
+        .unwrap_err();
+        assert!(no_session_key.to_string().contains("APP_SESSION_KEY"), "{no_session_key}");
         let legacy = config(&[
             ("APP_ENV", "production"),
             ("APP_BASE_URL", "https://app.example.com"),
             ("APP_ENCRYPTION_KEY", "x"),
+            ("APP_SESSION_KEY", "y"),
             ("CONNECT_LEGACY_INSTALL", "true"),
         ])
         .unwrap_err();
@@ -310,6 +348,8 @@ mod tests {
             ("HTTP_REQUEST_TIMEOUT_SECS", "0"),
             ("CONNECT_FRAME_ANCESTORS", "https://a.example; script-src *"),
             ("TLS_CERT_FILE", "cert.pem"),
+            ("APP_SESSION_TTL_SECS", "3600"),
+            ("CONNECT_ALL_JS_URL", "not a url"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             let expected = if name == "TLS_CERT_FILE" { "TLS_KEY_FILE" } else { name };

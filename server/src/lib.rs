@@ -2,6 +2,7 @@
 //! Layout: `connect/` is the protocol (pure), `store/` the database (SQL lives
 //! there only), `http/` the router and middleware, `startup` wires them.
 
+pub mod api;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -11,7 +11,7 @@ use server::{
     connect::descriptor::{Descriptor, TEMPLATE},
     error::Result,
     maintenance,
-    secrets::{EncryptionKey, load_keyring},
+    secrets::{AppKey, load_keyring},
     startup::Application,
     store::{self, Database},
     telemetry,
@@ -21,7 +21,7 @@ use server::{
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::GenerateKey) = cli.command {
-        return finish(EncryptionKey::generate_base64().map(|key| println!("{key}")));
+        return finish(AppKey::generate_base64().map(|key| println!("{key}")));
     }
     let config = match Config::from_env() {
         Ok(config) => config,

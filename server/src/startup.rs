@@ -13,8 +13,9 @@ use crate::{
     connect::descriptor::{Descriptor, TEMPLATE},
     error::Result,
     http, maintenance,
-    outbound::install_keys::InstallKeys,
-    secrets::load_keyring,
+    api::AdminCache,
+    outbound::{host_client::HostClient, install_keys::InstallKeys},
+    secrets::{SessionKeys, load_keyring, load_keys},
     state::AppState,
     store::Database,
 };
@@ -36,16 +37,20 @@ impl Application {
     /// (tests bind first so they know the URL to configure).
     pub async fn build_with_listener(config: Config, listener: TcpListener) -> Result<Self> {
         let keyring = load_keyring(&config.encryption_key, &config.previous_encryption_keys)?;
+        let (session_key, previous_session_keys) = load_keys(&config.session_key, &config.previous_session_keys, "APP_SESSION_KEY")?;
         let db = Database::connect(&config.database_url).await?;
         db.migrate().await?;
         let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
         let leptos = leptos_options(&config, listener.local_addr()?);
         let state = AppState {
             config: Arc::new(config.clone()),
-            db, descriptor: Arc::new(descriptor),
+            db, descriptor: Arc::new(descriptor.clone()),
             keyring: Arc::new(keyring),
             install_keys: Arc::new(InstallKeys::new(config.keys_cdn_urls.clone())),
             clock: Arc::new(Clock::system()),
+            session_keys: Arc::new(SessionKeys::new(session_key, previous_session_keys)),
+            host_client: Arc::new(HostClient::new(descriptor.key())),
+            admin_cache: Arc::new(AdminCache::default()),
             leptos,
         };
         Ok(Self { listener, state })

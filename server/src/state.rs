@@ -7,7 +7,12 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::{
-    clock::Clock, config::Config, connect::descriptor::Descriptor, outbound::install_keys::InstallKeys, secrets::Keyring,
+    api::AdminCache,
+    clock::Clock,
+    config::Config,
+    connect::descriptor::Descriptor,
+    outbound::{host_client::HostClient, install_keys::InstallKeys},
+    secrets::{Keyring, SessionKeys},
     store::Database,
 };
 
@@ -19,6 +24,9 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     pub install_keys: Arc<InstallKeys>,
     pub clock: Arc<Clock>,
+    pub session_keys: Arc<SessionKeys>,
+    pub host_client: Arc<HostClient>,
+    pub admin_cache: Arc<AdminCache>,
     pub leptos: LeptosOptions,
 }
 

@@ -54,11 +54,21 @@ impl Descriptor {
     /// The paths of every module URL (what the host loads into an iframe),
     /// without their query strings.
     pub fn module_paths(&self) -> Vec<String> {
+        self.paths_of(|_| true)
+    }
+
+    /// The module URLs of `adminPages`: only site administrators may open them.
+    pub fn admin_module_paths(&self) -> Vec<String> {
+        self.paths_of(|kind| kind == "adminPages")
+    }
+
+    fn paths_of(&self, kind: impl Fn(&str) -> bool) -> Vec<String> {
         let mut paths: Vec<String> = self.value["modules"]
             .as_object()
             .into_iter()
-            .flat_map(|modules| modules.values())
-            .filter_map(Value::as_array)
+            .flat_map(|modules| modules.iter())
+            .filter(|(name, _)| kind(name))
+            .filter_map(|(_, list)| list.as_array())
             .flatten()
             .filter_map(|module| module["url"].as_str())
             .map(|url| url.split('?').next().unwrap_or(url).to_string())
@@ -104,6 +114,7 @@ mod tests {
     fn module_paths_are_the_iframe_pages() {
         let d = Descriptor::render(TEMPLATE, "https://app.example.com").unwrap();
         assert_eq!(d.module_paths(), ["/admin", "/app"]);
+        assert_eq!(d.admin_module_paths(), ["/admin"]);
     }
 
     #[test]

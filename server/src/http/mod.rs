@@ -1,11 +1,14 @@
 //! HTTP: the router, its middleware and the accept loop. Handlers here are
 //! thin; they parse, call into `connect` and `store`, and map errors once.
 
+mod auth;
+mod denied_page;
 mod descriptor;
 pub mod error;
 mod health;
 mod lifecycle;
 mod not_found;
+pub mod route_auth;
 pub mod security_headers;
 pub mod serve;
 
@@ -27,18 +30,17 @@ use tower_http::{
     timeout::{RequestBodyTimeoutLayer, TimeoutLayer},
 };
 
-use crate::{config::HttpLimits, error::Error, state::AppState};
+use crate::{api::AppBackend, config::HttpLimits, error::Error, state::AppState};
+use app::api::backend::SharedBackend;
+use route_auth::RouteTable;
 use security_headers::HeaderPolicy;
-
-/// Atlassian's client library origin, allowed as a script source on pages.
-pub const CONNECT_JS_ORIGIN: &str = "https://connect-cdn.atl-paas.net";
 
 /// Every route the app answers, wrapped in the hardening layers.
 pub fn router(state: AppState) -> Router {
     let policy = HeaderPolicy {
         iframe_paths: state.descriptor.module_paths(),
         frame_ancestors: state.config.frame_ancestors.clone(),
-        script_origin: CONNECT_JS_ORIGIN.into(),
+        script_origin: state.config.all_js_url.origin().ascii_serialization(),
     };
     let limits = state.config.http.clone();
     harden(routes(state), policy, &limits)
@@ -47,14 +49,24 @@ pub fn router(state: AppState) -> Router {
 fn routes(state: AppState) -> Router {
     let leptos_options = state.leptos.clone();
     let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref()).join(leptos_options.site_pkg_dir.as_ref());
+    let table = Arc::new(route_table(&state));
+    let backend: SharedBackend = Arc::new(AppBackend::new(state.clone()));
+    let provide_backend = move || leptos::prelude::provide_context(backend.clone());
     Router::new()
         .route("/atlassian-connect.json", get(descriptor::descriptor))
         .route("/healthz", get(health::healthz))
         .merge(lifecycle::routes())
-        .leptos_routes(&state, generate_route_list(App), move || shell(leptos_options.clone()))
+        .leptos_routes_with_context(&state, generate_route_list(App), provide_backend, move || shell(leptos_options.clone()))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .fallback(not_found::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(axum::Extension(table))
         .with_state(state)
+}
+
+/// Which proof each path needs, from the descriptor's module URLs.
+pub fn route_table(state: &AppState) -> RouteTable {
+    RouteTable { page_paths: state.descriptor.module_paths(), admin_paths: state.descriptor.admin_module_paths() }
 }
 
 /// The layers every response passes through, outermost last: body size and
@@ -91,7 +103,7 @@ mod tests {
     }
 
     fn policy() -> HeaderPolicy {
-        HeaderPolicy { iframe_paths: vec![], frame_ancestors: "'none'".into(), script_origin: CONNECT_JS_ORIGIN.into() }
+        HeaderPolicy { iframe_paths: vec![], frame_ancestors: "'none'".into(), script_origin: "https://connect-cdn.atl-paas.net".into() }
     }
 
     async fn boom() -> &'static str {

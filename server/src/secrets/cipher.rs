@@ -7,7 +7,7 @@ use aes_gcm::{
     aead::{Aead, KeyInit, Payload},
 };
 
-use super::{EncryptionKey, Keyring, SharedSecret};
+use super::{AppKey, Keyring, SharedSecret};
 use crate::error::{Error, Result};
 
 const NONCE_LEN: usize = 12;
@@ -40,7 +40,7 @@ impl Keyring {
     }
 }
 
-pub fn seal_with(key: &EncryptionKey, client_key: &str, secret: &SharedSecret) -> Result<SealedSecret> {
+pub fn seal_with(key: &AppKey, client_key: &str, secret: &SharedSecret) -> Result<SealedSecret> {
     let mut nonce = [0u8; NONCE_LEN];
     getrandom::fill(&mut nonce).map_err(|e| Error::Internal(format!("random source: {e}")))?;
     let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key.bytes()));
@@ -52,7 +52,7 @@ pub fn seal_with(key: &EncryptionKey, client_key: &str, secret: &SharedSecret) -
     Ok(SealedSecret { key_id: key.id().to_string(), ciphertext })
 }
 
-fn open_with(key: &EncryptionKey, client_key: &str, stored: &[u8]) -> Result<SharedSecret> {
+fn open_with(key: &AppKey, client_key: &str, stored: &[u8]) -> Result<SharedSecret> {
     if stored.len() <= NONCE_LEN {
         return Err(Error::Internal("a sealed secret is truncated".into()));
     }
@@ -69,7 +69,7 @@ mod tests {
     use super::*;
 
     fn ring(byte: u8) -> Keyring {
-        Keyring::new(EncryptionKey::from_bytes([byte; 32]), vec![])
+        Keyring::new(AppKey::from_bytes([byte; 32]), vec![])
     }
 
     #[test]
@@ -105,7 +105,7 @@ mod tests {
     fn previous_keys_still_open_rows_sealed_before_a_rotation() {
         let old = ring(1);
         let sealed = old.seal("t", &SharedSecret::new(b"s".to_vec())).unwrap();
-        let rotated = Keyring::new(EncryptionKey::from_bytes([2; 32]), vec![EncryptionKey::from_bytes([1; 32])]);
+        let rotated = Keyring::new(AppKey::from_bytes([2; 32]), vec![AppKey::from_bytes([1; 32])]);
         assert_eq!(rotated.open("t", &sealed).unwrap().expose(), b"s");
         assert_ne!(rotated.seal("t", &SharedSecret::new(b"s".to_vec())).unwrap().key_id, sealed.key_id);
     }

@@ -1,4 +1,4 @@
-//! The keys that seal shared secrets. The primary key seals; previous keys
+//! App-owned 32-byte keys, and the keyring that seals shared secrets. The primary key seals; previous keys
 //! (kept during a rotation) only open. A key's id is derived from its bytes,
 //! so a row names the key that sealed it without anything to configure.
 
@@ -8,12 +8,12 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 
-pub struct EncryptionKey {
+pub struct AppKey {
     id: String,
     bytes: Zeroizing<[u8; 32]>,
 }
 
-impl EncryptionKey {
+impl AppKey {
     /// Parses base64 of exactly 32 random bytes.
     pub fn from_base64(text: &str) -> Result<Self> {
         let decoded = Zeroizing::new(
@@ -44,33 +44,34 @@ impl EncryptionKey {
         &self.id
     }
 
-    pub(super) fn bytes(&self) -> &[u8; 32] {
+    /// The key bytes, for the code that seals or signs with them.
+    pub fn bytes(&self) -> &[u8; 32] {
         &self.bytes
     }
 }
 
-impl std::fmt::Debug for EncryptionKey {
+impl std::fmt::Debug for AppKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EncryptionKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("AppKey").field("id", &self.id).finish_non_exhaustive()
     }
 }
 
 #[derive(Debug)]
 pub struct Keyring {
-    primary: EncryptionKey,
-    previous: Vec<EncryptionKey>,
+    primary: AppKey,
+    previous: Vec<AppKey>,
 }
 
 impl Keyring {
-    pub fn new(primary: EncryptionKey, previous: Vec<EncryptionKey>) -> Self {
+    pub fn new(primary: AppKey, previous: Vec<AppKey>) -> Self {
         Self { primary, previous }
     }
 
-    pub fn primary(&self) -> &EncryptionKey {
+    pub fn primary(&self) -> &AppKey {
         &self.primary
     }
 
-    pub fn by_id(&self, id: &str) -> Option<&EncryptionKey> {
+    pub fn by_id(&self, id: &str) -> Option<&AppKey> {
         std::iter::once(&self.primary).chain(&self.previous).find(|k| k.id == id)
     }
 
@@ -85,15 +86,15 @@ mod tests {
 
     #[test]
     fn a_key_must_be_32_bytes_of_base64() {
-        assert!(EncryptionKey::from_base64("not base64!").is_err());
-        assert!(EncryptionKey::from_base64(&STANDARD.encode([1u8; 16])).is_err());
-        assert!(EncryptionKey::from_base64(&STANDARD.encode([1u8; 32])).is_ok());
+        assert!(AppKey::from_base64("not base64!").is_err());
+        assert!(AppKey::from_base64(&STANDARD.encode([1u8; 16])).is_err());
+        assert!(AppKey::from_base64(&STANDARD.encode([1u8; 32])).is_ok());
     }
 
     #[test]
     fn key_ids_differ_per_key_and_never_show_the_bytes() {
-        let a = EncryptionKey::from_bytes([1u8; 32]);
-        let b = EncryptionKey::from_bytes([2u8; 32]);
+        let a = AppKey::from_bytes([1u8; 32]);
+        let b = AppKey::from_bytes([2u8; 32]);
         assert_ne!(a.id(), b.id());
         let shown = format!("{a:?}");
         assert!(!shown.contains(&hex::encode([1u8; 32])) && !shown.contains("bytes"), "{shown}");
@@ -101,7 +102,7 @@ mod tests {
 
     #[test]
     fn error_messages_never_echo_the_key() {
-        let err = EncryptionKey::from_base64("c2VjcmV0LWtleQ==").unwrap_err().to_string();
+        let err = AppKey::from_base64("c2VjcmV0LWtleQ==").unwrap_err().to_string();
         assert!(!err.contains("c2VjcmV0"), "{err}");
     }
 }

@@ -4,47 +4,51 @@
 
 use std::path::Path;
 
-use super::{EncryptionKey, Keyring};
+use super::{AppKey, Keyring};
 use crate::{
-    config::{EncryptionKeySource, RedactedString},
+    config::{KeySource, RedactedString},
     error::{Error, Result},
 };
 
-pub fn load_keyring(source: &EncryptionKeySource, previous: &[RedactedString]) -> Result<Keyring> {
+/// The keyring that seals shared secrets (`APP_ENCRYPTION_KEY` and friends).
+pub fn load_keyring(source: &KeySource, previous: &[RedactedString]) -> Result<Keyring> {
+    let (primary, previous) = load_keys(source, previous, "APP_ENCRYPTION_KEY")?;
+    Ok(Keyring::new(primary, previous))
+}
+
+/// A primary key from `source` and the older keys from `previous`; `name` is
+/// the variable, for messages.
+pub fn load_keys(source: &KeySource, previous: &[RedactedString], name: &str) -> Result<(AppKey, Vec<AppKey>)> {
     let primary = match source {
-        EncryptionKeySource::Inline(text) => {
-            EncryptionKey::from_base64(&text.0).map_err(|e| Error::Config(format!("APP_ENCRYPTION_KEY: {e}")))?
-        }
-        EncryptionKeySource::File(path) => read_key_file(path, "APP_ENCRYPTION_KEY_FILE")?,
-        EncryptionKeySource::GeneratedDev(path) => {
+        KeySource::Inline(text) => AppKey::from_base64(&text.0).map_err(|e| Error::Config(format!("{name}: {e}")))?,
+        KeySource::File(path) => read_key_file(path, &format!("{name}_FILE"))?,
+        KeySource::GeneratedDev(path) => {
             if !path.exists() {
                 write_new_key(path)?;
-                tracing::warn!(path = %path.display(), "generated a development encryption key; set APP_ENCRYPTION_KEY in production");
+                tracing::warn!(path = %path.display(), "generated a development key; set {name} in production");
             }
             read_key_file(path, "development key file")?
         }
     };
     let previous = previous
         .iter()
-        .map(|text| {
-            EncryptionKey::from_base64(&text.0).map_err(|e| Error::Config(format!("APP_ENCRYPTION_KEY_PREVIOUS: {e}")))
-        })
+        .map(|text| AppKey::from_base64(&text.0).map_err(|e| Error::Config(format!("{name}_PREVIOUS: {e}"))))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Keyring::new(primary, previous))
+    Ok((primary, previous))
 }
 
-fn read_key_file(path: &Path, what: &str) -> Result<EncryptionKey> {
+fn read_key_file(path: &Path, what: &str) -> Result<AppKey> {
     let text = zeroize::Zeroizing::new(
         std::fs::read_to_string(path).map_err(|e| Error::Config(format!("{what} {}: {e}", path.display())))?,
     );
-    EncryptionKey::from_base64(&text).map_err(|e| Error::Config(format!("{what} {}: {e}", path.display())))
+    AppKey::from_base64(&text).map_err(|e| Error::Config(format!("{what} {}: {e}", path.display())))
 }
 
 fn write_new_key(path: &Path) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    let key = zeroize::Zeroizing::new(EncryptionKey::generate_base64()?);
+    let key = zeroize::Zeroizing::new(AppKey::generate_base64()?);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -64,7 +68,7 @@ mod tests {
     fn a_development_key_is_generated_once_and_then_reused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("data/dev.key");
-        let source = EncryptionKeySource::GeneratedDev(path.clone());
+        let source = KeySource::GeneratedDev(path.clone());
         let first = load_keyring(&source, &[]).unwrap();
         let second = load_keyring(&source, &[]).unwrap();
         assert_eq!(first.primary().id(), second.primary().id());
@@ -77,10 +81,10 @@ mod tests {
 
     #[test]
     fn a_short_or_missing_key_refuses_to_start_without_echoing_it() {
-        let short = EncryptionKeySource::Inline(RedactedString("c2hvcnQ=".into()));
+        let short = KeySource::Inline(RedactedString("c2hvcnQ=".into()));
         let err = load_keyring(&short, &[]).unwrap_err().to_string();
         assert!(err.contains("32 bytes") && !err.contains("c2hvcnQ"), "{err}");
-        let missing = EncryptionKeySource::File("/nonexistent/key".into());
+        let missing = KeySource::File("/nonexistent/key".into());
         assert!(load_keyring(&missing, &[]).is_err());
     }
 }

@@ -6,9 +6,11 @@
 mod cipher;
 mod keyring;
 mod load;
+mod session_keys;
 mod shared_secret;
 
 pub use cipher::SealedSecret;
-pub use keyring::{EncryptionKey, Keyring};
-pub use load::load_keyring;
+pub use keyring::{AppKey, Keyring};
+pub use load::{load_keyring, load_keys};
+pub use session_keys::SessionKeys;
 pub use shared_secret::SharedSecret;

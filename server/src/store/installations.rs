@@ -123,7 +123,7 @@ pub async fn insert(tx: &mut WriteTx, f: &InstallFields<'_>) -> Result<()> {
 
 /// An accepted reinstall: new secret, next generation, not orphaned any more.
 pub async fn reinstall(tx: &mut WriteTx, f: &InstallFields<'_>, state: InstallState) -> Result<()> {
-    let sql = "UPDATE installations SET client_key = $1, base_url = $2, display_url = $3, product_type = $4, \
+    let sql = "UPDATE installations SET base_url = $2, display_url = $3, product_type = $4, \
                description = $5, app_key = $6, oauth_client_id = $7, service_entitlement_number = $8, \
                installation_id = COALESCE($9, installation_id), secret_ciphertext = $10, secret_key_id = $11, \
                install_signature = $12, last_installed_at = $13, last_event_at = $13, last_event_iat = $14, \

@@ -33,6 +33,7 @@ mod database;
 pub mod installations;
 pub mod lifecycle;
 pub mod lifecycle_events;
+pub mod notes;
 pub mod purge;
 mod write_tx;
 

@@ -4,10 +4,14 @@
 
 mod support;
 
+mod admin_page;
+mod api_tokens;
 mod foundation;
 mod hydration;
 mod install_attacks;
+mod isolation;
 mod key_server;
 mod lifecycle;
+mod pages;
 mod secrets_at_rest;
 mod site_import;

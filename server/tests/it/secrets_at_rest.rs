@@ -5,7 +5,7 @@
 use hostkit::Tenant;
 use server::{
     maintenance,
-    secrets::{EncryptionKey, Keyring},
+    secrets::{AppKey, Keyring},
     store::{Database, installations},
 };
 
@@ -39,7 +39,7 @@ async fn a_ciphertext_copied_to_another_tenant_does_not_open(kind: DbKind) {
 on_both_databases!(a_ciphertext_copied_to_another_tenant_does_not_open);
 
 fn new_key() -> String {
-    EncryptionKey::generate_base64().unwrap()
+    AppKey::generate_base64().unwrap()
 }
 
 async fn a_key_rotation_re_encrypts_every_row_while_the_app_serves(kind: DbKind) {
@@ -73,7 +73,7 @@ async fn a_key_rotation_re_encrypts_every_row_while_the_app_serves(kind: DbKind)
 
     // Rolling restart with k2 primary and k1 previous, then re-encrypt live.
     let rotating = TestApp::spawn_with(kind, on_same_db(k2.clone(), Some(k1.clone()))).await;
-    let keyring = Keyring::new(EncryptionKey::from_base64(&k2).unwrap(), vec![EncryptionKey::from_base64(&k1).unwrap()]);
+    let keyring = Keyring::new(AppKey::from_base64(&k2).unwrap(), vec![AppKey::from_base64(&k1).unwrap()]);
     let report = maintenance::reencrypt_all(&rotating.raw_db, &keyring).await.unwrap();
     assert_eq!(report.reencrypted, 5);
     let ids = installations::key_ids_in_use(&rotating.raw_db).await.unwrap();

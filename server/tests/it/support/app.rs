@@ -15,10 +15,14 @@ pub struct TestApp {
     pub db: TestDb,
     /// Atlassian's side: install key, key server, lifecycle callbacks.
     pub host: hostkit::Host,
+    /// A fake Jira/Confluence on `http://localhost:PORT`: host pages, all.js, REST.
+    pub fake: hostkit::FakeHost,
     /// The app's clock, to move time forward.
     pub clock: Arc<Clock>,
     /// A second pool on the app's database, for reading raw rows.
     pub raw_db: Database,
+    /// The encryption key this app runs with (a second instance needs it).
+    pub encryption_key: String,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -34,10 +38,13 @@ impl TestApp {
         let addr = listener.local_addr().expect("local addr");
         let base_url = format!("http://127.0.0.1:{}", addr.port());
         let host = hostkit::Host::start(&base_url, APP_KEY).await;
+        let fake = hostkit::FakeHost::start(&base_url, APP_KEY).await;
         let mut vars = default_vars(&base_url, &db.url);
         vars.insert("CONNECT_KEYS_CDN_URL".into(), host.key_server.url());
+        vars.insert("CONNECT_ALL_JS_URL".into(), format!("{}/all.js", fake.url));
         tweak(&mut vars);
         let base_url = vars["APP_BASE_URL"].clone();
+        let encryption_key = vars["APP_ENCRYPTION_KEY"].clone();
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
         let app = Application::build_with_listener(config, listener).await.expect("build app");
         let clock = app.state().clock.clone();
@@ -51,7 +58,7 @@ impl TestApp {
             .expect("server run");
         });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { addr, base_url, http, db, host, clock, raw_db, shutdown: Some(tx) }
+        Self { addr, base_url, http, db, host, fake, clock, raw_db, encryption_key, shutdown: Some(tx) }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -83,7 +90,9 @@ fn default_vars(base_url: &str, database_url: &str) -> HashMap<String, String> {
         ("DATABASE_URL", database_url.to_string()),
         ("LEPTOS_SITE_ROOT", site_root.to_string()),
         ("APP_ENCRYPTION_KEY", key),
-        ("CONNECT_HOST_ALLOWLIST", "http://127.0.0.1:*,https://*.atlassian.net".to_string()),
+        ("APP_SESSION_KEY", base64_key()),
+        ("CONNECT_HOST_ALLOWLIST", "http://localhost:*,https://*.atlassian.net".to_string()),
+        ("CONNECT_FRAME_ANCESTORS", "https://*.atlassian.net https://*.jira.com http://localhost:*".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

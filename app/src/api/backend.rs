@@ -1,0 +1,86 @@
+//! The server side of the server functions (compiled with `ssr` only): the
+//! verified caller the server's auth middleware puts in the request, the
+//! page session it renders into the HTML, and the `Backend` the server
+//! implements with its database and host client. The app crate cannot see
+//! the server crate, so it asks through this trait.
+
+use std::{future::Future, pin::Pin, sync::Arc};
+
+use leptos::prelude::*;
+
+use super::{
+    error::ApiError,
+    types::{Identity, InstallStatus, Note, SessionGrant},
+};
+
+/// How the caller proved who they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallerVia {
+    /// An iframe page JWT (server-side rendering of a module URL).
+    Page,
+    /// The app's own session token.
+    Session,
+    /// An `AP.context.getToken()` JWT.
+    Context,
+}
+
+/// The verified tenant and user of a request. Tenant identity comes only
+/// from here, never from server-function arguments.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub client_key: String,
+    pub account_id: Option<String>,
+    pub install_generation: i64,
+    pub via: CallerVia,
+}
+
+/// What the page renders into its `<head>` after the page JWT verified.
+#[derive(Clone)]
+pub struct PageSession {
+    pub token: String,
+    pub expires_at: i64,
+    pub all_js_url: String,
+}
+
+pub type ApiFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ApiError>> + Send + 'a>>;
+
+pub trait Backend: Send + Sync + 'static {
+    fn identity<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Identity>;
+    fn display_name<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Option<String>>;
+    fn list_notes<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Vec<Note>>;
+    fn create_note<'a>(&'a self, caller: &'a Caller, title: String, body: String) -> ApiFuture<'a, Note>;
+    fn update_note<'a>(&'a self, caller: &'a Caller, id: i64, title: String, body: String) -> ApiFuture<'a, Note>;
+    fn delete_note<'a>(&'a self, caller: &'a Caller, id: i64) -> ApiFuture<'a, ()>;
+    fn install_status<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, InstallStatus>;
+    fn renew_session<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, SessionGrant>;
+}
+
+pub type SharedBackend = Arc<dyn Backend>;
+
+/// The page session of the current request, if its page JWT verified.
+pub fn page_session() -> Option<PageSession> {
+    use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<PageSession>().cloned())
+}
+
+/// Runs a server function body with the verified caller and the backend;
+/// an error also sets the response status.
+pub async fn serve<T, F>(body: F) -> Result<T, ApiError>
+where
+    F: for<'a> FnOnce(&'a dyn Backend, &'a Caller) -> ApiFuture<'a, T>,
+{
+    let result = match (caller(), use_context::<SharedBackend>()) {
+        (Some(caller), Some(backend)) => body(backend.as_ref(), &caller).await,
+        (None, _) => Err(ApiError::Unauthorized),
+        (_, None) => Err(ApiError::Unavailable),
+    };
+    if let Err(e) = &result {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
+        }
+    }
+    result
+}
+
+fn caller() -> Option<Caller> {
+    use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<Caller>().cloned())
+}

@@ -1,0 +1,64 @@
+//! The one error type of the app's server functions. It crosses the wire as
+//! JSON, so the browser can tell "renew your session" from "not allowed".
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ApiError {
+    /// No valid token: renew the session and retry.
+    Unauthorized,
+    /// Valid caller, but not allowed (not an admin, not the note's author).
+    Forbidden,
+    NotFound,
+    /// The input was refused; the text says why.
+    Invalid(String),
+    /// The database or the host is unreachable; retry later.
+    Unavailable,
+    /// The request did not reach the server or its answer was unreadable.
+    Transport(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::Invalid(_) => 400,
+            Self::Unavailable => 503,
+            Self::Transport(_) => 500,
+        }
+    }
+
+    /// Words for the person using the page.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unauthorized => "Your session ended. Reload the page to continue.".into(),
+            Self::Forbidden => "You are not allowed to do that.".into(),
+            Self::NotFound => "It is not there any more.".into(),
+            Self::Invalid(why) => why.clone(),
+            Self::Unavailable => "The service is busy. Try again in a moment.".into(),
+            Self::Transport(_) => "Could not reach the app. Check your connection and try again.".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Transport(value.to_string())
+    }
+}

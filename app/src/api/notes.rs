@@ -1,0 +1,26 @@
+//! The notes of the caller's site. The tenant and the author come from the
+//! verified token only; arguments never name a tenant.
+
+use leptos::prelude::*;
+
+use super::{client::SessionClient, error::ApiError, types::Note};
+
+#[server(endpoint = "notes/list", client = SessionClient)]
+pub async fn list_notes() -> Result<Vec<Note>, ApiError> {
+    super::backend::serve(|backend, caller| backend.list_notes(caller)).await
+}
+
+#[server(endpoint = "notes/create", client = SessionClient)]
+pub async fn create_note(title: String, body: String) -> Result<Note, ApiError> {
+    super::backend::serve(move |backend, caller| backend.create_note(caller, title, body)).await
+}
+
+#[server(endpoint = "notes/update", client = SessionClient)]
+pub async fn update_note(id: i64, title: String, body: String) -> Result<Note, ApiError> {
+    super::backend::serve(move |backend, caller| backend.update_note(caller, id, title, body)).await
+}
+
+#[server(endpoint = "notes/delete", client = SessionClient)]
+pub async fn delete_note(id: i64) -> Result<(), ApiError> {
+    super::backend::serve(move |backend, caller| backend.delete_note(caller, id)).await
+}

@@ -1,0 +1,67 @@
+//! What server functions send and receive.
+
+use serde::{Deserialize, Serialize};
+
+/// Who is using the page, from the verified token (never from arguments).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub account_id: Option<String>,
+    pub base_url: String,
+    pub display_url: Option<String>,
+    pub product_type: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub author_account_id: String,
+    /// The caller wrote it (only the author may change it).
+    pub mine: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Limits the server enforces on notes; the form shows them too.
+pub const MAX_NOTE_TITLE: usize = 200;
+pub const MAX_NOTE_BODY: usize = 10_000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionGrant {
+    pub token: String,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleEntry {
+    pub event: String,
+    pub occurred_at: i64,
+    pub signature: String,
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrphanEntry {
+    pub client_key: String,
+    pub orphaned_at: i64,
+    pub purge_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallStatus {
+    pub state: String,
+    pub product_type: String,
+    pub base_url: String,
+    pub first_installed_at: i64,
+    pub last_installed_at: i64,
+    pub last_event_at: i64,
+    pub install_generation: i64,
+    pub install_signature: String,
+    pub events: Vec<LifecycleEntry>,
+    pub orphans: Vec<OrphanEntry>,
+    pub app_version: String,
+    pub database: String,
+    pub database_ok: bool,
+}

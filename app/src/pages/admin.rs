@@ -1,0 +1,72 @@
+//! The admin page (`/admin`): this site's install status, for site
+//! administrators. The server has already checked the caller is one.
+
+use leptos::prelude::*;
+
+use super::status::{ErrorBox, Loading, format_time};
+use crate::api::{admin::get_install_status, client::call, types::InstallStatus};
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let status = Resource::new(|| (), |_| call(get_install_status));
+
+    view! {
+        <main class="page admin" data-hydrated=move || hydrated.get().to_string()>
+            <h1>"Install status"</h1>
+            <Suspense fallback=|| view! { <Loading what="the install status"/> }>
+                {move || status.get().map(|result| match result {
+                    Ok(status) => view! { <StatusView status/> }.into_any(),
+                    Err(error) => view! { <ErrorBox error retry=Callback::new(move |_| status.refetch())/> }.into_any(),
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn StatusView(status: InstallStatus) -> impl IntoView {
+    let database = if status.database_ok { format!("{} (healthy)", status.database) } else { format!("{} (unreachable)", status.database) };
+    view! {
+        <dl class="facts" id="install-status">
+            <dt>"State"</dt><dd id="state">{status.state.clone()}</dd>
+            <dt>"Product"</dt><dd>{status.product_type.clone()}</dd>
+            <dt>"Site"</dt><dd>{status.base_url.clone()}</dd>
+            <dt>"First installed"</dt><dd>{format_time(status.first_installed_at)}</dd>
+            <dt>"Last installed"</dt><dd>{format_time(status.last_installed_at)}</dd>
+            <dt>"Last event"</dt><dd>{format_time(status.last_event_at)}</dd>
+            <dt>"Install generation"</dt><dd id="generation">{status.install_generation}</dd>
+            <dt>"Last install signed with"</dt><dd>{status.install_signature.clone()}</dd>
+            <dt>"App version"</dt><dd>{status.app_version.clone()}</dd>
+            <dt>"Database"</dt><dd id="database">{database}</dd>
+        </dl>
+        <h2>"Lifecycle events"</h2>
+        <table class="table" id="events">
+            <thead><tr><th>"When"</th><th>"Event"</th><th>"Signature"</th><th>"Outcome"</th><th>"Detail"</th></tr></thead>
+            <tbody>
+                {status.events.into_iter().map(|e| view! {
+                    <tr>
+                        <td>{format_time(e.occurred_at)}</td><td>{e.event}</td><td>{e.signature}</td>
+                        <td>{e.outcome}</td><td>{e.detail.unwrap_or_default()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        <h2>"Earlier installations of this site"</h2>
+        {if status.orphans.is_empty() {
+            view! { <p class="muted" id="orphans">"None: no site import has replaced this installation."</p> }.into_any()
+        } else {
+            view! {
+                <table class="table" id="orphans">
+                    <thead><tr><th>"Client key"</th><th>"Replaced"</th><th>"Purged after"</th></tr></thead>
+                    <tbody>
+                        {status.orphans.into_iter().map(|o| view! {
+                            <tr><td>{o.client_key}</td><td>{format_time(o.orphaned_at)}</td><td>{format_time(o.purge_at)}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+    }
+}

@@ -1,0 +1,34 @@
+//! The general page (`/app`): a single-page app with client-side routes
+//! between the overview, the notes and the help, inside the host's iframe.
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::{A, Outlet},
+    hooks::use_location,
+};
+
+#[component]
+pub fn AppShell() -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let location = use_location();
+    // Fit the iframe to the new view after every client-side navigation.
+    Effect::new(move |_| {
+        location.pathname.track();
+        #[cfg(feature = "hydrate")]
+        crate::api::renewal::resize();
+    });
+
+    view! {
+        <div class="app" data-hydrated=move || hydrated.get().to_string()>
+            <nav class="tabs" aria-label="Sections">
+                <A href="/app" exact=true>"Overview"</A>
+                <A href="/app/notes">"Notes"</A>
+                <A href="/app/help">"Help"</A>
+            </nav>
+            <main class="page">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}

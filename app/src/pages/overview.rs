@@ -1,0 +1,44 @@
+//! Who you are and where: the verified identity, and your display name from
+//! the host's REST API (fetched after the page loads, so it never slows it).
+
+use leptos::prelude::*;
+
+use super::status::{ErrorBox, Loading};
+use crate::api::{
+    client::call,
+    me::{display_name, get_identity},
+};
+
+#[component]
+pub fn Overview() -> impl IntoView {
+    let who = Resource::new(|| (), |_| call(get_identity));
+    let name = LocalResource::new(|| call(display_name));
+
+    view! {
+        <h1>"Overview"</h1>
+        <Suspense fallback=|| view! { <Loading what="your details"/> }>
+            {move || who.get().map(|result| match result {
+                Ok(who) => view! {
+                    <dl class="facts" id="identity">
+                        <dt>"Signed in as"</dt>
+                        <dd id="display-name">
+                            {move || match name.get() {
+                                None => "…".to_string(),
+                                Some(Ok(Some(name))) => name,
+                                Some(Ok(None)) => "(no display name)".to_string(),
+                                Some(Err(_)) => "(display name unavailable)".to_string(),
+                            }}
+                        </dd>
+                        <dt>"Account"</dt>
+                        <dd id="account-id">{who.account_id.clone().unwrap_or_else(|| "anonymous".into())}</dd>
+                        <dt>"Site"</dt>
+                        <dd id="site">{who.display_url.clone().unwrap_or(who.base_url.clone())}</dd>
+                        <dt>"Product"</dt>
+                        <dd id="product">{who.product_type.clone()}</dd>
+                    </dl>
+                }.into_any(),
+                Err(error) => view! { <ErrorBox error retry=Callback::new(move |_| who.refetch())/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,304 @@
+//! A fake Jira/Confluence site on loopback, for tests and local development:
+//! - a host page per site and user that frames the app's module URL with a
+//!   real page JWT, and answers the iframe's `AP` calls (context tokens,
+//!   resize) over `postMessage`, as Atlassian's host does;
+//! - `/all.js`, a stand-in for Atlassian's client library (`AP.context.getToken`,
+//!   `AP.resize`, `AP.context.getContext`);
+//! - the REST endpoints the app calls (permission check, user), which verify
+//!   the app's JWT like the real site would.
+//!
+//! It listens on 127.0.0.1 but names itself `http://localhost:PORT`, so the
+//! host page and the app (on 127.0.0.1) are different sites: the iframe is
+//! third-party, as it is under Atlassian.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Path, Query, State},
+    http::{HeaderMap, Method, StatusCode, Uri, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{host::Tenant, qsh::qsh};
+
+#[derive(Clone, Debug)]
+pub struct FakeUser {
+    pub display_name: String,
+    pub admin: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub tenant: Tenant,
+    pub users: HashMap<String, FakeUser>,
+}
+
+#[derive(Default)]
+struct Inner {
+    sites: HashMap<String, Site>,
+    /// REST calls the app made: "METHOD path", in order.
+    calls: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct FakeHost {
+    /// `http://localhost:PORT`
+    pub url: String,
+    pub app_base_url: String,
+    pub app_key: String,
+    pub context_ttl_secs: i64,
+    inner: Arc<Mutex<Inner>>,
+    _task: Arc<tokio::task::JoinHandle<()>>,
+}
+
+impl FakeHost {
+    pub async fn start(app_base_url: &str, app_key: &str) -> Self {
+        Self::start_on("127.0.0.1:0", app_base_url, app_key).await
+    }
+
+    /// As [`FakeHost::start`], on a chosen address (the dev loop uses a fixed port).
+    pub async fn start_on(addr: &str, app_base_url: &str, app_key: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind fake host");
+        let port = listener.local_addr().expect("fake host address").port();
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let mut host = Self {
+            url: format!("http://localhost:{port}"),
+            app_base_url: app_base_url.trim_end_matches('/').to_string(),
+            app_key: app_key.to_string(),
+            context_ttl_secs: 900,
+            inner,
+            _task: Arc::new(tokio::spawn(async {})),
+        };
+        let app = Router::new()
+            .route("/all.js", get(all_js))
+            .route("/{site}/host", get(host_page))
+            .route("/{site}/context-token", get(context_token))
+            .fallback(rest)
+            .with_state(host.clone());
+        host._task = Arc::new(tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        }));
+        host
+    }
+
+    /// Adds a site named `name` ("jira" or "confluence" product) and returns
+    /// its tenant, ready to install. Confluence sites live under `/wiki`.
+    pub fn add_site(&self, name: &str, product: &str) -> Tenant {
+        let suffix = if product == "confluence" { "/wiki" } else { "" };
+        let mut tenant = Tenant::new(&format!("{}/{name}{suffix}", self.url));
+        tenant.product_type = product.to_string();
+        self.lock().sites.insert(name.to_string(), Site { tenant: tenant.clone(), users: HashMap::new() });
+        tenant
+    }
+
+    pub fn add_user(&self, site: &str, account_id: &str, display_name: &str, admin: bool) {
+        if let Some(s) = self.lock().sites.get_mut(site) {
+            s.users.insert(account_id.to_string(), FakeUser { display_name: display_name.to_string(), admin });
+        }
+    }
+
+    /// Replaces the site's tenant (after a reinstall with a new secret, or a
+    /// site import with a new clientKey).
+    pub fn set_tenant(&self, site: &str, tenant: Tenant) {
+        if let Some(s) = self.lock().sites.get_mut(site) {
+            s.tenant = tenant;
+        }
+    }
+
+    pub fn tenant(&self, site: &str) -> Option<Tenant> {
+        self.lock().sites.get(site).map(|s| s.tenant.clone())
+    }
+
+    pub fn site_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.lock().sites.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    pub fn users(&self, site: &str) -> Vec<(String, FakeUser)> {
+        let mut users: Vec<(String, FakeUser)> = self.lock().sites.get(site).map(|s| s.users.clone().into_iter().collect()).unwrap_or_default();
+        users.sort_by(|a, b| a.0.cmp(&b.0));
+        users
+    }
+
+    /// The host page that frames `module` (e.g. `/app`) for `user` of `site`.
+    pub fn host_page_url(&self, site: &str, module: &str, user: &str) -> String {
+        format!("{}/{site}/host?module={module}&user={user}", self.url)
+    }
+
+    /// The module URL with a fresh page JWT, as the host puts it in the iframe.
+    pub fn module_url(&self, tenant: &Tenant, module: &str, user: Option<&str>) -> String {
+        let params = [("xdm_e", self.url.as_str()), ("xdm_c", "channel-1"), ("cp", ""), ("lic", "none"), ("cv", "1001.0.0")];
+        let claims = tenant.claims("GET", module, &params, user);
+        let token = tenant.sign(&claims);
+        let mut url = url::Url::parse(&format!("{}{module}", self.app_base_url)).expect("module URL");
+        url.query_pairs_mut().extend_pairs(params).append_pair("jwt", &token);
+        url.to_string()
+    }
+
+    pub fn rest_calls(&self) -> Vec<String> {
+        self.lock().calls.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn site(&self, name: &str) -> Option<Site> {
+        self.lock().sites.get(name).cloned()
+    }
+}
+
+const ALL_JS: &str = r#"(function () {
+  var pending = {}, next = 1;
+  window.addEventListener('message', function (e) {
+    if (e.source !== window.parent) return;
+    var m = e.data || {};
+    if (m.type === 'ap.token' && pending[m.id]) { pending[m.id](m.token); delete pending[m.id]; }
+  });
+  function getToken(callback) {
+    var id = next++;
+    var promise = new Promise(function (resolve) { pending[id] = resolve; });
+    window.parent.postMessage({ type: 'ap.getToken', id: id }, '*');
+    if (callback) promise.then(callback);
+    return promise;
+  }
+  function resize() {
+    window.parent.postMessage({ type: 'ap.resize', height: document.documentElement.scrollHeight }, '*');
+  }
+  window.AP = {
+    context: { getToken: getToken, getContext: function (cb) { if (cb) cb({}); return Promise.resolve({}); } },
+    resize: resize,
+    sizeToParent: resize
+  };
+  window.addEventListener('load', resize);
+})();
+"#;
+
+async fn all_js() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript")], ALL_JS).into_response()
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    module: String,
+    #[serde(default)]
+    user: Option<String>,
+}
+
+async fn host_page(State(host): State<FakeHost>, Path(site): Path<String>, Query(q): Query<PageQuery>) -> Response {
+    let Some(s) = host.site(&site) else { return (StatusCode::NOT_FOUND, "no such site").into_response() };
+    let user = q.user.filter(|u| !u.is_empty());
+    let src = host.module_url(&s.tenant, &q.module, user.as_deref());
+    let who = user.clone().unwrap_or_else(|| "anonymous".into());
+    let token_url = format!("context-token?user={}", user.unwrap_or_default());
+    Html(format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Fake {product}: {site}</title>
+<style>body{{font-family:sans-serif;margin:0}}header{{background:#0c66e4;color:#fff;padding:8px 16px}}iframe{{width:100%;border:0;height:600px}}</style></head>
+<body><header id="host-header">Fake {product} · site <b>{site}</b> · user <b>{who}</b> · module <code>{module}</code></header>
+<iframe id="app-frame" title="app" src="{src}"></iframe>
+<script>
+window.__tokens = 0; window.__resizes = 0;
+var frame = document.getElementById('app-frame');
+window.addEventListener('message', function (e) {{
+  if (e.source !== frame.contentWindow) return;
+  var m = e.data || {{}};
+  if (m.type === 'ap.getToken') {{
+    fetch({token_url:?}).then(function (r) {{ return r.json(); }}).then(function (j) {{
+      window.__tokens++;
+      frame.contentWindow.postMessage({{ type: 'ap.token', id: m.id, token: j.token }}, '*');
+    }});
+  }}
+  if (m.type === 'ap.resize') {{ window.__resizes++; if (m.height) frame.style.height = Math.max(m.height, 200) + 'px'; }}
+}});
+</script></body></html>"#,
+        product = s.tenant.product_type,
+        module = q.module,
+        src = html_escape(&src),
+    ))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    user: Option<String>,
+}
+
+async fn context_token(State(host): State<FakeHost>, Path(site): Path<String>, Query(q): Query<TokenQuery>) -> Response {
+    let Some(s) = host.site(&site) else { return (StatusCode::NOT_FOUND, "no such site").into_response() };
+    let token = match q.user.filter(|u| !u.is_empty()) {
+        Some(user) => s.tenant.context_token(&user, host.context_ttl_secs),
+        None => s.tenant.sign(&json!({"iss": s.tenant.client_key, "qsh": "context-qsh", "iat": crate::now(), "exp": crate::now() + host.context_ttl_secs})),
+    };
+    Json(json!({ "token": token })).into_response()
+}
+
+/// The host REST API the app calls: `/{site}[/wiki]/rest/...`.
+async fn rest(State(host): State<FakeHost>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let path = uri.path().to_string();
+    let Some((site_name, _)) = path.trim_start_matches('/').split_once('/') else { return StatusCode::NOT_FOUND.into_response() };
+    let Some(site) = host.site(site_name) else { return StatusCode::NOT_FOUND.into_response() };
+    host.lock().calls.push(format!("{method} {path}"));
+    let site_prefix = url::Url::parse(&site.tenant.base_url).map(|u| u.path().to_string()).unwrap_or_default();
+    let relative = path.strip_prefix(site_prefix.trim_end_matches('/')).unwrap_or(&path).to_string();
+    if let Err(why) = verify_app_jwt(&host, &site, &method, &relative, uri.query().unwrap_or_default(), &headers) {
+        return (StatusCode::UNAUTHORIZED, why).into_response();
+    }
+    let query: HashMap<String, String> = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
+    match (method.as_str(), relative.as_str()) {
+        ("POST", "/rest/api/3/permissions/check") => {
+            let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let account = request["accountId"].as_str().unwrap_or_default();
+            let admin = site.users.get(account).is_some_and(|u| u.admin);
+            let granted: Vec<&str> = if admin { vec!["ADMINISTER"] } else { vec![] };
+            Json(json!({ "globalPermissions": granted, "projectPermissions": [] })).into_response()
+        }
+        ("GET", "/rest/api/3/user") | ("GET", "/rest/api/user") => {
+            let account = query.get("accountId").cloned().unwrap_or_default();
+            let Some(user) = site.users.get(&account) else { return StatusCode::NOT_FOUND.into_response() };
+            let operations = if user.admin {
+                json!([{ "operation": "administer", "targetType": "application" }, { "operation": "use", "targetType": "application" }])
+            } else {
+                json!([{ "operation": "use", "targetType": "application" }])
+            };
+            Json(json!({ "accountId": account, "displayName": user.display_name, "operations": operations })).into_response()
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The real site checks the app's JWT: HS256 under the shared secret,
+/// `iss` = the app key, and the qsh of this very request.
+fn verify_app_jwt(host: &FakeHost, site: &Site, method: &Method, path: &str, query: &str, headers: &HeaderMap) -> Result<(), &'static str> {
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or("missing JWT")?;
+    let token = auth.strip_prefix("JWT ").ok_or("not a JWT")?;
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_required_spec_claims(&["exp", "iss"]);
+    validation.validate_aud = false;
+    let claims = jsonwebtoken::decode::<Value>(token, &DecodingKey::from_secret(site.tenant.shared_secret.as_bytes()), &validation)
+        .map_err(|_| "bad signature")?
+        .claims;
+    if claims["iss"] != host.app_key.as_str() {
+        return Err("wrong issuer");
+    }
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if claims["qsh"] != qsh(method.as_str(), path, &pairs).as_str() {
+        return Err("wrong qsh");
+    }
+    Ok(())
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}

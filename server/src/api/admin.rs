@@ -1,0 +1,102 @@
+//! Site-administrator checks (signed calls to the host, cached briefly) and
+//! the install status the admin page shows.
+
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use app::api::{
+    backend::Caller,
+    error::ApiError,
+    types::{InstallStatus, LifecycleEntry, OrphanEntry},
+};
+
+use super::{active_installation, open_secret, unavailable};
+use crate::{
+    outbound::host_api,
+    state::AppState,
+    store::{Installation, installations, lifecycle_events},
+};
+
+const ADMIN_TTL: Duration = Duration::from_secs(60);
+const MAX_CACHED: usize = 10_000;
+
+/// Recent answers to "is this user an admin of this site".
+#[derive(Default)]
+pub struct AdminCache {
+    answers: Mutex<HashMap<(String, String), (bool, Instant)>>,
+}
+
+impl AdminCache {
+    fn get(&self, key: &(String, String)) -> Option<bool> {
+        let answers = self.answers.lock().ok()?;
+        answers.get(key).filter(|(_, at)| at.elapsed() < ADMIN_TTL).map(|(admin, _)| *admin)
+    }
+
+    fn put(&self, key: (String, String), admin: bool) {
+        let Ok(mut answers) = self.answers.lock() else { return };
+        if answers.len() >= MAX_CACHED {
+            answers.retain(|_, (_, at)| at.elapsed() < ADMIN_TTL);
+        }
+        if answers.len() < MAX_CACHED {
+            answers.insert(key, (admin, Instant::now()));
+        }
+    }
+}
+
+/// Asks the host whether the caller administers the site (anonymous users
+/// never do). Host failures are not cached: the next request asks again.
+pub async fn is_admin(state: &AppState, installation: &Installation, account_id: Option<&str>) -> Result<bool, ApiError> {
+    let Some(account_id) = account_id else { return Ok(false) };
+    let key = (installation.client_key.clone(), account_id.to_string());
+    if let Some(admin) = state.admin_cache.get(&key) {
+        return Ok(admin);
+    }
+    let secret = open_secret(state, installation)?;
+    let admin = host_api::is_site_admin(&state.host_client, installation, &secret, account_id, state.clock.now())
+        .await
+        .map_err(|e| {
+            tracing::warn!(client_key = %installation.client_key, error = %e, "admin check failed");
+            ApiError::Unavailable
+        })?;
+    state.admin_cache.put(key, admin);
+    Ok(admin)
+}
+
+pub async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStatus, ApiError> {
+    let installation = active_installation(state, caller).await?;
+    if !is_admin(state, &installation, caller.account_id.as_deref()).await? {
+        return Err(ApiError::Forbidden);
+    }
+    let events = lifecycle_events::for_installation(&state.db, &installation.client_key, 50).await.map_err(unavailable)?;
+    let retention = state.config.retention.as_secs() as i64;
+    let orphans = installations::all_for_base_url(&state.db, &installation.base_url)
+        .await
+        .map_err(unavailable)?
+        .into_iter()
+        .filter(|other| other.client_key != installation.client_key)
+        .filter_map(|other| {
+            other.orphaned_at.map(|at| OrphanEntry { client_key: other.client_key, orphaned_at: at, purge_at: at + retention })
+        })
+        .collect();
+    Ok(InstallStatus {
+        state: installation.state.to_string(),
+        product_type: installation.product_type.clone().unwrap_or_else(|| "unknown".into()),
+        base_url: installation.base_url.clone(),
+        first_installed_at: installation.first_installed_at,
+        last_installed_at: installation.last_installed_at,
+        last_event_at: installation.last_event_at,
+        install_generation: installation.install_generation,
+        install_signature: installation.install_signature.clone(),
+        events: events
+            .into_iter()
+            .map(|e| LifecycleEntry { event: e.event, occurred_at: e.occurred_at, signature: e.signature, outcome: e.outcome, detail: e.detail })
+            .collect(),
+        orphans,
+        app_version: env!("CARGO_PKG_VERSION").to_string(),
+        database: state.db.kind().to_string(),
+        database_ok: state.db.ping().await.is_ok(),
+    })
+}

@@ -1,0 +1,74 @@
+//! The server side of the app's server functions: `app`'s [`Backend`]
+//! implemented on the database and the host client. Every method starts
+//! from the verified [`Caller`]; the tenant is never taken from arguments.
+
+mod admin;
+mod identity;
+mod notes;
+mod session;
+
+use app::api::{
+    backend::{ApiFuture, Backend, Caller},
+    error::ApiError,
+    types::{Identity, InstallStatus, Note, SessionGrant},
+};
+
+pub use admin::{AdminCache, is_admin};
+pub use session::mint_session;
+
+use crate::{error::Error, secrets::SharedSecret, state::AppState, store::{Installation, installations}};
+
+pub struct AppBackend {
+    state: AppState,
+}
+
+impl AppBackend {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+impl Backend for AppBackend {
+    fn identity<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Identity> {
+        Box::pin(identity::identity(&self.state, caller))
+    }
+    fn display_name<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Option<String>> {
+        Box::pin(identity::display_name(&self.state, caller))
+    }
+    fn list_notes<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Vec<Note>> {
+        Box::pin(notes::list(&self.state, caller))
+    }
+    fn create_note<'a>(&'a self, caller: &'a Caller, title: String, body: String) -> ApiFuture<'a, Note> {
+        Box::pin(notes::create(&self.state, caller, title, body))
+    }
+    fn update_note<'a>(&'a self, caller: &'a Caller, id: i64, title: String, body: String) -> ApiFuture<'a, Note> {
+        Box::pin(notes::update(&self.state, caller, id, title, body))
+    }
+    fn delete_note<'a>(&'a self, caller: &'a Caller, id: i64) -> ApiFuture<'a, ()> {
+        Box::pin(notes::delete(&self.state, caller, id))
+    }
+    fn install_status<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, InstallStatus> {
+        Box::pin(admin::install_status(&self.state, caller))
+    }
+    fn renew_session<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, SessionGrant> {
+        Box::pin(session::renew(&self.state, caller))
+    }
+}
+
+/// The caller's installation, which must still be active.
+async fn active_installation(state: &AppState, caller: &Caller) -> Result<Installation, ApiError> {
+    match installations::find(&state.db, &caller.client_key).await.map_err(unavailable)? {
+        Some(installation) if installation.is_active() => Ok(installation),
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
+fn open_secret(state: &AppState, installation: &Installation) -> Result<SharedSecret, ApiError> {
+    state.keyring.open(&installation.client_key, &installation.sealed_secret()).map_err(unavailable)
+}
+
+/// Logs the detail; the browser only learns to retry.
+fn unavailable(error: Error) -> ApiError {
+    tracing::error!(error = %error, "server function failed");
+    ApiError::Unavailable
+}

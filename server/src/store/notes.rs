@@ -1,0 +1,53 @@
+//! The `notes` table. Every statement is scoped by the caller's clientKey,
+//! and changes also by the author, so one tenant or user can never reach
+//! another's rows whatever id they send.
+
+use super::Database;
+use crate::error::Result;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct NoteRow {
+    pub id: i64,
+    pub author_account_id: String,
+    pub title: String,
+    pub body: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, author_account_id, title, body, created_at, updated_at";
+
+/// Newest first; a site's list is capped so one page stays small.
+pub async fn list(db: &Database, client_key: &str) -> Result<Vec<NoteRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM notes WHERE client_key = $1 ORDER BY updated_at DESC, id DESC LIMIT 500");
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).fetch_all(pool).await?))
+}
+
+pub async fn find(db: &Database, client_key: &str, id: i64) -> Result<Option<NoteRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM notes WHERE client_key = $1 AND id = $2");
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).bind(id).fetch_optional(pool).await?))
+}
+
+pub async fn insert(db: &Database, client_key: &str, author: &str, title: &str, body: &str, now: i64) -> Result<NoteRow> {
+    let sql = format!(
+        "INSERT INTO notes (client_key, author_account_id, title, body, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING {COLUMNS}"
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).bind(author).bind(title).bind(body).bind(now).fetch_one(pool).await?))
+}
+
+/// Changes a note only if it belongs to `client_key` and was written by `author`.
+pub async fn update(db: &Database, client_key: &str, author: &str, id: i64, title: &str, body: &str, now: i64) -> Result<Option<NoteRow>> {
+    let sql = format!(
+        "UPDATE notes SET title = $4, body = $5, updated_at = $6 \
+         WHERE client_key = $1 AND author_account_id = $2 AND id = $3 RETURNING {COLUMNS}"
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).bind(author).bind(id).bind(title).bind(body).bind(now).fetch_optional(pool).await?))
+}
+
+/// Deletes a note only if it belongs to `client_key` and was written by `author`.
+pub async fn delete(db: &Database, client_key: &str, author: &str, id: i64) -> Result<bool> {
+    let sql = "DELETE FROM notes WHERE client_key = $1 AND author_account_id = $2 AND id = $3";
+    let deleted = on_pool!(db, pool => sqlx::query(sql).bind(client_key).bind(author).bind(id).execute(pool).await?.rows_affected());
+    Ok(deleted == 1)
+}
