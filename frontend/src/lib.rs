@@ -1,6 +1,9 @@
 //! Browser entry: takes the session token the server rendered, then
 //! hydrates the HTML the server rendered.
 
+// Leptos view types nest deeply; the wasm build needs more room to lay them out.
+#![recursion_limit = "256"]
+
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();

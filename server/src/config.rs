@@ -314,7 +314,7 @@ mod tests {
 
     #[test]
     fn production_refuses_http_base_url_and_missing_key_and_legacy() {
-        let http = config(&[("APP_ENV", "production"), ("APP_ENCRYPTION_KEY", "x")]).unwrap_err();
+        let http = config(&[("APP_ENV", "production"), ("APP_ENCRYPTION_KEY", "x"), ("APP_SESSION_KEY", "y")]).unwrap_err();
         assert!(http.to_string().contains("https"), "{http}");
         let no_key = config(&[("APP_ENV", "production"), ("APP_BASE_URL", "https://app.example.com")]).unwrap_err();
         assert!(no_key.to_string().contains("APP_ENCRYPTION_KEY"), "{no_key}");

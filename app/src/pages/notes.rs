@@ -73,6 +73,7 @@ fn NewNote(on_saved: Callback<()>) -> impl IntoView {
             }}
         </form>
     }
+    .into_any()
 }
 
 #[component]
@@ -130,4 +131,6 @@ fn NoteItem(note: Note, on_changed: Callback<()>) -> impl IntoView {
             {move || error().map(|error| view! { <ErrorBox error/> })}
         </li>
     }
+    // Type erasure keeps the list's view type shallow enough to compile to wasm.
+    .into_any()
 }

@@ -48,6 +48,7 @@ mod tests {
     #[test]
     fn formats_unix_time_as_utc() {
         assert_eq!(super::format_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(super::format_time(1_795_000_000), "2026-11-18 08:26 UTC");
+        assert_eq!(super::format_time(1_795_000_000), "2026-11-18 11:06 UTC");
+        assert_eq!(super::format_time(951_782_400), "2000-02-29 00:00 UTC");
     }
 }
