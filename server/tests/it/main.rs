@@ -6,6 +6,7 @@ mod support;
 
 mod admin_page;
 mod api_tokens;
+mod browser_app;
 mod foundation;
 mod hydration;
 mod install_attacks;

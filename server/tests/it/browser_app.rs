@@ -1,0 +1,100 @@
+//! The whole app in real headless Chromium with third-party cookies blocked:
+//! a fake Jira page on http://localhost frames the app on http://127.0.0.1
+//! (another site), with a stand-in `AP` that answers getToken and resize.
+
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use serde_json::Value;
+
+use crate::support::{app::TestApp, browser::Browser, db::DbKind};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn js(client: &Client, script: &str) -> Value {
+    client.execute(script, vec![]).await.unwrap_or(Value::Null)
+}
+
+/// Waits until `css` inside the current frame has text satisfying `ok`.
+async fn wait_text(browser: &Browser, what: &str, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    browser.wait_for(what, WAIT, |_| async { browser.text(css).await.filter(|t| ok(t)) }).await
+}
+
+async fn click(client: &Client, css: &str) {
+    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+}
+
+async fn type_into(client: &Client, css: &str, text: &str) {
+    let field = client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Opens the host page for `module` as `user` and enters the app's iframe.
+async fn open_in_host(browser: &Browser, app: &TestApp, module: &str, user: &str) {
+    browser.client.enter_parent_frame().await.ok();
+    browser.client.goto(&app.fake.host_page_url("acme", module, user)).await.unwrap();
+    let frame = browser.wait_for("the app iframe", WAIT, |c| async move { c.find(Locator::Css("#app-frame")).await.ok() }).await;
+    frame.enter_frame().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and the built site: run by cargo xtask test"]
+async fn the_spa_works_in_a_third_party_iframe_and_outlives_its_session() {
+    let app = TestApp::spawn_with(DbKind::Sqlite, |v| {
+        v.insert("APP_SESSION_TTL_SECS".into(), "6".into());
+    })
+    .await;
+    let tenant = app.fake.add_site("acme", "jira");
+    app.fake.add_user("acme", "admin-1", "Ada Admin", true);
+    app.fake.add_user("acme", "user-1", "Uma User", false);
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    let browser = Browser::start().await;
+    let c = browser.client.clone();
+
+    open_in_host(&browser, &app, "/app", "user-1").await;
+    browser.wait_for("hydration", WAIT, |c| async move { c.find(Locator::Css(".app[data-hydrated=true]")).await.ok() }).await;
+    assert_eq!(js(&c, "document.cookie = 'probe=1; SameSite=None; Secure'; document.cookie = 'probe2=1'; return document.cookie").await, "", "third-party cookies must be blocked in this test");
+    js(&c, "window.__marker = 'same-document'; return true").await;
+
+    wait_text(&browser, "the account", "#account-id", |t| t == "user-1").await;
+    wait_text(&browser, "the display name from the host", "#display-name", |t| t == "Uma User").await;
+
+    // Client-side routing: the document (and its marker) survives each view change.
+    click(&c, "a[href='/app/notes']").await;
+    wait_text(&browser, "the notes view", "h1", |t| t == "Team notes").await;
+    type_into(&c, "#note-title", "Release checklist").await;
+    type_into(&c, "#note-body", "Tag, build, ship").await;
+    click(&c, "#note-create").await;
+    wait_text(&browser, "the new note", ".note .note-title", |t| t == "Release checklist").await;
+    click(&c, ".note-edit").await;
+    type_into(&c, ".note-title-input", "Release checklist v2").await;
+    click(&c, ".note-save").await;
+    wait_text(&browser, "the edited note", ".note .note-title", |t| t == "Release checklist v2").await;
+    click(&c, "a[href='/app/help']").await;
+    wait_text(&browser, "the help view", "#help", |t| t.contains("Team notes")).await;
+    assert_eq!(js(&c, "return window.__marker").await, "same-document", "views switch without a reload");
+    assert_eq!(js(&c, "return location.pathname").await, "/app/help");
+
+    // Outlive the 6-second session: the SPA renews through AP.context.getToken().
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    click(&c, "a[href='/app/notes']").await;
+    type_into(&c, "#note-title", "Written after the session expired").await;
+    click(&c, "#note-create").await;
+    wait_text(&browser, "a note saved with a renewed session", "#notes", |t| t.contains("Written after the session expired")).await;
+    assert_eq!(js(&c, "return window.__marker").await, "same-document", "no reload to renew");
+    c.enter_parent_frame().await.unwrap();
+    let tokens = js(&c, "return window.__tokens").await.as_i64().unwrap_or(0);
+    assert!(tokens >= 1, "the host answered getToken {tokens} times");
+    let resizes = js(&c, "return window.__resizes").await.as_i64().unwrap_or(0);
+    assert!(resizes >= 1, "the app asked the host to resize {resizes} times");
+
+    // The admin page: the status for an admin, a refusal for anyone else.
+    open_in_host(&browser, &app, "/admin", "admin-1").await;
+    wait_text(&browser, "the install status", "#state", |t| t == "installed").await;
+    wait_text(&browser, "the lifecycle log", "#events", |t| t.contains("installed")).await;
+    open_in_host(&browser, &app, "/admin", "user-1").await;
+    wait_text(&browser, "the refusal", "#denied", |t| t.contains("site administrators")).await;
+
+    browser.close().await;
+}
