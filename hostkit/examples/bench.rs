@@ -15,6 +15,71 @@ use std::{
 use hostkit::{Host, Tenant};
 
 const APP_KEY: &str = "rust-connect-app";
+/// How long each load phase runs.
+const LOAD_TIME: Duration = Duration::from_secs(10);
+
+struct LoadResult {
+    latencies: Vec<Duration>,
+    errors: usize,
+    wall: Duration,
+}
+
+impl LoadResult {
+    fn print(mut self, name: &str) {
+        let ok = self.latencies.len();
+        report(&format!("{name}: {ok} ok, {} errors", self.errors), &mut self.latencies, Some(self.wall));
+    }
+}
+
+/// `connections` workers send requests made by `make` back to back for
+/// `duration` (and at most a million in all), timing each.
+async fn load<F>(http: &reqwest::Client, connections: usize, duration: Duration, make: F) -> LoadResult
+where
+    F: Fn() -> reqwest::RequestBuilder + Sync,
+{
+    let _ = http;
+    let started = Instant::now();
+    let deadline = started + duration;
+    let workers = (0..connections).map(|_| async {
+        let mut latencies = Vec::new();
+        let mut errors = 0;
+        while Instant::now() < deadline && latencies.len() < 1_000_000 / connections {
+            let sent = Instant::now();
+            match make().send().await {
+                Ok(r) if r.status().is_success() => {
+                    let _ = r.bytes().await;
+                    latencies.push(sent.elapsed());
+                }
+                _ => errors += 1,
+            }
+        }
+        (latencies, errors)
+    });
+    let results = futures::future::join_all(workers).await;
+    let wall = started.elapsed();
+    let errors = results.iter().map(|(_, e)| e).sum();
+    LoadResult { latencies: results.into_iter().flat_map(|(l, _)| l).collect(), errors, wall }
+}
+
+fn meta_token(html: &str) -> Option<String> {
+    let marker = r#"<meta name="token" content=""#;
+    let start = html.find(marker)? + marker.len();
+    Some(html[start..start + html[start..].find('"')?].to_string())
+}
+
+/// The hydration bundle as the browser downloads it, raw and gzip -9.
+fn bundle_sizes() {
+    for file in ["target/site/pkg/frontend_bg.wasm", "target/site/pkg/frontend.js"] {
+        let raw = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        let gzip = Command::new("sh")
+            .args(["-c", &format!("gzip -9 -c {file} | wc -c")])
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        println!("{file}: {raw} bytes raw, {gzip} bytes gzip -9");
+    }
+}
 
 #[tokio::main]
 async fn main() {
@@ -52,7 +117,22 @@ async fn main() {
     let mut parallel: Vec<Duration> = results.into_iter().map(|(d, _)| d).collect();
     report("parallel installs (200 at once)", &mut parallel, Some(wall));
 
-    println!("server RSS after load: {} KiB", rss_kib(pid).unwrap_or(0));
+    println!("\n== verified iframe page (GET /app?jwt=…: verify, mint a session, render) ==");
+    let tenant = Tenant::new("https://bench.atlassian.net");
+    assert_eq!(host.install(&tenant).await.status(), 204);
+    let page_url = host.page_url(&tenant, "/app", &[("project", "BENCH")], Some("bench-user"));
+    let page = load(&host.http, 64, LOAD_TIME, || host.http.get(&page_url)).await;
+    page.print("verified page");
+    let html = host.http.get(&page_url).send().await.expect("page").text().await.expect("page body");
+    let token = meta_token(&html).expect("a session token in the page");
+
+    println!("\n== server function with a session token (POST /api/notes/list) ==");
+    let list_url = format!("{base_url}/api/notes/list");
+    let call = load(&host.http, 64, LOAD_TIME, || host.http.post(&list_url).header("authorization", format!("JWT {token}"))).await;
+    call.print("notes/list");
+
+    println!("\nserver RSS after load: {} KiB", rss_kib(pid).unwrap_or(0));
+    bundle_sizes();
     let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);
