@@ -28,25 +28,31 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{host::Tenant, qsh::qsh};
+use crate::{
+    control_panel,
+    host::{Host, Tenant},
+    qsh::qsh,
+};
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, Deserialize)]
 pub struct FakeUser {
     pub display_name: String,
     pub admin: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, Deserialize)]
 pub struct Site {
     pub tenant: Tenant,
     pub users: HashMap<String, FakeUser>,
 }
 
 #[derive(Default)]
-struct Inner {
-    sites: HashMap<String, Site>,
+pub(crate) struct Inner {
+    pub(crate) sites: HashMap<String, Site>,
     /// REST calls the app made: "METHOD path", in order.
     calls: Vec<String>,
+    /// What the last control-panel action on each site answered.
+    pub(crate) last_action: HashMap<String, String>,
 }
 
 #[derive(Clone)]
@@ -56,25 +62,32 @@ pub struct FakeHost {
     pub app_base_url: String,
     pub app_key: String,
     pub context_ttl_secs: i64,
-    inner: Arc<Mutex<Inner>>,
+    /// Atlassian's side: signs installs and lifecycle callbacks.
+    pub host: Arc<Host>,
+    /// Where sites and users are saved between runs (the dev loop), if anywhere.
+    pub state_file: Option<std::path::PathBuf>,
+    pub(crate) inner: Arc<Mutex<Inner>>,
     _task: Arc<tokio::task::JoinHandle<()>>,
 }
 
 impl FakeHost {
-    pub async fn start(app_base_url: &str, app_key: &str) -> Self {
-        Self::start_on("127.0.0.1:0", app_base_url, app_key).await
+    pub async fn start(host: Arc<Host>) -> Self {
+        Self::start_on("127.0.0.1:0", host, None).await
     }
 
-    /// As [`FakeHost::start`], on a chosen address (the dev loop uses a fixed port).
-    pub async fn start_on(addr: &str, app_base_url: &str, app_key: &str) -> Self {
+    /// As [`FakeHost::start`], on a chosen address (the dev loop uses a fixed
+    /// port) and saving its sites to `state_file`.
+    pub async fn start_on(addr: &str, host: Arc<Host>, state_file: Option<std::path::PathBuf>) -> Self {
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind fake host");
         let port = listener.local_addr().expect("fake host address").port();
         let inner = Arc::new(Mutex::new(Inner::default()));
-        let mut host = Self {
+        let mut fake = Self {
             url: format!("http://localhost:{port}"),
-            app_base_url: app_base_url.trim_end_matches('/').to_string(),
-            app_key: app_key.to_string(),
+            app_base_url: host.app_base_url.clone(),
+            app_key: host.app_key.clone(),
             context_ttl_secs: 900,
+            host,
+            state_file,
             inner,
             _task: Arc::new(tokio::spawn(async {})),
         };
@@ -82,12 +95,13 @@ impl FakeHost {
             .route("/all.js", get(all_js))
             .route("/{site}/host", get(host_page))
             .route("/{site}/context-token", get(context_token))
+            .merge(control_panel::routes())
             .fallback(rest)
-            .with_state(host.clone());
-        host._task = Arc::new(tokio::spawn(async move {
+            .with_state(fake.clone());
+        fake._task = Arc::new(tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         }));
-        host
+        fake
     }
 
     /// Adds a site named `name` ("jira" or "confluence" product) and returns
@@ -97,13 +111,39 @@ impl FakeHost {
         let mut tenant = Tenant::new(&format!("{}/{name}{suffix}", self.url));
         tenant.product_type = product.to_string();
         self.lock().sites.insert(name.to_string(), Site { tenant: tenant.clone(), users: HashMap::new() });
+        self.save();
         tenant
+    }
+
+    /// Loads the sites saved by an earlier run, if their base URLs still
+    /// point at this host. Returns how many it loaded.
+    pub fn load(&self) -> usize {
+        let Some(path) = &self.state_file else { return 0 };
+        let Ok(text) = std::fs::read_to_string(path) else { return 0 };
+        let Ok(sites) = serde_json::from_str::<HashMap<String, Site>>(&text) else { return 0 };
+        let sites: HashMap<String, Site> = sites.into_iter().filter(|(_, s)| s.tenant.base_url.starts_with(&self.url)).collect();
+        let count = sites.len();
+        self.lock().sites = sites;
+        count
+    }
+
+    /// Saves the sites (tenants and users) to the state file, if any.
+    pub fn save(&self) {
+        let Some(path) = &self.state_file else { return };
+        let text = serde_json::to_string_pretty(&self.lock().sites).unwrap_or_default();
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("fakehost: cannot save {}: {e}", path.display());
+        }
     }
 
     pub fn add_user(&self, site: &str, account_id: &str, display_name: &str, admin: bool) {
         if let Some(s) = self.lock().sites.get_mut(site) {
             s.users.insert(account_id.to_string(), FakeUser { display_name: display_name.to_string(), admin });
         }
+        self.save();
     }
 
     /// Replaces the site's tenant (after a reinstall with a new secret, or a
@@ -149,11 +189,11 @@ impl FakeHost {
         self.lock().calls.clone()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn site(&self, name: &str) -> Option<Site> {
+    pub(crate) fn site(&self, name: &str) -> Option<Site> {
         self.lock().sites.get(name).cloned()
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::{jwt, key_server::KeyServer, keys::InstallKey, now, payload, qsh::qsh, random_hex};
 
 /// One site installing the app.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Tenant {
     pub client_key: String,
     pub shared_secret: String,
@@ -72,7 +72,11 @@ pub struct Host {
 impl Host {
     /// A host with a fresh install key served by a new local key server.
     pub async fn start(app_base_url: &str, app_key: &str) -> Self {
-        let key_server = KeyServer::start().await;
+        Self::with_key_server(app_base_url, app_key, KeyServer::start().await)
+    }
+
+    /// A host with a fresh install key, published on `key_server`.
+    pub fn with_key_server(app_base_url: &str, app_key: &str, key_server: KeyServer) -> Self {
         let key = InstallKey::generate(&format!("test-key-{}", random_hex(6)));
         key_server.add_key(&key.kid, &key.public_pem);
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client");

@@ -41,9 +41,14 @@ pub struct KeyServer {
 
 impl KeyServer {
     pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// As [`KeyServer::start`], on a chosen loopback address.
+    pub async fn start_on(addr: &str) -> Self {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let app = Router::new().fallback(serve_key).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind key server");
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind key server");
         let addr = listener.local_addr().expect("key server address");
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;

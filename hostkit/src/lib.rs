@@ -12,6 +12,7 @@
 //!
 //! Used by the app's behaviour tests and by the local fake host.
 
+pub mod control_panel;
 pub mod fake_host;
 pub mod host;
 pub mod jwt;

@@ -27,4 +27,25 @@ pub enum Command {
     GenerateKey,
     /// Print the descriptor as the app serves it.
     Descriptor,
+    /// Print the Connect-on-Forge manifest.yml generated from the descriptor.
+    ForgeManifest {
+        /// The product the Forge app targets.
+        #[arg(long, default_value = "jira")]
+        product: String,
+    },
+    /// List installations (newest event first).
+    List {
+        /// Only installations whose clientKey or base URL contains this text.
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Show one installation and its lifecycle log.
+    Show {
+        client_key: String,
+    },
+    /// Hash an operator password (read from standard input) for OPERATOR_PASSWORD_HASH.
+    CreateOperator {
+        #[arg(long)]
+        name: String,
+    },
 }

@@ -89,6 +89,19 @@ pub struct Config {
     /// How long orphans and uninstalled installations are kept (seed 000: 30 days).
     pub retention: Duration,
     pub purge_interval: Duration,
+    /// The operator console's credential; the console is off without one.
+    pub operator: Option<OperatorCredential>,
+    pub operator_idle: Duration,
+    pub operator_max_session: Duration,
+    /// The Forge app id (`ari:cloud:ecosystem::app/…`) for the generated manifest.
+    pub forge_app_id: Option<String>,
+}
+
+/// An operator's name and the argon2 PHC hash of their password.
+#[derive(Clone, Debug)]
+pub struct OperatorCredential {
+    pub user: String,
+    pub password_hash: RedactedString,
 }
 
 impl Config {
@@ -137,6 +150,10 @@ impl Config {
                 86_400 * parse_with::<u64>("INSTALL_RETENTION_DAYS", get("INSTALL_RETENTION_DAYS"), "30")?,
             ),
             purge_interval: secs("PURGE_INTERVAL_SECS", get("PURGE_INTERVAL_SECS"), "3600")?,
+            operator: parse_operator(get("OPERATOR_USER"), get("OPERATOR_PASSWORD_HASH"))?,
+            operator_idle: secs("OPERATOR_SESSION_IDLE_SECS", get("OPERATOR_SESSION_IDLE_SECS"), "1800")?,
+            operator_max_session: secs("OPERATOR_SESSION_MAX_SECS", get("OPERATOR_SESSION_MAX_SECS"), "28800")?,
+            forge_app_id: get("FORGE_APP_ID"),
             log_json: get("LOG_FORMAT").is_some_and(|f| f == "json"),
             base_url,
         };
@@ -258,6 +275,19 @@ fn session_ttl(value: Option<String>) -> Result<Duration> {
     Ok(ttl)
 }
 
+fn parse_operator(user: Option<String>, hash: Option<String>) -> Result<Option<OperatorCredential>> {
+    match (user, hash) {
+        (None, None) => Ok(None),
+        (Some(user), Some(hash)) => {
+            if !hash.starts_with("$argon2") {
+                return Err(Error::Config("OPERATOR_PASSWORD_HASH must be an argon2 hash (server create-operator prints one)".into()));
+            }
+            Ok(Some(OperatorCredential { user, password_hash: RedactedString(hash) }))
+        }
+        _ => Err(Error::Config("OPERATOR_USER and OPERATOR_PASSWORD_HASH go together".into())),
+    }
+}
+
 fn parse_tls(cert: Option<String>, key: Option<String>) -> Result<Option<TlsFiles>> {
     match (cert, key) {
         (None, None) => Ok(None),
@@ -350,9 +380,14 @@ mod tests {
             ("TLS_CERT_FILE", "cert.pem"),
             ("APP_SESSION_TTL_SECS", "3600"),
             ("CONNECT_ALL_JS_URL", "not a url"),
+            ("OPERATOR_PASSWORD_HASH", "plaintext"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();
-            let expected = if name == "TLS_CERT_FILE" { "TLS_KEY_FILE" } else { name };
+            let expected = match name {
+                "TLS_CERT_FILE" => "TLS_KEY_FILE",
+                "OPERATOR_PASSWORD_HASH" => "OPERATOR_USER",
+                other => other,
+            };
             assert!(err.contains(expected), "{name}={value}: {err}");
         }
     }

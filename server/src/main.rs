@@ -8,8 +8,12 @@ use server::{
     cli::{Cli, Command},
     clock::Clock,
     config::Config,
-    connect::descriptor::{Descriptor, TEMPLATE},
-    error::Result,
+    connect::{
+        descriptor::{Descriptor, TEMPLATE},
+        forge_manifest::{Product, manifest_yaml},
+    },
+    error::{Error, Result},
+    operator_cli,
     maintenance,
     secrets::{AppKey, load_keyring},
     startup::Application,
@@ -20,8 +24,11 @@ use server::{
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::GenerateKey) = cli.command {
-        return finish(AppKey::generate_base64().map(|key| println!("{key}")));
+    // Commands that need no configuration.
+    match &cli.command {
+        Some(Command::GenerateKey) => return finish(AppKey::generate_base64().map(|key| println!("{key}"))),
+        Some(Command::CreateOperator { name }) => return finish(operator_cli::create_operator(name)),
+        _ => {}
     }
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -51,7 +58,16 @@ async fn run(command: Command, config: Config) -> Result<()> {
             print!("{}", String::from_utf8_lossy(descriptor.bytes()));
             Ok(())
         }
-        Command::GenerateKey => Ok(()),
+        Command::ForgeManifest { product } => {
+            let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
+            let product: Product = product.parse().map_err(Error::BadRequest)?;
+            print!("{}", manifest_yaml(&descriptor, product, config.forge_app_id.as_deref()));
+            Ok(())
+        }
+        Command::List { search } => operator_cli::list(&open_db(&config).await?, search.as_deref()).await,
+        Command::Show { client_key } => operator_cli::show(&open_db(&config).await?, &client_key).await,
+
+        Command::GenerateKey | Command::CreateOperator { .. } => Ok(()),
     }
 }
 

@@ -14,6 +14,7 @@ use crate::{
     error::Result,
     http, maintenance,
     api::AdminCache,
+    console::{self, LoginThrottle},
     outbound::{host_client::HostClient, install_keys::InstallKeys},
     secrets::{SessionKeys, load_keyring, load_keys},
     state::AppState,
@@ -40,6 +41,7 @@ impl Application {
         let (session_key, previous_session_keys) = load_keys(&config.session_key, &config.previous_session_keys, "APP_SESSION_KEY")?;
         let db = Database::connect(&config.database_url).await?;
         db.migrate().await?;
+        console::prepare_store(&db).await?;
         let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
         let leptos = leptos_options(&config, listener.local_addr()?);
         let state = AppState {
@@ -51,6 +53,7 @@ impl Application {
             session_keys: Arc::new(SessionKeys::new(session_key, previous_session_keys)),
             host_client: Arc::new(HostClient::new(descriptor.key())),
             admin_cache: Arc::new(AdminCache::default()),
+            login_throttle: Arc::new(LoginThrottle::default()),
             leptos,
         };
         Ok(Self { listener, state })

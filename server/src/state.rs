@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 
 use crate::{
     api::AdminCache,
+    console::LoginThrottle,
     clock::Clock,
     config::Config,
     connect::descriptor::Descriptor,
@@ -27,6 +28,7 @@ pub struct AppState {
     pub session_keys: Arc<SessionKeys>,
     pub host_client: Arc<HostClient>,
     pub admin_cache: Arc<AdminCache>,
+    pub login_throttle: Arc<LoginThrottle>,
     pub leptos: LeptosOptions,
 }
 

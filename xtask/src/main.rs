@@ -3,6 +3,7 @@
 //! the version in Cargo.lock), and every other tool comes from apt or PyPI.
 //!
 //!   serve   build the site and run the server (release) on 127.0.0.1:3000
+//!   dev     the app plus a fake Jira/Confluence on loopback (no cloud site needed)
 //!   build   build the site and the release server
 //!   site    build only the wasm/JS/CSS bundle into target/site/pkg
 //!   test    install what tests need, audit Cargo.lock, run every test
@@ -11,6 +12,7 @@
 
 mod audit;
 mod cmd;
+mod dev;
 mod postgres;
 mod prereqs;
 mod site;
@@ -47,6 +49,7 @@ fn run() -> Result<()> {
             cmd::cargo_with_args(&["run", "-p", "server", "--release", "--"], rest)
         }
         "test" => test(rest),
+        "dev" => dev::run(),
         "bench" => {
             prereqs::wasm_target()?;
             site::build(site::profile())?;
@@ -54,7 +57,7 @@ fn run() -> Result<()> {
             cmd::cargo(&["run", "-p", "hostkit", "--release", "--example", "bench", "--", "target/release/server"])
         }
         "help" | "-h" | "--help" => {
-            println!("usage: cargo xtask <serve|build|site|test|bench> [args]");
+            println!("usage: cargo xtask <serve|dev|build|site|test|bench> [args]");
             Ok(())
         }
         other => bail!("unknown command {other:?}; try cargo xtask help"),

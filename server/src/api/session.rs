@@ -10,19 +10,20 @@ use app::api::{
 use super::active_installation;
 use crate::{
     connect::session_token::{Issue, mint},
+    secrets::random_hex,
     state::AppState,
     store::Installation,
 };
 
 pub fn mint_session(state: &AppState, installation: &Installation, account_id: Option<&str>) -> Result<SessionGrant, ApiError> {
-    let mut jti = [0u8; 16];
-    getrandom::fill(&mut jti).map_err(|_| ApiError::Unavailable)?;
+    // 128 random bits (threat S-10).
+    let jti = random_hex(16).map_err(|_| ApiError::Unavailable)?;
     let issue = Issue {
         app_key: state.descriptor.key(),
         tenant: &installation.client_key,
         account_id,
         generation: installation.install_generation,
-        jti: hex::encode(jti),
+        jti,
         now: state.clock.now(),
         ttl_secs: state.config.session_ttl.as_secs() as i64,
     };

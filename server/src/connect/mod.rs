@@ -4,6 +4,7 @@
 pub mod authorization;
 pub mod claims;
 pub mod descriptor;
+pub mod forge_manifest;
 pub mod host_allowlist;
 pub mod host_token;
 pub mod kid;

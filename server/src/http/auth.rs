@@ -36,7 +36,7 @@ use crate::{
 
 pub async fn authenticate(State(state): State<AppState>, table: axum::Extension<std::sync::Arc<RouteTable>>, mut request: Request, next: Next) -> Response {
     match table.auth_for(request.uri().path()) {
-        RouteAuth::Public | RouteAuth::Lifecycle => next.run(request).await,
+        RouteAuth::Public | RouteAuth::Lifecycle | RouteAuth::Console => next.run(request).await,
         RouteAuth::Api => match api_caller(&state, request.headers(), request.uri().query()).await {
             Ok(caller) => {
                 request.extensions_mut().insert(caller);

@@ -20,7 +20,7 @@ use crate::{
     },
     error::{Error, Result},
     outbound::install_keys::KeyError,
-    secrets::{SealedSecret, SharedSecret},
+    secrets::{SealedSecret, SharedSecret, constant_time_eq},
     state::AppState,
     store::{
         installations::{self, InstallFields},
@@ -220,8 +220,4 @@ async fn reject(state: &AppState, event: LifecycleEvent, payload: &LifecyclePayl
         tracing::warn!(error = %e, "could not log a rejected lifecycle callback");
     }
     Err(Error::Unauthorized(error.reason()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -56,6 +56,7 @@ fn routes(state: AppState) -> Router {
         .route("/atlassian-connect.json", get(descriptor::descriptor))
         .route("/healthz", get(health::healthz))
         .merge(lifecycle::routes())
+        .merge(crate::console::routes(&state))
         .leptos_routes_with_context(&state, generate_route_list(App), provide_backend, move || shell(leptos_options.clone()))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .fallback(not_found::not_found)

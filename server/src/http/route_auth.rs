@@ -6,6 +6,7 @@
 //! - `/api/…` server functions: a session token or a context JWT, except
 //!   the deliberately public `/api/public/…`;
 //! - lifecycle callbacks authenticate themselves (their rules differ per event);
+//! - the operator console checks its own cookie session on every page;
 //! - everything else (descriptor, health, static assets, landing page) is public.
 
 use app::api::PUBLIC_PREFIX;
@@ -17,6 +18,8 @@ pub enum RouteAuth {
     Lifecycle,
     HostPage { admin: bool },
     Api,
+    /// The operator console: its own cookie session, checked by each page.
+    Console,
 }
 
 #[derive(Clone, Debug)]
@@ -34,6 +37,8 @@ impl RouteTable {
             RouteAuth::HostPage { admin: false }
         } else if path.starts_with("/api/") && !path.starts_with(PUBLIC_PREFIX) {
             RouteAuth::Api
+        } else if path == crate::console::PREFIX || path.starts_with("/console/") {
+            RouteAuth::Console
         } else if matches!(path, "/installed" | "/uninstalled" | "/enabled" | "/disabled") {
             RouteAuth::Lifecycle
         } else {
@@ -60,6 +65,8 @@ mod tests {
         assert_eq!(t.auth_for("/api/anything"), RouteAuth::Api);
         assert_eq!(t.auth_for("/api/public/app_info"), RouteAuth::Public);
         assert_eq!(t.auth_for("/installed"), RouteAuth::Lifecycle);
+        assert_eq!(t.auth_for("/console"), RouteAuth::Console);
+        assert_eq!(t.auth_for("/console/orphans"), RouteAuth::Console);
         for public in ["/", "/healthz", "/atlassian-connect.json", "/pkg/frontend.js", "/apps", "/administrator"] {
             assert_eq!(t.auth_for(public), RouteAuth::Public, "{public}");
         }

@@ -65,6 +65,26 @@ async fn purge_one(db: &Database, candidate: &Expired, now: i64, cutoff: i64) ->
     Ok(deleted == 1)
 }
 
+/// Purges one installation now, whatever its age, if it is orphaned or
+/// uninstalled (an operator's "purge now"). Active installations stay.
+pub async fn purge_inactive_now(db: &Database, client_key: &str, now: i64) -> Result<bool> {
+    let Some(installation) = super::installations::find(db, client_key).await? else { return Ok(false) };
+    let reason = if installation.orphaned_at.is_some() {
+        "orphaned (purged by an operator)"
+    } else if installation.uninstalled_at.is_some() {
+        "uninstalled (purged by an operator)"
+    } else {
+        return Ok(false);
+    };
+    let candidate = Expired {
+        client_key: installation.client_key,
+        base_url: installation.base_url,
+        reason: reason.into(),
+        inactive_since: installation.orphaned_at.or(installation.uninstalled_at).unwrap_or(now),
+    };
+    purge_one(db, &candidate, now, i64::MAX).await
+}
+
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct PurgeRecord {
     pub client_key: String,

@@ -14,7 +14,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub db: TestDb,
     /// Atlassian's side: install key, key server, lifecycle callbacks.
-    pub host: hostkit::Host,
+    pub host: Arc<hostkit::Host>,
     /// A fake Jira/Confluence on `http://localhost:PORT`: host pages, all.js, REST.
     pub fake: hostkit::FakeHost,
     /// The app's clock, to move time forward.
@@ -37,8 +37,8 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let base_url = format!("http://127.0.0.1:{}", addr.port());
-        let host = hostkit::Host::start(&base_url, APP_KEY).await;
-        let fake = hostkit::FakeHost::start(&base_url, APP_KEY).await;
+        let host = Arc::new(hostkit::Host::start(&base_url, APP_KEY).await);
+        let fake = hostkit::FakeHost::start(host.clone()).await;
         let mut vars = default_vars(&base_url, &db.url);
         vars.insert("CONNECT_KEYS_CDN_URL".into(), host.key_server.url());
         vars.insert("CONNECT_ALL_JS_URL".into(), format!("{}/all.js", fake.url));

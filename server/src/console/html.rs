@@ -1,0 +1,50 @@
+//! Server-rendered HTML for the console: one layout, and escaping for every
+//! value that comes from the database or the request.
+
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A whole page. `operator` and `csrf` are present once logged in (the
+/// logout button needs the CSRF token too).
+pub fn page(title: &str, operator: Option<(&str, &str)>, body: &str) -> String {
+    let nav = match operator {
+        Some((name, csrf)) => format!(
+            r#"<nav class="tabs"><a href="/console">Installations</a><a href="/console/orphans">Orphans</a><a href="/console/keys">Encryption keys</a>
+<form method="post" action="/console/logout" class="inline"><input type="hidden" name="csrf" value="{}"><button class="button subtle" id="logout">Log out {}</button></form></nav>"#,
+            escape(csrf),
+            escape(name)
+        ),
+        None => String::new(),
+    };
+    format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · Operator console</title><link rel="stylesheet" href="/pkg/frontend.css"></head>
+<body>{nav}<main class="page console"><h1>{title}</h1>{body}</main></body></html>"#,
+        title = escape(title)
+    )
+}
+
+/// Unix seconds as UTC, or a dash.
+pub fn time(unix: Option<i64>) -> String {
+    unix.map(app::pages::status::format_time).unwrap_or_else(|| "–".into())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn markup_in_values_is_escaped() {
+        assert_eq!(super::escape(r#"<script>alert("x")</script>&'"#), "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;");
+    }
+}

@@ -1,0 +1,82 @@
+//! The operator console at `/console`: first-party (outside Jira), for the
+//! vendor who runs the app. Cookie sessions with tower-sessions on the app's
+//! own database (HttpOnly, Secure, SameSite=Strict, `__Host-` name, rotated
+//! on login, idle and absolute expiry, destroyed on logout), a CSRF token on
+//! every form, a throttled login, argon2 password hashes in configuration.
+
+mod credential;
+mod html;
+mod login;
+mod session;
+mod throttle;
+mod views;
+
+use axum::{
+    Router,
+    routing::{get, post},
+};
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+pub use credential::{MIN_PASSWORD_LEN, hash_password};
+pub use throttle::LoginThrottle;
+
+use crate::{error::Result, state::AppState, store::Database};
+
+pub const COOKIE_NAME: &str = "__Host-console";
+pub const PREFIX: &str = "/console";
+
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let routes = Router::new()
+        .route("/console", get(views::list))
+        .route("/console/login", get(login::form).post(login::submit))
+        .route("/console/logout", post(login::logout))
+        .route("/console/installations/{client_key}", get(views::detail))
+        .route("/console/orphans", get(views::orphans))
+        .route("/console/orphans/{client_key}/purge", post(views::purge_now))
+        .route("/console/keys", get(views::keys));
+    let idle = tower_sessions::cookie::time::Duration::seconds(state.config.operator_idle.as_secs() as i64);
+    macro_rules! with_store {
+        ($store:expr) => {
+            routes.layer(
+                SessionManagerLayer::new($store)
+                    .with_name(COOKIE_NAME)
+                    .with_secure(true)
+                    .with_http_only(true)
+                    .with_same_site(SameSite::Strict)
+                    .with_path("/")
+                    .with_expiry(Expiry::OnInactivity(idle)),
+            )
+        };
+    }
+    match &state.db {
+        Database::Sqlite(pool) => with_store!(SqliteStore::new(pool.clone())),
+        Database::Postgres(pool) => with_store!(PostgresStore::new(pool.clone())),
+    }
+}
+
+/// Creates the session table (idempotent, retried: instances may start together)
+/// and removes expired sessions every minute from then on.
+pub async fn prepare_store(db: &Database) -> Result<()> {
+    use tower_sessions::ExpiredDeletion;
+    let period = tokio::time::Duration::from_secs(60);
+    for attempt in 0..5u64 {
+        let migrated = match db {
+            Database::Sqlite(pool) => SqliteStore::new(pool.clone()).migrate().await,
+            Database::Postgres(pool) => PostgresStore::new(pool.clone()).migrate().await,
+        };
+        match migrated {
+            Ok(()) => break,
+            Err(e) if attempt < 4 => {
+                tracing::warn!(error = %e, "session store migration retry");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * (attempt + 1))).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match db {
+        Database::Sqlite(pool) => drop(tokio::spawn(SqliteStore::new(pool.clone()).continuously_delete_expired(period))),
+        Database::Postgres(pool) => drop(tokio::spawn(PostgresStore::new(pool.clone()).continuously_delete_expired(period))),
+    }
+    Ok(())
+}

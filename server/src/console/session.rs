@@ -1,0 +1,73 @@
+//! The operator's cookie session (tower-sessions on the app's database):
+//! who is logged in, since when, and the CSRF token every form must echo.
+
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use crate::{
+    error::{Error, Result},
+    secrets::{constant_time_eq, random_hex},
+    state::AppState,
+};
+
+const OPERATOR: &str = "operator";
+const LOGIN_AT: &str = "login_at";
+const CSRF: &str = "csrf";
+
+/// A logged-in operator, within the absolute session lifetime.
+pub struct Operator {
+    pub name: String,
+    pub csrf: String,
+}
+
+/// The logged-in operator, or a redirect to the login page. A session past
+/// its absolute lifetime is destroyed (idle expiry is the store's job).
+pub async fn require(session: &Session, state: &AppState) -> Result<Operator, Response> {
+    let to_login = || Redirect::to("/console/login").into_response();
+    let name: Option<String> = session.get(OPERATOR).await.ok().flatten();
+    let login_at: Option<i64> = session.get(LOGIN_AT).await.ok().flatten();
+    let csrf: Option<String> = session.get(CSRF).await.ok().flatten();
+    match (name, login_at, csrf) {
+        (Some(name), Some(at), Some(csrf)) if state.clock.now() - at < state.config.operator_max_session.as_secs() as i64 => {
+            Ok(Operator { name, csrf })
+        }
+        (Some(_), _, _) => {
+            let _ = session.flush().await;
+            Err(to_login())
+        }
+        _ => Err(to_login()),
+    }
+}
+
+/// Starts a fresh session for `name`: a new id (no fixation), a new CSRF token.
+pub async fn log_in(session: &Session, name: &str, now: i64) -> Result<()> {
+    let csrf = random_hex(32)?;
+    let store = |e: tower_sessions::session::Error| Error::Unavailable(format!("session store: {e}"));
+    session.cycle_id().await.map_err(store)?;
+    session.insert(OPERATOR, name).await.map_err(store)?;
+    session.insert(LOGIN_AT, now).await.map_err(store)?;
+    session.insert(CSRF, csrf).await.map_err(store)
+}
+
+/// Ends the session on the server: the cookie's id no longer means anything.
+pub async fn log_out(session: &Session) {
+    let _ = session.flush().await;
+}
+
+/// The CSRF token of the login form, kept in the (still anonymous) session.
+pub async fn login_csrf(session: &Session) -> Result<String> {
+    if let Ok(Some(token)) = session.get::<String>(CSRF).await {
+        return Ok(token);
+    }
+    let token = random_hex(32)?;
+    session.insert(CSRF, token.clone()).await.map_err(|e| Error::Unavailable(format!("session store: {e}")))?;
+    Ok(token)
+}
+
+/// Does `presented` equal this session's CSRF token?
+pub async fn csrf_matches(session: &Session, presented: &str) -> bool {
+    match session.get::<String>(CSRF).await {
+        Ok(Some(expected)) => constant_time_eq(expected.as_bytes(), presented.as_bytes()),
+        _ => false,
+    }
+}

@@ -1,0 +1,211 @@
+//! The console's pages: installations (search), one installation with its
+//! lifecycle log, orphans with their purge dates (purge one now), and the
+//! encryption key ids in use. Never a secret.
+
+use axum::{
+    Form,
+    extract::{Path, Query, State},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{
+    html::{escape, page, time},
+    login::forbidden,
+    session::{self, Operator},
+};
+use crate::{
+    error::Error,
+    state::AppState,
+    store::{Installation, installations, lifecycle_events, purge},
+};
+
+#[derive(Deserialize)]
+pub struct Search {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn list(State(state): State<AppState>, session: Session, Query(search): Query<Search>) -> Response {
+    let op = match session::require(&session, &state).await {
+        Ok(op) => op,
+        Err(redirect) => return redirect,
+    };
+    let all = match installations::list(&state.db).await {
+        Ok(all) => all,
+        Err(e) => return e.into_response(),
+    };
+    let q = search.q.trim().to_ascii_lowercase();
+    let rows: String = all
+        .iter()
+        .filter(|i| q.is_empty() || i.client_key.to_ascii_lowercase().contains(&q) || i.base_url.to_ascii_lowercase().contains(&q))
+        .map(|i| {
+            format!(
+                r#"<tr><td><a href="/console/installations/{key}">{key_text}</a></td><td>{base}</td><td>{product}</td><td>{state}</td><td>{last}</td><td>{generation}</td></tr>"#,
+                key = escape(&url_segment(&i.client_key)),
+                key_text = escape(&i.client_key),
+                base = escape(&i.base_url),
+                product = escape(i.product_type.as_deref().unwrap_or("–")),
+                state = state_label(i),
+                last = time(Some(i.last_event_at)),
+                generation = i.install_generation
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"<form method="get" action="/console" class="search"><input name="q" id="q" value="{q}" placeholder="clientKey or base URL"><button class="button">Search</button></form>
+<table class="table" id="installations"><thead><tr><th>Client key</th><th>Base URL</th><th>Product</th><th>State</th><th>Last event</th><th>Generation</th></tr></thead><tbody>{rows}</tbody></table>"#,
+        q = escape(&search.q)
+    );
+    render(&op, "Installations", &body)
+}
+
+pub async fn detail(State(state): State<AppState>, session: Session, Path(client_key): Path<String>) -> Response {
+    let op = match session::require(&session, &state).await {
+        Ok(op) => op,
+        Err(redirect) => return redirect,
+    };
+    let installation = match installations::find(&state.db, &client_key).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return Error::NotFound.into_response(),
+        Err(e) => return e.into_response(),
+    };
+    let events = lifecycle_events::for_installation(&state.db, &client_key, 100).await.unwrap_or_default();
+    let log: String = events
+        .iter()
+        .map(|e| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                time(Some(e.occurred_at)),
+                escape(&e.event),
+                escape(&e.signature),
+                escape(&e.outcome),
+                escape(e.detail.as_deref().unwrap_or(""))
+            )
+        })
+        .collect();
+    let i = &installation;
+    let facts = [
+        ("Client key", escape(&i.client_key)),
+        ("Base URL", escape(&i.base_url)),
+        ("Display URL", escape(i.display_url.as_deref().unwrap_or("–"))),
+        ("Product", escape(i.product_type.as_deref().unwrap_or("–"))),
+        ("Description", escape(i.description.as_deref().unwrap_or("–"))),
+        ("App key", escape(&i.app_key)),
+        ("State", state_label(i)),
+        ("Install generation", i.install_generation.to_string()),
+        ("Last install signed with", escape(&i.install_signature)),
+        ("Installation id (Forge)", escape(i.installation_id.as_deref().unwrap_or("–"))),
+        ("OAuth client id", escape(i.oauth_client_id.as_deref().unwrap_or("–"))),
+        ("Entitlement", escape(i.service_entitlement_number.as_deref().unwrap_or("–"))),
+        ("Secret sealed with key", escape(&i.secret_key_id)),
+        ("First installed", time(Some(i.first_installed_at))),
+        ("Last installed", time(Some(i.last_installed_at))),
+        ("Last event", time(Some(i.last_event_at))),
+        ("Uninstalled", time(i.uninstalled_at)),
+        ("Orphaned", time(i.orphaned_at)),
+    ];
+    let dl: String = facts.iter().map(|(k, v)| format!("<dt>{k}</dt><dd>{v}</dd>")).collect();
+    let body = format!(
+        r#"<dl class="facts" id="installation">{dl}</dl><h2>Lifecycle log</h2>
+<table class="table" id="events"><thead><tr><th>When</th><th>Event</th><th>Signature</th><th>Outcome</th><th>Detail</th></tr></thead><tbody>{log}</tbody></table>"#
+    );
+    render(&op, "Installation", &body)
+}
+
+pub async fn orphans(State(state): State<AppState>, session: Session) -> Response {
+    let op = match session::require(&session, &state).await {
+        Ok(op) => op,
+        Err(redirect) => return redirect,
+    };
+    let retention = state.config.retention.as_secs() as i64;
+    let all = installations::list(&state.db).await.unwrap_or_default();
+    let rows: String = all
+        .iter()
+        .filter_map(|i| i.orphaned_at.or(i.uninstalled_at).map(|since| (i, since)))
+        .map(|(i, since)| {
+            format!(
+                r#"<tr><td>{key}</td><td>{base}</td><td>{state}</td><td>{since}</td><td>{purge}</td>
+<td><form method="post" action="/console/orphans/{segment}/purge" class="inline"><input type="hidden" name="csrf" value="{csrf}"><button class="button danger purge">Purge now</button></form></td></tr>"#,
+                key = escape(&i.client_key),
+                base = escape(&i.base_url),
+                state = state_label(i),
+                since = time(Some(since)),
+                purge = time(Some(since + retention)),
+                segment = escape(&url_segment(&i.client_key)),
+                csrf = escape(&op.csrf)
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"<p class="muted">Orphaned (replaced by a site import) and uninstalled installations are purged with their data {days} days after they became inactive.</p>
+<table class="table" id="orphans"><thead><tr><th>Client key</th><th>Base URL</th><th>State</th><th>Inactive since</th><th>Purge after</th><th></th></tr></thead><tbody>{rows}</tbody></table>"#,
+        days = retention / 86_400
+    );
+    render(&op, "Orphans", &body)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn purge_now(State(state): State<AppState>, session: Session, Path(client_key): Path<String>, Form(form): Form<CsrfForm>) -> Response {
+    let op = match session::require(&session, &state).await {
+        Ok(op) => op,
+        Err(redirect) => return redirect,
+    };
+    if !session::csrf_matches(&session, &form.csrf).await {
+        return forbidden();
+    }
+    match purge::purge_inactive_now(&state.db, &client_key, state.clock.now()).await {
+        Ok(true) => {
+            tracing::info!(operator = %op.name, client_key = %client_key, "purged by an operator");
+            Redirect::to("/console/orphans").into_response()
+        }
+        Ok(false) => Error::BadRequest("only an orphaned or uninstalled installation can be purged".into()).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn keys(State(state): State<AppState>, session: Session) -> Response {
+    let op = match session::require(&session, &state).await {
+        Ok(op) => op,
+        Err(redirect) => return redirect,
+    };
+    let in_use = installations::key_ids_in_use(&state.db).await.unwrap_or_default();
+    let primary = state.keyring.primary().id().to_string();
+    let configured = state.keyring.ids();
+    let rows: String = in_use
+        .iter()
+        .map(|(id, count)| {
+            let role = if *id == primary {
+                "primary (seals new secrets)"
+            } else if configured.contains(&id.as_str()) {
+                "previous (opens only; run server rotate-key)"
+            } else {
+                "not configured: these rows cannot be opened"
+            };
+            format!("<tr><td>{}</td><td>{count}</td><td>{role}</td></tr>", escape(id))
+        })
+        .collect();
+    let body = format!(
+        r#"<table class="table" id="keys"><thead><tr><th>Key id</th><th>Installations</th><th>Role</th></tr></thead><tbody>{rows}</tbody></table>
+<p class="muted">Key ids are derived from the keys; the keys themselves never leave the configuration.</p>"#
+    );
+    render(&op, "Encryption keys", &body)
+}
+
+fn render(op: &Operator, title: &str, body: &str) -> Response {
+    Html(page(title, Some((&op.name, &op.csrf)), body)).into_response()
+}
+
+fn state_label(i: &Installation) -> String {
+    if i.orphaned_at.is_some() { format!("{} (orphaned)", i.state) } else { i.state.to_string() }
+}
+
+/// A clientKey as one URL path segment.
+fn url_segment(key: &str) -> String {
+    url::form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>().replace('+', "%20")
+}

@@ -1,0 +1,55 @@
+//! The read-only and credential commands of the `server` binary: list and
+//! show installations (never a secret), and hash an operator password.
+
+use std::io::BufRead;
+
+use crate::{
+    console::hash_password,
+    error::{Error, Result},
+    store::{Database, installations, lifecycle_events},
+};
+
+pub async fn list(db: &Database, search: Option<&str>) -> Result<()> {
+    let needle = search.map(str::to_ascii_lowercase);
+    println!("{:<40} {:<12} {:<12} {:>4}  BASE URL", "CLIENT KEY", "STATE", "PRODUCT", "GEN");
+    for i in installations::list(db).await? {
+        let text = format!("{} {}", i.client_key, i.base_url).to_ascii_lowercase();
+        if needle.as_ref().is_some_and(|n| !text.contains(n.as_str())) {
+            continue;
+        }
+        let state = if i.orphaned_at.is_some() { format!("{}*", i.state) } else { i.state.to_string() };
+        println!("{:<40} {:<12} {:<12} {:>4}  {}", i.client_key, state, i.product_type.as_deref().unwrap_or("-"), i.install_generation, i.base_url);
+    }
+    println!("(* orphaned by a site import)");
+    Ok(())
+}
+
+pub async fn show(db: &Database, client_key: &str) -> Result<()> {
+    let i = installations::find(db, client_key).await?.ok_or(Error::NotFound)?;
+    let facts = serde_json::json!({
+        "clientKey": i.client_key, "baseUrl": i.base_url, "displayUrl": i.display_url, "productType": i.product_type,
+        "description": i.description, "appKey": i.app_key, "state": i.state.to_string(), "installGeneration": i.install_generation,
+        "installSignature": i.install_signature, "installationId": i.installation_id, "oauthClientId": i.oauth_client_id,
+        "serviceEntitlementNumber": i.service_entitlement_number, "secretKeyId": i.secret_key_id,
+        "firstInstalledAt": i.first_installed_at, "lastInstalledAt": i.last_installed_at, "lastEventAt": i.last_event_at,
+        "uninstalledAt": i.uninstalled_at, "orphanedAt": i.orphaned_at,
+        "events": lifecycle_events::for_installation(db, client_key, 50).await?,
+    });
+    println!("{}", serde_json::to_string_pretty(&facts).unwrap_or_default());
+    Ok(())
+}
+
+/// Reads the password from standard input (one line) and prints the lines
+/// to put in the app's environment.
+pub fn create_operator(name: &str) -> Result<()> {
+    if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::BadRequest("an operator name is one word".into()));
+    }
+    eprintln!("Password for {name} (at least {} characters), then Enter:", crate::console::MIN_PASSWORD_LEN);
+    let mut password = String::new();
+    std::io::stdin().lock().read_line(&mut password)?;
+    let hash = hash_password(password.trim_end_matches(['\n', '\r']))?;
+    println!("OPERATOR_USER={name}");
+    println!("OPERATOR_PASSWORD_HASH='{hash}'");
+    Ok(())
+}
