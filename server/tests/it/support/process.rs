@@ -9,7 +9,6 @@ use std::{
 };
 
 pub struct ServerProcess {
-    pub base_url: String,
     child: Child,
     log: PathBuf,
     _dir: tempfile::TempDir,
@@ -29,9 +28,24 @@ pub fn base_env(dir: &std::path::Path) -> (String, HashMap<String, String>) {
     (base_url, vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
-/// Runs `server <args>` to completion with `vars` as its whole configuration.
-pub fn run_cli(args: &[&str], vars: &HashMap<String, String>) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_server")).args(args).env_clear().envs(vars).output().expect("run server")
+/// Runs `server <args>` to completion in `dir` with `vars` as its whole
+/// configuration, feeding `stdin`.
+pub fn run_cli(dir: &std::path::Path, args: &[&str], vars: &HashMap<String, String>, stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(args)
+        .env_clear()
+        .envs(vars)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run server");
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    child.wait_with_output().expect("server output")
 }
 
 impl ServerProcess {
@@ -53,7 +67,7 @@ impl ServerProcess {
             assert!(Instant::now() < deadline, "the server did not start");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Self { base_url, child, log, _dir: dir }
+        Self { child, log, _dir: dir }
     }
 
     /// Stops the server (SIGTERM, so it drains) and returns everything it logged.

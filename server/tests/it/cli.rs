@@ -1,0 +1,147 @@
+//! The `server` command line, run as a real process on the app's database.
+
+use std::collections::HashMap;
+
+use hostkit::Tenant;
+use server::connect::lifecycle::InstallState;
+
+use crate::support::{
+    app::{TestApp, jira_site},
+    db::DbKind,
+    process::run_cli,
+    rows::dump,
+};
+
+/// The environment of `app`, for a CLI run on the same database.
+fn env_of(app: &TestApp, extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", app.db.url.clone()),
+        ("APP_BASE_URL", app.base_url.clone()),
+        ("APP_ENCRYPTION_KEY", app.encryption_key.clone()),
+        ("APP_SESSION_KEY", server::secrets::AppKey::generate_base64().unwrap()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    vars
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    assert!(output.status.success(), "exit {:?}: {}", output.status, String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_show_descriptor_and_forge_manifest_print_what_is_stored_and_served() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let tenant = Tenant { installation_id: Some("ari:cloud:ecosystem::installation/1234".into()), ..Tenant::new(&jira_site()) };
+    app.host.install(&tenant).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_of(&app, &[]);
+
+    let list = stdout(&run_cli(dir.path(), &["list"], &env, ""));
+    assert!(list.contains(&tenant.client_key) && list.contains(&tenant.base_url), "{list}");
+    let show = stdout(&run_cli(dir.path(), &["show", &tenant.client_key], &env, ""));
+    let shown: serde_json::Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(shown["installationId"], "ari:cloud:ecosystem::installation/1234", "Forge-era installs keep their installationId");
+    assert_eq!(shown["events"][0]["event"], "installed");
+    assert!(!show.contains(&tenant.shared_secret));
+    assert!(!run_cli(dir.path(), &["show", "nobody"], &env, "").status.success());
+
+    let descriptor: serde_json::Value = serde_json::from_str(&stdout(&run_cli(dir.path(), &["descriptor"], &env, ""))).unwrap();
+    assert_eq!(descriptor["baseUrl"], app.base_url.as_str());
+    let manifest = stdout(&run_cli(dir.path(), &["forge-manifest", "--product", "confluence"], &env, ""));
+    let yaml = &yaml_rust2::YamlLoader::load_from_str(&manifest).expect("the manifest is YAML")[0];
+    assert_eq!(yaml["app"]["connect"]["key"].as_str(), descriptor["key"].as_str());
+    assert_eq!(yaml["remotes"][0]["baseUrl"].as_str(), Some(app.base_url.as_str()));
+    assert_eq!(yaml["modules"]["connectModules"]["confluence:lifecycle"][0]["installed"].as_str(), Some("/installed"));
+    assert_eq!(yaml["modules"]["connectModules"]["confluence:generalPages"][0]["url"].as_str(), Some("/app"));
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "the CLI wrote nothing in its working directory");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forge_era_install_works_without_enabled_or_disabled() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let tenant = Tenant { installation_id: Some("ari:cloud:ecosystem::installation/77".into()), ..Tenant::new(&jira_site()) };
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    let row = app.installation(&tenant.client_key).await.unwrap();
+    assert_eq!(row.installation_id.as_deref(), Some("ari:cloud:ecosystem::installation/77"));
+    assert_eq!(row.state, InstallState::Installed);
+    assert_eq!(app.open_page(&tenant, "/app", &[], Some("u")).await.status, 200, "no enabled event is needed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_dry_run_changes_nothing_and_purge_removes_only_expired_installations_with_their_data() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let orphan = Tenant::new(&jira_site());
+    app.host.install(&orphan).await;
+    let orphan_session = app.session_for(&orphan, "u").await;
+    let (status, _) = app.call_as(&orphan_session, "/api/notes/create", &[("title", "old site note"), ("body", "")]).await;
+    assert_eq!(status, 200);
+    let successor = Tenant::new(&orphan.base_url);
+    app.host.install(&successor).await;
+    let gone = Tenant::new(&jira_site());
+    app.host.install(&gone).await;
+    app.host.uninstall(&gone).await;
+    let active = Tenant::new(&jira_site());
+    app.host.install(&active).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_of(&app, &[("INSTALL_RETENTION_DAYS", "0")]);
+    let before = dump(&app.raw_db).await;
+    let dry = stdout(&run_cli(dir.path(), &["purge", "--dry-run"], &env, ""));
+    assert!(dry.contains(&orphan.client_key) && dry.contains(&gone.client_key), "{dry}");
+    assert!(!dry.contains(&active.client_key) && !dry.contains(&successor.client_key));
+    assert!(dry.contains("would purge 2"), "{dry}");
+    assert_eq!(dump(&app.raw_db).await, before, "a dry run changes nothing");
+
+    let done = stdout(&run_cli(dir.path(), &["purge"], &env, ""));
+    assert!(done.contains("purged 2"), "{done}");
+    for purged in [&orphan, &gone] {
+        assert!(app.installation(&purged.client_key).await.is_none());
+        assert!(app.events(&purged.client_key).await.is_empty());
+    }
+    let remaining = dump(&app.raw_db).await;
+    assert!(!remaining.windows(13).any(|w| w == b"old site note"), "the orphan's notes went with it");
+    for kept in [&active, &successor] {
+        assert!(app.installation(&kept.client_key).await.is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotate_key_re_encrypts_and_every_tenant_still_verifies() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let tenants: Vec<Tenant> = (0..3).map(|_| Tenant::new(&jira_site())).collect();
+    for t in &tenants {
+        app.host.install(t).await;
+    }
+    let new_key = server::secrets::AppKey::generate_base64().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_of(&app, &[("APP_ENCRYPTION_KEY", &new_key), ("APP_ENCRYPTION_KEY_PREVIOUS", &app.encryption_key)]);
+    let report = stdout(&run_cli(dir.path(), &["rotate-key"], &env, ""));
+    assert!(report.contains("\"reencrypted\": 3"), "{report}");
+    let db_url = app.db.url.clone();
+    let cdn = app.host.key_server.url();
+    let rotated = TestApp::spawn_with(DbKind::Sqlite, |v| {
+        v.insert("DATABASE_URL".into(), db_url);
+        v.insert("CONNECT_KEYS_CDN_URL".into(), cdn);
+        v.insert("APP_ENCRYPTION_KEY".into(), new_key.clone());
+    })
+    .await;
+    for t in &tenants {
+        assert_eq!(rotated.host.toggle(t, "disabled").await.status(), 204, "verifies under the new key alone");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_operator_hashes_a_password_read_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stdout(&run_cli(dir.path(), &["create-operator", "--name", "ops"], &HashMap::new(), "a sufficiently long password\n"));
+    assert!(out.contains("OPERATOR_USER=ops"));
+    assert!(out.contains("OPERATOR_PASSWORD_HASH='$argon2id$"), "{out}");
+    assert!(!out.contains("sufficiently"), "the password itself is never printed");
+    let short = run_cli(dir.path(), &["create-operator", "--name", "ops"], &HashMap::new(), "short\n");
+    assert!(!short.status.success());
+}

@@ -1,0 +1,184 @@
+//! The operator console: a cookie session that must be earned, protected
+//! and can be ended; CSRF on every change; throttled logins.
+
+use std::{collections::HashMap, sync::OnceLock};
+
+use hostkit::Tenant;
+use reqwest::{StatusCode, header};
+
+use crate::support::{
+    app::{TestApp, jira_site},
+    db::DbKind,
+};
+
+const PASSWORD: &str = "a long operator password";
+
+fn password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| server::console::hash_password(PASSWORD).unwrap()).clone()
+}
+
+async fn console_app(tweak: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+    TestApp::spawn_with(DbKind::Sqlite, |v| {
+        v.insert("OPERATOR_USER".into(), "ops".into());
+        v.insert("OPERATOR_PASSWORD_HASH".into(), password_hash());
+        tweak(v);
+    })
+    .await
+}
+
+/// A browser-like operator: keeps the session cookie by hand (it is
+/// `Secure`, and these requests are plain loopback HTTP).
+struct Operator<'a> {
+    app: &'a TestApp,
+    cookie: Option<String>,
+}
+
+impl<'a> Operator<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self { app, cookie: None }
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, String) {
+        let mut request = self.app.http.get(self.app.url(path));
+        if let Some(c) = &self.cookie {
+            request = request.header(header::COOKIE, c);
+        }
+        let response = request.send().await.unwrap();
+        self.remember(&response);
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.app.http.post(self.app.url(path)).form(form);
+        if let Some(c) = &self.cookie {
+            request = request.header(header::COOKIE, c);
+        }
+        let response = request.send().await.unwrap();
+        self.remember(&response);
+        response
+    }
+
+    fn remember(&mut self, response: &reqwest::Response) {
+        if let Some(set) = response.headers().get(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
+            self.cookie = Some(pair);
+        }
+    }
+
+    async fn csrf(&mut self, path: &str) -> String {
+        let (_, html) = self.get(path).await;
+        let marker = r#"name="csrf" value=""#;
+        let start = html.find(marker).expect("a CSRF field") + marker.len();
+        html[start..start + 64].to_string()
+    }
+
+    async fn log_in(&mut self, password: &str) -> reqwest::Response {
+        let csrf = self.csrf("/console/login").await;
+        self.post("/console/login", &[("user", "ops"), ("password", password), ("csrf", &csrf)]).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_pages_need_a_session_and_the_cookie_is_locked_down() {
+    let app = console_app(|_| {}).await;
+    let tenant = Tenant::new(&jira_site());
+    app.host.install(&tenant).await;
+    let mut op = Operator::new(&app);
+    for path in ["/console", "/console/orphans", "/console/keys", &format!("/console/installations/{}", tenant.client_key)] {
+        let response = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(response.headers()[header::LOCATION], "/console/login");
+    }
+    let login_page = app.http.get(app.url("/console/login")).send().await.unwrap();
+    let set_cookie = login_page.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
+    for flag in ["__Host-console=", "HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(flag), "{flag} missing from {set_cookie}");
+    }
+    assert!(!set_cookie.contains("Domain"), "a __Host- cookie has no Domain");
+
+    let anonymous = { op.csrf("/console/login").await; op.cookie.clone().unwrap() };
+    let response = op.log_in(PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_ne!(op.cookie.clone().unwrap(), anonymous, "the session id rotates on login");
+    let (status, html) = op.get("/console").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&tenant.client_key));
+    assert!(!html.contains(&tenant.shared_secret), "never a secret");
+    let (status, detail) = op.get(&format!("/console/installations/{}", tenant.client_key)).await;
+    assert_eq!(status, 200);
+    assert!(detail.contains("installed") && !detail.contains(&tenant.shared_secret));
+    let (_, found) = op.get(&format!("/console?q={}", &tenant.base_url[8..20])).await;
+    assert!(found.contains(&tenant.client_key), "search by base URL");
+    let (_, none) = op.get("/console?q=no-such-site").await;
+    assert!(!none.contains(&tenant.client_key));
+    let (status, keys) = op.get("/console/keys").await;
+    assert_eq!(status, 200);
+    assert!(keys.contains("primary"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_are_refused_then_throttled() {
+    let app = console_app(|_| {}).await;
+    let mut op = Operator::new(&app);
+    for _ in 0..5 {
+        assert_eq!(op.log_in("not the password").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let throttled = op.log_in(PASSWORD).await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    assert!(throttled.headers().contains_key(header::RETRY_AFTER));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_ends_the_session_on_the_server_and_forms_need_the_csrf_token() {
+    let app = console_app(|_| {}).await;
+    let mut op = Operator::new(&app);
+    op.log_in(PASSWORD).await;
+    let session_cookie = op.cookie.clone().unwrap();
+    assert_eq!(op.post("/console/logout", &[("csrf", "forged")]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(op.get("/console").await.0, 200, "a forged logout changed nothing");
+
+    let csrf = op.csrf("/console").await;
+    assert_eq!(op.post("/console/logout", &[("csrf", &csrf)]).await.status(), StatusCode::SEE_OTHER);
+    let replay = app.http.get(app.url("/console")).header(header::COOKIE, &session_cookie).send().await.unwrap();
+    assert_eq!(replay.status(), StatusCode::SEE_OTHER, "the old cookie means nothing after logout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orphan_is_purged_now_only_with_the_csrf_token() {
+    let app = console_app(|_| {}).await;
+    let old = Tenant::new(&jira_site());
+    app.host.install(&old).await;
+    app.host.install(&Tenant::new(&old.base_url)).await;
+    let mut op = Operator::new(&app);
+    op.log_in(PASSWORD).await;
+    let (_, orphans) = op.get("/console/orphans").await;
+    assert!(orphans.contains(&old.client_key) && orphans.contains("Purge after"));
+    let path = format!("/console/orphans/{}/purge", old.client_key);
+    assert_eq!(op.post(&path, &[("csrf", "nope")]).await.status(), StatusCode::FORBIDDEN);
+    assert!(app.installation(&old.client_key).await.is_some());
+    let csrf = op.csrf("/console/orphans").await;
+    assert_eq!(op.post(&path, &[("csrf", &csrf)]).await.status(), StatusCode::SEE_OTHER);
+    assert!(app.installation(&old.client_key).await.is_none(), "purged now");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_expire_when_idle_and_after_their_absolute_lifetime() {
+    let app = console_app(|v| {
+        v.insert("OPERATOR_SESSION_IDLE_SECS".into(), "2".into());
+    })
+    .await;
+    let mut op = Operator::new(&app);
+    op.log_in(PASSWORD).await;
+    assert_eq!(op.get("/console").await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(op.get("/console").await.0, StatusCode::SEE_OTHER, "idle expiry");
+
+    let app = console_app(|_| {}).await;
+    let mut op = Operator::new(&app);
+    op.log_in(PASSWORD).await;
+    assert_eq!(op.get("/console").await.0, 200);
+    app.clock.advance(8 * 3600 + 1);
+    assert_eq!(op.get("/console").await.0, StatusCode::SEE_OTHER, "absolute expiry");
+}

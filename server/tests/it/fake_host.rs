@@ -1,0 +1,54 @@
+//! The fake host as a developer uses it, in headless Chromium: install from
+//! the control panel, open the app in the host frame, switch users, fire
+//! lifecycle events and watch the app react.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+
+use crate::support::{app::TestApp, browser::Browser, db::DbKind};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn panel_action(browser: &Browser, app: &TestApp, id: &str) {
+    browser.client.enter_parent_frame().await.ok();
+    browser.client.goto(&format!("{}/", app.fake.url)).await.unwrap();
+    browser.client.find(Locator::Css(&format!("#{id}"))).await.unwrap().click().await.unwrap();
+    browser.wait_for(id, WAIT, |_| async { browser.text("#acme-last").await.filter(|t| t.contains("204")) }).await;
+}
+
+async fn open_from_panel(browser: &Browser, app: &TestApp, link: &str) {
+    browser.client.enter_parent_frame().await.ok();
+    browser.client.goto(&format!("{}/", app.fake.url)).await.unwrap();
+    browser.client.find(Locator::Css(link)).await.unwrap().click().await.unwrap();
+    let frame = browser.wait_for("the app frame", WAIT, |c| async move { c.find(Locator::Css("#app-frame")).await.ok() }).await;
+    frame.enter_frame().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and the built site: run by cargo xtask test"]
+async fn a_developer_drives_the_app_through_the_fake_host() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    app.fake.add_site("acme", "jira");
+    app.fake.add_user("acme", "admin", "Ada Admin", true);
+    app.fake.add_user("acme", "user", "Uma User", false);
+    let browser = Browser::start().await;
+
+    panel_action(&browser, &app, "acme-install").await;
+    open_from_panel(&browser, &app, "a.open-app[href*='user=admin']").await;
+    browser.wait_for("the overview", WAIT, |_| async { browser.text("#display-name").await.filter(|t| t == "Ada Admin") }).await;
+
+    open_from_panel(&browser, &app, "a.open-admin[href*='user=admin']").await;
+    browser.wait_for("the install status", WAIT, |_| async { browser.text("#state").await.filter(|t| t == "installed") }).await;
+    open_from_panel(&browser, &app, "a.open-admin[href*='user=user']").await;
+    browser.wait_for("the admin page refused", WAIT, |_| async { browser.text("#denied").await.filter(|t| t.contains("administrators")) }).await;
+
+    panel_action(&browser, &app, "acme-uninstall").await;
+    open_from_panel(&browser, &app, "a.open-app[href*='user=user']").await;
+    browser.wait_for("the app refusing", WAIT, |_| async { browser.text("#denied").await.filter(|t| t.contains("could not be opened")) }).await;
+
+    panel_action(&browser, &app, "acme-reinstall").await;
+    open_from_panel(&browser, &app, "a.open-app[href*='user=user']").await;
+    browser.wait_for("the app working again", WAIT, |_| async { browser.text("#display-name").await.filter(|t| t == "Uma User") }).await;
+    browser.close().await;
+}
