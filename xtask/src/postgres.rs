@@ -32,21 +32,24 @@ pub struct Cluster {
 impl Cluster {
     pub fn start() -> Result<Self> {
         let bin = bin_dir().context("PostgreSQL is not installed (apt-get install postgresql)")?;
-        let dir = std::env::temp_dir().join(format!("connect-app-pg-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        // /tmp, not TMPDIR: the postgres user must be able to reach the folder.
+        let dir = PathBuf::from("/tmp").join(format!("connect-app-pg-{}", std::process::id()));
+        remove_stale_clusters(&bin);
         std::fs::create_dir_all(&dir)?;
         if cmd::is_root() {
             cmd::status(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir))?;
         }
         let port = free_port()?;
-        let data = dir.join("data");
-        run_as_owner(&bin.join("initdb"), &["-D", &s(&data), "-A", "trust", "-U", "app", "--no-sync"], &dir)?;
-        let options = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", s(&dir));
-        let log = dir.join("log");
-        run_as_owner(&bin.join("pg_ctl"), &["-D", &s(&data), "-l", &s(&log), "-w", "-o", &options, "start"], &dir)?;
-        let url = format!("postgres://app@127.0.0.1:{port}/postgres");
+        let cluster = Self { bin, dir, url: format!("postgres://app@127.0.0.1:{port}/postgres") };
+        // From here on, dropping `cluster` stops and removes whatever was made.
+        let data = cluster.dir.join("data");
+        let init = ["-D", &s(&data), "-A", "trust", "-U", "app", "--no-sync", "-E", "UTF8", "--no-locale"];
+        run_as_owner(&cluster.bin.join("initdb"), &init, &cluster.dir)?;
+        let options = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", s(&cluster.dir));
+        let log = cluster.dir.join("log");
+        run_as_owner(&cluster.bin.join("pg_ctl"), &["-D", &s(&data), "-l", &s(&log), "-w", "-o", &options, "start"], &cluster.dir)?;
         eprintln!("xtask: PostgreSQL test cluster on 127.0.0.1:{port}");
-        Ok(Self { bin, dir, url })
+        Ok(cluster)
     }
 
     pub fn url(&self) -> &str {
@@ -62,9 +65,27 @@ impl Drop for Cluster {
     }
 }
 
+/// Stops and deletes clusters left by runs that were interrupted (Ctrl-C).
+fn remove_stale_clusters(bin: &Path) {
+    let Ok(entries) = std::fs::read_dir("/tmp") else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        // A cluster is stale when the xtask process that made it is gone.
+        let owner = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix("connect-app-pg-")).map(str::to_string);
+        let stale = owner.is_some_and(|pid| !Path::new("/proc").join(pid).exists());
+        if stale && path.join("data").exists() {
+            let _ = run_as_owner(&bin.join("pg_ctl"), &["-D", &s(&path.join("data")), "-m", "immediate", "-w", "stop"], &path);
+        }
+        if stale {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
 fn run_as_owner(program: &Path, args: &[&str], cwd: &Path) -> Result<()> {
     let mut command = if cmd::is_root() {
-        let mut c = Command::new("runuser");
+        let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"].into_iter().find(|p| Path::new(p).exists()).unwrap_or("runuser");
+        let mut c = Command::new(runuser);
         c.args(["-u", "postgres", "--"]).arg(program);
         c
     } else {

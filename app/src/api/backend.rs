@@ -38,7 +38,7 @@ pub struct Caller {
 #[derive(Clone)]
 pub struct PageSession {
     pub token: String,
-    pub expires_at: i64,
+    pub expires_in: i64,
     pub all_js_url: String,
 }
 

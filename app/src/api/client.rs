@@ -19,22 +19,24 @@ use super::error::ApiError;
 #[derive(Clone, Debug, Default)]
 struct Tokens {
     session: Option<String>,
-    expires_at: i64,
+    /// Bumped with every new session token, so a 401 can tell whether the
+    /// request went out with a token that has since been replaced.
+    version: u64,
     /// A context JWT, set only while it is being exchanged.
     exchanging: Option<String>,
 }
 
-static TOKENS: RwLock<Tokens> = RwLock::new(Tokens { session: None, expires_at: 0, exchanging: None });
+static TOKENS: RwLock<Tokens> = RwLock::new(Tokens { session: None, version: 0, exchanging: None });
 
-pub fn set_session(token: String, expires_at: i64) {
+pub fn set_session(token: String) {
     if let Ok(mut t) = TOKENS.write() {
         t.session = Some(token);
-        t.expires_at = expires_at;
+        t.version += 1;
     }
 }
 
-pub fn session_expires_at() -> i64 {
-    TOKENS.read().map(|t| t.expires_at).unwrap_or_default()
+pub fn session_version() -> u64 {
+    TOKENS.read().map(|t| t.version).unwrap_or_default()
 }
 
 fn bearer(prefer_exchange: bool) -> Option<String> {
@@ -111,11 +113,15 @@ where
             if super::renewal::expires_soon() {
                 let _ = super::renewal::renew().await;
             }
+            let sent_with = session_version();
             match f().await {
-                Err(ApiError::Unauthorized) => match super::renewal::renew().await {
-                    Ok(()) => f().await,
-                    Err(e) => Err(e),
-                },
+                Err(ApiError::Unauthorized) => {
+                    // Renew only if no newer session arrived while this call was out.
+                    if session_version() == sent_with {
+                        super::renewal::renew().await?;
+                    }
+                    f().await
+                }
                 other => other,
             }
         })
@@ -126,14 +132,20 @@ where
     }
 }
 
-/// Runs `exchange` with `context_token` as its bearer token.
+/// Runs `exchange` with `context_token` as its bearer token; the token is
+/// cleared afterwards even if the exchange is abandoned.
 pub async fn exchanging<T>(context_token: String, exchange: impl Future<Output = T>) -> T {
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            if let Ok(mut t) = TOKENS.write() {
+                t.exchanging = None;
+            }
+        }
+    }
     if let Ok(mut t) = TOKENS.write() {
         t.exchanging = Some(context_token);
     }
-    let out = exchange.await;
-    if let Ok(mut t) = TOKENS.write() {
-        t.exchanging = None;
-    }
-    out
+    let _clear = Clear;
+    exchange.await
 }

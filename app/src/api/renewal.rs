@@ -1,8 +1,17 @@
 //! Session renewal in the browser (compiled with `hydrate` only): read the
-//! token the server rendered into `<meta name="token">`, ask Atlassian's
-//! `AP.context.getToken()` for a context JWT when the session nears its end
-//! or was refused, and exchange it for a new session token.
+//! token the server rendered into `<meta name="token">`, and exchange a
+//! context JWT from Atlassian's `AP.context.getToken()` for a new session
+//! token shortly before the current one ends, or after a refusal. Times are
+//! counted on the browser's own clock from the lifetime the server gave, so a
+//! skewed clock cannot make every token look expired. One renewal runs at a
+//! time and one timer is pending at most.
 
+use std::cell::RefCell;
+
+use futures::{
+    FutureExt,
+    future::{LocalBoxFuture, Shared},
+};
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use wasm_bindgen_futures::JsFuture;
@@ -10,75 +19,147 @@ use wasm_bindgen_futures::JsFuture;
 use super::{client, error::ApiError, session::renew_session};
 
 /// Renew this long before expiry (or at 3/4 of a short lifetime).
-const MARGIN_SECS: i64 = 60;
+const MARGIN_SECS: f64 = 60.0;
+/// Never renew more often than this, whatever happens.
+const MIN_INTERVAL_SECS: f64 = 5.0;
+/// How long the host gets to answer `getToken`.
+const GET_TOKEN_TIMEOUT_MS: i32 = 10_000;
 
-/// Takes the session token from the page into memory, once, at start.
+#[derive(Default)]
+struct Schedule {
+    /// Local time (seconds) when the session ends, and its full lifetime.
+    deadline: f64,
+    lifetime: f64,
+    last_renewal: f64,
+    timer: Option<i32>,
+    in_flight: Option<Shared<LocalBoxFuture<'static, Result<(), ApiError>>>>,
+}
+
+thread_local! {
+    static SCHEDULE: RefCell<Schedule> = RefCell::new(Schedule::default());
+}
+
+/// Takes the session token from the page into memory, once, at start, and
+/// starts fitting the iframe to the content.
 pub fn adopt_page_token() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
     let meta = |name: &str| {
-        document
-            .query_selector(&format!("meta[name=\"{name}\"]"))
-            .ok()
-            .flatten()
-            .and_then(|el| el.get_attribute("content"))
+        document.query_selector(&format!("meta[name=\"{name}\"]")).ok().flatten().and_then(|el| el.get_attribute("content"))
     };
-    if let (Some(token), Some(expires_at)) = (meta("token"), meta("token-expires-at")) {
-        client::set_session(token, expires_at.parse().unwrap_or_default());
-        schedule();
+    if let (Some(token), Some(expires_in)) = (meta("token"), meta("token-expires-in")) {
+        adopt(token, expires_in.parse().unwrap_or(0));
+        watch_size();
     }
 }
 
-pub fn now() -> i64 {
-    (js_sys::Date::now() / 1000.0) as i64
+fn now() -> f64 {
+    js_sys::Date::now() / 1000.0
+}
+
+fn adopt(token: String, expires_in: i64) {
+    client::set_session(token);
+    SCHEDULE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.lifetime = expires_in.max(1) as f64;
+        s.deadline = now() + s.lifetime;
+    });
+    schedule();
+}
+
+fn margin(lifetime: f64) -> f64 {
+    MARGIN_SECS.min(lifetime / 4.0).max(1.0)
 }
 
 /// True when the session ends within the renewal margin.
 pub fn expires_soon() -> bool {
-    let expires_at = client::session_expires_at();
-    expires_at > 0 && now() + margin(expires_at) >= expires_at
+    SCHEDULE.with(|s| {
+        let s = s.borrow();
+        s.deadline > 0.0 && now() + margin(s.lifetime) >= s.deadline
+    })
 }
 
-fn margin(expires_at: i64) -> i64 {
-    let lifetime = (expires_at - now()).max(0);
-    MARGIN_SECS.min(lifetime / 4).max(1)
-}
-
-/// Exchanges a fresh context JWT for a new session token.
+/// Exchanges a fresh context JWT for a new session token. Concurrent callers
+/// share one exchange.
 pub async fn renew() -> Result<(), ApiError> {
+    let shared = SCHEDULE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.in_flight.get_or_insert_with(|| renew_once().boxed_local().shared()).clone()
+    });
+    let result = shared.clone().await;
+    SCHEDULE.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.in_flight.as_ref().is_some_and(|f| f.ptr_eq(&shared)) {
+            s.in_flight = None;
+        }
+    });
+    result
+}
+
+async fn renew_once() -> Result<(), ApiError> {
+    let too_soon = SCHEDULE.with(|s| now() - s.borrow().last_renewal < MIN_INTERVAL_SECS);
+    if too_soon {
+        return Err(ApiError::Unauthorized);
+    }
+    SCHEDULE.with(|s| s.borrow_mut().last_renewal = now());
     let context_token = context_token().await?;
     let grant = client::exchanging(context_token, renew_session()).await?;
-    client::set_session(grant.token, grant.expires_at);
-    schedule();
+    adopt(grant.token, grant.expires_in);
     Ok(())
 }
 
-/// Renews shortly before the current session ends.
+/// One timer, set to fire shortly before the session ends.
 fn schedule() {
-    let expires_at = client::session_expires_at();
-    let wait = (expires_at - now() - margin(expires_at)).max(1);
-    leptos::prelude::set_timeout(
-        || leptos::task::spawn_local(async {
-            if expires_soon() {
-                let _ = renew().await;
-            }
-        }),
-        std::time::Duration::from_secs(wait as u64),
-    );
+    let Some(window) = web_sys::window() else { return };
+    let wait_ms = SCHEDULE.with(|s| {
+        let s = s.borrow();
+        ((s.deadline - margin(s.lifetime) - now()).max(MIN_INTERVAL_SECS) * 1000.0) as i32
+    });
+    let fire = Closure::once_into_js(|| leptos::task::spawn_local(async {
+        SCHEDULE.with(|s| s.borrow_mut().timer = None);
+        let _ = renew().await;
+    }));
+    let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(fire.unchecked_ref(), wait_ms) else { return };
+    let previous = SCHEDULE.with(|s| s.borrow_mut().timer.replace(id));
+    if let Some(previous) = previous {
+        window.clear_timeout_with_handle(previous);
+    }
 }
 
-/// `AP.context.getToken()`, as a future.
+/// `AP.context.getToken()`, as a future that fails if the host does not
+/// answer in time.
 async fn context_token() -> Result<String, ApiError> {
-    let unavailable = || ApiError::Unauthorized;
-    let context = ap_member(&["context"]).ok_or_else(unavailable)?;
-    let get_token: Function = Reflect::get(&context, &"getToken".into()).ok().and_then(|f| f.dyn_into().ok()).ok_or_else(unavailable)?;
-    let promise = Promise::new(&mut |resolve, _reject| {
+    let refused = || ApiError::Unauthorized;
+    let context = ap_member(&["context"]).ok_or_else(refused)?;
+    let get_token: Function = Reflect::get(&context, &"getToken".into()).ok().and_then(|f| f.dyn_into().ok()).ok_or_else(refused)?;
+    let answer = Promise::new(&mut |resolve, reject| {
         let callback = Closure::once_into_js(move |token: JsValue| {
             let _ = resolve.call1(&JsValue::NULL, &token);
         });
-        let _ = get_token.call1(&context, &callback);
+        if let Err(e) = get_token.call1(&context, &callback) {
+            let _ = reject.call1(&JsValue::NULL, &e);
+        }
     });
-    let token = JsFuture::from(promise).await.map_err(|_| unavailable())?;
-    token.as_string().filter(|t| !t.is_empty()).ok_or_else(unavailable)
+    let timeout = Promise::new(&mut |_resolve, reject| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&reject, GET_TOKEN_TIMEOUT_MS);
+        }
+    });
+    let race = Promise::race(&js_sys::Array::of2(&answer, &timeout));
+    let token = JsFuture::from(race).await.map_err(|_| refused())?;
+    token.as_string().filter(|t| !t.is_empty()).ok_or_else(refused)
+}
+
+/// Asks the host to fit the iframe whenever the page's size changes.
+fn watch_size() {
+    let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) else { return };
+    let on_resize = Closure::<dyn FnMut()>::new(resize);
+    if let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
+        observer.observe(&body);
+        // The observer lives as long as the page.
+        std::mem::forget(observer);
+        on_resize.forget();
+    }
+    resize();
 }
 
 /// Asks the host to fit the iframe to the content, if `AP` is there.
@@ -98,3 +179,4 @@ fn ap_member(path: &[&str]) -> Option<JsValue> {
     }
     (!value.is_undefined() && !value.is_null()).then_some(value)
 }
+

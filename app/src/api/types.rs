@@ -30,7 +30,10 @@ pub const MAX_NOTE_BODY: usize = 10_000;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionGrant {
     pub token: String,
+    /// Server time (Unix seconds) when the token expires.
     pub expires_at: i64,
+    /// Seconds it lives from now; the browser counts on its own clock.
+    pub expires_in: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,22 +2,12 @@
 //! between the overview, the notes and the help, inside the host's iframe.
 
 use leptos::prelude::*;
-use leptos_router::{
-    components::{A, Outlet},
-    hooks::use_location,
-};
+use leptos_router::components::{A, Outlet};
 
 #[component]
 pub fn AppShell() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    let location = use_location();
-    // Fit the iframe to the new view after every client-side navigation.
-    Effect::new(move |_| {
-        location.pathname.track();
-        #[cfg(feature = "hydrate")]
-        crate::api::renewal::resize();
-    });
 
     view! {
         <div class="app" data-hydrated=move || hydrated.get().to_string()>

@@ -16,22 +16,27 @@ pub fn NotesView() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let notes = Resource::new(move || version.get(), |_| call(list_notes));
     let refresh = Callback::new(move |_| version.update(|v| *v += 1));
+    // The list lives outside the resource's closure, so a refetch updates rows
+    // by key instead of rebuilding them (an open edit elsewhere survives).
+    let list = Memo::new(move |_| notes.get().and_then(Result::ok).unwrap_or_default());
+    let loaded_empty = move || matches!(notes.get(), Some(Ok(ref l)) if l.is_empty());
 
     view! {
         <h1>"Team notes"</h1>
         <NewNote on_saved=refresh/>
         <Transition fallback=|| view! { <Loading what="notes"/> }>
-            {move || notes.get().map(|result| match result {
-                Ok(list) if list.is_empty() => view! { <p class="muted" id="no-notes">"No notes yet. Write the first one."</p> }.into_any(),
-                Ok(list) => view! {
-                    <ul class="notes" id="notes">
-                        <For each=move || list.clone() key=|n| (n.id, n.updated_at) let:note>
-                            <NoteItem note on_changed=refresh/>
-                        </For>
-                    </ul>
-                }.into_any(),
-                Err(error) => view! { <ErrorBox error retry=refresh/> }.into_any(),
-            })}
+            {move || match notes.get() {
+                Some(Err(error)) => Some(view! { <ErrorBox error retry=refresh/> }),
+                _ => None,
+            }}
+            <Show when=loaded_empty>
+                <p class="muted" id="no-notes">"No notes yet. Write the first one."</p>
+            </Show>
+            <ul class="notes" id="notes">
+                <For each=move || list.get() key=|n| (n.id, n.updated_at) let:note>
+                    <NoteItem note on_changed=refresh/>
+                </For>
+            </ul>
         </Transition>
     }
 }
@@ -79,6 +84,8 @@ fn NewNote(on_saved: Callback<()>) -> impl IntoView {
 #[component]
 fn NoteItem(note: Note, on_changed: Callback<()>) -> impl IntoView {
     let editing = RwSignal::new(false);
+    let hide_error = RwSignal::new(false);
+    let (saved_title, saved_body) = (note.title.clone(), note.body.clone());
     let title = RwSignal::new(note.title.clone());
     let body = RwSignal::new(note.body.clone());
     let id = note.id;
@@ -96,11 +103,21 @@ fn NoteItem(note: Note, on_changed: Callback<()>) -> impl IntoView {
         }
     });
     let error = move || -> Option<ApiError> {
+        if hide_error.get() {
+            return None;
+        }
         match (save.value().get(), remove.value().get()) {
             (Some(Err(e)), _) | (_, Some(Err(e))) => Some(e),
             _ => None,
         }
     };
+    // Cancel puts back what is saved and forgets the last error.
+    let cancel = Callback::new(move |_: ()| {
+        title.set(saved_title.clone());
+        body.set(saved_body.clone());
+        hide_error.set(true);
+        editing.set(false);
+    });
     let author = if note.mine { "you".to_string() } else { note.author_account_id.clone() };
 
     view! {
@@ -118,13 +135,13 @@ fn NoteItem(note: Note, on_changed: Callback<()>) -> impl IntoView {
                     <Show when=move || editing.get() fallback=move || view! {
                         <button class="button subtle note-edit" on:click=move |_| editing.set(true)>"Edit"</button>
                         <button class="button danger note-delete" disabled=move || remove.pending().get()
-                            on:click=move |_| { remove.dispatch(()); }>"Delete"</button>
+                            on:click=move |_| { hide_error.set(false); remove.dispatch(()); }>"Delete"</button>
                     }>
                         <button class="button note-save" disabled=move || save.pending().get()
-                            on:click=move |_| { save.dispatch((title.get_untracked(), body.get_untracked())); }>
+                            on:click=move |_| { hide_error.set(false); save.dispatch((title.get_untracked(), body.get_untracked())); }>
                             {move || if save.pending().get() { "Saving…" } else { "Save" }}
                         </button>
-                        <button class="button subtle note-cancel" on:click=move |_| editing.set(false)>"Cancel"</button>
+                        <button class="button subtle note-cancel" on:click=move |_| cancel.run(())>"Cancel"</button>
                     </Show>
                 </div>
             </Show>

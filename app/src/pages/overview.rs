@@ -6,13 +6,17 @@ use leptos::prelude::*;
 use super::status::{ErrorBox, Loading};
 use crate::api::{
     client::call,
+    error::ApiError,
     me::{display_name, get_identity},
 };
 
 #[component]
 pub fn Overview() -> impl IntoView {
     let who = Resource::new(|| (), |_| call(get_identity));
-    let name = LocalResource::new(|| call(display_name));
+    // Loaded in the browser after hydration, so the host's REST API never
+    // slows the page down, and outside any Suspense boundary.
+    let name = RwSignal::new(None::<Result<Option<String>, ApiError>>);
+    Effect::new(move |_| leptos::task::spawn_local(async move { name.set(Some(call(display_name).await)) }));
 
     view! {
         <h1>"Overview"</h1>

@@ -28,7 +28,7 @@ pub fn mint_session(state: &AppState, installation: &Installation, account_id: O
         ttl_secs: state.config.session_ttl.as_secs() as i64,
     };
     let (token, claims) = mint(&state.session_keys.signing(), &issue).map_err(|_| ApiError::Unavailable)?;
-    Ok(SessionGrant { token, expires_at: claims.exp })
+    Ok(SessionGrant { token, expires_at: claims.exp, expires_in: claims.exp - claims.iat })
 }
 
 /// Only a context JWT from the host may buy a new session: a session token

@@ -106,6 +106,8 @@ pub struct Snapshot {
     pub orphaned: bool,
     pub last_event_iat: i64,
     pub last_install_iat: i64,
+    /// Fingerprint of the token of the last accepted install.
+    pub last_install_token: Option<String>,
 }
 
 /// The authenticated event.
@@ -119,6 +121,8 @@ pub struct Incoming<'a> {
     pub same_secret: bool,
     /// Another clientKey holds an active installation for this base URL.
     pub base_url_taken: bool,
+    /// Fingerprint of the token that signed this request, if one did.
+    pub token_fingerprint: Option<&'a str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,8 +153,16 @@ fn decide_install(current: Option<&Snapshot>, incoming: &Incoming<'_>) -> Decisi
         return Decision::Reject("unsigned install for an existing installation");
     }
     let Some(current) = current else { return Decision::Create };
-    if incoming.iat < current.last_event_iat {
-        return Decision::Ignore("stale install: older than the last accepted event");
+    let same_body = incoming.same_secret && incoming.base_url == current.base_url;
+    // The body is not signed: a token seen before may only come back with the same body.
+    if incoming.token_fingerprint.is_some() && incoming.token_fingerprint == current.last_install_token.as_deref() {
+        return if same_body { Decision::Ignore("duplicate install") } else { Decision::Reject("install token replayed with another body") };
+    }
+    // Older than the last install, or than the uninstall that followed it.
+    let stale = incoming.iat < current.last_install_iat
+        || (current.state == InstallState::Uninstalled && incoming.iat < current.last_event_iat);
+    if stale {
+        return Decision::Ignore("stale install: older than the last accepted install or uninstall");
     }
     let duplicate = incoming.iat == current.last_install_iat
         && incoming.same_secret
@@ -207,7 +219,7 @@ mod tests {
 
     fn incoming(event: LifecycleEvent, iat: i64) -> Incoming<'static> {
         let signature = if matches!(event, Installed | Uninstalled) { Signature::AtlassianRs256 } else { Signature::TenantHs256 };
-        Incoming { event, signature, iat, base_url: "https://a.atlassian.net", same_secret: false, base_url_taken: false }
+        Incoming { event, signature, iat, base_url: "https://a.atlassian.net", same_secret: false, base_url_taken: false, token_fingerprint: None }
     }
 
     /// Applies a decision the way the store does, for sequence tests.
@@ -218,6 +230,7 @@ mod tests {
             orphaned: false,
             last_event_iat: e.iat,
             last_install_iat: e.iat,
+            last_install_token: e.token_fingerprint.map(str::to_string),
         };
         match decide(current.as_ref(), e) {
             Decision::Create => Some(new(InstallState::Installed)),
@@ -265,6 +278,26 @@ mod tests {
         let duplicate = Incoming { same_secret: true, ..incoming(Installed, 100) };
         assert_eq!(decide(Some(&current), &duplicate), Decision::Ignore("duplicate install"));
         assert!(matches!(decide(Some(&current), &incoming(Installed, 100)), Decision::Reinstall { .. }));
+    }
+
+    #[test]
+    fn a_replayed_install_token_is_a_duplicate_with_the_same_body_and_refused_with_another() {
+        let first = Incoming { token_fingerprint: Some("t1"), ..incoming(Installed, 100) };
+        let current = run(&[first.clone()]).unwrap();
+        let same = Incoming { same_secret: true, ..first.clone() };
+        assert_eq!(decide(Some(&current), &same), Decision::Ignore("duplicate install"));
+        let other_secret = Incoming { same_secret: false, ..first.clone() };
+        assert!(matches!(decide(Some(&current), &other_secret), Decision::Reject(_)));
+        let other_site = Incoming { same_secret: true, base_url: "https://evil.atlassian.net", ..first };
+        assert!(matches!(decide(Some(&current), &other_site), Decision::Reject(_)));
+    }
+
+    #[test]
+    fn a_disable_with_a_later_iat_does_not_make_a_reinstall_stale() {
+        let current = run(&[incoming(Installed, 100), incoming(Disabled, 300)]).unwrap();
+        assert!(matches!(decide(Some(&current), &incoming(Installed, 200)), Decision::Reinstall { .. }));
+        let uninstalled = run(&[incoming(Installed, 100), incoming(Uninstalled, 300)]).unwrap();
+        assert!(matches!(decide(Some(&uninstalled), &incoming(Installed, 200)), Decision::Ignore(_)));
     }
 
     #[test]

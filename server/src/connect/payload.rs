@@ -100,12 +100,17 @@ fn bounded(value: &str, max: usize, missing: &'static str, invalid: &'static str
     Ok(())
 }
 
+/// One spelling per site, so a site import is recognised however the host
+/// wrote the URL: lower-case host, no default port, no trailing slash.
 fn normalise_base_url(raw: &str) -> Result<String, &'static str> {
     let url = Url::parse(raw).map_err(|_| "baseUrl is not a URL")?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err("baseUrl must be an http(s) URL");
     }
-    Ok(raw.trim_end_matches('/').to_string())
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return Err("baseUrl must not carry a query, fragment or credentials");
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
 #[cfg(test)]
@@ -153,6 +158,17 @@ mod tests {
         assert!(LifecyclePayload::parse(b"not json", LifecycleEvent::Installed).is_err());
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(LifecyclePayload::parse(deep.as_bytes(), LifecycleEvent::Installed).is_err());
+    }
+
+    #[test]
+    fn base_urls_are_spelled_one_way() {
+        for spelling in ["https://A.atlassian.net", "https://a.atlassian.net:443/", "https://a.atlassian.net/"] {
+            let p = LifecyclePayload::parse(&body(json!({"baseUrl": spelling})), LifecycleEvent::Installed).unwrap();
+            assert_eq!(p.base_url, "https://a.atlassian.net", "{spelling}");
+        }
+        let wiki = LifecyclePayload::parse(&body(json!({"baseUrl": "https://A.atlassian.net/wiki/"})), LifecycleEvent::Installed).unwrap();
+        assert_eq!(wiki.base_url, "https://a.atlassian.net/wiki");
+        assert!(LifecyclePayload::parse(&body(json!({"baseUrl": "https://a.atlassian.net/?x=1"})), LifecycleEvent::Installed).is_err());
     }
 
     #[test]

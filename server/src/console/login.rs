@@ -44,23 +44,27 @@ pub async fn submit(
     if !session::csrf_matches(&session, &form.csrf).await {
         return forbidden();
     }
+    if form.user.len() > 64 {
+        return Error::BadRequest("operator names are at most 64 characters".into()).into_response();
+    }
+    // Behind a reverse proxy every client shares the proxy's address; the
+    // per-name key still limits guessing at one operator.
     let keys = vec![format!("ip:{}", peer.ip()), format!("user:{}", form.user)];
-    if let Some(wait) = state.login_throttle.wait(&keys) {
+    if let Err(wait) = state.login_throttle.attempt(&keys) {
         tracing::warn!(ip = %peer.ip(), "operator login throttled");
         let retry = wait.as_secs().max(1).to_string();
         return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry)], Html(html::page("Too many attempts", None, "<p>Wait a few minutes, then try again.</p>"))).into_response();
     }
     // argon2 is slow on purpose; keep it off the async workers.
-    let (user, password) = (form.user.clone(), form.password);
-    let ok = tokio::task::spawn_blocking(move || credential::verify(&credential, &user, &password)).await.unwrap_or(false);
+    let (user, password, checked) = (form.user.clone(), form.password, credential.clone());
+    let ok = tokio::task::spawn_blocking(move || credential::verify(&checked, &user, &password)).await.unwrap_or(false);
     if !ok {
-        state.login_throttle.failed(&keys);
         tracing::warn!(ip = %peer.ip(), "operator login failed");
         let csrf = session::login_csrf(&session).await.unwrap_or_default();
         return (StatusCode::UNAUTHORIZED, Html(login_page(&csrf, Some("Wrong name or password.")))).into_response();
     }
     state.login_throttle.succeeded(&keys);
-    match session::log_in(&session, &form.user, state.clock.now()).await {
+    match session::log_in(&session, &credential, state.clock.now()).await {
         Ok(()) => {
             tracing::info!(operator = %form.user, "operator logged in");
             Redirect::to("/console").into_response()

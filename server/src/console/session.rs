@@ -4,7 +4,10 @@
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
+use sha2::{Digest, Sha256};
+
 use crate::{
+    config::OperatorCredential,
     error::{Error, Result},
     secrets::{constant_time_eq, random_hex},
     state::AppState,
@@ -13,6 +16,9 @@ use crate::{
 const OPERATOR: &str = "operator";
 const LOGIN_AT: &str = "login_at";
 const CSRF: &str = "csrf";
+/// A fingerprint of the credential used to log in: changing or removing the
+/// operator in configuration ends the sessions made with the old one.
+const CREDENTIAL: &str = "credential";
 
 /// A logged-in operator, within the absolute session lifetime.
 pub struct Operator {
@@ -27,8 +33,14 @@ pub async fn require(session: &Session, state: &AppState) -> Result<Operator, Re
     let name: Option<String> = session.get(OPERATOR).await.ok().flatten();
     let login_at: Option<i64> = session.get(LOGIN_AT).await.ok().flatten();
     let csrf: Option<String> = session.get(CSRF).await.ok().flatten();
+    let credential: Option<String> = session.get(CREDENTIAL).await.ok().flatten();
+    let current = state.config.operator.as_ref().map(fingerprint);
     match (name, login_at, csrf) {
-        (Some(name), Some(at), Some(csrf)) if state.clock.now() - at < state.config.operator_max_session.as_secs() as i64 => {
+        (Some(name), Some(at), Some(csrf))
+            if state.clock.now() - at < state.config.operator_max_session.as_secs() as i64
+                && credential.is_some()
+                && credential == current =>
+        {
             Ok(Operator { name, csrf })
         }
         (Some(_), _, _) => {
@@ -39,12 +51,14 @@ pub async fn require(session: &Session, state: &AppState) -> Result<Operator, Re
     }
 }
 
-/// Starts a fresh session for `name`: a new id (no fixation), a new CSRF token.
-pub async fn log_in(session: &Session, name: &str, now: i64) -> Result<()> {
+/// Starts a fresh session for the operator of `credential`: a new id (no
+/// fixation), a new CSRF token.
+pub async fn log_in(session: &Session, credential: &OperatorCredential, now: i64) -> Result<()> {
     let csrf = random_hex(32)?;
     let store = |e: tower_sessions::session::Error| Error::Unavailable(format!("session store: {e}"));
     session.cycle_id().await.map_err(store)?;
-    session.insert(OPERATOR, name).await.map_err(store)?;
+    session.insert(OPERATOR, &credential.user).await.map_err(store)?;
+    session.insert(CREDENTIAL, fingerprint(credential)).await.map_err(store)?;
     session.insert(LOGIN_AT, now).await.map_err(store)?;
     session.insert(CSRF, csrf).await.map_err(store)
 }
@@ -70,4 +84,9 @@ pub async fn csrf_matches(session: &Session, presented: &str) -> bool {
         Ok(Some(expected)) => constant_time_eq(expected.as_bytes(), presented.as_bytes()),
         _ => false,
     }
+}
+
+fn fingerprint(credential: &OperatorCredential) -> String {
+    let digest = Sha256::digest(format!("{}\0{}", credential.user, credential.password_hash.0).as_bytes());
+    hex::encode(&digest[..16])
 }

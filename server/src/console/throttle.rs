@@ -1,4 +1,4 @@
-//! Login throttling: after a few failures in a window, a key (the client's
+//! Login throttling: after a few attempts in a window without a success, a key (the client's
 //! address, or the attempted operator name) must wait. In memory, per
 //! instance: enough to make online guessing hopeless.
 
@@ -18,30 +18,38 @@ pub struct LoginThrottle {
 }
 
 impl LoginThrottle {
-    /// How long `keys` must wait, if any of them is over the limit.
-    pub fn wait(&self, keys: &[String]) -> Option<Duration> {
-        let failures = self.failures.lock().ok()?;
-        keys.iter()
+    /// Counts an attempt for every key, or says how long to wait when any
+    /// key is over the limit. Counting before the password is checked means
+    /// parallel guesses cannot slip past the limit.
+    pub fn attempt(&self, keys: &[String]) -> Result<(), Duration> {
+        let Ok(mut failures) = self.failures.lock() else { return Err(WINDOW) };
+        let wait = keys
+            .iter()
             .filter_map(|k| failures.get(k))
             .filter(|(count, since)| *count >= MAX_FAILURES && since.elapsed() < WINDOW)
             .map(|(_, since)| WINDOW.saturating_sub(since.elapsed()))
-            .max()
-    }
-
-    pub fn failed(&self, keys: &[String]) {
-        let Ok(mut failures) = self.failures.lock() else { return };
-        if failures.len() >= MAX_KEYS {
+            .max();
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
+        if failures.len() + keys.len() > MAX_KEYS {
             failures.retain(|_, (_, since)| since.elapsed() < WINDOW);
         }
         for key in keys {
+            if failures.len() >= MAX_KEYS && !failures.contains_key(key) {
+                // Full of live entries: refuse rather than forget someone's count.
+                return Err(WINDOW);
+            }
             let entry = failures.entry(key.clone()).or_insert((0, Instant::now()));
             if entry.1.elapsed() >= WINDOW {
                 *entry = (0, Instant::now());
             }
             entry.0 += 1;
         }
+        Ok(())
     }
 
+    /// A successful login forgets the keys' attempts.
     pub fn succeeded(&self, keys: &[String]) {
         if let Ok(mut failures) = self.failures.lock() {
             for key in keys {
@@ -60,11 +68,10 @@ mod tests {
         let throttle = LoginThrottle::default();
         let keys = vec!["ip:1".to_string()];
         for _ in 0..MAX_FAILURES {
-            assert!(throttle.wait(&keys).is_none());
-            throttle.failed(&keys);
+            assert!(throttle.attempt(&keys).is_ok());
         }
-        assert!(throttle.wait(&keys).is_some_and(|d| d > Duration::from_secs(60)));
+        assert!(throttle.attempt(&keys).is_err_and(|d| d > Duration::from_secs(60)));
         throttle.succeeded(&keys);
-        assert!(throttle.wait(&keys).is_none());
+        assert!(throttle.attempt(&keys).is_ok());
     }
 }

@@ -42,10 +42,11 @@ pub async fn authenticate(State(state): State<AppState>, table: axum::Extension<
                 request.extensions_mut().insert(caller);
                 next.run(request).await
             }
-            Err(e) => {
+            Err(Refusal::Token(e)) => {
                 tracing::info!(reason = e.reason(), path = request.uri().path(), "API request refused");
                 (StatusCode::UNAUTHORIZED, Json(ApiError::Unauthorized)).into_response()
             }
+            Err(Refusal::Unavailable) => (StatusCode::SERVICE_UNAVAILABLE, Json(ApiError::Unavailable)).into_response(),
         },
         RouteAuth::HostPage { admin } => match page_caller(&state, &PageLoad::of(&request), admin).await {
             Ok((caller, session)) => {
@@ -55,6 +56,31 @@ pub async fn authenticate(State(state): State<AppState>, table: axum::Extension<
             }
             Err(denied) => denied.into_response(),
         },
+    }
+}
+
+/// Why a request was not authenticated: a bad token (401), or the database
+/// could not be asked (503: retrying may work).
+enum Refusal {
+    Token(TokenError),
+    Unavailable,
+}
+
+impl From<TokenError> for Refusal {
+    fn from(e: TokenError) -> Self {
+        Self::Token(e)
+    }
+}
+
+/// The installation a clientKey names; `UnknownIssuer` when there is none.
+async fn installation(state: &AppState, client_key: &str) -> Result<Installation, Refusal> {
+    match installations::find(&state.db, client_key).await {
+        Ok(Some(installation)) => Ok(installation),
+        Ok(None) => Err(Refusal::Token(TokenError::UnknownIssuer)),
+        Err(e) => {
+            tracing::error!(error = %e, "installation lookup failed");
+            Err(Refusal::Unavailable)
+        }
     }
 }
 
@@ -87,7 +113,11 @@ async fn page_caller(state: &AppState, request: &PageLoad, admin_page: bool) -> 
     }
     let raw = authorization::jwt_query_param(request.uri.query()).map_err(refuse)?.ok_or_else(|| refuse(TokenError::Missing))?;
     let token = RawToken::parse(&raw).map_err(refuse)?;
-    let installation = issuer_installation(state, token).await.map_err(refuse)?;
+    let installation = match issuer_installation(state, token).await {
+        Ok(installation) => installation,
+        Err(Refusal::Token(e)) => return Err(refuse(e)),
+        Err(Refusal::Unavailable) => return Err(Denied::Unavailable),
+    };
     let secret = state.keyring.open(&installation.client_key, &installation.sealed_secret()).map_err(|_| refuse(TokenError::UnknownIssuer))?;
     let page = PageRequest { method: request.method.as_str(), path: request.uri.path(), query: request.uri.query().unwrap_or_default() };
     let claims = verify_page_token(token, secret.expose(), &page, state.clock.now()).map_err(refuse)?;
@@ -106,15 +136,15 @@ async fn page_caller(state: &AppState, request: &PageLoad, admin_page: bool) -> 
     }
     let grant = mint_session(state, &installation, claims.sub.as_deref()).map_err(|_| Denied::Unavailable)?;
     let caller = caller(&installation, claims.sub, CallerVia::Page);
-    let session = PageSession { token: grant.token, expires_at: grant.expires_at, all_js_url: state.config.all_js_url.to_string() };
+    let session = PageSession { token: grant.token, expires_in: grant.expires_in, all_js_url: state.config.all_js_url.to_string() };
     Ok((caller, session))
 }
 
 /// A server-function call: a session token, or a context JWT, in the
 /// `Authorization` header only (never the query, threat C-08).
-async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<Caller, TokenError> {
+async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<Caller, Refusal> {
     if authorization::jwt_query_param(query)?.is_some() {
-        return Err(TokenError::Ambiguous);
+        return Err(TokenError::Ambiguous.into());
     }
     let values: Vec<&str> = headers.get_all(header::AUTHORIZATION).iter().map(|v| v.to_str().unwrap_or("")).collect();
     let token = authorization::from_authorization(&values)?.ok_or(TokenError::Missing)?;
@@ -122,31 +152,31 @@ async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) 
     if is_session { session_caller(state, token).await } else { context_caller(state, token).await }
 }
 
-async fn session_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller, TokenError> {
+async fn session_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller, Refusal> {
     let claims = session_token::verify(token, &state.session_keys.verifying(), state.descriptor.key(), state.clock.now())?;
-    let installation = installations::find(&state.db, &claims.tenant).await.ok().flatten().ok_or(TokenError::UnknownIssuer)?;
+    let installation = installation(state, &claims.tenant).await?;
     // A reinstall (new secret) or an uninstall ends every session minted before it (S-05).
     if !installation.is_active() || installation.install_generation != claims.r#gen {
-        return Err(TokenError::UnknownIssuer);
+        return Err(TokenError::UnknownIssuer.into());
     }
     Ok(caller(&installation, claims.sub, CallerVia::Session))
 }
 
-async fn context_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller, TokenError> {
+async fn context_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller, Refusal> {
     let installation = issuer_installation(state, token).await?;
     let secret = state.keyring.open(&installation.client_key, &installation.sealed_secret()).map_err(|_| TokenError::UnknownIssuer)?;
     let claims = verify_context_token(token, secret.expose(), state.clock.now())?;
     if !installation.is_active() {
-        return Err(TokenError::UnknownIssuer);
+        return Err(TokenError::UnknownIssuer.into());
     }
     Ok(caller(&installation, claims.sub, CallerVia::Context))
 }
 
 /// The installation named by the token's (still unverified) `iss`: only
 /// used to find the key that then verifies it (threat I-12).
-async fn issuer_installation(state: &AppState, token: RawToken<'_>) -> Result<Installation, TokenError> {
+async fn issuer_installation(state: &AppState, token: RawToken<'_>) -> Result<Installation, Refusal> {
     let issuer: IssuerOnly = token.unverified_claims()?;
-    installations::find(&state.db, &issuer.iss).await.ok().flatten().ok_or(TokenError::UnknownIssuer)
+    installation(state, &issuer.iss).await
 }
 
 fn caller(installation: &Installation, account_id: Option<String>, via: CallerVia) -> Caller {

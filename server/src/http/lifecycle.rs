@@ -59,7 +59,8 @@ async fn disabled(State(s): State<AppState>, headers: HeaderMap, uri: Uri, body:
 
 /// How the request authenticated, or why it needs no authentication.
 enum Proof {
-    Verified { signature: Signature, iat: i64 },
+    /// `fingerprint`: SHA-256 of the token, to refuse it replayed with another body.
+    Verified { signature: Signature, iat: i64, fingerprint: Option<String> },
     /// A `disabled` without a JWT for a tenant that is unknown or already
     /// uninstalled: Atlassian sends these; answer 204 and change nothing.
     NothingToDo,
@@ -67,7 +68,8 @@ enum Proof {
 
 enum AuthFailure {
     Token(TokenError),
-    KeyServerDown,
+    /// The key server or the database could not answer; the host retries.
+    Unavailable(&'static str),
 }
 
 async fn handle(state: &AppState, event: LifecycleEvent, headers: &HeaderMap, uri: &Uri, body: &[u8]) -> Result<StatusCode> {
@@ -82,11 +84,11 @@ async fn handle(state: &AppState, event: LifecycleEvent, headers: &HeaderMap, ur
     }
     let proof = match authenticate(state, event, headers, uri, &payload, now).await {
         Ok(proof) => proof,
-        Err(AuthFailure::KeyServerDown) => return Err(Error::Unavailable("install key server".into())),
+        Err(AuthFailure::Unavailable(what)) => return Err(Error::Unavailable(what.into())),
         Err(AuthFailure::Token(e)) => return reject(state, event, &payload, e, now).await,
     };
-    let Proof::Verified { signature, iat } = proof else { return Ok(StatusCode::NO_CONTENT) };
-    let decision = apply(state, event, &payload, signature, iat, now).await?;
+    let Proof::Verified { signature, iat, fingerprint } = proof else { return Ok(StatusCode::NO_CONTENT) };
+    let decision = apply(state, event, &payload, Verified { signature, iat, fingerprint: fingerprint.as_deref() }, now).await?;
     tracing::info!(client_key = %payload.client_key, event = event.as_str(), signature = signature.as_str(), ?decision, "lifecycle event");
     match decision {
         Decision::Reject(reason) => Err(Error::Unauthorized(reason)),
@@ -118,11 +120,11 @@ async fn authenticate(
         (LifecycleEvent::Installed | LifecycleEvent::Uninstalled, "RS256") => {
             let kid = header.kid.as_deref().ok_or(AuthFailure::Token(TokenError::BadKeyId))?;
             let key = state.install_keys.get(kid).await.map_err(|e| match e {
-                KeyError::Unavailable => AuthFailure::KeyServerDown,
+                KeyError::Unavailable => AuthFailure::Unavailable("install key server"),
                 KeyError::InvalidKid | KeyError::UnknownKid => AuthFailure::Token(TokenError::BadKeyId),
             })?;
             let claims = verify_signed_install(token, &key, state.config.base_url_str(), &context).map_err(AuthFailure::Token)?;
-            Ok(Proof::Verified { signature: Signature::AtlassianRs256, iat: claims.iat })
+            Ok(Proof::Verified { signature: Signature::AtlassianRs256, iat: claims.iat, fingerprint: Some(fingerprint(token)) })
         }
         (LifecycleEvent::Enabled | LifecycleEvent::Disabled, "HS256") => tenant_signed(state, token, &context).await,
         // Legacy mode: reinstalls and uninstalls signed with the stored secret.
@@ -137,9 +139,11 @@ async fn authenticate(
 /// a tenant that is gone. Anything else is refused.
 async fn unsigned(state: &AppState, event: LifecycleEvent, payload: &LifecyclePayload) -> std::result::Result<Proof, AuthFailure> {
     match event {
-        LifecycleEvent::Installed if state.config.legacy_install => Ok(Proof::Verified { signature: Signature::Unsigned, iat: state.clock.now() }),
+        LifecycleEvent::Installed if state.config.legacy_install => {
+            Ok(Proof::Verified { signature: Signature::Unsigned, iat: state.clock.now(), fingerprint: None })
+        }
         LifecycleEvent::Disabled => {
-            let current = installations::find(&state.db, &payload.client_key).await.ok().flatten();
+            let current = installations::find(&state.db, &payload.client_key).await.map_err(|_| AuthFailure::Unavailable("database"))?;
             match current {
                 None => Ok(Proof::NothingToDo),
                 Some(c) if c.state == crate::connect::lifecycle::InstallState::Uninstalled => Ok(Proof::NothingToDo),
@@ -155,24 +159,25 @@ async fn unsigned(state: &AppState, event: LifecycleEvent, payload: &LifecyclePa
 async fn tenant_signed(state: &AppState, token: RawToken<'_>, context: &CallbackContext<'_>) -> std::result::Result<Proof, AuthFailure> {
     let installation = installations::find(&state.db, context.client_key)
         .await
-        .map_err(|_| AuthFailure::KeyServerDown)?
+        .map_err(|_| AuthFailure::Unavailable("database"))?
         .ok_or(AuthFailure::Token(TokenError::UnknownIssuer))?;
     let secret = state
         .keyring
         .open(&installation.client_key, &installation.sealed_secret())
         .map_err(|_| AuthFailure::Token(TokenError::UnknownIssuer))?;
     let claims = verify_tenant_signed(token, secret.expose(), context).map_err(AuthFailure::Token)?;
-    Ok(Proof::Verified { signature: Signature::TenantHs256, iat: claims.iat })
+    Ok(Proof::Verified { signature: Signature::TenantHs256, iat: claims.iat, fingerprint: Some(fingerprint(token)) })
 }
 
-async fn apply(
-    state: &AppState,
-    event: LifecycleEvent,
-    payload: &LifecyclePayload,
+/// What authentication established about an accepted request.
+struct Verified<'a> {
     signature: Signature,
     iat: i64,
-    now: i64,
-) -> Result<Decision> {
+    fingerprint: Option<&'a str>,
+}
+
+async fn apply(state: &AppState, event: LifecycleEvent, payload: &LifecyclePayload, proof: Verified<'_>, now: i64) -> Result<Decision> {
+    let Verified { signature, iat, fingerprint } = proof;
     let new_secret = payload.shared_secret.as_deref().unwrap_or_default();
     let sealed = match event {
         LifecycleEvent::Installed => Some(state.keyring.seal(&payload.client_key, &SharedSecret::new(new_secret.as_bytes().to_vec()))?),
@@ -197,11 +202,20 @@ async fn apply(
             signature: signature.as_str(),
             now,
             iat,
+            token_fingerprint: fingerprint,
         },
         same_secret: &same_secret,
     });
     let write = EventWrite { client_key: &payload.client_key, base_url: &payload.base_url, now, install };
-    let incoming = Incoming { event, signature, iat, base_url: &payload.base_url, same_secret: false, base_url_taken: false };
+    let incoming = Incoming {
+        event,
+        signature,
+        iat,
+        base_url: &payload.base_url,
+        same_secret: false,
+        base_url_taken: false,
+        token_fingerprint: fingerprint,
+    };
     apply_event::apply(&state.db, incoming, &write).await
 }
 
@@ -220,4 +234,9 @@ async fn reject(state: &AppState, event: LifecycleEvent, payload: &LifecyclePayl
         tracing::warn!(error = %e, "could not log a rejected lifecycle callback");
     }
     Err(Error::Unauthorized(error.reason()))
+}
+
+fn fingerprint(token: RawToken<'_>) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_str().as_bytes()))
 }

@@ -43,14 +43,14 @@ pub struct HostRequest<'a> {
 }
 
 impl HostClient {
-    pub fn new(app_key: &str) -> Self {
+    pub fn new(app_key: &str) -> crate::error::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .unwrap_or_default();
-        Self { http, app_key: app_key.to_string() }
+            .map_err(|e| crate::error::Error::Config(format!("host client: {e}")))?;
+        Ok(Self { http, app_key: app_key.to_string() })
     }
 
     /// Sends `request` to the installation's site and returns its JSON answer.

@@ -18,7 +18,9 @@ use crate::connect::kid::is_valid_kid;
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// A PEM public key is well under 1 KB; anything past this is not one.
 const MAX_KEY_BYTES: usize = 16 * 1024;
-const MAX_CACHED: usize = 256;
+/// Atlassian publishes a handful of keys; found keys are never pushed out by misses.
+const MAX_FOUND: usize = 64;
+const MAX_MISSING: usize = 1024;
 const MISSING_TTL: Duration = Duration::from_secs(300);
 /// Outbound fetches allowed per window, across all kids and key servers.
 const FETCH_BUDGET: u32 = 30;
@@ -34,11 +36,6 @@ pub enum KeyError {
     Unavailable,
 }
 
-enum Cached {
-    Found(DecodingKey),
-    Missing { until: Instant },
-}
-
 struct Budget {
     window_start: Instant,
     used: u32,
@@ -47,7 +44,10 @@ struct Budget {
 pub struct InstallKeys {
     bases: Vec<Url>,
     http: reqwest::Client,
-    cache: Mutex<HashMap<String, (Cached, Instant)>>,
+    /// Keys that verified a fetch, by kid, with when they were fetched.
+    found: Mutex<HashMap<String, (DecodingKey, Instant)>>,
+    /// Kids the key servers do not know, until when to believe that.
+    missing: Mutex<HashMap<String, Instant>>,
     budget: Mutex<Budget>,
     /// One fetch at a time: concurrent installs with the same new kid wait
     /// for the first fetch and then hit the cache (threat F-10).
@@ -61,20 +61,21 @@ enum FetchResult {
 }
 
 impl InstallKeys {
-    pub fn new(bases: Vec<Url>) -> Self {
+    pub fn new(bases: Vec<Url>) -> crate::error::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
             .connect_timeout(FETCH_TIMEOUT)
             .redirect(same_host_redirects())
             .build()
-            .unwrap_or_default();
-        Self {
+            .map_err(|e| crate::error::Error::Config(format!("install key client: {e}")))?;
+        Ok(Self {
             bases,
             http,
-            cache: Mutex::new(HashMap::new()),
+            found: Mutex::new(HashMap::new()),
+            missing: Mutex::new(HashMap::new()),
             budget: Mutex::new(Budget { window_start: Instant::now(), used: 0 }),
             fetching: tokio::sync::Mutex::new(()),
-        }
+        })
     }
 
     /// The public key named `kid`. The kid is validated before any URL is built.
@@ -97,7 +98,7 @@ impl InstallKeys {
             }
             match self.fetch(base, kid).await {
                 FetchResult::Key(key) => {
-                    self.remember(kid, Cached::Found(key.clone()));
+                    self.remember_found(kid, key.clone());
                     return Ok(key);
                 }
                 FetchResult::NotFound => {}
@@ -108,27 +109,39 @@ impl InstallKeys {
             // Not cached: the customer's retry should reach a recovered server.
             return Err(KeyError::Unavailable);
         }
-        self.remember(kid, Cached::Missing { until: Instant::now() + MISSING_TTL });
+        self.remember_missing(kid);
         Err(KeyError::UnknownKid)
     }
 
     fn cached(&self, kid: &str) -> Option<Result<DecodingKey, KeyError>> {
-        let cache = self.cache.lock().ok()?;
-        match cache.get(kid) {
-            Some((Cached::Found(key), _)) => Some(Ok(key.clone())),
-            Some((Cached::Missing { until }, _)) if Instant::now() < *until => Some(Err(KeyError::UnknownKid)),
-            _ => None,
+        if let Some((key, _)) = self.found.lock().ok()?.get(kid) {
+            return Some(Ok(key.clone()));
         }
+        let missing = self.missing.lock().ok()?;
+        missing.get(kid).filter(|until| Instant::now() < **until).map(|_| Err(KeyError::UnknownKid))
     }
 
-    fn remember(&self, kid: &str, entry: Cached) {
-        let Ok(mut cache) = self.cache.lock() else { return };
-        if cache.len() >= MAX_CACHED {
-            if let Some(oldest) = cache.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| k.clone()) {
-                cache.remove(&oldest);
+    fn remember_found(&self, kid: &str, key: DecodingKey) {
+        let Ok(mut found) = self.found.lock() else { return };
+        if found.len() >= MAX_FOUND {
+            if let Some(oldest) = found.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| k.clone()) {
+                found.remove(&oldest);
             }
         }
-        cache.insert(kid.to_string(), (entry, Instant::now()));
+        found.insert(kid.to_string(), (key, Instant::now()));
+    }
+
+    /// Remembers an unknown kid for a while; when the table is full of live
+    /// entries the miss is simply not cached (the fetch budget still holds).
+    fn remember_missing(&self, kid: &str) {
+        let Ok(mut missing) = self.missing.lock() else { return };
+        if missing.len() >= MAX_MISSING {
+            let now = Instant::now();
+            missing.retain(|_, until| *until > now);
+        }
+        if missing.len() < MAX_MISSING {
+            missing.insert(kid.to_string(), Instant::now() + MISSING_TTL);
+        }
     }
 
     fn spend_budget(&self) -> bool {

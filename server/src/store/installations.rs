@@ -6,7 +6,7 @@ use crate::{connect::lifecycle::InstallState, error::Result, secrets::SealedSecr
 const COLUMNS: &str = "client_key, base_url, display_url, product_type, description, app_key, oauth_client_id, \
     service_entitlement_number, installation_id, secret_ciphertext, secret_key_id, state, install_generation, \
     install_signature, first_installed_at, last_installed_at, last_event_at, last_event_iat, last_install_iat, \
-    uninstalled_at, orphaned_at";
+    uninstalled_at, orphaned_at, last_install_token";
 
 #[derive(Clone, sqlx::FromRow)]
 pub struct Installation {
@@ -32,6 +32,7 @@ pub struct Installation {
     pub last_install_iat: i64,
     pub uninstalled_at: Option<i64>,
     pub orphaned_at: Option<i64>,
+    pub last_install_token: Option<String>,
 }
 
 impl Installation {
@@ -72,6 +73,8 @@ pub struct InstallFields<'a> {
     pub signature: &'a str,
     pub now: i64,
     pub iat: i64,
+    /// Fingerprint of the token that signed this install, if one did.
+    pub token_fingerprint: Option<&'a str>,
 }
 
 pub async fn find(db: &Database, client_key: &str) -> Result<Option<Installation>> {
@@ -115,9 +118,9 @@ pub async fn base_url_taken(tx: &mut WriteTx, base_url: &str, except: &str) -> R
 pub async fn insert(tx: &mut WriteTx, f: &InstallFields<'_>) -> Result<()> {
     let sql = format!(
         "INSERT INTO installations ({COLUMNS}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'installed', 1, $12, $13, $13, $13, $14, $14, NULL, NULL)"
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'installed', 1, $12, $13, $13, $13, $14, $14, NULL, NULL, $15)"
     );
-    on_tx!(tx, conn => bind_fields(sqlx::query(&sql), f).execute(conn).await?.rows_affected());
+    on_tx!(tx, conn => bind_fields(sqlx::query(&sql), f).bind(f.token_fingerprint).execute(conn).await?.rows_affected());
     Ok(())
 }
 
@@ -128,8 +131,8 @@ pub async fn reinstall(tx: &mut WriteTx, f: &InstallFields<'_>, state: InstallSt
                installation_id = COALESCE($9, installation_id), secret_ciphertext = $10, secret_key_id = $11, \
                install_signature = $12, last_installed_at = $13, last_event_at = $13, last_event_iat = $14, \
                last_install_iat = $14, state = $15, install_generation = install_generation + 1, \
-               uninstalled_at = NULL, orphaned_at = NULL WHERE client_key = $1";
-    on_tx!(tx, conn => bind_fields(sqlx::query(sql), f).bind(state.as_str()).execute(conn).await?.rows_affected());
+               uninstalled_at = NULL, orphaned_at = NULL, last_install_token = $16 WHERE client_key = $1";
+    on_tx!(tx, conn => bind_fields(sqlx::query(sql), f).bind(state.as_str()).bind(f.token_fingerprint).execute(conn).await?.rows_affected());
     Ok(())
 }
 

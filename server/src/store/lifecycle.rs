@@ -56,6 +56,7 @@ async fn decide_in(tx: &mut WriteTx, mut incoming: Incoming<'_>, write: &EventWr
         orphaned: c.orphaned_at.is_some(),
         last_event_iat: c.last_event_iat,
         last_install_iat: c.last_install_iat,
+        last_install_token: c.last_install_token.clone(),
     });
     let decision = decide(snapshot.as_ref(), &incoming);
     let install_fields = || {

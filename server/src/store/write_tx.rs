@@ -22,7 +22,9 @@ impl Database {
         match self {
             Self::Sqlite(pool) => Ok(WriteTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
             Self::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
+                // Explicit: under REPEATABLE READ the lock statement would take
+                // the snapshot, and a waiter would decide on stale rows.
+                let mut tx = pool.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(INSTALLATIONS_LOCK).execute(&mut *tx).await?;
                 Ok(WriteTx::Postgres(tx))
             }

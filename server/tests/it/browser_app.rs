@@ -76,8 +76,13 @@ async fn the_spa_works_in_a_third_party_iframe_and_outlives_its_session() {
     assert_eq!(js(&c, "return window.__marker").await, "same-document", "views switch without a reload");
     assert_eq!(js(&c, "return location.pathname").await, "/app/help");
 
-    // Outlive the 6-second session: the SPA renews through AP.context.getToken().
+    // Outlive the 6-second session: the SPA renews through AP.context.getToken(),
+    // on its own timer before any call needs it.
     tokio::time::sleep(Duration::from_secs(8)).await;
+    c.enter_parent_frame().await.unwrap();
+    let proactive = js(&c, "return window.__tokens").await.as_i64().unwrap_or(0);
+    assert!(proactive >= 1, "the session was renewed before expiry without a call ({proactive} getToken calls)");
+    c.find(Locator::Css("#app-frame")).await.unwrap().enter_frame().await.unwrap();
     click(&c, "a[href='/app/notes']").await;
     type_into(&c, "#note-title", "Written after the session expired").await;
     click(&c, "#note-create").await;

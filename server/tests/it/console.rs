@@ -182,3 +182,24 @@ async fn sessions_expire_when_idle_and_after_their_absolute_lifetime() {
     app.clock.advance(8 * 3600 + 1);
     assert_eq!(op.get("/console").await.0, StatusCode::SEE_OTHER, "absolute expiry");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_operator_credential_ends_existing_sessions() {
+    let app = console_app(|_| {}).await;
+    let mut op = Operator::new(&app);
+    op.log_in(PASSWORD).await;
+    assert_eq!(op.get("/console").await.0, 200);
+    let cookie = op.cookie.clone().unwrap();
+    let db_url = app.db.url.clone();
+    let key = app.encryption_key.clone();
+    let new_hash = server::console::hash_password("a different long password").unwrap();
+    let restarted = TestApp::spawn_with(DbKind::Sqlite, |v| {
+        v.insert("DATABASE_URL".into(), db_url);
+        v.insert("APP_ENCRYPTION_KEY".into(), key);
+        v.insert("OPERATOR_USER".into(), "ops".into());
+        v.insert("OPERATOR_PASSWORD_HASH".into(), new_hash);
+    })
+    .await;
+    let response = restarted.http.get(restarted.url("/console")).header(header::COOKIE, &cookie).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "a session made with the old password is over");
+}

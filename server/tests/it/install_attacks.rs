@@ -208,3 +208,26 @@ async fn a_host_outside_the_allowlist_cannot_install(kind: DbKind) {
     assert!(app.installation(&tenant.client_key).await.is_none());
 }
 on_both_databases!(a_host_outside_the_allowlist_cannot_install);
+
+async fn a_captured_install_token_cannot_carry_another_body(kind: DbKind) {
+    let app = TestApp::spawn(kind).await;
+    let victim = Tenant::new(&jira_site());
+    let token = app.host.install_token(&victim, "installed");
+    let app = &app;
+    let install = |tenant: &Tenant| {
+        let body = app.host.body(tenant, "installed");
+        let authorization = jwt_header(&token);
+        async move { app.host.post_lifecycle("installed", &body, authorization).await }
+    };
+    assert_eq!(install(&victim).await.status(), 204);
+    let before = app.snapshot(&victim.client_key).await;
+    let swapped_secret = victim.with_new_secret();
+    assert_eq!(install(&swapped_secret).await.status(), 401, "the same token with another sharedSecret");
+    let moved = Tenant { base_url: jira_site(), ..victim.clone() };
+    assert_eq!(install(&moved).await.status(), 401, "the same token with another baseUrl");
+    assert_eq!(app.snapshot(&victim.client_key).await, before);
+    assert_eq!(install(&victim).await.status(), 204, "an exact retry is an idempotent duplicate");
+    assert_eq!(app.installation(&victim.client_key).await.unwrap().install_generation, 1);
+    assert_eq!(app.host.toggle(&victim, "enabled").await.status(), 204, "the genuine secret still rules");
+}
+on_both_databases!(a_captured_install_token_cannot_carry_another_body);
