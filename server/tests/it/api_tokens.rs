@@ -1,25 +1,19 @@
 //! Server functions accept the app's session token or a context JWT, in the
 //! Authorization header only (threat catalogue C-01…C-09, S-01…S-10).
 
-use hostkit::{Tenant, jwt};
+use hostkit::jwt;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::json;
 
 use crate::{
     on_both_databases,
     support::{
-        app::{TestApp, jira_site},
+        app::TestApp,
         db::DbKind,
     },
 };
 
 const LIST: &str = "/api/notes/list";
-
-async fn installed(app: &TestApp) -> Tenant {
-    let tenant = Tenant::new(&jira_site());
-    assert_eq!(app.host.install(&tenant).await.status(), 204);
-    tenant
-}
 
 fn claims_of(token: &str) -> serde_json::Value {
     use base64::Engine;
@@ -29,7 +23,7 @@ fn claims_of(token: &str) -> serde_json::Value {
 
 async fn the_page_issues_a_session_token_bound_to_tenant_user_and_generation(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
-    let tenant = installed(&app).await;
+    let tenant = app.installed_tenant().await;
     let token = app.session_for(&tenant, "user-1").await;
     let c = claims_of(&token);
     assert_eq!(c["tenant"], tenant.client_key.as_str(), "S-01");
@@ -50,7 +44,7 @@ on_both_databases!(the_page_issues_a_session_token_bound_to_tenant_user_and_gene
 
 async fn context_jwts_work_on_the_api_only_with_the_exact_context_qsh(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
-    let tenant = installed(&app).await;
+    let tenant = app.installed_tenant().await;
     let context = tenant.context_token("user-1", 900);
     assert_eq!(app.call_as(&context, LIST, &[]).await.0, 200, "C-01");
     let page_token = tenant.sign(&tenant.claims("GET", "/app", &[], Some("user-1")));
@@ -77,7 +71,7 @@ on_both_databases!(context_jwts_work_on_the_api_only_with_the_exact_context_qsh)
 
 async fn a_context_jwt_renews_the_session_and_a_session_cannot_renew_itself(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
-    let tenant = installed(&app).await;
+    let tenant = app.installed_tenant().await;
     let session = app.session_for(&tenant, "user-1").await;
     let (status, grant) = app.call_as(&tenant.context_token("user-1", 900), "/api/session/renew", &[]).await;
     assert_eq!(status, 200, "{grant}");
@@ -90,12 +84,12 @@ on_both_databases!(a_context_jwt_renews_the_session_and_a_session_cannot_renew_i
 
 async fn sessions_die_with_uninstall_disable_and_reinstall(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
-    let tenant = installed(&app).await;
+    let tenant = app.installed_tenant().await;
     let session = app.session_for(&tenant, "u").await;
     app.host.install(&tenant.with_new_secret()).await;
     assert_eq!(app.call_as(&session, LIST, &[]).await.0, 401, "S-05 a reinstall bumps the generation");
 
-    let second = installed(&app).await;
+    let second = app.installed_tenant().await;
     let session = app.session_for(&second, "u").await;
     app.host.toggle(&second, "disabled").await;
     assert_eq!(app.call_as(&session, LIST, &[]).await.0, 401, "disabled");
@@ -108,7 +102,7 @@ on_both_databases!(sessions_die_with_uninstall_disable_and_reinstall);
 
 async fn session_tokens_are_not_accepted_where_host_tokens_belong_and_vice_versa(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
-    let tenant = installed(&app).await;
+    let tenant = app.installed_tenant().await;
     let session = app.session_for(&tenant, "u").await;
     let page = app.get_page(&app.url(&format!("/app?jwt={session}"))).await;
     assert_eq!(page.status, 401, "S-03 session token on an iframe route");
@@ -142,7 +136,7 @@ async fn a_rotated_session_key_keeps_old_tokens_and_instances_share_keys(kind: D
         v.insert("APP_SESSION_KEY".into(), old.clone());
     })
     .await;
-    let tenant = installed(&first).await;
+    let tenant = first.installed_tenant().await;
     let token = first.session_for(&tenant, "u").await;
     let db_url = first.db.url.clone();
     let keys_cdn = first.host.key_server.url();

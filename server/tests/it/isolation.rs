@@ -1,21 +1,14 @@
 //! Tenant and user isolation: identity comes only from the verified token;
 //! every server function but the public ones demands one (threat H-09).
 
-use hostkit::Tenant;
 
 use crate::{
     on_both_databases,
     support::{
-        app::{TestApp, jira_site},
+        app::TestApp,
         db::DbKind,
     },
 };
-
-async fn installed(app: &TestApp) -> Tenant {
-    let tenant = Tenant::new(&jira_site());
-    assert_eq!(app.host.install(&tenant).await.status(), 204);
-    tenant
-}
 
 async fn create(app: &TestApp, token: &str, title: &str) -> i64 {
     let (status, note) = app.call_as(token, "/api/notes/create", &[("title", title), ("body", "text")]).await;
@@ -25,8 +18,8 @@ async fn create(app: &TestApp, token: &str, title: &str) -> i64 {
 
 async fn one_tenant_never_sees_or_changes_another_tenants_notes(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
-    let a = installed(&app).await;
-    let b = installed(&app).await;
+    let a = app.installed_tenant().await;
+    let b = app.installed_tenant().await;
     let a_token = app.session_for(&a, "alice").await;
     let b_token = app.session_for(&b, "bob").await;
     let a_note = create(&app, &a_token, "A's secret plan").await;
@@ -57,7 +50,7 @@ on_both_databases!(one_tenant_never_sees_or_changes_another_tenants_notes);
 
 async fn users_read_each_others_notes_but_change_only_their_own(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
-    let site = installed(&app).await;
+    let site = app.installed_tenant().await;
     let x = app.session_for(&site, "user-x").await;
     let y = app.session_for(&site, "user-y").await;
     let note = create(&app, &y, "Y's note").await.to_string();
@@ -76,7 +69,7 @@ on_both_databases!(users_read_each_others_notes_but_change_only_their_own);
 
 async fn bad_note_input_gets_a_clear_400_and_anonymous_users_cannot_write(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
-    let site = installed(&app).await;
+    let site = app.installed_tenant().await;
     let token = app.session_for(&site, "u").await;
     let long = "t".repeat(201);
     for (title, body) in [("", "x"), ("   ", "x"), (long.as_str(), "x")] {

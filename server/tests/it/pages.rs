@@ -8,16 +8,10 @@ use serde_json::{Value, json};
 use crate::{
     on_both_databases,
     support::{
-        app::{TestApp, jira_site},
+        app::TestApp,
         db::DbKind,
     },
 };
-
-async fn installed(app: &TestApp) -> Tenant {
-    let tenant = Tenant::new(&jira_site());
-    assert_eq!(app.host.install(&tenant).await.status(), 204);
-    tenant
-}
 
 /// The page with a token made from `claims` (or `raw`), expecting `status`.
 async fn open_with_token(app: &TestApp, path_and_query: &str, token: &str) -> crate::support::pages::Page {
@@ -27,7 +21,7 @@ async fn open_with_token(app: &TestApp, path_and_query: &str, token: &str) -> cr
 
 async fn a_valid_page_jwt_renders_the_app_with_a_session_token(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
-    let tenant = installed(&app).await;
+    let tenant = app.installed_tenant().await;
     let url = app.host.page_url(&tenant, "/app", &[("project", "A")], Some("user-1"));
     let page = app.get_page(&url).await;
     assert_eq!(page.status, 200, "I-01");
@@ -43,7 +37,7 @@ on_both_databases!(a_valid_page_jwt_renders_the_app_with_a_session_token);
 
 async fn a_page_jwt_is_bound_to_method_path_and_query(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
-    let tenant = installed(&app).await;
+    let tenant = app.installed_tenant().await;
     let token = tenant.sign(&tenant.claims("GET", "/app", &[("project", "A")], Some("u")));
     assert_eq!(open_with_token(&app, "/app?project=A", &token).await.status, 200);
     for other in ["/app?project=B", "/admin?project=A", "/app/notes?project=A"] {
@@ -58,8 +52,8 @@ on_both_databases!(a_page_jwt_is_bound_to_method_path_and_query);
 
 async fn forged_and_malformed_page_tokens_get_the_same_401_page(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
-    let tenant = installed(&app).await;
-    let other = installed(&app).await;
+    let tenant = app.installed_tenant().await;
+    let other = app.installed_tenant().await;
     let now = hostkit::now();
     let qsh = hostkit::qsh::qsh("GET", "/app", &[]);
     let good = json!({"iss": tenant.client_key, "sub": "u", "qsh": qsh, "iat": now, "exp": now + 180});
@@ -112,7 +106,7 @@ on_both_databases!(forged_and_malformed_page_tokens_get_the_same_401_page);
 
 async fn a_token_in_the_query_and_the_header_is_refused(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
-    let tenant = installed(&app).await;
+    let tenant = app.installed_tenant().await;
     let url = app.host.page_url(&tenant, "/app", &[], Some("u"));
     let token = url.split("jwt=").nth(1).unwrap().to_string();
     let response = app.http.get(&url).header("authorization", format!("JWT {token}")).send().await.unwrap();
@@ -125,7 +119,7 @@ on_both_databases!(a_token_in_the_query_and_the_header_is_refused);
 
 async fn inactive_installations_get_no_page(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
-    let tenant = installed(&app).await;
+    let tenant = app.installed_tenant().await;
     app.host.toggle(&tenant, "disabled").await;
     let page = app.open_page(&tenant, "/app", &[], Some("u")).await;
     assert_eq!(page.status, 403);

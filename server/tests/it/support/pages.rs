@@ -21,6 +21,13 @@ impl Page {
 }
 
 impl TestApp {
+    /// A new Jira Cloud tenant, installed with a signed install.
+    pub async fn installed_tenant(&self) -> Tenant {
+        let tenant = Tenant::new(&super::app::jira_site());
+        assert_eq!(self.host.install(&tenant).await.status(), 204);
+        tenant
+    }
+
     /// GETs a module URL signed for `tenant` and `user`, as the host's iframe does.
     pub async fn open_page(&self, tenant: &Tenant, path: &str, params: &[(&str, &str)], user: Option<&str>) -> Page {
         self.get_page(&self.host.page_url(tenant, path, params, user)).await
