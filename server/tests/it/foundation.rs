@@ -56,6 +56,9 @@ fn route_inventory() -> Vec<(reqwest::Method, String)> {
         (reqwest::Method::GET, "/pkg/frontend.js".into()),
         (reqwest::Method::GET, "/pkg/frontend.css".into()),
         (reqwest::Method::GET, "/no/such/page".into()),
+        (reqwest::Method::GET, "/console".into()),
+        (reqwest::Method::GET, "/console/login".into()),
+        (reqwest::Method::POST, "/console/logout".into()),
     ];
     routes.extend(LIFECYCLE.iter().map(|(_, path)| (reqwest::Method::POST, path.to_string())));
     routes.extend(descriptor.module_paths().into_iter().map(|p| (reqwest::Method::GET, p)));
