@@ -17,14 +17,15 @@ pub fn wasm_target() -> Result<()> {
     cmd::status(std::process::Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
 }
 
-/// Chromium and its driver (browser tests), PostgreSQL (storage tests) and
-/// pip (to fetch the prebuilt cargo-audit).
+/// Chromium and its driver (browser tests), PostgreSQL (storage tests),
+/// pip (to fetch the prebuilt cargo-audit) and openssl (the TLS test's client).
 pub fn test_packages() -> Result<()> {
     let wanted = [
         ("chromium", chromium().is_some()),
         ("chromium-driver", chromedriver().is_some()),
         ("postgresql", crate::postgres::bin_dir().is_some()),
         ("python3-pip", cmd::output("python3", &["-m", "pip", "--version"]).is_some()),
+        ("openssl", cmd::output("openssl", &["version"]).is_some()),
     ];
     let missing: Vec<&str> = wanted.iter().filter(|(_, present)| !present).map(|(name, _)| *name).collect();
     if missing.is_empty() {

@@ -180,3 +180,58 @@ async fn two_instances_migrating_an_empty_sqlite_file_at_once_both_come_up() {
     a.unwrap();
     b.unwrap();
 }
+
+/// H-02: in-process TLS speaks TLS 1.2 and 1.3 and refuses older versions
+/// (openssl's own client tries each, with its security level lowered so the
+/// old versions are really offered).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_process_tls_accepts_only_tls_1_2_and_1_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let app = TestApp::spawn_with(DbKind::Sqlite, |v| {
+        v.insert("TLS_CERT_FILE".into(), cert_path.display().to_string());
+        v.insert("TLS_KEY_FILE".into(), key_path.display().to_string());
+    })
+    .await;
+    let https = reqwest::Client::builder().danger_accept_invalid_certs(true).build().unwrap();
+    let health = https.get(format!("https://127.0.0.1:{}/healthz", app.addr.port())).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(health.headers().contains_key("strict-transport-security"));
+
+    let port = app.addr.port();
+    for (version, accepted) in [("-tls1_3", true), ("-tls1_2", true), ("-tls1_1", false), ("-tls1", false)] {
+        let output = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("openssl")
+                .args(["s_client", "-brief", "-connect", &format!("127.0.0.1:{port}"), version, "-cipher", "DEFAULT:@SECLEVEL=0"])
+                .stdin(std::process::Stdio::null())
+                .output()
+                .expect("openssl is installed by cargo xtask test")
+        })
+        .await
+        .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let negotiated = text.contains("Protocol version: TLSv1");
+        assert_eq!(negotiated, accepted, "{version}: {text}");
+    }
+}
+
+/// F-06: a writer that holds SQLite's lock past busy_timeout makes an
+/// install answer 503 (Atlassian retries), and nothing is half-stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_install_blocked_by_a_held_sqlite_lock_gets_503_then_succeeds() {
+    use sqlx::{Connection, SqliteConnection};
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let tenant = hostkit::Tenant::new(&crate::support::app::jira_site());
+    let mut blocker = SqliteConnection::connect(&app.db.url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut blocker).await.unwrap();
+    let started = Instant::now();
+    let response = app.host.install(&tenant).await;
+    assert_eq!(response.status(), 503, "a locked database is a retryable failure");
+    assert!(started.elapsed() < Duration::from_secs(12));
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+    assert!(app.installation(&tenant.client_key).await.is_none(), "nothing stored");
+    assert_eq!(app.host.install(&tenant).await.status(), 204, "the retry succeeds");
+}
