@@ -76,6 +76,9 @@ async fn act(State(fake): State<FakeHost>, Path((name, action)): Path<(String, S
         }
         _ => return Redirect::to("/").into_response(),
     };
+    if (200..300).contains(&result) {
+        fake.set_installed(&name, action != "uninstall");
+    }
     fake.lock().last_action.insert(name, format!("{action} → {result}"));
     fake.save();
     Redirect::to("/").into_response()

@@ -44,6 +44,14 @@ pub struct FakeUser {
 pub struct Site {
     pub tenant: Tenant,
     pub users: HashMap<String, FakeUser>,
+    /// Whether the app should be installed here (an uninstall from the
+    /// control panel survives a restart of the dev loop).
+    #[serde(default = "installed_by_default")]
+    pub installed: bool,
+}
+
+fn installed_by_default() -> bool {
+    true
 }
 
 #[derive(Default)]
@@ -110,7 +118,7 @@ impl FakeHost {
         let suffix = if product == "confluence" { "/wiki" } else { "" };
         let mut tenant = Tenant::new(&format!("{}/{name}{suffix}", self.url));
         tenant.product_type = product.to_string();
-        self.lock().sites.insert(name.to_string(), Site { tenant: tenant.clone(), users: HashMap::new() });
+        self.lock().sites.insert(name.to_string(), Site { tenant: tenant.clone(), users: HashMap::new(), installed: true });
         self.save();
         tenant
     }
@@ -152,6 +160,18 @@ impl FakeHost {
         if let Some(s) = self.lock().sites.get_mut(site) {
             s.tenant = tenant;
         }
+    }
+
+    /// Records whether the app is meant to be installed on `site`.
+    pub fn set_installed(&self, site: &str, installed: bool) {
+        if let Some(s) = self.lock().sites.get_mut(site) {
+            s.installed = installed;
+        }
+    }
+
+    /// The sites where the app is meant to be installed.
+    pub fn installed_sites(&self) -> Vec<String> {
+        self.site_names().into_iter().filter(|name| self.site(name).is_some_and(|s| s.installed)).collect()
     }
 
     pub fn tenant(&self, site: &str) -> Option<Tenant> {

@@ -33,7 +33,7 @@ async fn main() {
     if !wait_for_app(&app_base_url).await {
         eprintln!("fakehost: the app at {app_base_url} did not answer /healthz; install from the control panel once it runs");
     }
-    for site in fake.site_names() {
+    for site in fake.installed_sites() {
         if let Some(tenant) = fake.tenant(&site) {
             let status = host.install(&tenant).await.status();
             println!("fakehost: installed the app into {site} ({}) → {status}", tenant.base_url);
