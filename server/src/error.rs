@@ -1,6 +1,9 @@
 //! The crate's one error type. Variants say what went wrong in terms a caller
-//! can act on; `http::error` maps each to a status once. Messages never carry
-//! a secret, a token or a raw body.
+//! can act on; `http::error` maps each to a status once, and renders it for
+//! the surface it is shown on (JSON, a server function, an iframe page, the
+//! operator console). Messages never carry a secret, a token or a raw body.
+
+use crate::connect::token::TokenError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -16,10 +19,20 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The request's proof did not verify; the reason is safe to send.
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
     #[error("forbidden")]
     Forbidden,
+    /// The caller's installation is disabled on its site.
+    #[error("the app is disabled on this site")]
+    AppDisabled,
+    /// A page for site administrators, opened by someone who is not one.
+    #[error("not a site administrator")]
+    NotAdmin,
+    /// The operator console needs a login first.
+    #[error("operator login required")]
+    LoginRequired,
     #[error("not found")]
     NotFound,
     #[error("payload too large")]
@@ -28,4 +41,22 @@ pub enum Error {
     Unavailable(String),
     #[error("internal: {0}")]
     Internal(String),
+}
+
+impl From<TokenError> for Error {
+    fn from(e: TokenError) -> Self {
+        Self::Unauthorized(e.reason())
+    }
+}
+
+/// An error on an operator-console page: the same [`Error`], shown as the
+/// console's HTML page instead of JSON. Console handlers return it, so `?`
+/// on any store call renders a console page.
+#[derive(Debug)]
+pub struct ConsoleError(pub Error);
+
+impl<E: Into<Error>> From<E> for ConsoleError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
 }

@@ -6,7 +6,7 @@ use std::io::BufRead;
 use crate::{
     console::hash_password,
     error::{Error, Result},
-    store::{Database, installations, lifecycle_events},
+    store::{Database, installations, event_log},
 };
 
 pub async fn list(db: &Database, search: Option<&str>) -> Result<()> {
@@ -33,7 +33,7 @@ pub async fn show(db: &Database, client_key: &str) -> Result<()> {
         "serviceEntitlementNumber": i.service_entitlement_number, "secretKeyId": i.secret_key_id,
         "firstInstalledAt": i.first_installed_at, "lastInstalledAt": i.last_installed_at, "lastEventAt": i.last_event_at,
         "uninstalledAt": i.uninstalled_at, "orphanedAt": i.orphaned_at,
-        "events": lifecycle_events::for_installation(db, client_key, 50).await?,
+        "events": event_log::for_installation(db, client_key, 50).await?,
     });
     println!("{}", serde_json::to_string_pretty(&facts).unwrap_or_default());
     Ok(())

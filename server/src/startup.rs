@@ -4,6 +4,7 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
+use axum::Router;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
@@ -11,11 +12,11 @@ use crate::{
     clock::Clock,
     config::Config,
     connect::descriptor::{Descriptor, TEMPLATE},
+    console,
     error::Result,
-    http, maintenance,
-    api::AdminCache,
-    console::{self, LoginThrottle},
-    outbound::{host_client::HostClient, install_keys::InstallKeys},
+    http::{self, DeclaredRoute},
+    maintenance,
+    outbound::{admin_check::AdminCheck, host_client::HostClient, install_keys::InstallKeys},
     secrets::{SessionKeys, load_keyring, load_keys},
     state::AppState,
     store::Database,
@@ -24,6 +25,8 @@ use crate::{
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    router: Router,
+    routes: Vec<DeclaredRoute>,
 }
 
 impl Application {
@@ -52,11 +55,12 @@ impl Application {
             clock: Arc::new(Clock::system()),
             session_keys: Arc::new(SessionKeys::new(session_key, previous_session_keys)),
             host_client: Arc::new(HostClient::new(descriptor.key())?),
-            admin_cache: Arc::new(AdminCache::default()),
-            login_throttle: Arc::new(LoginThrottle::default()),
+            admin_check: Arc::new(AdminCheck::default()),
             leptos,
         };
-        Ok(Self { listener, state })
+        // A route without a proof declaration stops the start here.
+        let (router, routes) = http::router(state.clone())?;
+        Ok(Self { listener, state, router, routes })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -65,6 +69,11 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// Every route the router answers, with the proof it accepts.
+    pub fn routes(&self) -> &[DeclaredRoute] {
+        &self.routes
     }
 
     /// Serves until `shutdown` resolves, then drains open connections.
@@ -76,7 +85,7 @@ impl Application {
         };
         let db = self.state.db.clone();
         let purge_job = maintenance::spawn_purge_job(db.clone(), self.state.clock.clone(), config.retention, config.purge_interval);
-        let router = http::router(self.state);
+        let router = self.router;
         tracing::info!(addr = %self.listener.local_addr()?, tls = tls.is_some(), database = db.kind(), "listening");
         let served = http::serve::serve(self.listener, router, config.http.clone(), tls, shutdown).await;
         purge_job.abort();

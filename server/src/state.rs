@@ -1,20 +1,25 @@
-//! What every request handler shares: configuration, the database and the
-//! rendered descriptor. Cheap to clone.
+//! What every request handler shares: configuration, the database, the
+//! rendered descriptor, keys and outbound clients. Cheap to clone. It sits
+//! below the layers that use it (`http`, `api`, `console`) and imports none
+//! of them.
 
 use std::sync::Arc;
 
+use app::api::types::SessionGrant;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::{
-    api::AdminCache,
-    console::LoginThrottle,
     clock::Clock,
     config::Config,
-    connect::descriptor::Descriptor,
-    outbound::{host_client::HostClient, install_keys::InstallKeys},
-    secrets::{Keyring, SessionKeys},
-    store::Database,
+    connect::{
+        descriptor::Descriptor,
+        session_token::{Issue, mint},
+    },
+    error::{Error, Result},
+    outbound::{admin_check::AdminCheck, host_client::HostClient, install_keys::InstallKeys},
+    secrets::{Keyring, SessionKeys, random_hex},
+    store::{Database, Installation},
 };
 
 #[derive(Clone)]
@@ -27,13 +32,32 @@ pub struct AppState {
     pub clock: Arc<Clock>,
     pub session_keys: Arc<SessionKeys>,
     pub host_client: Arc<HostClient>,
-    pub admin_cache: Arc<AdminCache>,
-    pub login_throttle: Arc<LoginThrottle>,
+    pub admin_check: Arc<AdminCheck>,
     pub leptos: LeptosOptions,
 }
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos.clone()
+    }
+}
+
+impl AppState {
+    /// A fresh session token for a verified caller of `installation`: after
+    /// its page JWT verified, or in exchange for a context JWT.
+    pub fn mint_session(&self, installation: &Installation, account_id: Option<&str>) -> Result<SessionGrant> {
+        let issue = Issue {
+            app_key: self.descriptor.key(),
+            tenant: &installation.client_key,
+            account_id,
+            generation: installation.install_generation,
+            // 128 random bits (threat S-10).
+            jti: random_hex(16)?,
+            now: self.clock.now(),
+            ttl_secs: self.config.session_ttl.as_secs() as i64,
+        };
+        let (token, claims) = mint(&self.session_keys.signing(), &issue)
+            .map_err(|e| Error::Internal(format!("session token: {}", e.reason())))?;
+        Ok(SessionGrant { token, expires_at: claims.exp, expires_in: claims.exp - claims.iat })
     }
 }

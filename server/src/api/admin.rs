@@ -1,11 +1,5 @@
-//! Site-administrator checks (signed calls to the host, cached briefly) and
-//! the install status the admin page shows.
-
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+//! The install status the admin page shows, for site administrators only
+//! (asked of the host, not taken from the page).
 
 use app::api::{
     backend::Caller,
@@ -15,54 +9,18 @@ use app::api::{
 
 use super::{active_installation, open_secret, unavailable};
 use crate::{
-    outbound::host_api,
     state::AppState,
-    store::{Installation, installations, lifecycle_events},
+    store::{Installation, event_log, installations},
 };
 
-const ADMIN_TTL: Duration = Duration::from_secs(60);
-const MAX_CACHED: usize = 10_000;
-
-/// Recent answers to "is this user an admin of this site".
-#[derive(Default)]
-pub struct AdminCache {
-    answers: Mutex<HashMap<(String, String), (bool, Instant)>>,
-}
-
-impl AdminCache {
-    fn get(&self, key: &(String, String)) -> Option<bool> {
-        let answers = self.answers.lock().ok()?;
-        answers.get(key).filter(|(_, at)| at.elapsed() < ADMIN_TTL).map(|(admin, _)| *admin)
-    }
-
-    fn put(&self, key: (String, String), admin: bool) {
-        let Ok(mut answers) = self.answers.lock() else { return };
-        if answers.len() >= MAX_CACHED {
-            answers.retain(|_, (_, at)| at.elapsed() < ADMIN_TTL);
-        }
-        if answers.len() < MAX_CACHED {
-            answers.insert(key, (admin, Instant::now()));
-        }
-    }
-}
-
-/// Asks the host whether the caller administers the site (anonymous users
-/// never do). Host failures are not cached: the next request asks again.
-pub async fn is_admin(state: &AppState, installation: &Installation, account_id: Option<&str>) -> Result<bool, ApiError> {
-    let Some(account_id) = account_id else { return Ok(false) };
-    let key = (installation.client_key.clone(), account_id.to_string());
-    if let Some(admin) = state.admin_cache.get(&key) {
-        return Ok(admin);
-    }
+/// Asks the host (through the short-lived cache) whether the caller
+/// administers the site.
+async fn is_admin(state: &AppState, installation: &Installation, account_id: Option<&str>) -> Result<bool, ApiError> {
     let secret = open_secret(state, installation)?;
-    let admin = host_api::is_site_admin(&state.host_client, installation, &secret, account_id, state.clock.now())
-        .await
-        .map_err(|e| {
-            tracing::warn!(client_key = %installation.client_key, error = %e, "admin check failed");
-            ApiError::Unavailable
-        })?;
-    state.admin_cache.put(key, admin);
-    Ok(admin)
+    state.admin_check.is_admin(&state.host_client, installation, &secret, account_id, state.clock.now()).await.map_err(|e| {
+        tracing::warn!(client_key = %installation.client_key, error = %e, "admin check failed");
+        ApiError::Unavailable
+    })
 }
 
 pub async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStatus, ApiError> {
@@ -70,7 +28,7 @@ pub async fn install_status(state: &AppState, caller: &Caller) -> Result<Install
     if !is_admin(state, &installation, caller.account_id.as_deref()).await? {
         return Err(ApiError::Forbidden);
     }
-    let events = lifecycle_events::for_installation(&state.db, &installation.client_key, 50).await.map_err(unavailable)?;
+    let events = event_log::for_installation(&state.db, &installation.client_key, 50).await.map_err(unavailable)?;
     let retention = state.config.retention.as_secs() as i64;
     let orphans = installations::all_for_base_url(&state.db, &installation.base_url)
         .await

@@ -13,9 +13,6 @@ use app::api::{
     types::{Identity, InstallStatus, Note, SessionGrant},
 };
 
-pub use admin::{AdminCache, is_admin};
-pub use session::mint_session;
-
 use crate::{error::Error, secrets::SharedSecret, state::AppState, store::{Installation, installations}};
 
 pub struct AppBackend {

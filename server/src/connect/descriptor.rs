@@ -4,18 +4,11 @@
 
 use serde_json::Value;
 
+use super::lifecycle::LifecycleEvent;
 use crate::error::{Error, Result};
 
 /// The template, compiled into the binary so a deployed app needs no files.
 pub const TEMPLATE: &str = include_str!("../../../atlassian-connect.json");
-
-/// The lifecycle callbacks the server implements, by descriptor field name.
-pub const LIFECYCLE: [(&str, &str); 4] = [
-    ("installed", "/installed"),
-    ("uninstalled", "/uninstalled"),
-    ("enabled", "/enabled"),
-    ("disabled", "/disabled"),
-];
 
 #[derive(Clone, Debug)]
 pub struct Descriptor {
@@ -85,8 +78,9 @@ fn check_protocol_fields(value: &Value) -> Result<()> {
     must(value["authentication"]["type"] == "jwt", "authentication.type must be jwt")?;
     must(value["apiMigrations"]["signed-install"] == true, "apiMigrations.signed-install must be true")?;
     must(value["apiMigrations"]["context-qsh"] == true, "apiMigrations.context-qsh must be true")?;
-    for (event, path) in LIFECYCLE {
-        must(value["lifecycle"][event] == path, &format!("lifecycle.{event} must be {path}"))?;
+    for event in LifecycleEvent::ALL {
+        let (name, path) = (event.as_str(), event.path());
+        must(value["lifecycle"][name] == path, &format!("lifecycle.{name} must be {path}"))?;
     }
     must(value["scopes"].is_array(), "scopes must be a list")
 }

@@ -181,8 +181,8 @@ mod tests {
         let modules = &m["modules"]["connectModules"];
         assert_eq!(modules["jira:generalPages"], d.value()["modules"]["generalPages"]);
         assert_eq!(modules["jira:adminPages"], d.value()["modules"]["adminPages"]);
-        for (event, path) in crate::connect::descriptor::LIFECYCLE {
-            assert_eq!(modules["jira:lifecycle"][0][event], path);
+        for event in crate::connect::lifecycle::LifecycleEvent::ALL {
+            assert_eq!(modules["jira:lifecycle"][0][event.as_str()], event.path());
         }
         assert_eq!(m["permissions"]["scopes"], json!(["read:connect-jira"]));
     }

@@ -19,6 +19,10 @@ pub enum LifecycleEvent {
 }
 
 impl LifecycleEvent {
+    /// Every callback the app implements: the descriptor, the router and the
+    /// route declarations all read this list.
+    pub const ALL: [Self; 4] = [Self::Installed, Self::Uninstalled, Self::Enabled, Self::Disabled];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Installed => "installed",
@@ -36,6 +40,11 @@ impl LifecycleEvent {
             Self::Enabled => "/enabled",
             Self::Disabled => "/disabled",
         }
+    }
+
+    /// The event whose callback path this is.
+    pub fn from_path(path: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|event| event.path() == path)
     }
 }
 

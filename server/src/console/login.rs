@@ -1,9 +1,9 @@
 //! `GET/POST /console/login` and `POST /console/logout`.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
-    Form,
+    Extension, Form,
     extract::{ConnectInfo, State},
     http::{StatusCode, header},
     response::{Html, IntoResponse, Redirect, Response},
@@ -11,20 +11,21 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{credential, html, session};
-use crate::{error::Error, state::AppState};
+use super::{Operator, credential, html, session, throttle::LoginThrottle};
+use crate::{
+    error::{ConsoleError, Error},
+    state::AppState,
+};
 
-pub async fn form(State(state): State<AppState>, session: Session) -> Response {
+pub async fn form(State(state): State<AppState>, session: Session) -> Result<Response, ConsoleError> {
     if state.config.operator.is_none() {
-        return not_configured();
+        return Err(not_configured());
     }
-    if session::require(&session, &state).await.is_ok() {
-        return Redirect::to("/console").into_response();
+    if session::logged_in_operator(&session, &state).await.is_ok() {
+        return Ok(Redirect::to("/console").into_response());
     }
-    match session::login_csrf(&session).await {
-        Ok(csrf) => Html(login_page(&csrf, None)).into_response(),
-        Err(e) => e.into_response(),
-    }
+    let csrf = session::login_csrf(&session).await?;
+    Ok(Html(login_page(&csrf, None)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -36,41 +37,39 @@ pub struct LoginForm {
 
 pub async fn submit(
     State(state): State<AppState>,
+    Extension(throttle): Extension<Arc<LoginThrottle>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     session: Session,
     Form(form): Form<LoginForm>,
-) -> Response {
-    let Some(credential) = state.config.operator.clone() else { return not_configured() };
+) -> Result<Response, ConsoleError> {
+    let Some(credential) = state.config.operator.clone() else { return Err(not_configured()) };
     if !session::csrf_matches(&session, &form.csrf).await {
-        return forbidden();
+        return Err(Error::Forbidden.into());
     }
     if form.user.len() > 64 {
-        return Error::BadRequest("operator names are at most 64 characters".into()).into_response();
+        return Err(Error::BadRequest("operator names are at most 64 characters".into()).into());
     }
     // Behind a reverse proxy every client shares the proxy's address; the
     // per-name key still limits guessing at one operator.
     let keys = vec![format!("ip:{}", peer.ip()), format!("user:{}", form.user)];
-    if let Err(wait) = state.login_throttle.attempt(&keys) {
+    if let Err(wait) = throttle.attempt(&keys) {
         tracing::warn!(ip = %peer.ip(), "operator login throttled");
         let retry = wait.as_secs().max(1).to_string();
-        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry)], Html(html::page("Too many attempts", None, "<p>Wait a few minutes, then try again.</p>"))).into_response();
+        let page = html::page("Too many attempts", None, "<p>Wait a few minutes, then try again.</p>");
+        return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry)], Html(page)).into_response());
     }
     // argon2 is slow on purpose; keep it off the async workers.
     let (user, password, checked) = (form.user.clone(), form.password, credential.clone());
     let ok = tokio::task::spawn_blocking(move || credential::verify(&checked, &user, &password)).await.unwrap_or(false);
     if !ok {
         tracing::warn!(ip = %peer.ip(), "operator login failed");
-        let csrf = session::login_csrf(&session).await.unwrap_or_default();
-        return (StatusCode::UNAUTHORIZED, Html(login_page(&csrf, Some("Wrong name or password.")))).into_response();
+        let csrf = session::login_csrf(&session).await?;
+        return Ok((StatusCode::UNAUTHORIZED, Html(login_page(&csrf, Some("Wrong name or password.")))).into_response());
     }
-    state.login_throttle.succeeded(&keys);
-    match session::log_in(&session, &credential, state.clock.now()).await {
-        Ok(()) => {
-            tracing::info!(operator = %form.user, "operator logged in");
-            Redirect::to("/console").into_response()
-        }
-        Err(e) => e.into_response(),
-    }
+    throttle.succeeded(&keys);
+    session::log_in(&session, &credential, state.clock.now()).await?;
+    tracing::info!(operator = %form.user, "operator logged in");
+    Ok(Redirect::to("/console").into_response())
 }
 
 #[derive(Deserialize)]
@@ -78,12 +77,12 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-pub async fn logout(session: Session, Form(form): Form<CsrfForm>) -> Response {
+pub async fn logout(_: Operator, session: Session, Form(form): Form<CsrfForm>) -> Result<Redirect, ConsoleError> {
     if !session::csrf_matches(&session, &form.csrf).await {
-        return forbidden();
+        return Err(Error::Forbidden.into());
     }
     session::log_out(&session).await;
-    Redirect::to("/console/login").into_response()
+    Ok(Redirect::to("/console/login"))
 }
 
 fn login_page(csrf: &str, error: Option<&str>) -> String {
@@ -99,11 +98,7 @@ fn login_page(csrf: &str, error: Option<&str>) -> String {
     html::page("Operator console", None, &body)
 }
 
-pub fn forbidden() -> Response {
-    (StatusCode::FORBIDDEN, Html(html::page("Refused", None, "<p>The form was stale or forged. Reload the page and try again.</p>"))).into_response()
-}
-
-fn not_configured() -> Response {
+fn not_configured() -> ConsoleError {
     tracing::info!("operator console requested but no OPERATOR_USER is configured");
-    Error::NotFound.into_response()
+    Error::NotFound.into()
 }

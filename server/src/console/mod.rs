@@ -5,36 +5,26 @@
 //! every form, a throttled login, argon2 password hashes in configuration.
 
 mod credential;
-mod html;
-mod login;
+pub(crate) mod html;
+pub(crate) mod login;
 mod session;
 mod throttle;
-mod views;
+pub(crate) mod views;
 
-use axum::{
-    Router,
-    routing::{get, post},
-};
+use axum::Router;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 pub use credential::{MIN_PASSWORD_LEN, hash_password};
-pub use throttle::LoginThrottle;
+pub(crate) use session::{Operator, logged_in_operator};
+pub(crate) use throttle::LoginThrottle;
 
 use crate::{error::Result, state::AppState, store::Database};
 
-pub const COOKIE_NAME: &str = "__Host-console";
-pub const PREFIX: &str = "/console";
+const COOKIE_NAME: &str = "__Host-console";
 
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let routes = Router::new()
-        .route("/console", get(views::list))
-        .route("/console/login", get(login::form).post(login::submit))
-        .route("/console/logout", post(login::logout))
-        .route("/console/installations/{client_key}", get(views::detail))
-        .route("/console/orphans", get(views::orphans))
-        .route("/console/orphans/{client_key}/purge", post(views::purge_now))
-        .route("/console/keys", get(views::keys));
+/// Wraps the console's routes in its cookie session, on the app's database.
+pub(crate) fn with_sessions(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
     let idle = tower_sessions::cookie::time::Duration::seconds(state.config.operator_idle.as_secs() as i64);
     macro_rules! with_store {
         ($store:expr) => {

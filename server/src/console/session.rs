@@ -1,7 +1,6 @@
 //! The operator's cookie session (tower-sessions on the app's database):
 //! who is logged in, since when, and the CSRF token every form must echo.
 
-use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use sha2::{Digest, Sha256};
@@ -20,16 +19,17 @@ const CSRF: &str = "csrf";
 /// operator in configuration ends the sessions made with the old one.
 const CREDENTIAL: &str = "credential";
 
-/// A logged-in operator, within the absolute session lifetime.
+/// A logged-in operator, within the absolute session lifetime: the proof
+/// of the console's routes (`http::proof`).
+#[derive(Clone)]
 pub struct Operator {
     pub name: String,
     pub csrf: String,
 }
 
-/// The logged-in operator, or a redirect to the login page. A session past
-/// its absolute lifetime is destroyed (idle expiry is the store's job).
-pub async fn require(session: &Session, state: &AppState) -> Result<Operator, Response> {
-    let to_login = || Redirect::to("/console/login").into_response();
+/// The logged-in operator, or `LoginRequired`. A session past its absolute
+/// lifetime is destroyed (idle expiry is the store's job).
+pub async fn logged_in_operator(session: &Session, state: &AppState) -> Result<Operator> {
     let name: Option<String> = session.get(OPERATOR).await.ok().flatten();
     let login_at: Option<i64> = session.get(LOGIN_AT).await.ok().flatten();
     let csrf: Option<String> = session.get(CSRF).await.ok().flatten();
@@ -45,9 +45,9 @@ pub async fn require(session: &Session, state: &AppState) -> Result<Operator, Re
         }
         (Some(_), _, _) => {
             let _ = session.flush().await;
-            Err(to_login())
+            Err(Error::LoginRequired)
         }
-        _ => Err(to_login()),
+        _ => Err(Error::LoginRequired),
     }
 }
 

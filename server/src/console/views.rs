@@ -5,21 +5,22 @@
 use axum::{
     Form,
     extract::{Path, Query, State},
-    response::{Html, IntoResponse, Redirect, Response},
+    response::{Html, Redirect},
 };
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
     html::{escape, page, time},
-    login::forbidden,
     session::{self, Operator},
 };
 use crate::{
-    error::Error,
+    error::{ConsoleError, Error},
     state::AppState,
-    store::{Installation, installations, lifecycle_events, purge},
+    store::{Installation, event_log, installations, purge},
 };
+
+type Page = Result<Html<String>, ConsoleError>;
 
 #[derive(Deserialize)]
 pub struct Search {
@@ -27,15 +28,8 @@ pub struct Search {
     q: String,
 }
 
-pub async fn list(State(state): State<AppState>, session: Session, Query(search): Query<Search>) -> Response {
-    let op = match session::require(&session, &state).await {
-        Ok(op) => op,
-        Err(redirect) => return redirect,
-    };
-    let all = match installations::list(&state.db).await {
-        Ok(all) => all,
-        Err(e) => return e.into_response(),
-    };
+pub async fn list(op: Operator, State(state): State<AppState>, Query(search): Query<Search>) -> Page {
+    let all = installations::list(&state.db).await?;
     let q = search.q.trim().to_ascii_lowercase();
     let rows: String = all
         .iter()
@@ -61,17 +55,9 @@ pub async fn list(State(state): State<AppState>, session: Session, Query(search)
     render(&op, "Installations", &body)
 }
 
-pub async fn detail(State(state): State<AppState>, session: Session, Path(client_key): Path<String>) -> Response {
-    let op = match session::require(&session, &state).await {
-        Ok(op) => op,
-        Err(redirect) => return redirect,
-    };
-    let installation = match installations::find(&state.db, &client_key).await {
-        Ok(Some(i)) => i,
-        Ok(None) => return Error::NotFound.into_response(),
-        Err(e) => return e.into_response(),
-    };
-    let events = lifecycle_events::for_installation(&state.db, &client_key, 100).await.unwrap_or_default();
+pub async fn detail(op: Operator, State(state): State<AppState>, Path(client_key): Path<String>) -> Page {
+    let installation = installations::find(&state.db, &client_key).await?.ok_or(Error::NotFound)?;
+    let events = event_log::for_installation(&state.db, &client_key, 100).await?;
     let log: String = events
         .iter()
         .map(|e| {
@@ -114,13 +100,9 @@ pub async fn detail(State(state): State<AppState>, session: Session, Path(client
     render(&op, "Installation", &body)
 }
 
-pub async fn orphans(State(state): State<AppState>, session: Session) -> Response {
-    let op = match session::require(&session, &state).await {
-        Ok(op) => op,
-        Err(redirect) => return redirect,
-    };
+pub async fn orphans(op: Operator, State(state): State<AppState>) -> Page {
     let retention = state.config.retention.as_secs() as i64;
-    let all = installations::list(&state.db).await.unwrap_or_default();
+    let all = installations::list(&state.db).await?;
     let rows: String = all
         .iter()
         .filter_map(|i| i.orphaned_at.or(i.uninstalled_at).map(|since| (i, since)))
@@ -151,30 +133,25 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-pub async fn purge_now(State(state): State<AppState>, session: Session, Path(client_key): Path<String>, Form(form): Form<CsrfForm>) -> Response {
-    let op = match session::require(&session, &state).await {
-        Ok(op) => op,
-        Err(redirect) => return redirect,
-    };
+pub async fn purge_now(
+    op: Operator,
+    State(state): State<AppState>,
+    session: Session,
+    Path(client_key): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Redirect, ConsoleError> {
     if !session::csrf_matches(&session, &form.csrf).await {
-        return forbidden();
+        return Err(Error::Forbidden.into());
     }
-    match purge::purge_inactive_now(&state.db, &client_key, state.clock.now()).await {
-        Ok(true) => {
-            tracing::info!(operator = %op.name, client_key = %client_key, "purged by an operator");
-            Redirect::to("/console/orphans").into_response()
-        }
-        Ok(false) => Error::BadRequest("only an orphaned or uninstalled installation can be purged".into()).into_response(),
-        Err(e) => e.into_response(),
+    if !purge::purge_inactive_now(&state.db, &client_key, state.clock.now()).await? {
+        return Err(Error::BadRequest("only an orphaned or uninstalled installation can be purged".into()).into());
     }
+    tracing::info!(operator = %op.name, client_key = %client_key, "purged by an operator");
+    Ok(Redirect::to("/console/orphans"))
 }
 
-pub async fn keys(State(state): State<AppState>, session: Session) -> Response {
-    let op = match session::require(&session, &state).await {
-        Ok(op) => op,
-        Err(redirect) => return redirect,
-    };
-    let in_use = installations::key_ids_in_use(&state.db).await.unwrap_or_default();
+pub async fn keys(op: Operator, State(state): State<AppState>) -> Page {
+    let in_use = installations::key_ids_in_use(&state.db).await?;
     let primary = state.keyring.primary().id().to_string();
     let configured = state.keyring.ids();
     let rows: String = in_use
@@ -197,8 +174,8 @@ pub async fn keys(State(state): State<AppState>, session: Session) -> Response {
     render(&op, "Encryption keys", &body)
 }
 
-fn render(op: &Operator, title: &str, body: &str) -> Response {
-    Html(page(title, Some((&op.name, &op.csrf)), body)).into_response()
+fn render(op: &Operator, title: &str, body: &str) -> Page {
+    Ok(Html(page(title, Some((&op.name, &op.csrf)), body)))
 }
 
 fn state_label(i: &Installation) -> String {

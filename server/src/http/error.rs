@@ -1,38 +1,150 @@
-//! The one place where [`Error`] becomes an HTTP response. Clients get a
-//! status and a short, fixed reason; the detail goes to the log only.
+//! The one place where an [`Error`] becomes an HTTP response. The status is
+//! decided once, by the error alone; the body by the surface it is shown on:
+//! JSON for callbacks and plain endpoints, the server functions' `ApiError`
+//! (the browser tells "renew your session" from "not allowed" by it), a short
+//! HTML page inside the host's iframe, or the operator console's page.
+//! Clients get a fixed reason; the detail goes to the log only.
 
+use app::api::error::ApiError;
 use axum::{
     Json,
-    http::StatusCode,
-    response::{IntoResponse, Response},
+    http::{StatusCode, header},
+    response::{Html, IntoResponse, Redirect, Response},
 };
 use serde_json::json;
 
-use crate::error::Error;
+use crate::{
+    console::html,
+    error::{ConsoleError, Error},
+};
 
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
-        let (status, reason) = match &self {
-            Error::BadRequest(reason) => (StatusCode::BAD_REQUEST, reason.clone()),
-            Error::Unauthorized(reason) => (StatusCode::UNAUTHORIZED, (*reason).to_string()),
-            Error::Forbidden => (StatusCode::FORBIDDEN, "forbidden".into()),
-            Error::NotFound => (StatusCode::NOT_FOUND, "not found".into()),
-            Error::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload too large".into()),
-            Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable, retry".into()),
-            Error::Database(e) if is_transient(e) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable, retry".into())
-            }
+/// Where an error is shown; it picks the body, never the status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Surface {
+    /// `{"error": reason}`: lifecycle callbacks, the descriptor, 404s.
+    Json,
+    /// A server function: the JSON of [`ApiError`].
+    Api,
+    /// An iframe page: a short HTML page that says what to do.
+    Page,
+    /// The operator console: its HTML layout, or the way to its login.
+    Console,
+}
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden | Error::AppDisabled | Error::NotAdmin => StatusCode::FORBIDDEN,
+            Error::LoginRequired => StatusCode::SEE_OTHER,
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Database(e) if is_transient(e) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Config(_) | Error::Database(_) | Error::Migration(_) | Error::Io(_) | Error::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
+                StatusCode::INTERNAL_SERVER_ERROR
             }
-        };
+        }
+    }
+
+    /// Logs the error and renders it for `surface`.
+    pub fn respond(self, surface: Surface) -> Response {
+        let status = self.status();
         if status.is_server_error() {
             tracing::error!(error = %self, status = status.as_u16(), "request failed");
         } else {
             tracing::info!(error = %self, status = status.as_u16(), "request refused");
         }
-        (status, Json(json!({ "error": reason }))).into_response()
+        match surface {
+            Surface::Json => (status, Json(json!({ "error": self.public_reason() }))).into_response(),
+            Surface::Api => (status, Json(self.api_error())).into_response(),
+            Surface::Page => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page_html(&self)).into_response(),
+            Surface::Console => console_response(&self, status),
+        }
     }
+
+    /// What a client may learn: fixed words, or the reason a refusal gave.
+    fn public_reason(&self) -> String {
+        match self {
+            Error::BadRequest(reason) => reason.clone(),
+            Error::Unauthorized(reason) => (*reason).to_string(),
+            Error::Forbidden | Error::AppDisabled | Error::NotAdmin => "forbidden".into(),
+            Error::LoginRequired => "login required".into(),
+            Error::NotFound => "not found".into(),
+            Error::PayloadTooLarge => "payload too large".into(),
+            _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => "temporarily unavailable, retry".into(),
+            _ => "internal error".into(),
+        }
+    }
+
+    fn api_error(&self) -> ApiError {
+        match self.status() {
+            StatusCode::UNAUTHORIZED => ApiError::Unauthorized,
+            StatusCode::FORBIDDEN => ApiError::Forbidden,
+            StatusCode::NOT_FOUND => ApiError::NotFound,
+            StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE => ApiError::Invalid(self.public_reason()),
+            _ => ApiError::Unavailable,
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        self.respond(Surface::Json)
+    }
+}
+
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        self.0.respond(Surface::Console)
+    }
+}
+
+/// The page an iframe shows when it may not open: what to do, nothing an
+/// attacker could use (no token, no reason).
+fn page_html(error: &Error) -> String {
+    let (title, text) = match error {
+        Error::Unauthorized(_) => (
+            "This page could not be opened",
+            "Reload the page in Jira or Confluence. If it keeps happening, ask your site administrator to check the app.",
+        ),
+        Error::AppDisabled => (
+            "This app is disabled",
+            "A site administrator has disabled this app. Ask them to enable it under Manage apps.",
+        ),
+        Error::NotAdmin => ("For site administrators only", "Only site administrators can see this page."),
+        _ if error.status() == StatusCode::SERVICE_UNAVAILABLE => (
+            "Try again in a moment",
+            "The app could not check your permissions just now. Reload the page to try again.",
+        ),
+        _ => ("Something went wrong", "Reload the page to try again."),
+    };
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/frontend.css\"></head>\
+         <body><main class=\"page denied\" id=\"denied\"><h1>{title}</h1><p>{text}</p></main></body></html>"
+    )
+}
+
+/// The console's own page for an error: a database outage says so instead
+/// of showing an empty table.
+fn console_response(error: &Error, status: StatusCode) -> Response {
+    if matches!(error, Error::LoginRequired) {
+        return Redirect::to("/console/login").into_response();
+    }
+    let (title, text) = match status {
+        StatusCode::NOT_FOUND => ("Not found", "There is nothing at this address.".to_string()),
+        StatusCode::FORBIDDEN => ("Refused", "The form was stale or forged. Reload the page and try again.".to_string()),
+        StatusCode::BAD_REQUEST => ("Refused", error.public_reason()),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "Database unavailable",
+            "The database could not be reached, so nothing is shown. Try again in a moment.".to_string(),
+        ),
+        _ => ("Internal error", "The page could not be built. The server log has the detail.".to_string()),
+    };
+    let body = format!(r#"<p class="error" id="console-error">{}</p>"#, html::escape(&text));
+    (status, Html(html::page(title, None, &body))).into_response()
 }
 
 /// Errors a retry can cure: the pool is exhausted, the database is busy or

@@ -1,79 +1,55 @@
-//! HTTP: the router, its middleware and the accept loop. Handlers here are
-//! thin; they parse, call into `connect` and `store`, and map errors once.
+//! HTTP: the declared routes, their proofs, the hardening layers and the
+//! accept loop. Handlers here are thin; they parse, call into `connect` and
+//! `store`, and map errors once (`error`).
 
-mod auth;
-mod denied_page;
+mod callbacks;
+mod declared;
 mod descriptor;
 pub mod error;
 mod health;
-mod lifecycle;
 mod not_found;
-pub mod route_auth;
+pub mod proof;
+mod routes;
 pub mod security_headers;
 pub mod serve;
 
 use std::sync::Arc;
 
-use app::{App, shell};
 use axum::{
     Router,
     http::StatusCode,
     middleware,
     response::{IntoResponse, Response},
-    routing::get,
 };
-use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::{
     catch_panic::CatchPanicLayer,
     limit::RequestBodyLimitLayer,
-    services::ServeDir,
     timeout::{RequestBodyTimeoutLayer, TimeoutLayer},
 };
 
-use crate::{api::AppBackend, config::HttpLimits, error::Error, state::AppState};
-use app::api::backend::SharedBackend;
-use route_auth::RouteTable;
+pub use declared::DeclaredRoute;
+
+use crate::{config::HttpLimits, error::Error, error::Result, state::AppState};
 use security_headers::HeaderPolicy;
 
-/// Every route the app answers, wrapped in the hardening layers.
-pub fn router(state: AppState) -> Router {
+/// Every declared route, wrapped in the hardening layers, and the list of
+/// what was declared. Anything else is answered 404.
+pub fn router(state: AppState) -> Result<(Router, Vec<DeclaredRoute>)> {
     let policy = HeaderPolicy {
         iframe_paths: state.descriptor.module_paths(),
         frame_ancestors: state.config.frame_ancestors.clone(),
         script_origin: state.config.all_js_url.origin().ascii_serialization(),
     };
     let limits = state.config.http.clone();
-    harden(routes(state), policy, &limits)
-}
-
-fn routes(state: AppState) -> Router {
-    let leptos_options = state.leptos.clone();
-    let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref()).join(leptos_options.site_pkg_dir.as_ref());
-    let table = Arc::new(route_table(&state));
-    let backend: SharedBackend = Arc::new(AppBackend::new(state.clone()));
-    let provide_backend = move || leptos::prelude::provide_context(backend.clone());
-    Router::new()
-        .route("/atlassian-connect.json", get(descriptor::descriptor))
-        .route("/healthz", get(health::healthz))
-        .merge(lifecycle::routes())
-        .merge(crate::console::routes(&state))
-        .leptos_routes_with_context(&state, generate_route_list(App), provide_backend, move || shell(leptos_options.clone()))
-        .nest_service("/pkg", ServeDir::new(pkg_dir))
-        .fallback(not_found::not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
-        .layer(axum::Extension(table))
-        .with_state(state)
-}
-
-/// Which proof each path needs, from the descriptor's module URLs.
-pub fn route_table(state: &AppState) -> RouteTable {
-    RouteTable { page_paths: state.descriptor.module_paths(), admin_paths: state.descriptor.admin_module_paths() }
+    let (routes, declared) = routes::declare(&state)?;
+    let routes = routes.fallback(not_found::not_found).with_state(state);
+    Ok((harden(routes, policy, &limits), declared))
 }
 
 /// The layers every response passes through, outermost last: body size and
 /// time limits, a handler deadline, panic recovery, then security headers,
 /// so even a panic's 500 carries them.
-pub fn harden(routes: Router, policy: HeaderPolicy, limits: &HttpLimits) -> Router {
+fn harden(routes: Router, policy: HeaderPolicy, limits: &HttpLimits) -> Router {
     routes
         .layer(RequestBodyLimitLayer::new(limits.body_limit_bytes))
         .layer(RequestBodyTimeoutLayer::new(limits.request_timeout))
@@ -87,11 +63,10 @@ fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     Error::Internal("handler panicked".into()).into_response()
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::Body;
+    use axum::{body::Body, routing::get};
     use tower::ServiceExt;
 
     fn limits() -> HttpLimits {

@@ -31,8 +31,8 @@ macro_rules! on_tx {
 
 mod database;
 pub mod installations;
-pub mod lifecycle;
-pub mod lifecycle_events;
+pub mod event_transaction;
+pub mod event_log;
 pub mod notes;
 pub mod purge;
 mod write_tx;

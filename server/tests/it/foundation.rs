@@ -48,7 +48,10 @@ on_both_databases!(healthz_checks_the_database);
 /// built from: the descriptor, the Leptos route list, the server-function
 /// registry, and the fixed routes; plus a static asset and a 404.
 fn route_inventory() -> Vec<(reqwest::Method, String)> {
-    use server::connect::descriptor::{Descriptor, LIFECYCLE, TEMPLATE};
+    use server::connect::{
+        descriptor::{Descriptor, TEMPLATE},
+        lifecycle::LifecycleEvent,
+    };
     let descriptor = Descriptor::render(TEMPLATE, "https://x.example").unwrap();
     let mut routes: Vec<(reqwest::Method, String)> = vec![
         (reqwest::Method::GET, "/atlassian-connect.json".into()),
@@ -60,7 +63,7 @@ fn route_inventory() -> Vec<(reqwest::Method, String)> {
         (reqwest::Method::GET, "/console/login".into()),
         (reqwest::Method::POST, "/console/logout".into()),
     ];
-    routes.extend(LIFECYCLE.iter().map(|(_, path)| (reqwest::Method::POST, path.to_string())));
+    routes.extend(LifecycleEvent::ALL.iter().map(|event| (reqwest::Method::POST, event.path().to_string())));
     routes.extend(descriptor.module_paths().into_iter().map(|p| (reqwest::Method::GET, p)));
     for listing in leptos_axum::generate_route_list(app::App) {
         routes.push((reqwest::Method::GET, listing.path().replace("/*any", "/x")));

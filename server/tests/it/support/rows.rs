@@ -1,6 +1,6 @@
 //! Reading what the app stored, straight from its database.
 
-use server::store::{Database, Installation, installations, lifecycle_events};
+use server::store::{Database, Installation, installations, event_log};
 
 use super::app::TestApp;
 
@@ -13,7 +13,7 @@ impl TestApp {
     /// ciphertext included), to prove a refused request changed nothing.
     pub async fn snapshot(&self, client_key: &str) -> String {
         let row = self.installation(client_key).await;
-        let events = lifecycle_events::for_installation(&self.raw_db, client_key, 1000).await.expect("events");
+        let events = event_log::for_installation(&self.raw_db, client_key, 1000).await.expect("events");
         let accepted: Vec<_> = events.iter().filter(|e| e.outcome != "rejected").map(|e| (e.id, e.event.clone())).collect();
         match row {
             None => format!("none; events {accepted:?}"),
@@ -34,8 +34,8 @@ impl TestApp {
         }
     }
 
-    pub async fn events(&self, client_key: &str) -> Vec<lifecycle_events::EventRecord> {
-        lifecycle_events::for_installation(&self.raw_db, client_key, 1000).await.expect("events")
+    pub async fn events(&self, client_key: &str) -> Vec<event_log::EventRecord> {
+        event_log::for_installation(&self.raw_db, client_key, 1000).await.expect("events")
     }
 }
 

@@ -1,4 +1,4 @@
-//! The append-only `lifecycle_events` log: what happened to an installation,
+//! The append-only `lifecycle_events` table: what happened to an installation,
 //! accepted, ignored or rejected, with a short reason. Never a secret.
 
 use super::{Database, WriteTx};

@@ -6,7 +6,7 @@
 use super::{
     WriteTx,
     installations::{self, InstallFields},
-    lifecycle_events::{self, NewEvent, Outcome},
+    event_log::{self, NewEvent, Outcome},
 };
 use crate::{
     connect::lifecycle::{Decision, Incoming, Snapshot, decide},
@@ -29,7 +29,7 @@ pub struct NewInstall<'a> {
     pub same_secret: &'a (dyn Fn(&SealedSecret, &str) -> bool + Send + Sync),
 }
 
-pub async fn apply(db: &super::Database, incoming: Incoming<'_>, write: &EventWrite<'_>) -> Result<Decision> {
+pub async fn apply_event(db: &super::Database, incoming: Incoming<'_>, write: &EventWrite<'_>) -> Result<Decision> {
     let mut tx = db.begin_write().await?;
     let (decision, had_row) = decide_in(&mut tx, incoming.clone(), write).await?;
     // A rejection for a clientKey with no row is not logged: no installation owns it.
@@ -93,7 +93,7 @@ async fn record(tx: &mut WriteTx, incoming: &Incoming<'_>, f: &EventWrite<'_>, d
         outcome,
         detail: Some(&detail),
     };
-    lifecycle_events::append(tx, &entry).await
+    event_log::append(tx, &entry).await
 }
 
 /// seed 000: after a site import the base URL belongs to the new clientKey;
@@ -109,7 +109,7 @@ async fn orphan_older_installations(tx: &mut WriteTx, incoming: &Incoming<'_>, f
             outcome: Outcome::Accepted,
             detail: Some(&detail),
         };
-        lifecycle_events::append(tx, &entry).await?;
+        event_log::append(tx, &entry).await?;
     }
     Ok(())
 }

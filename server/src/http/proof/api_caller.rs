@@ -1,0 +1,85 @@
+//! `ApiCaller` and `ContextCaller`: a server-function call carries the app's
+//! session token or a context JWT from `AP.context.getToken()`, in the
+//! `Authorization` header only (never the query, threat C-08). The renewal
+//! function takes a context JWT alone, so a session token cannot extend
+//! itself. A verified call carries the [`Caller`] the server function reads
+//! (the proof types are markers: the `Caller` is the verified value).
+
+use app::api::backend::{Caller, CallerVia};
+use axum::{
+    extract::Request,
+    http::{HeaderMap, header},
+};
+
+use super::{
+    Proof, ProofKind,
+    tenant::{caller, installation, issuer_installation, shared_secret},
+};
+use crate::{
+    connect::{
+        authorization,
+        host_token::verify_context_token,
+        session_token,
+        token::{RawToken, TokenError},
+    },
+    error::{Error, Result},
+    state::AppState,
+};
+
+#[derive(Clone, Copy)]
+pub(crate) struct ApiCaller;
+
+#[derive(Clone, Copy)]
+pub(crate) struct ContextCaller;
+
+impl Proof for ApiCaller {
+    const KIND: ProofKind = ProofKind::ApiCaller;
+    async fn verify(state: &AppState, request: &mut Request) -> Result<Self> {
+        let caller = api_caller(state, request.headers(), request.uri().query()).await?;
+        request.extensions_mut().insert(caller);
+        Ok(Self)
+    }
+}
+
+impl Proof for ContextCaller {
+    const KIND: ProofKind = ProofKind::ContextCaller;
+    async fn verify(state: &AppState, request: &mut Request) -> Result<Self> {
+        let caller = api_caller(state, request.headers(), request.uri().query()).await?;
+        // A valid session token, but the wrong kind: known caller, not allowed.
+        if caller.via != CallerVia::Context {
+            return Err(Error::Forbidden);
+        }
+        request.extensions_mut().insert(caller);
+        Ok(Self)
+    }
+}
+
+async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<Caller> {
+    if authorization::jwt_query_param(query)?.is_some() {
+        return Err(TokenError::Ambiguous.into());
+    }
+    let values: Vec<&str> = headers.get_all(header::AUTHORIZATION).iter().map(|v| v.to_str().unwrap_or("")).collect();
+    let token = authorization::from_authorization(&values)?.ok_or(TokenError::Missing)?;
+    let is_session = token.header()?.kid.is_some_and(|kid| state.session_keys.knows(&kid));
+    if is_session { session_caller(state, token).await } else { context_caller(state, token).await }
+}
+
+async fn session_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller> {
+    let claims = session_token::verify(token, &state.session_keys.verifying(), state.descriptor.key(), state.clock.now())?;
+    let installation = installation(state, &claims.tenant).await?;
+    // A reinstall (new secret) or an uninstall ends every session minted before it (S-05).
+    if !installation.is_active() || installation.install_generation != claims.r#gen {
+        return Err(TokenError::UnknownIssuer.into());
+    }
+    Ok(caller(&installation, claims.sub, CallerVia::Session))
+}
+
+async fn context_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller> {
+    let installation = issuer_installation(state, token).await?;
+    let secret = shared_secret(state, &installation)?;
+    let claims = verify_context_token(token, secret.expose(), state.clock.now())?;
+    if !installation.is_active() {
+        return Err(TokenError::UnknownIssuer.into());
+    }
+    Ok(caller(&installation, claims.sub, CallerVia::Context))
+}

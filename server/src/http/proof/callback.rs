@@ -1,0 +1,177 @@
+//! `LifecycleProof`: a lifecycle callback (`/installed`, `/uninstalled`,
+//! `/enabled`, `/disabled`), parsed and bounded, from an allowed host, and
+//! signed as `connect::callback_proof` says its event needs. A refusal is
+//! logged for the tenant (when it exists) and changes nothing stored.
+
+use std::sync::Arc;
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, Request},
+    http::{HeaderMap, StatusCode, Uri, header},
+};
+
+use super::{Proof, ProofKind};
+use crate::{
+    config::Config,
+    connect::{
+        authorization,
+        callback_proof::{InstallMode, RequiredProof, required_proof},
+        callback_token::{CallbackContext, verify_signed_install, verify_tenant_signed},
+        lifecycle::{InstallState, LifecycleEvent, Signature},
+        payload::LifecyclePayload,
+        token::{RawToken, TokenError},
+    },
+    error::{Error, Result},
+    outbound::install_keys::KeyError,
+    state::AppState,
+    store::{
+        event_log::{self, NewEvent, Outcome},
+        installations,
+    },
+};
+
+/// A callback that passed its event's rule.
+#[derive(Clone)]
+pub(crate) struct LifecycleProof {
+    pub event: LifecycleEvent,
+    pub payload: Arc<LifecyclePayload>,
+    /// `None`: a `disabled` without a JWT for a tenant that is unknown or
+    /// already uninstalled. Atlassian sends these; answer 204, change nothing.
+    pub verified: Option<VerifiedCallback>,
+}
+
+/// How an accepted callback authenticated.
+#[derive(Clone)]
+pub(crate) struct VerifiedCallback {
+    pub signature: Signature,
+    pub iat: i64,
+    /// SHA-256 of the token, to refuse it replayed with another body.
+    pub fingerprint: Option<String>,
+}
+
+impl Proof for LifecycleProof {
+    const KIND: ProofKind = ProofKind::Lifecycle;
+    async fn verify(state: &AppState, request: &mut Request) -> Result<Self> {
+        let event = LifecycleEvent::from_path(request.uri().path()).ok_or(Error::NotFound)?;
+        let body = read_body(request).await?;
+        let payload = LifecyclePayload::parse(&body, event).map_err(|reason| Error::BadRequest(reason.into()))?;
+        if payload.key != state.descriptor.key() {
+            return Err(Error::BadRequest("the payload is for another app key".into()));
+        }
+        if !state.config.host_allowlist.allows(&payload.base_url) {
+            tracing::warn!(client_key = %payload.client_key, base_url = %payload.base_url, "install from a host outside the allowlist");
+            return Err(Error::Forbidden);
+        }
+        // The body is not `Sync`, so only these cross the awaits below.
+        let (uri, headers) = (request.uri().clone(), request.headers().clone());
+        match authenticate(state, event, &uri, &headers, &payload).await {
+            Ok(verified) => Ok(Self { event, payload: Arc::new(payload), verified }),
+            Err(Error::Unauthorized(reason)) => Err(reject(state, event, &payload, reason).await),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// The body, bounded by the route's `DefaultBodyLimit`.
+async fn read_body(request: &mut Request) -> Result<Bytes> {
+    let (parts, body) = std::mem::take(request).into_parts();
+    let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), &()).await.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+        _ => Error::BadRequest(e.body_text()),
+    })?;
+    *request = Request::from_parts(parts, bytes.clone().into());
+    Ok(bytes)
+}
+
+fn install_mode(config: &Config) -> InstallMode {
+    if config.legacy_install { InstallMode::Legacy } else { InstallMode::Signed }
+}
+
+async fn authenticate(
+    state: &AppState,
+    event: LifecycleEvent,
+    uri: &Uri,
+    headers: &HeaderMap,
+    payload: &LifecyclePayload,
+) -> Result<Option<VerifiedCallback>> {
+    // Lifecycle tokens travel only in the Authorization header.
+    if authorization::jwt_query_param(uri.query())?.is_some() {
+        return Err(TokenError::Ambiguous.into());
+    }
+    let headers = headers.get_all(header::AUTHORIZATION);
+    let values: Vec<&str> = headers.iter().filter_map(|v| v.to_str().ok()).collect();
+    if values.len() != headers.iter().count() {
+        return Err(TokenError::Malformed.into());
+    }
+    let token = authorization::from_authorization(&values)?;
+    let alg = token.map(|t| t.header()).transpose()?.map(|h| h.alg);
+    let now = state.clock.now();
+    let context = CallbackContext { client_key: &payload.client_key, path: uri.path(), now };
+    let verified = |signature, iat, token: RawToken<'_>| Some(VerifiedCallback { signature, iat, fingerprint: Some(fingerprint(token)) });
+    match (required_proof(event, alg.as_deref(), install_mode(&state.config)), token) {
+        (RequiredProof::AtlassianKey, Some(token)) => {
+            let kid = token.header()?.kid.ok_or(TokenError::BadKeyId)?;
+            let key = state.install_keys.get(&kid).await.map_err(|e| match e {
+                KeyError::Unavailable => Error::Unavailable("install key server".into()),
+                KeyError::InvalidKid | KeyError::UnknownKid => TokenError::BadKeyId.into(),
+            })?;
+            let claims = verify_signed_install(token, &key, state.config.base_url_str(), &context)?;
+            Ok(verified(Signature::AtlassianRs256, claims.iat, token))
+        }
+        (RequiredProof::TenantSecret, Some(token)) => {
+            let iat = tenant_signed(state, token, &context).await?;
+            Ok(verified(Signature::TenantHs256, iat, token))
+        }
+        (RequiredProof::LegacyUnsigned, _) => Ok(Some(VerifiedCallback { signature: Signature::Unsigned, iat: now, fingerprint: None })),
+        (RequiredProof::NoneIfTenantGone, _) => match find(state, &payload.client_key).await? {
+            None => Ok(None),
+            Some(state) if state == InstallState::Uninstalled => Ok(None),
+            Some(_) => Err(TokenError::Missing.into()),
+        },
+        (RequiredProof::Refused(e), _) => Err(e.into()),
+        (RequiredProof::AtlassianKey | RequiredProof::TenantSecret, None) => Err(TokenError::Missing.into()),
+    }
+}
+
+/// HS256 under the tenant's stored secret; the tenant is found by the body's
+/// clientKey, which the token's `iss` must equal. Returns the token's `iat`.
+async fn tenant_signed(state: &AppState, token: RawToken<'_>, context: &CallbackContext<'_>) -> Result<i64> {
+    let installation = installations::find(&state.db, context.client_key)
+        .await
+        .map_err(|_| Error::Unavailable("database".into()))?
+        .ok_or(TokenError::UnknownIssuer)?;
+    let secret = state
+        .keyring
+        .open(&installation.client_key, &installation.sealed_secret())
+        .map_err(|_| TokenError::UnknownIssuer)?;
+    Ok(verify_tenant_signed(token, secret.expose(), context)?.iat)
+}
+
+async fn find(state: &AppState, client_key: &str) -> Result<Option<InstallState>> {
+    let current = installations::find(&state.db, client_key).await.map_err(|_| Error::Unavailable("database".into()))?;
+    Ok(current.map(|installation| installation.state))
+}
+
+/// Logs the refusal for the clientKey's installation (if it has one) and
+/// returns the 401 to send.
+async fn reject(state: &AppState, event: LifecycleEvent, payload: &LifecyclePayload, reason: &'static str) -> Error {
+    tracing::warn!(client_key = %payload.client_key, event = event.as_str(), reason, "lifecycle callback refused");
+    let entry = NewEvent {
+        client_key: &payload.client_key,
+        event: event.as_str(),
+        now: state.clock.now(),
+        signature: "invalid",
+        outcome: Outcome::Rejected,
+        detail: Some(reason),
+    };
+    if let Err(e) = event_log::append_rejection(&state.db, &entry).await {
+        tracing::warn!(error = %e, "could not log a rejected lifecycle callback");
+    }
+    Error::Unauthorized(reason)
+}
+
+fn fingerprint(token: RawToken<'_>) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_str().as_bytes()))
+}

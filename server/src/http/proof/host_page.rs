@@ -1,0 +1,76 @@
+//! `HostPage` and `AdminPage`: an iframe page load carries the host's page
+//! JWT in `?jwt=`, bound by its qsh to this exact request, for an active
+//! installation; an admin page also needs the host to say the user is a site
+//! administrator. A verified load mints the page's session token: the
+//! request then carries the [`Caller`] and the [`PageSession`] the page
+//! renders into its `<head>` (the proof types themselves are markers).
+
+use app::api::backend::{CallerVia, PageSession};
+use axum::{extract::Request, http::header};
+
+use super::{
+    Proof, ProofKind,
+    tenant::{caller, issuer_installation, shared_secret},
+};
+use crate::{
+    connect::{
+        authorization,
+        host_token::{PageRequest, verify_page_token},
+        lifecycle::InstallState,
+        token::{RawToken, TokenError},
+    },
+    error::{Error, Result},
+    state::AppState,
+};
+
+#[derive(Clone, Copy)]
+pub(crate) struct HostPage;
+
+#[derive(Clone, Copy)]
+pub(crate) struct AdminPage;
+
+impl Proof for HostPage {
+    const KIND: ProofKind = ProofKind::HostPage;
+    async fn verify(state: &AppState, request: &mut Request) -> Result<Self> {
+        page_load(state, request, false).await.map(|()| Self)
+    }
+}
+
+impl Proof for AdminPage {
+    const KIND: ProofKind = ProofKind::AdminPage;
+    async fn verify(state: &AppState, request: &mut Request) -> Result<Self> {
+        page_load(state, request, true).await.map(|()| Self)
+    }
+}
+
+async fn page_load(state: &AppState, request: &mut Request, admin_page: bool) -> Result<()> {
+    if request.headers().contains_key(header::AUTHORIZATION) {
+        return Err(TokenError::Ambiguous.into());
+    }
+    let uri = request.uri();
+    let raw = authorization::jwt_query_param(uri.query())?.ok_or(TokenError::Missing)?;
+    let token = RawToken::parse(&raw)?;
+    let installation = issuer_installation(state, token).await?;
+    let secret = shared_secret(state, &installation)?;
+    let page = PageRequest { method: request.method().as_str(), path: uri.path(), query: uri.query().unwrap_or_default() };
+    let claims = verify_page_token(token, secret.expose(), &page, state.clock.now())?;
+    if installation.state == InstallState::Disabled && installation.orphaned_at.is_none() {
+        return Err(Error::AppDisabled);
+    }
+    if !installation.is_active() {
+        return Err(TokenError::UnknownIssuer.into());
+    }
+    if admin_page {
+        let now = state.clock.now();
+        let is_admin = state.admin_check.is_admin(&state.host_client, &installation, &secret, claims.sub.as_deref(), now);
+        if !is_admin.await.map_err(|e| Error::Unavailable(format!("admin check: {e}")))? {
+            return Err(Error::NotAdmin);
+        }
+    }
+    let grant = state.mint_session(&installation, claims.sub.as_deref()).map_err(|e| Error::Unavailable(e.to_string()))?;
+    let caller = caller(&installation, claims.sub, CallerVia::Page);
+    let session = PageSession { token: grant.token, expires_in: grant.expires_in, all_js_url: state.config.all_js_url.to_string() };
+    request.extensions_mut().insert(caller);
+    request.extensions_mut().insert(session);
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! Route proofs: what a request must carry before its route's handler runs.
+//! Each proof is a type; `http::routes` names one for every route, and the
+//! [`require`] layer verifies it first and leaves the verified value in the
+//! request, where a handler takes it as an extractor (`op: Operator`). A
+//! refusal is rendered for the proof's surface: JSON for a server function,
+//! an HTML page in the iframe, the login redirect in the console.
+
+mod api_caller;
+mod callback;
+mod host_page;
+mod operator;
+mod tenant;
+
+use axum::{
+    extract::{FromRequestParts, Request, State},
+    http::request::Parts,
+    middleware::Next,
+    response::Response,
+};
+
+pub(crate) use api_caller::{ApiCaller, ContextCaller};
+pub(crate) use callback::{LifecycleProof, VerifiedCallback};
+pub(crate) use host_page::{AdminPage, HostPage};
+
+use super::error::Surface;
+use crate::{console::Operator, error::Error, error::Result, state::AppState};
+
+/// The kinds of proof a route can declare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ProofKind {
+    /// Nothing: the descriptor, health, static assets, the landing page.
+    Public,
+    /// The host's iframe page JWT (`?jwt=`, qsh bound to this request).
+    HostPage,
+    /// A page JWT whose user the host says is a site administrator.
+    AdminPage,
+    /// A server function: the app's session token or a context JWT.
+    ApiCaller,
+    /// A context JWT from `AP.context.getToken()`, and nothing else.
+    ContextCaller,
+    /// The operator console's cookie session.
+    Operator,
+    /// A lifecycle callback, signed as its event requires.
+    Lifecycle,
+}
+
+impl ProofKind {
+    /// How a refusal of this proof is shown.
+    pub fn surface(self) -> Surface {
+        match self {
+            Self::Public | Self::Lifecycle => Surface::Json,
+            Self::HostPage | Self::AdminPage => Surface::Page,
+            Self::ApiCaller | Self::ContextCaller => Surface::Api,
+            Self::Operator => Surface::Console,
+        }
+    }
+}
+
+/// A proof a route may demand: how to verify it from the request.
+pub(crate) trait Proof: Clone + Send + Sync + 'static {
+    const KIND: ProofKind;
+    fn verify(state: &AppState, request: &mut Request) -> impl Future<Output = Result<Self>> + Send;
+}
+
+/// The explicit absence of a proof.
+#[derive(Clone, Copy)]
+pub(crate) struct Public;
+
+impl Proof for Public {
+    const KIND: ProofKind = ProofKind::Public;
+    async fn verify(_: &AppState, _: &mut Request) -> Result<Self> {
+        Ok(Public)
+    }
+}
+
+/// The layer every declared route runs first: verify `P`, or refuse.
+pub(crate) async fn require<P: Proof>(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    match P::verify(&state, &mut request).await {
+        Ok(proof) => {
+            request.extensions_mut().insert(proof);
+            next.run(request).await
+        }
+        Err(error) => error.respond(P::KIND.surface()),
+    }
+}
+
+/// Handlers take their route's proof as an extractor. It is only ever there
+/// because `require` put it there; a handler asking for a proof its route
+/// does not declare is a bug, refused with 500 (the route test finds it).
+macro_rules! extract_verified {
+    ($($proof:ty),*) => {$(
+        impl<S: Send + Sync> FromRequestParts<S> for $proof {
+            type Rejection = Error;
+            async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self> {
+                parts
+                    .extensions
+                    .remove::<$proof>()
+                    .ok_or_else(|| Error::Internal(format!("the route does not declare {}", stringify!($proof))))
+            }
+        }
+    )*};
+}
+
+extract_verified!(HostPage, AdminPage, ApiCaller, ContextCaller, Operator, LifecycleProof);

@@ -1,0 +1,46 @@
+//! The installation a token names, looked up to find the key that then
+//! verifies it (threat I-12: the unverified `iss` only selects a key).
+
+use app::api::backend::{Caller, CallerVia};
+
+use crate::{
+    connect::{
+        claims::IssuerOnly,
+        token::{RawToken, TokenError},
+    },
+    error::{Error, Result},
+    secrets::SharedSecret,
+    state::AppState,
+    store::{Installation, installations},
+};
+
+/// The installation of `client_key`; an unknown one is refused like a bad
+/// token, a database that cannot answer is a 503 (retrying may work).
+pub(super) async fn installation(state: &AppState, client_key: &str) -> Result<Installation> {
+    match installations::find(&state.db, client_key).await {
+        Ok(Some(installation)) => Ok(installation),
+        Ok(None) => Err(TokenError::UnknownIssuer.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "installation lookup failed");
+            Err(Error::Unavailable("database".into()))
+        }
+    }
+}
+
+/// The installation named by the token's (still unverified) `iss`.
+pub(super) async fn issuer_installation(state: &AppState, token: RawToken<'_>) -> Result<Installation> {
+    let issuer: IssuerOnly = token.unverified_claims()?;
+    installation(state, &issuer.iss).await
+}
+
+/// The tenant's shared secret; one that cannot be opened verifies nothing.
+pub(super) fn shared_secret(state: &AppState, installation: &Installation) -> Result<SharedSecret> {
+    state
+        .keyring
+        .open(&installation.client_key, &installation.sealed_secret())
+        .map_err(|_| TokenError::UnknownIssuer.into())
+}
+
+pub(super) fn caller(installation: &Installation, account_id: Option<String>, via: CallerVia) -> Caller {
+    Caller { client_key: installation.client_key.clone(), account_id, install_generation: installation.install_generation, via }
+}

@@ -1,0 +1,173 @@
+//! Every route the app answers, each with the proof it accepts: this table is
+//! the app's whole HTTP surface. A path it does not name is answered 404
+//! before any handler runs, and a route cannot be added without naming its
+//! proof (`DeclaredRouter` has no other way in). Startup fails when a Leptos
+//! page, a server function, a descriptor module or a lifecycle callback has
+//! no declaration here, or the wrong kind of one.
+
+use std::{collections::BTreeSet, pin::Pin, sync::Arc};
+
+use app::{
+    App,
+    api::{
+        admin::GetInstallStatus,
+        app_info::AppInfo,
+        backend::SharedBackend,
+        me::{DisplayName, GetIdentity},
+        notes::{CreateNote, DeleteNote, ListNotes, UpdateNote},
+        session::RenewSession,
+    },
+    shell,
+};
+use axum::{
+    Extension, Router,
+    body::Body,
+    extract::{DefaultBodyLimit, Request},
+    http::Method,
+    response::{IntoResponse, Response},
+};
+use leptos::server_fn::ServerFn;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, render_app_to_stream_with_context};
+use tower_http::services::ServeDir;
+
+use super::{
+    callbacks::lifecycle_callback,
+    declared::{DeclaredRoute, DeclaredRouter},
+    descriptor::descriptor,
+    health::healthz,
+    proof::{AdminPage, ApiCaller, ContextCaller, HostPage, LifecycleProof, ProofKind, Public},
+};
+use crate::{
+    api::AppBackend,
+    connect::lifecycle::LifecycleEvent,
+    console::{self, LoginThrottle, Operator, login, views},
+    error::{Error, Result},
+    state::AppState,
+};
+
+/// Lifecycle bodies are a few hundred bytes; anything near this is an attack.
+const LIFECYCLE_BODY_LIMIT: usize = 64 * 1024;
+
+pub(crate) fn declare(state: &AppState) -> Result<(Router<AppState>, Vec<DeclaredRoute>)> {
+    let leptos = LeptosHandlers::new(state);
+    let routes = DeclaredRouter::new(state)
+        .get::<Public, _, _>("/atlassian-connect.json", descriptor)
+        .get::<Public, _, _>("/healthz", healthz)
+        .files::<Public>("/pkg", ServeDir::new(pkg_dir(state)))
+        // Leptos pages: the landing page, the iframe modules and their client-side routes.
+        .get::<Public, _, _>("/", leptos.page())
+        .get::<HostPage, _, _>("/app", leptos.page())
+        .get::<HostPage, _, _>("/app/notes", leptos.page())
+        .get::<HostPage, _, _>("/app/help", leptos.page())
+        .get::<AdminPage, _, _>("/admin", leptos.page())
+        // Server functions.
+        .post::<Public, _, _>(AppInfo::PATH, leptos.server_fn())
+        .post::<ApiCaller, _, _>(GetIdentity::PATH, leptos.server_fn())
+        .post::<ApiCaller, _, _>(DisplayName::PATH, leptos.server_fn())
+        .post::<ApiCaller, _, _>(ListNotes::PATH, leptos.server_fn())
+        .post::<ApiCaller, _, _>(CreateNote::PATH, leptos.server_fn())
+        .post::<ApiCaller, _, _>(UpdateNote::PATH, leptos.server_fn())
+        .post::<ApiCaller, _, _>(DeleteNote::PATH, leptos.server_fn())
+        .post::<ApiCaller, _, _>(GetInstallStatus::PATH, leptos.server_fn())
+        .post::<ContextCaller, _, _>(RenewSession::PATH, leptos.server_fn())
+        .merge(lifecycle_callbacks(state))
+        .merge(operator_console(state));
+    check_coverage(routes.declared(), state)?;
+    Ok(routes.into_parts())
+}
+
+/// `/installed`, `/uninstalled`, `/enabled`, `/disabled`, from the one list of events.
+fn lifecycle_callbacks(state: &AppState) -> DeclaredRouter {
+    LifecycleEvent::ALL
+        .iter()
+        .fold(DeclaredRouter::new(state), |routes, event| routes.post::<LifecycleProof, _, _>(event.path(), lifecycle_callback))
+        .wrap(|routes| routes.layer(DefaultBodyLimit::max(LIFECYCLE_BODY_LIMIT)))
+}
+
+/// The operator console, inside its cookie session. Logging in is public:
+/// it is how an operator gets the proof.
+fn operator_console(state: &AppState) -> DeclaredRouter {
+    let throttle = Arc::new(LoginThrottle::default());
+    DeclaredRouter::new(state)
+        .get::<Operator, _, _>("/console", views::list)
+        .get::<Public, _, _>("/console/login", login::form)
+        .post::<Public, _, _>("/console/login", login::submit)
+        .post::<Operator, _, _>("/console/logout", login::logout)
+        .get::<Operator, _, _>("/console/installations/{client_key}", views::detail)
+        .get::<Operator, _, _>("/console/orphans", views::orphans)
+        .post::<Operator, _, _>("/console/orphans/{client_key}/purge", views::purge_now)
+        .get::<Operator, _, _>("/console/keys", views::keys)
+        .wrap(|routes| console::with_sessions(routes, state).layer(Extension(throttle)))
+}
+
+fn pkg_dir(state: &AppState) -> std::path::PathBuf {
+    std::path::Path::new(state.leptos.site_root.as_ref()).join(state.leptos.site_pkg_dir.as_ref())
+}
+
+type Responding = Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
+
+/// The two handlers Leptos provides, with the app's backend in their context.
+struct LeptosHandlers {
+    backend: SharedBackend,
+    state: AppState,
+}
+
+impl LeptosHandlers {
+    fn new(state: &AppState) -> Self {
+        Self { backend: Arc::new(AppBackend::new(state.clone())), state: state.clone() }
+    }
+
+    fn context(&self) -> impl Fn() + Clone + Send + Sync + 'static {
+        let backend = self.backend.clone();
+        move || leptos::prelude::provide_context(backend.clone())
+    }
+
+    /// Server-side rendering of the page at the request's path.
+    fn page(&self) -> impl Fn(Request<Body>) -> Responding + Clone + Send + Sync + 'static {
+        let options = self.state.leptos.clone();
+        render_app_to_stream_with_context(self.context(), move || shell(options.clone()))
+    }
+
+    /// The server function registered at the request's path.
+    fn server_fn(&self) -> impl Fn(Request<Body>) -> Responding + Clone + Send + Sync + 'static {
+        let context = self.context();
+        move |request: Request<Body>| {
+            let context = context.clone();
+            Box::pin(async move { handle_server_fns_with_context(context, request).await.into_response() }) as Responding
+        }
+    }
+}
+
+/// Fails startup when something the app serves has no declaration, or a
+/// declaration that does not fit it.
+fn check_coverage(declared: &[DeclaredRoute], state: &AppState) -> Result<()> {
+    let has = |method: &Method, path: &str| declared.iter().find(|r| r.method == *method && r.path == path).map(|r| r.proof);
+    let mut missing = BTreeSet::new();
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        if has(&method, path).is_none() {
+            missing.insert(format!("server function {method} {path}"));
+        }
+    }
+    for listing in generate_route_list(App) {
+        if has(&Method::GET, listing.path()).is_none() {
+            missing.insert(format!("page GET {}", listing.path()));
+        }
+    }
+    let admin_modules = state.descriptor.admin_module_paths();
+    for path in state.descriptor.module_paths() {
+        let expected = if admin_modules.contains(&path) { ProofKind::AdminPage } else { ProofKind::HostPage };
+        if has(&Method::GET, &path) != Some(expected) {
+            missing.insert(format!("descriptor module GET {path} as {expected:?}"));
+        }
+    }
+    for event in LifecycleEvent::ALL {
+        if has(&Method::POST, event.path()) != Some(ProofKind::Lifecycle) {
+            missing.insert(format!("lifecycle callback POST {} as Lifecycle", event.path()));
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list = missing.into_iter().collect::<Vec<_>>().join(", ");
+    Err(Error::Config(format!("routes without a proof declaration in server/src/http/routes.rs: {list}")))
+}
