@@ -28,6 +28,7 @@ use tower_http::{
 };
 
 pub use declared::DeclaredRoute;
+pub use routes::check_coverage;
 
 use crate::{config::HttpLimits, error::Error, error::Result, state::AppState};
 use security_headers::HeaderPolicy;

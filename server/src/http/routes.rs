@@ -39,7 +39,7 @@ use super::{
 };
 use crate::{
     api::AppBackend,
-    connect::lifecycle::LifecycleEvent,
+    connect::{descriptor::Descriptor, lifecycle::LifecycleEvent},
     console::{self, LoginThrottle, Operator, login, views},
     error::{Error, Result},
     state::AppState,
@@ -72,7 +72,7 @@ pub(crate) fn declare(state: &AppState) -> Result<(Router<AppState>, Vec<Declare
         .post::<ContextCaller, _, _>(RenewSession::PATH, leptos.server_fn())
         .merge(lifecycle_callbacks(state))
         .merge(operator_console(state));
-    check_coverage(routes.declared(), state)?;
+    check_coverage(routes.declared(), &state.descriptor)?;
     Ok(routes.into_parts())
 }
 
@@ -140,7 +140,7 @@ impl LeptosHandlers {
 
 /// Fails startup when something the app serves has no declaration, or a
 /// declaration that does not fit it.
-fn check_coverage(declared: &[DeclaredRoute], state: &AppState) -> Result<()> {
+pub fn check_coverage(declared: &[DeclaredRoute], descriptor: &Descriptor) -> Result<()> {
     let has = |method: &Method, path: &str| declared.iter().find(|r| r.method == *method && r.path == path).map(|r| r.proof);
     let mut missing = BTreeSet::new();
     for (path, method) in leptos::server_fn::axum::server_fn_paths() {
@@ -153,8 +153,8 @@ fn check_coverage(declared: &[DeclaredRoute], state: &AppState) -> Result<()> {
             missing.insert(format!("page GET {}", listing.path()));
         }
     }
-    let admin_modules = state.descriptor.admin_module_paths();
-    for path in state.descriptor.module_paths() {
+    let admin_modules = descriptor.admin_module_paths();
+    for path in descriptor.module_paths() {
         let expected = if admin_modules.contains(&path) { ProofKind::AdminPage } else { ProofKind::HostPage };
         if has(&Method::GET, &path) != Some(expected) {
             missing.insert(format!("descriptor module GET {path} as {expected:?}"));

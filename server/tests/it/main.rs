@@ -17,5 +17,6 @@ mod isolation;
 mod key_server;
 mod lifecycle;
 mod pages;
+mod route_proofs;
 mod secrets_at_rest;
 mod site_import;

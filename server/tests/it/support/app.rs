@@ -3,7 +3,7 @@
 
 use std::{collections::HashMap, net::SocketAddr, sync::Arc};
 
-use server::{clock::Clock, config::Config, startup::Application, store::Database};
+use server::{clock::Clock, config::Config, http::DeclaredRoute, startup::Application, store::Database};
 use tokio::{net::TcpListener, sync::oneshot};
 
 use super::db::{DbKind, TestDb, random_hex};
@@ -23,6 +23,8 @@ pub struct TestApp {
     pub raw_db: Database,
     /// The encryption key this app runs with (a second instance needs it).
     pub encryption_key: String,
+    /// Every route the app's router declared, with its proof.
+    pub routes: Vec<DeclaredRoute>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -48,6 +50,7 @@ impl TestApp {
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
         let app = Application::build_with_listener(config, listener).await.expect("build app");
         let clock = app.state().clock.clone();
+        let routes = app.routes().to_vec();
         let raw_db = Database::connect(&vars["DATABASE_URL"]).await.expect("raw database pool");
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -58,7 +61,7 @@ impl TestApp {
             .expect("server run");
         });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { addr, base_url, http, db, host, fake, clock, raw_db, encryption_key, shutdown: Some(tx) }
+        Self { addr, base_url, http, db, host, fake, clock, raw_db, encryption_key, routes, shutdown: Some(tx) }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,191 @@
+//! The router, walked: every route it answers is listed with the proof it
+//! declares, everything the app serves (pages, server functions, module
+//! URLs, lifecycle callbacks) is among them, and every route that is not
+//! public refuses a request without its proof and with the wrong kind of
+//! proof. A path no route declares is 404. A route added without a
+//! declaration stops the app from starting, which fails every test here.
+
+use std::sync::OnceLock;
+
+use hostkit::Tenant;
+use reqwest::{Method, StatusCode};
+use server::http::{DeclaredRoute, check_coverage, proof::ProofKind};
+
+use crate::support::{app::TestApp, db::DbKind};
+
+fn password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| server::console::hash_password("a long operator password").unwrap()).clone()
+}
+
+async fn app_with_console() -> TestApp {
+    TestApp::spawn_with(DbKind::Sqlite, |v| {
+        v.insert("OPERATOR_USER".into(), "ops".into());
+        v.insert("OPERATOR_PASSWORD_HASH".into(), password_hash());
+    })
+    .await
+}
+
+/// A concrete URL path for a declared path pattern.
+fn concrete(path: &str) -> String {
+    path.replace("{client_key}", "some-client").replace("{*file}", "frontend.js")
+}
+
+fn method(route: &DeclaredRoute) -> Method {
+    Method::from_bytes(route.method.as_str().as_bytes()).unwrap()
+}
+
+/// Sends `route` with an optional `Authorization` value, a `?jwt=` token and a body.
+async fn send(app: &TestApp, route: &DeclaredRoute, auth: Option<String>, jwt: Option<&str>, body: Option<&serde_json::Value>) -> StatusCode {
+    let mut url = app.url(&concrete(&route.path));
+    if let Some(jwt) = jwt {
+        url.push_str(&format!("?jwt={jwt}"));
+    }
+    let mut request = app.http.request(method(route), url);
+    if let Some(auth) = auth {
+        request = request.header("authorization", auth);
+    }
+    request = match body {
+        Some(body) => request.json(body),
+        None => request.form(&[("csrf", "x"), ("title", "t"), ("body", "b"), ("id", "1")]),
+    };
+    request.send().await.unwrap().status()
+}
+
+/// How each kind of proof says no to a request without it.
+fn refused(kind: ProofKind, status: StatusCode) -> bool {
+    match kind {
+        ProofKind::Public => false,
+        ProofKind::HostPage | ProofKind::AdminPage | ProofKind::ApiCaller | ProofKind::ContextCaller | ProofKind::Lifecycle => {
+            status == StatusCode::UNAUTHORIZED
+        }
+        // To the login page.
+        ProofKind::Operator => status == StatusCode::SEE_OTHER,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_is_declared_with_its_proof_and_everything_served_is_covered() {
+    let app = app_with_console().await;
+    let listing: Vec<String> = app.routes.iter().map(|r| format!("{:<5} {:<40} {:?}", r.method.as_str(), r.path, r.proof)).collect();
+    eprintln!("declared routes:\n{}", listing.join("\n"));
+
+    let has = |method: &str, path: &str| app.routes.iter().find(|r| r.method.as_str() == method && r.path == path).map(|r| r.proof);
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        let proof = has(method.as_str(), path).unwrap_or_else(|| panic!("server function {path} has no declaration"));
+        let public = path.starts_with(app::api::PUBLIC_PREFIX);
+        assert_eq!(proof == ProofKind::Public, public, "{path}: only /api/public/ server functions are public ({proof:?})");
+    }
+    for listing in leptos_axum::generate_route_list(app::App) {
+        assert!(has("GET", listing.path()).is_some(), "Leptos page {} has no declaration", listing.path());
+    }
+    assert_eq!(has("GET", "/app"), Some(ProofKind::HostPage));
+    assert_eq!(has("GET", "/app/notes"), Some(ProofKind::HostPage));
+    assert_eq!(has("GET", "/admin"), Some(ProofKind::AdminPage));
+    assert_eq!(has("POST", "/api/notes/list"), Some(ProofKind::ApiCaller));
+    assert_eq!(has("POST", "/api/session/renew"), Some(ProofKind::ContextCaller));
+    assert_eq!(has("GET", "/console/orphans"), Some(ProofKind::Operator));
+    for event in ["/installed", "/uninstalled", "/enabled", "/disabled"] {
+        assert_eq!(has("POST", event), Some(ProofKind::Lifecycle), "{event}");
+    }
+    let public: Vec<&str> = app.routes.iter().filter(|r| r.proof == ProofKind::Public).map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        public,
+        ["/atlassian-connect.json", "/healthz", "/pkg/{*file}", "/", "/api/public/app_info", "/console/login", "/console/login"],
+        "the public routes are exactly these"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_route_missing_from_the_declarations_stops_the_start() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let descriptor = server::connect::descriptor::Descriptor::render(server::connect::descriptor::TEMPLATE, &app.base_url).unwrap();
+    assert!(check_coverage(&app.routes, &descriptor).is_ok());
+    for dropped in ["/api/notes/list", "/app/notes", "/admin", "/enabled"] {
+        let fewer: Vec<DeclaredRoute> = app.routes.iter().filter(|r| r.path != dropped).cloned().collect();
+        let error = check_coverage(&fewer, &descriptor).expect_err(dropped).to_string();
+        assert!(error.contains(dropped) && error.contains("server/src/http/routes.rs"), "{dropped}: {error}");
+    }
+    // The right path with the wrong kind of proof is refused too.
+    let mut weakened = app.routes.clone();
+    weakened.iter_mut().filter(|r| r.path == "/admin").for_each(|r| r.proof = ProofKind::HostPage);
+    assert!(check_coverage(&weakened, &descriptor).is_err(), "an admin module declared as a plain page");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_that_is_not_public_refuses_a_request_without_its_proof() {
+    let app = app_with_console().await;
+    let tenant = app.installed_tenant().await;
+    let mut checked = 0;
+    for route in app.routes.iter().filter(|r| r.proof != ProofKind::Public) {
+        // A lifecycle callback with a well-formed body for a real tenant, only the token missing.
+        let event = route.path.trim_start_matches('/');
+        let body = (route.proof == ProofKind::Lifecycle).then(|| app.host.body(&tenant, event));
+        let status = send(&app, route, None, None, body.as_ref()).await;
+        assert!(refused(route.proof, status), "{} {} ({:?}) without proof gave {status}", route.method, route.path, route.proof);
+        checked += 1;
+    }
+    assert!(checked >= 20, "too few protected routes walked: {checked}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_that_is_not_public_refuses_the_wrong_kind_of_proof() {
+    let app = app_with_console().await;
+    let tenant = app.installed_tenant().await;
+    let session = app.session_for(&tenant, "user-1").await;
+    let context = tenant.context_token("user-1", 120);
+    let page_jwt = |path: &str| tenant.sign(&tenant.claims("GET", path, &[], Some("user-1")));
+    for route in app.routes.iter().filter(|r| r.proof != ProofKind::Public) {
+        let what = format!("{} {} ({:?})", route.method, route.path, route.proof);
+        let wrong: Vec<(&str, Option<String>, Option<String>)> = match route.proof {
+            // A session token or a context JWT where the page JWT belongs.
+            ProofKind::HostPage | ProofKind::AdminPage => vec![
+                ("session token in ?jwt=", None, Some(session.clone())),
+                ("context JWT in ?jwt=", None, Some(context.clone())),
+                ("session token in the header", Some(format!("JWT {session}")), None),
+            ],
+            // A page JWT (qsh of a page) on the API, in the header or the query.
+            ProofKind::ApiCaller | ProofKind::ContextCaller => vec![
+                ("page JWT in the header", Some(format!("JWT {}", page_jwt(&route.path))), None),
+                ("page JWT in ?jwt=", None, Some(page_jwt(&route.path))),
+                ("context JWT in ?jwt=", None, Some(context.clone())),
+            ],
+            ProofKind::Lifecycle => vec![
+                ("context JWT", Some(format!("JWT {context}")), None),
+                ("session token", Some(format!("JWT {session}")), None),
+            ],
+            ProofKind::Operator => vec![
+                ("session token", Some(format!("JWT {session}")), None),
+                ("context JWT", Some(format!("JWT {context}")), None),
+            ],
+            ProofKind::Public => vec![],
+        };
+        let event = route.path.trim_start_matches('/');
+        let body = (route.proof == ProofKind::Lifecycle).then(|| app.host.body(&tenant, event));
+        for (label, auth, jwt) in wrong {
+            let status = send(&app, route, auth, jwt.as_deref(), body.as_ref()).await;
+            assert!(refused(route.proof, status), "{what} with a {label} gave {status}");
+        }
+    }
+    // The renewal function takes a context JWT only; a valid session token is known but not allowed.
+    let renew = DeclaredRoute { method: http::Method::POST, path: "/api/session/renew".into(), proof: ProofKind::ContextCaller };
+    assert_eq!(send(&app, &renew, Some(format!("JWT {session}")), None, None).await, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, &renew, Some(format!("JWT {context}")), None, None).await, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_no_route_declares_is_404_whatever_it_carries() {
+    let app = app_with_console().await;
+    let tenant: Tenant = app.installed_tenant().await;
+    let session = app.session_for(&tenant, "user-1").await;
+    for path in ["/api/notes/nope", "/api/public/nope", "/app/unknown", "/admin/x", "/console/nope", "/installed/x", "/pkgx", "/x"] {
+        for auth in [None, Some(format!("JWT {session}"))] {
+            let mut request = app.http.post(app.url(path));
+            if let Some(auth) = &auth {
+                request = request.header("authorization", auth);
+            }
+            assert_eq!(request.send().await.unwrap().status(), StatusCode::NOT_FOUND, "POST {path} with {auth:?}");
+            assert_eq!(app.http.get(app.url(path)).send().await.unwrap().status(), StatusCode::NOT_FOUND, "GET {path}");
+        }
+    }
+}
