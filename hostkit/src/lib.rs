@@ -12,7 +12,6 @@
 //!
 //! Used by the app's behaviour tests and by the local fake host.
 
-pub mod control_panel;
 pub mod fake_host;
 pub mod host;
 pub mod jwt;
@@ -20,9 +19,11 @@ pub mod key_server;
 pub mod keys;
 pub mod payload;
 pub mod qsh;
+pub mod tenant;
 
 pub use fake_host::FakeHost;
-pub use host::{Host, Tenant};
+pub use host::Host;
+pub use tenant::Tenant;
 pub use key_server::{KeyServer, KeyServerMode};
 pub use keys::InstallKey;
 

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::host::Tenant;
+use crate::tenant::Tenant;
 
 /// The body of `event` for `tenant` of the app `app_key`.
 pub fn lifecycle(event: &str, tenant: &Tenant, app_key: &str) -> Value {

@@ -3,8 +3,6 @@
 //! the surface it is shown on (JSON, a server function, an iframe page, the
 //! operator console). Messages never carry a secret, a token or a raw body.
 
-use crate::connect::token::TokenError;
-
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,12 +39,6 @@ pub enum Error {
     Unavailable(String),
     #[error("internal: {0}")]
     Internal(String),
-}
-
-impl From<TokenError> for Error {
-    fn from(e: TokenError) -> Self {
-        Self::Unauthorized(e.reason())
-    }
 }
 
 /// An error on an operator-console page: the same [`Error`], shown as the

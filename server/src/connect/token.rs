@@ -67,6 +67,13 @@ impl TokenError {
     }
 }
 
+/// A refused token is a 401 with its reason (the reason is safe to send).
+impl From<TokenError> for crate::error::Error {
+    fn from(e: TokenError) -> Self {
+        Self::Unauthorized(e.reason())
+    }
+}
+
 /// A token whose size and shape were checked; nothing is verified yet.
 #[derive(Clone, Copy)]
 pub struct RawToken<'a>(&'a str);

@@ -11,7 +11,8 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::{fake_host::FakeHost, host::Tenant};
+use super::FakeHost;
+use crate::tenant::Tenant;
 
 pub(crate) fn routes() -> Router<FakeHost> {
     Router::new().route("/", get(panel)).route("/_control/{site}/{action}", post(act))

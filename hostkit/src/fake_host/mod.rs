@@ -28,9 +28,11 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod control_panel;
+
 use crate::{
-    control_panel,
-    host::{Host, Tenant},
+    host::Host,
+    tenant::Tenant,
     qsh::qsh,
 };
 
