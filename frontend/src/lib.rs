@@ -7,6 +7,9 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    app::api::renewal::adopt_page_token();
+    // An iframe page: keep its session alive and fit the frame to the content.
+    if app::api::renewal::adopt_page_token() {
+        app::api::ap_bridge::fit_frame_to_content();
+    }
     leptos::mount::hydrate_body(app::App);
 }

@@ -1,9 +1,16 @@
 //! Server functions, grouped by what they serve, and the types they share.
 //! Their bodies run on the server only (through [`backend::Backend`]); the
 //! browser gets a generated HTTP client that carries the session token.
-//! Every endpoint requires a verified caller except those under `public/`.
+//! The proof each endpoint accepts is declared in `server/src/http/routes.rs`;
+//! only those under `public/` need none.
+//!
+//! Browser side, one way down: `client` (sends, renews on 401) → `renewal`
+//! (when and how to renew) → `session` (the renewal call) → `token_store`;
+//! `renewal` → `ap_bridge` (`AP.context.getToken()`, `AP.resize()`).
 
 pub mod admin;
+#[cfg(feature = "hydrate")]
+pub mod ap_bridge;
 pub mod app_info;
 #[cfg(feature = "ssr")]
 pub mod backend;
@@ -14,6 +21,7 @@ pub mod notes;
 #[cfg(feature = "hydrate")]
 pub mod renewal;
 pub mod session;
+pub mod token_store;
 pub mod types;
 
 /// Server-function endpoints that need no caller (they reveal nothing a

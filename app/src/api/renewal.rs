@@ -12,19 +12,14 @@ use futures::{
     FutureExt,
     future::{LocalBoxFuture, Shared},
 };
-use js_sys::{Function, Promise, Reflect};
-use wasm_bindgen::{JsCast, JsValue, closure::Closure};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::{JsCast, closure::Closure};
 
-use super::{client, error::ApiError, session::renew_session};
+use super::{ap_bridge, error::ApiError, session::renew_session, token_store};
 
 /// Renew this long before expiry (or at 3/4 of a short lifetime).
 const MARGIN_SECS: f64 = 60.0;
 /// Never renew more often than this, whatever happens.
 const MIN_INTERVAL_SECS: f64 = 5.0;
-/// How long the host gets to answer `getToken`.
-const GET_TOKEN_TIMEOUT_MS: i32 = 10_000;
-
 #[derive(Default)]
 struct Schedule {
     /// Local time (seconds) when the session ends, and its full lifetime.
@@ -39,17 +34,16 @@ thread_local! {
     static SCHEDULE: RefCell<Schedule> = RefCell::new(Schedule::default());
 }
 
-/// Takes the session token from the page into memory, once, at start, and
-/// starts fitting the iframe to the content.
-pub fn adopt_page_token() {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+/// Takes the session token from the page into memory, once, at start.
+/// False when the page has none (it is not an iframe page).
+pub fn adopt_page_token() -> bool {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return false };
     let meta = |name: &str| {
         document.query_selector(&format!("meta[name=\"{name}\"]")).ok().flatten().and_then(|el| el.get_attribute("content"))
     };
-    if let (Some(token), Some(expires_in)) = (meta("token"), meta("token-expires-in")) {
-        adopt(token, expires_in.parse().unwrap_or(0));
-        watch_size();
-    }
+    let (Some(token), Some(expires_in)) = (meta("token"), meta("token-expires-in")) else { return false };
+    adopt(token, expires_in.parse().unwrap_or(0));
+    true
 }
 
 fn now() -> f64 {
@@ -57,7 +51,7 @@ fn now() -> f64 {
 }
 
 fn adopt(token: String, expires_in: i64) {
-    client::set_session(token);
+    token_store::set_session(token);
     SCHEDULE.with(|s| {
         let mut s = s.borrow_mut();
         s.lifetime = expires_in.max(1) as f64;
@@ -101,8 +95,8 @@ async fn renew_once() -> Result<(), ApiError> {
         return Err(ApiError::Unauthorized);
     }
     SCHEDULE.with(|s| s.borrow_mut().last_renewal = now());
-    let context_token = context_token().await?;
-    let grant = client::exchanging(context_token, renew_session()).await?;
+    let context_token = ap_bridge::context_token().await.ok_or(ApiError::Unauthorized)?;
+    let grant = token_store::exchanging(context_token, renew_session()).await?;
     adopt(grant.token, grant.expires_in);
     Ok(())
 }
@@ -124,59 +118,3 @@ fn schedule() {
         window.clear_timeout_with_handle(previous);
     }
 }
-
-/// `AP.context.getToken()`, as a future that fails if the host does not
-/// answer in time.
-async fn context_token() -> Result<String, ApiError> {
-    let refused = || ApiError::Unauthorized;
-    let context = ap_member(&["context"]).ok_or_else(refused)?;
-    let get_token: Function = Reflect::get(&context, &"getToken".into()).ok().and_then(|f| f.dyn_into().ok()).ok_or_else(refused)?;
-    let answer = Promise::new(&mut |resolve, reject| {
-        let callback = Closure::once_into_js(move |token: JsValue| {
-            let _ = resolve.call1(&JsValue::NULL, &token);
-        });
-        if let Err(e) = get_token.call1(&context, &callback) {
-            let _ = reject.call1(&JsValue::NULL, &e);
-        }
-    });
-    let timeout = Promise::new(&mut |_resolve, reject| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&reject, GET_TOKEN_TIMEOUT_MS);
-        }
-    });
-    let race = Promise::race(&js_sys::Array::of2(&answer, &timeout));
-    let token = JsFuture::from(race).await.map_err(|_| refused())?;
-    token.as_string().filter(|t| !t.is_empty()).ok_or_else(refused)
-}
-
-/// Asks the host to fit the iframe whenever the page's size changes.
-fn watch_size() {
-    let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) else { return };
-    let on_resize = Closure::<dyn FnMut()>::new(resize);
-    if let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
-        observer.observe(&body);
-        // The observer lives as long as the page.
-        std::mem::forget(observer);
-        on_resize.forget();
-    }
-    resize();
-}
-
-/// Asks the host to fit the iframe to the content, if `AP` is there.
-pub fn resize() {
-    let Some(ap) = ap_member(&[]) else { return };
-    if let Some(resize) = Reflect::get(&ap, &"resize".into()).ok().and_then(|f| f.dyn_into::<Function>().ok()) {
-        let _ = resize.call0(&ap);
-    }
-}
-
-/// `window.AP` or a member path below it, when all.js has loaded.
-fn ap_member(path: &[&str]) -> Option<JsValue> {
-    let window = web_sys::window()?;
-    let mut value = Reflect::get(&window, &"AP".into()).ok()?;
-    for key in path {
-        value = Reflect::get(&value, &(*key).into()).ok()?;
-    }
-    (!value.is_undefined() && !value.is_null()).then_some(value)
-}
-

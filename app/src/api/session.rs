@@ -1,11 +1,55 @@
 //! `POST /api/session/renew`: a context JWT from `AP.context.getToken()`
 //! buys a fresh session token, so a page left open for hours keeps working.
+//! It is sent by its own client, with the context JWT being exchanged as
+//! its token (the server accepts nothing else on this route).
 
-use leptos::prelude::*;
+use leptos::{
+    prelude::*,
+    server_fn::{
+        client::{Client, browser::BrowserClient},
+        error::FromServerFnError,
+        request::browser::BrowserRequest,
+        response::browser::BrowserResponse,
+    },
+};
 
-use super::{client::ExchangeClient, error::ApiError, types::SessionGrant};
+use super::{error::ApiError, token_store, types::SessionGrant};
 
 #[server(endpoint = "session/renew", client = ExchangeClient)]
 pub async fn renew_session() -> Result<SessionGrant, ApiError> {
     super::backend::serve(|backend, caller| backend.renew_session(caller)).await
+}
+
+/// Sends the renewal with the context JWT being exchanged.
+pub struct ExchangeClient;
+
+impl<E: FromServerFnError, IS: FromServerFnError, OS: FromServerFnError> Client<E, IS, OS> for ExchangeClient {
+    type Request = BrowserRequest;
+    type Response = BrowserResponse;
+
+    fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
+        if let Some(token) = token_store::exchanging_token() {
+            req.headers().set("Authorization", &format!("JWT {token}"));
+        }
+        <BrowserClient as Client<E, IS, OS>>::send(req)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn open_websocket(
+        path: &str,
+    ) -> impl Future<
+        Output = Result<
+            (
+                impl futures::Stream<Item = Result<bytes::Bytes, bytes::Bytes>> + Send + 'static,
+                impl futures::Sink<bytes::Bytes> + Send + 'static,
+            ),
+            E,
+        >,
+    > + Send {
+        <BrowserClient as Client<E, IS, OS>>::open_websocket(path)
+    }
+
+    fn spawn(future: impl Future<Output = ()> + Send + 'static) {
+        <BrowserClient as Client<E, IS, OS>>::spawn(future)
+    }
 }

@@ -3,14 +3,16 @@
 
 use leptos::prelude::*;
 
-use super::status::{ErrorBox, Loading, format_time};
-use crate::api::{admin::get_install_status, client::call, types::InstallStatus};
+use super::{
+    hydration::hydrated,
+    status::{ErrorBox, Loading, format_time},
+};
+use crate::api::{admin::get_install_status, types::InstallStatus};
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    let status = Resource::new(|| (), |_| call(get_install_status));
+    let hydrated = hydrated();
+    let status = Resource::new(|| (), |_| get_install_status());
 
     view! {
         <main class="page admin" data-hydrated=move || hydrated.get().to_string()>

@@ -4,10 +4,11 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
+use super::hydration::hydrated;
+
 #[component]
 pub fn AppShell() -> impl IntoView {
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    let hydrated = hydrated();
 
     view! {
         <div class="app" data-hydrated=move || hydrated.get().to_string()>

@@ -3,14 +3,13 @@
 
 use leptos::prelude::*;
 
+use super::hydration::hydrated;
 use crate::api::app_info::app_info;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let count = RwSignal::new(0);
-    let hydrated = RwSignal::new(false);
-    // Effects run only in the browser, so this flips only once hydration ran.
-    Effect::new(move |_| hydrated.set(true));
+    let hydrated = hydrated();
     let info = LocalResource::new(app_info);
 
     view! {

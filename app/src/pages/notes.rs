@@ -1,32 +1,46 @@
 //! The site's notes: list, create, edit and delete. Everyone on the site
-//! reads them; only the author may change one (the server decides).
+//! reads them; only the author may change one (the server decides). The list
+//! is a resource keyed on the versions of the three actions that change it.
 
 use leptos::prelude::*;
 
 use super::status::{ErrorBox, Loading, format_time};
 use crate::api::{
-    client::call,
     error::ApiError,
-    notes::{create_note, delete_note, list_notes, update_note},
+    notes::{CreateNote, delete_note, list_notes, update_note},
     types::{MAX_NOTE_BODY, MAX_NOTE_TITLE, Note},
 };
 
+/// An answer, with the id of the note it is for.
+type Outcome<T> = (i64, Result<T, ApiError>);
+type Save = MultiAction<(i64, String, String), Outcome<Note>>;
+type Remove = MultiAction<i64, Outcome<()>>;
+
 #[component]
 pub fn NotesView() -> impl IntoView {
-    let version = RwSignal::new(0u32);
-    let notes = Resource::new(move || version.get(), |_| call(list_notes));
-    let refresh = Callback::new(move |_| version.update(|v| *v += 1));
-    // The list lives outside the resource's closure, so a refetch updates rows
+    let create = ServerAction::<CreateNote>::new();
+    let save: Save = MultiAction::new(|(id, title, body): &(i64, String, String)| {
+        let (id, title, body) = (*id, title.clone(), body.clone());
+        async move { (id, update_note(id, title, body).await) }
+    });
+    let remove: Remove = MultiAction::new(|id: &i64| {
+        let id = *id;
+        async move { (id, delete_note(id).await) }
+    });
+    // Any finished create, save or delete reloads the list.
+    let notes = Resource::new(move || (create.version().get(), save.version().get(), remove.version().get()), |_| list_notes());
+    let retry = Callback::new(move |_| notes.refetch());
+    // The list lives outside the resource's closure, so a reload updates rows
     // by key instead of rebuilding them (an open edit elsewhere survives).
     let list = Memo::new(move |_| notes.get().and_then(Result::ok).unwrap_or_default());
     let loaded_empty = move || matches!(notes.get(), Some(Ok(ref l)) if l.is_empty());
 
     view! {
         <h1>"Team notes"</h1>
-        <NewNote on_saved=refresh/>
+        <NewNote create/>
         <Transition fallback=|| view! { <Loading what="notes"/> }>
             {move || match notes.get() {
-                Some(Err(error)) => Some(view! { <ErrorBox error retry=refresh/> }),
+                Some(Err(error)) => Some(view! { <ErrorBox error retry/> }),
                 _ => None,
             }}
             <Show when=loaded_empty>
@@ -34,7 +48,7 @@ pub fn NotesView() -> impl IntoView {
             </Show>
             <ul class="notes" id="notes">
                 <For each=move || list.get() key=|n| (n.id, n.updated_at) let:note>
-                    <NoteItem note on_changed=refresh/>
+                    <NoteItem note save remove/>
                 </For>
             </ul>
         </Transition>
@@ -42,23 +56,19 @@ pub fn NotesView() -> impl IntoView {
 }
 
 #[component]
-fn NewNote(on_saved: Callback<()>) -> impl IntoView {
+fn NewNote(create: ServerAction<CreateNote>) -> impl IntoView {
     let title = RwSignal::new(String::new());
     let body = RwSignal::new(String::new());
-    let save = Action::new(move |(t, b): &(String, String)| {
-        let (t, b) = (t.clone(), b.clone());
-        call(move || create_note(t.clone(), b.clone()))
-    });
+    // A saved note empties the form; a refused one keeps what was typed.
     Effect::new(move |_| {
-        if let Some(Ok(_)) = save.value().get() {
+        if let Some(Ok(_)) = create.value().get() {
             title.set(String::new());
             body.set(String::new());
-            on_saved.run(());
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        save.dispatch((title.get_untracked(), body.get_untracked()));
+        create.dispatch(CreateNote { title: title.get_untracked(), body: body.get_untracked() });
     };
 
     view! {
@@ -69,10 +79,10 @@ fn NewNote(on_saved: Callback<()>) -> impl IntoView {
             <label for="note-body">"Note"</label>
             <textarea id="note-body" rows="3" maxlength=MAX_NOTE_BODY.to_string()
                 prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))></textarea>
-            <button id="note-create" class="button" type="submit" disabled=move || save.pending().get()>
-                {move || if save.pending().get() { "Saving…" } else { "Add note" }}
+            <button id="note-create" class="button" type="submit" disabled=move || create.pending().get()>
+                {move || if create.pending().get() { "Saving…" } else { "Add note" }}
             </button>
-            {move || match save.value().get() {
+            {move || match create.value().get() {
                 Some(Err(error)) => Some(view! { <ErrorBox error/> }),
                 _ => None,
             }}
@@ -82,34 +92,26 @@ fn NewNote(on_saved: Callback<()>) -> impl IntoView {
 }
 
 #[component]
-fn NoteItem(note: Note, on_changed: Callback<()>) -> impl IntoView {
+fn NoteItem(note: Note, save: Save, remove: Remove) -> impl IntoView {
     let editing = RwSignal::new(false);
     let hide_error = RwSignal::new(false);
     let (saved_title, saved_body) = (note.title.clone(), note.body.clone());
     let title = RwSignal::new(note.title.clone());
     let body = RwSignal::new(note.body.clone());
     let id = note.id;
-    let save = Action::new(move |(t, b): &(String, String)| {
-        let (t, b) = (t.clone(), b.clone());
-        call(move || update_note(id, t.clone(), b.clone()))
-    });
-    let remove = Action::new(move |_: &()| call(move || delete_note(id)));
+    let saving = move || in_flight(save, id, |input| input.0);
+    let removing = move || in_flight(remove, id, |input| *input);
+    // A saved edit closes the editor (the reloaded list shows it).
     Effect::new(move |_| {
-        let saved = matches!(save.value().get(), Some(Ok(_)));
-        let removed = matches!(remove.value().get(), Some(Ok(())));
-        if saved || removed {
+        if matches!(last_answer(save, id), Some(Ok(_))) {
             editing.set(false);
-            on_changed.run(());
         }
     });
     let error = move || -> Option<ApiError> {
         if hide_error.get() {
             return None;
         }
-        match (save.value().get(), remove.value().get()) {
-            (Some(Err(e)), _) | (_, Some(Err(e))) => Some(e),
-            _ => None,
-        }
+        last_answer(save, id).and_then(Result::err).or_else(|| last_answer(remove, id).and_then(Result::err))
     };
     // Cancel puts back what is saved and forgets the last error.
     let cancel = Callback::new(move |_: ()| {
@@ -134,12 +136,12 @@ fn NoteItem(note: Note, on_changed: Callback<()>) -> impl IntoView {
                 <div class="note-actions">
                     <Show when=move || editing.get() fallback=move || view! {
                         <button class="button subtle note-edit" on:click=move |_| editing.set(true)>"Edit"</button>
-                        <button class="button danger note-delete" disabled=move || remove.pending().get()
-                            on:click=move |_| { hide_error.set(false); remove.dispatch(()); }>"Delete"</button>
+                        <button class="button danger note-delete" disabled=removing
+                            on:click=move |_| { hide_error.set(false); remove.dispatch(id); }>"Delete"</button>
                     }>
-                        <button class="button note-save" disabled=move || save.pending().get()
-                            on:click=move |_| { hide_error.set(false); save.dispatch((title.get_untracked(), body.get_untracked())); }>
-                            {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                        <button class="button note-save" disabled=saving
+                            on:click=move |_| { hide_error.set(false); save.dispatch((id, title.get_untracked(), body.get_untracked())); }>
+                            {move || if saving() { "Saving…" } else { "Save" }}
                         </button>
                         <button class="button subtle note-cancel" on:click=move |_| cancel.run(())>"Cancel"</button>
                     </Show>
@@ -150,4 +152,24 @@ fn NoteItem(note: Note, on_changed: Callback<()>) -> impl IntoView {
     }
     // Type erasure keeps the list's view type shallow enough to compile to wasm.
     .into_any()
+}
+
+/// Whether a call of `action` for note `id` is still out.
+fn in_flight<I, O>(action: MultiAction<I, O>, id: i64, id_of: fn(&I) -> i64) -> bool
+where
+    I: Send + Sync + 'static,
+    O: Send + Sync + 'static,
+{
+    action.submissions().with(|calls| calls.iter().any(|c| c.pending().get() && c.input().with(|i| i.as_ref().map(id_of)) == Some(id)))
+}
+
+/// The newest answer `action` got for note `id`.
+fn last_answer<I, T>(action: MultiAction<I, Outcome<T>>, id: i64) -> Option<Result<T, ApiError>>
+where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    action.submissions().with(|calls| {
+        calls.iter().rev().find_map(|c| c.value().with(|v| v.as_ref().filter(|(for_id, _)| *for_id == id).map(|(_, r)| r.clone())))
+    })
 }

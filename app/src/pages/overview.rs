@@ -4,19 +4,17 @@
 use leptos::prelude::*;
 
 use super::status::{ErrorBox, Loading};
-use crate::api::{
-    client::call,
-    error::ApiError,
-    me::{display_name, get_identity},
-};
+use crate::api::me::{display_name, get_identity};
 
 #[component]
 pub fn Overview() -> impl IntoView {
-    let who = Resource::new(|| (), |_| call(get_identity));
-    // Loaded in the browser after hydration, so the host's REST API never
-    // slows the page down, and outside any Suspense boundary.
-    let name = RwSignal::new(None::<Result<Option<String>, ApiError>>);
-    Effect::new(move |_| leptos::task::spawn_local(async move { name.set(Some(call(display_name).await)) }));
+    let who = Resource::new(|| (), |_| get_identity());
+    // Loaded in the browser after hydration (a local resource never runs on
+    // the server), so the host's REST API never slows the page down. Read
+    // through a memo, whose owner sits outside the identity's Suspense: read
+    // in there, the never-ready resource would hold the whole identity back.
+    let name = LocalResource::new(display_name);
+    let name = Memo::new(move |_| name.get());
 
     view! {
         <h1>"Overview"</h1>
