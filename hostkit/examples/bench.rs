@@ -128,7 +128,9 @@ async fn main() {
 
     println!("\n== server function with a session token (POST /api/notes/list) ==");
     let list_url = format!("{base_url}/api/notes/list");
-    let call = load(&host.http, 64, LOAD_TIME, || host.http.post(&list_url).header("authorization", format!("JWT {token}"))).await;
+    let call =
+        load(&host.http, 64, LOAD_TIME, || host.http.post(&list_url).header("authorization", format!("JWT {token}")))
+            .await;
     call.print("notes/list");
 
     println!("\nserver RSS after load: {} KiB", rss_kib(pid).unwrap_or(0));
@@ -149,7 +151,12 @@ async fn start_server(bin: &str, dir: &std::path::Path, port: u16, base_url: &st
     ]
     .into_iter()
     .collect();
-    let child = Command::new(bin).envs(&vars).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("start the server binary");
+    let child = Command::new(bin)
+        .envs(&vars)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the server binary");
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while http.get(format!("{base_url}/healthz")).send().await.is_err() {

@@ -28,7 +28,13 @@ impl Host {
         let key = InstallKey::generate(&format!("test-key-{}", random_hex(6)));
         key_server.add_key(&key.kid, &key.public_pem);
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client");
-        Self { app_base_url: app_base_url.trim_end_matches('/').to_string(), app_key: app_key.to_string(), key, key_server, http }
+        Self {
+            app_base_url: app_base_url.trim_end_matches('/').to_string(),
+            app_key: app_key.to_string(),
+            key,
+            key_server,
+            http,
+        }
     }
 
     /// The signed-install claims for `event` of `tenant`, ready to tamper with.

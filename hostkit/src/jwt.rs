@@ -15,7 +15,8 @@ pub fn rs256(claims: &Value, key: &InstallKey) -> String {
 
 /// HS256 under a shared secret (iframe, context and lifecycle tokens).
 pub fn hs256(claims: &Value, secret: &[u8]) -> String {
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret)).expect("HS256 signing")
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret))
+        .expect("HS256 signing")
 }
 
 /// A token from literal header and claims JSON (duplicate keys, odd types and

@@ -23,9 +23,9 @@ pub mod tenant;
 
 pub use fake_host::FakeHost;
 pub use host::Host;
-pub use tenant::Tenant;
 pub use key_server::{KeyServer, KeyServerMode};
 pub use keys::InstallKey;
+pub use tenant::Tenant;
 
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {

@@ -40,7 +40,8 @@ fn rfc3986(s: &str) -> String {
 mod tests {
     #[test]
     fn matches_the_protocol_reference_vector() {
-        let params = [("zee_last", "param"), ("repeated", "parameter 1"), ("first", "param"), ("repeated", "parameter 2")];
+        let params =
+            [("zee_last", "param"), ("repeated", "parameter 1"), ("first", "param"), ("repeated", "parameter 2")];
         assert_eq!(
             super::canonical("GET", "/path/to/service", &params),
             "GET&/path/to/service&first=param&repeated=parameter%201,parameter%202&zee_last=param"

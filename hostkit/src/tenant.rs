@@ -35,7 +35,8 @@ impl Tenant {
 
     /// HS256 claims the host signs as this tenant for `method path?params`.
     pub fn claims(&self, method: &str, path: &str, params: &[(&str, &str)], account_id: Option<&str>) -> Value {
-        let mut claims = json!({ "iss": self.client_key, "iat": now(), "exp": now() + 180, "qsh": qsh(method, path, params) });
+        let mut claims =
+            json!({ "iss": self.client_key, "iat": now(), "exp": now() + 180, "qsh": qsh(method, path, params) });
         if let Some(sub) = account_id {
             claims["sub"] = Value::String(sub.to_string());
         }

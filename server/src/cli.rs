@@ -40,9 +40,7 @@ pub enum Command {
         search: Option<String>,
     },
     /// Show one installation and its lifecycle log.
-    Show {
-        client_key: String,
-    },
+    Show { client_key: String },
     /// Hash an operator password (read from standard input) for OPERATOR_PASSWORD_HASH.
     CreateOperator {
         #[arg(long)]

@@ -132,7 +132,12 @@ impl Config {
             )
             .map_err(|e| Error::Config(format!("CONNECT_HOST_ALLOWLIST: {e}")))?,
             frame_ancestors: parse_frame_ancestors(get("CONNECT_FRAME_ANCESTORS"))?,
-            encryption_key: key_source(env, "APP_ENCRYPTION_KEY", get("APP_ENCRYPTION_KEY"), get("APP_ENCRYPTION_KEY_FILE"))?,
+            encryption_key: key_source(
+                env,
+                "APP_ENCRYPTION_KEY",
+                get("APP_ENCRYPTION_KEY"),
+                get("APP_ENCRYPTION_KEY_FILE"),
+            )?,
             previous_encryption_keys: key_list(get("APP_ENCRYPTION_KEY_PREVIOUS")),
             session_key: key_source(env, "APP_SESSION_KEY", get("APP_SESSION_KEY"), get("APP_SESSION_KEY_FILE"))?,
             previous_session_keys: key_list(get("APP_SESSION_KEY_PREVIOUS")),
@@ -236,9 +241,7 @@ fn parse_frame_ancestors(value: Option<String>) -> Result<String> {
     let raw = value.unwrap_or_else(|| DEFAULT_FRAME_ANCESTORS.into());
     // Each source goes straight into a CSP header: refuse anything that could
     // end the directive or the header.
-    let ok = raw.split_whitespace().all(|s| {
-        s.chars().all(|c| c.is_ascii_alphanumeric() || ":/.*-_[]'".contains(c))
-    });
+    let ok = raw.split_whitespace().all(|s| s.chars().all(|c| c.is_ascii_alphanumeric() || ":/.*-_[]'".contains(c)));
     if !ok {
         return Err(Error::Config("CONNECT_FRAME_ANCESTORS holds a character a CSP source cannot".into()));
     }
@@ -251,12 +254,15 @@ fn key_source(env: AppEnv, name: &str, inline: Option<String>, file: Option<Stri
         (Some(key), None) => Ok(KeySource::Inline(RedactedString(key))),
         (None, Some(path)) => Ok(KeySource::File(PathBuf::from(path))),
         (None, None) if env == AppEnv::Development => {
-            let file = format!("data/dev-{}.key", name.trim_start_matches("APP_").trim_end_matches("_KEY").to_ascii_lowercase());
+            let file = format!(
+                "data/dev-{}.key",
+                name.trim_start_matches("APP_").trim_end_matches("_KEY").to_ascii_lowercase()
+            );
             Ok(KeySource::GeneratedDev(PathBuf::from(file)))
         }
-        (None, None) => Err(Error::Config(format!(
-            "production needs {name} or {name}_FILE (a development key is never generated)"
-        ))),
+        (None, None) => {
+            Err(Error::Config(format!("production needs {name} or {name}_FILE (a development key is never generated)")))
+        }
     }
 }
 
@@ -280,7 +286,9 @@ fn parse_operator(user: Option<String>, hash: Option<String>) -> Result<Option<O
         (None, None) => Ok(None),
         (Some(user), Some(hash)) => {
             if !hash.starts_with("$argon2") {
-                return Err(Error::Config("OPERATOR_PASSWORD_HASH must be an argon2 hash (server create-operator prints one)".into()));
+                return Err(Error::Config(
+                    "OPERATOR_PASSWORD_HASH must be an argon2 hash (server create-operator prints one)".into(),
+                ));
             }
             Ok(Some(OperatorCredential { user, password_hash: RedactedString(hash) }))
         }
@@ -344,7 +352,8 @@ mod tests {
 
     #[test]
     fn production_refuses_http_base_url_and_missing_key_and_legacy() {
-        let http = config(&[("APP_ENV", "production"), ("APP_ENCRYPTION_KEY", "x"), ("APP_SESSION_KEY", "y")]).unwrap_err();
+        let http =
+            config(&[("APP_ENV", "production"), ("APP_ENCRYPTION_KEY", "x"), ("APP_SESSION_KEY", "y")]).unwrap_err();
         assert!(http.to_string().contains("https"), "{http}");
         let no_key = config(&[("APP_ENV", "production"), ("APP_BASE_URL", "https://app.example.com")]).unwrap_err();
         assert!(no_key.to_string().contains("APP_ENCRYPTION_KEY"), "{no_key}");

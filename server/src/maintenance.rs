@@ -14,7 +14,12 @@ use crate::{
 };
 
 /// Runs the purge every `interval` until the task is dropped.
-pub fn spawn_purge_job(db: Database, clock: Arc<Clock>, retention: Duration, interval: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_purge_job(
+    db: Database,
+    clock: Arc<Clock>,
+    retention: Duration,
+    interval: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -58,7 +63,14 @@ pub async fn reencrypt_all(db: &Database, keyring: &Keyring) -> Result<RotationR
             continue;
         };
         let resealed = keyring.seal(&installation.client_key, &secret)?;
-        if store::installations::replace_sealed_secret(db, &installation.client_key, &installation.secret_ciphertext, &resealed).await? {
+        if store::installations::replace_sealed_secret(
+            db,
+            &installation.client_key,
+            &installation.secret_ciphertext,
+            &resealed,
+        )
+        .await?
+        {
             report.reencrypted += 1;
         } else {
             report.skipped += 1;

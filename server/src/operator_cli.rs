@@ -6,7 +6,7 @@ use std::io::BufRead;
 use crate::{
     console::hash_password,
     error::{Error, Result},
-    store::{Database, installations, event_log},
+    store::{Database, event_log, installations},
 };
 
 pub async fn list(db: &Database, search: Option<&str>) -> Result<()> {
@@ -18,7 +18,14 @@ pub async fn list(db: &Database, search: Option<&str>) -> Result<()> {
             continue;
         }
         let state = if i.orphaned_at.is_some() { format!("{}*", i.state) } else { i.state.to_string() };
-        println!("{:<40} {:<12} {:<12} {:>4}  {}", i.client_key, state, i.product_type.as_deref().unwrap_or("-"), i.install_generation, i.base_url);
+        println!(
+            "{:<40} {:<12} {:<12} {:>4}  {}",
+            i.client_key,
+            state,
+            i.product_type.as_deref().unwrap_or("-"),
+            i.install_generation,
+            i.base_url
+        );
     }
     println!("(* orphaned by a site import)");
     Ok(())

@@ -41,7 +41,8 @@ impl Application {
     /// (tests bind first so they know the URL to configure).
     pub async fn build_with_listener(config: Config, listener: TcpListener) -> Result<Self> {
         let keyring = load_keyring(&config.encryption_key, &config.previous_encryption_keys)?;
-        let (session_key, previous_session_keys) = load_keys(&config.session_key, &config.previous_session_keys, "APP_SESSION_KEY")?;
+        let (session_key, previous_session_keys) =
+            load_keys(&config.session_key, &config.previous_session_keys, "APP_SESSION_KEY")?;
         let db = Database::connect(&config.database_url).await?;
         db.migrate().await?;
         console::prepare_store(&db).await?;
@@ -49,7 +50,8 @@ impl Application {
         let leptos = leptos_options(&config, listener.local_addr()?);
         let state = AppState {
             config: Arc::new(config.clone()),
-            db, descriptor: Arc::new(descriptor.clone()),
+            db,
+            descriptor: Arc::new(descriptor.clone()),
             keyring: Arc::new(keyring),
             install_keys: Arc::new(InstallKeys::new(config.keys_cdn_urls.clone())?),
             clock: Arc::new(Clock::system()),
@@ -84,7 +86,8 @@ impl Application {
             None => None,
         };
         let db = self.state.db.clone();
-        let purge_job = maintenance::spawn_purge_job(db.clone(), self.state.clock.clone(), config.retention, config.purge_interval);
+        let purge_job =
+            maintenance::spawn_purge_job(db.clone(), self.state.clock.clone(), config.retention, config.purge_interval);
         let router = self.router;
         tracing::info!(addr = %self.listener.local_addr()?, tls = tls.is_some(), database = db.kind(), "listening");
         let served = http::serve::serve(self.listener, router, config.http.clone(), tls, shutdown).await;

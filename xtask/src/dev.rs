@@ -35,10 +35,8 @@ pub fn run() -> Result<()> {
         app_env.push(("OPERATOR_PASSWORD_HASH".into(), dev_operator_hash()?));
     }
     let mut app = Command::new("target/debug/server").envs(app_env).spawn().context("starting the app")?;
-    let mut fake = Command::new("target/debug/fakehost")
-        .env("APP_BASE_URL", APP)
-        .spawn()
-        .context("starting the fake host")?;
+    let mut fake =
+        Command::new("target/debug/fakehost").env("APP_BASE_URL", APP).spawn().context("starting the fake host")?;
     eprintln!("\nxtask: app on {APP} · fake host control panel on {FAKE_HOST}/ · operator console on {APP}/console");
     eprintln!("xtask: operator console login (dev only): operator / {DEV_OPERATOR_PASSWORD}. Ctrl-C stops both.\n");
     let first = wait_any(&mut app, &mut fake);

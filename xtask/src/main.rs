@@ -6,12 +6,15 @@
 //!   dev     the app plus a fake Jira/Confluence on loopback (no cloud site needed)
 //!   build   build the site and the release server
 //!   site    build only the wasm/JS/CSS bundle into target/site/pkg
-//!   test    install what tests need, audit Cargo.lock, run every test
-//!           (SQLite, PostgreSQL, headless Chromium)
+//!   test    install what tests need, check formatting, lints and import
+//!           cycles, audit Cargo.lock, run every test (SQLite, PostgreSQL,
+//!           headless Chromium)
+//!   cycles  only the import-cycle check of `test`
 //!   bench   load figures against the release server on loopback (by hand, not CI)
 
 mod audit;
 mod cmd;
+mod cycles;
 mod dev;
 mod postgres;
 mod prereqs;
@@ -49,6 +52,7 @@ fn run() -> Result<()> {
             cmd::cargo_with_args(&["run", "-p", "server", "--release", "--"], rest)
         }
         "test" => test(rest),
+        "cycles" => cycles::check(),
         "dev" => dev::run(),
         "bench" => {
             prereqs::wasm_target()?;
@@ -57,7 +61,7 @@ fn run() -> Result<()> {
             cmd::cargo(&["run", "-p", "hostkit", "--release", "--example", "bench", "--", "target/release/server"])
         }
         "help" | "-h" | "--help" => {
-            println!("usage: cargo xtask <serve|dev|build|site|test|bench> [args]");
+            println!("usage: cargo xtask <serve|dev|build|site|test|cycles|bench> [args]");
             Ok(())
         }
         other => bail!("unknown command {other:?}; try cargo xtask help"),
@@ -68,6 +72,7 @@ fn run() -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     prereqs::wasm_target()?;
     prereqs::test_packages()?;
+    hygiene()?;
     audit::run()?;
     site::build(site::profile())?;
     let cluster = postgres::Cluster::start()?;
@@ -81,4 +86,14 @@ fn test(extra: &[String]) -> Result<()> {
     let result = cmd::cargo_env(&args, &[("TEST_POSTGRES_URL", cluster.url())]);
     drop(cluster);
     result
+}
+
+/// The gate before any test: formatted (`rustfmt.toml`), lint-free on both
+/// targets (the browser build compiles code the server build does not), and
+/// no import cycles between modules.
+fn hygiene() -> Result<()> {
+    cmd::cargo(&["fmt", "--all", "--check"])?;
+    cmd::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    cmd::cargo(&["clippy", "-p", "frontend", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
+    cycles::check()
 }

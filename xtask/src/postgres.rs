@@ -45,9 +45,16 @@ impl Cluster {
         let data = cluster.dir.join("data");
         let init = ["-D", &s(&data), "-A", "trust", "-U", "app", "--no-sync", "-E", "UTF8", "--no-locale"];
         run_as_owner(&cluster.bin.join("initdb"), &init, &cluster.dir)?;
-        let options = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", s(&cluster.dir));
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+            s(&cluster.dir)
+        );
         let log = cluster.dir.join("log");
-        run_as_owner(&cluster.bin.join("pg_ctl"), &["-D", &s(&data), "-l", &s(&log), "-w", "-o", &options, "start"], &cluster.dir)?;
+        run_as_owner(
+            &cluster.bin.join("pg_ctl"),
+            &["-D", &s(&data), "-l", &s(&log), "-w", "-o", &options, "start"],
+            &cluster.dir,
+        )?;
         eprintln!("xtask: PostgreSQL test cluster on 127.0.0.1:{port}");
         Ok(cluster)
     }
@@ -71,10 +78,18 @@ fn remove_stale_clusters(bin: &Path) {
     for entry in entries.flatten() {
         let path = entry.path();
         // A cluster is stale when the xtask process that made it is gone.
-        let owner = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix("connect-app-pg-")).map(str::to_string);
+        let owner = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("connect-app-pg-"))
+            .map(str::to_string);
         let stale = owner.is_some_and(|pid| !Path::new("/proc").join(pid).exists());
         if stale && path.join("data").exists() {
-            let _ = run_as_owner(&bin.join("pg_ctl"), &["-D", &s(&path.join("data")), "-m", "immediate", "-w", "stop"], &path);
+            let _ = run_as_owner(
+                &bin.join("pg_ctl"),
+                &["-D", &s(&path.join("data")), "-m", "immediate", "-w", "stop"],
+                &path,
+            );
         }
         if stale {
             let _ = std::fs::remove_dir_all(&path);
@@ -84,7 +99,10 @@ fn remove_stale_clusters(bin: &Path) {
 
 fn run_as_owner(program: &Path, args: &[&str], cwd: &Path) -> Result<()> {
     let mut command = if cmd::is_root() {
-        let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"].into_iter().find(|p| Path::new(p).exists()).unwrap_or("runuser");
+        let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .unwrap_or("runuser");
         let mut c = Command::new(runuser);
         c.args(["-u", "postgres", "--"]).arg(program);
         c

@@ -12,8 +12,5 @@ pub struct AppVersion {
 
 #[server(endpoint = "public/app_info")]
 pub async fn app_info() -> Result<AppVersion, ServerFnError> {
-    Ok(AppVersion {
-        name: env!("CARGO_PKG_NAME").to_string(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-    })
+    Ok(AppVersion { name: env!("CARGO_PKG_NAME").to_string(), version: env!("CARGO_PKG_VERSION").to_string() })
 }

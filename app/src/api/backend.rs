@@ -73,10 +73,10 @@ where
         (None, _) => Err(ApiError::Unauthorized),
         (_, None) => Err(ApiError::Unavailable),
     };
-    if let Err(e) = &result {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
-        }
+    if let Err(e) = &result
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        response.set_status(http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
     }
     result
 }

@@ -107,7 +107,9 @@ impl<E: FromServerFnError> ClientRes<E> for SessionResponse {
     }
 
     fn try_into_bytes(self) -> impl Future<Output = Result<Bytes, E>> + Send {
-        SendWrapper::new(async move { self.0.binary().await.map(Bytes::from).map_err(|e| deserialization(e.to_string())) })
+        SendWrapper::new(
+            async move { self.0.binary().await.map(Bytes::from).map_err(|e| deserialization(e.to_string())) },
+        )
     }
 
     fn try_into_stream(self) -> Result<impl Stream<Item = Result<Bytes, Bytes>> + Send + 'static, E> {

@@ -39,7 +39,11 @@ thread_local! {
 pub fn adopt_page_token() -> bool {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return false };
     let meta = |name: &str| {
-        document.query_selector(&format!("meta[name=\"{name}\"]")).ok().flatten().and_then(|el| el.get_attribute("content"))
+        document
+            .query_selector(&format!("meta[name=\"{name}\"]"))
+            .ok()
+            .flatten()
+            .and_then(|el| el.get_attribute("content"))
     };
     let (Some(token), Some(expires_in)) = (meta("token"), meta("token-expires-in")) else { return false };
     adopt(token, expires_in.parse().unwrap_or(0));
@@ -108,11 +112,15 @@ fn schedule() {
         let s = s.borrow();
         ((s.deadline - margin(s.lifetime) - now()).max(MIN_INTERVAL_SECS) * 1000.0) as i32
     });
-    let fire = Closure::once_into_js(|| leptos::task::spawn_local(async {
-        SCHEDULE.with(|s| s.borrow_mut().timer = None);
-        let _ = renew().await;
-    }));
-    let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(fire.unchecked_ref(), wait_ms) else { return };
+    let fire = Closure::once_into_js(|| {
+        leptos::task::spawn_local(async {
+            SCHEDULE.with(|s| s.borrow_mut().timer = None);
+            let _ = renew().await;
+        })
+    });
+    let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(fire.unchecked_ref(), wait_ms) else {
+        return;
+    };
     let previous = SCHEDULE.with(|s| s.borrow_mut().timer.replace(id));
     if let Some(previous) = previous {
         window.clear_timeout_with_handle(previous);

@@ -29,7 +29,11 @@ pub fn AdminPage() -> impl IntoView {
 
 #[component]
 fn StatusView(status: InstallStatus) -> impl IntoView {
-    let database = if status.database_ok { format!("{} (healthy)", status.database) } else { format!("{} (unreachable)", status.database) };
+    let database = if status.database_ok {
+        format!("{} (healthy)", status.database)
+    } else {
+        format!("{} (unreachable)", status.database)
+    };
     view! {
         <dl class="facts" id="install-status">
             <dt>"State"</dt><dd id="state">{status.state.clone()}</dd>

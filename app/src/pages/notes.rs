@@ -28,7 +28,8 @@ pub fn NotesView() -> impl IntoView {
         async move { (id, delete_note(id).await) }
     });
     // Any finished create, save or delete reloads the list.
-    let notes = Resource::new(move || (create.version().get(), save.version().get(), remove.version().get()), |_| list_notes());
+    let notes =
+        Resource::new(move || (create.version().get(), save.version().get(), remove.version().get()), |_| list_notes());
     let retry = Callback::new(move |_| notes.refetch());
     // The list lives outside the resource's closure, so a reload updates rows
     // by key instead of rebuilding them (an open edit elsewhere survives).
@@ -160,7 +161,9 @@ where
     I: Send + Sync + 'static,
     O: Send + Sync + 'static,
 {
-    action.submissions().with(|calls| calls.iter().any(|c| c.pending().get() && c.input().with(|i| i.as_ref().map(id_of)) == Some(id)))
+    action
+        .submissions()
+        .with(|calls| calls.iter().any(|c| c.pending().get() && c.input().with(|i| i.as_ref().map(id_of)) == Some(id)))
 }
 
 /// The newest answer `action` got for note `id`.
@@ -170,6 +173,9 @@ where
     T: Clone + Send + Sync + 'static,
 {
     action.submissions().with(|calls| {
-        calls.iter().rev().find_map(|c| c.value().with(|v| v.as_ref().filter(|(for_id, _)| *for_id == id).map(|(_, r)| r.clone())))
+        calls
+            .iter()
+            .rev()
+            .find_map(|c| c.value().with(|v| v.as_ref().filter(|(for_id, _)| *for_id == id).map(|(_, r)| r.clone())))
     })
 }

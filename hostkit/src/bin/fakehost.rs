@@ -31,7 +31,9 @@ async fn main() {
         }
     }
     if !wait_for_app(&app_base_url).await {
-        eprintln!("fakehost: the app at {app_base_url} did not answer /healthz; install from the control panel once it runs");
+        eprintln!(
+            "fakehost: the app at {app_base_url} did not answer /healthz; install from the control panel once it runs"
+        );
     }
     for site in fake.installed_sites() {
         if let Some(tenant) = fake.tenant(&site) {

@@ -30,11 +30,7 @@ use serde_json::{Value, json};
 
 mod control_panel;
 
-use crate::{
-    host::Host,
-    tenant::Tenant,
-    qsh::qsh,
-};
+use crate::{host::Host, qsh::qsh, tenant::Tenant};
 
 #[derive(Clone, Debug, serde::Serialize, Deserialize)]
 pub struct FakeUser {
@@ -120,7 +116,9 @@ impl FakeHost {
         let suffix = if product == "confluence" { "/wiki" } else { "" };
         let mut tenant = Tenant::new(&format!("{}/{name}{suffix}", self.url));
         tenant.product_type = product.to_string();
-        self.lock().sites.insert(name.to_string(), Site { tenant: tenant.clone(), users: HashMap::new(), installed: true });
+        self.lock()
+            .sites
+            .insert(name.to_string(), Site { tenant: tenant.clone(), users: HashMap::new(), installed: true });
         self.save();
         tenant
     }
@@ -131,7 +129,8 @@ impl FakeHost {
         let Some(path) = &self.state_file else { return 0 };
         let Ok(text) = std::fs::read_to_string(path) else { return 0 };
         let Ok(sites) = serde_json::from_str::<HashMap<String, Site>>(&text) else { return 0 };
-        let sites: HashMap<String, Site> = sites.into_iter().filter(|(_, s)| s.tenant.base_url.starts_with(&self.url)).collect();
+        let sites: HashMap<String, Site> =
+            sites.into_iter().filter(|(_, s)| s.tenant.base_url.starts_with(&self.url)).collect();
         let count = sites.len();
         self.lock().sites = sites;
         count
@@ -187,7 +186,8 @@ impl FakeHost {
     }
 
     pub fn users(&self, site: &str) -> Vec<(String, FakeUser)> {
-        let mut users: Vec<(String, FakeUser)> = self.lock().sites.get(site).map(|s| s.users.clone().into_iter().collect()).unwrap_or_default();
+        let mut users: Vec<(String, FakeUser)> =
+            self.lock().sites.get(site).map(|s| s.users.clone().into_iter().collect()).unwrap_or_default();
         users.sort_by(|a, b| a.0.cmp(&b.0));
         users
     }
@@ -202,7 +202,8 @@ impl FakeHost {
 
     /// The module URL with a fresh page JWT, as the host puts it in the iframe.
     pub fn module_url(&self, tenant: &Tenant, module: &str, user: Option<&str>) -> String {
-        let params = [("xdm_e", self.url.as_str()), ("xdm_c", "channel-1"), ("cp", ""), ("lic", "none"), ("cv", "1001.0.0")];
+        let params =
+            [("xdm_e", self.url.as_str()), ("xdm_c", "channel-1"), ("cp", ""), ("lic", "none"), ("cv", "1001.0.0")];
         let claims = tenant.claims("GET", module, &params, user);
         let token = tenant.sign(&claims);
         let mut url = url::Url::parse(&format!("{}{module}", self.app_base_url)).expect("module URL");
@@ -308,7 +309,11 @@ struct TokenQuery {
     user: Option<String>,
 }
 
-async fn context_token(State(host): State<FakeHost>, Path(site): Path<String>, Query(q): Query<TokenQuery>) -> Response {
+async fn context_token(
+    State(host): State<FakeHost>,
+    Path(site): Path<String>,
+    Query(q): Query<TokenQuery>,
+) -> Response {
     let Some(s) = host.site(&site) else { return (StatusCode::NOT_FOUND, "no such site").into_response() };
     let token = match q.user.filter(|u| !u.is_empty()) {
         Some(user) => s.tenant.context_token(&user, host.context_ttl_secs),
@@ -320,7 +325,9 @@ async fn context_token(State(host): State<FakeHost>, Path(site): Path<String>, Q
 /// The host REST API the app calls: `/{site}[/wiki]/rest/...`.
 async fn rest(State(host): State<FakeHost>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let path = uri.path().to_string();
-    let Some((site_name, _)) = path.trim_start_matches('/').split_once('/') else { return StatusCode::NOT_FOUND.into_response() };
+    let Some((site_name, _)) = path.trim_start_matches('/').split_once('/') else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     let Some(site) = host.site(site_name) else { return StatusCode::NOT_FOUND.into_response() };
     host.lock().calls.push(format!("{method} {path}"));
     let site_prefix = url::Url::parse(&site.tenant.base_url).map(|u| u.path().to_string()).unwrap_or_default();
@@ -328,7 +335,8 @@ async fn rest(State(host): State<FakeHost>, method: Method, uri: Uri, headers: H
     if let Err(why) = verify_app_jwt(&host, &site, &method, &relative, uri.query().unwrap_or_default(), &headers) {
         return (StatusCode::UNAUTHORIZED, why).into_response();
     }
-    let query: HashMap<String, String> = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
+    let query: HashMap<String, String> =
+        url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
     match (method.as_str(), relative.as_str()) {
         ("POST", "/rest/api/3/permissions/check") => {
             let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -345,7 +353,8 @@ async fn rest(State(host): State<FakeHost>, method: Method, uri: Uri, headers: H
             } else {
                 json!([{ "operation": "use", "targetType": "application" }])
             };
-            Json(json!({ "accountId": account, "displayName": user.display_name, "operations": operations })).into_response()
+            Json(json!({ "accountId": account, "displayName": user.display_name, "operations": operations }))
+                .into_response()
         }
         _ => StatusCode::NOT_FOUND.into_response(),
     }
@@ -353,15 +362,26 @@ async fn rest(State(host): State<FakeHost>, method: Method, uri: Uri, headers: H
 
 /// The real site checks the app's JWT: HS256 under the shared secret,
 /// `iss` = the app key, and the qsh of this very request.
-fn verify_app_jwt(host: &FakeHost, site: &Site, method: &Method, path: &str, query: &str, headers: &HeaderMap) -> Result<(), &'static str> {
+fn verify_app_jwt(
+    host: &FakeHost,
+    site: &Site,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+) -> Result<(), &'static str> {
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or("missing JWT")?;
     let token = auth.strip_prefix("JWT ").ok_or("not a JWT")?;
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_required_spec_claims(&["exp", "iss"]);
     validation.validate_aud = false;
-    let claims = jsonwebtoken::decode::<Value>(token, &DecodingKey::from_secret(site.tenant.shared_secret.as_bytes()), &validation)
-        .map_err(|_| "bad signature")?
-        .claims;
+    let claims = jsonwebtoken::decode::<Value>(
+        token,
+        &DecodingKey::from_secret(site.tenant.shared_secret.as_bytes()),
+        &validation,
+    )
+    .map_err(|_| "bad signature")?
+    .claims;
     if claims["iss"] != host.app_key.as_str() {
         return Err("wrong issuer");
     }

@@ -17,10 +17,12 @@ use crate::{
 /// administers the site.
 async fn is_admin(state: &AppState, installation: &Installation, account_id: Option<&str>) -> Result<bool, ApiError> {
     let secret = open_secret(state, installation)?;
-    state.admin_check.is_admin(&state.host_client, installation, &secret, account_id, state.clock.now()).await.map_err(|e| {
-        tracing::warn!(client_key = %installation.client_key, error = %e, "admin check failed");
-        ApiError::Unavailable
-    })
+    state.admin_check.is_admin(&state.host_client, installation, &secret, account_id, state.clock.now()).await.map_err(
+        |e| {
+            tracing::warn!(client_key = %installation.client_key, error = %e, "admin check failed");
+            ApiError::Unavailable
+        },
+    )
 }
 
 pub async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStatus, ApiError> {
@@ -36,7 +38,11 @@ pub async fn install_status(state: &AppState, caller: &Caller) -> Result<Install
         .into_iter()
         .filter(|other| other.client_key != installation.client_key)
         .filter_map(|other| {
-            other.orphaned_at.map(|at| OrphanEntry { client_key: masked(&other.client_key), orphaned_at: at, purge_at: at + retention })
+            other.orphaned_at.map(|at| OrphanEntry {
+                client_key: masked(&other.client_key),
+                orphaned_at: at,
+                purge_at: at + retention,
+            })
         })
         .collect();
     Ok(InstallStatus {
@@ -50,7 +56,13 @@ pub async fn install_status(state: &AppState, caller: &Caller) -> Result<Install
         install_signature: installation.install_signature.clone(),
         events: events
             .into_iter()
-            .map(|e| LifecycleEntry { event: e.event, occurred_at: e.occurred_at, signature: e.signature, outcome: e.outcome, detail: e.detail })
+            .map(|e| LifecycleEntry {
+                event: e.event,
+                occurred_at: e.occurred_at,
+                signature: e.signature,
+                outcome: e.outcome,
+                detail: e.detail,
+            })
             .collect(),
         orphans,
         app_version: env!("CARGO_PKG_VERSION").to_string(),

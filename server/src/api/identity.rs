@@ -20,8 +20,10 @@ pub async fn display_name(state: &AppState, caller: &Caller) -> Result<Option<St
     let Some(account_id) = caller.account_id.as_deref() else { return Ok(None) };
     let installation = active_installation(state, caller).await?;
     let secret = open_secret(state, &installation)?;
-    host_api::display_name(&state.host_client, &installation, &secret, account_id, state.clock.now()).await.map_err(|e| {
-        tracing::warn!(client_key = %installation.client_key, error = %e, "display name lookup failed");
-        ApiError::Unavailable
-    })
+    host_api::display_name(&state.host_client, &installation, &secret, account_id, state.clock.now()).await.map_err(
+        |e| {
+            tracing::warn!(client_key = %installation.client_key, error = %e, "display name lookup failed");
+            ApiError::Unavailable
+        },
+    )
 }

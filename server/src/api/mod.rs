@@ -13,7 +13,12 @@ use app::api::{
     types::{Identity, InstallStatus, Note, SessionGrant},
 };
 
-use crate::{error::Error, secrets::SharedSecret, state::AppState, store::{Installation, installations}};
+use crate::{
+    error::Error,
+    secrets::SharedSecret,
+    state::AppState,
+    store::{Installation, installations},
+};
 
 pub struct AppBackend {
     state: AppState,

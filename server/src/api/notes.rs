@@ -23,7 +23,9 @@ pub async fn create(state: &AppState, caller: &Caller, title: String, body: Stri
     let author = author(caller)?;
     let (title, body) = validate(title, body)?;
     active_installation(state, caller).await?;
-    let row = notes::insert(&state.db, &caller.client_key, author, &title, &body, state.clock.now()).await.map_err(unavailable)?;
+    let row = notes::insert(&state.db, &caller.client_key, author, &title, &body, state.clock.now())
+        .await
+        .map_err(unavailable)?;
     Ok(to_note(row, caller))
 }
 
@@ -31,7 +33,10 @@ pub async fn update(state: &AppState, caller: &Caller, id: i64, title: String, b
     let author = author(caller)?;
     let (title, body) = validate(title, body)?;
     active_installation(state, caller).await?;
-    match notes::update(&state.db, &caller.client_key, author, id, &title, &body, state.clock.now()).await.map_err(unavailable)? {
+    match notes::update(&state.db, &caller.client_key, author, id, &title, &body, state.clock.now())
+        .await
+        .map_err(unavailable)?
+    {
         Some(row) => Ok(to_note(row, caller)),
         None => Err(not_yours(state, caller, id).await),
     }

@@ -73,7 +73,8 @@ impl Descriptor {
 }
 
 fn check_protocol_fields(value: &Value) -> Result<()> {
-    let must = |ok: bool, what: &str| if ok { Ok(()) } else { Err(Error::Config(format!("atlassian-connect.json: {what}"))) };
+    let must =
+        |ok: bool, what: &str| if ok { Ok(()) } else { Err(Error::Config(format!("atlassian-connect.json: {what}"))) };
     must(value["key"].as_str().is_some_and(|k| !k.is_empty()), "needs a non-empty key")?;
     must(value["authentication"]["type"] == "jwt", "authentication.type must be jwt")?;
     must(value["apiMigrations"]["signed-install"] == true, "apiMigrations.signed-install must be true")?;

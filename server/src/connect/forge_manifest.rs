@@ -72,7 +72,8 @@ pub fn manifest(descriptor: &Descriptor, product: Product, app_id: Option<&str>)
 /// The manifest as YAML: block style, every string double-quoted (so no
 /// value can be read as another type), keys in a stable order.
 pub fn manifest_yaml(descriptor: &Descriptor, product: Product, app_id: Option<&str>) -> String {
-    let mut out = String::from("# Generated from atlassian-connect.json by `server forge-manifest`; do not edit by hand.\n");
+    let mut out =
+        String::from("# Generated from atlassian-connect.json by `server forge-manifest`; do not edit by hand.\n");
     write_block(&manifest(descriptor, product, app_id), 0, &mut out);
     out
 }

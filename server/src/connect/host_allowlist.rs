@@ -62,7 +62,8 @@ impl HostPattern {
             None => (rest, PortPattern::Default),
         };
         let labels: Vec<String> = host.split('.').map(str::to_ascii_lowercase).collect();
-        let label_ok = |l: &String| l == "*" || (!l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        let label_ok =
+            |l: &String| l == "*" || (!l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
         if !labels.iter().all(label_ok) {
             return Err(format!("{pattern:?}: a host label may be * or letters, digits and -"));
         }

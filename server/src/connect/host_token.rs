@@ -22,7 +22,12 @@ pub struct PageRequest<'a> {
     pub query: &'a str,
 }
 
-pub fn verify_page_token(token: RawToken<'_>, secret: &[u8], request: &PageRequest<'_>, now: i64) -> Result<ConnectClaims, TokenError> {
+pub fn verify_page_token(
+    token: RawToken<'_>,
+    secret: &[u8],
+    request: &PageRequest<'_>,
+    now: i64,
+) -> Result<ConnectClaims, TokenError> {
     let claims = verify_signed(token, secret, now)?;
     let expected = qsh(request.method, request.path, request.query, "");
     if claims.qsh.as_deref() != Some(expected.as_str()) {
@@ -81,7 +86,10 @@ mod tests {
     #[test]
     fn a_context_token_is_refused_on_a_page_and_a_page_token_on_the_api() {
         let context = page(CONTEXT_QSH);
-        assert_eq!(verify_page_token(RawToken::parse(&context).unwrap(), SECRET, &APP_PAGE, NOW).unwrap_err(), TokenError::WrongQsh);
+        assert_eq!(
+            verify_page_token(RawToken::parse(&context).unwrap(), SECRET, &APP_PAGE, NOW).unwrap_err(),
+            TokenError::WrongQsh
+        );
         assert!(verify_context_token(RawToken::parse(&context).unwrap(), SECRET, NOW).is_ok());
         let page_token = page(&qsh("GET", "/app", "project=A", ""));
         assert!(verify_context_token(RawToken::parse(&page_token).unwrap(), SECRET, NOW).is_err());
@@ -101,6 +109,9 @@ mod tests {
     fn expiry_allows_at_most_a_minute_of_skew() {
         let claims = |exp: i64| sign(json!({"iss": "t", "qsh": CONTEXT_QSH, "iat": NOW - 300, "exp": exp}));
         assert!(verify_context_token(RawToken::parse(&claims(NOW - 30)).unwrap(), SECRET, NOW).is_ok());
-        assert_eq!(verify_context_token(RawToken::parse(&claims(NOW - 61)).unwrap(), SECRET, NOW).unwrap_err(), TokenError::Expired);
+        assert_eq!(
+            verify_context_token(RawToken::parse(&claims(NOW - 61)).unwrap(), SECRET, NOW).unwrap_err(),
+            TokenError::Expired
+        );
     }
 }

@@ -139,7 +139,10 @@ pub enum Decision {
     /// First install of this clientKey.
     Create,
     /// A new accepted install of a known clientKey: new secret and generation.
-    Reinstall { state: InstallState, renamed_from: Option<String> },
+    Reinstall {
+        state: InstallState,
+        renamed_from: Option<String>,
+    },
     SetState(InstallState),
     /// Accepted with a 2xx, nothing changes.
     Ignore(&'static str),
@@ -165,7 +168,11 @@ fn decide_install(current: Option<&Snapshot>, incoming: &Incoming<'_>) -> Decisi
     let same_body = incoming.same_secret && incoming.base_url == current.base_url;
     // The body is not signed: a token seen before may only come back with the same body.
     if incoming.token_fingerprint.is_some() && incoming.token_fingerprint == current.last_install_token.as_deref() {
-        return if same_body { Decision::Ignore("duplicate install") } else { Decision::Reject("install token replayed with another body") };
+        return if same_body {
+            Decision::Ignore("duplicate install")
+        } else {
+            Decision::Reject("install token replayed with another body")
+        };
     }
     // Older than the last install, or than the uninstall that followed it.
     let stale = incoming.iat < current.last_install_iat
@@ -227,8 +234,17 @@ mod tests {
     use LifecycleEvent::*;
 
     fn incoming(event: LifecycleEvent, iat: i64) -> Incoming<'static> {
-        let signature = if matches!(event, Installed | Uninstalled) { Signature::AtlassianRs256 } else { Signature::TenantHs256 };
-        Incoming { event, signature, iat, base_url: "https://a.atlassian.net", same_secret: false, base_url_taken: false, token_fingerprint: None }
+        let signature =
+            if matches!(event, Installed | Uninstalled) { Signature::AtlassianRs256 } else { Signature::TenantHs256 };
+        Incoming {
+            event,
+            signature,
+            iat,
+            base_url: "https://a.atlassian.net",
+            same_secret: false,
+            base_url_taken: false,
+            token_fingerprint: None,
+        }
     }
 
     /// Applies a decision the way the store does, for sequence tests.
@@ -244,7 +260,9 @@ mod tests {
         match decide(current.as_ref(), e) {
             Decision::Create => Some(new(InstallState::Installed)),
             Decision::Reinstall { state, .. } => Some(new(state)),
-            Decision::SetState(state) => current.map(|c| Snapshot { state, last_event_iat: e.iat.max(c.last_event_iat), ..c }),
+            Decision::SetState(state) => {
+                current.map(|c| Snapshot { state, last_event_iat: e.iat.max(c.last_event_iat), ..c })
+            }
             Decision::Ignore(_) | Decision::Reject(_) => current,
         }
     }
@@ -292,7 +310,7 @@ mod tests {
     #[test]
     fn a_replayed_install_token_is_a_duplicate_with_the_same_body_and_refused_with_another() {
         let first = Incoming { token_fingerprint: Some("t1"), ..incoming(Installed, 100) };
-        let current = run(&[first.clone()]).unwrap();
+        let current = run(std::slice::from_ref(&first)).unwrap();
         let same = Incoming { same_secret: true, ..first.clone() };
         assert_eq!(decide(Some(&current), &same), Decision::Ignore("duplicate install"));
         let other_secret = Incoming { same_secret: false, ..first.clone() };
@@ -315,7 +333,10 @@ mod tests {
         let renamed = Incoming { base_url: "https://b.atlassian.net", ..incoming(Installed, 200) };
         assert_eq!(
             decide(Some(&current), &renamed),
-            Decision::Reinstall { state: InstallState::Installed, renamed_from: Some("https://a.atlassian.net".into()) }
+            Decision::Reinstall {
+                state: InstallState::Installed,
+                renamed_from: Some("https://a.atlassian.net".into())
+            }
         );
     }
 

@@ -69,12 +69,13 @@ impl LifecyclePayload {
             (None, LifecycleEvent::Installed) => return Err("sharedSecret missing"),
             _ => {}
         }
-        let optional = |value: Option<String>, max: usize, name: &'static str| -> Result<Option<String>, &'static str> {
-            match value {
-                Some(v) if v.len() > max => Err(name),
-                other => Ok(other),
-            }
-        };
+        let optional =
+            |value: Option<String>, max: usize, name: &'static str| -> Result<Option<String>, &'static str> {
+                match value {
+                    Some(v) if v.len() > max => Err(name),
+                    other => Ok(other),
+                }
+            };
         Ok(Self {
             key: wire.key,
             client_key: wire.client_key,
@@ -83,7 +84,11 @@ impl LifecyclePayload {
             display_url: optional(wire.display_url, MAX_BASE_URL, "displayUrl too long")?,
             product_type: optional(wire.product_type, MAX_FIELD, "productType too long")?,
             description: optional(wire.description, MAX_DESCRIPTION, "description too long")?,
-            service_entitlement_number: optional(wire.service_entitlement_number, MAX_FIELD, "serviceEntitlementNumber too long")?,
+            service_entitlement_number: optional(
+                wire.service_entitlement_number,
+                MAX_FIELD,
+                "serviceEntitlementNumber too long",
+            )?,
             oauth_client_id: optional(wire.oauth_client_id, MAX_FIELD, "oauthClientId too long")?,
             installation_id: optional(wire.installation_id, MAX_FIELD, "installationId too long")?,
         })
@@ -166,9 +171,19 @@ mod tests {
             let p = LifecyclePayload::parse(&body(json!({"baseUrl": spelling})), LifecycleEvent::Installed).unwrap();
             assert_eq!(p.base_url, "https://a.atlassian.net", "{spelling}");
         }
-        let wiki = LifecyclePayload::parse(&body(json!({"baseUrl": "https://A.atlassian.net/wiki/"})), LifecycleEvent::Installed).unwrap();
+        let wiki = LifecyclePayload::parse(
+            &body(json!({"baseUrl": "https://A.atlassian.net/wiki/"})),
+            LifecycleEvent::Installed,
+        )
+        .unwrap();
         assert_eq!(wiki.base_url, "https://a.atlassian.net/wiki");
-        assert!(LifecyclePayload::parse(&body(json!({"baseUrl": "https://a.atlassian.net/?x=1"})), LifecycleEvent::Installed).is_err());
+        assert!(
+            LifecyclePayload::parse(
+                &body(json!({"baseUrl": "https://a.atlassian.net/?x=1"})),
+                LifecycleEvent::Installed
+            )
+            .is_err()
+        );
     }
 
     #[test]

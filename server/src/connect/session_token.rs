@@ -78,13 +78,19 @@ pub fn mint(key: &SessionKey<'_>, issue: &Issue<'_>) -> Result<(String, SessionC
     };
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(key.id.to_string());
-    let token = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(key.bytes)).map_err(|_| TokenError::Malformed)?;
+    let token = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(key.bytes))
+        .map_err(|_| TokenError::Malformed)?;
     Ok((token, claims))
 }
 
 /// Verifies a session token against the key its `kid` names among `keys`.
 /// The caller still checks the tenant's state and generation.
-pub fn verify(token: RawToken<'_>, keys: &[SessionKey<'_>], app_key: &str, now: i64) -> Result<SessionClaims, TokenError> {
+pub fn verify(
+    token: RawToken<'_>,
+    keys: &[SessionKey<'_>],
+    app_key: &str,
+    now: i64,
+) -> Result<SessionClaims, TokenError> {
     let header = token.header()?;
     let kid = header.kid.as_deref().ok_or(TokenError::WrongType)?;
     let key = keys.iter().find(|k| k.id == kid).ok_or(TokenError::WrongType)?;
@@ -110,7 +116,15 @@ mod tests {
     }
 
     fn issue(jti: &str) -> Issue<'static> {
-        Issue { app_key: "app", tenant: "tenant-a", account_id: Some("user-1"), generation: 3, jti: jti.into(), now: NOW, ttl_secs: 900 }
+        Issue {
+            app_key: "app",
+            tenant: "tenant-a",
+            account_id: Some("user-1"),
+            generation: 3,
+            jti: jti.into(),
+            now: NOW,
+            ttl_secs: 900,
+        }
     }
 
     fn mint_with(id: &str, bytes: &[u8], jti: &str) -> String {
@@ -134,7 +148,10 @@ mod tests {
         let token = mint_with(&old_id, &old, "j");
         let both = [SessionKey { id: &new_id, bytes: &new }, SessionKey { id: &old_id, bytes: &old }];
         assert!(verify(RawToken::parse(&token).unwrap(), &both, "app", NOW).is_ok());
-        assert_eq!(verify(RawToken::parse(&token).unwrap(), &both, "app", NOW + 1000).unwrap_err(), TokenError::Expired);
+        assert_eq!(
+            verify(RawToken::parse(&token).unwrap(), &both, "app", NOW + 1000).unwrap_err(),
+            TokenError::Expired
+        );
         let only_new = [SessionKey { id: &new_id, bytes: &new }];
         assert_eq!(verify(RawToken::parse(&token).unwrap(), &only_new, "app", NOW).unwrap_err(), TokenError::WrongType);
     }

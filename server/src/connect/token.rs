@@ -97,7 +97,9 @@ impl<'a> RawToken<'a> {
         }
         let segments: Vec<&str> = token.split('.').collect();
         let well_formed = segments.len() == 3
-            && segments.iter().all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            && segments
+                .iter()
+                .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         if !well_formed {
             return Err(TokenError::Malformed);
         }
@@ -216,7 +218,8 @@ mod tests {
 
     fn signed(header: &str, claims: &str, secret: &[u8]) -> String {
         let message = format!("{}.{}", b64(header), b64(claims));
-        let sig = jsonwebtoken::crypto::sign(message.as_bytes(), &EncodingKey::from_secret(secret), Algorithm::HS256).unwrap();
+        let sig = jsonwebtoken::crypto::sign(message.as_bytes(), &EncodingKey::from_secret(secret), Algorithm::HS256)
+            .unwrap();
         format!("{message}.{sig}")
     }
 

@@ -30,18 +30,16 @@ pub fn hash_password(password: &str) -> Result<String> {
 /// True when `user` and `password` match the configured credential.
 pub fn verify(credential: &OperatorCredential, user: &str, password: &str) -> bool {
     // Hash anyway for an unknown user, against a fixed hash, to keep timing flat.
-    let (stored, known) = if user == credential.user {
-        (credential.password_hash.0.as_str(), true)
-    } else {
-        (DUMMY_HASH, false)
-    };
+    let (stored, known) =
+        if user == credential.user { (credential.password_hash.0.as_str(), true) } else { (DUMMY_HASH, false) };
     let Ok(parsed) = PasswordHash::new(stored) else { return false };
     let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
     ok && known
 }
 
 /// argon2id of a random string nobody knows, with default parameters.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1rQ6JqZL3Lq5t+5o1a2lG0S8kD7m2xLwZ0v5y1b0mJk";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1rQ6JqZL3Lq5t+5o1a2lG0S8kD7m2xLwZ0v5y1b0mJk";
 
 #[cfg(test)]
 mod tests {

@@ -45,6 +45,9 @@ pub fn time(unix: Option<i64>) -> String {
 mod tests {
     #[test]
     fn markup_in_values_is_escaped() {
-        assert_eq!(super::escape(r#"<script>alert("x")</script>&'"#), "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;");
+        assert_eq!(
+            super::escape(r#"<script>alert("x")</script>&'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;"
+        );
     }
 }

@@ -86,7 +86,8 @@ pub async fn logout(_: Operator, session: Session, Form(form): Form<CsrfForm>) -
 }
 
 fn login_page(csrf: &str, error: Option<&str>) -> String {
-    let error = error.map(|e| format!(r#"<p class="error" id="login-error">{}</p>"#, html::escape(e))).unwrap_or_default();
+    let error =
+        error.map(|e| format!(r#"<p class="error" id="login-error">{}</p>"#, html::escape(e))).unwrap_or_default();
     let body = format!(
         r#"{error}<form method="post" action="/console/login" class="card note-form">
 <input type="hidden" name="csrf" value="{}">

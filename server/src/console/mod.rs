@@ -65,8 +65,12 @@ pub async fn prepare_store(db: &Database) -> Result<()> {
         }
     }
     match db {
-        Database::Sqlite(pool) => drop(tokio::spawn(SqliteStore::new(pool.clone()).continuously_delete_expired(period))),
-        Database::Postgres(pool) => drop(tokio::spawn(PostgresStore::new(pool.clone()).continuously_delete_expired(period))),
+        Database::Sqlite(pool) => {
+            drop(tokio::spawn(SqliteStore::new(pool.clone()).continuously_delete_expired(period)))
+        }
+        Database::Postgres(pool) => {
+            drop(tokio::spawn(PostgresStore::new(pool.clone()).continuously_delete_expired(period)))
+        }
     }
     Ok(())
 }

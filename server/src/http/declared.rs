@@ -44,7 +44,8 @@ impl DeclaredRouter {
 
     /// Static files under `prefix` (any path below it, `GET`).
     pub fn files<P: Proof>(mut self, prefix: &str, dir: ServeDir) -> Self {
-        let files = Router::new().nest_service(prefix, dir).route_layer(from_fn_with_state(self.state.clone(), require::<P>));
+        let files =
+            Router::new().nest_service(prefix, dir).route_layer(from_fn_with_state(self.state.clone(), require::<P>));
         self.router = self.router.merge(files);
         self.routes.push(DeclaredRoute { method: Method::GET, path: format!("{prefix}/{{*file}}"), proof: P::KIND });
         self

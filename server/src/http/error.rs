@@ -59,7 +59,9 @@ impl Error {
         match surface {
             Surface::Json => (status, Json(json!({ "error": self.public_reason() }))).into_response(),
             Surface::Api => (status, Json(self.api_error())).into_response(),
-            Surface::Page => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page_html(&self)).into_response(),
+            Surface::Page => {
+                (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page_html(&self)).into_response()
+            }
             Surface::Console => console_response(&self, status),
         }
     }
@@ -135,7 +137,9 @@ fn console_response(error: &Error, status: StatusCode) -> Response {
     }
     let (title, text) = match status {
         StatusCode::NOT_FOUND => ("Not found", "There is nothing at this address.".to_string()),
-        StatusCode::FORBIDDEN => ("Refused", "The form was stale or forged. Reload the page and try again.".to_string()),
+        StatusCode::FORBIDDEN => {
+            ("Refused", "The form was stale or forged. Reload the page and try again.".to_string())
+        }
         StatusCode::BAD_REQUEST => ("Refused", error.public_reason()),
         StatusCode::SERVICE_UNAVAILABLE => (
             "Database unavailable",

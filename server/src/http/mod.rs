@@ -80,7 +80,11 @@ mod tests {
     }
 
     fn policy() -> HeaderPolicy {
-        HeaderPolicy { iframe_paths: vec![], frame_ancestors: "'none'".into(), script_origin: "https://connect-cdn.atl-paas.net".into() }
+        HeaderPolicy {
+            iframe_paths: vec![],
+            frame_ancestors: "'none'".into(),
+            script_origin: "https://connect-cdn.atl-paas.net".into(),
+        }
     }
 
     async fn boom() -> &'static str {
@@ -91,7 +95,8 @@ mod tests {
     async fn a_panicking_handler_yields_a_generic_500_with_security_headers() {
         let routes = Router::new().route("/boom", get(boom));
         let app = harden(routes, policy(), &limits());
-        let response = app.clone().oneshot(axum::http::Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
+        let response =
+            app.clone().oneshot(axum::http::Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(response.headers().contains_key("strict-transport-security"));
         let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();

@@ -80,7 +80,9 @@ pub(crate) fn declare(state: &AppState) -> Result<(Router<AppState>, Vec<Declare
 fn lifecycle_callbacks(state: &AppState) -> DeclaredRouter {
     LifecycleEvent::ALL
         .iter()
-        .fold(DeclaredRouter::new(state), |routes, event| routes.post::<LifecycleProof, _, _>(event.path(), lifecycle_callback))
+        .fold(DeclaredRouter::new(state), |routes, event| {
+            routes.post::<LifecycleProof, _, _>(event.path(), lifecycle_callback)
+        })
         .wrap(|routes| routes.layer(DefaultBodyLimit::max(LIFECYCLE_BODY_LIMIT)))
 }
 
@@ -133,7 +135,8 @@ impl LeptosHandlers {
         let context = self.context();
         move |request: Request<Body>| {
             let context = context.clone();
-            Box::pin(async move { handle_server_fns_with_context(context, request).await.into_response() }) as Responding
+            Box::pin(async move { handle_server_fns_with_context(context, request).await.into_response() })
+                as Responding
         }
     }
 }
@@ -141,7 +144,8 @@ impl LeptosHandlers {
 /// Fails startup when something the app serves has no declaration, or a
 /// declaration that does not fit it.
 pub fn check_coverage(declared: &[DeclaredRoute], descriptor: &Descriptor) -> Result<()> {
-    let has = |method: &Method, path: &str| declared.iter().find(|r| r.method == *method && r.path == path).map(|r| r.proof);
+    let has =
+        |method: &Method, path: &str| declared.iter().find(|r| r.method == *method && r.path == path).map(|r| r.proof);
     let mut missing = BTreeSet::new();
     for (path, method) in leptos::server_fn::axum::server_fn_paths() {
         if has(&method, path).is_none() {

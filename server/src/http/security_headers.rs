@@ -66,7 +66,10 @@ fn set_headers(headers: &mut HeaderMap, policy: &HeaderPolicy, path: &str) {
             headers.insert(header::CONTENT_SECURITY_POLICY, csp);
         }
         Err(_) => {
-            headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            );
         }
     }
 }
@@ -103,7 +106,9 @@ mod tests {
     #[test]
     fn only_iframe_pages_may_be_framed_by_atlassian_hosts() {
         let p = policy();
-        assert!(p.content_security_policy("/app").ends_with("frame-ancestors https://*.atlassian.net https://*.jira.com"));
+        assert!(
+            p.content_security_policy("/app").ends_with("frame-ancestors https://*.atlassian.net https://*.jira.com")
+        );
         assert!(p.content_security_policy("/installed").ends_with("frame-ancestors 'none'"));
     }
 }

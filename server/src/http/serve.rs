@@ -35,10 +35,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(MAX_HEAD_BYTES);
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).max_buf_size(MAX_HEAD_BYTES);
     let builder = Arc::new(builder);
     let graceful = GracefulShutdown::new();
     let permits = Arc::new(Semaphore::new(limits.max_connections));
@@ -92,8 +89,12 @@ fn per_connection_service(router: Router, peer: SocketAddr) -> ConnService {
     TowerToHyperService::new(AddExtension::new(router, ConnectInfo(peer)))
 }
 
-async fn serve_one<S>(builder: &http1::Builder, watcher: hyper_util::server::graceful::Watcher, io: S, service: ConnService)
-where
+async fn serve_one<S>(
+    builder: &http1::Builder,
+    watcher: hyper_util::server::graceful::Watcher,
+    io: S,
+    service: ConnService,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let connection = builder.serve_connection(TokioIo::new(io), service);
@@ -104,12 +105,13 @@ where
 
 /// Loads the certificate chain and key for in-process TLS (TLS 1.2 and 1.3 only).
 pub fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> crate::error::Result<TlsAcceptor> {
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
     use crate::error::Error;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
     let certs = CertificateDer::pem_file_iter(cert)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
         .map_err(|e| Error::Config(format!("TLS_CERT_FILE {}: {e}", cert.display())))?;
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| Error::Config(format!("TLS_KEY_FILE {}: {e}", key.display())))?;
+    let key =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| Error::Config(format!("TLS_KEY_FILE {}: {e}", key.display())))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])

@@ -25,7 +25,8 @@ pub async fn is_site_admin(
         Ok(has_operation(&user, "administer", "application"))
     } else {
         let body = json!({ "accountId": account_id, "globalPermissions": ["ADMINISTER"] });
-        let request = HostRequest { method: Method::POST, path: "/rest/api/3/permissions/check", query: &[], body: Some(body) };
+        let request =
+            HostRequest { method: Method::POST, path: "/rest/api/3/permissions/check", query: &[], body: Some(body) };
         let answer = client.send(installation, secret, request, now).await?;
         Ok(answer["globalPermissions"].as_array().is_some_and(|granted| granted.iter().any(|p| p == "ADMINISTER")))
     }
@@ -40,7 +41,9 @@ pub async fn display_name(
 ) -> Result<Option<String>, HostError> {
     let path = if is_confluence(installation) { "/rest/api/user" } else { "/rest/api/3/user" };
     let query = [("accountId", account_id)];
-    let user = client.send(installation, secret, HostRequest { method: Method::GET, path, query: &query, body: None }, now).await?;
+    let user = client
+        .send(installation, secret, HostRequest { method: Method::GET, path, query: &query, body: None }, now)
+        .await?;
     Ok(user["displayName"].as_str().or(user["publicName"].as_str()).map(str::to_string))
 }
 

@@ -54,13 +54,20 @@ impl HostClient {
     }
 
     /// Sends `request` to the installation's site and returns its JSON answer.
-    pub async fn send(&self, installation: &Installation, secret: &SharedSecret, request: HostRequest<'_>, now: i64) -> Result<Value, HostError> {
+    pub async fn send(
+        &self,
+        installation: &Installation,
+        secret: &SharedSecret,
+        request: HostRequest<'_>,
+        now: i64,
+    ) -> Result<Value, HostError> {
         if !installation.is_active() {
             return Err(HostError::Inactive);
         }
         let url = self.url(&installation.base_url, &request)?;
         let token = self.token(&request, url.query().unwrap_or_default(), secret, now)?;
-        let mut builder = self.http.request(request.method.clone(), url).header("authorization", format!("JWT {token}"));
+        let mut builder =
+            self.http.request(request.method.clone(), url).header("authorization", format!("JWT {token}"));
         builder = builder.header("accept", "application/json");
         if let Some(body) = request.body {
             builder = builder.json(&body);
@@ -80,14 +87,21 @@ impl HostClient {
     }
 
     fn url(&self, base_url: &str, request: &HostRequest<'_>) -> Result<Url, HostError> {
-        let mut url = Url::parse(&format!("{}{}", base_url.trim_end_matches('/'), request.path)).map_err(|_| HostError::BadResponse)?;
+        let mut url = Url::parse(&format!("{}{}", base_url.trim_end_matches('/'), request.path))
+            .map_err(|_| HostError::BadResponse)?;
         if !request.query.is_empty() {
             url.query_pairs_mut().extend_pairs(request.query);
         }
         Ok(url)
     }
 
-    fn token(&self, request: &HostRequest<'_>, query: &str, secret: &SharedSecret, now: i64) -> Result<String, HostError> {
+    fn token(
+        &self,
+        request: &HostRequest<'_>,
+        query: &str,
+        secret: &SharedSecret,
+        now: i64,
+    ) -> Result<String, HostError> {
         let claims = json!({
             "iss": self.app_key,
             "iat": now,

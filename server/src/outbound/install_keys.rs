@@ -123,10 +123,10 @@ impl InstallKeys {
 
     fn remember_found(&self, kid: &str, key: DecodingKey) {
         let Ok(mut found) = self.found.lock() else { return };
-        if found.len() >= MAX_FOUND {
-            if let Some(oldest) = found.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| k.clone()) {
-                found.remove(&oldest);
-            }
+        if found.len() >= MAX_FOUND
+            && let Some(oldest) = found.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| k.clone())
+        {
+            found.remove(&oldest);
         }
         found.insert(kid.to_string(), (key, Instant::now()));
     }

@@ -17,9 +17,7 @@ impl AppKey {
     /// Parses base64 of exactly 32 random bytes.
     pub fn from_base64(text: &str) -> Result<Self> {
         let decoded = Zeroizing::new(
-            STANDARD
-                .decode(text.trim())
-                .map_err(|_| Error::Config("the encryption key is not valid base64".into()))?,
+            STANDARD.decode(text.trim()).map_err(|_| Error::Config("the encryption key is not valid base64".into()))?,
         );
         let bytes: [u8; 32] = decoded
             .as_slice()

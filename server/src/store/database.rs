@@ -31,11 +31,7 @@ impl Database {
         if url.starts_with("sqlite:") {
             Self::connect_sqlite(url).await
         } else {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect(url)
-                .await?;
+            let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(ACQUIRE_TIMEOUT).connect(url).await?;
             Ok(Self::Postgres(pool))
         }
     }
@@ -51,11 +47,8 @@ impl Database {
         if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await?;
+        let pool =
+            SqlitePoolOptions::new().max_connections(8).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(options).await?;
         Ok(Self::Sqlite(pool))
     }
 
@@ -105,4 +98,3 @@ impl Database {
         }
     }
 }
-

@@ -5,8 +5,8 @@
 
 use super::{
     WriteTx,
-    installations::{self, InstallFields},
     event_log::{self, NewEvent, Outcome},
+    installations::{self, InstallFields},
 };
 use crate::{
     connect::lifecycle::{Decision, Incoming, Snapshot, decide},
@@ -60,7 +60,11 @@ async fn decide_in(tx: &mut WriteTx, mut incoming: Incoming<'_>, write: &EventWr
     });
     let decision = decide(snapshot.as_ref(), &incoming);
     let install_fields = || {
-        write.install.as_ref().map(|i| &i.fields).ok_or_else(|| Error::Internal("install decided without install fields".into()))
+        write
+            .install
+            .as_ref()
+            .map(|i| &i.fields)
+            .ok_or_else(|| Error::Internal("install decided without install fields".into()))
     };
     match &decision {
         Decision::Create => installations::insert(tx, install_fields()?).await?,

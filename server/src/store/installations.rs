@@ -99,7 +99,8 @@ pub async fn newest_active_by_base_url(db: &Database, base_url: &str) -> Result<
 
 /// Every installation ever recorded for a base URL, newest first.
 pub async fn all_for_base_url(db: &Database, base_url: &str) -> Result<Vec<Installation>> {
-    let sql = format!("SELECT {COLUMNS} FROM installations WHERE base_url = $1 ORDER BY last_installed_at DESC, client_key");
+    let sql =
+        format!("SELECT {COLUMNS} FROM installations WHERE base_url = $1 ORDER BY last_installed_at DESC, client_key");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(base_url).fetch_all(pool).await?))
 }
 
@@ -163,7 +164,13 @@ where
         .bind(f.iat)
 }
 
-pub async fn set_state(tx: &mut WriteTx, client_key: &str, state: InstallState, now: i64, event_iat: i64) -> Result<()> {
+pub async fn set_state(
+    tx: &mut WriteTx,
+    client_key: &str,
+    state: InstallState,
+    now: i64,
+    event_iat: i64,
+) -> Result<()> {
     let uninstalled_at = (state == InstallState::Uninstalled).then_some(now);
     let sql = "UPDATE installations SET state = $2, last_event_at = $3, last_event_iat = $4, \
                uninstalled_at = COALESCE($5, uninstalled_at) WHERE client_key = $1";
@@ -175,16 +182,24 @@ pub async fn set_state(tx: &mut WriteTx, client_key: &str, state: InstallState, 
 /// Marks every other not-yet-orphaned installation of `base_url` as an
 /// orphan (a site import gave the site a new clientKey). Returns their keys.
 pub async fn orphan_others(tx: &mut WriteTx, base_url: &str, keep: &str, now: i64) -> Result<Vec<String>> {
-    let select = "SELECT client_key FROM installations WHERE base_url = $1 AND client_key <> $2 AND orphaned_at IS NULL";
-    let update = "UPDATE installations SET orphaned_at = $3 WHERE base_url = $1 AND client_key <> $2 AND orphaned_at IS NULL";
-    let keys: Vec<String> = on_tx!(tx, conn => sqlx::query_scalar(select).bind(base_url).bind(keep).fetch_all(&mut *conn).await?);
+    let select =
+        "SELECT client_key FROM installations WHERE base_url = $1 AND client_key <> $2 AND orphaned_at IS NULL";
+    let update =
+        "UPDATE installations SET orphaned_at = $3 WHERE base_url = $1 AND client_key <> $2 AND orphaned_at IS NULL";
+    let keys: Vec<String> =
+        on_tx!(tx, conn => sqlx::query_scalar(select).bind(base_url).bind(keep).fetch_all(&mut *conn).await?);
     on_tx!(tx, conn => sqlx::query(update).bind(base_url).bind(keep).bind(now).execute(conn).await?.rows_affected());
     Ok(keys)
 }
 
 /// Replaces a sealed secret only if the row still holds `expected` (a
 /// reinstall racing with a key rotation wins). Returns whether it replaced.
-pub async fn replace_sealed_secret(db: &Database, client_key: &str, expected: &[u8], new: &SealedSecret) -> Result<bool> {
+pub async fn replace_sealed_secret(
+    db: &Database,
+    client_key: &str,
+    expected: &[u8],
+    new: &SealedSecret,
+) -> Result<bool> {
     let sql = "UPDATE installations SET secret_ciphertext = $3, secret_key_id = $4 \
                WHERE client_key = $1 AND secret_ciphertext = $2";
     let done = on_pool!(db, pool => sqlx::query(sql).bind(client_key).bind(expected).bind(new.ciphertext.as_slice())

@@ -30,9 +30,9 @@ macro_rules! on_tx {
 }
 
 mod database;
-pub mod installations;
-pub mod event_transaction;
 pub mod event_log;
+pub mod event_transaction;
+pub mod installations;
 pub mod notes;
 pub mod purge;
 mod write_tx;

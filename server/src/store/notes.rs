@@ -28,21 +28,40 @@ pub async fn find(db: &Database, client_key: &str, id: i64) -> Result<Option<Not
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).bind(id).fetch_optional(pool).await?))
 }
 
-pub async fn insert(db: &Database, client_key: &str, author: &str, title: &str, body: &str, now: i64) -> Result<NoteRow> {
+pub async fn insert(
+    db: &Database,
+    client_key: &str,
+    author: &str,
+    title: &str,
+    body: &str,
+    now: i64,
+) -> Result<NoteRow> {
     let sql = format!(
         "INSERT INTO notes (client_key, author_account_id, title, body, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING {COLUMNS}"
     );
-    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).bind(author).bind(title).bind(body).bind(now).fetch_one(pool).await?))
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).bind(author).bind(title).bind(body).bind(now).fetch_one(pool).await?),
+    )
 }
 
 /// Changes a note only if it belongs to `client_key` and was written by `author`.
-pub async fn update(db: &Database, client_key: &str, author: &str, id: i64, title: &str, body: &str, now: i64) -> Result<Option<NoteRow>> {
+pub async fn update(
+    db: &Database,
+    client_key: &str,
+    author: &str,
+    id: i64,
+    title: &str,
+    body: &str,
+    now: i64,
+) -> Result<Option<NoteRow>> {
     let sql = format!(
         "UPDATE notes SET title = $4, body = $5, updated_at = $6 \
          WHERE client_key = $1 AND author_account_id = $2 AND id = $3 RETURNING {COLUMNS}"
     );
-    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).bind(author).bind(id).bind(title).bind(body).bind(now).fetch_optional(pool).await?))
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).bind(author).bind(id).bind(title).bind(body).bind(now).fetch_optional(pool).await?),
+    )
 }
 
 /// Deletes a note only if it belongs to `client_key` and was written by `author`.

@@ -28,7 +28,11 @@ async fn only_site_administrators_see_the_install_status(kind: DbKind) {
         assert_eq!(denied.status, 403, "{product}: a non-admin is refused by the page");
         assert!(denied.session_token().is_none());
         let user_token = app.session_for(&tenant, "user-1").await;
-        assert_eq!(app.call_as(&user_token, "/api/admin/install_status", &[]).await.0, 403, "and by its server function");
+        assert_eq!(
+            app.call_as(&user_token, "/api/admin/install_status", &[]).await.0,
+            403,
+            "and by its server function"
+        );
         assert_eq!(app.open_page(&tenant, "/admin", &[], None).await.status, 403, "anonymous users are never admins");
     }
     let calls = app.fake.rest_calls();

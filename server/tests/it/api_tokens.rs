@@ -7,10 +7,7 @@ use serde_json::json;
 
 use crate::{
     on_both_databases,
-    support::{
-        app::TestApp,
-        db::DbKind,
-    },
+    support::{app::TestApp, db::DbKind},
 };
 
 const LIST: &str = "/api/notes/list";
@@ -64,7 +61,14 @@ async fn context_jwts_work_on_the_api_only_with_the_exact_context_qsh(kind: DbKi
     assert_eq!(in_cookie.status(), 401);
     // C-09: odd spacing and two headers are refused.
     assert_eq!(app.call(LIST, Some(&format!("JWT  {context}")), &[]).await.0, 401);
-    let two = app.http.post(app.url(LIST)).header("authorization", format!("JWT {context}")).header("authorization", format!("JWT {context}")).send().await.unwrap();
+    let two = app
+        .http
+        .post(app.url(LIST))
+        .header("authorization", format!("JWT {context}"))
+        .header("authorization", format!("JWT {context}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(two.status(), 401);
 }
 on_both_databases!(context_jwts_work_on_the_api_only_with_the_exact_context_qsh);
@@ -106,13 +110,18 @@ async fn session_tokens_are_not_accepted_where_host_tokens_belong_and_vice_versa
     let session = app.session_for(&tenant, "u").await;
     let page = app.get_page(&app.url(&format!("/app?jwt={session}"))).await;
     assert_eq!(page.status, 401, "S-03 session token on an iframe route");
-    let lifecycle = app.host.post_lifecycle("enabled", &app.host.body(&tenant, "enabled"), Some(format!("JWT {session}"))).await;
+    let lifecycle =
+        app.host.post_lifecycle("enabled", &app.host.body(&tenant, "enabled"), Some(format!("JWT {session}"))).await;
     assert_eq!(lifecycle.status(), 401, "S-03 session token on a lifecycle route");
 
     // S-04: a session-shaped token signed with the tenant's secret, with the real kid.
     let kid = jsonwebtoken::decode_header(&session).unwrap().kid.unwrap();
     let header = json!({"alg": "HS256", "typ": "JWT", "kid": kid}).to_string();
-    let forged = jwt::raw(&header, &claims_of(&session).to_string(), Some((&EncodingKey::from_secret(tenant.shared_secret.as_bytes()), Algorithm::HS256)));
+    let forged = jwt::raw(
+        &header,
+        &claims_of(&session).to_string(),
+        Some((&EncodingKey::from_secret(tenant.shared_secret.as_bytes()), Algorithm::HS256)),
+    );
     assert_eq!(app.call_as(&forged, LIST, &[]).await.0, 401, "S-04");
     // S-08: the session validator refuses the same attacks as the others.
     let none = jwt::raw(&json!({"alg": "none", "kid": kid}).to_string(), &claims_of(&session).to_string(), None);
@@ -123,8 +132,16 @@ async fn session_tokens_are_not_accepted_where_host_tokens_belong_and_vice_versa
     let header_part = message.split('.').next().unwrap();
     use base64::Engine;
     let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tampered.to_string());
-    assert_eq!(app.call_as(&format!("{header_part}.{body}.{signature}"), LIST, &[]).await.0, 401, "S-08 tampered claims");
-    let unknown_kid = jwt::raw(&json!({"alg": "HS256", "kid": "s-unknown"}).to_string(), &claims_of(&session).to_string(), Some((&EncodingKey::from_secret(b"guess"), Algorithm::HS256)));
+    assert_eq!(
+        app.call_as(&format!("{header_part}.{body}.{signature}"), LIST, &[]).await.0,
+        401,
+        "S-08 tampered claims"
+    );
+    let unknown_kid = jwt::raw(
+        &json!({"alg": "HS256", "kid": "s-unknown"}).to_string(),
+        &claims_of(&session).to_string(),
+        Some((&EncodingKey::from_secret(b"guess"), Algorithm::HS256)),
+    );
     assert_eq!(app.call_as(&unknown_kid, LIST, &[]).await.0, 401, "S-06 unknown kid");
 }
 on_both_databases!(session_tokens_are_not_accepted_where_host_tokens_belong_and_vice_versa);

@@ -34,7 +34,9 @@ async fn type_into(client: &Client, css: &str, text: &str) {
 async fn open_in_host(browser: &Browser, app: &TestApp, module: &str, user: &str) {
     browser.client.enter_parent_frame().await.ok();
     browser.client.goto(&app.fake.host_page_url("acme", module, user)).await.unwrap();
-    let frame = browser.wait_for("the app iframe", WAIT, |c| async move { c.find(Locator::Css("#app-frame")).await.ok() }).await;
+    let frame = browser
+        .wait_for("the app iframe", WAIT, |c| async move { c.find(Locator::Css("#app-frame")).await.ok() })
+        .await;
     frame.enter_frame().await.unwrap();
 }
 
@@ -53,8 +55,18 @@ async fn the_spa_works_in_a_third_party_iframe_and_outlives_its_session() {
     let c = browser.client.clone();
 
     open_in_host(&browser, &app, "/app", "user-1").await;
-    browser.wait_for("hydration", WAIT, |c| async move { c.find(Locator::Css(".app[data-hydrated=true]")).await.ok() }).await;
-    assert_eq!(js(&c, "document.cookie = 'probe=1; SameSite=None; Secure'; document.cookie = 'probe2=1'; return document.cookie").await, "", "third-party cookies must be blocked in this test");
+    browser
+        .wait_for("hydration", WAIT, |c| async move { c.find(Locator::Css(".app[data-hydrated=true]")).await.ok() })
+        .await;
+    assert_eq!(
+        js(
+            &c,
+            "document.cookie = 'probe=1; SameSite=None; Secure'; document.cookie = 'probe2=1'; return document.cookie"
+        )
+        .await,
+        "",
+        "third-party cookies must be blocked in this test"
+    );
     js(&c, "window.__marker = 'same-document'; return true").await;
 
     wait_text(&browser, "the account", "#account-id", |t| t == "user-1").await;
@@ -86,7 +98,10 @@ async fn the_spa_works_in_a_third_party_iframe_and_outlives_its_session() {
     click(&c, "a[href='/app/notes']").await;
     type_into(&c, "#note-title", "Written after the session expired").await;
     click(&c, "#note-create").await;
-    wait_text(&browser, "a note saved with a renewed session", "#notes", |t| t.contains("Written after the session expired")).await;
+    wait_text(&browser, "a note saved with a renewed session", "#notes", |t| {
+        t.contains("Written after the session expired")
+    })
+    .await;
     assert_eq!(js(&c, "return window.__marker").await, "same-document", "no reload to renew");
     c.enter_parent_frame().await.unwrap();
     let tokens = js(&c, "return window.__tokens").await.as_i64().unwrap_or(0);

@@ -35,7 +35,8 @@ fn stdout(output: &std::process::Output) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_show_descriptor_and_forge_manifest_print_what_is_stored_and_served() {
     let app = TestApp::spawn(DbKind::Sqlite).await;
-    let tenant = Tenant { installation_id: Some("ari:cloud:ecosystem::installation/1234".into()), ..Tenant::new(&jira_site()) };
+    let tenant =
+        Tenant { installation_id: Some("ari:cloud:ecosystem::installation/1234".into()), ..Tenant::new(&jira_site()) };
     app.host.install(&tenant).await;
     let dir = tempfile::tempdir().unwrap();
     let env = env_of(&app, &[]);
@@ -44,12 +45,16 @@ async fn list_show_descriptor_and_forge_manifest_print_what_is_stored_and_served
     assert!(list.contains(&tenant.client_key) && list.contains(&tenant.base_url), "{list}");
     let show = stdout(&run_cli(dir.path(), &["show", &tenant.client_key], &env, ""));
     let shown: serde_json::Value = serde_json::from_str(&show).unwrap();
-    assert_eq!(shown["installationId"], "ari:cloud:ecosystem::installation/1234", "Forge-era installs keep their installationId");
+    assert_eq!(
+        shown["installationId"], "ari:cloud:ecosystem::installation/1234",
+        "Forge-era installs keep their installationId"
+    );
     assert_eq!(shown["events"][0]["event"], "installed");
     assert!(!show.contains(&tenant.shared_secret));
     assert!(!run_cli(dir.path(), &["show", "nobody"], &env, "").status.success());
 
-    let descriptor: serde_json::Value = serde_json::from_str(&stdout(&run_cli(dir.path(), &["descriptor"], &env, ""))).unwrap();
+    let descriptor: serde_json::Value =
+        serde_json::from_str(&stdout(&run_cli(dir.path(), &["descriptor"], &env, ""))).unwrap();
     assert_eq!(descriptor["baseUrl"], app.base_url.as_str());
     let manifest = stdout(&run_cli(dir.path(), &["forge-manifest", "--product", "confluence"], &env, ""));
     let yaml = &yaml_rust2::YamlLoader::load_from_str(&manifest).expect("the manifest is YAML")[0];
@@ -63,7 +68,8 @@ async fn list_show_descriptor_and_forge_manifest_print_what_is_stored_and_served
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forge_era_install_works_without_enabled_or_disabled() {
     let app = TestApp::spawn(DbKind::Sqlite).await;
-    let tenant = Tenant { installation_id: Some("ari:cloud:ecosystem::installation/77".into()), ..Tenant::new(&jira_site()) };
+    let tenant =
+        Tenant { installation_id: Some("ari:cloud:ecosystem::installation/77".into()), ..Tenant::new(&jira_site()) };
     assert_eq!(app.host.install(&tenant).await.status(), 204);
     let row = app.installation(&tenant.client_key).await.unwrap();
     assert_eq!(row.installation_id.as_deref(), Some("ari:cloud:ecosystem::installation/77"));
@@ -77,7 +83,8 @@ async fn purge_dry_run_changes_nothing_and_purge_removes_only_expired_installati
     let orphan = Tenant::new(&jira_site());
     app.host.install(&orphan).await;
     let orphan_session = app.session_for(&orphan, "u").await;
-    let (status, _) = app.call_as(&orphan_session, "/api/notes/create", &[("title", "old site note"), ("body", "")]).await;
+    let (status, _) =
+        app.call_as(&orphan_session, "/api/notes/create", &[("title", "old site note"), ("body", "")]).await;
     assert_eq!(status, 200);
     let successor = Tenant::new(&orphan.base_url);
     app.host.install(&successor).await;
@@ -138,7 +145,12 @@ async fn rotate_key_re_encrypts_and_every_tenant_still_verifies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_operator_hashes_a_password_read_from_stdin() {
     let dir = tempfile::tempdir().unwrap();
-    let out = stdout(&run_cli(dir.path(), &["create-operator", "--name", "ops"], &HashMap::new(), "a sufficiently long password\n"));
+    let out = stdout(&run_cli(
+        dir.path(),
+        &["create-operator", "--name", "ops"],
+        &HashMap::new(),
+        "a sufficiently long password\n",
+    ));
     assert!(out.contains("OPERATOR_USER=ops"));
     assert!(out.contains("OPERATOR_PASSWORD_HASH='$argon2id$"), "{out}");
     assert!(!out.contains("sufficiently"), "the password itself is never printed");

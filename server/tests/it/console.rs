@@ -86,7 +86,9 @@ async fn console_pages_need_a_session_and_the_cookie_is_locked_down() {
     let tenant = Tenant::new(&jira_site());
     app.host.install(&tenant).await;
     let mut op = Operator::new(&app);
-    for path in ["/console", "/console/orphans", "/console/keys", &format!("/console/installations/{}", tenant.client_key)] {
+    for path in
+        ["/console", "/console/orphans", "/console/keys", &format!("/console/installations/{}", tenant.client_key)]
+    {
         let response = app.http.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
         assert_eq!(response.headers()[header::LOCATION], "/console/login");
@@ -98,7 +100,10 @@ async fn console_pages_need_a_session_and_the_cookie_is_locked_down() {
     }
     assert!(!set_cookie.contains("Domain"), "a __Host- cookie has no Domain");
 
-    let anonymous = { op.csrf("/console/login").await; op.cookie.clone().unwrap() };
+    let anonymous = {
+        op.csrf("/console/login").await;
+        op.cookie.clone().unwrap()
+    };
     let response = op.log_in(PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_ne!(op.cookie.clone().unwrap(), anonymous, "the session id rotates on login");

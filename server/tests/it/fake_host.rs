@@ -21,7 +21,8 @@ async fn open_from_panel(browser: &Browser, app: &TestApp, link: &str) {
     browser.client.enter_parent_frame().await.ok();
     browser.client.goto(&format!("{}/", app.fake.url)).await.unwrap();
     browser.client.find(Locator::Css(link)).await.unwrap().click().await.unwrap();
-    let frame = browser.wait_for("the app frame", WAIT, |c| async move { c.find(Locator::Css("#app-frame")).await.ok() }).await;
+    let frame =
+        browser.wait_for("the app frame", WAIT, |c| async move { c.find(Locator::Css("#app-frame")).await.ok() }).await;
     frame.enter_frame().await.unwrap();
 }
 
@@ -36,19 +37,35 @@ async fn a_developer_drives_the_app_through_the_fake_host() {
 
     panel_action(&browser, &app, "acme-install").await;
     open_from_panel(&browser, &app, "a.open-app[href*='user=admin']").await;
-    browser.wait_for("the overview", WAIT, |_| async { browser.text("#display-name").await.filter(|t| t == "Ada Admin") }).await;
+    browser
+        .wait_for("the overview", WAIT, |_| async { browser.text("#display-name").await.filter(|t| t == "Ada Admin") })
+        .await;
 
     open_from_panel(&browser, &app, "a.open-admin[href*='user=admin']").await;
-    browser.wait_for("the install status", WAIT, |_| async { browser.text("#state").await.filter(|t| t == "installed") }).await;
+    browser
+        .wait_for("the install status", WAIT, |_| async { browser.text("#state").await.filter(|t| t == "installed") })
+        .await;
     open_from_panel(&browser, &app, "a.open-admin[href*='user=user']").await;
-    browser.wait_for("the admin page refused", WAIT, |_| async { browser.text("#denied").await.filter(|t| t.contains("administrators")) }).await;
+    browser
+        .wait_for("the admin page refused", WAIT, |_| async {
+            browser.text("#denied").await.filter(|t| t.contains("administrators"))
+        })
+        .await;
 
     panel_action(&browser, &app, "acme-uninstall").await;
     open_from_panel(&browser, &app, "a.open-app[href*='user=user']").await;
-    browser.wait_for("the app refusing", WAIT, |_| async { browser.text("#denied").await.filter(|t| t.contains("could not be opened")) }).await;
+    browser
+        .wait_for("the app refusing", WAIT, |_| async {
+            browser.text("#denied").await.filter(|t| t.contains("could not be opened"))
+        })
+        .await;
 
     panel_action(&browser, &app, "acme-reinstall").await;
     open_from_panel(&browser, &app, "a.open-app[href*='user=user']").await;
-    browser.wait_for("the app working again", WAIT, |_| async { browser.text("#display-name").await.filter(|t| t == "Uma User") }).await;
+    browser
+        .wait_for("the app working again", WAIT, |_| async {
+            browser.text("#display-name").await.filter(|t| t == "Uma User")
+        })
+        .await;
     browser.close().await;
 }

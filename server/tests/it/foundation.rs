@@ -208,7 +208,15 @@ async fn in_process_tls_accepts_only_tls_1_2_and_1_3() {
     for (version, accepted) in [("-tls1_3", true), ("-tls1_2", true), ("-tls1_1", false), ("-tls1", false)] {
         let output = tokio::task::spawn_blocking(move || {
             std::process::Command::new("openssl")
-                .args(["s_client", "-brief", "-connect", &format!("127.0.0.1:{port}"), version, "-cipher", "DEFAULT:@SECLEVEL=0"])
+                .args([
+                    "s_client",
+                    "-brief",
+                    "-connect",
+                    &format!("127.0.0.1:{port}"),
+                    version,
+                    "-cipher",
+                    "DEFAULT:@SECLEVEL=0",
+                ])
                 .stdin(std::process::Stdio::null())
                 .output()
                 .expect("openssl is installed by cargo xtask test")

@@ -16,7 +16,15 @@ use crate::{
 
 /// Installs `victim`, then sends `body` with `authorization` to `/{event}`
 /// and asserts `status` and an unchanged store.
-async fn refused(app: &TestApp, victim: &Tenant, event: &str, body: &Value, authorization: Option<String>, status: u16, what: &str) {
+async fn refused(
+    app: &TestApp,
+    victim: &Tenant,
+    event: &str,
+    body: &Value,
+    authorization: Option<String>,
+    status: u16,
+    what: &str,
+) {
     let before = app.snapshot(&victim.client_key).await;
     let response = app.host.post_lifecycle(event, body, authorization).await;
     assert_eq!(response.status(), status, "{what}");
@@ -41,8 +49,14 @@ async fn forged_and_tampered_installs_are_refused(kind: DbKind) {
     let mut cases: Vec<(&str, Option<String>)> = vec![
         ("unsigned reinstall (L-02)", None),
         ("forged RSA signature under a genuine kid (L-04)", jwt_header(&jwt::rs256(&claims, &attacker_key))),
-        ("HS256 signed with the body's own secret (L-03)", jwt_header(&jwt::hs256(&claims, attacker.shared_secret.as_bytes()))),
-        ("HS256 keyed with the RSA public key (I-09)", jwt_header(&jwt::hs256(&claims, app.host.key.public_pem.as_bytes()))),
+        (
+            "HS256 signed with the body's own secret (L-03)",
+            jwt_header(&jwt::hs256(&claims, attacker.shared_secret.as_bytes())),
+        ),
+        (
+            "HS256 keyed with the RSA public key (I-09)",
+            jwt_header(&jwt::hs256(&claims, app.host.key.public_pem.as_bytes())),
+        ),
         ("alg none (I-06)", jwt_header(&jwt::raw(r#"{"alg":"none","typ":"JWT"}"#, &claims.to_string(), None))),
         ("bearer but garbage", Some("Bearer not.a.token".into())),
         ("two Authorization headers", None),
@@ -129,7 +143,9 @@ async fn malicious_kids_never_reach_the_key_server(kind: DbKind) {
     let requests_before = app.host.key_server.requests().len();
     let claims = app.host.install_claims(&victim, "installed");
     let long = "k".repeat(4096);
-    for kid in ["../", "../../etc/passwd", "%2F", "a%2Fb", "a?b=c", "a#b", "http://127.0.0.1:1/", "", long.as_str(), "ключ"] {
+    for kid in
+        ["../", "../../etc/passwd", "%2F", "a%2Fb", "a?b=c", "a#b", "http://127.0.0.1:1/", "", long.as_str(), "ключ"]
+    {
         let header = json!({ "alg": "RS256", "typ": "JWT", "kid": kid }).to_string();
         let key = EncodingKey::from_rsa_pem(app.host.key.private_pem.as_bytes()).unwrap();
         let token = jwt::raw(&header, &claims.to_string(), Some((&key, Algorithm::RS256)));
@@ -154,7 +170,16 @@ async fn jwk_and_jku_headers_are_never_used(kind: DbKind) {
     });
     let key = EncodingKey::from_rsa_pem(attacker.private_pem.as_bytes()).unwrap();
     let token = jwt::raw(&header.to_string(), &claims.to_string(), Some((&key, Algorithm::RS256)));
-    refused(&app, &victim, "installed", &app.host.body(&victim.with_new_secret(), "installed"), jwt_header(&token), 401, "L-08").await;
+    refused(
+        &app,
+        &victim,
+        "installed",
+        &app.host.body(&victim.with_new_secret(), "installed"),
+        jwt_header(&token),
+        401,
+        "L-08",
+    )
+    .await;
     assert!(attacker_server.requests().is_empty(), "the app followed a jku/x5u header");
 }
 on_both_databases!(jwk_and_jku_headers_are_never_used);
@@ -167,7 +192,16 @@ async fn an_unknown_kid_is_refused_and_cached_as_missing(kind: DbKind) {
     let claims = app.host.install_claims(&victim, "installed");
     for _ in 0..3 {
         let token = jwt::rs256(&claims, &stranger);
-        refused(&app, &victim, "installed", &app.host.body(&victim, "installed"), jwt_header(&token), 401, "unknown kid").await;
+        refused(
+            &app,
+            &victim,
+            "installed",
+            &app.host.body(&victim, "installed"),
+            jwt_header(&token),
+            401,
+            "unknown kid",
+        )
+        .await;
     }
     let fetches = app.host.key_server.requests().iter().filter(|p| p.ends_with("never-published")).count();
     assert_eq!(fetches, 1, "an unknown kid is fetched once, then cached as missing");
@@ -190,7 +224,14 @@ async fn malformed_and_oversized_bodies_get_4xx_and_the_server_keeps_serving(kin
     ];
     for (body, allowed) in bodies {
         let before = app.snapshot(&victim.client_key).await;
-        let sent = app.http.post(&url).header("authorization", format!("JWT {token}")).header("content-type", "application/json").body(body).send().await;
+        let sent = app
+            .http
+            .post(&url)
+            .header("authorization", format!("JWT {token}"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await;
         if let Ok(response) = sent {
             assert!(allowed.contains(&response.status().as_u16()), "got {}", response.status());
         }

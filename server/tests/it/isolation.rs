@@ -1,13 +1,9 @@
 //! Tenant and user isolation: identity comes only from the verified token;
 //! every server function but the public ones demands one (threat H-09).
 
-
 use crate::{
     on_both_databases,
-    support::{
-        app::TestApp,
-        db::DbKind,
-    },
+    support::{app::TestApp, db::DbKind},
 };
 
 async fn create(app: &TestApp, token: &str, title: &str) -> i64 {
@@ -27,14 +23,19 @@ async fn one_tenant_never_sees_or_changes_another_tenants_notes(kind: DbKind) {
     let (_, b_list) = app.call_as(&b_token, "/api/notes/list", &[]).await;
     assert_eq!(b_list, serde_json::json!([]), "B sees none of A's notes");
     let id = a_note.to_string();
-    let (status, _) = app.call_as(&b_token, "/api/notes/update", &[("id", &id), ("title", "pwned"), ("body", "x")]).await;
+    let (status, _) =
+        app.call_as(&b_token, "/api/notes/update", &[("id", &id), ("title", "pwned"), ("body", "x")]).await;
     assert_eq!(status, 404, "another site's note does not exist for B");
     let (status, _) = app.call_as(&b_token, "/api/notes/delete", &[("id", &id)]).await;
     assert_eq!(status, 404);
 
     // C-07: a clientKey smuggled into the arguments is ignored or refused, never obeyed.
     let (status, note) = app
-        .call_as(&b_token, "/api/notes/create", &[("title", "mine"), ("body", "x"), ("client_key", &a.client_key), ("clientKey", &a.client_key)])
+        .call_as(
+            &b_token,
+            "/api/notes/create",
+            &[("title", "mine"), ("body", "x"), ("client_key", &a.client_key), ("clientKey", &a.client_key)],
+        )
         .await;
     if status == 200 {
         let (_, a_list) = app.call_as(&a_token, "/api/notes/list", &[]).await;
@@ -57,11 +58,13 @@ async fn users_read_each_others_notes_but_change_only_their_own(kind: DbKind) {
     let (_, list) = app.call_as(&x, "/api/notes/list", &[]).await;
     assert_eq!(list[0]["mine"], false);
     assert_eq!(list[0]["author_account_id"], "user-y");
-    let (status, _) = app.call_as(&x, "/api/notes/update", &[("id", &note), ("title", "X was here"), ("body", "")]).await;
+    let (status, _) =
+        app.call_as(&x, "/api/notes/update", &[("id", &note), ("title", "X was here"), ("body", "")]).await;
     assert_eq!(status, 403, "X cannot edit Y's note");
     let (status, _) = app.call_as(&x, "/api/notes/delete", &[("id", &note)]).await;
     assert_eq!(status, 403);
-    let (status, updated) = app.call_as(&y, "/api/notes/update", &[("id", &note), ("title", "edited"), ("body", "new")]).await;
+    let (status, updated) =
+        app.call_as(&y, "/api/notes/update", &[("id", &note), ("title", "edited"), ("body", "new")]).await;
     assert_eq!((status, updated["title"].as_str()), (200, Some("edited")));
     assert_eq!(app.call_as(&y, "/api/notes/delete", &[("id", &note)]).await.0, 200);
 }

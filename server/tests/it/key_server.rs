@@ -16,7 +16,9 @@ use crate::{
 async fn a_key_server_outage_fails_boundedly_then_a_retry_succeeds(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
     let tenant = Tenant::new(&jira_site());
-    for mode in [KeyServerMode::Down, KeyServerMode::Huge, KeyServerMode::NotPem, KeyServerMode::Slow(Duration::from_secs(8))] {
+    for mode in
+        [KeyServerMode::Down, KeyServerMode::Huge, KeyServerMode::NotPem, KeyServerMode::Slow(Duration::from_secs(8))]
+    {
         app.host.key_server.set_mode(mode.clone());
         let started = Instant::now();
         let response = app.host.install(&tenant).await;

@@ -40,7 +40,10 @@ async fn first_signed_install_stores_an_encrypted_installation(kind: DbKind) {
     }
     let events = app.events(&tenant.client_key).await;
     assert_eq!(events.len(), 1);
-    assert_eq!((events[0].event.as_str(), events[0].outcome.as_str(), events[0].signature.as_str()), ("installed", "accepted", "rs256"));
+    assert_eq!(
+        (events[0].event.as_str(), events[0].outcome.as_str(), events[0].signature.as_str()),
+        ("installed", "accepted", "rs256")
+    );
 }
 on_both_databases!(first_signed_install_stores_an_encrypted_installation);
 
@@ -122,7 +125,8 @@ async fn a_stale_install_after_a_newer_one_is_ignored(kind: DbKind) {
     let mut claims = app.host.install_claims(&stale, "installed");
     claims["iat"] = serde_json::json!(hostkit::now() - 120);
     let token = hostkit::jwt::rs256(&claims, &app.host.key);
-    let response = app.host.post_lifecycle("installed", &app.host.body(&stale, "installed"), Some(format!("JWT {token}"))).await;
+    let response =
+        app.host.post_lifecycle("installed", &app.host.body(&stale, "installed"), Some(format!("JWT {token}"))).await;
     assert_eq!(response.status(), 204);
     assert_eq!(app.installation(&tenant.client_key).await.unwrap().install_generation, 1);
     assert_eq!(app.host.toggle(&tenant, "disabled").await.status(), 204, "the newer secret still rules");
@@ -188,7 +192,8 @@ async fn many_tenants_installing_while_others_toggle_never_see_a_server_error(ki
     }
     let newcomers: Vec<Tenant> = (0..50).map(|_| Tenant::new(&jira_site())).collect();
     let installs = newcomers.iter().map(|t| app.host.install(t));
-    let toggles = (0..200).map(|i| app.host.toggle(&existing[i % existing.len()], if i % 2 == 0 { "disabled" } else { "enabled" }));
+    let toggles = (0..200)
+        .map(|i| app.host.toggle(&existing[i % existing.len()], if i % 2 == 0 { "disabled" } else { "enabled" }));
     let (installed, toggled) = tokio::join!(futures::future::join_all(installs), futures::future::join_all(toggles));
     for response in installed.iter().chain(toggled.iter()) {
         assert_eq!(response.status(), 204, "D-07: no database-locked errors surface");

@@ -7,10 +7,7 @@ use serde_json::{Value, json};
 
 use crate::{
     on_both_databases,
-    support::{
-        app::TestApp,
-        db::DbKind,
-    },
+    support::{app::TestApp, db::DbKind},
 };
 
 /// The page with a token made from `claims` (or `raw`), expecting `status`.
@@ -29,7 +26,9 @@ async fn a_valid_page_jwt_renders_the_app_with_a_session_token(kind: DbKind) {
     let jwt_in_url = url.split("jwt=").nth(1).unwrap();
     assert!(!page.html.contains(jwt_in_url), "I-22: the page JWT must not appear in the HTML");
     assert_eq!(page.headers["referrer-policy"], "no-referrer");
-    assert!(page.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors https://*.atlassian.net"));
+    assert!(
+        page.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors https://*.atlassian.net")
+    );
     // I-23: the same URL replayed within its lifetime is accepted (qsh binds the URL).
     assert_eq!(app.get_page(&url).await.status, 200);
 }
@@ -65,19 +64,46 @@ async fn forged_and_malformed_page_tokens_get_the_same_401_page(kind: DbKind) {
     };
     let mut tokens: Vec<(&str, String)> = vec![
         ("I-03 context token", with(&|c| c["qsh"] = json!("context-qsh"))),
-        ("I-04 no qsh", with(&|c| { c.as_object_mut().unwrap().remove("qsh"); })),
+        (
+            "I-04 no qsh",
+            with(&|c| {
+                c.as_object_mut().unwrap().remove("qsh");
+            }),
+        ),
         ("I-11 unknown issuer", with(&|c| c["iss"] = json!("nobody"))),
         ("I-12 signed with another tenant's secret", other.sign(&good)),
         ("I-13 expired beyond the leeway", with(&|c| c["exp"] = json!(now - 61))),
-        ("I-13 no exp", with(&|c| { c.as_object_mut().unwrap().remove("exp"); })),
+        (
+            "I-13 no exp",
+            with(&|c| {
+                c.as_object_mut().unwrap().remove("exp");
+            }),
+        ),
         ("I-15 issued in the future", with(&|c| c["iat"] = json!(now + 600))),
         ("I-14 exp as text", with(&|c| c["exp"] = json!("never"))),
-        ("I-14 exp huge float", jwt::raw(r#"{"alg":"HS256"}"#, &good.to_string().replace(&format!("\"exp\":{}", now + 180), "\"exp\":1e309"), Some((&secret, Algorithm::HS256)))),
+        (
+            "I-14 exp huge float",
+            jwt::raw(
+                r#"{"alg":"HS256"}"#,
+                &good.to_string().replace(&format!("\"exp\":{}", now + 180), "\"exp\":1e309"),
+                Some((&secret, Algorithm::HS256)),
+            ),
+        ),
         ("I-14 nbf far future text", with(&|c| c["nbf"] = json!("99999999999"))),
-        ("I-16 duplicate iss", jwt::raw(r#"{"alg":"HS256"}"#, &good.to_string().replacen('{', &format!("{{\"iss\":\"{}\",", other.client_key), 1), Some((&secret, Algorithm::HS256)))),
+        (
+            "I-16 duplicate iss",
+            jwt::raw(
+                r#"{"alg":"HS256"}"#,
+                &good.to_string().replacen('{', &format!("{{\"iss\":\"{}\",", other.client_key), 1),
+                Some((&secret, Algorithm::HS256)),
+            ),
+        ),
         ("I-06 alg none", jwt::raw(r#"{"alg":"none"}"#, &good.to_string(), None)),
         ("I-09 HS512", jwt::raw(r#"{"alg":"HS512"}"#, &good.to_string(), Some((&secret, Algorithm::HS512)))),
-        ("I-08 blank key", jwt::raw(r#"{"alg":"HS256"}"#, &good.to_string(), Some((&EncodingKey::from_secret(b""), Algorithm::HS256)))),
+        (
+            "I-08 blank key",
+            jwt::raw(r#"{"alg":"HS256"}"#, &good.to_string(), Some((&EncodingKey::from_secret(b""), Algorithm::HS256))),
+        ),
         ("I-18 two segments", "eyJhbGciOiJIUzI1NiJ9.e30".to_string()),
         ("I-18 four segments", format!("{}.x", tenant.sign(&good))),
         ("I-20 iss null", with(&|c| c["iss"] = Value::Null)),
@@ -137,7 +163,11 @@ async fn inactive_installations_get_no_page(kind: DbKind) {
     assert_eq!(app.open_page(&imported, "/app", &[], Some("u")).await.status, 401, "uninstalled");
     let reinstalled = imported.with_new_secret();
     app.host.install(&reinstalled).await;
-    assert_eq!(app.open_page(&imported, "/app", &[], Some("u")).await.status, 401, "L-11: the old secret stops working");
+    assert_eq!(
+        app.open_page(&imported, "/app", &[], Some("u")).await.status,
+        401,
+        "L-11: the old secret stops working"
+    );
     assert_eq!(app.open_page(&reinstalled, "/app", &[], Some("u")).await.status, 200, "the new one works");
 }
 on_both_databases!(inactive_installations_get_no_page);

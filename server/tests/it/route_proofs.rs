@@ -36,7 +36,13 @@ fn method(route: &DeclaredRoute) -> Method {
 }
 
 /// Sends `route` with an optional `Authorization` value, a `?jwt=` token and a body.
-async fn send(app: &TestApp, route: &DeclaredRoute, auth: Option<String>, jwt: Option<&str>, body: Option<&serde_json::Value>) -> StatusCode {
+async fn send(
+    app: &TestApp,
+    route: &DeclaredRoute,
+    auth: Option<String>,
+    jwt: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> StatusCode {
     let mut url = app.url(&concrete(&route.path));
     if let Some(jwt) = jwt {
         url.push_str(&format!("?jwt={jwt}"));
@@ -56,9 +62,11 @@ async fn send(app: &TestApp, route: &DeclaredRoute, auth: Option<String>, jwt: O
 fn refused(kind: ProofKind, status: StatusCode) -> bool {
     match kind {
         ProofKind::Public => false,
-        ProofKind::HostPage | ProofKind::AdminPage | ProofKind::ApiCaller | ProofKind::ContextCaller | ProofKind::Lifecycle => {
-            status == StatusCode::UNAUTHORIZED
-        }
+        ProofKind::HostPage
+        | ProofKind::AdminPage
+        | ProofKind::ApiCaller
+        | ProofKind::ContextCaller
+        | ProofKind::Lifecycle => status == StatusCode::UNAUTHORIZED,
         // To the login page.
         ProofKind::Operator => status == StatusCode::SEE_OTHER,
     }
@@ -67,14 +75,21 @@ fn refused(kind: ProofKind, status: StatusCode) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_is_declared_with_its_proof_and_everything_served_is_covered() {
     let app = app_with_console().await;
-    let listing: Vec<String> = app.routes.iter().map(|r| format!("{:<5} {:<40} {:?}", r.method.as_str(), r.path, r.proof)).collect();
+    let listing: Vec<String> =
+        app.routes.iter().map(|r| format!("{:<5} {:<40} {:?}", r.method.as_str(), r.path, r.proof)).collect();
     eprintln!("declared routes:\n{}", listing.join("\n"));
 
-    let has = |method: &str, path: &str| app.routes.iter().find(|r| r.method.as_str() == method && r.path == path).map(|r| r.proof);
+    let has = |method: &str, path: &str| {
+        app.routes.iter().find(|r| r.method.as_str() == method && r.path == path).map(|r| r.proof)
+    };
     for (path, method) in leptos::server_fn::axum::server_fn_paths() {
         let proof = has(method.as_str(), path).unwrap_or_else(|| panic!("server function {path} has no declaration"));
         let public = path.starts_with(app::api::PUBLIC_PREFIX);
-        assert_eq!(proof == ProofKind::Public, public, "{path}: only /api/public/ server functions are public ({proof:?})");
+        assert_eq!(
+            proof == ProofKind::Public,
+            public,
+            "{path}: only /api/public/ server functions are public ({proof:?})"
+        );
     }
     for listing in leptos_axum::generate_route_list(app::App) {
         assert!(has("GET", listing.path()).is_some(), "Leptos page {} has no declaration", listing.path());
@@ -88,10 +103,19 @@ async fn every_route_is_declared_with_its_proof_and_everything_served_is_covered
     for event in ["/installed", "/uninstalled", "/enabled", "/disabled"] {
         assert_eq!(has("POST", event), Some(ProofKind::Lifecycle), "{event}");
     }
-    let public: Vec<&str> = app.routes.iter().filter(|r| r.proof == ProofKind::Public).map(|r| r.path.as_str()).collect();
+    let public: Vec<&str> =
+        app.routes.iter().filter(|r| r.proof == ProofKind::Public).map(|r| r.path.as_str()).collect();
     assert_eq!(
         public,
-        ["/atlassian-connect.json", "/healthz", "/pkg/{*file}", "/", "/api/public/app_info", "/console/login", "/console/login"],
+        [
+            "/atlassian-connect.json",
+            "/healthz",
+            "/pkg/{*file}",
+            "/",
+            "/api/public/app_info",
+            "/console/login",
+            "/console/login"
+        ],
         "the public routes are exactly these"
     );
 }
@@ -99,7 +123,8 @@ async fn every_route_is_declared_with_its_proof_and_everything_served_is_covered
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_route_missing_from_the_declarations_stops_the_start() {
     let app = TestApp::spawn(DbKind::Sqlite).await;
-    let descriptor = server::connect::descriptor::Descriptor::render(server::connect::descriptor::TEMPLATE, &app.base_url).unwrap();
+    let descriptor =
+        server::connect::descriptor::Descriptor::render(server::connect::descriptor::TEMPLATE, &app.base_url).unwrap();
     assert!(check_coverage(&app.routes, &descriptor).is_ok());
     for dropped in ["/api/notes/list", "/app/notes", "/admin", "/enabled"] {
         let fewer: Vec<DeclaredRoute> = app.routes.iter().filter(|r| r.path != dropped).cloned().collect();
@@ -122,7 +147,13 @@ async fn every_route_that_is_not_public_refuses_a_request_without_its_proof() {
         let event = route.path.trim_start_matches('/');
         let body = (route.proof == ProofKind::Lifecycle).then(|| app.host.body(&tenant, event));
         let status = send(&app, route, None, None, body.as_ref()).await;
-        assert!(refused(route.proof, status), "{} {} ({:?}) without proof gave {status}", route.method, route.path, route.proof);
+        assert!(
+            refused(route.proof, status),
+            "{} {} ({:?}) without proof gave {status}",
+            route.method,
+            route.path,
+            route.proof
+        );
         checked += 1;
     }
     assert!(checked >= 20, "too few protected routes walked: {checked}");
@@ -168,7 +199,11 @@ async fn every_route_that_is_not_public_refuses_the_wrong_kind_of_proof() {
         }
     }
     // The renewal function takes a context JWT only; a valid session token is known but not allowed.
-    let renew = DeclaredRoute { method: http::Method::POST, path: "/api/session/renew".into(), proof: ProofKind::ContextCaller };
+    let renew = DeclaredRoute {
+        method: http::Method::POST,
+        path: "/api/session/renew".into(),
+        proof: ProofKind::ContextCaller,
+    };
     assert_eq!(send(&app, &renew, Some(format!("JWT {session}")), None, None).await, StatusCode::FORBIDDEN);
     assert_eq!(send(&app, &renew, Some(format!("JWT {context}")), None, None).await, StatusCode::OK);
 }
@@ -178,7 +213,16 @@ async fn a_path_no_route_declares_is_404_whatever_it_carries() {
     let app = app_with_console().await;
     let tenant: Tenant = app.installed_tenant().await;
     let session = app.session_for(&tenant, "user-1").await;
-    for path in ["/api/notes/nope", "/api/public/nope", "/app/unknown", "/admin/x", "/console/nope", "/installed/x", "/pkgx", "/x"] {
+    for path in [
+        "/api/notes/nope",
+        "/api/public/nope",
+        "/app/unknown",
+        "/admin/x",
+        "/console/nope",
+        "/installed/x",
+        "/pkgx",
+        "/x",
+    ] {
         for auth in [None, Some(format!("JWT {session}"))] {
             let mut request = app.http.post(app.url(path));
             if let Some(auth) = &auth {

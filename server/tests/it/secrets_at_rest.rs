@@ -28,12 +28,28 @@ async fn a_ciphertext_copied_to_another_tenant_does_not_open(kind: DbKind) {
     let b_row = app.installation(&b.client_key).await.unwrap();
     let sql = "UPDATE installations SET secret_ciphertext = $1, secret_key_id = $2 WHERE client_key = $3";
     match &app.raw_db {
-        Database::Sqlite(p) => sqlx::query(sql).bind(&b_row.secret_ciphertext).bind(&b_row.secret_key_id).bind(&a.client_key).execute(p).await.map(drop),
-        Database::Postgres(p) => sqlx::query(sql).bind(&b_row.secret_ciphertext).bind(&b_row.secret_key_id).bind(&a.client_key).execute(p).await.map(drop),
+        Database::Sqlite(p) => sqlx::query(sql)
+            .bind(&b_row.secret_ciphertext)
+            .bind(&b_row.secret_key_id)
+            .bind(&a.client_key)
+            .execute(p)
+            .await
+            .map(drop),
+        Database::Postgres(p) => sqlx::query(sql)
+            .bind(&b_row.secret_ciphertext)
+            .bind(&b_row.secret_key_id)
+            .bind(&a.client_key)
+            .execute(p)
+            .await
+            .map(drop),
     }
     .unwrap();
     let a_with_b_secret = Tenant { shared_secret: b.shared_secret.clone(), ..a.clone() };
-    assert_eq!(app.host.toggle(&a_with_b_secret, "disabled").await.status(), 401, "B's secret must not work for A (D-02)");
+    assert_eq!(
+        app.host.toggle(&a_with_b_secret, "disabled").await.status(),
+        401,
+        "B's secret must not work for A (D-02)"
+    );
     assert_eq!(app.host.toggle(&a, "disabled").await.status(), 401, "A's row no longer opens");
 }
 on_both_databases!(a_ciphertext_copied_to_another_tenant_does_not_open);
@@ -108,7 +124,10 @@ async fn no_secret_token_or_key_appears_in_trace_logs() {
 
     let tenant = Tenant::new(&jira_site());
     let token = host.install_token(&tenant, "installed");
-    assert_eq!(host.post_lifecycle("installed", &host.body(&tenant, "installed"), Some(format!("JWT {token}"))).await.status(), 204);
+    assert_eq!(
+        host.post_lifecycle("installed", &host.body(&tenant, "installed"), Some(format!("JWT {token}"))).await.status(),
+        204
+    );
     host.toggle(&tenant, "enabled").await;
     let forged = tenant.with_new_secret();
     let forged_token = forged.sign(&forged.claims("POST", "/installed", &[], None));

@@ -64,7 +64,8 @@ async fn uninstalled_installations_are_purged_after_the_window_too(kind: DbKind)
     app.host.install(&tenant).await;
     app.host.uninstall(&tenant).await;
     app.clock.advance(31 * DAY);
-    let purged = maintenance::purge(&app.raw_db, &app.clock, std::time::Duration::from_secs(30 * DAY as u64)).await.unwrap();
+    let purged =
+        maintenance::purge(&app.raw_db, &app.clock, std::time::Duration::from_secs(30 * DAY as u64)).await.unwrap();
     assert_eq!(purged.len(), 1);
     assert_eq!(purged[0].reason, "uninstalled");
 }
@@ -94,7 +95,8 @@ async fn legacy_mode_accepts_only_a_first_unsigned_install(kind: DbKind) {
     // A later install signed with the stored secret is accepted.
     let rotated = tenant.with_new_secret();
     let token = tenant.sign(&tenant.claims("POST", "/installed", &[], None));
-    let response = app.host.post_lifecycle("installed", &app.host.body(&rotated, "installed"), Some(format!("JWT {token}"))).await;
+    let response =
+        app.host.post_lifecycle("installed", &app.host.body(&rotated, "installed"), Some(format!("JWT {token}"))).await;
     assert_eq!(response.status(), 204);
     assert_eq!(app.installation(&tenant.client_key).await.unwrap().install_generation, 2);
     assert_eq!(app.host.toggle(&rotated, "enabled").await.status(), 204);

@@ -65,7 +65,8 @@ async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) 
 }
 
 async fn session_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller> {
-    let claims = session_token::verify(token, &state.session_keys.verifying(), state.descriptor.key(), state.clock.now())?;
+    let claims =
+        session_token::verify(token, &state.session_keys.verifying(), state.descriptor.key(), state.clock.now())?;
     let installation = installation(state, &claims.tenant).await?;
     // A reinstall (new secret) or an uninstall ends every session minted before it (S-05).
     if !installation.is_active() || installation.install_generation != claims.r#gen {

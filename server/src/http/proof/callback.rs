@@ -76,10 +76,11 @@ impl Proof for LifecycleProof {
 /// The body, bounded by the route's `DefaultBodyLimit`.
 async fn read_body(request: &mut Request) -> Result<Bytes> {
     let (parts, body) = std::mem::take(request).into_parts();
-    let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), &()).await.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
-        _ => Error::BadRequest(e.body_text()),
-    })?;
+    let bytes =
+        Bytes::from_request(Request::from_parts(parts.clone(), body), &()).await.map_err(|e| match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+            _ => Error::BadRequest(e.body_text()),
+        })?;
     *request = Request::from_parts(parts, bytes.clone().into());
     Ok(bytes)
 }
@@ -108,7 +109,9 @@ async fn authenticate(
     let alg = token.map(|t| t.header()).transpose()?.map(|h| h.alg);
     let now = state.clock.now();
     let context = CallbackContext { client_key: &payload.client_key, path: uri.path(), now };
-    let verified = |signature, iat, token: RawToken<'_>| Some(VerifiedCallback { signature, iat, fingerprint: Some(fingerprint(token)) });
+    let verified = |signature, iat, token: RawToken<'_>| {
+        Some(VerifiedCallback { signature, iat, fingerprint: Some(fingerprint(token)) })
+    };
     match (required_proof(event, alg.as_deref(), install_mode(&state.config)), token) {
         (RequiredProof::AtlassianKey, Some(token)) => {
             let kid = token.header()?.kid.ok_or(TokenError::BadKeyId)?;
@@ -123,10 +126,11 @@ async fn authenticate(
             let iat = tenant_signed(state, token, &context).await?;
             Ok(verified(Signature::TenantHs256, iat, token))
         }
-        (RequiredProof::LegacyUnsigned, _) => Ok(Some(VerifiedCallback { signature: Signature::Unsigned, iat: now, fingerprint: None })),
+        (RequiredProof::LegacyUnsigned, _) => {
+            Ok(Some(VerifiedCallback { signature: Signature::Unsigned, iat: now, fingerprint: None }))
+        }
         (RequiredProof::NoneIfTenantGone, _) => match find(state, &payload.client_key).await? {
-            None => Ok(None),
-            Some(state) if state == InstallState::Uninstalled => Ok(None),
+            None | Some(InstallState::Uninstalled) => Ok(None),
             Some(_) => Err(TokenError::Missing.into()),
         },
         (RequiredProof::Refused(e), _) => Err(e.into()),
@@ -149,7 +153,8 @@ async fn tenant_signed(state: &AppState, token: RawToken<'_>, context: &Callback
 }
 
 async fn find(state: &AppState, client_key: &str) -> Result<Option<InstallState>> {
-    let current = installations::find(&state.db, client_key).await.map_err(|_| Error::Unavailable("database".into()))?;
+    let current =
+        installations::find(&state.db, client_key).await.map_err(|_| Error::Unavailable("database".into()))?;
     Ok(current.map(|installation| installation.state))
 }
 

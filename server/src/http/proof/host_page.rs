@@ -52,7 +52,8 @@ async fn page_load(state: &AppState, request: &mut Request, admin_page: bool) ->
     let token = RawToken::parse(&raw)?;
     let installation = issuer_installation(state, token).await?;
     let secret = shared_secret(state, &installation)?;
-    let page = PageRequest { method: request.method().as_str(), path: uri.path(), query: uri.query().unwrap_or_default() };
+    let page =
+        PageRequest { method: request.method().as_str(), path: uri.path(), query: uri.query().unwrap_or_default() };
     let claims = verify_page_token(token, secret.expose(), &page, state.clock.now())?;
     if installation.state == InstallState::Disabled && installation.orphaned_at.is_none() {
         return Err(Error::AppDisabled);
@@ -62,14 +63,20 @@ async fn page_load(state: &AppState, request: &mut Request, admin_page: bool) ->
     }
     if admin_page {
         let now = state.clock.now();
-        let is_admin = state.admin_check.is_admin(&state.host_client, &installation, &secret, claims.sub.as_deref(), now);
+        let is_admin =
+            state.admin_check.is_admin(&state.host_client, &installation, &secret, claims.sub.as_deref(), now);
         if !is_admin.await.map_err(|e| Error::Unavailable(format!("admin check: {e}")))? {
             return Err(Error::NotAdmin);
         }
     }
-    let grant = state.mint_session(&installation, claims.sub.as_deref()).map_err(|e| Error::Unavailable(e.to_string()))?;
+    let grant =
+        state.mint_session(&installation, claims.sub.as_deref()).map_err(|e| Error::Unavailable(e.to_string()))?;
     let caller = caller(&installation, claims.sub, CallerVia::Page);
-    let session = PageSession { token: grant.token, expires_in: grant.expires_in, all_js_url: state.config.all_js_url.to_string() };
+    let session = PageSession {
+        token: grant.token,
+        expires_in: grant.expires_in,
+        all_js_url: state.config.all_js_url.to_string(),
+    };
     request.extensions_mut().insert(caller);
     request.extensions_mut().insert(session);
     Ok(())

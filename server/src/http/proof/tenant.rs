@@ -42,5 +42,10 @@ pub(super) fn shared_secret(state: &AppState, installation: &Installation) -> Re
 }
 
 pub(super) fn caller(installation: &Installation, account_id: Option<String>, via: CallerVia) -> Caller {
-    Caller { client_key: installation.client_key.clone(), account_id, install_generation: installation.install_generation, via }
+    Caller {
+        client_key: installation.client_key.clone(),
+        account_id,
+        install_generation: installation.install_generation,
+        via,
+    }
 }

@@ -1,6 +1,6 @@
 //! Reading what the app stored, straight from its database.
 
-use server::store::{Database, Installation, installations, event_log};
+use server::store::{Database, Installation, event_log, installations};
 
 use super::app::TestApp;
 
@@ -14,7 +14,8 @@ impl TestApp {
     pub async fn snapshot(&self, client_key: &str) -> String {
         let row = self.installation(client_key).await;
         let events = event_log::for_installation(&self.raw_db, client_key, 1000).await.expect("events");
-        let accepted: Vec<_> = events.iter().filter(|e| e.outcome != "rejected").map(|e| (e.id, e.event.clone())).collect();
+        let accepted: Vec<_> =
+            events.iter().filter(|e| e.outcome != "rejected").map(|e| (e.id, e.event.clone())).collect();
         match row {
             None => format!("none; events {accepted:?}"),
             Some(r) => format!(
