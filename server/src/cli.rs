@@ -39,7 +39,8 @@ pub enum Command {
         #[arg(long)]
         search: Option<String>,
     },
-    /// Show one installation and its lifecycle log.
+    /// Show one installation and its lifecycle log, by clientKey, or by base URL
+    /// (`https://…`: the site's newest active installation, as after a site import).
     Show { client_key: String },
     /// Hash an operator password (read from standard input) for OPERATOR_PASSWORD_HASH.
     CreateOperator {

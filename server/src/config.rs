@@ -13,10 +13,10 @@ use crate::{
 };
 
 /// Atlassian's production install-key server (connect-protocol.md).
-pub const DEFAULT_KEYS_CDN_URL: &str = "https://connect-install-keys.atlassian.com";
-pub const DEFAULT_HOST_ALLOWLIST: &str = "https://*.atlassian.net,https://*.jira.com";
-pub const DEFAULT_FRAME_ANCESTORS: &str = "https://*.atlassian.net https://*.jira.com";
-pub const DEFAULT_ALL_JS_URL: &str = "https://connect-cdn.atl-paas.net/all.js";
+pub(crate) const DEFAULT_KEYS_CDN_URL: &str = "https://connect-install-keys.atlassian.com";
+pub(crate) const DEFAULT_HOST_ALLOWLIST: &str = "https://*.atlassian.net,https://*.jira.com";
+pub(crate) const DEFAULT_FRAME_ANCESTORS: &str = "https://*.atlassian.net https://*.jira.com";
+pub(crate) const DEFAULT_ALL_JS_URL: &str = "https://connect-cdn.atl-paas.net/all.js";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppEnv {

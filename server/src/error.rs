@@ -45,7 +45,7 @@ pub enum Error {
 /// console's HTML page instead of JSON. Console handlers return it, so `?`
 /// on any store call renders a console page.
 #[derive(Debug)]
-pub struct ConsoleError(pub Error);
+pub(crate) struct ConsoleError(pub Error);
 
 impl<E: Into<Error>> From<E> for ConsoleError {
     fn from(e: E) -> Self {

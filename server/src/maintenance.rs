@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// Runs the purge every `interval` until the task is dropped.
-pub fn spawn_purge_job(
+pub(crate) fn spawn_purge_job(
     db: Database,
     clock: Arc<Clock>,
     retention: Duration,

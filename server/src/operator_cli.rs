@@ -31,8 +31,16 @@ pub async fn list(db: &Database, search: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-pub async fn show(db: &Database, client_key: &str) -> Result<()> {
-    let i = installations::find(db, client_key).await?.ok_or(Error::NotFound)?;
+/// `key` is a clientKey, or a base URL naming the site's newest active
+/// installation (seed 000: after a site import the newest clientKey wins).
+pub async fn show(db: &Database, key: &str) -> Result<()> {
+    let found = if key.starts_with("https://") || key.starts_with("http://") {
+        installations::newest_active_by_base_url(db, key.trim_end_matches('/')).await?
+    } else {
+        installations::find(db, key).await?
+    };
+    let i = found.ok_or(Error::NotFound)?;
+    let client_key = i.client_key.as_str();
     let facts = serde_json::json!({
         "clientKey": i.client_key, "baseUrl": i.base_url, "displayUrl": i.display_url, "productType": i.product_type,
         "description": i.description, "appKey": i.app_key, "state": i.state.to_string(), "installGeneration": i.install_generation,

@@ -65,10 +65,6 @@ impl Application {
         Ok(Self { listener, state, router, routes })
     }
 
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
-    }
-
     pub fn state(&self) -> &AppState {
         &self.state
     }

@@ -45,7 +45,7 @@ impl FromRef<AppState> for LeptosOptions {
 impl AppState {
     /// A fresh session token for a verified caller of `installation`: after
     /// its page JWT verified, or in exchange for a context JWT.
-    pub fn mint_session(&self, installation: &Installation, account_id: Option<&str>) -> Result<SessionGrant> {
+    pub(crate) fn mint_session(&self, installation: &Installation, account_id: Option<&str>) -> Result<SessionGrant> {
         let issue = Issue {
             app_key: self.descriptor.key(),
             tenant: &installation.client_key,

@@ -25,7 +25,7 @@ async fn is_admin(state: &AppState, installation: &Installation, account_id: Opt
     )
 }
 
-pub async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStatus, ApiError> {
+pub(crate) async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStatus, ApiError> {
     let installation = active_installation(state, caller).await?;
     if !is_admin(state, &installation, caller.account_id.as_deref()).await? {
         return Err(ApiError::Forbidden);

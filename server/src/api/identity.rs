@@ -6,7 +6,7 @@ use app::api::{backend::Caller, error::ApiError, types::Identity};
 use super::{active_installation, open_secret};
 use crate::{outbound::host_api, state::AppState};
 
-pub async fn identity(state: &AppState, caller: &Caller) -> Result<Identity, ApiError> {
+pub(crate) async fn identity(state: &AppState, caller: &Caller) -> Result<Identity, ApiError> {
     let installation = active_installation(state, caller).await?;
     Ok(Identity {
         account_id: caller.account_id.clone(),
@@ -16,7 +16,7 @@ pub async fn identity(state: &AppState, caller: &Caller) -> Result<Identity, Api
     })
 }
 
-pub async fn display_name(state: &AppState, caller: &Caller) -> Result<Option<String>, ApiError> {
+pub(crate) async fn display_name(state: &AppState, caller: &Caller) -> Result<Option<String>, ApiError> {
     let Some(account_id) = caller.account_id.as_deref() else { return Ok(None) };
     let installation = active_installation(state, caller).await?;
     let secret = open_secret(state, &installation)?;

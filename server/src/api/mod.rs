@@ -20,12 +20,12 @@ use crate::{
     store::{Installation, installations},
 };
 
-pub struct AppBackend {
+pub(crate) struct AppBackend {
     state: AppState,
 }
 
 impl AppBackend {
-    pub fn new(state: AppState) -> Self {
+    pub(crate) fn new(state: AppState) -> Self {
         Self { state }
     }
 }

@@ -13,13 +13,13 @@ use crate::{
     store::notes::{self, NoteRow},
 };
 
-pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Note>, ApiError> {
+pub(crate) async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Note>, ApiError> {
     active_installation(state, caller).await?;
     let rows = notes::list(&state.db, &caller.client_key).await.map_err(unavailable)?;
     Ok(rows.into_iter().map(|row| to_note(row, caller)).collect())
 }
 
-pub async fn create(state: &AppState, caller: &Caller, title: String, body: String) -> Result<Note, ApiError> {
+pub(crate) async fn create(state: &AppState, caller: &Caller, title: String, body: String) -> Result<Note, ApiError> {
     let author = author(caller)?;
     let (title, body) = validate(title, body)?;
     active_installation(state, caller).await?;
@@ -29,7 +29,7 @@ pub async fn create(state: &AppState, caller: &Caller, title: String, body: Stri
     Ok(to_note(row, caller))
 }
 
-pub async fn update(state: &AppState, caller: &Caller, id: i64, title: String, body: String) -> Result<Note, ApiError> {
+pub(crate) async fn update(state: &AppState, caller: &Caller, id: i64, title: String, body: String) -> Result<Note, ApiError> {
     let author = author(caller)?;
     let (title, body) = validate(title, body)?;
     active_installation(state, caller).await?;
@@ -42,7 +42,7 @@ pub async fn update(state: &AppState, caller: &Caller, id: i64, title: String, b
     }
 }
 
-pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> Result<(), ApiError> {
+pub(crate) async fn delete(state: &AppState, caller: &Caller, id: i64) -> Result<(), ApiError> {
     let author = author(caller)?;
     active_installation(state, caller).await?;
     if notes::delete(&state.db, &caller.client_key, author, id).await.map_err(unavailable)? {

@@ -7,7 +7,7 @@ use app::api::{backend::Caller, error::ApiError, types::SessionGrant};
 use super::{active_installation, unavailable};
 use crate::state::AppState;
 
-pub async fn renew(state: &AppState, caller: &Caller) -> Result<SessionGrant, ApiError> {
+pub(crate) async fn renew(state: &AppState, caller: &Caller) -> Result<SessionGrant, ApiError> {
     let installation = active_installation(state, caller).await?;
     state.mint_session(&installation, caller.account_id.as_deref()).map_err(unavailable)
 }

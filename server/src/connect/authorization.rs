@@ -8,7 +8,7 @@ use url::form_urlencoded;
 use super::token::{RawToken, TokenError};
 
 /// The token of an `Authorization` header, if there is one.
-pub fn from_authorization<'a>(values: &[&'a str]) -> Result<Option<RawToken<'a>>, TokenError> {
+pub(crate) fn from_authorization<'a>(values: &[&'a str]) -> Result<Option<RawToken<'a>>, TokenError> {
     match values {
         [] => Ok(None),
         [value] => parse_scheme(value).map(Some),
@@ -25,7 +25,7 @@ fn parse_scheme(value: &str) -> Result<RawToken<'_>, TokenError> {
 }
 
 /// How many `jwt` parameters a query string carries, and the first one.
-pub fn jwt_query_param(query: Option<&str>) -> Result<Option<String>, TokenError> {
+pub(crate) fn jwt_query_param(query: Option<&str>) -> Result<Option<String>, TokenError> {
     let Some(query) = query else { return Ok(None) };
     let mut values = form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k == "jwt").map(|(_, v)| v.into_owned());
     let first = values.next();

@@ -13,14 +13,14 @@ use super::{lifecycle::LifecycleEvent, token::TokenError};
 
 /// Whether the app still accepts the pre-2021 unsigned install protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InstallMode {
+pub(crate) enum InstallMode {
     Signed,
     Legacy,
 }
 
 /// What the request must be verified with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RequiredProof {
+pub(crate) enum RequiredProof {
     /// RS256 under Atlassian's install key, found by the token's `kid`.
     AtlassianKey,
     /// HS256 under the shared secret stored for the body's clientKey.
@@ -35,7 +35,7 @@ pub enum RequiredProof {
 
 /// The proof a callback for `event` needs, given the algorithm of the token
 /// it carries (`None`: no token at all).
-pub fn required_proof(event: LifecycleEvent, token_alg: Option<&str>, mode: InstallMode) -> RequiredProof {
+pub(crate) fn required_proof(event: LifecycleEvent, token_alg: Option<&str>, mode: InstallMode) -> RequiredProof {
     use LifecycleEvent::*;
     match (event, token_alg, mode) {
         (Installed | Uninstalled, Some("RS256"), _) => RequiredProof::AtlassianKey,

@@ -13,10 +13,10 @@ use super::{
 };
 
 /// Clock skew allowed on lifecycle tokens, which live about three minutes.
-pub const LIFECYCLE_LEEWAY_SECS: i64 = 30;
+pub(crate) const LIFECYCLE_LEEWAY_SECS: i64 = 30;
 
 /// What the request itself says the token must match.
-pub struct CallbackContext<'a> {
+pub(crate) struct CallbackContext<'a> {
     /// `clientKey` from the request body.
     pub client_key: &'a str,
     /// The callback path as received, e.g. `/installed`.
@@ -26,7 +26,7 @@ pub struct CallbackContext<'a> {
 
 /// A signed install or uninstall: RS256 under Atlassian's public key, `aud`
 /// naming this app's base URL.
-pub fn verify_signed_install(
+pub(crate) fn verify_signed_install(
     token: RawToken<'_>,
     atlassian_key: &DecodingKey,
     app_base_url: &str,
@@ -41,7 +41,7 @@ pub fn verify_signed_install(
 }
 
 /// A callback signed by the host as the tenant: HS256 under its shared secret.
-pub fn verify_tenant_signed(
+pub(crate) fn verify_tenant_signed(
     token: RawToken<'_>,
     shared_secret: &[u8],
     context: &CallbackContext<'_>,

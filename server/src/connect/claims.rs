@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::token::TimeClaims;
 
 #[derive(Debug, Deserialize)]
-pub struct ConnectClaims {
+pub(crate) struct ConnectClaims {
     /// The clientKey of the tenant (the host signs as the tenant).
     pub iss: String,
     /// The user's accountId; absent for anonymous users.
@@ -24,7 +24,7 @@ pub struct ConnectClaims {
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub enum Audience {
+pub(crate) enum Audience {
     One(String),
     Many(Vec<String>),
 }
@@ -32,7 +32,7 @@ pub enum Audience {
 impl Audience {
     /// True when one entry equals `base_url`, ignoring one trailing slash on
     /// either side (ACE strips trailing slashes too).
-    pub fn contains_base_url(&self, base_url: &str) -> bool {
+    pub(crate) fn contains_base_url(&self, base_url: &str) -> bool {
         let want = base_url.trim_end_matches('/');
         let matches = |a: &String| a.strip_suffix('/').unwrap_or(a) == want;
         match self {
@@ -56,7 +56,7 @@ impl TimeClaims for ConnectClaims {
 
 /// Only `iss`, read before verification to look up the tenant's secret.
 #[derive(Debug, Deserialize)]
-pub struct IssuerOnly {
+pub(crate) struct IssuerOnly {
     pub iss: String,
 }
 

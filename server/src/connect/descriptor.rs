@@ -35,12 +35,12 @@ impl Descriptor {
         &self.bytes
     }
 
-    pub fn value(&self) -> &Value {
+    pub(crate) fn value(&self) -> &Value {
         &self.value
     }
 
     /// The app key (`key`), which signed calls to the host use as `iss`.
-    pub fn key(&self) -> &str {
+    pub(crate) fn key(&self) -> &str {
         self.value["key"].as_str().unwrap_or_default()
     }
 
@@ -51,7 +51,7 @@ impl Descriptor {
     }
 
     /// The module URLs of `adminPages`: only site administrators may open them.
-    pub fn admin_module_paths(&self) -> Vec<String> {
+    pub(crate) fn admin_module_paths(&self) -> Vec<String> {
         self.paths_of(|kind| kind == "adminPages")
     }
 

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::descriptor::Descriptor;
 
 /// Until `FORGE_APP_ID` is set, the manifest names a placeholder (`forge register` prints the real one).
-pub const PLACEHOLDER_APP_ID: &str = "ari:cloud:ecosystem::app/00000000-0000-0000-0000-000000000000";
+pub(crate) const PLACEHOLDER_APP_ID: &str = "ari:cloud:ecosystem::app/00000000-0000-0000-0000-000000000000";
 const REMOTE: &str = "connect";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub enum Product {
 }
 
 impl Product {
-    pub fn prefix(self) -> &'static str {
+    pub(crate) fn prefix(self) -> &'static str {
         match self {
             Self::Jira => "jira",
             Self::Confluence => "confluence",
@@ -39,7 +39,7 @@ impl std::str::FromStr for Product {
 }
 
 /// The manifest as a JSON value (what the YAML says).
-pub fn manifest(descriptor: &Descriptor, product: Product, app_id: Option<&str>) -> Value {
+pub(crate) fn manifest(descriptor: &Descriptor, product: Product, app_id: Option<&str>) -> Value {
     let d = descriptor.value();
     let prefix = product.prefix();
     let mut connect_modules = Map::new();

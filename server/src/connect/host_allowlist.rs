@@ -25,7 +25,7 @@ enum PortPattern {
 }
 
 impl HostAllowlist {
-    pub fn parse(spec: &str) -> Result<Self, String> {
+    pub(crate) fn parse(spec: &str) -> Result<Self, String> {
         let patterns = spec
             .split(',')
             .map(str::trim)
@@ -39,7 +39,7 @@ impl HostAllowlist {
     }
 
     /// True when `base_url` is a clean http(s) URL whose origin matches a pattern.
-    pub fn allows(&self, base_url: &str) -> bool {
+    pub(crate) fn allows(&self, base_url: &str) -> bool {
         let Ok(url) = Url::parse(base_url) else { return false };
         if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
             return false;

@@ -13,16 +13,16 @@ use super::{
 };
 
 /// At most a minute of clock skew on host tokens (threat I-13).
-pub const HOST_TOKEN_LEEWAY_SECS: i64 = 60;
+pub(crate) const HOST_TOKEN_LEEWAY_SECS: i64 = 60;
 
 /// The request a page JWT must be bound to.
-pub struct PageRequest<'a> {
+pub(crate) struct PageRequest<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub query: &'a str,
 }
 
-pub fn verify_page_token(
+pub(crate) fn verify_page_token(
     token: RawToken<'_>,
     secret: &[u8],
     request: &PageRequest<'_>,
@@ -36,7 +36,7 @@ pub fn verify_page_token(
     Ok(claims)
 }
 
-pub fn verify_context_token(token: RawToken<'_>, secret: &[u8], now: i64) -> Result<ConnectClaims, TokenError> {
+pub(crate) fn verify_context_token(token: RawToken<'_>, secret: &[u8], now: i64) -> Result<ConnectClaims, TokenError> {
     let claims = verify_signed(token, secret, now)?;
     if claims.qsh.as_deref() != Some(CONTEXT_QSH) {
         return Err(TokenError::WrongQsh);

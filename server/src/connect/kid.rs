@@ -3,9 +3,9 @@
 //! starting with `/` or `.`, so `{keyserver}/{kid}` can only name a file
 //! under the key server's base path.
 
-pub const MAX_KID_LEN: usize = 128;
+pub(crate) const MAX_KID_LEN: usize = 128;
 
-pub fn is_valid_kid(kid: &str) -> bool {
+pub(crate) fn is_valid_kid(kid: &str) -> bool {
     !kid.is_empty()
         && kid.len() <= MAX_KID_LEN
         && kid.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))

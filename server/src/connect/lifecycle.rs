@@ -23,7 +23,7 @@ impl LifecycleEvent {
     /// route declarations all read this list.
     pub const ALL: [Self; 4] = [Self::Installed, Self::Uninstalled, Self::Enabled, Self::Disabled];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Installed => "installed",
             Self::Uninstalled => "uninstalled",
@@ -43,7 +43,7 @@ impl LifecycleEvent {
     }
 
     /// The event whose callback path this is.
-    pub fn from_path(path: &str) -> Option<Self> {
+    pub(crate) fn from_path(path: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|event| event.path() == path)
     }
 }
@@ -57,7 +57,7 @@ pub enum InstallState {
 }
 
 impl InstallState {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Installed => "installed",
             Self::Enabled => "enabled",
@@ -88,7 +88,7 @@ impl fmt::Display for InstallState {
 
 /// How the request proved who sent it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signature {
+pub(crate) enum Signature {
     /// RS256 under Atlassian's install key (signed install).
     AtlassianRs256,
     /// HS256 under the tenant's stored shared secret.
@@ -98,7 +98,7 @@ pub enum Signature {
 }
 
 impl Signature {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::AtlassianRs256 => "rs256",
             Self::TenantHs256 => "hs256",
@@ -109,7 +109,7 @@ impl Signature {
 
 /// What the store holds for the event's clientKey.
 #[derive(Clone, Debug)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     pub state: InstallState,
     pub base_url: String,
     pub orphaned: bool,
@@ -121,7 +121,7 @@ pub struct Snapshot {
 
 /// The authenticated event.
 #[derive(Clone, Debug)]
-pub struct Incoming<'a> {
+pub(crate) struct Incoming<'a> {
     pub event: LifecycleEvent,
     pub signature: Signature,
     pub iat: i64,
@@ -135,7 +135,7 @@ pub struct Incoming<'a> {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// First install of this clientKey.
     Create,
     /// A new accepted install of a known clientKey: new secret and generation.
@@ -150,7 +150,7 @@ pub enum Decision {
     Reject(&'static str),
 }
 
-pub fn decide(current: Option<&Snapshot>, incoming: &Incoming<'_>) -> Decision {
+pub(crate) fn decide(current: Option<&Snapshot>, incoming: &Incoming<'_>) -> Decision {
     match incoming.event {
         LifecycleEvent::Installed => decide_install(current, incoming),
         LifecycleEvent::Uninstalled => decide_uninstall(current, incoming),

@@ -38,7 +38,7 @@ struct Wire {
 
 /// A lifecycle body whose fields are present, typed and within bounds.
 /// No `Debug`: it holds the shared secret.
-pub struct LifecyclePayload {
+pub(crate) struct LifecyclePayload {
     pub key: String,
     pub client_key: String,
     pub shared_secret: Option<String>,
@@ -54,7 +54,7 @@ pub struct LifecyclePayload {
 
 impl LifecyclePayload {
     /// Parses the body of `event`'s callback; the error is a short reason for a 400.
-    pub fn parse(body: &[u8], event: LifecycleEvent) -> Result<Self, &'static str> {
+    pub(crate) fn parse(body: &[u8], event: LifecycleEvent) -> Result<Self, &'static str> {
         let wire: Wire = serde_json::from_slice(body).map_err(|_| "malformed lifecycle payload")?;
         if wire.event_type.as_deref().is_some_and(|t| t != event.as_str()) {
             return Err("eventType does not match the callback");

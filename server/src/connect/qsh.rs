@@ -7,16 +7,16 @@ use url::form_urlencoded;
 
 /// The fixed qsh of context JWTs from `AP.context.getToken()`. Accepted only
 /// where a route says so; everywhere else the real hash is required.
-pub const CONTEXT_QSH: &str = "context-qsh";
+pub(crate) const CONTEXT_QSH: &str = "context-qsh";
 
 /// The qsh of a request, given its method, path as received, and raw query
 /// string. `base_path` is the path prefix of the base URL the request is
 /// relative to ("" for an app served at the root, "/wiki" for Confluence).
-pub fn qsh(method: &str, path: &str, query: &str, base_path: &str) -> String {
+pub(crate) fn qsh(method: &str, path: &str, query: &str, base_path: &str) -> String {
     hex::encode(Sha256::digest(canonical_request(method, path, query, base_path).as_bytes()))
 }
 
-pub fn canonical_request(method: &str, path: &str, query: &str, base_path: &str) -> String {
+pub(crate) fn canonical_request(method: &str, path: &str, query: &str, base_path: &str) -> String {
     format!("{}&{}&{}", method.to_ascii_uppercase(), canonical_path(path, base_path), canonical_query(query))
 }
 

@@ -13,7 +13,7 @@ const SESSION_TYPE: &str = "session";
 const SESSION_LEEWAY_SECS: i64 = 30;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionClaims {
+pub(crate) struct SessionClaims {
     /// The app key: this app issued it.
     pub iss: String,
     /// `{app key}-api`: only the app's API accepts it.
@@ -44,12 +44,12 @@ impl TimeClaims for SessionClaims {
 }
 
 /// A signing key with its id (the token header's `kid`).
-pub struct SessionKey<'a> {
+pub(crate) struct SessionKey<'a> {
     pub id: &'a str,
     pub bytes: &'a [u8],
 }
 
-pub struct Issue<'a> {
+pub(crate) struct Issue<'a> {
     pub app_key: &'a str,
     pub tenant: &'a str,
     pub account_id: Option<&'a str>,
@@ -60,11 +60,11 @@ pub struct Issue<'a> {
     pub ttl_secs: i64,
 }
 
-pub fn audience(app_key: &str) -> String {
+pub(crate) fn audience(app_key: &str) -> String {
     format!("{app_key}-api")
 }
 
-pub fn mint(key: &SessionKey<'_>, issue: &Issue<'_>) -> Result<(String, SessionClaims), TokenError> {
+pub(crate) fn mint(key: &SessionKey<'_>, issue: &Issue<'_>) -> Result<(String, SessionClaims), TokenError> {
     let claims = SessionClaims {
         iss: issue.app_key.to_string(),
         aud: audience(issue.app_key),
@@ -85,7 +85,7 @@ pub fn mint(key: &SessionKey<'_>, issue: &Issue<'_>) -> Result<(String, SessionC
 
 /// Verifies a session token against the key its `kid` names among `keys`.
 /// The caller still checks the tenant's state and generation.
-pub fn verify(
+pub(crate) fn verify(
     token: RawToken<'_>,
     keys: &[SessionKey<'_>],
     app_key: &str,

@@ -8,11 +8,11 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, de::DeserializeOwned};
 
 /// Larger tokens are refused before any decoding (threat I-21).
-pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+pub(crate) const MAX_TOKEN_LEN: usize = 8 * 1024;
 
 /// Why a token was refused. `reason()` is safe to send to the caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum TokenError {
+pub(crate) enum TokenError {
     #[error("missing token")]
     Missing,
     #[error("token too large")]
@@ -46,7 +46,7 @@ pub enum TokenError {
 }
 
 impl TokenError {
-    pub fn reason(self) -> &'static str {
+    pub(crate) fn reason(self) -> &'static str {
         match self {
             Self::Missing => "missing token",
             Self::TooLarge => "token too large",
@@ -76,19 +76,19 @@ impl From<TokenError> for crate::error::Error {
 
 /// A token whose size and shape were checked; nothing is verified yet.
 #[derive(Clone, Copy)]
-pub struct RawToken<'a>(&'a str);
+pub(crate) struct RawToken<'a>(&'a str);
 
 /// The header fields we read. `jku`, `jwk`, `x5u`, `x5c` are never read
 /// (threat L-08): keys come only from configuration or the key server.
 #[derive(Debug, Deserialize)]
-pub struct TokenHeader {
+pub(crate) struct TokenHeader {
     pub alg: String,
     #[serde(default)]
     pub kid: Option<String>,
 }
 
 impl<'a> RawToken<'a> {
-    pub fn parse(token: &'a str) -> Result<Self, TokenError> {
+    pub(crate) fn parse(token: &'a str) -> Result<Self, TokenError> {
         if token.is_empty() {
             return Err(TokenError::Missing);
         }
@@ -106,16 +106,16 @@ impl<'a> RawToken<'a> {
         Ok(Self(token))
     }
 
-    pub fn as_str(&self) -> &'a str {
+    pub(crate) fn as_str(&self) -> &'a str {
         self.0
     }
 
-    pub fn header(&self) -> Result<TokenHeader, TokenError> {
+    pub(crate) fn header(&self) -> Result<TokenHeader, TokenError> {
         decode_segment(self.segment(0))
     }
 
     /// Claims read *without* verification, only to find which key verifies.
-    pub fn unverified_claims<C: DeserializeOwned>(&self) -> Result<C, TokenError> {
+    pub(crate) fn unverified_claims<C: DeserializeOwned>(&self) -> Result<C, TokenError> {
         decode_segment(self.segment(1))
     }
 
@@ -125,7 +125,7 @@ impl<'a> RawToken<'a> {
 
     /// Checks the algorithm is exactly `alg`, the signature under `key`, and
     /// decodes the claims into `C`. Times are the caller's job ([`check_times`]).
-    pub fn verify<C: DeserializeOwned>(&self, key: &DecodingKey, alg: Algorithm) -> Result<C, TokenError> {
+    pub(crate) fn verify<C: DeserializeOwned>(&self, key: &DecodingKey, alg: Algorithm) -> Result<C, TokenError> {
         let header = self.header()?;
         if header.alg != alg_name(alg) {
             return Err(TokenError::WrongAlgorithm);
@@ -165,7 +165,7 @@ fn alg_name(alg: Algorithm) -> &'static str {
 
 /// The time claims every token kind carries, typed so that `"exp":"never"`
 /// or `"nbf":"99999999999"` fail to parse (CVE-2026-25537).
-pub trait TimeClaims {
+pub(crate) trait TimeClaims {
     fn exp(&self) -> i64;
     fn iat(&self) -> i64;
     fn nbf(&self) -> Option<i64>;
@@ -173,7 +173,7 @@ pub trait TimeClaims {
 
 /// `exp` must not have passed, `iat` must not be in the future, `nbf` must
 /// have come, each allowing `leeway_secs` of clock skew.
-pub fn check_times(claims: &impl TimeClaims, now: i64, leeway_secs: i64) -> Result<(), TokenError> {
+pub(crate) fn check_times(claims: &impl TimeClaims, now: i64, leeway_secs: i64) -> Result<(), TokenError> {
     if claims.exp().saturating_add(leeway_secs) < now {
         return Err(TokenError::Expired);
     }

@@ -28,7 +28,7 @@ pub fn hash_password(password: &str) -> Result<String> {
 }
 
 /// True when `user` and `password` match the configured credential.
-pub fn verify(credential: &OperatorCredential, user: &str, password: &str) -> bool {
+pub(crate) fn verify(credential: &OperatorCredential, user: &str, password: &str) -> bool {
     // Hash anyway for an unknown user, against a fixed hash, to keep timing flat.
     let (stored, known) =
         if user == credential.user { (credential.password_hash.0.as_str(), true) } else { (DUMMY_HASH, false) };

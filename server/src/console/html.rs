@@ -1,7 +1,7 @@
 //! Server-rendered HTML for the console: one layout, and escaping for every
 //! value that comes from the database or the request.
 
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -18,7 +18,7 @@ pub fn escape(text: &str) -> String {
 
 /// A whole page. `operator` and `csrf` are present once logged in (the
 /// logout button needs the CSRF token too).
-pub fn page(title: &str, operator: Option<(&str, &str)>, body: &str) -> String {
+pub(crate) fn page(title: &str, operator: Option<(&str, &str)>, body: &str) -> String {
     let nav = match operator {
         Some((name, csrf)) => format!(
             r#"<nav class="tabs"><a href="/console">Installations</a><a href="/console/orphans">Orphans</a><a href="/console/keys">Encryption keys</a>
@@ -37,7 +37,7 @@ pub fn page(title: &str, operator: Option<(&str, &str)>, body: &str) -> String {
 }
 
 /// Unix seconds as UTC, or a dash.
-pub fn time(unix: Option<i64>) -> String {
+pub(crate) fn time(unix: Option<i64>) -> String {
     unix.map(app::pages::status::format_time).unwrap_or_else(|| "–".into())
 }
 

@@ -17,7 +17,7 @@ use crate::{
     state::AppState,
 };
 
-pub async fn form(State(state): State<AppState>, session: Session) -> Result<Response, ConsoleError> {
+pub(crate) async fn form(State(state): State<AppState>, session: Session) -> Result<Response, ConsoleError> {
     if state.config.operator.is_none() {
         return Err(not_configured());
     }
@@ -29,13 +29,13 @@ pub async fn form(State(state): State<AppState>, session: Session) -> Result<Res
 }
 
 #[derive(Deserialize)]
-pub struct LoginForm {
+pub(crate) struct LoginForm {
     user: String,
     password: String,
     csrf: String,
 }
 
-pub async fn submit(
+pub(crate) async fn submit(
     State(state): State<AppState>,
     Extension(throttle): Extension<Arc<LoginThrottle>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -73,11 +73,11 @@ pub async fn submit(
 }
 
 #[derive(Deserialize)]
-pub struct CsrfForm {
+pub(crate) struct CsrfForm {
     csrf: String,
 }
 
-pub async fn logout(_: Operator, session: Session, Form(form): Form<CsrfForm>) -> Result<Redirect, ConsoleError> {
+pub(crate) async fn logout(_: Operator, session: Session, Form(form): Form<CsrfForm>) -> Result<Redirect, ConsoleError> {
     if !session::csrf_matches(&session, &form.csrf).await {
         return Err(Error::Forbidden.into());
     }

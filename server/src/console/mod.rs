@@ -47,7 +47,7 @@ pub(crate) fn with_sessions(routes: Router<AppState>, state: &AppState) -> Route
 
 /// Creates the session table (idempotent, retried: instances may start together)
 /// and removes expired sessions every minute from then on.
-pub async fn prepare_store(db: &Database) -> Result<()> {
+pub(crate) async fn prepare_store(db: &Database) -> Result<()> {
     use tower_sessions::ExpiredDeletion;
     let period = tokio::time::Duration::from_secs(60);
     for attempt in 0..5u64 {

@@ -22,14 +22,14 @@ const CREDENTIAL: &str = "credential";
 /// A logged-in operator, within the absolute session lifetime: the proof
 /// of the console's routes (`http::proof`).
 #[derive(Clone)]
-pub struct Operator {
+pub(crate) struct Operator {
     pub name: String,
     pub csrf: String,
 }
 
 /// The logged-in operator, or `LoginRequired`. A session past its absolute
 /// lifetime is destroyed (idle expiry is the store's job).
-pub async fn logged_in_operator(session: &Session, state: &AppState) -> Result<Operator> {
+pub(crate) async fn logged_in_operator(session: &Session, state: &AppState) -> Result<Operator> {
     let name: Option<String> = session.get(OPERATOR).await.ok().flatten();
     let login_at: Option<i64> = session.get(LOGIN_AT).await.ok().flatten();
     let csrf: Option<String> = session.get(CSRF).await.ok().flatten();
@@ -53,7 +53,7 @@ pub async fn logged_in_operator(session: &Session, state: &AppState) -> Result<O
 
 /// Starts a fresh session for the operator of `credential`: a new id (no
 /// fixation), a new CSRF token.
-pub async fn log_in(session: &Session, credential: &OperatorCredential, now: i64) -> Result<()> {
+pub(crate) async fn log_in(session: &Session, credential: &OperatorCredential, now: i64) -> Result<()> {
     let csrf = random_hex(32)?;
     let store = |e: tower_sessions::session::Error| Error::Unavailable(format!("session store: {e}"));
     session.cycle_id().await.map_err(store)?;
@@ -64,12 +64,12 @@ pub async fn log_in(session: &Session, credential: &OperatorCredential, now: i64
 }
 
 /// Ends the session on the server: the cookie's id no longer means anything.
-pub async fn log_out(session: &Session) {
+pub(crate) async fn log_out(session: &Session) {
     let _ = session.flush().await;
 }
 
 /// The CSRF token of the login form, kept in the (still anonymous) session.
-pub async fn login_csrf(session: &Session) -> Result<String> {
+pub(crate) async fn login_csrf(session: &Session) -> Result<String> {
     if let Ok(Some(token)) = session.get::<String>(CSRF).await {
         return Ok(token);
     }
@@ -79,7 +79,7 @@ pub async fn login_csrf(session: &Session) -> Result<String> {
 }
 
 /// Does `presented` equal this session's CSRF token?
-pub async fn csrf_matches(session: &Session, presented: &str) -> bool {
+pub(crate) async fn csrf_matches(session: &Session, presented: &str) -> bool {
     match session.get::<String>(CSRF).await {
         Ok(Some(expected)) => constant_time_eq(expected.as_bytes(), presented.as_bytes()),
         _ => false,

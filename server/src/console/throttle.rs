@@ -13,7 +13,7 @@ const WINDOW: Duration = Duration::from_secs(15 * 60);
 const MAX_KEYS: usize = 10_000;
 
 #[derive(Default)]
-pub struct LoginThrottle {
+pub(crate) struct LoginThrottle {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
@@ -21,7 +21,7 @@ impl LoginThrottle {
     /// Counts an attempt for every key, or says how long to wait when any
     /// key is over the limit. Counting before the password is checked means
     /// parallel guesses cannot slip past the limit.
-    pub fn attempt(&self, keys: &[String]) -> Result<(), Duration> {
+    pub(crate) fn attempt(&self, keys: &[String]) -> Result<(), Duration> {
         let Ok(mut failures) = self.failures.lock() else { return Err(WINDOW) };
         let wait = keys
             .iter()
@@ -50,7 +50,7 @@ impl LoginThrottle {
     }
 
     /// A successful login forgets the keys' attempts.
-    pub fn succeeded(&self, keys: &[String]) {
+    pub(crate) fn succeeded(&self, keys: &[String]) {
         if let Ok(mut failures) = self.failures.lock() {
             for key in keys {
                 failures.remove(key);

@@ -23,12 +23,12 @@ use crate::{
 type Page = Result<Html<String>, ConsoleError>;
 
 #[derive(Deserialize)]
-pub struct Search {
+pub(crate) struct Search {
     #[serde(default)]
     q: String,
 }
 
-pub async fn list(op: Operator, State(state): State<AppState>, Query(search): Query<Search>) -> Page {
+pub(crate) async fn list(op: Operator, State(state): State<AppState>, Query(search): Query<Search>) -> Page {
     let all = installations::list(&state.db).await?;
     let q = search.q.trim().to_ascii_lowercase();
     let rows: String = all
@@ -55,7 +55,7 @@ pub async fn list(op: Operator, State(state): State<AppState>, Query(search): Qu
     render(&op, "Installations", &body)
 }
 
-pub async fn detail(op: Operator, State(state): State<AppState>, Path(client_key): Path<String>) -> Page {
+pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(client_key): Path<String>) -> Page {
     let installation = installations::find(&state.db, &client_key).await?.ok_or(Error::NotFound)?;
     let events = event_log::for_installation(&state.db, &client_key, 100).await?;
     let log: String = events
@@ -100,7 +100,7 @@ pub async fn detail(op: Operator, State(state): State<AppState>, Path(client_key
     render(&op, "Installation", &body)
 }
 
-pub async fn orphans(op: Operator, State(state): State<AppState>) -> Page {
+pub(crate) async fn orphans(op: Operator, State(state): State<AppState>) -> Page {
     let retention = state.config.retention.as_secs() as i64;
     let all = installations::list(&state.db).await?;
     let rows: String = all
@@ -129,11 +129,11 @@ pub async fn orphans(op: Operator, State(state): State<AppState>) -> Page {
 }
 
 #[derive(Deserialize)]
-pub struct CsrfForm {
+pub(crate) struct CsrfForm {
     csrf: String,
 }
 
-pub async fn purge_now(
+pub(crate) async fn purge_now(
     op: Operator,
     State(state): State<AppState>,
     session: Session,
@@ -150,7 +150,7 @@ pub async fn purge_now(
     Ok(Redirect::to("/console/orphans"))
 }
 
-pub async fn keys(op: Operator, State(state): State<AppState>) -> Page {
+pub(crate) async fn keys(op: Operator, State(state): State<AppState>) -> Page {
     let in_use = installations::key_ids_in_use(&state.db).await?;
     let primary = state.keyring.primary().id().to_string();
     let configured = state.keyring.ids();

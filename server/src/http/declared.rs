@@ -23,27 +23,27 @@ pub struct DeclaredRoute {
     pub proof: ProofKind,
 }
 
-pub(crate) struct DeclaredRouter {
+pub struct DeclaredRouter {
     router: Router<AppState>,
     routes: Vec<DeclaredRoute>,
     state: AppState,
 }
 
 impl DeclaredRouter {
-    pub fn new(state: &AppState) -> Self {
+    pub(crate) fn new(state: &AppState) -> Self {
         Self { router: Router::new(), routes: Vec::new(), state: state.clone() }
     }
 
-    pub fn get<P: Proof, H: Handler<T, AppState>, T: 'static>(self, path: &str, handler: H) -> Self {
+    pub(crate) fn get<P: Proof, H: Handler<T, AppState>, T: 'static>(self, path: &str, handler: H) -> Self {
         self.on::<P>(Method::GET, path, get(handler))
     }
 
-    pub fn post<P: Proof, H: Handler<T, AppState>, T: 'static>(self, path: &str, handler: H) -> Self {
+    pub(crate) fn post<P: Proof, H: Handler<T, AppState>, T: 'static>(self, path: &str, handler: H) -> Self {
         self.on::<P>(Method::POST, path, post(handler))
     }
 
     /// Static files under `prefix` (any path below it, `GET`).
-    pub fn files<P: Proof>(mut self, prefix: &str, dir: ServeDir) -> Self {
+    pub(crate) fn files<P: Proof>(mut self, prefix: &str, dir: ServeDir) -> Self {
         let files =
             Router::new().nest_service(prefix, dir).route_layer(from_fn_with_state(self.state.clone(), require::<P>));
         self.router = self.router.merge(files);
@@ -51,23 +51,23 @@ impl DeclaredRouter {
         self
     }
 
-    pub fn merge(mut self, other: DeclaredRouter) -> Self {
+    pub(crate) fn merge(mut self, other: DeclaredRouter) -> Self {
         self.router = self.router.merge(other.router);
         self.routes.extend(other.routes);
         self
     }
 
     /// Wraps every route declared so far, e.g. in a session or body limit.
-    pub fn wrap(mut self, f: impl FnOnce(Router<AppState>) -> Router<AppState>) -> Self {
+    pub(crate) fn wrap(mut self, f: impl FnOnce(Router<AppState>) -> Router<AppState>) -> Self {
         self.router = f(self.router);
         self
     }
 
-    pub fn declared(&self) -> &[DeclaredRoute] {
+    pub(crate) fn declared(&self) -> &[DeclaredRoute] {
         &self.routes
     }
 
-    pub fn into_parts(self) -> (Router<AppState>, Vec<DeclaredRoute>) {
+    pub(crate) fn into_parts(self) -> (Router<AppState>, Vec<DeclaredRoute>) {
         (self.router, self.routes)
     }
 

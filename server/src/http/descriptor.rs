@@ -8,6 +8,6 @@ use axum::{
 
 use crate::state::AppState;
 
-pub async fn descriptor(State(state): State<AppState>) -> Response {
+pub(crate) async fn descriptor(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], state.descriptor.bytes().to_vec()).into_response()
 }

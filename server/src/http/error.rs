@@ -20,7 +20,7 @@ use crate::{
 
 /// Where an error is shown; it picks the body, never the status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Surface {
+pub(crate) enum Surface {
     /// `{"error": reason}`: lifecycle callbacks, the descriptor, 404s.
     Json,
     /// A server function: the JSON of [`ApiError`].
@@ -32,7 +32,7 @@ pub enum Surface {
 }
 
 impl Error {
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -49,7 +49,7 @@ impl Error {
     }
 
     /// Logs the error and renders it for `surface`.
-    pub fn respond(self, surface: Surface) -> Response {
+    pub(crate) fn respond(self, surface: Surface) -> Response {
         let status = self.status();
         if status.is_server_error() {
             tracing::error!(error = %self, status = status.as_u16(), "request failed");

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::state::AppState;
 
-pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+pub(crate) async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match state.db.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok", "database": state.db.kind() }))),
         Err(e) => {

@@ -5,13 +5,13 @@
 mod callbacks;
 mod declared;
 mod descriptor;
-pub mod error;
+pub(crate) mod error;
 mod health;
 mod not_found;
 pub mod proof;
 mod routes;
-pub mod security_headers;
-pub mod serve;
+pub(crate) mod security_headers;
+pub(crate) mod serve;
 
 use std::sync::Arc;
 
@@ -35,7 +35,7 @@ use security_headers::HeaderPolicy;
 
 /// Every declared route, wrapped in the hardening layers, and the list of
 /// what was declared. Anything else is answered 404.
-pub fn router(state: AppState) -> Result<(Router, Vec<DeclaredRoute>)> {
+pub(crate) fn router(state: AppState) -> Result<(Router, Vec<DeclaredRoute>)> {
     let policy = HeaderPolicy {
         iframe_paths: state.descriptor.module_paths(),
         frame_ancestors: state.config.frame_ancestors.clone(),

@@ -2,6 +2,6 @@
 
 use crate::error::Error;
 
-pub async fn not_found() -> Error {
+pub(crate) async fn not_found() -> Error {
     Error::NotFound
 }

@@ -14,7 +14,7 @@ use axum::{
 
 /// What decides the headers of one response.
 #[derive(Clone, Debug)]
-pub struct HeaderPolicy {
+pub(crate) struct HeaderPolicy {
     /// Paths the host loads into its iframe (the descriptor's module URLs).
     pub iframe_paths: Vec<String>,
     /// CSP sources allowed to frame those pages.
@@ -24,7 +24,7 @@ pub struct HeaderPolicy {
 }
 
 impl HeaderPolicy {
-    pub fn is_iframe_page(&self, path: &str) -> bool {
+    pub(crate) fn is_iframe_page(&self, path: &str) -> bool {
         self.iframe_paths
             .iter()
             .any(|p| path == p || path.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with('/')))
@@ -41,7 +41,7 @@ impl HeaderPolicy {
     }
 }
 
-pub async fn apply(State(policy): State<Arc<HeaderPolicy>>, request: Request, next: Next) -> Response {
+pub(crate) async fn apply(State(policy): State<Arc<HeaderPolicy>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let mut response = next.run(request).await;
     set_headers(response.headers_mut(), &policy, &path);

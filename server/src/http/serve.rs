@@ -27,7 +27,7 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
 
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     limits: HttpLimits,
@@ -104,7 +104,7 @@ async fn serve_one<S>(
 }
 
 /// Loads the certificate chain and key for in-process TLS (TLS 1.2 and 1.3 only).
-pub fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> crate::error::Result<TlsAcceptor> {
+pub(crate) fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> crate::error::Result<TlsAcceptor> {
     use crate::error::Error;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
     let certs = CertificateDer::pem_file_iter(cert)

@@ -26,7 +26,7 @@ pub struct AdminCheck {
 
 impl AdminCheck {
     /// Anonymous users are never administrators.
-    pub async fn is_admin(
+    pub(crate) async fn is_admin(
         &self,
         client: &HostClient,
         installation: &Installation,

@@ -11,7 +11,7 @@ use crate::{secrets::SharedSecret, store::Installation};
 /// Jira: `POST /rest/api/3/permissions/check` for the global ADMINISTER
 /// permission. Confluence: `GET /rest/api/user?expand=operations`, operation
 /// `administer` on target `application`.
-pub async fn is_site_admin(
+pub(crate) async fn is_site_admin(
     client: &HostClient,
     installation: &Installation,
     secret: &SharedSecret,
@@ -32,7 +32,7 @@ pub async fn is_site_admin(
     }
 }
 
-pub async fn display_name(
+pub(crate) async fn display_name(
     client: &HostClient,
     installation: &Installation,
     secret: &SharedSecret,

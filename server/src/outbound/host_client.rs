@@ -18,7 +18,7 @@ const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 const TOKEN_TTL_SECS: i64 = 180;
 
 #[derive(Debug, thiserror::Error)]
-pub enum HostError {
+pub(crate) enum HostError {
     #[error("the installation is not active")]
     Inactive,
     #[error("the host answered {0}")]
@@ -35,7 +35,7 @@ pub struct HostClient {
 }
 
 /// A request relative to the site's base URL, e.g. `/rest/api/3/user`.
-pub struct HostRequest<'a> {
+pub(crate) struct HostRequest<'a> {
     pub method: Method,
     pub path: &'a str,
     pub query: &'a [(&'a str, &'a str)],
@@ -43,7 +43,7 @@ pub struct HostRequest<'a> {
 }
 
 impl HostClient {
-    pub fn new(app_key: &str) -> crate::error::Result<Self> {
+    pub(crate) fn new(app_key: &str) -> crate::error::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(TIMEOUT)
@@ -54,7 +54,7 @@ impl HostClient {
     }
 
     /// Sends `request` to the installation's site and returns its JSON answer.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         installation: &Installation,
         secret: &SharedSecret,

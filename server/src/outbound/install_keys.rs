@@ -27,7 +27,7 @@ const FETCH_BUDGET: u32 = 30;
 const BUDGET_WINDOW: Duration = Duration::from_secs(60);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum KeyError {
+pub(crate) enum KeyError {
     #[error("invalid key id")]
     InvalidKid,
     #[error("unknown key id")]
@@ -61,7 +61,7 @@ enum FetchResult {
 }
 
 impl InstallKeys {
-    pub fn new(bases: Vec<Url>) -> crate::error::Result<Self> {
+    pub(crate) fn new(bases: Vec<Url>) -> crate::error::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
             .connect_timeout(FETCH_TIMEOUT)
@@ -79,7 +79,7 @@ impl InstallKeys {
     }
 
     /// The public key named `kid`. The kid is validated before any URL is built.
-    pub async fn get(&self, kid: &str) -> Result<DecodingKey, KeyError> {
+    pub(crate) async fn get(&self, kid: &str) -> Result<DecodingKey, KeyError> {
         if !is_valid_kid(kid) {
             return Err(KeyError::InvalidKid);
         }
@@ -215,5 +215,3 @@ fn parse_public_key(pem: &str) -> Option<DecodingKey> {
     DecodingKey::from_rsa_pem(pem.as_bytes()).ok()
 }
 
-/// Shared by the app state.
-pub type SharedInstallKeys = Arc<InstallKeys>;

@@ -14,7 +14,7 @@ const NONCE_LEN: usize = 12;
 
 /// What a row stores: the sealed bytes and the id of the key that sealed them.
 #[derive(Clone, PartialEq, Eq)]
-pub struct SealedSecret {
+pub(crate) struct SealedSecret {
     pub key_id: String,
     pub ciphertext: Vec<u8>,
 }
@@ -27,12 +27,12 @@ impl std::fmt::Debug for SealedSecret {
 
 impl Keyring {
     /// Seals `secret` for `client_key` under the primary key.
-    pub fn seal(&self, client_key: &str, secret: &SharedSecret) -> Result<SealedSecret> {
+    pub(crate) fn seal(&self, client_key: &str, secret: &SharedSecret) -> Result<SealedSecret> {
         seal_with(self.primary(), client_key, secret)
     }
 
     /// Opens a sealed secret with whichever configured key sealed it.
-    pub fn open(&self, client_key: &str, sealed: &SealedSecret) -> Result<SharedSecret> {
+    pub(crate) fn open(&self, client_key: &str, sealed: &SealedSecret) -> Result<SharedSecret> {
         let key = self
             .by_id(&sealed.key_id)
             .ok_or_else(|| Error::Internal(format!("no configured encryption key has id {}", sealed.key_id)))?;
@@ -40,7 +40,7 @@ impl Keyring {
     }
 }
 
-pub fn seal_with(key: &AppKey, client_key: &str, secret: &SharedSecret) -> Result<SealedSecret> {
+pub(crate) fn seal_with(key: &AppKey, client_key: &str, secret: &SharedSecret) -> Result<SealedSecret> {
     let mut nonce = [0u8; NONCE_LEN];
     getrandom::fill(&mut nonce).map_err(|e| Error::Internal(format!("random source: {e}")))?;
     let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key.bytes()));

@@ -26,7 +26,7 @@ impl AppKey {
         Ok(Self::from_bytes(bytes))
     }
 
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
         let digest = Sha256::digest(b"connect-app key id\0".iter().chain(bytes.iter()).copied().collect::<Vec<u8>>());
         Self { id: format!("k{}", hex::encode(&digest[..6])), bytes: Zeroizing::new(bytes) }
     }
@@ -43,7 +43,7 @@ impl AppKey {
     }
 
     /// The key bytes, for the code that seals or signs with them.
-    pub fn bytes(&self) -> &[u8; 32] {
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
         &self.bytes
     }
 }
@@ -69,11 +69,11 @@ impl Keyring {
         &self.primary
     }
 
-    pub fn by_id(&self, id: &str) -> Option<&AppKey> {
+    pub(crate) fn by_id(&self, id: &str) -> Option<&AppKey> {
         std::iter::once(&self.primary).chain(&self.previous).find(|k| k.id == id)
     }
 
-    pub fn ids(&self) -> Vec<&str> {
+    pub(crate) fn ids(&self) -> Vec<&str> {
         std::iter::once(&self.primary).chain(&self.previous).map(|k| k.id.as_str()).collect()
     }
 }

@@ -10,9 +10,9 @@ mod random;
 mod session_keys;
 mod shared_secret;
 
-pub use cipher::SealedSecret;
+pub(crate) use cipher::SealedSecret;
 pub use keyring::{AppKey, Keyring};
 pub use load::{load_keyring, load_keys};
-pub use random::{constant_time_eq, random_hex};
-pub use session_keys::SessionKeys;
-pub use shared_secret::SharedSecret;
+pub(crate) use random::{constant_time_eq, random_hex};
+pub(crate) use session_keys::SessionKeys;
+pub(crate) use shared_secret::SharedSecret;

@@ -3,14 +3,14 @@
 use crate::error::{Error, Result};
 
 /// `bytes` bytes from the OS random source, as hex. Fails closed.
-pub fn random_hex(bytes: usize) -> Result<String> {
+pub(crate) fn random_hex(bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| Error::Internal(format!("random source: {e}")))?;
     Ok(hex::encode(buf))
 }
 
 /// Equality whose time does not depend on where the inputs differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

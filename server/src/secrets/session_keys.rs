@@ -12,19 +12,19 @@ pub struct SessionKeys {
 }
 
 impl SessionKeys {
-    pub fn new(primary: AppKey, previous: Vec<AppKey>) -> Self {
+    pub(crate) fn new(primary: AppKey, previous: Vec<AppKey>) -> Self {
         Self { primary, previous }
     }
 
-    pub fn signing(&self) -> SessionKey<'_> {
+    pub(crate) fn signing(&self) -> SessionKey<'_> {
         as_session_key(&self.primary)
     }
 
-    pub fn verifying(&self) -> Vec<SessionKey<'_>> {
+    pub(crate) fn verifying(&self) -> Vec<SessionKey<'_>> {
         std::iter::once(&self.primary).chain(&self.previous).map(as_session_key).collect()
     }
 
-    pub fn knows(&self, kid: &str) -> bool {
+    pub(crate) fn knows(&self, kid: &str) -> bool {
         std::iter::once(&self.primary).chain(&self.previous).any(|k| k.id() == kid)
     }
 }

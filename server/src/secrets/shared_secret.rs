@@ -2,14 +2,14 @@
 
 use zeroize::Zeroizing;
 
-pub struct SharedSecret(Zeroizing<Vec<u8>>);
+pub(crate) struct SharedSecret(Zeroizing<Vec<u8>>);
 
 impl SharedSecret {
-    pub fn new(bytes: Vec<u8>) -> Self {
+    pub(crate) fn new(bytes: Vec<u8>) -> Self {
         Self(Zeroizing::new(bytes))
     }
 
-    pub fn expose(&self) -> &[u8] {
+    pub(crate) fn expose(&self) -> &[u8] {
         &self.0
     }
 }

@@ -9,14 +9,14 @@ use crate::error::Result;
 const MAX_REJECTIONS_PER_HOUR: i64 = 50;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Accepted,
     Ignored,
     Rejected,
 }
 
 impl Outcome {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Accepted => "accepted",
             Self::Ignored => "ignored",
@@ -36,7 +36,7 @@ pub struct EventRecord {
     pub detail: Option<String>,
 }
 
-pub struct NewEvent<'a> {
+pub(crate) struct NewEvent<'a> {
     pub client_key: &'a str,
     pub event: &'a str,
     pub now: i64,
@@ -47,7 +47,7 @@ pub struct NewEvent<'a> {
 
 const INSERT: &str = "INSERT INTO lifecycle_events (client_key, event, occurred_at, signature, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)";
 
-pub async fn append(tx: &mut WriteTx, e: &NewEvent<'_>) -> Result<()> {
+pub(crate) async fn append(tx: &mut WriteTx, e: &NewEvent<'_>) -> Result<()> {
     on_tx!(tx, conn => sqlx::query(INSERT).bind(e.client_key).bind(e.event).bind(e.now).bind(e.signature)
         .bind(e.outcome.as_str()).bind(e.detail).execute(conn).await?.rows_affected());
     Ok(())
@@ -55,7 +55,7 @@ pub async fn append(tx: &mut WriteTx, e: &NewEvent<'_>) -> Result<()> {
 
 /// Logs a rejected callback, but only for a clientKey that has an
 /// installation, and at most [`MAX_REJECTIONS_PER_HOUR`] an hour.
-pub async fn append_rejection(db: &Database, e: &NewEvent<'_>) -> Result<()> {
+pub(crate) async fn append_rejection(db: &Database, e: &NewEvent<'_>) -> Result<()> {
     let sql = "INSERT INTO lifecycle_events (client_key, event, occurred_at, signature, outcome, detail) \
                SELECT $1, $2, $3, $4, 'rejected', $5 \
                WHERE EXISTS (SELECT 1 FROM installations WHERE client_key = $1) \

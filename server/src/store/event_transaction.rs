@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// Everything the transaction needs beyond the decision inputs.
-pub struct EventWrite<'a> {
+pub(crate) struct EventWrite<'a> {
     pub client_key: &'a str,
     pub base_url: &'a str,
     pub now: i64,
@@ -23,13 +23,13 @@ pub struct EventWrite<'a> {
     pub install: Option<NewInstall<'a>>,
 }
 
-pub struct NewInstall<'a> {
+pub(crate) struct NewInstall<'a> {
     pub fields: InstallFields<'a>,
     /// Does a stored sealed secret (of this clientKey) equal the new one?
     pub same_secret: &'a (dyn Fn(&SealedSecret, &str) -> bool + Send + Sync),
 }
 
-pub async fn apply_event(db: &super::Database, incoming: Incoming<'_>, write: &EventWrite<'_>) -> Result<Decision> {
+pub(crate) async fn apply_event(db: &super::Database, incoming: Incoming<'_>, write: &EventWrite<'_>) -> Result<Decision> {
     let mut tx = db.begin_write().await?;
     let (decision, had_row) = decide_in(&mut tx, incoming.clone(), write).await?;
     // A rejection for a clientKey with no row is not logged: no installation owns it.

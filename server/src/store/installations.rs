@@ -41,7 +41,7 @@ impl Installation {
         matches!(self.state, InstallState::Installed | InstallState::Enabled) && self.orphaned_at.is_none()
     }
 
-    pub fn sealed_secret(&self) -> SealedSecret {
+    pub(crate) fn sealed_secret(&self) -> SealedSecret {
         SealedSecret { key_id: self.secret_key_id.clone(), ciphertext: self.secret_ciphertext.clone() }
     }
 }
@@ -59,7 +59,7 @@ impl std::fmt::Debug for Installation {
 }
 
 /// The fields an accepted `installed` writes.
-pub struct InstallFields<'a> {
+pub(crate) struct InstallFields<'a> {
     pub client_key: &'a str,
     pub base_url: &'a str,
     pub display_url: Option<&'a str>,
@@ -82,7 +82,7 @@ pub async fn find(db: &Database, client_key: &str) -> Result<Option<Installation
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).fetch_optional(pool).await?))
 }
 
-pub async fn find_in(tx: &mut WriteTx, client_key: &str) -> Result<Option<Installation>> {
+pub(crate) async fn find_in(tx: &mut WriteTx, client_key: &str) -> Result<Option<Installation>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE client_key = $1");
     Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(client_key).fetch_optional(conn).await?))
 }
@@ -98,7 +98,7 @@ pub async fn newest_active_by_base_url(db: &Database, base_url: &str) -> Result<
 }
 
 /// Every installation ever recorded for a base URL, newest first.
-pub async fn all_for_base_url(db: &Database, base_url: &str) -> Result<Vec<Installation>> {
+pub(crate) async fn all_for_base_url(db: &Database, base_url: &str) -> Result<Vec<Installation>> {
     let sql =
         format!("SELECT {COLUMNS} FROM installations WHERE base_url = $1 ORDER BY last_installed_at DESC, client_key");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(base_url).fetch_all(pool).await?))
@@ -109,14 +109,14 @@ pub async fn list(db: &Database) -> Result<Vec<Installation>> {
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?))
 }
 
-pub async fn base_url_taken(tx: &mut WriteTx, base_url: &str, except: &str) -> Result<bool> {
+pub(crate) async fn base_url_taken(tx: &mut WriteTx, base_url: &str, except: &str) -> Result<bool> {
     let sql = "SELECT COUNT(*) FROM installations WHERE base_url = $1 AND client_key <> $2 \
                AND orphaned_at IS NULL AND state IN ('installed', 'enabled', 'disabled')";
     let count: i64 = on_tx!(tx, conn => sqlx::query_scalar(sql).bind(base_url).bind(except).fetch_one(conn).await?);
     Ok(count > 0)
 }
 
-pub async fn insert(tx: &mut WriteTx, f: &InstallFields<'_>) -> Result<()> {
+pub(crate) async fn insert(tx: &mut WriteTx, f: &InstallFields<'_>) -> Result<()> {
     let sql = format!(
         "INSERT INTO installations ({COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'installed', 1, $12, $13, $13, $13, $14, $14, NULL, NULL, $15)"
@@ -126,7 +126,7 @@ pub async fn insert(tx: &mut WriteTx, f: &InstallFields<'_>) -> Result<()> {
 }
 
 /// An accepted reinstall: new secret, next generation, not orphaned any more.
-pub async fn reinstall(tx: &mut WriteTx, f: &InstallFields<'_>, state: InstallState) -> Result<()> {
+pub(crate) async fn reinstall(tx: &mut WriteTx, f: &InstallFields<'_>, state: InstallState) -> Result<()> {
     let sql = "UPDATE installations SET base_url = $2, display_url = $3, product_type = $4, \
                description = $5, app_key = $6, oauth_client_id = $7, service_entitlement_number = $8, \
                installation_id = COALESCE($9, installation_id), secret_ciphertext = $10, secret_key_id = $11, \
@@ -164,7 +164,7 @@ where
         .bind(f.iat)
 }
 
-pub async fn set_state(
+pub(crate) async fn set_state(
     tx: &mut WriteTx,
     client_key: &str,
     state: InstallState,
@@ -181,7 +181,7 @@ pub async fn set_state(
 
 /// Marks every other not-yet-orphaned installation of `base_url` as an
 /// orphan (a site import gave the site a new clientKey). Returns their keys.
-pub async fn orphan_others(tx: &mut WriteTx, base_url: &str, keep: &str, now: i64) -> Result<Vec<String>> {
+pub(crate) async fn orphan_others(tx: &mut WriteTx, base_url: &str, keep: &str, now: i64) -> Result<Vec<String>> {
     let select =
         "SELECT client_key FROM installations WHERE base_url = $1 AND client_key <> $2 AND orphaned_at IS NULL";
     let update =
@@ -194,7 +194,7 @@ pub async fn orphan_others(tx: &mut WriteTx, base_url: &str, keep: &str, now: i6
 
 /// Replaces a sealed secret only if the row still holds `expected` (a
 /// reinstall racing with a key rotation wins). Returns whether it replaced.
-pub async fn replace_sealed_secret(
+pub(crate) async fn replace_sealed_secret(
     db: &Database,
     client_key: &str,
     expected: &[u8],

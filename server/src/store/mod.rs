@@ -31,12 +31,12 @@ macro_rules! on_tx {
 
 mod database;
 pub mod event_log;
-pub mod event_transaction;
+pub(crate) mod event_transaction;
 pub mod installations;
-pub mod notes;
+pub(crate) mod notes;
 pub mod purge;
 mod write_tx;
 
 pub use database::Database;
 pub use installations::Installation;
-pub use write_tx::WriteTx;
+pub(crate) use write_tx::WriteTx;

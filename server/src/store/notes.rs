@@ -6,7 +6,7 @@ use super::Database;
 use crate::error::Result;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
-pub struct NoteRow {
+pub(crate) struct NoteRow {
     pub id: i64,
     pub author_account_id: String,
     pub title: String,
@@ -18,17 +18,17 @@ pub struct NoteRow {
 const COLUMNS: &str = "id, author_account_id, title, body, created_at, updated_at";
 
 /// Newest first; a site's list is capped so one page stays small.
-pub async fn list(db: &Database, client_key: &str) -> Result<Vec<NoteRow>> {
+pub(crate) async fn list(db: &Database, client_key: &str) -> Result<Vec<NoteRow>> {
     let sql = format!("SELECT {COLUMNS} FROM notes WHERE client_key = $1 ORDER BY updated_at DESC, id DESC LIMIT 500");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).fetch_all(pool).await?))
 }
 
-pub async fn find(db: &Database, client_key: &str, id: i64) -> Result<Option<NoteRow>> {
+pub(crate) async fn find(db: &Database, client_key: &str, id: i64) -> Result<Option<NoteRow>> {
     let sql = format!("SELECT {COLUMNS} FROM notes WHERE client_key = $1 AND id = $2");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).bind(id).fetch_optional(pool).await?))
 }
 
-pub async fn insert(
+pub(crate) async fn insert(
     db: &Database,
     client_key: &str,
     author: &str,
@@ -46,7 +46,7 @@ pub async fn insert(
 }
 
 /// Changes a note only if it belongs to `client_key` and was written by `author`.
-pub async fn update(
+pub(crate) async fn update(
     db: &Database,
     client_key: &str,
     author: &str,
@@ -65,7 +65,7 @@ pub async fn update(
 }
 
 /// Deletes a note only if it belongs to `client_key` and was written by `author`.
-pub async fn delete(db: &Database, client_key: &str, author: &str, id: i64) -> Result<bool> {
+pub(crate) async fn delete(db: &Database, client_key: &str, author: &str, id: i64) -> Result<bool> {
     let sql = "DELETE FROM notes WHERE client_key = $1 AND author_account_id = $2 AND id = $3";
     let deleted = on_pool!(db, pool => sqlx::query(sql).bind(client_key).bind(author).bind(id).execute(pool).await?.rows_affected());
     Ok(deleted == 1)

@@ -36,7 +36,7 @@ pub async fn expired(db: &Database, now: i64, retention_secs: i64) -> Result<Vec
 /// Deletes every expired installation with its data. Each one is its own
 /// transaction that re-checks the condition, so a reinstall that lands in
 /// between keeps its installation.
-pub async fn purge_expired(db: &Database, now: i64, retention_secs: i64) -> Result<Vec<Expired>> {
+pub(crate) async fn purge_expired(db: &Database, now: i64, retention_secs: i64) -> Result<Vec<Expired>> {
     let mut purged = Vec::new();
     for candidate in expired(db, now, retention_secs).await? {
         if purge_one(db, &candidate, now, now - retention_secs).await? {
@@ -67,7 +67,7 @@ async fn purge_one(db: &Database, candidate: &Expired, now: i64, cutoff: i64) ->
 
 /// Purges one installation now, whatever its age, if it is orphaned or
 /// uninstalled (an operator's "purge now"). Active installations stay.
-pub async fn purge_inactive_now(db: &Database, client_key: &str, now: i64) -> Result<bool> {
+pub(crate) async fn purge_inactive_now(db: &Database, client_key: &str, now: i64) -> Result<bool> {
     let Some(installation) = super::installations::find(db, client_key).await? else { return Ok(false) };
     let reason = if installation.orphaned_at.is_some() {
         "orphaned (purged by an operator)"

@@ -12,13 +12,13 @@ use crate::error::Result;
 /// single lock also orders site imports across clientKeys of one base URL.
 const INSTALLATIONS_LOCK: i64 = 0x636f_6e6e_6563_7401;
 
-pub enum WriteTx {
+pub(crate) enum WriteTx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Database {
-    pub async fn begin_write(&self) -> Result<WriteTx> {
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
         match self {
             Self::Sqlite(pool) => Ok(WriteTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
             Self::Postgres(pool) => {
@@ -33,7 +33,7 @@ impl Database {
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> Result<()> {
+    pub(crate) async fn commit(self) -> Result<()> {
         match self {
             Self::Sqlite(tx) => tx.commit().await?,
             Self::Postgres(tx) => tx.commit().await?,

@@ -52,6 +52,13 @@ async fn list_show_descriptor_and_forge_manifest_print_what_is_stored_and_served
     assert_eq!(shown["events"][0]["event"], "installed");
     assert!(!show.contains(&tenant.shared_secret));
     assert!(!run_cli(dir.path(), &["show", "nobody"], &env, "").status.success());
+    // By base URL: after a site import, the newest installation of the site.
+    let imported = Tenant { client_key: format!("imported-{}", hostkit::random_hex(6)), ..tenant.clone() };
+    assert_eq!(app.host.install(&imported).await.status(), 204);
+    let by_site = stdout(&run_cli(dir.path(), &["show", &format!("{}/", tenant.base_url)], &env, ""));
+    let by_site: serde_json::Value = serde_json::from_str(&by_site).unwrap();
+    assert_eq!(by_site["clientKey"], imported.client_key.as_str(), "the site's newest installation");
+    assert!(!run_cli(dir.path(), &["show", "https://nobody.atlassian.net"], &env, "").status.success());
 
     let descriptor: serde_json::Value =
         serde_json::from_str(&stdout(&run_cli(dir.path(), &["descriptor"], &env, ""))).unwrap();

@@ -46,7 +46,7 @@ pub enum ProofKind {
 
 impl ProofKind {
     /// How a refusal of this proof is shown.
-    pub fn surface(self) -> Surface {
+    pub(crate) fn surface(self) -> Surface {
         match self {
             Self::Public | Self::Lifecycle => Surface::Json,
             Self::HostPage | Self::AdminPage => Surface::Page,
