@@ -1,6 +1,6 @@
 //! RSA key pairs standing in for Atlassian's install signing key.
 
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::EncodingKey;
 use rsa::{
     RsaPrivateKey, RsaPublicKey,
     pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding},
@@ -24,11 +24,7 @@ impl InstallKey {
         }
     }
 
-    pub fn encoding_key(&self) -> EncodingKey {
+    pub(crate) fn encoding_key(&self) -> EncodingKey {
         EncodingKey::from_rsa_pem(self.private_pem.as_bytes()).expect("own PEM parses")
-    }
-
-    pub fn decoding_key(&self) -> DecodingKey {
-        DecodingKey::from_rsa_pem(self.public_pem.as_bytes()).expect("own PEM parses")
     }
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::tenant::Tenant;
 
 /// The body of `event` for `tenant` of the app `app_key`.
-pub fn lifecycle(event: &str, tenant: &Tenant, app_key: &str) -> Value {
+pub(crate) fn lifecycle(event: &str, tenant: &Tenant, app_key: &str) -> Value {
     let mut body = json!({
         "key": app_key,
         "clientKey": tenant.client_key,

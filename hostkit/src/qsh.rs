@@ -8,7 +8,7 @@ pub fn qsh(method: &str, path: &str, params: &[(&str, &str)]) -> String {
     hex::encode(Sha256::digest(canonical(method, path, params).as_bytes()))
 }
 
-pub fn canonical(method: &str, path: &str, params: &[(&str, &str)]) -> String {
+pub(crate) fn canonical(method: &str, path: &str, params: &[(&str, &str)]) -> String {
     let mut path = path.trim_end_matches('/').replace('&', "%26");
     if !path.starts_with('/') {
         path.insert(0, '/');

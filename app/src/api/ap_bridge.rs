@@ -12,7 +12,7 @@ const GET_TOKEN_TIMEOUT_MS: i32 = 10_000;
 
 /// `AP.context.getToken()`, as a future; `None` if `AP` is missing, the
 /// host does not answer in time, or answers with nothing.
-pub async fn context_token() -> Option<String> {
+pub(crate) async fn context_token() -> Option<String> {
     let context = ap_member(&["context"])?;
     let get_token: Function = Reflect::get(&context, &"getToken".into()).ok()?.dyn_into().ok()?;
     let answer = Promise::new(&mut |resolve, reject| {
@@ -47,7 +47,7 @@ pub fn fit_frame_to_content() {
 }
 
 /// Asks the host to fit the iframe to the content, if `AP` is there.
-pub fn resize() {
+pub(crate) fn resize() {
     let Some(ap) = ap_member(&[]) else { return };
     if let Some(resize) = Reflect::get(&ap, &"resize".into()).ok().and_then(|f| f.dyn_into::<Function>().ok()) {
         let _ = resize.call0(&ap);

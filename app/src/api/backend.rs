@@ -58,13 +58,13 @@ pub trait Backend: Send + Sync + 'static {
 pub type SharedBackend = Arc<dyn Backend>;
 
 /// The page session of the current request, if its page JWT verified.
-pub fn page_session() -> Option<PageSession> {
+pub(crate) fn page_session() -> Option<PageSession> {
     use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<PageSession>().cloned())
 }
 
 /// Runs a server function body with the verified caller and the backend;
 /// an error also sets the response status.
-pub async fn serve<T, F>(body: F) -> Result<T, ApiError>
+pub(crate) async fn serve<T, F>(body: F) -> Result<T, ApiError>
 where
     F: for<'a> FnOnce(&'a dyn Backend, &'a Caller) -> ApiFuture<'a, T>,
 {

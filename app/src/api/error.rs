@@ -23,7 +23,9 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn status(&self) -> u16 {
+    /// The HTTP status a server function answers this error with.
+    #[cfg(feature = "ssr")]
+    pub(crate) fn status(&self) -> u16 {
         match self {
             Self::Unauthorized => 401,
             Self::Forbidden => 403,
@@ -35,7 +37,7 @@ impl ApiError {
     }
 
     /// Words for the person using the page.
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             Self::Unauthorized => "Your session ended. Reload the page to continue.".into(),
             Self::Forbidden => "You are not allowed to do that.".into(),

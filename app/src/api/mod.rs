@@ -14,14 +14,14 @@ pub mod ap_bridge;
 pub mod app_info;
 #[cfg(feature = "ssr")]
 pub mod backend;
-pub mod client;
+pub(crate) mod client;
 pub mod error;
 pub mod me;
 pub mod notes;
 #[cfg(feature = "hydrate")]
 pub mod renewal;
 pub mod session;
-pub mod token_store;
+pub(crate) mod token_store;
 pub mod types;
 
 /// Server-function endpoints that need no caller (they reveal nothing a

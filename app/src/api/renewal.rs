@@ -69,7 +69,7 @@ fn margin(lifetime: f64) -> f64 {
 }
 
 /// True when the session ends within the renewal margin.
-pub fn expires_soon() -> bool {
+pub(crate) fn expires_soon() -> bool {
     SCHEDULE.with(|s| {
         let s = s.borrow();
         s.deadline > 0.0 && now() + margin(s.lifetime) >= s.deadline
@@ -78,7 +78,7 @@ pub fn expires_soon() -> bool {
 
 /// Exchanges a fresh context JWT for a new session token. Concurrent callers
 /// share one exchange.
-pub async fn renew() -> Result<(), ApiError> {
+pub(crate) async fn renew() -> Result<(), ApiError> {
     let shared = SCHEDULE.with(|s| {
         let mut s = s.borrow_mut();
         s.in_flight.get_or_insert_with(|| renew_once().boxed_local().shared()).clone()

@@ -17,29 +17,31 @@ struct Tokens {
 
 static TOKENS: RwLock<Tokens> = RwLock::new(Tokens { session: None, version: 0, exchanging: None });
 
-pub fn set_session(token: String) {
+#[cfg(feature = "hydrate")]
+pub(crate) fn set_session(token: String) {
     if let Ok(mut t) = TOKENS.write() {
         t.session = Some(token);
         t.version += 1;
     }
 }
 
-pub fn session() -> Option<String> {
+pub(crate) fn session() -> Option<String> {
     TOKENS.read().ok()?.session.clone()
 }
 
-pub fn session_version() -> u64 {
+pub(crate) fn session_version() -> u64 {
     TOKENS.read().map(|t| t.version).unwrap_or_default()
 }
 
 /// The context JWT being exchanged for a session, if any.
-pub fn exchanging_token() -> Option<String> {
+pub(crate) fn exchanging_token() -> Option<String> {
     TOKENS.read().ok()?.exchanging.clone()
 }
 
+#[cfg(feature = "hydrate")]
 /// Runs `exchange` with `context_token` as the token being exchanged; it is
 /// cleared afterwards even if the exchange is abandoned.
-pub async fn exchanging<T>(context_token: String, exchange: impl Future<Output = T>) -> T {
+pub(crate) async fn exchanging<T>(context_token: String, exchange: impl Future<Output = T>) -> T {
     struct Clear;
     impl Drop for Clear {
         fn drop(&mut self) {

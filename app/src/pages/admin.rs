@@ -10,7 +10,7 @@ use super::{
 use crate::api::{admin::get_install_status, types::InstallStatus};
 
 #[component]
-pub fn AdminPage() -> impl IntoView {
+pub(crate) fn AdminPage() -> impl IntoView {
     let hydrated = hydrated();
     let status = Resource::new(|| (), |_| get_install_status());
 

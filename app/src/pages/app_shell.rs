@@ -7,7 +7,7 @@ use leptos_router::components::{A, Outlet};
 use super::hydration::hydrated;
 
 #[component]
-pub fn AppShell() -> impl IntoView {
+pub(crate) fn AppShell() -> impl IntoView {
     let hydrated = hydrated();
 
     view! {

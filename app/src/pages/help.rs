@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 #[component]
-pub fn Help() -> impl IntoView {
+pub(crate) fn Help() -> impl IntoView {
     view! {
         <h1>"Help"</h1>
         <section class="card" id="help">

@@ -7,7 +7,7 @@ use super::hydration::hydrated;
 use crate::api::app_info::app_info;
 
 #[component]
-pub fn HomePage() -> impl IntoView {
+pub(crate) fn HomePage() -> impl IntoView {
     let count = RwSignal::new(0);
     let hydrated = hydrated();
     let info = LocalResource::new(app_info);

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-pub fn hydrated() -> Signal<bool> {
+pub(crate) fn hydrated() -> Signal<bool> {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     hydrated.into()

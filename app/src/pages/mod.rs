@@ -1,11 +1,11 @@
 //! Pages, one file each.
 
-pub mod admin;
-pub mod app_shell;
-pub mod help;
-pub mod home;
-pub mod hydration;
-pub mod not_found;
-pub mod notes;
-pub mod overview;
+pub(crate) mod admin;
+pub(crate) mod app_shell;
+pub(crate) mod help;
+pub(crate) mod home;
+pub(crate) mod hydration;
+pub(crate) mod not_found;
+pub(crate) mod notes;
+pub(crate) mod overview;
 pub mod status;

@@ -17,7 +17,7 @@ type Save = MultiAction<(i64, String, String), Outcome<Note>>;
 type Remove = MultiAction<i64, Outcome<()>>;
 
 #[component]
-pub fn NotesView() -> impl IntoView {
+pub(crate) fn NotesView() -> impl IntoView {
     let create = ServerAction::<CreateNote>::new();
     let save: Save = MultiAction::new(|(id, title, body): &(i64, String, String)| {
         let (id, title, body) = (*id, title.clone(), body.clone());

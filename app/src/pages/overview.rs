@@ -7,7 +7,7 @@ use super::status::{ErrorBox, Loading};
 use crate::api::me::{display_name, get_identity};
 
 #[component]
-pub fn Overview() -> impl IntoView {
+pub(crate) fn Overview() -> impl IntoView {
     let who = Resource::new(|| (), |_| get_identity());
     // Loaded in the browser after hydration (a local resource never runs on
     // the server), so the host's REST API never slows the page down. Read

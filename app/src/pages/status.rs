@@ -5,13 +5,13 @@ use leptos::prelude::*;
 use crate::api::error::ApiError;
 
 #[component]
-pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
+pub(crate) fn Loading(#[prop(into)] what: String) -> impl IntoView {
     view! { <p class="muted loading" role="status">{format!("Loading {what}…")}</p> }
 }
 
 /// An error the user can act on, with a retry button when `retry` is given.
 #[component]
-pub fn ErrorBox(error: ApiError, #[prop(optional)] retry: Option<Callback<()>>) -> impl IntoView {
+pub(crate) fn ErrorBox(error: ApiError, #[prop(optional)] retry: Option<Callback<()>>) -> impl IntoView {
     view! {
         <div class="error-box" role="alert">
             <p class="error">{error.message()}</p>

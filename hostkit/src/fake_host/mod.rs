@@ -33,13 +33,13 @@ mod control_panel;
 use crate::{host::Host, qsh::qsh, tenant::Tenant};
 
 #[derive(Clone, Debug, serde::Serialize, Deserialize)]
-pub struct FakeUser {
+pub(crate) struct FakeUser {
     pub display_name: String,
     pub admin: bool,
 }
 
 #[derive(Clone, Debug, serde::Serialize, Deserialize)]
-pub struct Site {
+pub(crate) struct Site {
     pub tenant: Tenant,
     pub users: HashMap<String, FakeUser>,
     /// Whether the app should be installed here (an uninstall from the
@@ -137,7 +137,7 @@ impl FakeHost {
     }
 
     /// Saves the sites (tenants and users) to the state file, if any.
-    pub fn save(&self) {
+    pub(crate) fn save(&self) {
         let Some(path) = &self.state_file else { return };
         let text = serde_json::to_string_pretty(&self.lock().sites).unwrap_or_default();
         if let Some(dir) = path.parent() {
@@ -157,14 +157,14 @@ impl FakeHost {
 
     /// Replaces the site's tenant (after a reinstall with a new secret, or a
     /// site import with a new clientKey).
-    pub fn set_tenant(&self, site: &str, tenant: Tenant) {
+    pub(crate) fn set_tenant(&self, site: &str, tenant: Tenant) {
         if let Some(s) = self.lock().sites.get_mut(site) {
             s.tenant = tenant;
         }
     }
 
     /// Records whether the app is meant to be installed on `site`.
-    pub fn set_installed(&self, site: &str, installed: bool) {
+    pub(crate) fn set_installed(&self, site: &str, installed: bool) {
         if let Some(s) = self.lock().sites.get_mut(site) {
             s.installed = installed;
         }
@@ -179,13 +179,13 @@ impl FakeHost {
         self.lock().sites.get(site).map(|s| s.tenant.clone())
     }
 
-    pub fn site_names(&self) -> Vec<String> {
+    pub(crate) fn site_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.lock().sites.keys().cloned().collect();
         names.sort();
         names
     }
 
-    pub fn users(&self, site: &str) -> Vec<(String, FakeUser)> {
+    pub(crate) fn users(&self, site: &str) -> Vec<(String, FakeUser)> {
         let mut users: Vec<(String, FakeUser)> =
             self.lock().sites.get(site).map(|s| s.users.clone().into_iter().collect()).unwrap_or_default();
         users.sort_by(|a, b| a.0.cmp(&b.0));
@@ -201,7 +201,7 @@ impl FakeHost {
     }
 
     /// The module URL with a fresh page JWT, as the host puts it in the iframe.
-    pub fn module_url(&self, tenant: &Tenant, module: &str, user: Option<&str>) -> String {
+    pub(crate) fn module_url(&self, tenant: &Tenant, module: &str, user: Option<&str>) -> String {
         let params =
             [("xdm_e", self.url.as_str()), ("xdm_c", "channel-1"), ("cp", ""), ("lic", "none"), ("cv", "1001.0.0")];
         let claims = tenant.claims("GET", module, &params, user);

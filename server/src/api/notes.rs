@@ -29,7 +29,13 @@ pub(crate) async fn create(state: &AppState, caller: &Caller, title: String, bod
     Ok(to_note(row, caller))
 }
 
-pub(crate) async fn update(state: &AppState, caller: &Caller, id: i64, title: String, body: String) -> Result<Note, ApiError> {
+pub(crate) async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    title: String,
+    body: String,
+) -> Result<Note, ApiError> {
     let author = author(caller)?;
     let (title, body) = validate(title, body)?;
     active_installation(state, caller).await?;

@@ -77,7 +77,11 @@ pub(crate) struct CsrfForm {
     csrf: String,
 }
 
-pub(crate) async fn logout(_: Operator, session: Session, Form(form): Form<CsrfForm>) -> Result<Redirect, ConsoleError> {
+pub(crate) async fn logout(
+    _: Operator,
+    session: Session,
+    Form(form): Form<CsrfForm>,
+) -> Result<Redirect, ConsoleError> {
     if !session::csrf_matches(&session, &form.csrf).await {
         return Err(Error::Forbidden.into());
     }

@@ -6,7 +6,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::Mutex,
     time::{Duration, Instant},
 };
 
@@ -214,4 +214,3 @@ fn parse_public_key(pem: &str) -> Option<DecodingKey> {
     }
     DecodingKey::from_rsa_pem(pem.as_bytes()).ok()
 }
-

@@ -29,7 +29,11 @@ pub(crate) struct NewInstall<'a> {
     pub same_secret: &'a (dyn Fn(&SealedSecret, &str) -> bool + Send + Sync),
 }
 
-pub(crate) async fn apply_event(db: &super::Database, incoming: Incoming<'_>, write: &EventWrite<'_>) -> Result<Decision> {
+pub(crate) async fn apply_event(
+    db: &super::Database,
+    incoming: Incoming<'_>,
+    write: &EventWrite<'_>,
+) -> Result<Decision> {
     let mut tx = db.begin_write().await?;
     let (decision, had_row) = decide_in(&mut tx, incoming.clone(), write).await?;
     // A rejection for a clientKey with no row is not logged: no installation owns it.
