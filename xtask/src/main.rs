@@ -13,6 +13,7 @@
 //!   bench   load figures against the release server on loopback (by hand, not CI)
 
 mod audit;
+mod citations;
 mod cmd;
 mod cycles;
 mod dev;
@@ -53,6 +54,7 @@ fn run() -> Result<()> {
         }
         "test" => test(rest),
         "cycles" => cycles::check(),
+        "citations" => citations::check(),
         "dev" => dev::run(),
         "bench" => {
             prereqs::wasm_target()?;
@@ -89,11 +91,12 @@ fn test(extra: &[String]) -> Result<()> {
 }
 
 /// The gate before any test: formatted (`rustfmt.toml`), lint-free on both
-/// targets (the browser build compiles code the server build does not), and
-/// no import cycles between modules.
+/// targets (the browser build compiles code the server build does not), no
+/// import cycles between modules, and every cited threat id explained.
 fn hygiene() -> Result<()> {
     cmd::cargo(&["fmt", "--all", "--check"])?;
     cmd::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     cmd::cargo(&["clippy", "-p", "frontend", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
-    cycles::check()
+    cycles::check()?;
+    citations::check()
 }

@@ -1,0 +1,88 @@
+//! Every threat id (`L-07`) and seed (`seed 000`) that a comment or test
+//! cites must resolve in `docs/threat-model.md`, so a newcomer can look it
+//! up: the catalogue and the seed texts live outside this repository.
+
+use std::{collections::BTreeSet, fs, path::Path};
+
+use anyhow::{Context, Result, bail};
+
+const DOC: &str = "docs/threat-model.md";
+const SOURCES: [&str; 5] = ["server", "app", "hostkit", "frontend", "xtask"];
+
+pub fn check() -> Result<()> {
+    let doc = fs::read_to_string(DOC).with_context(|| format!("cannot read {DOC}"))?;
+    let mut cited = BTreeSet::new();
+    for dir in SOURCES {
+        for text in rust_files(Path::new(dir))? {
+            cited.extend(citations(&text));
+        }
+    }
+    let missing: Vec<String> = cited.into_iter().filter(|c| !documented(&doc, c)).collect();
+    if !missing.is_empty() {
+        bail!("cited but not explained in {DOC}: {}", missing.join(", "));
+    }
+    println!("xtask: every cited threat id and seed is in {DOC}");
+    Ok(())
+}
+
+fn rust_files(dir: &Path) -> Result<Vec<String>> {
+    let mut texts = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                texts.push(fs::read_to_string(&path)?);
+            }
+        }
+    }
+    Ok(texts)
+}
+
+/// `L-07`-style ids and `seed 000`-style references in `text`.
+fn citations(text: &str) -> BTreeSet<String> {
+    let bytes = text.as_bytes();
+    let mut found = BTreeSet::new();
+    for i in 0..bytes.len() {
+        let id = bytes
+            .get(i..i + 4)
+            .filter(|w| w[0].is_ascii_uppercase() && w[1] == b'-' && w[2].is_ascii_digit() && w[3].is_ascii_digit());
+        let alone = |at: Option<&u8>| at.is_none_or(|c| !c.is_ascii_alphanumeric());
+        if id.is_some() && alone(i.checked_sub(1).and_then(|p| bytes.get(p))) && alone(bytes.get(i + 4)) {
+            found.insert(text[i..i + 4].to_string());
+        }
+        let seed = bytes.get(i..i + 8).filter(|w| w.starts_with(b"seed ") && w[5..].iter().all(u8::is_ascii_digit));
+        if seed.is_some() && alone(bytes.get(i + 8)) {
+            found.insert(text[i..i + 8].to_string());
+        }
+    }
+    found
+}
+
+/// A row of its table (`| L-07 |`) or its seed entry (`Seed 000`).
+fn documented(doc: &str, citation: &str) -> bool {
+    match citation.strip_prefix("seed ") {
+        Some(number) => doc.contains(&format!("Seed {number}")),
+        None => doc.contains(&format!("| {citation} |")) || doc.contains(&format!("| {citation}* |")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_seeds_are_found_and_other_dashes_are_not() {
+        let found = citations("// threat L-07, (I-21) and seed 000; AES-256, X-100, aL-07, seed 1234 and seed 12");
+        assert_eq!(found.into_iter().collect::<Vec<_>>(), ["I-21", "L-07", "seed 000"]);
+    }
+
+    #[test]
+    fn a_citation_resolves_only_to_its_own_row() {
+        let doc = "| L-07 | kids |\n| D-12* | secrets |\n- **Seed 000: imports.**";
+        assert!(documented(doc, "L-07") && documented(doc, "D-12") && documented(doc, "seed 000"));
+        assert!(!documented(doc, "L-08") && !documented(doc, "seed 001"));
+    }
+}
