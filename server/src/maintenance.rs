@@ -58,7 +58,8 @@ pub async fn reencrypt_all(db: &Database, keyring: &Keyring) -> Result<RotationR
             continue;
         }
         let Ok(secret) = keyring.open(&installation.client_key, &installation.sealed_secret()) else {
-            tracing::warn!(client_key = %installation.client_key, key_id = %installation.secret_key_id, "cannot open a secret: its key is not configured");
+            let (client_key, key_id) = (&installation.client_key, &installation.secret_key_id);
+            tracing::warn!(%client_key, %key_id, "cannot open a secret: its key is not configured");
             report.skipped += 1;
             continue;
         };

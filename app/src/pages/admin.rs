@@ -49,7 +49,9 @@ fn StatusView(status: InstallStatus) -> impl IntoView {
         </dl>
         <h2>"Lifecycle events"</h2>
         <table class="table" id="events">
-            <thead><tr><th>"When"</th><th>"Event"</th><th>"Signature"</th><th>"Outcome"</th><th>"Detail"</th></tr></thead>
+            <thead>
+                <tr><th>"When"</th><th>"Event"</th><th>"Signature"</th><th>"Outcome"</th><th>"Detail"</th></tr>
+            </thead>
             <tbody>
                 {status.events.into_iter().map(|e| view! {
                     <tr>
@@ -61,14 +63,19 @@ fn StatusView(status: InstallStatus) -> impl IntoView {
         </table>
         <h2>"Earlier installations of this site"</h2>
         {if status.orphans.is_empty() {
-            view! { <p class="muted" id="orphans">"None: no site import has replaced this installation."</p> }.into_any()
+            let none = "None: no site import has replaced this installation.";
+            view! { <p class="muted" id="orphans">{none}</p> }.into_any()
         } else {
             view! {
                 <table class="table" id="orphans">
                     <thead><tr><th>"Client key"</th><th>"Replaced"</th><th>"Purged after"</th></tr></thead>
                     <tbody>
                         {status.orphans.into_iter().map(|o| view! {
-                            <tr><td>{o.client_key}</td><td>{format_time(o.orphaned_at)}</td><td>{format_time(o.purge_at)}</td></tr>
+                            <tr>
+                                <td>{o.client_key}</td>
+                                <td>{format_time(o.orphaned_at)}</td>
+                                <td>{format_time(o.purge_at)}</td>
+                            </tr>
                         }).collect_view()}
                     </tbody>
                 </table>

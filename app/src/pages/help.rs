@@ -7,7 +7,10 @@ pub(crate) fn Help() -> impl IntoView {
     view! {
         <h1>"Help"</h1>
         <section class="card" id="help">
-            <p>"Team notes are shared by everyone on this site. Anyone can read them; only the author can change or delete a note."</p>
+            <p>
+                "Team notes are shared by everyone on this site. "
+                "Anyone can read them; only the author can change or delete a note."
+            </p>
             <p>"Site administrators find the app's install status under the app's administration page."</p>
             <p class="muted">"Your session renews itself while the page is open; nothing is stored in cookies."</p>
         </section>

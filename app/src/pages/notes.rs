@@ -129,8 +129,10 @@ fn NoteItem(note: Note, save: Save, remove: Remove) -> impl IntoView {
                 <h2 class="note-title">{move || title.get()}</h2>
                 <p class="note-body">{move || body.get()}</p>
             }>
-                <input class="note-title-input" prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev))/>
-                <textarea class="note-body-input" rows="3" prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+                <input class="note-title-input" prop:value=move || title.get()
+                    on:input=move |ev| title.set(event_target_value(&ev))/>
+                <textarea class="note-body-input" rows="3" prop:value=move || body.get()
+                    on:input=move |ev| body.set(event_target_value(&ev))></textarea>
             </Show>
             <p class="muted note-meta">{format!("by {author} · {}", format_time(note.updated_at))}</p>
             <Show when=move || note.mine>
@@ -141,7 +143,10 @@ fn NoteItem(note: Note, save: Save, remove: Remove) -> impl IntoView {
                             on:click=move |_| { hide_error.set(false); remove.dispatch(id); }>"Delete"</button>
                     }>
                         <button class="button note-save" disabled=saving
-                            on:click=move |_| { hide_error.set(false); save.dispatch((id, title.get_untracked(), body.get_untracked())); }>
+                            on:click=move |_| {
+                                hide_error.set(false);
+                                save.dispatch((id, title.get_untracked(), body.get_untracked()));
+                            }>
                             {move || if saving() { "Saving…" } else { "Save" }}
                         </button>
                         <button class="button subtle note-cancel" on:click=move |_| cancel.run(())>"Cancel"</button>

@@ -27,7 +27,8 @@ async fn panel(State(fake): State<FakeHost>) -> Html<String> {
         for (account, user) in fake.users(&name) {
             let role = if user.admin { "site admin" } else { "user" };
             users.push_str(&format!(
-                r#"<li>{display} ({account_text}, {role}): <a class="open-app" href="{app}">general page</a> · <a class="open-admin" href="{admin}">admin page</a></li>"#,
+                r#"<li>{display} ({account_text}, {role}): <a class="open-app" href="{app}">general page</a> ·
+<a class="open-admin" href="{admin}">admin page</a></li>"#,
                 display = escape(&user.display_name),
                 account_text = escape(&account),
                 app = escape(&fake.host_page_url(&name, "/app", &account)),
@@ -39,12 +40,14 @@ async fn panel(State(fake): State<FakeHost>) -> Html<String> {
             .map(|action| {
                 let name = escape(&name);
                 format!(
-                    r#"<form method="post" action="/_control/{name}/{action}" style="display:inline"><button id="{name}-{action}">{action}</button></form> "#
+                    r#"<form method="post" action="/_control/{name}/{action}" style="display:inline">
+<button id="{name}-{action}">{action}</button></form> "#
                 )
             })
             .collect();
         sections.push_str(&format!(
-            r#"<section id="site-{name}"><h2>{name} ({product})</h2><p>Base URL <code>{base}</code> · clientKey <code>{key}</code></p>
+            r#"<section id="site-{name}"><h2>{name} ({product})</h2>
+<p>Base URL <code>{base}</code> · clientKey <code>{key}</code></p>
 <ul>{users}</ul><p>{buttons}</p><p>Last action: <span id="{name}-last">{last}</span></p></section>"#,
             name = escape(&name),
             product = escape(&site.tenant.product_type),
@@ -55,8 +58,10 @@ async fn panel(State(fake): State<FakeHost>) -> Html<String> {
     }
     Html(format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Fake Atlassian host</title>
-<style>body{{font-family:sans-serif;margin:24px;max-width:900px}}section{{border:1px solid #dcdfe4;padding:8px 16px;margin:16px 0}}</style></head>
-<body><h1>Fake Atlassian host</h1><p>The app under development: <code>{app}</code>. Everything here is signed the way Jira and Confluence sign it.</p>{sections}</body></html>"#,
+<style>body{{font-family:sans-serif;margin:24px;max-width:900px}}
+section{{border:1px solid #dcdfe4;padding:8px 16px;margin:16px 0}}</style></head>
+<body><h1>Fake Atlassian host</h1><p>The app under development: <code>{app}</code>.
+Everything here is signed the way Jira and Confluence sign it.</p>{sections}</body></html>"#,
         app = escape(&fake.app_base_url)
     ))
 }

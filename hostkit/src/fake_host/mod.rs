@@ -277,8 +277,10 @@ async fn host_page(State(host): State<FakeHost>, Path(site): Path<String>, Query
     };
     Html(format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Fake {product}: {site}</title>
-<style>body{{font-family:sans-serif;margin:0}}header{{background:#0c66e4;color:#fff;padding:8px 16px}}iframe{{width:100%;border:0;height:600px}}</style></head>
-<body><header id="host-header">Fake {product} · site <b>{site}</b> · user <b>{who}</b> · module <code>{module}</code></header>
+<style>body{{font-family:sans-serif;margin:0}}header{{background:#0c66e4;color:#fff;padding:8px 16px}}
+iframe{{width:100%;border:0;height:600px}}</style></head>
+<body><header id="host-header">Fake {product} · site <b>{site}</b> · user <b>{who}</b> ·
+module <code>{module}</code></header>
 <iframe id="app-frame" title="app" src="{src}"></iframe>
 <script>
 window.__tokens = 0; window.__resizes = 0;
@@ -292,7 +294,10 @@ window.addEventListener('message', function (e) {{
       frame.contentWindow.postMessage({{ type: 'ap.token', id: m.id, token: j.token }}, '*');
     }});
   }}
-  if (m.type === 'ap.resize') {{ window.__resizes++; if (m.height) frame.style.height = Math.max(m.height, 200) + 'px'; }}
+  if (m.type === 'ap.resize') {{
+    window.__resizes++;
+    if (m.height) frame.style.height = Math.max(m.height, 200) + 'px';
+  }}
 }});
 </script></body></html>"#,
         product = html_escape(&s.tenant.product_type),
@@ -317,7 +322,12 @@ async fn context_token(
     let Some(s) = host.site(&site) else { return (StatusCode::NOT_FOUND, "no such site").into_response() };
     let token = match q.user.filter(|u| !u.is_empty()) {
         Some(user) => s.tenant.context_token(&user, host.context_ttl_secs),
-        None => s.tenant.sign(&json!({"iss": s.tenant.client_key, "qsh": "context-qsh", "iat": crate::now(), "exp": crate::now() + host.context_ttl_secs})),
+        None => {
+            let now = crate::now();
+            let exp = now + host.context_ttl_secs;
+            let claims = json!({"iss": s.tenant.client_key, "qsh": "context-qsh", "iat": now, "exp": exp});
+            s.tenant.sign(&claims)
+        }
     };
     Json(json!({ "token": token })).into_response()
 }
@@ -349,7 +359,10 @@ async fn rest(State(host): State<FakeHost>, method: Method, uri: Uri, headers: H
             let account = query.get("accountId").cloned().unwrap_or_default();
             let Some(user) = site.users.get(&account) else { return StatusCode::NOT_FOUND.into_response() };
             let operations = if user.admin {
-                json!([{ "operation": "administer", "targetType": "application" }, { "operation": "use", "targetType": "application" }])
+                json!([
+                    { "operation": "administer", "targetType": "application" },
+                    { "operation": "use", "targetType": "application" }
+                ])
             } else {
                 json!([{ "operation": "use", "targetType": "application" }])
             };

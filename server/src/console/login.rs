@@ -96,7 +96,8 @@ fn login_page(csrf: &str, error: Option<&str>) -> String {
         r#"{error}<form method="post" action="/console/login" class="card note-form">
 <input type="hidden" name="csrf" value="{}">
 <label for="user">Operator</label><input id="user" name="user" autocomplete="username" required>
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
 <button class="button" id="login">Log in</button></form>"#,
         html::escape(csrf)
     );

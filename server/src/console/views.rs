@@ -11,7 +11,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
-    html::{escape, page, time},
+    html::{escape, page, row, table, time},
     session::{self, Operator},
 };
 use crate::{
@@ -31,26 +31,35 @@ pub(crate) struct Search {
 pub(crate) async fn list(op: Operator, State(state): State<AppState>, Query(search): Query<Search>) -> Page {
     let all = installations::list(&state.db).await?;
     let q = search.q.trim().to_ascii_lowercase();
+    let matches = |i: &&Installation| {
+        q.is_empty() || i.client_key.to_ascii_lowercase().contains(&q) || i.base_url.to_ascii_lowercase().contains(&q)
+    };
     let rows: String = all
         .iter()
-        .filter(|i| q.is_empty() || i.client_key.to_ascii_lowercase().contains(&q) || i.base_url.to_ascii_lowercase().contains(&q))
+        .filter(matches)
         .map(|i| {
-            format!(
-                r#"<tr><td><a href="/console/installations/{key}">{key_text}</a></td><td>{base}</td><td>{product}</td><td>{state}</td><td>{last}</td><td>{generation}</td></tr>"#,
-                key = escape(&url_segment(&i.client_key)),
-                key_text = escape(&i.client_key),
-                base = escape(&i.base_url),
-                product = escape(i.product_type.as_deref().unwrap_or("–")),
-                state = state_label(i),
-                last = time(Some(i.last_event_at)),
-                generation = i.install_generation
-            )
+            let link = format!(
+                r#"<a href="/console/installations/{}">{}</a>"#,
+                escape(&url_segment(&i.client_key)),
+                escape(&i.client_key)
+            );
+            row(&[
+                link,
+                escape(&i.base_url),
+                escape(i.product_type.as_deref().unwrap_or("–")),
+                state_label(i),
+                time(Some(i.last_event_at)),
+                i.install_generation.to_string(),
+            ])
         })
         .collect();
+    let headings = ["Client key", "Base URL", "Product", "State", "Last event", "Generation"];
     let body = format!(
-        r#"<form method="get" action="/console" class="search"><input name="q" id="q" value="{q}" placeholder="clientKey or base URL"><button class="button">Search</button></form>
-<table class="table" id="installations"><thead><tr><th>Client key</th><th>Base URL</th><th>Product</th><th>State</th><th>Last event</th><th>Generation</th></tr></thead><tbody>{rows}</tbody></table>"#,
-        q = escape(&search.q)
+        r#"<form method="get" action="/console" class="search">
+<input name="q" id="q" value="{q}" placeholder="clientKey or base URL"><button class="button">Search</button></form>
+{table}"#,
+        q = escape(&search.q),
+        table = table("installations", &headings, &rows)
     );
     render(&op, "Installations", &body)
 }
@@ -61,14 +70,13 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(cli
     let log: String = events
         .iter()
         .map(|e| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            row(&[
                 time(Some(e.occurred_at)),
                 escape(&e.event),
                 escape(&e.signature),
                 escape(&e.outcome),
-                escape(e.detail.as_deref().unwrap_or(""))
-            )
+                escape(e.detail.as_deref().unwrap_or("")),
+            ])
         })
         .collect();
     let i = &installation;
@@ -93,10 +101,8 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(cli
         ("Orphaned", time(i.orphaned_at)),
     ];
     let dl: String = facts.iter().map(|(k, v)| format!("<dt>{k}</dt><dd>{v}</dd>")).collect();
-    let body = format!(
-        r#"<dl class="facts" id="installation">{dl}</dl><h2>Lifecycle log</h2>
-<table class="table" id="events"><thead><tr><th>When</th><th>Event</th><th>Signature</th><th>Outcome</th><th>Detail</th></tr></thead><tbody>{log}</tbody></table>"#
-    );
+    let log = table("events", &["When", "Event", "Signature", "Outcome", "Detail"], &log);
+    let body = format!(r#"<dl class="facts" id="installation">{dl}</dl><h2>Lifecycle log</h2>{log}"#);
     render(&op, "Installation", &body)
 }
 
@@ -107,23 +113,28 @@ pub(crate) async fn orphans(op: Operator, State(state): State<AppState>) -> Page
         .iter()
         .filter_map(|i| i.orphaned_at.or(i.uninstalled_at).map(|since| (i, since)))
         .map(|(i, since)| {
-            format!(
-                r#"<tr><td>{key}</td><td>{base}</td><td>{state}</td><td>{since}</td><td>{purge}</td>
-<td><form method="post" action="/console/orphans/{segment}/purge" class="inline"><input type="hidden" name="csrf" value="{csrf}"><button class="button danger purge">Purge now</button></form></td></tr>"#,
-                key = escape(&i.client_key),
-                base = escape(&i.base_url),
-                state = state_label(i),
-                since = time(Some(since)),
-                purge = time(Some(since + retention)),
-                segment = escape(&url_segment(&i.client_key)),
-                csrf = escape(&op.csrf)
-            )
+            let purge = format!(
+                r#"<form method="post" action="/console/orphans/{}/purge" class="inline">
+<input type="hidden" name="csrf" value="{}"><button class="button danger purge">Purge now</button></form>"#,
+                escape(&url_segment(&i.client_key)),
+                escape(&op.csrf)
+            );
+            row(&[
+                escape(&i.client_key),
+                escape(&i.base_url),
+                state_label(i),
+                time(Some(since)),
+                time(Some(since + retention)),
+                purge,
+            ])
         })
         .collect();
+    let headings = ["Client key", "Base URL", "State", "Inactive since", "Purge after", ""];
     let body = format!(
-        r#"<p class="muted">Orphaned (replaced by a site import) and uninstalled installations are purged with their data {days} days after they became inactive.</p>
-<table class="table" id="orphans"><thead><tr><th>Client key</th><th>Base URL</th><th>State</th><th>Inactive since</th><th>Purge after</th><th></th></tr></thead><tbody>{rows}</tbody></table>"#,
-        days = retention / 86_400
+        r#"<p class="muted">Orphaned (replaced by a site import) and uninstalled installations are purged with their
+data {days} days after they became inactive.</p>{table}"#,
+        days = retention / 86_400,
+        table = table("orphans", &headings, &rows)
     );
     render(&op, "Orphans", &body)
 }
@@ -164,12 +175,13 @@ pub(crate) async fn keys(op: Operator, State(state): State<AppState>) -> Page {
             } else {
                 "not configured: these rows cannot be opened"
             };
-            format!("<tr><td>{}</td><td>{count}</td><td>{role}</td></tr>", escape(id))
+            row(&[escape(id), count.to_string(), role.to_string()])
         })
         .collect();
     let body = format!(
-        r#"<table class="table" id="keys"><thead><tr><th>Key id</th><th>Installations</th><th>Role</th></tr></thead><tbody>{rows}</tbody></table>
-<p class="muted">Key ids are derived from the keys; the keys themselves never leave the configuration.</p>"#
+        r#"{}<p class="muted">Key ids are derived from the keys; the keys themselves never leave the
+configuration.</p>"#,
+        table("keys", &["Key id", "Installations", "Role"], &rows)
     );
     render(&op, "Encryption keys", &body)
 }

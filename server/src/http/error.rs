@@ -109,7 +109,8 @@ fn page_html(error: &Error) -> String {
     let (title, text) = match error {
         Error::Unauthorized(_) => (
             "This page could not be opened",
-            "Reload the page in Jira or Confluence. If it keeps happening, ask your site administrator to check the app.",
+            "Reload the page in Jira or Confluence. If it keeps happening, ask your site administrator to check \
+             the app.",
         ),
         Error::AppDisabled => (
             "This app is disabled",

@@ -45,7 +45,8 @@ pub(crate) struct NewEvent<'a> {
     pub detail: Option<&'a str>,
 }
 
-const INSERT: &str = "INSERT INTO lifecycle_events (client_key, event, occurred_at, signature, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)";
+const INSERT: &str = "INSERT INTO lifecycle_events (client_key, event, occurred_at, signature, outcome, detail) \
+                      VALUES ($1, $2, $3, $4, $5, $6)";
 
 pub(crate) async fn append(tx: &mut WriteTx, e: &NewEvent<'_>) -> Result<()> {
     on_tx!(tx, conn => sqlx::query(INSERT).bind(e.client_key).bind(e.event).bind(e.now).bind(e.signature)

@@ -121,7 +121,9 @@ pub(crate) async fn insert(tx: &mut WriteTx, f: &InstallFields<'_>) -> Result<()
         "INSERT INTO installations ({COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'installed', 1, $12, $13, $13, $13, $14, $14, NULL, NULL, $15)"
     );
-    on_tx!(tx, conn => bind_fields(sqlx::query(&sql), f).bind(f.token_fingerprint).execute(conn).await?.rows_affected());
+    on_tx!(tx, conn => {
+        bind_fields(sqlx::query(&sql), f).bind(f.token_fingerprint).execute(conn).await?.rows_affected()
+    });
     Ok(())
 }
 
@@ -133,7 +135,10 @@ pub(crate) async fn reinstall(tx: &mut WriteTx, f: &InstallFields<'_>, state: In
                install_signature = $12, last_installed_at = $13, last_event_at = $13, last_event_iat = $14, \
                last_install_iat = $14, state = $15, install_generation = install_generation + 1, \
                uninstalled_at = NULL, orphaned_at = NULL, last_install_token = $16 WHERE client_key = $1";
-    on_tx!(tx, conn => bind_fields(sqlx::query(sql), f).bind(state.as_str()).bind(f.token_fingerprint).execute(conn).await?.rows_affected());
+    on_tx!(tx, conn => {
+        let query = bind_fields(sqlx::query(sql), f).bind(state.as_str()).bind(f.token_fingerprint);
+        query.execute(conn).await?.rows_affected()
+    });
     Ok(())
 }
 

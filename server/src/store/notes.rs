@@ -40,9 +40,9 @@ pub(crate) async fn insert(
         "INSERT INTO notes (client_key, author_account_id, title, body, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING {COLUMNS}"
     );
-    Ok(
-        on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).bind(author).bind(title).bind(body).bind(now).fetch_one(pool).await?),
-    )
+    Ok(on_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(client_key).bind(author).bind(title).bind(body).bind(now).fetch_one(pool).await?
+    }))
 }
 
 /// Changes a note only if it belongs to `client_key` and was written by `author`.
@@ -59,14 +59,17 @@ pub(crate) async fn update(
         "UPDATE notes SET title = $4, body = $5, updated_at = $6 \
          WHERE client_key = $1 AND author_account_id = $2 AND id = $3 RETURNING {COLUMNS}"
     );
-    Ok(
-        on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).bind(author).bind(id).bind(title).bind(body).bind(now).fetch_optional(pool).await?),
-    )
+    Ok(on_pool!(db, pool => {
+        let query = sqlx::query_as(&sql).bind(client_key).bind(author).bind(id).bind(title).bind(body).bind(now);
+        query.fetch_optional(pool).await?
+    }))
 }
 
 /// Deletes a note only if it belongs to `client_key` and was written by `author`.
 pub(crate) async fn delete(db: &Database, client_key: &str, author: &str, id: i64) -> Result<bool> {
     let sql = "DELETE FROM notes WHERE client_key = $1 AND author_account_id = $2 AND id = $3";
-    let deleted = on_pool!(db, pool => sqlx::query(sql).bind(client_key).bind(author).bind(id).execute(pool).await?.rows_affected());
+    let deleted = on_pool!(db, pool => {
+        sqlx::query(sql).bind(client_key).bind(author).bind(id).execute(pool).await?.rows_affected()
+    });
     Ok(deleted == 1)
 }

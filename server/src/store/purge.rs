@@ -22,7 +22,8 @@ pub struct Expired {
 
 const EXPIRED_SQL: &str = "SELECT client_key, base_url, \
       CASE WHEN orphaned_at IS NOT NULL AND orphaned_at < $1 THEN 'orphaned' ELSE 'uninstalled' END AS reason, \
-      CASE WHEN orphaned_at IS NOT NULL AND orphaned_at < $1 THEN orphaned_at ELSE uninstalled_at END AS inactive_since \
+      CASE WHEN orphaned_at IS NOT NULL AND orphaned_at < $1 THEN orphaned_at ELSE uninstalled_at END \
+        AS inactive_since \
     FROM installations \
     WHERE (orphaned_at IS NOT NULL AND orphaned_at < $1) OR (state = 'uninstalled' AND uninstalled_at < $1) \
     ORDER BY client_key";
@@ -52,7 +53,9 @@ async fn purge_one(db: &Database, candidate: &Expired, now: i64, cutoff: i64) ->
                   ((orphaned_at IS NOT NULL AND orphaned_at < $2) OR (state = 'uninstalled' AND uninstalled_at < $2))";
     let log = "INSERT INTO purge_log (client_key, base_url, reason, purged_at) VALUES ($1, $2, $3, $4)";
     let mut tx = db.begin_write().await?;
-    let deleted = on_tx!(&mut tx, conn => sqlx::query(delete).bind(&candidate.client_key).bind(cutoff).execute(conn).await?.rows_affected());
+    let deleted = on_tx!(&mut tx, conn => {
+        sqlx::query(delete).bind(&candidate.client_key).bind(cutoff).execute(conn).await?.rows_affected()
+    });
     if deleted == 1 {
         for table in TENANT_TABLES {
             let sql = format!("DELETE FROM {table} WHERE client_key = $1");

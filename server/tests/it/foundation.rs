@@ -26,7 +26,9 @@ async fn the_descriptor_has_the_connect_shape(kind: DbKind) {
     assert_eq!(d["apiMigrations"], serde_json::json!({ "signed-install": true, "context-qsh": true }));
     assert_eq!(
         d["lifecycle"],
-        serde_json::json!({ "installed": "/installed", "uninstalled": "/uninstalled", "enabled": "/enabled", "disabled": "/disabled" })
+        serde_json::json!({
+            "installed": "/installed", "uninstalled": "/uninstalled", "enabled": "/enabled", "disabled": "/disabled"
+        })
     );
     assert_eq!(d["scopes"], serde_json::json!(["READ"]), "least privilege: exactly the agreed scopes");
     assert_eq!(d["modules"]["generalPages"][0]["url"], "/app");

@@ -220,7 +220,14 @@ async fn malformed_and_oversized_bodies_get_4xx_and_the_server_keeps_serving(kin
         (b"not json".to_vec(), &[400]),
         (deep.into_bytes(), &[400, 413]),
         (json!({"clientKey": victim.client_key}).to_string().into_bytes(), &[400]),
-        (json!({"key": "rust-connect-app", "clientKey": "k".repeat(300), "baseUrl": victim.base_url, "sharedSecret": "x"}).to_string().into_bytes(), &[400]),
+        (
+            json!({
+                "key": "rust-connect-app", "clientKey": "k".repeat(300), "baseUrl": victim.base_url, "sharedSecret": "x"
+            })
+            .to_string()
+            .into_bytes(),
+            &[400],
+        ),
     ];
     for (body, allowed) in bodies {
         let before = app.snapshot(&victim.client_key).await;

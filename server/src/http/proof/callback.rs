@@ -60,7 +60,8 @@ impl Proof for LifecycleProof {
             return Err(Error::BadRequest("the payload is for another app key".into()));
         }
         if !state.config.host_allowlist.allows(&payload.base_url) {
-            tracing::warn!(client_key = %payload.client_key, base_url = %payload.base_url, "install from a host outside the allowlist");
+            let (client_key, base_url) = (&payload.client_key, &payload.base_url);
+            tracing::warn!(%client_key, %base_url, "install from a host outside the allowlist");
             return Err(Error::Forbidden);
         }
         // The body is not `Sync`, so only these cross the awaits below.
