@@ -43,6 +43,18 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
+    /// Does the host say `account_id` administers the site of `installation`?
+    /// Asked through a short-lived cache; a host that cannot be asked is a 503.
+    pub(crate) async fn is_site_admin(&self, installation: &Installation, account_id: Option<&str>) -> Result<bool> {
+        let secret = self.keyring.open(&installation.client_key, &installation.sealed_secret())?;
+        let now = self.clock.now();
+        let answer = self.admin_check.is_admin(&self.host_client, installation, &secret, account_id, now).await;
+        answer.map_err(|e| {
+            tracing::warn!(client_key = %installation.client_key, error = %e, "admin check failed");
+            Error::Unavailable("admin check".into())
+        })
+    }
+
     /// A fresh session token for a verified caller of `installation`: after
     /// its page JWT verified, or in exchange for a context JWT.
     pub(crate) fn mint_session(&self, installation: &Installation, account_id: Option<&str>) -> Result<SessionGrant> {

@@ -10,6 +10,7 @@
 //!           cycles, audit Cargo.lock, run every test (SQLite, PostgreSQL,
 //!           headless Chromium)
 //!   cycles  only the import-cycle check of `test`
+//!   citations  only the check that cited threat ids are explained
 //!   bench   load figures against the release server on loopback (by hand, not CI)
 
 mod audit;
@@ -64,7 +65,7 @@ fn run() -> Result<()> {
             cmd::cargo(&["run", "-p", "hostkit", "--release", "--example", "bench", "--", "target/release/server"])
         }
         "help" | "-h" | "--help" => {
-            println!("usage: cargo xtask <serve|dev|build|site|test|cycles|bench> [args]");
+            println!("usage: cargo xtask <serve|dev|build|site|test|cycles|citations|bench> [args]");
             Ok(())
         }
         other => bail!("unknown command {other:?}; try cargo xtask help"),

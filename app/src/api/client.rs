@@ -8,7 +8,7 @@
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use leptos::server_fn::{
-    client::{Client, browser::BrowserClient},
+    client::Client,
     error::{FromServerFnError, IntoAppError, ServerFnErrorErr},
     redirect::REDIRECT_HEADER,
     request::browser::BrowserRequest,
@@ -17,78 +17,121 @@ use leptos::server_fn::{
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 
-use super::token_store;
+use super::{error::ApiError, token_store};
 
 pub struct SessionClient;
 
-impl<E: FromServerFnError, IS: FromServerFnError, OS: FromServerFnError> Client<E, IS, OS> for SessionClient {
+/// `open_websocket` and `spawn` as the browser client has them (the app's
+/// clients only change how requests are sent).
+macro_rules! browser_client_rest {
+    ($e:ty, $is:ty, $os:ty) => {
+        #[allow(clippy::type_complexity)]
+        fn open_websocket(
+            path: &str,
+        ) -> impl Future<
+            Output = Result<
+                (
+                    impl futures::Stream<Item = Result<bytes::Bytes, bytes::Bytes>> + Send + 'static,
+                    impl futures::Sink<bytes::Bytes> + Send + 'static,
+                ),
+                $e,
+            >,
+        > + Send {
+            <leptos::server_fn::client::browser::BrowserClient as Client<$e, $is, $os>>::open_websocket(path)
+        }
+
+        fn spawn(future: impl Future<Output = ()> + Send + 'static) {
+            <leptos::server_fn::client::browser::BrowserClient as Client<$e, $is, $os>>::spawn(future)
+        }
+    };
+}
+pub(crate) use browser_client_rest;
+
+// For `ApiError` only: a failed renewal answers with its own error.
+impl<IS: FromServerFnError, OS: FromServerFnError> Client<ApiError, IS, OS> for SessionClient {
     type Request = BrowserRequest;
     type Response = SessionResponse;
 
-    fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
+    fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, ApiError>> + Send {
         // The browser is single-threaded; the JS promises inside are not Send.
         SendWrapper::new(send_renewing(req))
     }
 
-    #[allow(clippy::type_complexity)]
-    fn open_websocket(
-        path: &str,
-    ) -> impl Future<
-        Output = Result<
-            (impl Stream<Item = Result<Bytes, Bytes>> + Send + 'static, impl futures::Sink<Bytes> + Send + 'static),
-            E,
-        >,
-    > + Send {
-        <BrowserClient as Client<E, IS, OS>>::open_websocket(path)
-    }
-
-    fn spawn(future: impl Future<Output = ()> + Send + 'static) {
-        <BrowserClient as Client<E, IS, OS>>::spawn(future)
-    }
+    browser_client_rest!(ApiError, IS, OS);
 }
 
 /// Renews a session about to end, sends, and after a 401 renews (unless a
 /// newer session arrived meanwhile) and sends a copy made beforehand.
-async fn send_renewing<E: FromServerFnError>(request: BrowserRequest) -> Result<SessionResponse, E> {
+async fn send_renewing(request: BrowserRequest) -> Result<SessionResponse, ApiError> {
     #[cfg(feature = "hydrate")]
     if super::renewal::expires_soon() {
         let _ = super::renewal::renew().await;
     }
-    let request = detached(request)?;
+    let abort = AbortOnDrop::new()?;
+    let request = detached(request, &abort)?;
     // `Request.clone()` in JS: a body can be sent only once.
     let spare = request.clone().ok();
     let sent_with = token_store::session_version();
     let response = fetch(request).await?;
-    let Some(spare) = spare.filter(|_| response.status() == 401) else { return Ok(response) };
+    let retry = spare.filter(|_| response.status() == 401);
     #[cfg(feature = "hydrate")]
-    if token_store::session_version() == sent_with && super::renewal::renew().await.is_err() {
-        return Ok(response);
-    }
+    let response = match retry {
+        Some(spare) => {
+            if token_store::session_version() == sent_with {
+                super::renewal::renew().await?;
+            }
+            fetch(spare).await?
+        }
+        None => response,
+    };
     #[cfg(not(feature = "hydrate"))]
-    let _ = sent_with;
-    fetch(spare).await
+    let _ = (retry, sent_with);
+    abort.disarm();
+    Ok(response)
 }
 
-/// The request as a plain `fetch` request. server_fn ties it to an abort
-/// signal that fires when its wrapper is dropped; the copy follows none.
-fn detached<E: FromServerFnError>(request: BrowserRequest) -> Result<web_sys::Request, E> {
+/// The request as a plain `fetch` request that follows our own abort
+/// signal: server_fn's fires when its wrapper is dropped, before we send.
+fn detached(request: BrowserRequest, abort: &AbortOnDrop) -> Result<web_sys::Request, ApiError> {
     let request: web_sys::Request = request.into();
     let init = web_sys::RequestInit::new();
-    // `null`, not absent: an absent signal would follow the aborted one.
-    let detach = js_sys::Reflect::set(&init, &"signal".into(), &wasm_bindgen::JsValue::NULL)
-        .and_then(|_| web_sys::Request::new_with_request_and_init(&request, &init));
-    detach.map_err(|e| ServerFnErrorErr::Request(format!("{e:?}")).into_app_error())
+    init.set_signal(Some(&abort.0.signal()));
+    web_sys::Request::new_with_request_and_init(&request, &init).map_err(transport)
+}
+
+/// Aborts the call when its future is dropped (a resource that moved on, a
+/// page that went away), unless the answer arrived.
+struct AbortOnDrop(web_sys::AbortController, bool);
+
+impl AbortOnDrop {
+    fn new() -> Result<Self, ApiError> {
+        web_sys::AbortController::new().map(|c| Self(c, true)).map_err(transport)
+    }
+
+    fn disarm(mut self) {
+        self.1 = false;
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if self.1 {
+            self.0.abort();
+        }
+    }
+}
+
+fn transport(e: wasm_bindgen::JsValue) -> ApiError {
+    ApiError::Transport(format!("{e:?}"))
 }
 
 /// One `fetch` with the current session token.
-async fn fetch<E: FromServerFnError>(request: web_sys::Request) -> Result<SessionResponse, E> {
+async fn fetch(request: web_sys::Request) -> Result<SessionResponse, ApiError> {
     if let Some(token) = token_store::session() {
         let _ = request.headers().set("Authorization", &format!("JWT {token}"));
     }
-    let response = gloo_net::http::Request::from(request)
-        .send()
-        .await
-        .map_err(|e| ServerFnErrorErr::Request(e.to_string()).into_app_error())?;
+    let response =
+        gloo_net::http::Request::from(request).send().await.map_err(|e| ApiError::Transport(e.to_string()))?;
     Ok(SessionResponse(SendWrapper::new(response)))
 }
 

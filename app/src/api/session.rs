@@ -13,7 +13,7 @@ use leptos::{
     },
 };
 
-use super::{error::ApiError, token_store, types::SessionGrant};
+use super::{client::browser_client_rest, error::ApiError, token_store, types::SessionGrant};
 
 #[server(endpoint = "session/renew", client = ExchangeClient)]
 pub async fn renew_session() -> Result<SessionGrant, ApiError> {
@@ -34,22 +34,5 @@ impl<E: FromServerFnError, IS: FromServerFnError, OS: FromServerFnError> Client<
         <BrowserClient as Client<E, IS, OS>>::send(req)
     }
 
-    #[allow(clippy::type_complexity)]
-    fn open_websocket(
-        path: &str,
-    ) -> impl Future<
-        Output = Result<
-            (
-                impl futures::Stream<Item = Result<bytes::Bytes, bytes::Bytes>> + Send + 'static,
-                impl futures::Sink<bytes::Bytes> + Send + 'static,
-            ),
-            E,
-        >,
-    > + Send {
-        <BrowserClient as Client<E, IS, OS>>::open_websocket(path)
-    }
-
-    fn spawn(future: impl Future<Output = ()> + Send + 'static) {
-        <BrowserClient as Client<E, IS, OS>>::spawn(future)
-    }
+    browser_client_rest!(E, IS, OS);
 }

@@ -1,6 +1,7 @@
 //! The site's notes: list, create, edit and delete. Everyone on the site
 //! reads them; only the author may change one (the server decides). The list
-//! is a resource keyed on the versions of the three actions that change it.
+//! is a resource keyed on the three actions that change it: it reloads when
+//! one of them succeeds, and a refused call leaves it (and open edits) alone.
 
 use leptos::prelude::*;
 
@@ -27,9 +28,14 @@ pub(crate) fn NotesView() -> impl IntoView {
         let id = *id;
         async move { (id, delete_note(id).await) }
     });
-    // Any finished create, save or delete reloads the list.
-    let notes =
-        Resource::new(move || (create.version().get(), save.version().get(), remove.version().get()), |_| list_notes());
+    // Successful calls so far: the list's key.
+    let created = Memo::new(move |count: Option<&usize>| {
+        let finished = create.version().get();
+        let ok = create.value().with_untracked(|v| matches!(v, Some(Ok(_))));
+        count.copied().unwrap_or_default() + usize::from(finished > 0 && ok)
+    });
+    let changed = move || (created.get(), successes(save), successes(remove));
+    let notes = Resource::new(changed, |_| list_notes());
     let retry = Callback::new(move |_| notes.refetch());
     // The list lives outside the resource's closure, so a reload updates rows
     // by key instead of rebuilding them (an open edit elsewhere survives).
@@ -100,11 +106,17 @@ fn NoteItem(note: Note, save: Save, remove: Remove) -> impl IntoView {
     let title = RwSignal::new(note.title.clone());
     let body = RwSignal::new(note.body.clone());
     let id = note.id;
-    let saving = move || in_flight(save, id, |input| input.0);
-    let removing = move || in_flight(remove, id, |input| *input);
+    // Only calls made while this item is shown concern it: a reloaded list
+    // builds new items, which must not show an old answer again.
+    let (save_floor, remove_floor) =
+        (save.submissions().with_untracked(Vec::len), remove.submissions().with_untracked(Vec::len));
+    let saved = move || newest_answer(save, save_floor, id, |input| input.0);
+    let removed = move || newest_answer(remove, remove_floor, id, |input| *input);
+    let saving = move || matches!(saved(), Some(None));
+    let removing = move || matches!(removed(), Some(None));
     // A saved edit closes the editor (the reloaded list shows it).
     Effect::new(move |_| {
-        if matches!(last_answer(save, id), Some(Ok(_))) {
+        if matches!(saved(), Some(Some(Ok(_)))) {
             editing.set(false);
         }
     });
@@ -112,7 +124,8 @@ fn NoteItem(note: Note, save: Save, remove: Remove) -> impl IntoView {
         if hide_error.get() {
             return None;
         }
-        last_answer(save, id).and_then(Result::err).or_else(|| last_answer(remove, id).and_then(Result::err))
+        let save_error = saved().flatten().and_then(Result::err);
+        save_error.or_else(|| removed().flatten().and_then(Result::err))
     };
     // Cancel puts back what is saved and forgets the last error.
     let cancel = Callback::new(move |_: ()| {
@@ -160,27 +173,35 @@ fn NoteItem(note: Note, save: Save, remove: Remove) -> impl IntoView {
     .into_any()
 }
 
-/// Whether a call of `action` for note `id` is still out.
-fn in_flight<I, O>(action: MultiAction<I, O>, id: i64, id_of: fn(&I) -> i64) -> bool
+/// How many calls of `action` succeeded.
+fn successes<I, T>(action: MultiAction<I, Outcome<T>>) -> usize
 where
     I: Send + Sync + 'static,
-    O: Send + Sync + 'static,
+    T: Send + Sync + 'static,
 {
     action
         .submissions()
-        .with(|calls| calls.iter().any(|c| c.pending().get() && c.input().with(|i| i.as_ref().map(id_of)) == Some(id)))
+        .with(|calls| calls.iter().filter(|c| c.value().with(|v| matches!(v, Some((_, Ok(_)))))).count())
 }
 
-/// The newest answer `action` got for note `id`.
-fn last_answer<I, T>(action: MultiAction<I, Outcome<T>>, id: i64) -> Option<Result<T, ApiError>>
+/// The newest call of `action` for note `id` after the first `floor` calls:
+/// `None` if there is none, `Some(None)` while it is out, else its answer.
+fn newest_answer<I, T>(
+    action: MultiAction<I, Outcome<T>>,
+    floor: usize,
+    id: i64,
+    id_of: fn(&I) -> i64,
+) -> Option<Option<Result<T, ApiError>>>
 where
     I: Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {
     action.submissions().with(|calls| {
-        calls
-            .iter()
-            .rev()
-            .find_map(|c| c.value().with(|v| v.as_ref().filter(|(for_id, _)| *for_id == id).map(|(_, r)| r.clone())))
+        calls.iter().skip(floor).rev().find_map(|call| {
+            if call.pending().get() {
+                return call.input().with(|input| input.as_ref().map(id_of)).filter(|&i| i == id).map(|_| None);
+            }
+            call.value().with(|v| v.as_ref().filter(|(for_id, _)| *for_id == id).map(|(_, r)| Some(r.clone())))
+        })
     })
 }

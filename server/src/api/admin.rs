@@ -7,27 +7,17 @@ use app::api::{
     types::{InstallStatus, LifecycleEntry, OrphanEntry},
 };
 
-use super::{active_installation, open_secret, unavailable};
+use super::{active_installation, unavailable};
 use crate::{
     state::AppState,
-    store::{Installation, event_log, installations},
+    store::{event_log, installations},
 };
-
-/// Asks the host (through the short-lived cache) whether the caller
-/// administers the site.
-async fn is_admin(state: &AppState, installation: &Installation, account_id: Option<&str>) -> Result<bool, ApiError> {
-    let secret = open_secret(state, installation)?;
-    state.admin_check.is_admin(&state.host_client, installation, &secret, account_id, state.clock.now()).await.map_err(
-        |e| {
-            tracing::warn!(client_key = %installation.client_key, error = %e, "admin check failed");
-            ApiError::Unavailable
-        },
-    )
-}
 
 pub(crate) async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStatus, ApiError> {
     let installation = active_installation(state, caller).await?;
-    if !is_admin(state, &installation, caller.account_id.as_deref()).await? {
+    // Logged by the check itself; the browser only learns to retry.
+    let is_admin = state.is_site_admin(&installation, caller.account_id.as_deref()).await;
+    if !is_admin.map_err(|_| ApiError::Unavailable)? {
         return Err(ApiError::Forbidden);
     }
     let events = event_log::for_installation(&state.db, &installation.client_key, 50).await.map_err(unavailable)?;

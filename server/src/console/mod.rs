@@ -11,38 +11,27 @@ mod session;
 mod throttle;
 pub(crate) mod views;
 
-use axum::Router;
-use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore, cookie::SameSite};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 pub use credential::{MIN_PASSWORD_LEN, hash_password};
 pub(crate) use session::{Operator, logged_in_operator};
 pub(crate) use throttle::LoginThrottle;
 
-use crate::{error::Result, state::AppState, store::Database};
+use crate::{config::Config, error::Result, store::Database};
 
 const COOKIE_NAME: &str = "__Host-console";
 
-/// Wraps the console's routes in its cookie session, on the app's database.
-pub(crate) fn with_sessions(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
-    let idle = tower_sessions::cookie::time::Duration::seconds(state.config.operator_idle.as_secs() as i64);
-    macro_rules! with_store {
-        ($store:expr) => {
-            routes.layer(
-                SessionManagerLayer::new($store)
-                    .with_name(COOKIE_NAME)
-                    .with_secure(true)
-                    .with_http_only(true)
-                    .with_same_site(SameSite::Strict)
-                    .with_path("/")
-                    .with_expiry(Expiry::OnInactivity(idle)),
-            )
-        };
-    }
-    match &state.db {
-        Database::Sqlite(pool) => with_store!(SqliteStore::new(pool.clone())),
-        Database::Postgres(pool) => with_store!(PostgresStore::new(pool.clone())),
-    }
+/// The console's cookie session on `store` (the app's own database).
+pub(crate) fn sessions<S: SessionStore + Clone>(store: S, config: &Config) -> SessionManagerLayer<S> {
+    let idle = tower_sessions::cookie::time::Duration::seconds(config.operator_idle.as_secs() as i64);
+    SessionManagerLayer::new(store)
+        .with_name(COOKIE_NAME)
+        .with_secure(true)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
 }
 
 /// Creates the session table (idempotent, retried: instances may start together)

@@ -3,13 +3,18 @@
 //! the list of what it declared, which startup checks for coverage and the
 //! route test walks. The axum router inside is never handed out unfinished.
 
+use std::convert::Infallible;
+
 use axum::{
     Router,
+    extract::Request,
     handler::Handler,
     http::Method,
     middleware::from_fn_with_state,
-    routing::{MethodRouter, get, post},
+    response::IntoResponse,
+    routing::{MethodRouter, Route, get, post},
 };
+use tower::{Layer, Service};
 use tower_http::services::ServeDir;
 
 use super::proof::{Proof, ProofKind, require};
@@ -57,9 +62,17 @@ impl DeclaredRouter {
         self
     }
 
-    /// Wraps every route declared so far, e.g. in a session or body limit.
-    pub(crate) fn wrap(mut self, f: impl FnOnce(Router<AppState>) -> Router<AppState>) -> Self {
-        self.router = f(self.router);
+    /// Wraps every route declared so far in `layer` (a session, a body
+    /// limit). A layer adds behaviour, never a route.
+    pub(crate) fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<Route> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.router = self.router.layer(layer);
         self
     }
 
@@ -72,7 +85,9 @@ impl DeclaredRouter {
     }
 
     fn on<P: Proof>(mut self, method: Method, path: &str, route: MethodRouter<AppState>) -> Self {
-        let route = route.route_layer(from_fn_with_state(self.state.clone(), require::<P>));
+        // `layer`, not `route_layer`: a request with another method meets the
+        // proof first too, so its 405 goes only to a caller who has it.
+        let route = route.layer(from_fn_with_state(self.state.clone(), require::<P>));
         self.router = self.router.route(path, route);
         self.routes.push(DeclaredRoute { method, path: path.to_string(), proof: P::KIND });
         self

@@ -10,6 +10,7 @@ use std::{collections::BTreeSet, pin::Pin, sync::Arc};
 use app::{
     App,
     api::{
+        PUBLIC_PREFIX,
         admin::GetInstallStatus,
         app_info::AppInfo,
         backend::SharedBackend,
@@ -29,6 +30,7 @@ use axum::{
 use leptos::server_fn::ServerFn;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, render_app_to_stream_with_context};
 use tower_http::services::ServeDir;
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use super::{
     callbacks::lifecycle_callback,
@@ -43,6 +45,7 @@ use crate::{
     console::{self, LoginThrottle, Operator, login, views},
     error::{Error, Result},
     state::AppState,
+    store::Database,
 };
 
 /// Lifecycle bodies are a few hundred bytes; anything near this is an attack.
@@ -83,14 +86,14 @@ fn lifecycle_callbacks(state: &AppState) -> DeclaredRouter {
         .fold(DeclaredRouter::new(state), |routes, event| {
             routes.post::<LifecycleProof, _, _>(event.path(), lifecycle_callback)
         })
-        .wrap(|routes| routes.layer(DefaultBodyLimit::max(LIFECYCLE_BODY_LIMIT)))
+        .layer(DefaultBodyLimit::max(LIFECYCLE_BODY_LIMIT))
 }
 
 /// The operator console, inside its cookie session. Logging in is public:
 /// it is how an operator gets the proof.
 fn operator_console(state: &AppState) -> DeclaredRouter {
     let throttle = Arc::new(LoginThrottle::default());
-    DeclaredRouter::new(state)
+    let routes = DeclaredRouter::new(state)
         .get::<Operator, _, _>("/console", views::list)
         .get::<Public, _, _>("/console/login", login::form)
         .post::<Public, _, _>("/console/login", login::submit)
@@ -99,7 +102,11 @@ fn operator_console(state: &AppState) -> DeclaredRouter {
         .get::<Operator, _, _>("/console/orphans", views::orphans)
         .post::<Operator, _, _>("/console/orphans/{client_key}/purge", views::purge_now)
         .get::<Operator, _, _>("/console/keys", views::keys)
-        .wrap(|routes| console::with_sessions(routes, state).layer(Extension(throttle)))
+        .layer(Extension(throttle));
+    match &state.db {
+        Database::Sqlite(pool) => routes.layer(console::sessions(SqliteStore::new(pool.clone()), &state.config)),
+        Database::Postgres(pool) => routes.layer(console::sessions(PostgresStore::new(pool.clone()), &state.config)),
+    }
 }
 
 fn pkg_dir(state: &AppState) -> std::path::PathBuf {
@@ -148,9 +155,20 @@ pub fn check_coverage(declared: &[DeclaredRoute], descriptor: &Descriptor) -> Re
         |method: &Method, path: &str| declared.iter().find(|r| r.method == *method && r.path == path).map(|r| r.proof);
     let mut missing = BTreeSet::new();
     for (path, method) in leptos::server_fn::axum::server_fn_paths() {
-        if has(&method, path).is_none() {
-            missing.insert(format!("server function {method} {path}"));
-        }
+        // Only `/api/public/` is public, and a session must not renew itself.
+        let expected = match path {
+            _ if path.starts_with(PUBLIC_PREFIX) => Some(ProofKind::Public),
+            _ if path == RenewSession::PATH => Some(ProofKind::ContextCaller),
+            _ => None,
+        };
+        match (has(&method, path), expected) {
+            (None, _) => missing.insert(format!("server function {method} {path}")),
+            (Some(kind), Some(expected)) if kind != expected => {
+                missing.insert(format!("server function {method} {path} as {expected:?}"))
+            }
+            (Some(ProofKind::Public), None) => missing.insert(format!("server function {method} {path} as not Public")),
+            _ => false,
+        };
     }
     for listing in generate_route_list(App) {
         if has(&Method::GET, listing.path()).is_none() {

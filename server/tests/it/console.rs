@@ -208,3 +208,24 @@ async fn changing_the_operator_credential_ends_existing_sessions() {
     let response = restarted.http.get(restarted.url("/console")).header(header::COOKIE, &cookie).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "a session made with the old password is over");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_failure_shows_an_error_page_not_an_empty_table() {
+    let app = console_app(|_| {}).await;
+    let tenant = Tenant::new(&jira_site());
+    app.host.install(&tenant).await;
+    let mut op = Operator::new(&app);
+    op.log_in(PASSWORD).await;
+    assert!(op.get("/console").await.1.contains(&tenant.client_key));
+    // The operator's session lives on; the installations table does not.
+    let server::store::Database::Sqlite(pool) = &app.raw_db else { unreachable!("the console app runs on SQLite") };
+    sqlx::query("ALTER TABLE installations RENAME TO installations_gone").execute(pool).await.unwrap();
+    let detail = format!("/console/installations/{}", tenant.client_key);
+    for path in ["/console", "/console/orphans", "/console/keys", detail.as_str()] {
+        let (status, page) = op.get(path).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+        assert!(page.contains(r#"id="console-error""#), "{path}: an error page: {page}");
+        assert!(!page.contains("<table"), "{path}: no table pretending to be empty");
+        assert!(page.contains("Log out") || page.contains("Operator console"), "{path}: in the console's layout");
+    }
+}

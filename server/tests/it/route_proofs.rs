@@ -132,9 +132,19 @@ async fn a_route_missing_from_the_declarations_stops_the_start() {
         assert!(error.contains(dropped) && error.contains("server/src/http/routes.rs"), "{dropped}: {error}");
     }
     // The right path with the wrong kind of proof is refused too.
-    let mut weakened = app.routes.clone();
-    weakened.iter_mut().filter(|r| r.path == "/admin").for_each(|r| r.proof = ProofKind::HostPage);
-    assert!(check_coverage(&weakened, &descriptor).is_err(), "an admin module declared as a plain page");
+    let weaker = [
+        ("/admin", ProofKind::HostPage, "an admin module declared as a plain page"),
+        ("/api/session/renew", ProofKind::ApiCaller, "a session token could renew itself"),
+        ("/api/notes/list", ProofKind::Public, "a tenant's server function declared public"),
+        ("/api/public/app_info", ProofKind::ApiCaller, "a public function behind a proof"),
+        ("/installed", ProofKind::Public, "a lifecycle callback declared public"),
+    ];
+    for (path, proof, why) in weaker {
+        let mut weakened = app.routes.clone();
+        weakened.iter_mut().filter(|r| r.path == path).for_each(|r| r.proof = proof);
+        let error = check_coverage(&weakened, &descriptor).expect_err(why).to_string();
+        assert!(error.contains(path), "{why}: {error}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,6 +165,12 @@ async fn every_route_that_is_not_public_refuses_a_request_without_its_proof() {
             route.proof
         );
         checked += 1;
+        // Another method meets the proof first too: no 405 tells a stranger what is there.
+        if route.proof != ProofKind::Lifecycle {
+            let other = if route.method == http::Method::GET { http::Method::POST } else { http::Method::GET };
+            let status = send(&app, &DeclaredRoute { method: other.clone(), ..route.clone() }, None, None, None).await;
+            assert!(refused(route.proof, status), "{other} {} without proof gave {status}", route.path);
+        }
     }
     assert!(checked >= 20, "too few protected routes walked: {checked}");
 }

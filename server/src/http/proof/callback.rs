@@ -11,7 +11,10 @@ use axum::{
     http::{HeaderMap, StatusCode, Uri, header},
 };
 
-use super::{Proof, ProofKind};
+use super::{
+    Proof, ProofKind,
+    tenant::{find_installation, installation, shared_secret},
+};
 use crate::{
     config::Config,
     connect::{
@@ -25,10 +28,7 @@ use crate::{
     error::{Error, Result},
     outbound::install_keys::KeyError,
     state::AppState,
-    store::{
-        event_log::{self, NewEvent, Outcome},
-        installations,
-    },
+    store::event_log::{self, NewEvent, Outcome},
 };
 
 /// A callback that passed its event's rule.
@@ -107,15 +107,16 @@ async fn authenticate(
         return Err(TokenError::Malformed.into());
     }
     let token = authorization::from_authorization(&values)?;
-    let alg = token.map(|t| t.header()).transpose()?.map(|h| h.alg);
+    let header = token.map(|t| t.header()).transpose()?;
+    let alg = header.as_ref().map(|h| h.alg.as_str());
     let now = state.clock.now();
     let context = CallbackContext { client_key: &payload.client_key, path: uri.path(), now };
     let verified = |signature, iat, token: RawToken<'_>| {
         Some(VerifiedCallback { signature, iat, fingerprint: Some(fingerprint(token)) })
     };
-    match (required_proof(event, alg.as_deref(), install_mode(&state.config)), token) {
+    match (required_proof(event, alg, install_mode(&state.config)), token) {
         (RequiredProof::AtlassianKey, Some(token)) => {
-            let kid = token.header()?.kid.ok_or(TokenError::BadKeyId)?;
+            let kid = header.and_then(|h| h.kid).ok_or(TokenError::BadKeyId)?;
             let key = state.install_keys.get(&kid).await.map_err(|e| match e {
                 KeyError::Unavailable => Error::Unavailable("install key server".into()),
                 KeyError::InvalidKid | KeyError::UnknownKid => TokenError::BadKeyId.into(),
@@ -130,10 +131,13 @@ async fn authenticate(
         (RequiredProof::LegacyUnsigned, _) => {
             Ok(Some(VerifiedCallback { signature: Signature::Unsigned, iat: now, fingerprint: None }))
         }
-        (RequiredProof::NoneIfTenantGone, _) => match find(state, &payload.client_key).await? {
-            None | Some(InstallState::Uninstalled) => Ok(None),
-            Some(_) => Err(TokenError::Missing.into()),
-        },
+        (RequiredProof::NoneIfTenantGone, _) => {
+            let current = find_installation(state, &payload.client_key).await?;
+            match current.map(|installation| installation.state) {
+                None | Some(InstallState::Uninstalled) => Ok(None),
+                Some(_) => Err(TokenError::Missing.into()),
+            }
+        }
         (RequiredProof::Refused(e), _) => Err(e.into()),
         (RequiredProof::AtlassianKey | RequiredProof::TenantSecret, None) => Err(TokenError::Missing.into()),
     }
@@ -142,21 +146,9 @@ async fn authenticate(
 /// HS256 under the tenant's stored secret; the tenant is found by the body's
 /// clientKey, which the token's `iss` must equal. Returns the token's `iat`.
 async fn tenant_signed(state: &AppState, token: RawToken<'_>, context: &CallbackContext<'_>) -> Result<i64> {
-    let installation = installations::find(&state.db, context.client_key)
-        .await
-        .map_err(|_| Error::Unavailable("database".into()))?
-        .ok_or(TokenError::UnknownIssuer)?;
-    let secret = state
-        .keyring
-        .open(&installation.client_key, &installation.sealed_secret())
-        .map_err(|_| TokenError::UnknownIssuer)?;
+    let installation = installation(state, context.client_key).await?;
+    let secret = shared_secret(state, &installation)?;
     Ok(verify_tenant_signed(token, secret.expose(), context)?.iat)
-}
-
-async fn find(state: &AppState, client_key: &str) -> Result<Option<InstallState>> {
-    let current =
-        installations::find(&state.db, client_key).await.map_err(|_| Error::Unavailable("database".into()))?;
-    Ok(current.map(|installation| installation.state))
 }
 
 /// Logs the refusal for the clientKey's installation (if it has one) and

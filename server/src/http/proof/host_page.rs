@@ -61,13 +61,8 @@ async fn page_load(state: &AppState, request: &mut Request, admin_page: bool) ->
     if !installation.is_active() {
         return Err(TokenError::UnknownIssuer.into());
     }
-    if admin_page {
-        let now = state.clock.now();
-        let is_admin =
-            state.admin_check.is_admin(&state.host_client, &installation, &secret, claims.sub.as_deref(), now);
-        if !is_admin.await.map_err(|e| Error::Unavailable(format!("admin check: {e}")))? {
-            return Err(Error::NotAdmin);
-        }
+    if admin_page && !state.is_site_admin(&installation, claims.sub.as_deref()).await? {
+        return Err(Error::NotAdmin);
     }
     let grant =
         state.mint_session(&installation, claims.sub.as_deref()).map_err(|e| Error::Unavailable(e.to_string()))?;

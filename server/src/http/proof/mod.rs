@@ -22,6 +22,8 @@ pub(crate) use api_caller::{ApiCaller, ContextCaller};
 pub(crate) use callback::{LifecycleProof, VerifiedCallback};
 pub(crate) use host_page::{AdminPage, HostPage};
 
+use tracing::Instrument;
+
 use super::error::Surface;
 use crate::{console::Operator, error::Error, error::Result, state::AppState};
 
@@ -73,14 +75,16 @@ impl Proof for Public {
     }
 }
 
-/// The layer every declared route runs first: verify `P`, or refuse.
+/// The layer every declared route runs first: verify `P`, or refuse. A
+/// refusal is logged (by `respond`) with the path and the proof it lacked.
 pub(crate) async fn require<P: Proof>(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    match P::verify(&state, &mut request).await {
+    let span = tracing::info_span!("proof", path = %request.uri().path(), kind = ?P::KIND);
+    match P::verify(&state, &mut request).instrument(span.clone()).await {
         Ok(proof) => {
             request.extensions_mut().insert(proof);
             next.run(request).await
         }
-        Err(error) => error.respond(P::KIND.surface()),
+        Err(error) => span.in_scope(|| error.respond(P::KIND.surface())),
     }
 }
 

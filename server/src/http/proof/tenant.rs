@@ -17,14 +17,14 @@ use crate::{
 /// The installation of `client_key`; an unknown one is refused like a bad
 /// token, a database that cannot answer is a 503 (retrying may work).
 pub(super) async fn installation(state: &AppState, client_key: &str) -> Result<Installation> {
-    match installations::find(&state.db, client_key).await {
-        Ok(Some(installation)) => Ok(installation),
-        Ok(None) => Err(TokenError::UnknownIssuer.into()),
-        Err(e) => {
-            tracing::error!(error = %e, "installation lookup failed");
-            Err(Error::Unavailable("database".into()))
-        }
-    }
+    find_installation(state, client_key).await?.ok_or_else(|| TokenError::UnknownIssuer.into())
+}
+
+/// The installation of `client_key`, if there is one.
+pub(super) async fn find_installation(state: &AppState, client_key: &str) -> Result<Option<Installation>> {
+    installations::find(&state.db, client_key)
+        .await
+        .map_err(|e| Error::Unavailable(format!("installation lookup: {e}")))
 }
 
 /// The installation named by the token's (still unverified) `iss`.
