@@ -17,35 +17,9 @@ use leptos::server_fn::{
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 
-use super::{error::ApiError, token_store};
+use super::{browser_defaults::browser_client_rest, error::ApiError, token_store};
 
 pub struct SessionClient;
-
-/// `open_websocket` and `spawn` as the browser client has them (the app's
-/// clients only change how requests are sent).
-macro_rules! browser_client_rest {
-    ($e:ty, $is:ty, $os:ty) => {
-        #[allow(clippy::type_complexity)]
-        fn open_websocket(
-            path: &str,
-        ) -> impl Future<
-            Output = Result<
-                (
-                    impl futures::Stream<Item = Result<bytes::Bytes, bytes::Bytes>> + Send + 'static,
-                    impl futures::Sink<bytes::Bytes> + Send + 'static,
-                ),
-                $e,
-            >,
-        > + Send {
-            <leptos::server_fn::client::browser::BrowserClient as Client<$e, $is, $os>>::open_websocket(path)
-        }
-
-        fn spawn(future: impl Future<Output = ()> + Send + 'static) {
-            <leptos::server_fn::client::browser::BrowserClient as Client<$e, $is, $os>>::spawn(future)
-        }
-    };
-}
-pub(crate) use browser_client_rest;
 
 // For `ApiError` only: a failed renewal answers with its own error.
 impl<IS: FromServerFnError, OS: FromServerFnError> Client<ApiError, IS, OS> for SessionClient {

@@ -6,7 +6,8 @@
 //!
 //! Browser side, one way down: `client` (sends, renews on 401) → `renewal`
 //! (when and how to renew) → `session` (the renewal call) → `token_store`;
-//! `renewal` → `ap_bridge` (`AP.context.getToken()`, `AP.resize()`).
+//! `renewal` → `ap_bridge` (`AP.context.getToken()`, `AP.resize()`); both clients
+//! → `browser_defaults`.
 
 pub mod admin;
 #[cfg(feature = "hydrate")]
@@ -14,6 +15,7 @@ pub mod ap_bridge;
 pub mod app_info;
 #[cfg(feature = "ssr")]
 pub mod backend;
+mod browser_defaults;
 pub(crate) mod client;
 pub mod error;
 pub mod me;

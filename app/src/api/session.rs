@@ -13,7 +13,7 @@ use leptos::{
     },
 };
 
-use super::{client::browser_client_rest, error::ApiError, token_store, types::SessionGrant};
+use super::{browser_defaults::browser_client_rest, error::ApiError, token_store, types::SessionGrant};
 
 #[server(endpoint = "session/renew", client = ExchangeClient)]
 pub async fn renew_session() -> Result<SessionGrant, ApiError> {
