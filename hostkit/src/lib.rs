@@ -7,12 +7,14 @@
 //! - [`Tenant`] and [`payload`]: lifecycle bodies as a site sends them;
 //! - [`jwt`] and [`qsh`]: tokens signed the way the host signs them, with the
 //!   right query string hash, plus raw tokens for attack tests;
+//! - [`ForgeJwks`]: Forge's JWKS and the Forge Invocation Tokens it signs;
 //! - [`Host`]: posts lifecycle callbacks and builds iframe URLs and context
 //!   tokens for an app, exactly as Jira or Confluence would.
 //!
 //! Used by the app's behaviour tests and by the local fake host.
 
 pub mod fake_host;
+pub mod forge;
 pub mod host;
 pub mod jwt;
 pub mod key_server;
@@ -22,6 +24,7 @@ pub mod qsh;
 pub mod tenant;
 
 pub use fake_host::FakeHost;
+pub use forge::ForgeJwks;
 pub use host::Host;
 pub use key_server::{KeyServer, KeyServerMode};
 pub use keys::InstallKey;

@@ -16,7 +16,8 @@ use crate::{
 pub(crate) const DEFAULT_KEYS_CDN_URL: &str = "https://connect-install-keys.atlassian.com";
 pub(crate) const DEFAULT_HOST_ALLOWLIST: &str = "https://*.atlassian.net,https://*.jira.com";
 pub(crate) const DEFAULT_FRAME_ANCESTORS: &str = "https://*.atlassian.net https://*.jira.com";
-pub(crate) const DEFAULT_ALL_JS_URL: &str = "https://connect-cdn.atl-paas.net/all.js";
+pub(crate) const DEFAULT_FORGE_JWKS_URL: &str = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json";
+const DEFAULT_ALL_JS_URL: &str = "https://connect-cdn.atl-paas.net/all.js";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppEnv {
@@ -95,6 +96,8 @@ pub struct Config {
     pub operator_max_session: Duration,
     /// The Forge app id (`ari:cloud:ecosystem::app/…`) for the generated manifest.
     pub forge_app_id: Option<String>,
+    /// Forge's JWKS, which verifies Forge Invocation Tokens (the operator's choice, never a claim).
+    pub forge_jwks_url: Url,
 }
 
 /// An operator's name and the argon2 PHC hash of their password.
@@ -158,7 +161,8 @@ impl Config {
             operator: parse_operator(get("OPERATOR_USER"), get("OPERATOR_PASSWORD_HASH"))?,
             operator_idle: secs("OPERATOR_SESSION_IDLE_SECS", get("OPERATOR_SESSION_IDLE_SECS"), "1800")?,
             operator_max_session: secs("OPERATOR_SESSION_MAX_SECS", get("OPERATOR_SESSION_MAX_SECS"), "28800")?,
-            forge_app_id: get("FORGE_APP_ID"),
+            forge_app_id: parse_forge_app_id(get("FORGE_APP_ID"))?,
+            forge_jwks_url: parse_with("FORGE_JWKS_URL", get("FORGE_JWKS_URL"), DEFAULT_FORGE_JWKS_URL)?,
             log_json: get("LOG_FORMAT").is_some_and(|f| f == "json"),
             base_url,
         };
@@ -190,6 +194,17 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `ari:cloud:ecosystem::app/<uuid>`: a FIT's `aud` must equal it exactly.
+fn parse_forge_app_id(value: Option<String>) -> Result<Option<String>> {
+    let Some(id) = value else { return Ok(None) };
+    let uuid = id.strip_prefix("ari:cloud:ecosystem::app/").unwrap_or_default();
+    let well_formed = uuid.len() == 36 && uuid.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    if !well_formed {
+        return Err(Error::Config("FORGE_APP_ID must look like ari:cloud:ecosystem::app/<uuid>".into()));
+    }
+    Ok(Some(id))
 }
 
 fn parse_env(value: Option<String>) -> Result<AppEnv> {

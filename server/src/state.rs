@@ -17,7 +17,7 @@ use crate::{
         session_token::{Issue, mint},
     },
     error::{Error, Result},
-    outbound::{admin_check::AdminCheck, host_client::HostClient, install_keys::InstallKeys},
+    outbound::{admin_check::AdminCheck, forge_keys::ForgeKeys, host_client::HostClient, install_keys::InstallKeys},
     secrets::{Keyring, SessionKeys, random_hex},
     store::{Database, Installation},
 };
@@ -29,6 +29,7 @@ pub struct AppState {
     pub descriptor: Arc<Descriptor>,
     pub keyring: Arc<Keyring>,
     pub install_keys: Arc<InstallKeys>,
+    pub forge_keys: Arc<ForgeKeys>,
     pub clock: Arc<Clock>,
     pub session_keys: Arc<SessionKeys>,
     pub host_client: Arc<HostClient>,

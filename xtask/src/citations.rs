@@ -41,17 +41,20 @@ fn rust_files(dir: &Path) -> Result<Vec<String>> {
     Ok(texts)
 }
 
-/// `L-07`-style ids and `seed 000`-style references in `text`.
+/// `L-07`- and `FT-01`-style ids and `seed 000`-style references in `text`.
 fn citations(text: &str) -> BTreeSet<String> {
     let bytes = text.as_bytes();
+    let alone = |at: Option<&u8>| at.is_none_or(|c| !c.is_ascii_alphanumeric());
     let mut found = BTreeSet::new();
     for i in 0..bytes.len() {
-        let id = bytes
-            .get(i..i + 4)
-            .filter(|w| w[0].is_ascii_uppercase() && w[1] == b'-' && w[2].is_ascii_digit() && w[3].is_ascii_digit());
-        let alone = |at: Option<&u8>| at.is_none_or(|c| !c.is_ascii_alphanumeric());
-        if id.is_some() && alone(i.checked_sub(1).and_then(|p| bytes.get(p))) && alone(bytes.get(i + 4)) {
-            found.insert(text[i..i + 4].to_string());
+        if !alone(i.checked_sub(1).and_then(|p| bytes.get(p))) {
+            continue;
+        }
+        let letters = bytes[i..].iter().take_while(|b| b.is_ascii_uppercase()).count();
+        let id =
+            bytes.get(i + letters..i + letters + 3).filter(|w| w[0] == b'-' && w[1..].iter().all(u8::is_ascii_digit));
+        if (1..=2).contains(&letters) && id.is_some() && alone(bytes.get(i + letters + 3)) {
+            found.insert(text[i..i + letters + 3].to_string());
         }
         let seed = bytes.get(i..i + 8).filter(|w| w.starts_with(b"seed ") && w[5..].iter().all(u8::is_ascii_digit));
         if seed.is_some() && alone(bytes.get(i + 8)) {
@@ -75,8 +78,10 @@ mod tests {
 
     #[test]
     fn ids_and_seeds_are_found_and_other_dashes_are_not() {
-        let found = citations("// threat L-07, (I-21) and seed 000; AES-256, X-100, aL-07, seed 1234 and seed 12");
-        assert_eq!(found.into_iter().collect::<Vec<_>>(), ["I-21", "L-07", "seed 000"]);
+        let found = citations(
+            "// threat L-07, (I-21), FT-05 and seed 000; AES-256, X-100, aL-07, ABC-01, seed 1234 and seed 12",
+        );
+        assert_eq!(found.into_iter().collect::<Vec<_>>(), ["FT-05", "I-21", "L-07", "seed 000"]);
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub enum CallerVia {
     Session,
     /// An `AP.context.getToken()` JWT.
     Context,
+    /// A Forge Invocation Token (`requestRemote`, `invokeRemote`).
+    Forge,
 }
 
 /// The verified tenant and user of a request. Tenant identity comes only

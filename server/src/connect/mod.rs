@@ -7,6 +7,7 @@ pub(crate) mod callback_token;
 pub(crate) mod claims;
 pub mod descriptor;
 pub mod forge_manifest;
+pub(crate) mod forge_token;
 pub(crate) mod host_allowlist;
 pub(crate) mod host_token;
 pub(crate) mod kid;

@@ -13,6 +13,7 @@ use std::{
 use jsonwebtoken::DecodingKey;
 use url::Url;
 
+use super::capped_body::read_capped;
 use crate::connect::kid::is_valid_kid;
 
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -174,7 +175,8 @@ impl InstallKeys {
                 return FetchResult::Failed;
             }
         }
-        match read_capped(response).await.and_then(|pem| parse_public_key(&pem)) {
+        let pem = read_capped(response, MAX_KEY_BYTES).await.and_then(|body| String::from_utf8(body).ok());
+        match pem.and_then(|pem| parse_public_key(&pem)) {
             Some(key) => FetchResult::Key(key),
             None => {
                 tracing::warn!(%url, "install key server sent something that is not a PEM public key");
@@ -191,20 +193,6 @@ fn same_host_redirects() -> reqwest::redirect::Policy {
         });
         if same_host && attempt.previous().len() < 3 { attempt.follow() } else { attempt.stop() }
     })
-}
-
-async fn read_capped(mut response: reqwest::Response) -> Option<String> {
-    if response.content_length().is_some_and(|n| n as usize > MAX_KEY_BYTES) {
-        return None;
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.ok()? {
-        body.extend_from_slice(&chunk);
-        if body.len() > MAX_KEY_BYTES {
-            return None;
-        }
-    }
-    String::from_utf8(body).ok()
 }
 
 fn parse_public_key(pem: &str) -> Option<DecodingKey> {

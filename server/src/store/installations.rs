@@ -97,6 +97,18 @@ pub async fn newest_active_by_base_url(db: &Database, base_url: &str) -> Result<
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(base_url.trim_end_matches('/')).fetch_optional(pool).await?))
 }
 
+/// The active installation a Forge call names by its `installationId`.
+pub(crate) async fn find_active_by_installation_id(
+    db: &Database,
+    installation_id: &str,
+) -> Result<Option<Installation>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM installations WHERE installation_id = $1 AND orphaned_at IS NULL \
+         AND state IN ('installed', 'enabled') ORDER BY last_installed_at DESC, client_key LIMIT 1"
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(installation_id).fetch_optional(pool).await?))
+}
+
 /// Every installation ever recorded for a base URL, newest first.
 pub(crate) async fn all_for_base_url(db: &Database, base_url: &str) -> Result<Vec<Installation>> {
     let sql =

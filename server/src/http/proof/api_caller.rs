@@ -1,6 +1,7 @@
 //! `ApiCaller` and `ContextCaller`: a server-function call carries the app's
-//! session token or a context JWT from `AP.context.getToken()`, in the
-//! `Authorization` header only (never the query, threat C-08). The renewal
+//! session token, a context JWT from `AP.context.getToken()` or a Forge
+//! Invocation Token, in the `Authorization` header only (never the query,
+//! threat C-08). The renewal
 //! function takes a context JWT alone, so a session token cannot extend
 //! itself. A verified call carries the [`Caller`] the server function reads
 //! (the proof types are markers: the `Caller` is the verified value).
@@ -18,12 +19,15 @@ use super::{
 use crate::{
     connect::{
         authorization,
+        forge_token::verify_fit,
         host_token::verify_context_token,
         session_token,
         token::{RawToken, TokenError},
     },
     error::{Error, Result},
+    outbound::forge_keys::ForgeKeyError,
     state::AppState,
+    store::installations,
 };
 
 #[derive(Clone, Copy)]
@@ -60,8 +64,31 @@ async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) 
     }
     let values: Vec<&str> = headers.get_all(header::AUTHORIZATION).iter().map(|v| v.to_str().unwrap_or("")).collect();
     let token = authorization::from_authorization(&values)?.ok_or(TokenError::Missing)?;
-    let is_session = token.header()?.kid.is_some_and(|kid| state.session_keys.knows(&kid));
+    let header = token.header()?;
+    // RS256 is Forge's alone; the app's session tokens and the host's context JWTs are HS256.
+    if header.alg == "RS256" {
+        return forge_caller(state, token, header.kid.as_deref()).await;
+    }
+    let is_session = header.kid.is_some_and(|kid| state.session_keys.knows(&kid));
     if is_session { session_caller(state, token).await } else { context_caller(state, token).await }
+}
+
+/// A Forge Invocation Token, when Forge support is on (`FORGE_APP_ID`): the
+/// tenant is the active installation that a verified install joined to the
+/// FIT's `installationId`, the user its `principal`. An installation the app
+/// has never seen verified is refused, never created.
+async fn forge_caller(state: &AppState, token: RawToken<'_>, kid: Option<&str>) -> Result<Caller> {
+    let app_id = state.config.forge_app_id.as_deref().ok_or(TokenError::WrongAlgorithm)?;
+    let key = state.forge_keys.get(kid.ok_or(TokenError::BadKeyId)?).await.map_err(|e| match e {
+        ForgeKeyError::UnknownKid => TokenError::BadKeyId.into(),
+        ForgeKeyError::Unavailable => Error::Unavailable("Forge JWKS".into()),
+    })?;
+    let fit = verify_fit(token, &key, app_id, state.clock.now())?;
+    let installation = installations::find_active_by_installation_id(&state.db, &fit.installation_id)
+        .await
+        .map_err(|e| Error::Unavailable(format!("installation lookup: {e}")))?
+        .ok_or(TokenError::UnknownIssuer)?;
+    Ok(caller(&installation, fit.account_id, CallerVia::Forge))
 }
 
 async fn session_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller> {

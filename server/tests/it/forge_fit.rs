@@ -1,0 +1,171 @@
+//! Forge Invocation Tokens on the app's server functions: a Connect tenant
+//! joined to its Forge installationId by a signed install is reached through
+//! a FIT, the user taken from its principal (FT-01); every forged, stale or
+//! misplaced FIT is refused with 401 and changes nothing (FT-02 to FT-05,
+//! FT-07); Forge's keys rotate, and a flood of made-up kids neither blocks a
+//! genuine new key nor floods the JWKS (FT-05, FT-06).
+
+use std::time::{Duration, Instant};
+
+use hostkit::{ForgeJwks, InstallKey, Tenant, forge, jwt};
+use serde_json::{Value, json};
+
+use crate::{
+    on_both_databases,
+    support::{
+        app::{TestApp, jira_site},
+        db::DbKind,
+    },
+};
+
+struct ForgeApp {
+    app: TestApp,
+    forge: ForgeJwks,
+    app_id: String,
+    tenant: Tenant,
+    installation: String,
+}
+
+/// The app with Forge support on, and a Connect-on-Forge tenant installed by
+/// a signed `installed` callback that carries its installationId.
+async fn forge_app(kind: DbKind) -> ForgeApp {
+    let forge = ForgeJwks::start().await;
+    let app_id = forge::app_id();
+    let app = TestApp::spawn_with(kind, |v| {
+        v.insert("FORGE_APP_ID".into(), app_id.clone());
+        v.insert("FORGE_JWKS_URL".into(), forge.url.clone());
+    })
+    .await;
+    let installation = forge::installation_id();
+    let tenant = Tenant { installation_id: Some(installation.clone()), ..Tenant::new(&jira_site()) };
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    ForgeApp { app, forge, app_id, tenant, installation }
+}
+
+impl ForgeApp {
+    async fn with_fit(&self, fit: &str, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        self.app.call(path, Some(&format!("Bearer {fit}")), form).await
+    }
+
+    fn fit(&self, principal: Option<&str>) -> String {
+        self.forge.fit("forge-1", &self.app_id, &self.installation, principal)
+    }
+}
+
+async fn a_connect_tenant_is_reached_through_a_fit_after_its_signed_install(kind: DbKind) {
+    let f = forge_app(kind).await;
+    let session = f.app.session_for(&f.tenant, "user-1").await;
+    let (status, _) = f.app.call_as(&session, "/api/notes/create", &[("title", "From Connect"), ("body", "")]).await;
+    assert_eq!(status, 200);
+
+    let (status, notes) = f.with_fit(&f.fit(Some("user-1")), "/api/notes/list", &[]).await;
+    assert_eq!(status, 200, "{notes}");
+    assert_eq!(notes[0]["title"], "From Connect", "the same tenant's notes");
+    assert_eq!(notes[0]["mine"], true, "the principal is the user");
+    let (status, created) =
+        f.with_fit(&f.fit(Some("user-1")), "/api/notes/create", &[("title", "From Forge"), ("body", "")]).await;
+    assert_eq!((status, created["author_account_id"].as_str()), (200, Some("user-1")));
+
+    // No principal: no user. Reading works, writing (user-only) is refused.
+    assert_eq!(f.with_fit(&f.fit(None), "/api/notes/list", &[]).await.0, 200);
+    assert_eq!(f.with_fit(&f.fit(None), "/api/notes/create", &[("title", "x"), ("body", "")]).await.0, 403);
+    // A FIT never buys a session token.
+    assert_eq!(f.with_fit(&f.fit(Some("user-1")), "/api/session/renew", &[]).await.0, 403);
+}
+on_both_databases!(a_connect_tenant_is_reached_through_a_fit_after_its_signed_install);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_stale_and_misplaced_fits_are_refused_and_change_nothing() {
+    let f = forge_app(DbKind::Sqlite).await;
+    let now = hostkit::now();
+    let claims = || forge::fit_claims(&f.app_id, &f.installation, Some("user-1"));
+    let with = |key: &str, value: Value| {
+        let mut c = claims();
+        c[key] = value;
+        c
+    };
+    let ghost = InstallKey::generate("ghost");
+    let mut expired = with("exp", json!(now - 60));
+    expired["iat"] = json!(now - 90);
+    expired["nbf"] = json!(now - 90);
+    let hs256_with_public_key = jwt::raw(
+        r#"{"alg":"HS256","typ":"JWT","kid":"forge-1"}"#,
+        &claims().to_string(),
+        Some((
+            &jsonwebtoken::EncodingKey::from_secret(f.forge.public_pem("forge-1").as_bytes()),
+            jsonwebtoken::Algorithm::HS256,
+        )),
+    );
+    let battery: Vec<(&str, String)> = vec![
+        ("expired", f.forge.sign("forge-1", &expired)),
+        ("not yet valid", f.forge.sign("forge-1", &with("nbf", json!(now + 120)))),
+        ("wrong aud", f.forge.sign("forge-1", &with("aud", json!(forge::app_id())))),
+        ("wrong iss", f.forge.sign("forge-1", &with("iss", json!("forge/other-token")))),
+        ("alg none", jwt::raw(r#"{"alg":"none","kid":"forge-1"}"#, &claims().to_string(), None) + "AAAA"),
+        ("HS256 under the JWKS public key", hs256_with_public_key),
+        ("a kid the JWKS does not have", jwt::rs256(&claims(), &ghost)),
+        (
+            "an installation never seen verified",
+            f.forge.fit("forge-1", &f.app_id, &forge::installation_id(), Some("user-1")),
+        ),
+    ];
+    for (what, fit) in &battery {
+        let (status, body) = f.with_fit(fit, "/api/notes/create", &[("title", "forged"), ("body", "")]).await;
+        assert_eq!(status, 401, "{what}: {body}");
+        assert_eq!(body, "Unauthorized", "{what}: the same body as every refusal");
+    }
+    // In the query string, and two tokens at once.
+    let fit = f.fit(Some("user-1"));
+    let in_query = f.app.http.post(f.app.url(&format!("/api/notes/list?jwt={fit}"))).send().await.unwrap();
+    assert_eq!(in_query.status(), 401, "a FIT in the query string");
+    let two = f
+        .app
+        .http
+        .post(f.app.url("/api/notes/list"))
+        .header("authorization", format!("Bearer {fit}"))
+        .header("authorization", format!("Bearer {fit}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(two.status(), 401, "two tokens at once");
+
+    let session = f.app.session_for(&f.tenant, "user-1").await;
+    let (_, notes) = f.app.call_as(&session, "/api/notes/list", &[]).await;
+    assert_eq!(notes, json!([]), "nothing was written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_kid_costs_one_fetch_and_a_rotated_key_is_found_despite_a_flood() {
+    let f = forge_app(DbKind::Sqlite).await;
+    assert_eq!(f.with_fit(&f.fit(Some("user-1")), "/api/notes/list", &[]).await.0, 200);
+    let after_first = f.forge.fetches();
+    assert_eq!(after_first, 1, "the key set is fetched once, then cached");
+    assert_eq!(f.with_fit(&f.fit(Some("user-1")), "/api/notes/list", &[]).await.0, 200);
+    assert_eq!(f.forge.fetches(), 1, "a known kid costs no fetch");
+
+    // 200 made-up kids, at once: refused, and the JWKS host barely notices.
+    let claims = forge::fit_claims(&f.app_id, &f.installation, Some("user-1")).to_string();
+    let flood = (0..200).map(|i| {
+        let fit = jwt::raw(&format!(r#"{{"alg":"RS256","kid":"made-up-{i}"}}"#), &claims, None) + "c2ln";
+        let f = &f;
+        async move { f.with_fit(&fit, "/api/notes/list", &[]).await.0 }
+    });
+    let statuses = futures::future::join_all(flood).await;
+    assert!(statuses.iter().all(|s| *s == 401), "made-up kids are refused: {statuses:?}");
+    assert!(f.forge.fetches() <= after_first + 1, "at most one refetch per interval: {}", f.forge.fetches());
+
+    // Forge rotates: a FIT under the new key is accepted after one refetch.
+    f.forge.add_key("forge-2");
+    let rotated = f.forge.fit("forge-2", &f.app_id, &f.installation, Some("user-1"));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let status = f.with_fit(&rotated, "/api/notes/list", &[]).await.0;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 401);
+        assert!(Instant::now() < deadline, "the rotated key was never found");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(f.forge.fetches() <= after_first + 2, "fetches stay bounded: {}", f.forge.fetches());
+}
