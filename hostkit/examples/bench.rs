@@ -12,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use hostkit::{Host, Tenant};
+use hostkit::{ForgeJwks, Host, Tenant};
 
 const APP_KEY: &str = "rust-connect-app";
 /// How long each load phase runs.
@@ -89,7 +89,10 @@ async fn main() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base_url = format!("http://127.0.0.1:{port}");
     let host = Host::start(&base_url, APP_KEY).await;
-    let mut server = start_server(&server_bin, &dir, port, &base_url, &host.key_server.url()).await;
+    let forge = ForgeJwks::start().await;
+    let forge_app = hostkit::forge::app_id();
+    let forge_env = [("FORGE_APP_ID", forge_app.clone()), ("FORGE_JWKS_URL", forge.url.clone())];
+    let mut server = start_server(&server_bin, &dir, port, &base_url, &host.key_server.url(), &forge_env).await;
     let pid = server.id();
 
     println!("== installs (signed, RS256; key cached after the first) ==");
@@ -133,6 +136,18 @@ async fn main() {
             .await;
     call.print("notes/list");
 
+    println!("\n== server function with a Forge Invocation Token (POST /api/notes/list, RS256) ==");
+    let installation = hostkit::forge::installation_id();
+    let forge_tenant =
+        Tenant { installation_id: Some(installation.clone()), ..Tenant::new("https://forge.atlassian.net") };
+    assert_eq!(host.install(&forge_tenant).await.status(), 204);
+    // FITs live 25 s, longer than one load phase.
+    let fit = forge.fit("forge-1", &forge_app, &installation, Some("bench-user"));
+    let forge_call =
+        load(&host.http, 64, LOAD_TIME, || host.http.post(&list_url).header("authorization", format!("Bearer {fit}")))
+            .await;
+    forge_call.print("notes/list with a FIT");
+
     println!("\nserver RSS after load: {} KiB", rss_kib(pid).unwrap_or(0));
     bundle_sizes();
     let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
@@ -140,8 +155,15 @@ async fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-async fn start_server(bin: &str, dir: &std::path::Path, port: u16, base_url: &str, keys: &str) -> Child {
-    let vars: HashMap<&str, String> = [
+async fn start_server(
+    bin: &str,
+    dir: &std::path::Path,
+    port: u16,
+    base_url: &str,
+    keys: &str,
+    extra: &[(&'static str, String)],
+) -> Child {
+    let mut vars: HashMap<&str, String> = [
         ("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}")),
         ("APP_BASE_URL", base_url.to_string()),
         ("DATABASE_URL", format!("sqlite://{}/bench.db", dir.display())),
@@ -151,6 +173,7 @@ async fn start_server(bin: &str, dir: &std::path::Path, port: u16, base_url: &st
     ]
     .into_iter()
     .collect();
+    vars.extend(extra.iter().cloned());
     let child = Command::new(bin)
         .envs(&vars)
         .stdout(Stdio::null())
