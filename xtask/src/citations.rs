@@ -6,14 +6,15 @@ use std::{collections::BTreeSet, fs, path::Path};
 
 use anyhow::{Context, Result, bail};
 
+use crate::sources::{CRATE_DIRS, rust_files};
+
 const DOC: &str = "docs/threat-model.md";
-const SOURCES: [&str; 5] = ["server", "app", "hostkit", "frontend", "xtask"];
 
 pub fn check() -> Result<()> {
     let doc = fs::read_to_string(DOC).with_context(|| format!("cannot read {DOC}"))?;
     let mut cited = BTreeSet::new();
-    for dir in SOURCES {
-        for text in rust_files(Path::new(dir))? {
+    for dir in CRATE_DIRS {
+        for (_, text) in rust_files(Path::new(dir))? {
             cited.extend(citations(&text));
         }
     }
@@ -23,22 +24,6 @@ pub fn check() -> Result<()> {
     }
     println!("xtask: every cited threat id and seed is in {DOC}");
     Ok(())
-}
-
-fn rust_files(dir: &Path) -> Result<Vec<String>> {
-    let mut texts = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))? {
-            let path = entry?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                texts.push(fs::read_to_string(&path)?);
-            }
-        }
-    }
-    Ok(texts)
 }
 
 /// `L-07`- and `FT-01`-style ids and `seed 000`-style references in `text`.

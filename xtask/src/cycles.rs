@@ -8,11 +8,12 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    fs,
     path::Path,
 };
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+
+use crate::sources::rust_files;
 
 const CRATES: [&str; 3] = ["server", "app", "hostkit"];
 
@@ -46,21 +47,13 @@ fn names(cycle: &[Module]) -> String {
 /// `main.rs` name their folder).
 fn modules(src: &Path) -> Result<BTreeMap<Module, String>> {
     let mut files = BTreeMap::new();
-    let mut pending = vec![src.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))? {
-            let path = entry?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let relative = path.strip_prefix(src)?.with_extension("");
-                let mut module: Module = relative.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-                if matches!(module.last().map(String::as_str), Some("mod" | "lib" | "main")) {
-                    module.pop();
-                }
-                files.insert(module, fs::read_to_string(&path)?);
-            }
+    for (path, text) in rust_files(src)? {
+        let relative = path.strip_prefix(src)?.with_extension("");
+        let mut module: Module = relative.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        if matches!(module.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+            module.pop();
         }
+        files.insert(module, text);
     }
     Ok(files)
 }

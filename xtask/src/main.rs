@@ -21,6 +21,7 @@ mod dev;
 mod postgres;
 mod prereqs;
 mod site;
+mod sources;
 mod widths;
 
 use anyhow::{Result, bail};
