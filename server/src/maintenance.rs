@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::{
     clock::Clock,
     error::Result,
+    outbound::system_tokens,
     secrets::Keyring,
     store::{self, Database, purge::Expired},
 };
@@ -47,11 +48,13 @@ pub struct RotationReport {
     pub skipped: usize,
 }
 
-/// Re-seals every shared secret that is not under the keyring's primary key.
-/// Each row is replaced only if unchanged since it was read, so a reinstall
-/// that lands meanwhile is never overwritten with an older secret.
+/// Re-seals every shared secret and Forge system token that is not under
+/// the keyring's primary key. Each row is replaced only if unchanged since it
+/// was read, so a reinstall (or a newer token) that lands meanwhile is never
+/// overwritten with an older value.
 pub async fn reencrypt_all(db: &Database, keyring: &Keyring) -> Result<RotationReport> {
     let mut report = RotationReport::default();
+    reencrypt_system_tokens(db, keyring, &mut report).await?;
     for installation in store::installations::list(db).await? {
         if installation.secret_key_id == keyring.primary().id() {
             report.already_current += 1;
@@ -78,4 +81,26 @@ pub async fn reencrypt_all(db: &Database, keyring: &Keyring) -> Result<RotationR
         }
     }
     Ok(report)
+}
+
+async fn reencrypt_system_tokens(db: &Database, keyring: &Keyring, report: &mut RotationReport) -> Result<()> {
+    for token in store::forge_tokens::list(db).await? {
+        if token.token_key_id == keyring.primary().id() {
+            report.already_current += 1;
+            continue;
+        }
+        let binding = system_tokens::binding(&token.client_key);
+        let Ok(opened) = keyring.open(&binding, &token.sealed()) else {
+            tracing::warn!(client_key = %token.client_key, "cannot open a system token: its key is not configured");
+            report.skipped += 1;
+            continue;
+        };
+        let resealed = keyring.seal(&binding, &opened)?;
+        if store::forge_tokens::replace_sealed(db, &token.client_key, &token.token_ciphertext, &resealed).await? {
+            report.reencrypted += 1;
+        } else {
+            report.skipped += 1;
+        }
+    }
+    Ok(())
 }

@@ -17,7 +17,10 @@ use crate::{
         session_token::{Issue, mint},
     },
     error::{Error, Result},
-    outbound::{admin_check::AdminCheck, forge_keys::ForgeKeys, host_client::HostClient, install_keys::InstallKeys},
+    outbound::{
+        admin_check::AdminCheck, forge_keys::ForgeKeys, host_client::HostClient, install_keys::InstallKeys,
+        system_tokens::SystemTokens,
+    },
     secrets::{Keyring, SessionKeys, random_hex},
     store::{Database, Installation},
 };
@@ -30,6 +33,7 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     pub install_keys: Arc<InstallKeys>,
     pub forge_keys: Arc<ForgeKeys>,
+    pub(crate) system_tokens: Arc<SystemTokens>,
     pub clock: Arc<Clock>,
     pub session_keys: Arc<SessionKeys>,
     pub host_client: Arc<HostClient>,

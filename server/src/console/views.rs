@@ -17,7 +17,7 @@ use super::{
 use crate::{
     error::{ConsoleError, Error},
     state::AppState,
-    store::{Installation, event_log, installations, purge},
+    store::{Installation, event_log, forge_tokens, installations, purge},
 };
 
 type Page = Result<Html<String>, ConsoleError>;
@@ -67,6 +67,18 @@ pub(crate) async fn list(op: Operator, State(state): State<AppState>, Query(sear
 pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(client_key): Path<String>) -> Page {
     let installation = installations::find(&state.db, &client_key).await?.ok_or(Error::NotFound)?;
     let events = event_log::for_installation(&state.db, &client_key, 100).await?;
+    // When the held token runs out and where it came from, never the token.
+    let system_token = forge_tokens::find(&state.db, &client_key).await?.map_or_else(
+        || "–".to_string(),
+        |t| {
+            format!(
+                "{} (received {} for {})",
+                time(Some(t.expires_at)),
+                time(Some(t.updated_at)),
+                escape(&t.installation_id)
+            )
+        },
+    );
     let log: String = events
         .iter()
         .map(|e| {
@@ -91,6 +103,7 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(cli
         ("Install generation", i.install_generation.to_string()),
         ("Last install signed with", escape(&i.install_signature)),
         ("Installation id (Forge)", escape(i.installation_id.as_deref().unwrap_or("–"))),
+        ("Forge system token held until", system_token),
         ("OAuth client id", escape(i.oauth_client_id.as_deref().unwrap_or("–"))),
         ("Entitlement", escape(i.service_entitlement_number.as_deref().unwrap_or("–"))),
         ("Secret sealed with key", escape(&i.secret_key_id)),

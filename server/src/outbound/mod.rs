@@ -1,5 +1,6 @@
-//! Calls the app makes to other servers: Atlassian's install-key server and
-//! the tenants' sites. Each client bounds time, size and redirects.
+//! Calls the app makes to other servers (Atlassian's install-key server,
+//! Forge's JWKS, the tenants' sites) and the credentials it keeps for them.
+//! Each client bounds time, size and redirects.
 
 pub(crate) mod admin_check;
 mod capped_body;
@@ -7,3 +8,4 @@ pub(crate) mod forge_keys;
 pub(crate) mod host_api;
 pub(crate) mod host_client;
 pub(crate) mod install_keys;
+pub(crate) mod system_tokens;

@@ -32,6 +32,7 @@ macro_rules! on_tx {
 mod database;
 pub mod event_log;
 pub(crate) mod event_transaction;
+pub(crate) mod forge_tokens;
 pub mod installations;
 pub(crate) mod notes;
 pub mod purge;

@@ -169,3 +169,52 @@ async fn an_unknown_kid_costs_one_fetch_and_a_rotated_key_is_found_despite_a_flo
     }
     assert!(f.forge.fetches() <= after_first + 2, "fetches stay bounded: {}", f.forge.fetches());
 }
+
+/// A system token as Forge sends one: a JWT whose `exp` the app reads.
+fn system_token(exp: i64) -> String {
+    use base64::Engine;
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(r#"{{"exp":{exp}}}"#));
+    format!("eyJhbGciOiJSUzI1NiJ9.{claims}.system-{}", hostkit::random_hex(16))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_newest_system_token_is_kept_sealed_and_never_in_clear() {
+    let f = forge_app(DbKind::Sqlite).await;
+    let now = hostkit::now();
+    let send = |token: String| {
+        let fit = f.fit(Some("user-1"));
+        let request = f.app.http.post(f.app.url("/api/notes/list"));
+        async move {
+            let response =
+                request.header("authorization", format!("Bearer {fit}")).header("x-forge-oauth-system", &token).send();
+            assert_eq!(response.await.unwrap().status(), 200);
+        }
+    };
+    let stored = || async {
+        let server::store::Database::Sqlite(pool) = &f.app.raw_db else { unreachable!() };
+        let row: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT expires_at, token_ciphertext FROM forge_system_tokens WHERE client_key = $1")
+                .bind(&f.tenant.client_key)
+                .fetch_optional(pool)
+                .await
+                .unwrap();
+        row
+    };
+    let (first, newer, older) = (system_token(now + 3600), system_token(now + 7200), system_token(now + 1800));
+    send(first.clone()).await;
+    let (expires, sealed) = stored().await.expect("the token is kept");
+    assert_eq!(expires, now + 3600, "with its own expiry");
+    assert!(!sealed.windows(first.len()).any(|w| w == first.as_bytes()), "sealed, not in clear");
+    send(newer.clone()).await;
+    assert_eq!(stored().await.unwrap().0, now + 7200, "a longer-lived token replaces it");
+    send(older.clone()).await;
+    assert_eq!(stored().await.unwrap().0, now + 7200, "a shorter-lived one does not");
+
+    let path = f.app.db.url.trim_start_matches("sqlite://").to_string();
+    let mut file = std::fs::read(&path).unwrap();
+    file.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+    for token in [&first, &newer, &older] {
+        let secret_part = token.rsplit('.').next().unwrap();
+        assert!(!file.windows(secret_part.len()).any(|w| w == secret_part.as_bytes()), "no token in the database file");
+    }
+}

@@ -25,10 +25,13 @@ use crate::{
         token::{RawToken, TokenError},
     },
     error::{Error, Result},
-    outbound::forge_keys::ForgeKeyError,
+    outbound::{forge_keys::ForgeKeyError, system_tokens::MAX_TOKEN_BYTES},
     state::AppState,
-    store::installations,
+    store::{Installation, installations},
 };
+
+/// Where Forge puts the app's system token, when the endpoint asks for one.
+const SYSTEM_TOKEN_HEADER: &str = "x-forge-oauth-system";
 
 #[derive(Clone, Copy)]
 pub(crate) struct ApiCaller;
@@ -67,7 +70,7 @@ async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) 
     let header = token.header()?;
     // RS256 is Forge's alone; the app's session tokens and the host's context JWTs are HS256.
     if header.alg == "RS256" {
-        return forge_caller(state, token, header.kid.as_deref()).await;
+        return forge_caller(state, token, header.kid.as_deref(), headers).await;
     }
     let is_session = header.kid.is_some_and(|kid| state.session_keys.knows(&kid));
     if is_session { session_caller(state, token).await } else { context_caller(state, token).await }
@@ -77,7 +80,7 @@ async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) 
 /// tenant is the active installation that a verified install joined to the
 /// FIT's `installationId`, the user its `principal`. An installation the app
 /// has never seen verified is refused, never created.
-async fn forge_caller(state: &AppState, token: RawToken<'_>, kid: Option<&str>) -> Result<Caller> {
+async fn forge_caller(state: &AppState, token: RawToken<'_>, kid: Option<&str>, headers: &HeaderMap) -> Result<Caller> {
     let app_id = state.config.forge_app_id.as_deref().ok_or(TokenError::WrongAlgorithm)?;
     let key = state.forge_keys.get(kid.ok_or(TokenError::BadKeyId)?).await.map_err(|e| match e {
         ForgeKeyError::UnknownKid => TokenError::BadKeyId.into(),
@@ -88,7 +91,22 @@ async fn forge_caller(state: &AppState, token: RawToken<'_>, kid: Option<&str>) 
         .await
         .map_err(|e| Error::Unavailable(format!("installation lookup: {e}")))?
         .ok_or(TokenError::UnknownIssuer)?;
+    keep_system_token(state, &installation, &fit.installation_id, headers).await;
     Ok(caller(&installation, fit.account_id, CallerVia::Forge))
+}
+
+/// The system token a verified invocation carries, kept for later calls as
+/// the app. Failing to keep it does not fail the call.
+async fn keep_system_token(state: &AppState, installation: &Installation, installation_id: &str, headers: &HeaderMap) {
+    let Some(token) = headers.get(SYSTEM_TOKEN_HEADER).and_then(|v| v.to_str().ok()) else { return };
+    if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
+        return;
+    }
+    let now = state.clock.now();
+    let kept = state.system_tokens.remember(&state.db, &state.keyring, installation, installation_id, token, now);
+    if let Err(e) = kept.await {
+        tracing::warn!(client_key = %installation.client_key, error = %e, "could not keep the Forge system token");
+    }
 }
 
 async fn session_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller> {

@@ -1,0 +1,93 @@
+//! Forge system tokens (`x-forge-oauth-system`): there is no refresh
+//! endpoint, so every verified invocation may bring a newer one. The newest
+//! per installation is kept sealed in the database, bound to its tenant in a
+//! context of its own (a token ciphertext cannot pass for the shared secret).
+//! This instance remembers which token it stored last, so an unchanged token
+//! costs no write on the hot path.
+
+use std::{collections::HashMap, sync::Mutex};
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    error::Result,
+    secrets::{Keyring, SharedSecret},
+    store::{Database, Installation, forge_tokens},
+};
+
+/// Forge guarantees a system token for at least two hours and issues them for
+/// about four; an expiry it does not state is taken as the shorter.
+const ASSUMED_LIFETIME_SECS: i64 = 2 * 3600;
+const MAX_LIFETIME_SECS: i64 = 4 * 3600;
+/// Larger values are not tokens.
+pub(crate) const MAX_TOKEN_BYTES: usize = 8 * 1024;
+const MAX_REMEMBERED: usize = 10_000;
+
+/// The AES-GCM associated data of a tenant's system token.
+pub(crate) fn binding(client_key: &str) -> String {
+    format!("forge-system-token/{client_key}")
+}
+
+#[derive(Default)]
+pub(crate) struct SystemTokens {
+    /// clientKey → SHA-256 of the token this instance stored last.
+    stored: Mutex<HashMap<String, [u8; 32]>>,
+}
+
+impl SystemTokens {
+    /// Keeps `token` for `installation` if it is new and lives longer than
+    /// the stored one.
+    pub(crate) async fn remember(
+        &self,
+        db: &Database,
+        keyring: &Keyring,
+        installation: &Installation,
+        installation_id: &str,
+        token: &str,
+        now: i64,
+    ) -> Result<()> {
+        let fingerprint: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let key = &installation.client_key;
+        if self.stored.lock().is_ok_and(|stored| stored.get(key) == Some(&fingerprint)) {
+            return Ok(());
+        }
+        let sealed = keyring.seal(&binding(key), &SharedSecret::new(token.as_bytes().to_vec()))?;
+        let expires_at = expiry(token, now);
+        if forge_tokens::keep_newest(db, key, installation_id, &sealed, expires_at, now).await?
+            && let Ok(mut stored) = self.stored.lock()
+        {
+            if stored.len() >= MAX_REMEMBERED {
+                stored.clear();
+            }
+            stored.insert(key.clone(), fingerprint);
+        }
+        Ok(())
+    }
+}
+
+/// When `token` expires: its own (unverified) `exp` when it is a JWT,
+/// within the lifetime Forge issues, else the guaranteed minimum.
+fn expiry(token: &str, now: i64) -> i64 {
+    let exp = token
+        .split('.')
+        .nth(1)
+        .and_then(|claims| URL_SAFE_NO_PAD.decode(claims).ok())
+        .and_then(|claims| serde_json::from_slice::<serde_json::Value>(&claims).ok())
+        .and_then(|claims| claims["exp"].as_i64());
+    exp.map_or(now + ASSUMED_LIFETIME_SECS, |exp| exp.clamp(now, now + MAX_LIFETIME_SECS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_expiry_is_the_tokens_own_within_forges_bounds() {
+        let jwt = |exp: i64| format!("e30.{}.sig", URL_SAFE_NO_PAD.encode(format!(r#"{{"exp":{exp}}}"#)));
+        assert_eq!(expiry(&jwt(1_000 + 3_000), 1_000), 4_000);
+        assert_eq!(expiry(&jwt(1_000 + 99_999), 1_000), 1_000 + MAX_LIFETIME_SECS, "capped");
+        assert_eq!(expiry(&jwt(10), 1_000), 1_000, "never in the past");
+        assert_eq!(expiry("opaque-token", 1_000), 1_000 + ASSUMED_LIFETIME_SECS);
+    }
+}

@@ -1,0 +1,75 @@
+//! The newest Forge system token per installation, sealed (never stored in
+//! clear): what the app needs to call the product as itself between calls.
+//! A token replaces the stored one only if it lives longer.
+
+use super::Database;
+use crate::{error::Result, secrets::SealedSecret};
+
+#[derive(Clone, sqlx::FromRow)]
+pub(crate) struct StoredToken {
+    pub client_key: String,
+    pub installation_id: String,
+    pub token_ciphertext: Vec<u8>,
+    pub token_key_id: String,
+    pub expires_at: i64,
+    pub updated_at: i64,
+}
+
+impl StoredToken {
+    pub(crate) fn sealed(&self) -> SealedSecret {
+        SealedSecret { key_id: self.token_key_id.clone(), ciphertext: self.token_ciphertext.clone() }
+    }
+}
+
+const COLUMNS: &str = "client_key, installation_id, token_ciphertext, token_key_id, expires_at, updated_at";
+
+/// Stores `sealed` for `client_key` unless the stored token lives as long or
+/// longer. True when it was stored.
+pub(crate) async fn keep_newest(
+    db: &Database,
+    client_key: &str,
+    installation_id: &str,
+    sealed: &SealedSecret,
+    expires_at: i64,
+    now: i64,
+) -> Result<bool> {
+    let sql = format!(
+        "INSERT INTO forge_system_tokens ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (client_key) DO UPDATE SET installation_id = excluded.installation_id, \
+         token_ciphertext = excluded.token_ciphertext, token_key_id = excluded.token_key_id, \
+         expires_at = excluded.expires_at, updated_at = excluded.updated_at \
+         WHERE excluded.expires_at > forge_system_tokens.expires_at"
+    );
+    let stored = on_pool!(db, pool => {
+        let query = sqlx::query(&sql).bind(client_key).bind(installation_id).bind(sealed.ciphertext.as_slice());
+        query.bind(sealed.key_id.as_str()).bind(expires_at).bind(now).execute(pool).await?.rows_affected()
+    });
+    Ok(stored == 1)
+}
+
+pub(crate) async fn find(db: &Database, client_key: &str) -> Result<Option<StoredToken>> {
+    let sql = format!("SELECT {COLUMNS} FROM forge_system_tokens WHERE client_key = $1");
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).fetch_optional(pool).await?))
+}
+
+pub(crate) async fn list(db: &Database) -> Result<Vec<StoredToken>> {
+    let sql = format!("SELECT {COLUMNS} FROM forge_system_tokens ORDER BY client_key");
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?))
+}
+
+/// Replaces a sealed token with `new` only if it is still `expected` (a key
+/// rotation never overwrites a token that arrived meanwhile).
+pub(crate) async fn replace_sealed(
+    db: &Database,
+    client_key: &str,
+    expected: &[u8],
+    new: &SealedSecret,
+) -> Result<bool> {
+    let sql = "UPDATE forge_system_tokens SET token_ciphertext = $3, token_key_id = $4 \
+               WHERE client_key = $1 AND token_ciphertext = $2";
+    let done = on_pool!(db, pool => {
+        let query = sqlx::query(sql).bind(client_key).bind(expected).bind(new.ciphertext.as_slice());
+        query.bind(new.key_id.as_str()).execute(pool).await?.rows_affected()
+    });
+    Ok(done == 1)
+}
