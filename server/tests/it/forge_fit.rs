@@ -218,3 +218,28 @@ async fn the_newest_system_token_is_kept_sealed_and_never_in_clear() {
         assert!(!file.windows(secret_part.len()).any(|w| w == secret_part.as_bytes()), "no token in the database file");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_rotation_re_seals_the_system_tokens_too() {
+    use server::secrets::{AppKey, Keyring};
+    let f = forge_app(DbKind::Sqlite).await;
+    let token = system_token(hostkit::now() + 3600);
+    let fit = f.fit(Some("user-1"));
+    let response = f.app.http.post(f.app.url("/api/notes/list")).header("authorization", format!("Bearer {fit}"));
+    assert_eq!(response.header("x-forge-oauth-system", &token).send().await.unwrap().status(), 200);
+    let key_id = || async {
+        let server::store::Database::Sqlite(pool) = &f.app.raw_db else { unreachable!() };
+        let (id,): (String,) =
+            sqlx::query_as("SELECT token_key_id FROM forge_system_tokens").fetch_one(pool).await.unwrap();
+        id
+    };
+    let old = AppKey::from_base64(&f.app.encryption_key).unwrap();
+    assert_eq!(key_id().await, old.id());
+
+    let new = AppKey::from_base64(&AppKey::generate_base64().unwrap()).unwrap();
+    let new_id = new.id().to_string();
+    let keyring = Keyring::new(new, vec![old]);
+    let report = server::maintenance::reencrypt_all(&f.app.raw_db, &keyring).await.unwrap();
+    assert_eq!(report.reencrypted, 2, "the shared secret and the system token: {report:?}");
+    assert_eq!(key_id().await, new_id, "the token is sealed under the new key");
+}
