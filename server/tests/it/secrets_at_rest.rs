@@ -116,19 +116,32 @@ async fn no_secret_token_or_key_appears_in_trace_logs() {
     let dir = tempfile::tempdir().unwrap();
     let (base_url, mut vars) = base_env(dir.path());
     let host = hostkit::Host::start(&base_url, APP_KEY).await;
+    let forge = hostkit::ForgeJwks::start().await;
+    let forge_app = hostkit::forge::app_id();
     let key = new_key();
     vars.insert("CONNECT_KEYS_CDN_URL".into(), host.key_server.url());
+    vars.insert("FORGE_APP_ID".into(), forge_app.clone());
+    vars.insert("FORGE_JWKS_URL".into(), forge.url.clone());
     vars.insert("APP_ENCRYPTION_KEY".into(), key.clone());
     vars.insert("RUST_LOG".into(), "trace".into());
-    let server = ServerProcess::start(dir, base_url, vars).await;
+    let server = ServerProcess::start(dir, base_url.clone(), vars).await;
 
-    let tenant = Tenant::new(&jira_site());
+    let installation = hostkit::forge::installation_id();
+    let tenant = Tenant { installation_id: Some(installation.clone()), ..Tenant::new(&jira_site()) };
     let token = host.install_token(&tenant, "installed");
     assert_eq!(
         host.post_lifecycle("installed", &host.body(&tenant, "installed"), Some(format!("JWT {token}"))).await.status(),
         204
     );
     host.toggle(&tenant, "enabled").await;
+    // A Forge call with the app's system token (FT-11).
+    let fit = forge.fit("forge-1", &forge_app, &installation, Some("user-1"));
+    let system_token = format!("system-token-{}", hostkit::random_hex(24));
+    let forge_call = reqwest::Client::new()
+        .post(format!("{base_url}/api/notes/list"))
+        .header("authorization", format!("Bearer {fit}"))
+        .header("x-forge-oauth-system", &system_token);
+    assert_eq!(forge_call.send().await.unwrap().status(), 200);
     let forged = tenant.with_new_secret();
     let forged_token = forged.sign(&forged.claims("POST", "/installed", &[], None));
     host.post_lifecycle("installed", &host.body(&forged, "installed"), Some(format!("JWT {forged_token}"))).await;
@@ -142,6 +155,8 @@ async fn no_secret_token_or_key_appears_in_trace_logs() {
         ("forged secret", forged.shared_secret.as_str()),
         ("install JWT", token.as_str()),
         ("forged JWT", forged_token.as_str()),
+        ("Forge Invocation Token", fit.as_str()),
+        ("Forge system token", system_token.as_str()),
         ("encryption key", key.as_str()),
     ] {
         assert!(!logs.contains(secret), "the {what} appears in the logs");
