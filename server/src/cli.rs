@@ -32,6 +32,9 @@ pub enum Command {
         /// The product the Forge app targets.
         #[arg(long, default_value = "jira")]
         product: String,
+        /// Print JSON instead of YAML (what schema validators read).
+        #[arg(long)]
+        json: bool,
     },
     /// List installations (newest event first).
     List {
@@ -39,8 +42,9 @@ pub enum Command {
         #[arg(long)]
         search: Option<String>,
     },
-    /// Show one installation and its lifecycle log, by clientKey, or by base URL
-    /// (`https://…`: the site's newest active installation, as after a site import).
+    /// Show one installation, its identity history and lifecycle log, by clientKey,
+    /// installationId, cloudId or base URL (`https://…`: the site's newest active
+    /// installation, as after a site import; an old base URL finds a renamed site).
     Show { client_key: String },
     /// Hash an operator password (read from standard input) for OPERATOR_PASSWORD_HASH.
     CreateOperator {

@@ -16,6 +16,8 @@ use crate::{
 pub(crate) const DEFAULT_KEYS_CDN_URL: &str = "https://connect-install-keys.atlassian.com";
 pub(crate) const DEFAULT_HOST_ALLOWLIST: &str = "https://*.atlassian.net,https://*.jira.com";
 pub(crate) const DEFAULT_FRAME_ANCESTORS: &str = "https://*.atlassian.net https://*.jira.com";
+/// Where Forge's `app.apiBaseUrl` points in production.
+pub(crate) const DEFAULT_FORGE_API_BASE_ALLOWLIST: &str = "https://api.atlassian.com";
 pub(crate) const DEFAULT_FORGE_JWKS_URL: &str = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json";
 const DEFAULT_ALL_JS_URL: &str = "https://connect-cdn.atl-paas.net/all.js";
 
@@ -98,6 +100,8 @@ pub struct Config {
     pub forge_app_id: Option<String>,
     /// Forge's JWKS, which verifies Forge Invocation Tokens (the operator's choice, never a claim).
     pub forge_jwks_url: Url,
+    /// Which `app.apiBaseUrl` origins the app calls with Forge tokens (`FORGE_API_BASE_ALLOWLIST`).
+    pub forge_api_allowlist: HostAllowlist,
 }
 
 /// An operator's name and the argon2 PHC hash of their password.
@@ -163,6 +167,10 @@ impl Config {
             operator_max_session: secs("OPERATOR_SESSION_MAX_SECS", get("OPERATOR_SESSION_MAX_SECS"), "28800")?,
             forge_app_id: parse_forge_app_id(get("FORGE_APP_ID"))?,
             forge_jwks_url: parse_with("FORGE_JWKS_URL", get("FORGE_JWKS_URL"), DEFAULT_FORGE_JWKS_URL)?,
+            forge_api_allowlist: HostAllowlist::parse(
+                &get("FORGE_API_BASE_ALLOWLIST").unwrap_or_else(|| DEFAULT_FORGE_API_BASE_ALLOWLIST.into()),
+            )
+            .map_err(|e| Error::Config(format!("FORGE_API_BASE_ALLOWLIST: {e}")))?,
             log_json: get("LOG_FORMAT").is_some_and(|f| f == "json"),
             base_url,
         };
@@ -191,6 +199,9 @@ impl Config {
         }
         if self.legacy_install {
             return Err(Error::Config("CONNECT_LEGACY_INSTALL=true is refused in production".into()));
+        }
+        if self.forge_api_allowlist.names_loopback() {
+            return Err(Error::Config("FORGE_API_BASE_ALLOWLIST may name loopback only outside production".into()));
         }
         Ok(())
     }
@@ -388,6 +399,15 @@ mod tests {
         ])
         .unwrap_err();
         assert!(legacy.to_string().contains("CONNECT_LEGACY_INSTALL"), "{legacy}");
+        let loopback_api = config(&[
+            ("APP_ENV", "production"),
+            ("APP_BASE_URL", "https://app.example.com"),
+            ("APP_ENCRYPTION_KEY", "x"),
+            ("APP_SESSION_KEY", "y"),
+            ("FORGE_API_BASE_ALLOWLIST", "http://127.0.0.1:*"),
+        ])
+        .unwrap_err();
+        assert!(loopback_api.to_string().contains("FORGE_API_BASE_ALLOWLIST"), "{loopback_api}");
     }
 
     #[test]
@@ -405,6 +425,7 @@ mod tests {
             ("APP_SESSION_TTL_SECS", "3600"),
             ("CONNECT_ALL_JS_URL", "not a url"),
             ("OPERATOR_PASSWORD_HASH", "plaintext"),
+            ("FORGE_API_BASE_ALLOWLIST", "api.atlassian.com"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             let expected = match name {

@@ -10,7 +10,7 @@ use server::{
     config::Config,
     connect::{
         descriptor::{Descriptor, TEMPLATE},
-        forge_manifest::{Product, manifest_yaml},
+        forge_manifest::{Product, manifest_json, manifest_yaml},
     },
     error::{Error, Result},
     maintenance, operator_cli,
@@ -57,10 +57,15 @@ async fn run(command: Command, config: Config) -> Result<()> {
             print!("{}", String::from_utf8_lossy(descriptor.bytes()));
             Ok(())
         }
-        Command::ForgeManifest { product } => {
+        Command::ForgeManifest { product, json } => {
             let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
             let product: Product = product.parse().map_err(Error::BadRequest)?;
-            print!("{}", manifest_yaml(&descriptor, product, config.forge_app_id.as_deref()));
+            let app_id = config.forge_app_id.as_deref();
+            if json {
+                println!("{}", manifest_json(&descriptor, product, app_id));
+            } else {
+                print!("{}", manifest_yaml(&descriptor, product, app_id));
+            }
             Ok(())
         }
         Command::List { search } => operator_cli::list(&open_db(&config).await?, search.as_deref()).await,

@@ -6,7 +6,7 @@ use std::io::BufRead;
 use crate::{
     console::hash_password,
     error::{Error, Result},
-    store::{Database, event_log, installations},
+    store::{Database, event_log, forge_tokens, identities, installations},
 };
 
 pub async fn list(db: &Database, search: Option<&str>) -> Result<()> {
@@ -31,25 +31,26 @@ pub async fn list(db: &Database, search: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// `key` is a clientKey, or a base URL naming the site's newest active
-/// installation (seed 000: after a site import the newest clientKey wins).
+/// `key` is a clientKey, an installationId, a cloudId, or a base URL naming
+/// the site's newest active installation (seed 000: after a site import the
+/// newest clientKey wins); an id the tenant had before still finds it.
 pub async fn show(db: &Database, key: &str) -> Result<()> {
-    let found = if key.starts_with("https://") || key.starts_with("http://") {
-        installations::newest_active_by_base_url(db, key.trim_end_matches('/')).await?
-    } else {
-        installations::find(db, key).await?
-    };
-    let i = found.ok_or(Error::NotFound)?;
+    let i = identities::find_tenant(db, key).await?.ok_or(Error::NotFound)?;
     let client_key = i.client_key.as_str();
     let facts = serde_json::json!({
         "clientKey": i.client_key, "baseUrl": i.base_url, "displayUrl": i.display_url, "productType": i.product_type,
         "description": i.description, "appKey": i.app_key, "state": i.state.to_string(),
         "installGeneration": i.install_generation, "installSignature": i.install_signature,
-        "installationId": i.installation_id, "oauthClientId": i.oauth_client_id,
+        "world": i.world(),
+        "installationId": i.installation_id, "cloudId": i.cloud_id, "oauthClientId": i.oauth_client_id,
         "serviceEntitlementNumber": i.service_entitlement_number, "secretKeyId": i.secret_key_id,
         "firstInstalledAt": i.first_installed_at, "lastInstalledAt": i.last_installed_at,
         "lastEventAt": i.last_event_at,
         "uninstalledAt": i.uninstalled_at, "orphanedAt": i.orphaned_at,
+        "forgeSystemTokenHeldUntil": forge_tokens::find(db, client_key).await?.map(|t| t.expires_at),
+        "history": identities::history(db, client_key).await?.iter().map(|h| serde_json::json!({
+            "kind": h.kind, "value": h.value, "firstSeen": h.first_seen, "lastSeen": h.last_seen,
+        })).collect::<Vec<_>>(),
         "events": event_log::for_installation(db, client_key, 50).await?,
     });
     println!("{}", serde_json::to_string_pretty(&facts).unwrap_or_default());

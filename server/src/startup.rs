@@ -17,8 +17,8 @@ use crate::{
     http::{self, DeclaredRoute},
     maintenance,
     outbound::{
-        admin_check::AdminCheck, forge_keys::ForgeKeys, host_client::HostClient, install_keys::InstallKeys,
-        system_tokens::SystemTokens,
+        admin_check::AdminCheck, forge_api::ForgeApi, forge_keys::ForgeKeys, host_client::HostClient,
+        install_keys::InstallKeys, system_tokens::SystemTokens,
     },
     secrets::{SessionKeys, load_keyring, load_keys},
     state::AppState,
@@ -59,6 +59,7 @@ impl Application {
             install_keys: Arc::new(InstallKeys::new(config.keys_cdn_urls.clone())?),
             forge_keys: Arc::new(ForgeKeys::new(config.forge_jwks_url.clone())?),
             system_tokens: Arc::new(SystemTokens::default()),
+            forge_api: Arc::new(ForgeApi::new(config.forge_api_allowlist.clone())?),
             clock: Arc::new(Clock::system()),
             session_keys: Arc::new(SessionKeys::new(session_key, previous_session_keys)),
             host_client: Arc::new(HostClient::new(descriptor.key())?),

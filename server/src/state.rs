@@ -18,8 +18,8 @@ use crate::{
     },
     error::{Error, Result},
     outbound::{
-        admin_check::AdminCheck, forge_keys::ForgeKeys, host_client::HostClient, install_keys::InstallKeys,
-        system_tokens::SystemTokens,
+        admin_check::AdminCheck, forge_api::ForgeApi, forge_keys::ForgeKeys, host_client::HostClient,
+        install_keys::InstallKeys, system_tokens::SystemTokens,
     },
     secrets::{Keyring, SessionKeys, random_hex},
     store::{Database, Installation},
@@ -34,6 +34,7 @@ pub struct AppState {
     pub install_keys: Arc<InstallKeys>,
     pub forge_keys: Arc<ForgeKeys>,
     pub(crate) system_tokens: Arc<SystemTokens>,
+    pub(crate) forge_api: Arc<ForgeApi>,
     pub clock: Arc<Clock>,
     pub session_keys: Arc<SessionKeys>,
     pub host_client: Arc<HostClient>,

@@ -77,6 +77,7 @@ fn run() -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     prereqs::wasm_target()?;
     prereqs::test_packages()?;
+    prereqs::forge_manifest_tools()?;
     hygiene()?;
     audit::run()?;
     site::build(site::profile())?;

@@ -18,7 +18,8 @@ pub fn wasm_target() -> Result<()> {
 }
 
 /// Chromium and its driver (browser tests), PostgreSQL (storage tests),
-/// pip (to fetch the prebuilt cargo-audit) and openssl (the TLS test's client).
+/// pip (to fetch the prebuilt cargo-audit), openssl (the TLS test's client),
+/// and node with npm (the Forge manifest's schema check).
 pub fn test_packages() -> Result<()> {
     let wanted = [
         ("chromium", chromium().is_some()),
@@ -26,6 +27,8 @@ pub fn test_packages() -> Result<()> {
         ("postgresql", crate::postgres::bin_dir().is_some()),
         ("python3-pip", cmd::output("python3", &["-m", "pip", "--version"]).is_some()),
         ("openssl", cmd::output("openssl", &["version"]).is_some()),
+        ("nodejs", cmd::output("node", &["--version"]).is_some()),
+        ("npm", cmd::output("npm", &["--version"]).is_some()),
     ];
     let missing: Vec<&str> = wanted.iter().filter(|(_, present)| !present).map(|(name, _)| *name).collect();
     if missing.is_empty() {
@@ -51,4 +54,15 @@ pub fn chromium() -> Option<&'static str> {
 
 pub fn chromedriver() -> Option<&'static str> {
     ["/usr/bin/chromedriver"].into_iter().find(|p| Path::new(p).exists())
+}
+
+/// The pinned `@forge/manifest` schema and its validator (from npm, once;
+/// offline after that): `tools/forge-manifest`, as its lock file says.
+pub fn forge_manifest_tools() -> Result<()> {
+    let dir = Path::new("tools/forge-manifest");
+    if dir.join("node_modules/@forge/manifest/out/schema/manifest-schema.json").exists() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the Forge manifest schema from npm (once)");
+    cmd::status(std::process::Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))
 }

@@ -52,6 +52,15 @@ pub struct OrphanEntry {
     pub purge_at: i64,
 }
 
+/// An installationId, base URL or cloudId the tenant has had.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityEntry {
+    pub kind: String,
+    pub value: String,
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstallStatus {
     pub state: String,
@@ -64,6 +73,13 @@ pub struct InstallStatus {
     pub install_signature: String,
     pub events: Vec<LifecycleEntry>,
     pub orphans: Vec<OrphanEntry>,
+    /// "Connect only" or "Connect-on-Forge".
+    pub world: String,
+    pub installation_id: Option<String>,
+    pub cloud_id: Option<String>,
+    /// When the Forge system token the app holds runs out (never the token).
+    pub system_token_until: Option<i64>,
+    pub history: Vec<IdentityEntry>,
     pub app_version: String,
     pub database: String,
     pub database_ok: bool,

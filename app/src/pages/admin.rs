@@ -27,6 +27,10 @@ pub(crate) fn AdminPage() -> impl IntoView {
     }
 }
 
+fn or_dash(value: Option<String>) -> String {
+    value.unwrap_or_else(|| "–".into())
+}
+
 #[component]
 fn StatusView(status: InstallStatus) -> impl IntoView {
     let database = if status.database_ok {
@@ -44,9 +48,26 @@ fn StatusView(status: InstallStatus) -> impl IntoView {
             <dt>"Last event"</dt><dd>{format_time(status.last_event_at)}</dd>
             <dt>"Install generation"</dt><dd id="generation">{status.install_generation}</dd>
             <dt>"Last install signed with"</dt><dd>{status.install_signature.clone()}</dd>
+            <dt>"World"</dt><dd id="world">{status.world.clone()}</dd>
+            <dt>"Forge installation"</dt><dd id="installation-id">{or_dash(status.installation_id.clone())}</dd>
+            <dt>"Cloud id"</dt><dd id="cloud-id">{or_dash(status.cloud_id.clone())}</dd>
+            <dt>"Forge system token held until"</dt>
+            <dd id="system-token">{status.system_token_until.map(format_time).unwrap_or_else(|| "–".into())}</dd>
             <dt>"App version"</dt><dd>{status.app_version.clone()}</dd>
             <dt>"Database"</dt><dd id="database">{database}</dd>
         </dl>
+        <h2>"Identities this installation has had"</h2>
+        <table class="table" id="history">
+            <thead><tr><th>"Kind"</th><th>"Value"</th><th>"First seen"</th><th>"Last seen"</th></tr></thead>
+            <tbody>
+                {status.history.into_iter().map(|h| view! {
+                    <tr>
+                        <td>{h.kind}</td><td>{h.value}</td>
+                        <td>{format_time(h.first_seen)}</td><td>{format_time(h.last_seen)}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
         <h2>"Lifecycle events"</h2>
         <table class="table" id="events">
             <thead>

@@ -4,13 +4,13 @@
 use app::api::{
     backend::Caller,
     error::ApiError,
-    types::{InstallStatus, LifecycleEntry, OrphanEntry},
+    types::{IdentityEntry, InstallStatus, LifecycleEntry, OrphanEntry},
 };
 
 use super::{active_installation, unavailable};
 use crate::{
     state::AppState,
-    store::{event_log, installations},
+    store::{event_log, forge_tokens, identities, installations},
 };
 
 pub(crate) async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStatus, ApiError> {
@@ -35,6 +35,9 @@ pub(crate) async fn install_status(state: &AppState, caller: &Caller) -> Result<
             })
         })
         .collect();
+    let client_key = &installation.client_key;
+    let token = forge_tokens::find(&state.db, client_key).await.map_err(unavailable)?;
+    let history = identities::history(&state.db, client_key).await.map_err(unavailable)?;
     Ok(InstallStatus {
         state: installation.state.to_string(),
         product_type: installation.product_type.clone().unwrap_or_else(|| "unknown".into()),
@@ -55,6 +58,14 @@ pub(crate) async fn install_status(state: &AppState, caller: &Caller) -> Result<
             })
             .collect(),
         orphans,
+        world: installation.world().to_string(),
+        installation_id: installation.installation_id.clone(),
+        cloud_id: installation.cloud_id.clone(),
+        system_token_until: token.map(|t| t.expires_at),
+        history: history
+            .into_iter()
+            .map(|h| IdentityEntry { kind: h.kind, value: h.value, first_seen: h.first_seen, last_seen: h.last_seen })
+            .collect(),
         app_version: env!("CARGO_PKG_VERSION").to_string(),
         database: state.db.kind().to_string(),
         database_ok: state.db.ping().await.is_ok(),

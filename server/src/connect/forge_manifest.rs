@@ -1,12 +1,15 @@
 //! The Connect-on-Forge `manifest.yml`, generated from the same descriptor
 //! the app serves (connect-protocol.md: Connect reaches end of support in
 //! December 2026; new installs go through Forge). `app.connect.key` is the
-//! descriptor key, the modules move under `connectModules` with the product
-//! prefix, lifecycle included, and the backend is a `remote`.
+//! descriptor key, the Connect modules keep their kind under the product's
+//! `connect-` prefix, lifecycle included, the backend is a `remote`, and the
+//! Forge side adds the endpoints, triggers and scheduled trigger that
+//! `connect::forge_event` serves, so the manifest says which route serves
+//! which event.
 
 use serde_json::{Map, Value, json};
 
-use super::descriptor::Descriptor;
+use super::{descriptor::Descriptor, forge_event::ForgeEvent};
 
 /// Until `FORGE_APP_ID` is set, the manifest names a placeholder (`forge register` prints the real one).
 pub(crate) const PLACEHOLDER_APP_ID: &str = "ari:cloud:ecosystem::app/00000000-0000-0000-0000-000000000000";
@@ -38,35 +41,113 @@ impl std::str::FromStr for Product {
     }
 }
 
-/// The manifest as a JSON value (what the YAML says).
+/// The manifest as a JSON value (what the YAML says), in the form the JSON
+/// schema of `@forge/manifest` 13.7 accepts (checked in the test command):
+/// Connect modules under `modules` as `connect-<product>:<kind>`.
 pub(crate) fn manifest(descriptor: &Descriptor, product: Product, app_id: Option<&str>) -> Value {
     let d = descriptor.value();
+    let base_url = d["baseUrl"].as_str().unwrap_or_default();
+    let mut modules = connect_modules(d, product);
+    modules.extend(forge_modules(product));
+    if let Some(migration) = migration_intent(base_url) {
+        modules.insert("connectToForgeMigration".into(), migration);
+    }
+    json!({
+        "app": {
+            "id": app_id.unwrap_or(PLACEHOLDER_APP_ID),
+            // A remote-only app runs no Forge functions, but the schema requires a runtime.
+            "runtime": { "name": "nodejs22.x" },
+            "connect": { "key": descriptor.key(), "remote": REMOTE, "authentication": "jwt" },
+        },
+        "remotes": [{
+            "key": REMOTE,
+            "baseUrl": base_url,
+            "operations": ["compute", "storage"],
+            "storage": { "inScopeEUD": true },
+        }],
+        "modules": modules,
+        "permissions": { "scopes": scopes(d, product) },
+    })
+}
+
+/// The descriptor's modules and lifecycle callbacks, as `connect-<product>:<kind>`.
+fn connect_modules(d: &Value, product: Product) -> Map<String, Value> {
     let prefix = product.prefix();
-    let mut connect_modules = Map::new();
+    let mut modules = Map::new();
     let mut lifecycle = json!({ "key": "lifecycle-events" });
     if let (Some(target), Some(source)) = (lifecycle.as_object_mut(), d["lifecycle"].as_object()) {
         target.extend(source.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
-    connect_modules.insert(format!("{prefix}:lifecycle"), json!([lifecycle]));
-    for (kind, modules) in d["modules"].as_object().into_iter().flatten() {
-        connect_modules.insert(format!("{prefix}:{kind}"), modules.clone());
+    modules.insert(format!("connect-{prefix}:lifecycle"), json!([lifecycle]));
+    for (kind, list) in d["modules"].as_object().into_iter().flatten() {
+        modules.insert(format!("connect-{prefix}:{kind}"), list.clone());
     }
-    let scopes: Vec<Value> = d["scopes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
+    modules
+}
+
+/// The remote endpoints Forge delivers to, and the modules that name them:
+/// the lifecycle triggers, `preUninstall` and the hourly scheduled trigger.
+/// Each endpoint asks for the system token, which the app keeps.
+fn forge_modules(_product: Product) -> Map<String, Value> {
+    let endpoint_key = |event: ForgeEvent| format!("{}-endpoint", event.module_key());
+    let endpoints: Vec<Value> = ForgeEvent::ALL
+        .iter()
+        .map(|event| {
+            json!({
+                "key": endpoint_key(*event),
+                "remote": REMOTE,
+                "route": { "path": event.path() },
+                "auth": { "appSystemToken": { "enabled": true } },
+            })
+        })
+        .collect();
+    let module = |event: ForgeEvent| json!({ "key": event.module_key(), "endpoint": endpoint_key(event) });
+    let trigger = |event: ForgeEvent| {
+        let mut m = module(event);
+        m["events"] = json!([event.as_str()]);
+        m
+    };
+    let mut hourly = module(ForgeEvent::Hourly);
+    hourly["interval"] = json!("hour");
+    let mut modules = Map::new();
+    modules.insert("endpoint".into(), Value::Array(endpoints));
+    modules.insert("trigger".into(), json!([trigger(ForgeEvent::Installed), trigger(ForgeEvent::Upgraded)]));
+    modules.insert("preUninstall".into(), json!([module(ForgeEvent::PreUninstall)]));
+    modules.insert("scheduledTrigger".into(), json!([hourly]));
+    modules
+}
+
+/// The app's migration intent, so site admins do not see Atlassian's default
+/// end-of-support notice. The guide must be public and https.
+fn migration_intent(base_url: &str) -> Option<Value> {
+    base_url.starts_with("https://").then(|| {
+        json!([{
+            "key": "migration-intent",
+            "migrationGuideUrl": format!("{base_url}/"),
+            "willMigrateToForgeBeforeEOS": "YES",
+        }])
+    })
+}
+
+/// The descriptor's Connect scopes, plus what the system token needs for the
+/// product read the app makes as itself (`outbound::forge_api::health_path`).
+fn scopes(d: &Value, product: Product) -> Vec<Value> {
+    let prefix = product.prefix();
+    let connect = d["scopes"].as_array().into_iter().flatten().filter_map(Value::as_str);
+    let mut scopes: Vec<Value> = connect
         .map(|scope| Value::String(format!("{}:connect-{prefix}", scope.to_ascii_lowercase().replace('_', "-"))))
         .collect();
-    json!({
-        "app": {
-            "id": app_id.unwrap_or(PLACEHOLDER_APP_ID),
-            "connect": { "key": descriptor.key(), "remote": REMOTE, "authentication": "jwt" },
-        },
-        "remotes": [{ "key": REMOTE, "baseUrl": d["baseUrl"] }],
-        "modules": { "connectModules": connect_modules },
-        "permissions": { "scopes": scopes },
-    })
+    let api_read = match product {
+        Product::Jira => "read:jira-work",
+        Product::Confluence => "read:confluence-space.summary",
+    };
+    scopes.push(Value::String(api_read.into()));
+    scopes
+}
+
+/// The manifest as pretty JSON.
+pub fn manifest_json(descriptor: &Descriptor, product: Product, app_id: Option<&str>) -> String {
+    serde_json::to_string_pretty(&manifest(descriptor, product, app_id)).unwrap_or_default()
 }
 
 /// The manifest as YAML: block style, every string double-quoted (so no
@@ -179,12 +260,38 @@ mod tests {
         assert_eq!(m["app"]["id"], "ari:cloud:ecosystem::app/1234");
         assert_eq!(m["remotes"][0]["baseUrl"], "https://app.example.com");
         assert_eq!(m["remotes"][0]["key"], m["app"]["connect"]["remote"]);
-        let modules = &m["modules"]["connectModules"];
-        assert_eq!(modules["jira:generalPages"], d.value()["modules"]["generalPages"]);
-        assert_eq!(modules["jira:adminPages"], d.value()["modules"]["adminPages"]);
+        let modules = &m["modules"];
+        assert_eq!(modules["connect-jira:generalPages"], d.value()["modules"]["generalPages"]);
+        assert_eq!(modules["connect-jira:adminPages"], d.value()["modules"]["adminPages"]);
         for event in crate::connect::lifecycle::LifecycleEvent::ALL {
-            assert_eq!(modules["jira:lifecycle"][0][event.as_str()], event.path());
+            assert_eq!(modules["connect-jira:lifecycle"][0][event.as_str()], event.path());
         }
-        assert_eq!(m["permissions"]["scopes"], json!(["read:connect-jira"]));
+        assert_eq!(m["permissions"]["scopes"], json!(["read:connect-jira", "read:jira-work"]));
+        assert_eq!(modules["connectToForgeMigration"][0]["migrationGuideUrl"], "https://app.example.com/");
+    }
+
+    /// The manifest is the contract: each Forge delivery names an endpoint
+    /// whose route is the path the app serves for it, with the system token.
+    #[test]
+    fn every_forge_delivery_names_the_route_that_serves_it() {
+        let d = Descriptor::render(TEMPLATE, "https://app.example.com").unwrap();
+        let m = manifest(&d, Product::Confluence, None);
+        let modules = &m["modules"];
+        let endpoint_path = |key: &Value| {
+            let endpoints = modules["endpoint"].as_array().unwrap();
+            let found = endpoints.iter().find(|e| e["key"] == *key).expect("the endpoint is declared");
+            assert_eq!(found["auth"]["appSystemToken"]["enabled"], true);
+            found["route"]["path"].as_str().unwrap().to_string()
+        };
+        let triggers = modules["trigger"].as_array().unwrap();
+        for event in [ForgeEvent::Installed, ForgeEvent::Upgraded] {
+            let trigger = triggers.iter().find(|t| t["events"][0] == event.as_str()).expect("a trigger");
+            assert_eq!(endpoint_path(&trigger["endpoint"]), event.path());
+        }
+        assert_eq!(endpoint_path(&modules["preUninstall"][0]["endpoint"]), ForgeEvent::PreUninstall.path());
+        assert_eq!(modules["scheduledTrigger"][0]["interval"], "hour");
+        assert_eq!(endpoint_path(&modules["scheduledTrigger"][0]["endpoint"]), ForgeEvent::Hourly.path());
+        let dev = manifest(&Descriptor::render(TEMPLATE, "http://localhost:3000").unwrap(), Product::Jira, None);
+        assert!(dev["modules"]["connectToForgeMigration"].is_null(), "a migration guide must be https");
     }
 }

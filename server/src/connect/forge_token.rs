@@ -44,6 +44,14 @@ struct FitApp {
     installation_id: String,
     #[serde(rename = "apiBaseUrl")]
     api_base_url: String,
+    #[serde(default)]
+    installation: Option<FitInstallation>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FitInstallation {
+    #[serde(default)]
+    contexts: Vec<FitContext>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,7 +78,9 @@ pub(crate) struct VerifiedFit {
     pub installation_id: String,
     pub api_base_url: Url,
     pub account_id: Option<String>,
+    /// The site's stable id: `context.cloudId`, else the installation's first context's.
     pub cloud_id: Option<String>,
+    pub iat: i64,
 }
 
 /// Verifies `token` under Forge's `key` for the app `app_id` at `now`.
@@ -88,7 +98,9 @@ pub(crate) fn verify_fit(
         return Err(TokenError::WrongAudience);
     }
     check_times(&claims, now, FIT_LEEWAY_SECS)?;
+    let cloud_id = cloud_id(&claims);
     let well_formed = !claims.jti.is_empty()
+        && cloud_id.as_deref().is_none_or(is_cloud_id)
         && is_installation_id(&claims.app.installation_id)
         && claims.ic_label.as_deref().is_none_or(is_ic_label)
         && claims.principal.as_deref().is_none_or(|p| !p.is_empty() && p.len() <= 128);
@@ -103,8 +115,20 @@ pub(crate) fn verify_fit(
         installation_id: claims.app.installation_id,
         api_base_url,
         account_id: claims.principal,
-        cloud_id: claims.context.and_then(|c| c.cloud_id),
+        cloud_id,
+        iat: claims.iat,
     })
+}
+
+fn cloud_id(claims: &FitClaims) -> Option<String> {
+    let from_installation =
+        claims.app.installation.as_ref().and_then(|i| i.contexts.iter().find_map(|c| c.cloud_id.clone()));
+    claims.context.as_ref().and_then(|c| c.cloud_id.clone()).or(from_installation)
+}
+
+/// Site ids are UUIDs today; anything beyond letters, digits and dashes is refused.
+fn is_cloud_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 fn audience_is(aud: &Audience, app_id: &str) -> bool {
@@ -197,6 +221,9 @@ mod tests {
         assert_eq!(fit.api_base_url.as_str(), "https://api.atlassian.com/ex/jira/c1");
         assert_eq!(verify(&with(&["principal"], Value::Null)).unwrap().account_id, None, "no principal, no user");
         assert!(verify(&with(&["aud"], json!(["other", APP]))).is_ok(), "an audience list naming the app");
+        let from_installation = verify(&with(&["context"], Value::Null)).unwrap();
+        assert_eq!(from_installation.cloud_id.as_deref(), Some("c1"), "the installation's context names the site");
+        assert_eq!(fit.iat, NOW);
     }
 
     /// Threats FT-02, FT-03 and FT-05 (claims), vectors beside the code.
@@ -226,6 +253,8 @@ mod tests {
             (with(&["icLabel"], json!("Bad Label")), TokenError::Malformed),
             (with(&["icLabel"], json!("x".repeat(51))), TokenError::Malformed),
             (with(&["principal"], json!("")), TokenError::Malformed),
+            (with(&["context", "cloudId"], json!("c1/../x")), TokenError::Malformed),
+            (with(&["context", "cloudId"], json!("c".repeat(65))), TokenError::Malformed),
         ];
         for (claims, expected) in vectors {
             assert_eq!(verify(&claims).unwrap_err(), expected, "{claims}");

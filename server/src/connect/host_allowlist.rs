@@ -46,6 +46,11 @@ impl HostAllowlist {
         }
         self.patterns.iter().any(|p| p.matches(&url))
     }
+
+    /// True when a pattern names a loopback host (fine in development only).
+    pub(crate) fn names_loopback(&self) -> bool {
+        self.patterns.iter().any(|p| matches!(p.labels.join(".").as_str(), "localhost" | "127.0.0.1"))
+    }
 }
 
 impl HostPattern {
@@ -131,6 +136,8 @@ mod tests {
         assert!(list.allows("http://127.0.0.1:41234/wiki"));
         assert!(!list.allows("http://127.0.0.2:41234"));
         assert!(!list.allows("https://127.0.0.1:41234"));
+        assert!(list.names_loopback());
+        assert!(!default_list().names_loopback());
     }
 
     #[test]

@@ -95,6 +95,8 @@ pub(crate) enum Signature {
     TenantHs256,
     /// No token: a legacy first install, or a `disabled` sent after uninstall.
     Unsigned,
+    /// RS256 under Forge's JWKS: a Forge Invocation Token (Forge's `preUninstall`).
+    ForgeInvocation,
 }
 
 impl Signature {
@@ -103,6 +105,7 @@ impl Signature {
             Self::AtlassianRs256 => "rs256",
             Self::TenantHs256 => "hs256",
             Self::Unsigned => "unsigned",
+            Self::ForgeInvocation => "fit",
         }
     }
 }

@@ -6,6 +6,7 @@ pub(crate) mod callback_proof;
 pub(crate) mod callback_token;
 pub(crate) mod claims;
 pub mod descriptor;
+pub mod forge_event;
 pub mod forge_manifest;
 pub(crate) mod forge_token;
 pub(crate) mod host_allowlist;

@@ -17,7 +17,7 @@ use super::{
 use crate::{
     error::{ConsoleError, Error},
     state::AppState,
-    store::{Installation, event_log, forge_tokens, installations, purge},
+    store::{Installation, event_log, forge_tokens, identities, installations, purge},
 };
 
 type Page = Result<Html<String>, ConsoleError>;
@@ -68,7 +68,8 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(cli
     let installation = installations::find(&state.db, &client_key).await?.ok_or(Error::NotFound)?;
     let events = event_log::for_installation(&state.db, &client_key, 100).await?;
     // When the held token runs out and where it came from, never the token.
-    let system_token = forge_tokens::find(&state.db, &client_key).await?.map_or_else(
+    let token = forge_tokens::find(&state.db, &client_key).await?;
+    let system_token = token.as_ref().map_or_else(
         || "–".to_string(),
         |t| {
             format!(
@@ -79,6 +80,15 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(cli
             )
         },
     );
+    let api_check = token
+        .as_ref()
+        .and_then(|t| Some((t.api_checked_at?, t.api_check.clone()?)))
+        .map_or_else(|| "–".to_string(), |(at, outcome)| format!("{} at {}", escape(&outcome), time(Some(at))));
+    let history: String = identities::history(&state.db, &client_key)
+        .await?
+        .iter()
+        .map(|h| row(&[escape(&h.kind), escape(&h.value), time(Some(h.first_seen)), time(Some(h.last_seen))]))
+        .collect();
     let log: String = events
         .iter()
         .map(|e| {
@@ -102,8 +112,11 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(cli
         ("State", state_label(i)),
         ("Install generation", i.install_generation.to_string()),
         ("Last install signed with", escape(&i.install_signature)),
+        ("World", i.world().to_string()),
         ("Installation id (Forge)", escape(i.installation_id.as_deref().unwrap_or("–"))),
+        ("Cloud id", escape(i.cloud_id.as_deref().unwrap_or("–"))),
         ("Forge system token held until", system_token),
+        ("Product API as the app", api_check),
         ("OAuth client id", escape(i.oauth_client_id.as_deref().unwrap_or("–"))),
         ("Entitlement", escape(i.service_entitlement_number.as_deref().unwrap_or("–"))),
         ("Secret sealed with key", escape(&i.secret_key_id)),
@@ -115,7 +128,10 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(cli
     ];
     let dl: String = facts.iter().map(|(k, v)| format!("<dt>{k}</dt><dd>{v}</dd>")).collect();
     let log = table("events", &["When", "Event", "Signature", "Outcome", "Detail"], &log);
-    let body = format!(r#"<dl class="facts" id="installation">{dl}</dl><h2>Lifecycle log</h2>{log}"#);
+    let history = table("history", &["Kind", "Value", "First seen", "Last seen"], &history);
+    let body = format!(
+        r#"<dl class="facts" id="installation">{dl}</dl><h2>Identities</h2>{history}<h2>Lifecycle log</h2>{log}"#
+    );
     render(&op, "Installation", &body)
 }
 

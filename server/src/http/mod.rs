@@ -6,6 +6,7 @@ mod callbacks;
 mod declared;
 mod descriptor;
 pub(crate) mod error;
+mod forge_events;
 mod health;
 mod not_found;
 pub mod proof;

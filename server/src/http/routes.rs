@@ -2,8 +2,8 @@
 //! the app's whole HTTP surface. A path it does not name is answered 404
 //! before any handler runs, and a route cannot be added without naming its
 //! proof (`DeclaredRouter` has no other way in). Startup fails when a Leptos
-//! page, a server function, a descriptor module or a lifecycle callback has
-//! no declaration here, or the wrong kind of one.
+//! page, a server function, a descriptor module, a lifecycle callback or a
+//! Forge endpoint has no declaration here, or the wrong kind of one.
 
 use std::{collections::BTreeSet, pin::Pin, sync::Arc};
 
@@ -36,12 +36,13 @@ use super::{
     callbacks::lifecycle_callback,
     declared::{DeclaredRoute, DeclaredRouter},
     descriptor::descriptor,
+    forge_events::forge_event,
     health::healthz,
-    proof::{AdminPage, ApiCaller, ContextCaller, HostPage, LifecycleProof, ProofKind, Public},
+    proof::{AdminPage, ApiCaller, ContextCaller, ForgeEventProof, HostPage, LifecycleProof, ProofKind, Public},
 };
 use crate::{
     api::AppBackend,
-    connect::{descriptor::Descriptor, lifecycle::LifecycleEvent},
+    connect::{descriptor::Descriptor, forge_event::ForgeEvent, lifecycle::LifecycleEvent},
     console::{self, LoginThrottle, Operator, login, views},
     error::{Error, Result},
     state::AppState,
@@ -74,6 +75,7 @@ pub(crate) fn declare(state: &AppState) -> Result<(Router<AppState>, Vec<Declare
         .post::<ApiCaller, _, _>(GetInstallStatus::PATH, leptos.server_fn())
         .post::<ContextCaller, _, _>(RenewSession::PATH, leptos.server_fn())
         .merge(lifecycle_callbacks(state))
+        .merge(forge_endpoints(state))
         .merge(operator_console(state));
     check_coverage(routes.declared(), &state.descriptor)?;
     Ok(routes.into_parts())
@@ -85,6 +87,17 @@ fn lifecycle_callbacks(state: &AppState) -> DeclaredRouter {
         .iter()
         .fold(DeclaredRouter::new(state), |routes, event| {
             routes.post::<LifecycleProof, _, _>(event.path(), lifecycle_callback)
+        })
+        .layer(DefaultBodyLimit::max(LIFECYCLE_BODY_LIMIT))
+}
+
+/// The remote endpoints Forge delivers lifecycle events and the scheduled
+/// trigger to, from the one list the manifest also reads.
+fn forge_endpoints(state: &AppState) -> DeclaredRouter {
+    ForgeEvent::ALL
+        .iter()
+        .fold(DeclaredRouter::new(state), |routes, event| {
+            routes.post::<ForgeEventProof, _, _>(event.path(), forge_event)
         })
         .layer(DefaultBodyLimit::max(LIFECYCLE_BODY_LIMIT))
 }
@@ -185,6 +198,11 @@ pub fn check_coverage(declared: &[DeclaredRoute], descriptor: &Descriptor) -> Re
     for event in LifecycleEvent::ALL {
         if has(&Method::POST, event.path()) != Some(ProofKind::Lifecycle) {
             missing.insert(format!("lifecycle callback POST {} as Lifecycle", event.path()));
+        }
+    }
+    for event in ForgeEvent::ALL {
+        if has(&Method::POST, event.path()) != Some(ProofKind::ForgeEvent) {
+            missing.insert(format!("Forge endpoint POST {} as ForgeEvent", event.path()));
         }
     }
     if missing.is_empty() {

@@ -4,6 +4,7 @@
 
 pub(crate) mod admin_check;
 mod capped_body;
+pub(crate) mod forge_api;
 pub(crate) mod forge_keys;
 pub(crate) mod host_api;
 pub(crate) mod host_client;

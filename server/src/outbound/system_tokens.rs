@@ -11,9 +11,13 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 
 use crate::{
+    connect::forge_token::VerifiedFit,
     error::Result,
     secrets::{Keyring, SharedSecret},
-    store::{Database, Installation, forge_tokens},
+    store::{
+        Database, Installation,
+        forge_tokens::{self, NewToken},
+    },
 };
 
 /// Forge guarantees a system token for at least two hours and issues them for
@@ -37,13 +41,13 @@ pub(crate) struct SystemTokens {
 
 impl SystemTokens {
     /// Keeps `token` for `installation` if it is new and lives longer than
-    /// the stored one.
+    /// the stored one (or belongs to a newer Forge installation).
     pub(crate) async fn remember(
         &self,
         db: &Database,
         keyring: &Keyring,
         installation: &Installation,
-        installation_id: &str,
+        from: &VerifiedFit,
         token: &str,
         now: i64,
     ) -> Result<()> {
@@ -53,8 +57,14 @@ impl SystemTokens {
             return Ok(());
         }
         let sealed = keyring.seal(&binding(key), &SharedSecret::new(token.as_bytes().to_vec()))?;
-        let expires_at = expiry(token, now);
-        if forge_tokens::keep_newest(db, key, installation_id, &sealed, expires_at, now).await?
+        let new = NewToken {
+            client_key: key,
+            installation_id: &from.installation_id,
+            api_base_url: from.api_base_url.as_str(),
+            sealed: &sealed,
+            expires_at: expiry(token, now),
+        };
+        if forge_tokens::keep_newest(db, &new, now).await?
             && let Ok(mut stored) = self.stored.lock()
         {
             if stored.len() >= MAX_REMEMBERED {
@@ -63,6 +73,14 @@ impl SystemTokens {
             stored.insert(key.clone(), fingerprint);
         }
         Ok(())
+    }
+
+    /// Forgets the token of an installation that is ending.
+    pub(crate) async fn forget(&self, db: &Database, client_key: &str) -> Result<()> {
+        if let Ok(mut stored) = self.stored.lock() {
+            stored.remove(client_key);
+        }
+        forge_tokens::delete(db, client_key).await
     }
 }
 

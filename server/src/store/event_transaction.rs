@@ -6,6 +6,7 @@
 use super::{
     WriteTx,
     event_log::{self, NewEvent, Outcome},
+    identities::{self, IdentityKind},
     installations::{self, InstallFields},
 };
 use crate::{
@@ -41,6 +42,7 @@ pub(crate) async fn apply_event(
         record(&mut tx, &incoming, write, &decision).await?;
     }
     if matches!(decision, Decision::Create | Decision::Reinstall { .. }) {
+        record_identities(&mut tx, write).await?;
         orphan_older_installations(&mut tx, &incoming, write).await?;
     }
     tx.commit().await?;
@@ -102,6 +104,16 @@ async fn record(tx: &mut WriteTx, incoming: &Incoming<'_>, f: &EventWrite<'_>, d
         detail: Some(&detail),
     };
     event_log::append(tx, &entry).await
+}
+
+/// The base URL and installationId a verified install brought join the
+/// tenant's history.
+async fn record_identities(tx: &mut WriteTx, f: &EventWrite<'_>) -> Result<()> {
+    identities::record(tx, f.client_key, IdentityKind::BaseUrl, f.base_url, f.now).await?;
+    if let Some(installation_id) = f.install.as_ref().and_then(|i| i.fields.installation_id) {
+        identities::record(tx, f.client_key, IdentityKind::InstallationId, installation_id, f.now).await?;
+    }
+    Ok(())
 }
 
 /// seed 000: after a site import the base URL belongs to the new clientKey;

@@ -13,6 +13,11 @@ pub(crate) struct StoredToken {
     pub token_key_id: String,
     pub expires_at: i64,
     pub updated_at: i64,
+    /// The `app.apiBaseUrl` of the FIT that brought the token.
+    pub api_base_url: Option<String>,
+    /// The last call to the product as the app: when, and how it went.
+    pub api_checked_at: Option<i64>,
+    pub api_check: Option<String>,
 }
 
 impl StoredToken {
@@ -21,30 +26,51 @@ impl StoredToken {
     }
 }
 
-const COLUMNS: &str = "client_key, installation_id, token_ciphertext, token_key_id, expires_at, updated_at";
+const INSERTED: &str =
+    "client_key, installation_id, token_ciphertext, token_key_id, expires_at, updated_at, api_base_url";
+const COLUMNS: &str = "client_key, installation_id, token_ciphertext, token_key_id, expires_at, updated_at, \
+    api_base_url, api_checked_at, api_check";
+
+/// What a verified invocation brought.
+pub(crate) struct NewToken<'a> {
+    pub client_key: &'a str,
+    pub installation_id: &'a str,
+    pub api_base_url: &'a str,
+    pub sealed: &'a SealedSecret,
+    pub expires_at: i64,
+}
 
 /// Stores `sealed` for `client_key` unless the stored token lives as long or
 /// longer. True when it was stored.
-pub(crate) async fn keep_newest(
-    db: &Database,
-    client_key: &str,
-    installation_id: &str,
-    sealed: &SealedSecret,
-    expires_at: i64,
-    now: i64,
-) -> Result<bool> {
+pub(crate) async fn keep_newest(db: &Database, new: &NewToken<'_>, now: i64) -> Result<bool> {
     let sql = format!(
-        "INSERT INTO forge_system_tokens ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO forge_system_tokens ({INSERTED}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (client_key) DO UPDATE SET installation_id = excluded.installation_id, \
          token_ciphertext = excluded.token_ciphertext, token_key_id = excluded.token_key_id, \
-         expires_at = excluded.expires_at, updated_at = excluded.updated_at \
-         WHERE excluded.expires_at > forge_system_tokens.expires_at"
+         expires_at = excluded.expires_at, updated_at = excluded.updated_at, api_base_url = excluded.api_base_url \
+         WHERE excluded.expires_at > forge_system_tokens.expires_at \
+         OR excluded.installation_id <> forge_system_tokens.installation_id"
     );
     let stored = on_pool!(db, pool => {
-        let query = sqlx::query(&sql).bind(client_key).bind(installation_id).bind(sealed.ciphertext.as_slice());
-        query.bind(sealed.key_id.as_str()).bind(expires_at).bind(now).execute(pool).await?.rows_affected()
+        let query = sqlx::query(&sql).bind(new.client_key).bind(new.installation_id);
+        let query = query.bind(new.sealed.ciphertext.as_slice()).bind(new.sealed.key_id.as_str());
+        query.bind(new.expires_at).bind(now).bind(new.api_base_url).execute(pool).await?.rows_affected()
     });
     Ok(stored == 1)
+}
+
+/// Records how the last call to the product as the app went.
+pub(crate) async fn record_api_check(db: &Database, client_key: &str, now: i64, outcome: &str) -> Result<()> {
+    let sql = "UPDATE forge_system_tokens SET api_checked_at = $2, api_check = $3 WHERE client_key = $1";
+    on_pool!(db, pool => sqlx::query(sql).bind(client_key).bind(now).bind(outcome).execute(pool).await?.rows_affected());
+    Ok(())
+}
+
+/// Forgets a tenant's token (its Forge installation is ending).
+pub(crate) async fn delete(db: &Database, client_key: &str) -> Result<()> {
+    let sql = "DELETE FROM forge_system_tokens WHERE client_key = $1";
+    on_pool!(db, pool => sqlx::query(sql).bind(client_key).execute(pool).await?.rows_affected());
+    Ok(())
 }
 
 pub(crate) async fn find(db: &Database, client_key: &str) -> Result<Option<StoredToken>> {

@@ -6,7 +6,7 @@ use crate::{connect::lifecycle::InstallState, error::Result, secrets::SealedSecr
 const COLUMNS: &str = "client_key, base_url, display_url, product_type, description, app_key, oauth_client_id, \
     service_entitlement_number, installation_id, secret_ciphertext, secret_key_id, state, install_generation, \
     install_signature, first_installed_at, last_installed_at, last_event_at, last_event_iat, last_install_iat, \
-    uninstalled_at, orphaned_at, last_install_token";
+    uninstalled_at, orphaned_at, last_install_token, cloud_id";
 
 #[derive(Clone, sqlx::FromRow)]
 pub struct Installation {
@@ -33,12 +33,20 @@ pub struct Installation {
     pub uninstalled_at: Option<i64>,
     pub orphaned_at: Option<i64>,
     pub last_install_token: Option<String>,
+    /// The site's stable Forge id, learned from verified Forge calls.
+    pub cloud_id: Option<String>,
 }
 
 impl Installation {
     /// Installed or enabled, and not superseded by a site import.
     pub fn is_active(&self) -> bool {
         matches!(self.state, InstallState::Installed | InstallState::Enabled) && self.orphaned_at.is_none()
+    }
+
+    /// Connect only, or Connect-on-Forge once a verified install or Forge
+    /// event joined a Forge installation.
+    pub fn world(&self) -> &'static str {
+        if self.installation_id.is_some() { "Connect-on-Forge" } else { "Connect only" }
     }
 
     pub(crate) fn sealed_secret(&self) -> SealedSecret {
@@ -109,6 +117,52 @@ pub(crate) async fn find_active_by_installation_id(
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(installation_id).fetch_optional(pool).await?))
 }
 
+/// The installation that holds `installation_id` now, whatever its state
+/// (a retried Forge event meets an installation it already changed).
+pub(crate) async fn find_by_installation_id(db: &Database, installation_id: &str) -> Result<Option<Installation>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM installations WHERE installation_id = $1 AND orphaned_at IS NULL \
+         ORDER BY last_installed_at DESC, client_key LIMIT 1"
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(installation_id).fetch_optional(pool).await?))
+}
+
+/// The active installation of the site with this cloudId.
+pub(crate) async fn find_active_by_cloud_id(db: &Database, cloud_id: &str) -> Result<Option<Installation>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM installations WHERE cloud_id = $1 AND orphaned_at IS NULL \
+         AND state IN ('installed', 'enabled') ORDER BY last_installed_at DESC, client_key LIMIT 1"
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(cloud_id).fetch_optional(pool).await?))
+}
+
+/// Points the tenant at its current Forge installation and site id (only
+/// after a verified Forge event or call said so).
+pub(crate) async fn set_forge_identity(
+    tx: &mut WriteTx,
+    client_key: &str,
+    installation_id: &str,
+    cloud_id: Option<&str>,
+) -> Result<()> {
+    let sql = "UPDATE installations SET installation_id = $2, cloud_id = COALESCE($3, cloud_id) WHERE client_key = $1";
+    on_tx!(tx, conn => sqlx::query(sql).bind(client_key).bind(installation_id).bind(cloud_id)
+        .execute(conn).await?.rows_affected());
+    Ok(())
+}
+
+/// Keeps the cloudId a verified FIT names for a tenant that has none yet.
+pub(crate) async fn learn_cloud_id(db: &Database, client_key: &str, cloud_id: &str, now: i64) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    let sql = "UPDATE installations SET cloud_id = $2 WHERE client_key = $1 AND cloud_id IS NULL";
+    let set =
+        on_tx!(&mut tx, conn => sqlx::query(sql).bind(client_key).bind(cloud_id).execute(conn).await?.rows_affected());
+    if set == 1 {
+        super::identities::record(&mut tx, client_key, super::identities::IdentityKind::CloudId, cloud_id, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Every installation ever recorded for a base URL, newest first.
 pub(crate) async fn all_for_base_url(db: &Database, base_url: &str) -> Result<Vec<Installation>> {
     let sql =
@@ -131,7 +185,7 @@ pub(crate) async fn base_url_taken(tx: &mut WriteTx, base_url: &str, except: &st
 pub(crate) async fn insert(tx: &mut WriteTx, f: &InstallFields<'_>) -> Result<()> {
     let sql = format!(
         "INSERT INTO installations ({COLUMNS}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'installed', 1, $12, $13, $13, $13, $14, $14, NULL, NULL, $15)"
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'installed', 1, $12, $13, $13, $13, $14, $14, NULL, NULL, $15, NULL)"
     );
     on_tx!(tx, conn => {
         bind_fields(sqlx::query(&sql), f).bind(f.token_fingerprint).execute(conn).await?.rows_affected()

@@ -32,7 +32,9 @@ macro_rules! on_tx {
 mod database;
 pub mod event_log;
 pub(crate) mod event_transaction;
+pub(crate) mod forge_join;
 pub(crate) mod forge_tokens;
+pub mod identities;
 pub mod installations;
 pub(crate) mod notes;
 pub mod purge;

@@ -9,7 +9,7 @@ use super::Database;
 use crate::error::Result;
 
 /// Tables holding data that belongs to one installation, by `client_key`.
-const TENANT_TABLES: [&str; 3] = ["notes", "lifecycle_events", "forge_system_tokens"];
+const TENANT_TABLES: [&str; 4] = ["notes", "lifecycle_events", "forge_system_tokens", "tenant_identities"];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Expired {

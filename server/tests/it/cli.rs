@@ -67,8 +67,8 @@ async fn list_show_descriptor_and_forge_manifest_print_what_is_stored_and_served
     let yaml = &yaml_rust2::YamlLoader::load_from_str(&manifest).expect("the manifest is YAML")[0];
     assert_eq!(yaml["app"]["connect"]["key"].as_str(), descriptor["key"].as_str());
     assert_eq!(yaml["remotes"][0]["baseUrl"].as_str(), Some(app.base_url.as_str()));
-    assert_eq!(yaml["modules"]["connectModules"]["confluence:lifecycle"][0]["installed"].as_str(), Some("/installed"));
-    assert_eq!(yaml["modules"]["connectModules"]["confluence:generalPages"][0]["url"].as_str(), Some("/app"));
+    assert_eq!(yaml["modules"]["connect-confluence:lifecycle"][0]["installed"].as_str(), Some("/installed"));
+    assert_eq!(yaml["modules"]["connect-confluence:generalPages"][0]["url"].as_str(), Some("/app"));
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "the CLI wrote nothing in its working directory");
 }
 
@@ -163,4 +163,31 @@ async fn create_operator_hashes_a_password_read_from_stdin() {
     assert!(!out.contains("sufficiently"), "the password itself is never printed");
     let short = run_cli(dir.path(), &["create-operator", "--name", "ops"], &HashMap::new(), "short\n");
     assert!(!short.status.success());
+}
+
+/// The generated manifest for both products, checked against the JSON schema
+/// that the npm package `@forge/manifest` ships (installed by `cargo xtask test`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forge_manifest_passes_the_schema_of_forge_manifest() {
+    let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/forge-manifest");
+    assert!(tools.join("node_modules/@forge/manifest").exists(), "run `cargo xtask test`: it installs the schema");
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    for (base_url, product) in [("https://notes.example.com", "jira"), ("http://127.0.0.1:3000", "confluence")] {
+        let env = env_of(&app, &[("APP_BASE_URL", base_url), ("FORGE_APP_ID", &hostkit::forge::app_id())]);
+        let manifest = stdout(&run_cli(dir.path(), &["forge-manifest", "--product", product, "--json"], &env, ""));
+        let mut check = std::process::Command::new("node")
+            .arg(tools.join("validate.mjs"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("node runs");
+        use std::io::Write;
+        check.stdin.take().unwrap().write_all(manifest.as_bytes()).unwrap();
+        let out = check.wait_with_output().unwrap();
+        assert!(out.status.success(), "{product}: {}\n{manifest}", String::from_utf8_lossy(&out.stderr));
+        let valid = String::from_utf8_lossy(&out.stdout);
+        assert!(valid.contains("manifest valid against @forge/manifest 13.7.0"), "{valid}");
+    }
 }

@@ -66,7 +66,8 @@ fn refused(kind: ProofKind, status: StatusCode) -> bool {
         | ProofKind::AdminPage
         | ProofKind::ApiCaller
         | ProofKind::ContextCaller
-        | ProofKind::Lifecycle => status == StatusCode::UNAUTHORIZED,
+        | ProofKind::Lifecycle
+        | ProofKind::ForgeEvent => status == StatusCode::UNAUTHORIZED,
         // To the login page.
         ProofKind::Operator => status == StatusCode::SEE_OTHER,
     }
@@ -103,6 +104,10 @@ async fn every_route_is_declared_with_its_proof_and_everything_served_is_covered
     for event in ["/installed", "/uninstalled", "/enabled", "/disabled"] {
         assert_eq!(has("POST", event), Some(ProofKind::Lifecycle), "{event}");
     }
+    for path in ["/forge/events/installed", "/forge/events/upgraded", "/forge/events/pre-uninstall"] {
+        assert_eq!(has("POST", path), Some(ProofKind::ForgeEvent), "{path}");
+    }
+    assert_eq!(has("POST", "/forge/scheduled/hourly"), Some(ProofKind::ForgeEvent));
     let public: Vec<&str> =
         app.routes.iter().filter(|r| r.proof == ProofKind::Public).map(|r| r.path.as_str()).collect();
     assert_eq!(
@@ -126,7 +131,7 @@ async fn a_route_missing_from_the_declarations_stops_the_start() {
     let descriptor =
         server::connect::descriptor::Descriptor::render(server::connect::descriptor::TEMPLATE, &app.base_url).unwrap();
     assert!(check_coverage(&app.routes, &descriptor).is_ok());
-    for dropped in ["/api/notes/list", "/app/notes", "/admin", "/enabled"] {
+    for dropped in ["/api/notes/list", "/app/notes", "/admin", "/enabled", "/forge/scheduled/hourly"] {
         let fewer: Vec<DeclaredRoute> = app.routes.iter().filter(|r| r.path != dropped).cloned().collect();
         let error = check_coverage(&fewer, &descriptor).expect_err(dropped).to_string();
         assert!(error.contains(dropped) && error.contains("server/src/http/routes.rs"), "{dropped}: {error}");
@@ -138,6 +143,7 @@ async fn a_route_missing_from_the_declarations_stops_the_start() {
         ("/api/notes/list", ProofKind::Public, "a tenant's server function declared public"),
         ("/api/public/app_info", ProofKind::ApiCaller, "a public function behind a proof"),
         ("/installed", ProofKind::Public, "a lifecycle callback declared public"),
+        ("/forge/events/pre-uninstall", ProofKind::Lifecycle, "a Forge delivery under a Connect proof"),
     ];
     for (path, proof, why) in weaker {
         let mut weakened = app.routes.clone();
@@ -200,6 +206,12 @@ async fn every_route_that_is_not_public_refuses_the_wrong_kind_of_proof() {
             ProofKind::Lifecycle => vec![
                 ("context JWT", Some(format!("JWT {context}")), None),
                 ("session token", Some(format!("JWT {session}")), None),
+            ],
+            // A Forge delivery takes a FIT only.
+            ProofKind::ForgeEvent => vec![
+                ("context JWT", Some(format!("Bearer {context}")), None),
+                ("session token", Some(format!("Bearer {session}")), None),
+                ("page JWT in ?jwt=", None, Some(page_jwt(&route.path))),
             ],
             ProofKind::Operator => vec![
                 ("session token", Some(format!("JWT {session}")), None),

@@ -14,24 +14,20 @@ use axum::{
 
 use super::{
     Proof, ProofKind,
+    forge::{learn_from, system_token, verified_fit},
     tenant::{caller, installation, issuer_installation, shared_secret},
 };
 use crate::{
     connect::{
         authorization,
-        forge_token::verify_fit,
         host_token::verify_context_token,
         session_token,
         token::{RawToken, TokenError},
     },
     error::{Error, Result},
-    outbound::{forge_keys::ForgeKeyError, system_tokens::MAX_TOKEN_BYTES},
     state::AppState,
-    store::{Installation, installations},
+    store::installations,
 };
-
-/// Where Forge puts the app's system token, when the endpoint asks for one.
-const SYSTEM_TOKEN_HEADER: &str = "x-forge-oauth-system";
 
 #[derive(Clone, Copy)]
 pub(crate) struct ApiCaller;
@@ -70,43 +66,24 @@ async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) 
     let header = token.header()?;
     // RS256 is Forge's alone; the app's session tokens and the host's context JWTs are HS256.
     if header.alg == "RS256" {
-        return forge_caller(state, token, header.kid.as_deref(), headers).await;
+        return forge_caller(state, token, headers).await;
     }
     let is_session = header.kid.is_some_and(|kid| state.session_keys.knows(&kid));
     if is_session { session_caller(state, token).await } else { context_caller(state, token).await }
 }
 
-/// A Forge Invocation Token, when Forge support is on (`FORGE_APP_ID`): the
-/// tenant is the active installation that a verified install joined to the
-/// FIT's `installationId`, the user its `principal`. An installation the app
-/// has never seen verified is refused, never created.
-async fn forge_caller(state: &AppState, token: RawToken<'_>, kid: Option<&str>, headers: &HeaderMap) -> Result<Caller> {
-    let app_id = state.config.forge_app_id.as_deref().ok_or(TokenError::WrongAlgorithm)?;
-    let key = state.forge_keys.get(kid.ok_or(TokenError::BadKeyId)?).await.map_err(|e| match e {
-        ForgeKeyError::UnknownKid => TokenError::BadKeyId.into(),
-        ForgeKeyError::Unavailable => Error::Unavailable("Forge JWKS".into()),
-    })?;
-    let fit = verify_fit(token, &key, app_id, state.clock.now())?;
+/// A Forge Invocation Token: the tenant is the active installation that a
+/// verified install joined to the FIT's `installationId`, the user its
+/// `principal`. An installation the app has never seen verified is refused,
+/// never created.
+async fn forge_caller(state: &AppState, token: RawToken<'_>, headers: &HeaderMap) -> Result<Caller> {
+    let fit = verified_fit(state, token).await?;
     let installation = installations::find_active_by_installation_id(&state.db, &fit.installation_id)
         .await
         .map_err(|e| Error::Unavailable(format!("installation lookup: {e}")))?
         .ok_or(TokenError::UnknownIssuer)?;
-    keep_system_token(state, &installation, &fit.installation_id, headers).await;
+    learn_from(state, &installation, &fit, system_token(headers)).await;
     Ok(caller(&installation, fit.account_id, CallerVia::Forge))
-}
-
-/// The system token a verified invocation carries, kept for later calls as
-/// the app. Failing to keep it does not fail the call.
-async fn keep_system_token(state: &AppState, installation: &Installation, installation_id: &str, headers: &HeaderMap) {
-    let Some(token) = headers.get(SYSTEM_TOKEN_HEADER).and_then(|v| v.to_str().ok()) else { return };
-    if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
-        return;
-    }
-    let now = state.clock.now();
-    let kept = state.system_tokens.remember(&state.db, &state.keyring, installation, installation_id, token, now);
-    if let Err(e) = kept.await {
-        tracing::warn!(client_key = %installation.client_key, error = %e, "could not keep the Forge system token");
-    }
 }
 
 async fn session_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller> {

@@ -7,6 +7,7 @@
 
 mod api_caller;
 mod callback;
+mod forge;
 mod host_page;
 mod operator;
 mod tenant;
@@ -20,6 +21,7 @@ use axum::{
 
 pub(crate) use api_caller::{ApiCaller, ContextCaller};
 pub(crate) use callback::{LifecycleProof, VerifiedCallback};
+pub(crate) use forge::{ForgeEventProof, learn_from};
 pub(crate) use host_page::{AdminPage, HostPage};
 
 use tracing::Instrument;
@@ -36,7 +38,7 @@ pub enum ProofKind {
     HostPage,
     /// A page JWT whose user the host says is a site administrator.
     AdminPage,
-    /// A server function: the app's session token or a context JWT.
+    /// A server function: the app's session token, a context JWT or a FIT.
     ApiCaller,
     /// A context JWT from `AP.context.getToken()`, and nothing else.
     ContextCaller,
@@ -44,13 +46,15 @@ pub enum ProofKind {
     Operator,
     /// A lifecycle callback, signed as its event requires.
     Lifecycle,
+    /// A Forge lifecycle event or scheduled trigger: a FIT with no user needed.
+    ForgeEvent,
 }
 
 impl ProofKind {
     /// How a refusal of this proof is shown.
     pub(crate) fn surface(self) -> Surface {
         match self {
-            Self::Public | Self::Lifecycle => Surface::Json,
+            Self::Public | Self::Lifecycle | Self::ForgeEvent => Surface::Json,
             Self::HostPage | Self::AdminPage => Surface::Page,
             Self::ApiCaller | Self::ContextCaller => Surface::Api,
             Self::Operator => Surface::Console,
@@ -105,4 +109,4 @@ macro_rules! extract_verified {
     )*};
 }
 
-extract_verified!(HostPage, AdminPage, ApiCaller, ContextCaller, Operator, LifecycleProof);
+extract_verified!(HostPage, AdminPage, ApiCaller, ContextCaller, Operator, LifecycleProof, ForgeEventProof);

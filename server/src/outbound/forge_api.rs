@@ -1,0 +1,120 @@
+//! Calls from the app to the product as a Forge app: `{app.apiBaseUrl}/…`
+//! with `Authorization: Bearer` and the system token (as the app) or the
+//! invocation's user token (as the user, only during that invocation). The
+//! base URL must match `FORGE_API_BASE_ALLOWLIST` before anything is sent,
+//! so a token never goes to a host the operator did not name. Right after an
+//! install Forge answers 401/403 while permissions propagate: those are
+//! retried with a bounded backoff. Time, size and redirects are bounded.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use url::Url;
+
+use super::{capped_body::read_capped, system_tokens::binding};
+use crate::{
+    connect::host_allowlist::HostAllowlist,
+    error::{Error, Result},
+    secrets::Keyring,
+    store::{Database, Installation, forge_tokens},
+};
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// Waits before each retry of an early 401/403: at most three, about 3 s in all.
+const BACKOFF: [Duration; 3] = [Duration::from_millis(250), Duration::from_secs(1), Duration::from_secs(2)];
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ForgeApiError {
+    #[error("no Forge system token is held for this tenant")]
+    NoToken,
+    #[error("the API base URL is not in FORGE_API_BASE_ALLOWLIST")]
+    NotAllowed,
+    #[error("the product API answered {0}")]
+    Status(u16),
+    #[error("the product API could not be reached")]
+    Unreachable,
+    #[error("the product API's answer was not usable")]
+    BadResponse,
+}
+
+pub(crate) struct ForgeApi {
+    http: reqwest::Client,
+    allowlist: HostAllowlist,
+}
+
+impl ForgeApi {
+    pub(crate) fn new(allowlist: HostAllowlist) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .connect_timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Config(format!("Forge API client: {e}")))?;
+        Ok(Self { http, allowlist })
+    }
+
+    /// GET `path` (e.g. `/rest/api/3/serverInfo`) as the app, with the
+    /// newest system token held for `installation`.
+    pub(crate) async fn get_as_app(
+        &self,
+        db: &Database,
+        keyring: &Keyring,
+        installation: &Installation,
+        path: &str,
+    ) -> std::result::Result<Value, ForgeApiError> {
+        let key = &installation.client_key;
+        let stored = forge_tokens::find(db, key).await.ok().flatten().ok_or(ForgeApiError::NoToken)?;
+        let base = stored.api_base_url.as_deref().and_then(|u| Url::parse(u).ok()).ok_or(ForgeApiError::NoToken)?;
+        let token = keyring.open(&binding(key), &stored.sealed()).map_err(|_| ForgeApiError::NoToken)?;
+        let token = std::str::from_utf8(token.expose()).map_err(|_| ForgeApiError::NoToken)?;
+        self.get(&base, token, path).await
+    }
+
+    /// GET `path` under `api_base_url` with `token`, retrying early 401/403.
+    pub(crate) async fn get(
+        &self,
+        api_base_url: &Url,
+        token: &str,
+        path: &str,
+    ) -> std::result::Result<Value, ForgeApiError> {
+        let origin = api_base_url.origin().ascii_serialization();
+        if !self.allowlist.allows(&origin) {
+            return Err(ForgeApiError::NotAllowed);
+        }
+        let url = format!("{}{path}", api_base_url.as_str().trim_end_matches('/'));
+        let mut waits = BACKOFF.iter();
+        loop {
+            let answer = self.get_once(&url, token).await;
+            let early_refusal = matches!(answer, Err(ForgeApiError::Status(401 | 403)));
+            match waits.next() {
+                Some(wait) if early_refusal => tokio::time::sleep(*wait).await,
+                _ => return answer,
+            }
+        }
+    }
+
+    async fn get_once(&self, url: &str, token: &str) -> std::result::Result<Value, ForgeApiError> {
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|_| ForgeApiError::Unreachable)?;
+        if !response.status().is_success() {
+            return Err(ForgeApiError::Status(response.status().as_u16()));
+        }
+        let body = read_capped(response, MAX_RESPONSE_BYTES).await.ok_or(ForgeApiError::BadResponse)?;
+        serde_json::from_slice(&body).map_err(|_| ForgeApiError::BadResponse)
+    }
+}
+
+/// A cheap read that shows the app can reach the tenant's product as itself.
+pub(crate) fn health_path(installation: &Installation) -> &'static str {
+    match installation.product_type.as_deref() {
+        Some("confluence") => "/wiki/rest/api/space?limit=1",
+        _ => "/rest/api/3/serverInfo",
+    }
+}

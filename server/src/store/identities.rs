@@ -1,0 +1,85 @@
+//! The `tenant_identities` table: every installationId, base URL and cloudId
+//! a tenant has had, so a tenant is found by any of them (a site rename or a
+//! Forge reinstall keeps its history). Rows are written only where a verified
+//! install or a verified Forge event is applied.
+
+use super::{Database, Installation, WriteTx, installations};
+use crate::{connect::forge_token::is_installation_id, error::Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IdentityKind {
+    InstallationId,
+    BaseUrl,
+    CloudId,
+}
+
+impl IdentityKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::InstallationId => "installation_id",
+            Self::BaseUrl => "base_url",
+            Self::CloudId => "cloud_id",
+        }
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Identity {
+    pub kind: String,
+    pub value: String,
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
+/// Records that `client_key` had `value` at `now`.
+pub(crate) async fn record(
+    tx: &mut WriteTx,
+    client_key: &str,
+    kind: IdentityKind,
+    value: &str,
+    now: i64,
+) -> Result<()> {
+    let sql = "INSERT INTO tenant_identities (client_key, kind, value, first_seen, last_seen) \
+               VALUES ($1, $2, $3, $4, $4) ON CONFLICT (client_key, kind, value) \
+               DO UPDATE SET last_seen = excluded.last_seen WHERE excluded.last_seen > tenant_identities.last_seen";
+    on_tx!(tx, conn => sqlx::query(sql).bind(client_key).bind(kind.as_str()).bind(value).bind(now)
+        .execute(conn).await?.rows_affected());
+    Ok(())
+}
+
+/// A tenant's history, most recently seen first.
+pub async fn history(db: &Database, client_key: &str) -> Result<Vec<Identity>> {
+    let sql = "SELECT kind, value, first_seen, last_seen FROM tenant_identities WHERE client_key = $1 \
+               ORDER BY last_seen DESC, kind, value";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(client_key).fetch_all(pool).await?))
+}
+
+/// The clientKeys that have ever had `value`, most recently seen first.
+pub(crate) async fn client_keys_with(db: &Database, kind: IdentityKind, value: &str) -> Result<Vec<String>> {
+    let sql = "SELECT client_key FROM tenant_identities WHERE kind = $1 AND value = $2 \
+               ORDER BY last_seen DESC, client_key";
+    Ok(on_pool!(db, pool => sqlx::query_scalar(sql).bind(kind.as_str()).bind(value).fetch_all(pool).await?))
+}
+
+/// The tenant `key` names: a clientKey, an installationId, a cloudId or a
+/// base URL. The current holder of an id wins (seed 000: the newest active
+/// installation of a base URL); else the tenant that had it most recently.
+pub async fn find_tenant(db: &Database, key: &str) -> Result<Option<Installation>> {
+    let key = key.trim_end_matches('/');
+    let (current, kind) = if key.starts_with("https://") || key.starts_with("http://") {
+        (installations::newest_active_by_base_url(db, key).await?, IdentityKind::BaseUrl)
+    } else if is_installation_id(key) {
+        (installations::find_by_installation_id(db, key).await?, IdentityKind::InstallationId)
+    } else if let Some(found) = installations::find(db, key).await? {
+        (Some(found), IdentityKind::CloudId)
+    } else {
+        (installations::find_active_by_cloud_id(db, key).await?, IdentityKind::CloudId)
+    };
+    if current.is_some() {
+        return Ok(current);
+    }
+    match client_keys_with(db, kind, key).await?.first() {
+        Some(client_key) => installations::find(db, client_key).await,
+        None => Ok(None),
+    }
+}
