@@ -71,6 +71,42 @@ impl ForgeJwks {
         self.sign(kid, &fit_claims(app_id, installation, principal))
     }
 
+    /// A FIT for a Forge installation described in full, under `forge-1`.
+    pub fn fit_for(&self, install: &ForgeInstall, principal: Option<&str>) -> String {
+        self.sign("forge-1", &install.claims(principal))
+    }
+
+    /// Delivers a Forge lifecycle event or scheduled trigger to the app's
+    /// endpoint `url`, as Forge does: a FIT, the system token when the
+    /// endpoint asks for one, and `retryContext` on a retry.
+    pub async fn deliver(
+        &self,
+        url: &str,
+        install: &ForgeInstall,
+        event_type: &str,
+        system_token: Option<&str>,
+        retry: u32,
+    ) -> reqwest::Response {
+        let mut body = json!({
+            "eventType": event_type,
+            "id": random_hex(8),
+            "context": format!("ari:cloud:jira::site/{}", install.cloud_id),
+            "app": { "id": install.app_id },
+        });
+        if retry > 0 {
+            body["retryContext"] = json!({ "retryCount": retry, "retryReason": "TIMEOUT" });
+        }
+        let mut request = reqwest::Client::new()
+            .post(url)
+            .bearer_auth(self.fit_for(install, None))
+            .json(&body)
+            .timeout(std::time::Duration::from_secs(10));
+        if let Some(token) = system_token {
+            request = request.header("x-forge-oauth-system", token);
+        }
+        request.send().await.expect("the app answers a Forge delivery")
+    }
+
     /// Any claims, signed RS256 under the key `kid` (which must be published).
     pub fn sign(&self, kid: &str, claims: &Value) -> String {
         let key = self.lock().keys.iter().find(|k| k.kid == kid).cloned().expect("a published Forge key");
@@ -87,26 +123,64 @@ impl ForgeJwks {
     }
 }
 
-/// The claims of a FIT, as Forge's documentation shows them.
-pub fn fit_claims(app_id: &str, installation: &str, principal: Option<&str>) -> Value {
-    let now = now();
-    let mut claims = json!({
-        "iss": "forge/invocation-token", "aud": app_id, "iat": now, "nbf": now, "exp": now + 25,
-        "jti": random_hex(16),
-        "app": {
-            "id": app_id, "appVersion": "1.0.0", "installationId": installation,
-            "apiBaseUrl": "https://api.atlassian.com/ex/jira/c0ffee",
-            "environment": { "type": "DEVELOPMENT", "id": "env-1" },
-            "module": { "type": "xen:macro", "key": "notes" },
-            "license": { "isActive": true },
-            "installation": { "contexts": [{ "cloudId": "c0ffee" }] },
-        },
-        "context": { "cloudId": "c0ffee", "siteUrl": "https://c0ffee.atlassian.net" },
-    });
-    if let Some(principal) = principal {
-        claims["principal"] = Value::String(principal.to_string());
+/// One Forge installation of the app on a site: what its FITs say.
+#[derive(Clone, Debug)]
+pub struct ForgeInstall {
+    pub app_id: String,
+    pub installation_id: String,
+    pub cloud_id: String,
+    pub site_url: String,
+    pub api_base_url: String,
+}
+
+impl ForgeInstall {
+    /// A new installation of `app_id` on the site `cloud_id`, whose product
+    /// API answers at `api_base_url`.
+    pub fn new(app_id: &str, cloud_id: &str, api_base_url: &str) -> Self {
+        Self {
+            app_id: app_id.to_string(),
+            installation_id: installation_id(),
+            cloud_id: cloud_id.to_string(),
+            site_url: format!("https://{cloud_id}.atlassian.net"),
+            api_base_url: api_base_url.to_string(),
+        }
     }
-    claims
+
+    /// The claims of a FIT, as Forge's documentation shows them.
+    pub fn claims(&self, principal: Option<&str>) -> Value {
+        let now = now();
+        let mut claims = json!({
+            "iss": "forge/invocation-token", "aud": self.app_id, "iat": now, "nbf": now, "exp": now + 25,
+            "jti": random_hex(16),
+            "app": {
+                "id": self.app_id, "appVersion": "1.0.0", "installationId": self.installation_id,
+                "apiBaseUrl": self.api_base_url,
+                "environment": { "type": "DEVELOPMENT", "id": "env-1" },
+                "module": { "type": "xen:macro", "key": "notes" },
+                "license": { "isActive": true },
+                "installation": { "contexts": [{ "cloudId": self.cloud_id }] },
+            },
+            "context": { "cloudId": self.cloud_id, "siteUrl": self.site_url },
+        });
+        if let Some(principal) = principal {
+            claims["principal"] = Value::String(principal.to_string());
+        }
+        claims
+    }
+}
+
+/// A fresh site id, in the form Atlassian's cloudIds take.
+pub fn cloud_id() -> String {
+    uuid()
+}
+
+/// The claims of a FIT for `installation` on the site `c0ffee`.
+pub fn fit_claims(app_id: &str, installation: &str, principal: Option<&str>) -> Value {
+    let install = ForgeInstall {
+        installation_id: installation.to_string(),
+        ..ForgeInstall::new(app_id, "c0ffee", "https://api.atlassian.com/ex/jira/c0ffee")
+    };
+    install.claims(principal)
 }
 
 async fn jwks(State(inner): State<Arc<Mutex<Inner>>>) -> Json<Value> {

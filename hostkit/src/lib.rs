@@ -7,7 +7,9 @@
 //! - [`Tenant`] and [`payload`]: lifecycle bodies as a site sends them;
 //! - [`jwt`] and [`qsh`]: tokens signed the way the host signs them, with the
 //!   right query string hash, plus raw tokens for attack tests;
-//! - [`ForgeJwks`]: Forge's JWKS and the Forge Invocation Tokens it signs;
+//! - [`ForgeJwks`]: Forge's JWKS, the Forge Invocation Tokens it signs and its
+//!   deliveries to remote endpoints; [`ProductApi`]: the product API Forge
+//!   tokens call;
 //! - [`Host`]: posts lifecycle callbacks and builds iframe URLs and context
 //!   tokens for an app, exactly as Jira or Confluence would.
 //!
@@ -20,6 +22,7 @@ pub mod jwt;
 pub mod key_server;
 pub mod keys;
 pub mod payload;
+pub mod product_api;
 pub mod qsh;
 pub mod tenant;
 
@@ -28,6 +31,7 @@ pub use forge::ForgeJwks;
 pub use host::Host;
 pub use key_server::{KeyServer, KeyServerMode};
 pub use keys::InstallKey;
+pub use product_api::ProductApi;
 pub use tenant::Tenant;
 
 /// Seconds since the Unix epoch.

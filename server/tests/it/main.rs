@@ -10,6 +10,7 @@ mod browser_app;
 mod cli;
 mod console;
 mod fake_host;
+mod forge_events;
 mod forge_fit;
 mod foundation;
 mod hydration;

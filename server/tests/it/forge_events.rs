@@ -1,0 +1,215 @@
+//! Forge's deliveries to the app's remote endpoints, and one tenant across
+//! both worlds: a Connect tenant keeps its notes through a Forge reinstall
+//! (new installationId, joined by a FIT-verified `installed` event), a site
+//! rename and a site import (the old tenant orphaned); nothing unverified
+//! creates or re-points a mapping. The system token each delivery brings is
+//! kept, and the app calls the stand-in product API with it, as itself.
+
+use std::time::{Duration, Instant};
+
+use hostkit::{
+    ForgeJwks, ProductApi, Tenant,
+    forge::{self, ForgeInstall},
+    product_api::ApiCall,
+};
+use serde_json::Value;
+use server::{
+    connect::{forge_event::ForgeEvent, lifecycle::InstallState},
+    store::{identities, installations},
+};
+
+use crate::{
+    on_both_databases,
+    support::{
+        app::{TestApp, jira_site},
+        db::DbKind,
+        rows::dump,
+    },
+};
+
+struct ForgeWorld {
+    app: TestApp,
+    forge: ForgeJwks,
+    api: ProductApi,
+    tenant: Tenant,
+    install: ForgeInstall,
+}
+
+/// The app with Forge on, the stand-in product API allowed, and a
+/// Connect-on-Forge tenant installed by a signed `installed` carrying its
+/// installationId.
+async fn forge_world(kind: DbKind) -> ForgeWorld {
+    let forge = ForgeJwks::start().await;
+    let api = ProductApi::start().await;
+    let app_id = forge::app_id();
+    let app = TestApp::spawn_with(kind, |v| {
+        v.insert("FORGE_APP_ID".into(), app_id.clone());
+        v.insert("FORGE_JWKS_URL".into(), forge.url.clone());
+        v.insert("FORGE_API_BASE_ALLOWLIST".into(), "http://127.0.0.1:*".into());
+    })
+    .await;
+    let cloud_id = forge::cloud_id();
+    let install = ForgeInstall::new(&app_id, &cloud_id, &api.jira_base(&cloud_id));
+    let tenant = Tenant { installation_id: Some(install.installation_id.clone()), ..Tenant::new(&jira_site()) };
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    ForgeWorld { app, forge, api, tenant, install }
+}
+
+impl ForgeWorld {
+    async fn list_notes(&self, install: &ForgeInstall) -> (u16, Value) {
+        let fit = self.forge.fit_for(install, Some("user-1"));
+        self.app.call("/api/notes/list", Some(&format!("Bearer {fit}")), &[]).await
+    }
+
+    async fn deliver(&self, install: &ForgeInstall, event: ForgeEvent, token: Option<&str>, retry: u32) -> u16 {
+        let url = self.app.url(event.path());
+        self.forge.deliver(&url, install, event.as_str(), token, retry).await.status().as_u16()
+    }
+
+    async fn installation(&self, client_key: &str) -> installations::Installation {
+        installations::find(&self.app.raw_db, client_key).await.unwrap().expect("the tenant is stored")
+    }
+
+    fn another_installation(&self) -> ForgeInstall {
+        ForgeInstall { installation_id: forge::installation_id(), ..self.install.clone() }
+    }
+}
+
+/// Waits (at most 10 s) until the product API has answered a call with `token` `status`.
+async fn api_call_with(api: &ProductApi, token: &str, status: u16) -> Vec<ApiCall> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let calls = api.calls();
+        if calls.iter().any(|c| c.token.as_deref() == Some(token) && c.status == status) || Instant::now() > deadline {
+            return calls;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import(kind: DbKind) {
+    let w = forge_world(kind).await;
+    let key = w.tenant.client_key.clone();
+    let session = w.app.session_for(&w.tenant, "user-1").await;
+    let (status, _) = w.app.call_as(&session, "/api/notes/create", &[("title", "Before"), ("body", "")]).await;
+    assert_eq!(status, 200);
+    let (status, notes) = w.list_notes(&w.install).await;
+    assert_eq!((status, notes[0]["title"].as_str()), (200, Some("Before")), "{notes}");
+    assert_eq!(w.installation(&key).await.cloud_id.as_deref(), Some(w.install.cloud_id.as_str()), "learned");
+
+    // Forge's `installed` for the installation a signed install joined: retries change nothing.
+    let before = dump(&w.app.raw_db).await;
+    for retry in 0..3 {
+        assert_eq!(w.deliver(&w.install, ForgeEvent::Installed, None, retry).await, 204);
+    }
+    assert_eq!(w.installation(&key).await.installation_id, Some(w.install.installation_id.clone()));
+
+    // A Forge reinstall: a new installationId for the same site is unknown until its verified event.
+    let second = w.another_installation();
+    assert_eq!(w.list_notes(&second).await.0, 401, "never seen verified");
+    assert_eq!(w.deliver(&second, ForgeEvent::Upgraded, None, 0).await, 401, "only `installed` can join");
+    assert_eq!(w.deliver(&second, ForgeEvent::Installed, None, 0).await, 204);
+    assert_eq!(w.deliver(&second, ForgeEvent::Installed, None, 1).await, 204, "a retry");
+    let (status, notes) = w.list_notes(&second).await;
+    assert_eq!((status, notes[0]["title"].as_str()), (200, Some("Before")), "the same tenant");
+    assert_eq!(w.list_notes(&w.install).await.0, 401, "the replaced installation is gone");
+    assert_ne!(dump(&w.app.raw_db).await, before);
+
+    // A site rename: the signed install brings the new base URL; Forge calls keep working.
+    let renamed_url = jira_site();
+    let renamed = Tenant {
+        base_url: renamed_url.clone(),
+        installation_id: Some(second.installation_id.clone()),
+        ..w.tenant.clone()
+    };
+    assert_eq!(w.app.host.install(&renamed).await.status(), 204);
+    assert_eq!(w.list_notes(&second).await.0, 200, "a rename keeps the tenant");
+    let history = identities::history(&w.app.raw_db, &key).await.unwrap();
+    let had = |kind: &str, value: &str| history.iter().any(|h| h.kind == kind && h.value == value);
+    assert!(had("base_url", &w.tenant.base_url) && had("base_url", &renamed_url), "{history:?}");
+    assert!(had("installation_id", &w.install.installation_id) && had("installation_id", &second.installation_id));
+    assert!(had("cloud_id", &w.install.cloud_id));
+    for old_name in [w.tenant.base_url.as_str(), w.install.installation_id.as_str(), w.install.cloud_id.as_str()] {
+        let found = identities::find_tenant(&w.app.raw_db, old_name).await.unwrap().expect(old_name);
+        assert_eq!(found.client_key, key, "found by {old_name}");
+    }
+
+    // A site import: a new clientKey and installation for the same URL; the old tenant is an orphan.
+    let third = w.another_installation();
+    let imported = Tenant {
+        client_key: format!("imported-{}", hostkit::random_hex(6)),
+        installation_id: Some(third.installation_id.clone()),
+        ..renamed.with_new_secret()
+    };
+    assert_eq!(w.app.host.install(&imported).await.status(), 204);
+    assert!(w.installation(&key).await.orphaned_at.is_some());
+    assert_eq!(w.list_notes(&second).await.0, 401, "the orphan is not reached");
+    let (status, notes) = w.list_notes(&third).await;
+    assert_eq!((status, notes.as_array().map(Vec::len)), (200, Some(0)), "the imported site's own notes");
+
+    // A verified `installed` for a site no signed install brought creates nothing.
+    let count = installations::list(&w.app.raw_db).await.unwrap().len();
+    let cloud_id = forge::cloud_id();
+    let stranger = ForgeInstall::new(&w.install.app_id, &cloud_id, &w.api.jira_base(&cloud_id));
+    assert_eq!(w.deliver(&stranger, ForgeEvent::Installed, None, 0).await, 204);
+    assert_eq!(installations::list(&w.app.raw_db).await.unwrap().len(), count);
+    assert_eq!(w.list_notes(&stranger).await.0, 401);
+}
+on_both_databases!(one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import);
+
+async fn deliveries_keep_the_system_token_and_the_app_calls_the_product_as_itself(kind: DbKind) {
+    let w = forge_world(kind).await;
+    let key = w.tenant.client_key.clone();
+    let cloud = w.install.cloud_id.clone();
+    assert_eq!(w.list_notes(&w.install).await.0, 200, "teaches the cloudId");
+
+    // A reinstall's `installed` brings a token; the first calls meet 403 while permissions propagate.
+    let second = w.another_installation();
+    let first_token = w.api.system_token(&cloud, 3_600);
+    w.api.refuse_next(2);
+    assert_eq!(w.deliver(&second, ForgeEvent::Installed, Some(&first_token), 0).await, 204);
+    let calls = api_call_with(&w.api, &first_token, 200).await;
+    let statuses: Vec<u16> = calls.iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [403, 403, 200], "retried with backoff until it worked: {calls:?}");
+    assert!(calls.iter().all(|c| c.path == "/rest/api/3/serverInfo"));
+
+    // The hourly trigger refreshes it with a newer one; an older one never replaces it.
+    let newer = w.api.system_token(&cloud, 3 * 3_600);
+    assert_eq!(w.deliver(&second, ForgeEvent::Hourly, Some(&newer), 0).await, 204);
+    assert!(api_call_with(&w.api, &newer, 200).await.iter().any(|c| c.token.as_deref() == Some(&newer)));
+    let older = w.api.system_token(&cloud, 600);
+    let calls_before = w.api.calls().len();
+    assert_eq!(w.deliver(&second, ForgeEvent::Hourly, Some(&older), 0).await, 204);
+    let calls = api_call_with(&w.api, &newer, 200).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while w.api.calls().len() == calls_before && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let last = w.api.calls().last().cloned().expect("the hourly check called");
+    assert_eq!(last.token.as_deref(), Some(newer.as_str()), "the newest token is used: {calls:?}");
+
+    // Sealed at rest: neither token appears in the database in clear.
+    let rows = dump(&w.app.raw_db).await;
+    for token in [&first_token, &newer, &older] {
+        assert!(!rows.windows(token.len()).any(|window| window == token.as_bytes()), "a token in clear");
+    }
+
+    // A token for an API base URL the allowlist does not name is never sent.
+    let elsewhere = ForgeInstall { api_base_url: format!("http://localhost:1/ex/jira/{cloud}"), ..second.clone() };
+    let stray = w.api.system_token(&cloud, 4 * 3_600);
+    assert_eq!(w.deliver(&elsewhere, ForgeEvent::Hourly, Some(&stray), 0).await, 204);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(w.api.calls().iter().all(|c| c.token.as_deref() != Some(stray.as_str())));
+
+    // preUninstall marks the tenant uninstalled (never deletes it) and forgets the token.
+    assert_eq!(w.deliver(&second, ForgeEvent::PreUninstall, None, 0).await, 204);
+    assert_eq!(w.installation(&key).await.state, InstallState::Uninstalled);
+    assert_eq!(w.deliver(&second, ForgeEvent::PreUninstall, None, 1).await, 204, "a retry");
+    assert_eq!(w.list_notes(&second).await.0, 401);
+    let events = server::store::event_log::for_installation(&w.app.raw_db, &key, 10).await.unwrap();
+    assert!(events.iter().any(|e| e.event == "uninstalled" && e.signature == "fit" && e.outcome == "accepted"));
+    // A delivery for an installation the app never joined is refused.
+    let unknown = w.another_installation();
+    assert_eq!(w.deliver(&unknown, ForgeEvent::Hourly, None, 0).await, 401);
+}
+on_both_databases!(deliveries_keep_the_system_token_and_the_app_calls_the_product_as_itself);
