@@ -42,9 +42,14 @@ pub struct ForgeJwks {
 impl ForgeJwks {
     /// A JWKS on 127.0.0.1 with one key, `forge-1`.
     pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// As [`ForgeJwks::start`], on a chosen address (the dev loop's fixed port).
+    pub async fn start_on(addr: &str) -> Self {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let app = Router::new().route("/.well-known/jwks.json", get(jwks)).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind Forge JWKS");
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind Forge JWKS");
         let url = format!("http://{}/.well-known/jwks.json", listener.local_addr().expect("JWKS address"));
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -124,7 +129,7 @@ impl ForgeJwks {
 }
 
 /// One Forge installation of the app on a site: what its FITs say.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ForgeInstall {
     pub app_id: String,
     pub installation_id: String,

@@ -42,13 +42,18 @@ pub struct ProductApi {
 
 impl ProductApi {
     pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// As [`ProductApi::start`], on a chosen address (the dev loop's fixed port).
+    pub async fn start_on(addr: &str) -> Self {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let app = Router::new()
             .route("/ex/jira/{cloud_id}/rest/api/3/serverInfo", get(server_info))
             .route("/ex/jira/{cloud_id}/rest/api/3/myself", get(myself))
             .route("/ex/confluence/{cloud_id}/wiki/rest/api/space", get(spaces))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the product API");
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind the product API");
         let url = format!("http://{}", listener.local_addr().expect("product API address"));
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -58,7 +63,12 @@ impl ProductApi {
 
     /// The `app.apiBaseUrl` Forge names for a Jira site.
     pub fn jira_base(&self, cloud_id: &str) -> String {
-        format!("{}/ex/jira/{cloud_id}", self.url)
+        self.base("jira", cloud_id)
+    }
+
+    /// The `app.apiBaseUrl` for a site of `product` ("jira" or "confluence").
+    pub fn base(&self, product: &str, cloud_id: &str) -> String {
+        format!("{}/ex/{product}/{cloud_id}", self.url)
     }
 
     /// A system token for the site, as an unsigned-looking JWT whose `exp`

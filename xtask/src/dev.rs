@@ -3,7 +3,9 @@
 //! app with a real signed install and serves a control panel at
 //! http://localhost:3100/. The operator console at
 //! http://127.0.0.1:3000/console accepts `operator` / `dev-operator-password`
-//! unless OPERATOR_USER is set. Ctrl-C stops both.
+//! unless OPERATOR_USER is set. The fake host plays Forge as well (JWKS on
+//! :3102, product API on :3103): its panel moves a site onto Forge. Ctrl-C
+//! stops both.
 
 use std::{
     io::Write,
@@ -17,6 +19,8 @@ use crate::{cmd, prereqs, site};
 const APP: &str = "http://127.0.0.1:3000";
 const FAKE_HOST: &str = "http://localhost:3100";
 const DEV_OPERATOR_PASSWORD: &str = "dev-operator-password";
+/// The same id the fake host's Forge side signs FITs for.
+const DEV_FORGE_APP_ID: &str = "ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000de7";
 
 pub fn run() -> Result<()> {
     prereqs::wasm_target()?;
@@ -29,6 +33,10 @@ pub fn run() -> Result<()> {
         ("CONNECT_ALL_JS_URL".into(), format!("{FAKE_HOST}/all.js")),
         ("CONNECT_HOST_ALLOWLIST".into(), "http://localhost:3100,https://*.atlassian.net,https://*.jira.com".into()),
         ("CONNECT_FRAME_ANCESTORS".into(), format!("{FAKE_HOST} https://*.atlassian.net https://*.jira.com")),
+        // The fake host plays Forge too: its JWKS signs the FITs, its product API takes the tokens.
+        ("FORGE_APP_ID".into(), DEV_FORGE_APP_ID.into()),
+        ("FORGE_JWKS_URL".into(), "http://127.0.0.1:3102/.well-known/jwks.json".into()),
+        ("FORGE_API_BASE_ALLOWLIST".into(), "http://127.0.0.1:3103".into()),
     ];
     if std::env::var_os("OPERATOR_USER").is_none() {
         app_env.push(("OPERATOR_USER".into(), "operator".into()));

@@ -3,13 +3,21 @@
 //! install key, installs the app into two sites with a real signed install,
 //! and serves a control panel at http://localhost:3100/.
 //!
+//! It plays Forge too: a JWKS that signs FITs, and the product API that
+//! Forge tokens call; the control panel moves a site onto Forge.
+//!
 //! Environment: FAKEHOST_ADDR (127.0.0.1:3100), FAKEHOST_KEYS_ADDR
-//! (127.0.0.1:3101), APP_BASE_URL (http://127.0.0.1:3000), APP_KEY
-//! (rust-connect-app), FAKEHOST_STATE (data/fakehost.json).
+//! (127.0.0.1:3101), FAKEHOST_FORGE_JWKS_ADDR (127.0.0.1:3102),
+//! FAKEHOST_PRODUCT_API_ADDR (127.0.0.1:3103), APP_BASE_URL
+//! (http://127.0.0.1:3000), APP_KEY (rust-connect-app), FORGE_APP_ID (the dev
+//! app id below), FAKEHOST_STATE (data/fakehost.json).
 
 use std::{sync::Arc, time::Duration};
 
-use hostkit::{FakeHost, Host, KeyServer};
+use hostkit::{FakeHost, ForgeJwks, Host, KeyServer, ProductApi, fake_host::ForgeSide};
+
+/// The Forge app id of the dev loop (`cargo xtask dev` gives the app the same).
+const DEV_FORGE_APP_ID: &str = "ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000de7";
 
 fn var(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
@@ -21,7 +29,13 @@ async fn main() {
     let key_server = KeyServer::start_on(&var("FAKEHOST_KEYS_ADDR", "127.0.0.1:3101")).await;
     let host = Arc::new(Host::with_key_server(&app_base_url, &var("APP_KEY", "rust-connect-app"), key_server));
     let state_file = Some(std::path::PathBuf::from(var("FAKEHOST_STATE", "data/fakehost.json")));
-    let fake = FakeHost::start_on(&var("FAKEHOST_ADDR", "127.0.0.1:3100"), host.clone(), state_file).await;
+    let forge = ForgeSide {
+        jwks: ForgeJwks::start_on(&var("FAKEHOST_FORGE_JWKS_ADDR", "127.0.0.1:3102")).await,
+        api: ProductApi::start_on(&var("FAKEHOST_PRODUCT_API_ADDR", "127.0.0.1:3103")).await,
+        app_id: var("FORGE_APP_ID", DEV_FORGE_APP_ID),
+    };
+    let addr = var("FAKEHOST_ADDR", "127.0.0.1:3100");
+    let fake = FakeHost::start_on(&addr, host.clone(), state_file, Some(forge)).await;
     if fake.load() == 0 {
         fake.add_site("acme", "jira");
         fake.add_site("docs", "confluence");
@@ -39,6 +53,11 @@ async fn main() {
         if let Some(tenant) = fake.tenant(&site) {
             let status = host.install(&tenant).await.status();
             println!("fakehost: installed the app into {site} ({}) → {status}", tenant.base_url);
+        }
+        // Forge's keys are new each run: its `installed` event tells the app again.
+        if fake.site_is_on_forge(&site) {
+            let status = fake.forge_event(&site, "installed").await;
+            println!("fakehost: Forge installed event for {site} → {status:?}");
         }
     }
     println!("fakehost: control panel at {}/ (key server {})", fake.url, host.key_server.url());

@@ -1,8 +1,9 @@
 //! The fake host's control panel at `/`: every site with its users, links
 //! that open the app's pages in the host frame as any of them, and buttons
 //! that fire lifecycle events exactly as Atlassian would (signed): install,
-//! disable, enable, uninstall, reinstall with a new secret, and a site
-//! import (a new clientKey for the same base URL).
+//! disable, enable, uninstall, reinstall with a new secret, a site import (a
+//! new clientKey for the same base URL), and with Forge on: moving the site
+//! onto Forge, Forge's lifecycle events and its hourly scheduled trigger.
 
 use axum::{
     Router,
@@ -12,7 +13,7 @@ use axum::{
 };
 
 use super::FakeHost;
-use crate::tenant::Tenant;
+use crate::{forge::ForgeInstall, tenant::Tenant};
 
 pub(crate) fn routes() -> Router<FakeHost> {
     Router::new().route("/", get(panel)).route("/_control/{site}/{action}", post(act))
@@ -35,20 +36,22 @@ async fn panel(State(fake): State<FakeHost>) -> Html<String> {
                 admin = escape(&fake.host_page_url(&name, "/admin", &account)),
             ));
         }
-        let buttons: String = ["install", "disable", "enable", "uninstall", "reinstall", "import"]
-            .iter()
-            .map(|action| {
-                let name = escape(&name);
-                format!(
-                    r#"<form method="post" action="/_control/{name}/{action}" style="display:inline">
-<button id="{name}-{action}">{action}</button></form> "#
-                )
-            })
-            .collect();
+        let buttons = buttons(&name, &actions(&fake, &site));
+        let forge = match &site.forge {
+            Some(install) => format!(
+                r#"<p>On Forge: installation <code id="{name}-installation">{id}</code> · cloudId <code>{cloud}</code> ·
+<a class="open-forge-ui" href="{ui}">Forge UI (requestRemote)</a></p>"#,
+                name = escape(&name),
+                id = escape(&install.installation_id),
+                cloud = escape(&install.cloud_id),
+                ui = escape(&fake.forge_ui_url(&name, "user")),
+            ),
+            None => "<p>Connect only.</p>".to_string(),
+        };
         sections.push_str(&format!(
             r#"<section id="site-{name}"><h2>{name} ({product})</h2>
 <p>Base URL <code>{base}</code> · clientKey <code>{key}</code></p>
-<ul>{users}</ul><p>{buttons}</p><p>Last action: <span id="{name}-last">{last}</span></p></section>"#,
+<ul>{users}</ul>{forge}<p>{buttons}</p><p>Last action: <span id="{name}-last">{last}</span></p></section>"#,
             name = escape(&name),
             product = escape(&site.tenant.product_type),
             base = escape(&site.tenant.base_url),
@@ -66,18 +69,74 @@ Everything here is signed the way Jira and Confluence sign it.</p>{sections}</bo
     ))
 }
 
+/// What the panel offers for a site: Connect's lifecycle, and once the site
+/// is on Forge, Forge's deliveries instead of `enabled`/`disabled` (which
+/// stop for Connect-on-Forge apps).
+fn actions(fake: &FakeHost, site: &super::Site) -> Vec<&'static str> {
+    match (&site.forge, &fake.forge) {
+        (Some(_), _) => vec!["install", "uninstall", "forge-upgrade", "forge-hourly", "forge-reinstall", "import"],
+        (None, Some(_)) => vec!["install", "disable", "enable", "uninstall", "reinstall", "import", "move-to-forge"],
+        (None, None) => vec!["install", "disable", "enable", "uninstall", "reinstall", "import"],
+    }
+}
+
+fn buttons(name: &str, actions: &[&str]) -> String {
+    actions
+        .iter()
+        .map(|action| {
+            let name = escape(name);
+            format!(
+                r#"<form method="post" action="/_control/{name}/{action}" style="display:inline">
+<button id="{name}-{action}">{action}</button></form> "#
+            )
+        })
+        .collect()
+}
+
 async fn act(State(fake): State<FakeHost>, Path((name, action)): Path<(String, String)>) -> Response {
     let Some(site) = fake.site(&name) else { return Redirect::to("/").into_response() };
+    if !actions(&fake, &site).contains(&action.as_str()) {
+        fake.lock().last_action.insert(name, format!("{action}: not offered for this site"));
+        return Redirect::to("/").into_response();
+    }
+    let on_forge = site.forge.is_some();
     let tenant = site.tenant;
+    let forge = |result: Result<u16, String>| {
+        result.unwrap_or_else(|e| {
+            eprintln!("fakehost: {e}");
+            0
+        })
+    };
     let result = match action.as_str() {
         "install" => fake.host.install(&tenant).await.status().as_u16(),
         "disable" => fake.host.toggle(&tenant, "disabled").await.status().as_u16(),
         "enable" => fake.host.toggle(&tenant, "enabled").await.status().as_u16(),
+        "uninstall" if on_forge => {
+            // Forge runs the preUninstall hook, then the Connect side hears `uninstalled`.
+            forge(fake.forge_event(&name, "pre-uninstall").await);
+            fake.host.uninstall(&tenant).await.status().as_u16()
+        }
         "uninstall" => fake.host.uninstall(&tenant).await.status().as_u16(),
+        "move-to-forge" => match fake.move_to_forge(&name).await {
+            Ok(answer) => {
+                fake.lock().last_action.insert(name, format!("move-to-forge → {answer}"));
+                return Redirect::to("/").into_response();
+            }
+            Err(e) => forge(Err(e)),
+        },
+        "forge-upgrade" => forge(fake.forge_event(&name, "upgraded").await),
+        "forge-hourly" => forge(fake.forge_event(&name, "hourly").await),
+        "forge-reinstall" => forge(fake.forge_reinstall(&name).await),
         "reinstall" => replace(&fake, &name, tenant.with_new_secret()).await,
         "import" => {
             let mut imported = Tenant::new(&tenant.base_url);
             imported.product_type = tenant.product_type.clone();
+            // On Forge, the imported site's install is a new Forge installation too.
+            if let Some(old) = site.forge {
+                let install = ForgeInstall { installation_id: crate::forge::installation_id(), ..old };
+                imported.installation_id = Some(install.installation_id.clone());
+                fake.set_forge(&name, Some(install));
+            }
             replace(&fake, &name, imported).await
         }
         _ => return Redirect::to("/").into_response(),

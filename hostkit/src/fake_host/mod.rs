@@ -5,7 +5,10 @@
 //! - `/all.js`, a stand-in for Atlassian's client library (`AP.context.getToken`,
 //!   `AP.resize`, `AP.context.getContext`);
 //! - the REST endpoints the app calls (permission check, user), which verify
-//!   the app's JWT like the real site would.
+//!   the app's JWT like the real site would;
+//! - with a [`ForgeSide`], Forge too: a site moves onto Forge, lifecycle
+//!   events and scheduled triggers reach the app with FITs and system tokens,
+//!   and a Forge UI stand-in page calls the app through `requestRemote`.
 //!
 //! It listens on 127.0.0.1 but names itself `http://localhost:PORT`, so the
 //! host page and the app (on 127.0.0.1) are different sites: the iframe is
@@ -29,8 +32,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 mod control_panel;
+mod forge_side;
 
-use crate::{host::Host, qsh::qsh, tenant::Tenant};
+pub use forge_side::ForgeSide;
+
+use crate::{forge::ForgeInstall, host::Host, qsh::qsh, tenant::Tenant};
 
 #[derive(Clone, Debug, serde::Serialize, Deserialize)]
 pub(crate) struct FakeUser {
@@ -46,10 +52,22 @@ pub(crate) struct Site {
     /// control panel survives a restart of the dev loop).
     #[serde(default = "installed_by_default")]
     pub installed: bool,
+    /// The site's stable id on the Forge side.
+    #[serde(default = "crate::forge::cloud_id")]
+    pub cloud_id: String,
+    /// Set once the site moved onto Forge (Connect-on-Forge).
+    #[serde(default)]
+    pub forge: Option<ForgeInstall>,
 }
 
 fn installed_by_default() -> bool {
     true
+}
+
+impl Site {
+    fn new(tenant: Tenant) -> Self {
+        Self { tenant, users: HashMap::new(), installed: true, cloud_id: crate::forge::cloud_id(), forge: None }
+    }
 }
 
 #[derive(Default)]
@@ -72,18 +90,30 @@ pub struct FakeHost {
     pub host: Arc<Host>,
     /// Where sites and users are saved between runs (the dev loop), if anywhere.
     pub state_file: Option<std::path::PathBuf>,
+    /// Forge's side (JWKS, product API), when the host plays Forge too.
+    pub forge: Option<ForgeSide>,
     pub(crate) inner: Arc<Mutex<Inner>>,
     _task: Arc<tokio::task::JoinHandle<()>>,
 }
 
 impl FakeHost {
     pub async fn start(host: Arc<Host>) -> Self {
-        Self::start_on("127.0.0.1:0", host, None).await
+        Self::start_on("127.0.0.1:0", host, None, None).await
+    }
+
+    /// As [`FakeHost::start`], playing Forge too: sites can move onto Forge.
+    pub async fn start_with_forge(host: Arc<Host>, forge: ForgeSide) -> Self {
+        Self::start_on("127.0.0.1:0", host, None, Some(forge)).await
     }
 
     /// As [`FakeHost::start`], on a chosen address (the dev loop uses a fixed
-    /// port) and saving its sites to `state_file`.
-    pub async fn start_on(addr: &str, host: Arc<Host>, state_file: Option<std::path::PathBuf>) -> Self {
+    /// port), saving its sites to `state_file`.
+    pub async fn start_on(
+        addr: &str,
+        host: Arc<Host>,
+        state_file: Option<std::path::PathBuf>,
+        forge: Option<ForgeSide>,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind fake host");
         let port = listener.local_addr().expect("fake host address").port();
         let inner = Arc::new(Mutex::new(Inner::default()));
@@ -94,6 +124,7 @@ impl FakeHost {
             context_ttl_secs: 900,
             host,
             state_file,
+            forge,
             inner,
             _task: Arc::new(tokio::spawn(async {})),
         };
@@ -102,6 +133,7 @@ impl FakeHost {
             .route("/{site}/host", get(host_page))
             .route("/{site}/context-token", get(context_token))
             .merge(control_panel::routes())
+            .merge(forge_side::routes())
             .fallback(rest)
             .with_state(fake.clone());
         fake._task = Arc::new(tokio::spawn(async move {
@@ -116,9 +148,7 @@ impl FakeHost {
         let suffix = if product == "confluence" { "/wiki" } else { "" };
         let mut tenant = Tenant::new(&format!("{}/{name}{suffix}", self.url));
         tenant.product_type = product.to_string();
-        self.lock()
-            .sites
-            .insert(name.to_string(), Site { tenant: tenant.clone(), users: HashMap::new(), installed: true });
+        self.lock().sites.insert(name.to_string(), Site::new(tenant.clone()));
         self.save();
         tenant
     }
@@ -163,11 +193,28 @@ impl FakeHost {
         }
     }
 
+    /// Records the site's Forge installation (it moved onto Forge, or Forge reinstalled it).
+    pub(crate) fn set_forge(&self, site: &str, install: Option<ForgeInstall>) {
+        if let Some(s) = self.lock().sites.get_mut(site) {
+            s.forge = install;
+        }
+    }
+
     /// Records whether the app is meant to be installed on `site`.
     pub(crate) fn set_installed(&self, site: &str, installed: bool) {
         if let Some(s) = self.lock().sites.get_mut(site) {
             s.installed = installed;
         }
+    }
+
+    /// Whether `site` moved onto Forge.
+    pub fn site_is_on_forge(&self, site: &str) -> bool {
+        self.site_forge_installation(site).is_some()
+    }
+
+    /// The installationId of the site's Forge installation, once on Forge.
+    pub fn site_forge_installation(&self, site: &str) -> Option<String> {
+        self.site(site).and_then(|s| s.forge).map(|f| f.installation_id)
     }
 
     /// The sites where the app is meant to be installed.

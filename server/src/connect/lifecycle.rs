@@ -120,6 +120,8 @@ pub(crate) struct Snapshot {
     pub last_install_iat: i64,
     /// Fingerprint of the token of the last accepted install.
     pub last_install_token: Option<String>,
+    /// The Forge installation a Connect-on-Forge install joined.
+    pub installation_id: Option<String>,
 }
 
 /// The authenticated event.
@@ -135,6 +137,8 @@ pub(crate) struct Incoming<'a> {
     pub base_url_taken: bool,
     /// Fingerprint of the token that signed this request, if one did.
     pub token_fingerprint: Option<&'a str>,
+    /// The `installationId` a Connect-on-Forge install carries.
+    pub installation_id: Option<&'a str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,7 +172,10 @@ fn decide_install(current: Option<&Snapshot>, incoming: &Incoming<'_>) -> Decisi
         return Decision::Reject("unsigned install for an existing installation");
     }
     let Some(current) = current else { return Decision::Create };
-    let same_body = incoming.same_secret && incoming.base_url == current.base_url;
+    // A new installationId is news even with the same secret: Forge reinstalled the app.
+    let same_installation =
+        incoming.installation_id.is_none() || incoming.installation_id == current.installation_id.as_deref();
+    let same_body = incoming.same_secret && incoming.base_url == current.base_url && same_installation;
     // The body is not signed: a token seen before may only come back with the same body.
     if incoming.token_fingerprint.is_some() && incoming.token_fingerprint == current.last_install_token.as_deref() {
         return if same_body {
@@ -184,8 +191,7 @@ fn decide_install(current: Option<&Snapshot>, incoming: &Incoming<'_>) -> Decisi
         return Decision::Ignore("stale install: older than the last accepted install or uninstall");
     }
     let duplicate = incoming.iat == current.last_install_iat
-        && incoming.same_secret
-        && incoming.base_url == current.base_url
+        && same_body
         && current.state != InstallState::Uninstalled
         && !current.orphaned;
     if duplicate {
@@ -247,6 +253,7 @@ mod tests {
             same_secret: false,
             base_url_taken: false,
             token_fingerprint: None,
+            installation_id: None,
         }
     }
 
@@ -259,6 +266,7 @@ mod tests {
             last_event_iat: e.iat,
             last_install_iat: e.iat,
             last_install_token: e.token_fingerprint.map(str::to_string),
+            installation_id: e.installation_id.map(str::to_string),
         };
         match decide(current.as_ref(), e) {
             Decision::Create => Some(new(InstallState::Installed)),
@@ -308,6 +316,12 @@ mod tests {
         let duplicate = Incoming { same_secret: true, ..incoming(Installed, 100) };
         assert_eq!(decide(Some(&current), &duplicate), Decision::Ignore("duplicate install"));
         assert!(matches!(decide(Some(&current), &incoming(Installed, 100)), Decision::Reinstall { .. }));
+        // The same secret in the same second, but a new Forge installation: a reinstall that joins it.
+        let joined = Incoming { installation_id: Some("ari:1"), ..duplicate.clone() };
+        assert!(matches!(decide(Some(&current), &joined), Decision::Reinstall { .. }));
+        let current = run(&[incoming(Installed, 100), joined.clone()]).unwrap();
+        assert_eq!(decide(Some(&current), &joined), Decision::Ignore("duplicate install"));
+        assert_eq!(decide(Some(&current), &duplicate), Decision::Ignore("duplicate install"), "no id: the same");
     }
 
     #[test]

@@ -78,6 +78,7 @@ async fn apply(state: &AppState, proof: &LifecycleProof, verified: &VerifiedCall
         same_secret: false,
         base_url_taken: false,
         token_fingerprint: fingerprint,
+        installation_id: payload.installation_id.as_deref(),
     };
     apply_event(&state.db, incoming, &write).await
 }

@@ -74,10 +74,11 @@ async fn apply(
         ForgeDecision::Refresh(reason) => {
             learn_from(state, tenant, fit, token).await;
             // The hourly trigger only refreshes; logging it would push real events off the admin page.
-            if proof.event == ForgeEvent::Hourly {
-                check_product_api_later(state, tenant.clone());
-            } else {
+            if proof.event != ForgeEvent::Hourly {
                 forge_join::record(&state.db, &note, Outcome::Ignored, reason).await?;
+            }
+            if matches!(proof.event, ForgeEvent::Installed | ForgeEvent::Hourly) {
+                check_product_api_later(state, tenant.clone());
             }
         }
         ForgeDecision::Ignore(reason) => forge_join::record(&state.db, &note, Outcome::Ignored, reason).await?,
@@ -103,6 +104,7 @@ async fn uninstall(state: &AppState, tenant: &Installation, iat: i64) -> Result<
         same_secret: false,
         base_url_taken: false,
         token_fingerprint: None,
+        installation_id: None,
     };
     apply_event(&state.db, incoming, &write).await.map(|_| ())
 }

@@ -63,6 +63,7 @@ async fn decide_in(tx: &mut WriteTx, mut incoming: Incoming<'_>, write: &EventWr
         last_event_iat: c.last_event_iat,
         last_install_iat: c.last_install_iat,
         last_install_token: c.last_install_token.clone(),
+        installation_id: c.installation_id.clone(),
     });
     let decision = decide(snapshot.as_ref(), &incoming);
     let install_fields = || {

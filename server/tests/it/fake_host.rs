@@ -1,6 +1,7 @@
 //! The fake host as a developer uses it, in headless Chromium: install from
 //! the control panel, open the app in the host frame, switch users, fire
-//! lifecycle events and watch the app react.
+//! lifecycle events and watch the app react; then move a site onto Forge and
+//! see the same notes in a Forge UI page that only has `requestRemote`.
 
 use std::time::Duration;
 
@@ -67,5 +68,52 @@ async fn a_developer_drives_the_app_through_the_fake_host() {
             browser.text("#display-name").await.filter(|t| t == "Uma User")
         })
         .await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and the built site: run by cargo xtask test"]
+async fn a_site_moved_onto_forge_shows_its_notes_through_request_remote() {
+    let app = TestApp::spawn_on_forge(DbKind::Sqlite).await;
+    let forge = app.fake.forge.clone().expect("the fake host plays Forge");
+    app.fake.add_site("acme", "jira");
+    app.fake.add_user("acme", "user", "Uma User", false);
+    let browser = Browser::start().await;
+    panel_action(&browser, &app, "acme-install").await;
+    let tenant = app.fake.tenant("acme").unwrap();
+    let session = app.session_for(&tenant, "user").await;
+    let (status, _) =
+        app.call_as(&session, "/api/notes/create", &[("title", "Written in Connect"), ("body", "")]).await;
+    assert_eq!(status, 200);
+
+    panel_action(&browser, &app, "acme-move-to-forge").await;
+    let last = browser.text("#acme-last").await.unwrap_or_default();
+    assert!(last.contains("Forge installed 204"), "{last}");
+    assert!(browser.client.find(Locator::Css("#acme-disable")).await.is_err(), "no enabled/disabled on Forge");
+    // The app checked it can call the product as itself with the token of Forge's installed event.
+    let called = browser
+        .wait_for("a product API call as the app", WAIT, |_| async {
+            forge.api.calls().into_iter().find(|c| c.status == 200 && c.path == "/rest/api/3/serverInfo")
+        })
+        .await;
+    assert!(called.token.is_some());
+
+    let list_in_forge_ui = || async {
+        browser.client.goto(&app.fake.forge_ui_url("acme", "user")).await.unwrap();
+        browser
+            .wait_for("the notes in the Forge UI", WAIT, |_| async {
+                browser.text("#forge-status").await.filter(|t| t == "1 notes")
+            })
+            .await;
+        browser.text("li.forge-note").await
+    };
+    assert_eq!(list_in_forge_ui().await.as_deref(), Some("Written in Connect"));
+
+    // Forge's deliveries from the panel: the hourly trigger and a Forge reinstall (new installationId).
+    panel_action(&browser, &app, "acme-forge-hourly").await;
+    let before = app.fake.site_forge_installation("acme");
+    panel_action(&browser, &app, "acme-forge-reinstall").await;
+    assert_ne!(app.fake.site_forge_installation("acme"), before, "a new installationId");
+    assert_eq!(list_in_forge_ui().await.as_deref(), Some("Written in Connect"), "the same tenant after a reinstall");
     browser.close().await;
 }

@@ -35,13 +35,35 @@ impl TestApp {
 
     /// Starts the app; `tweak` may change any configuration variable.
     pub async fn spawn_with(kind: DbKind, tweak: impl FnOnce(&mut HashMap<String, String>)) -> Self {
+        Self::spawn_inner(kind, false, tweak).await
+    }
+
+    /// Starts the app with Forge on, beside a fake host that plays Forge
+    /// (`app.fake.forge`: its JWKS and product API).
+    pub async fn spawn_on_forge(kind: DbKind) -> Self {
+        Self::spawn_inner(kind, true, |_| {}).await
+    }
+
+    async fn spawn_inner(kind: DbKind, forge: bool, tweak: impl FnOnce(&mut HashMap<String, String>)) -> Self {
         let db = TestDb::new(kind).await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let base_url = format!("http://127.0.0.1:{}", addr.port());
         let host = Arc::new(hostkit::Host::start(&base_url, APP_KEY).await);
-        let fake = hostkit::FakeHost::start(host.clone()).await;
         let mut vars = default_vars(&base_url, &db.url);
+        let fake = if forge {
+            let side = hostkit::fake_host::ForgeSide {
+                jwks: hostkit::ForgeJwks::start().await,
+                api: hostkit::ProductApi::start().await,
+                app_id: hostkit::forge::app_id(),
+            };
+            vars.insert("FORGE_APP_ID".into(), side.app_id.clone());
+            vars.insert("FORGE_JWKS_URL".into(), side.jwks.url.clone());
+            vars.insert("FORGE_API_BASE_ALLOWLIST".into(), side.api.url.clone());
+            hostkit::FakeHost::start_with_forge(host.clone(), side).await
+        } else {
+            hostkit::FakeHost::start(host.clone()).await
+        };
         vars.insert("CONNECT_KEYS_CDN_URL".into(), host.key_server.url());
         vars.insert("CONNECT_ALL_JS_URL".into(), format!("{}/all.js", fake.url));
         tweak(&mut vars);
