@@ -6,7 +6,7 @@ use std::io::BufRead;
 use crate::{
     console::hash_password,
     error::{Error, Result},
-    store::{Database, event_log, forge_tokens, identities, installations},
+    store::{Database, event_log, forge_tokens, identities, installations, tenant_lookup},
 };
 
 pub async fn list(db: &Database, search: Option<&str>) -> Result<()> {
@@ -35,7 +35,7 @@ pub async fn list(db: &Database, search: Option<&str>) -> Result<()> {
 /// the site's newest active installation (seed 000: after a site import the
 /// newest clientKey wins); an id the tenant had before still finds it.
 pub async fn show(db: &Database, key: &str) -> Result<()> {
-    let i = identities::find_tenant(db, key).await?.ok_or(Error::NotFound)?;
+    let i = tenant_lookup::find_tenant(db, key).await?.ok_or(Error::NotFound)?;
     let client_key = i.client_key.as_str();
     let facts = serde_json::json!({
         "clientKey": i.client_key, "baseUrl": i.base_url, "displayUrl": i.display_url, "productType": i.product_type,

@@ -3,8 +3,8 @@
 //! Forge reinstall keeps its history). Rows are written only where a verified
 //! install or a verified Forge event is applied.
 
-use super::{Database, Installation, WriteTx, installations};
-use crate::{connect::forge_token::is_installation_id, error::Result};
+use super::{Database, WriteTx};
+use crate::error::Result;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum IdentityKind {
@@ -59,27 +59,4 @@ pub(crate) async fn client_keys_with(db: &Database, kind: IdentityKind, value: &
     let sql = "SELECT client_key FROM tenant_identities WHERE kind = $1 AND value = $2 \
                ORDER BY last_seen DESC, client_key";
     Ok(on_pool!(db, pool => sqlx::query_scalar(sql).bind(kind.as_str()).bind(value).fetch_all(pool).await?))
-}
-
-/// The tenant `key` names: a clientKey, an installationId, a cloudId or a
-/// base URL. The current holder of an id wins (seed 000: the newest active
-/// installation of a base URL); else the tenant that had it most recently.
-pub async fn find_tenant(db: &Database, key: &str) -> Result<Option<Installation>> {
-    let key = key.trim_end_matches('/');
-    let (current, kind) = if key.starts_with("https://") || key.starts_with("http://") {
-        (installations::newest_active_by_base_url(db, key).await?, IdentityKind::BaseUrl)
-    } else if is_installation_id(key) {
-        (installations::find_by_installation_id(db, key).await?, IdentityKind::InstallationId)
-    } else if let Some(found) = installations::find(db, key).await? {
-        (Some(found), IdentityKind::CloudId)
-    } else {
-        (installations::find_active_by_cloud_id(db, key).await?, IdentityKind::CloudId)
-    };
-    if current.is_some() {
-        return Ok(current);
-    }
-    match client_keys_with(db, kind, key).await?.first() {
-        Some(client_key) => installations::find(db, client_key).await,
-        None => Ok(None),
-    }
 }

@@ -38,6 +38,7 @@ pub mod identities;
 pub mod installations;
 pub(crate) mod notes;
 pub mod purge;
+pub mod tenant_lookup;
 mod write_tx;
 
 pub use database::Database;

@@ -15,7 +15,7 @@ use hostkit::{
 use serde_json::Value;
 use server::{
     connect::{forge_event::ForgeEvent, lifecycle::InstallState},
-    store::{identities, installations},
+    store::{identities, installations, tenant_lookup},
 };
 
 use crate::{
@@ -130,7 +130,7 @@ async fn one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import(kin
     assert!(had("installation_id", &w.install.installation_id) && had("installation_id", &second.installation_id));
     assert!(had("cloud_id", &w.install.cloud_id));
     for old_name in [w.tenant.base_url.as_str(), w.install.installation_id.as_str(), w.install.cloud_id.as_str()] {
-        let found = identities::find_tenant(&w.app.raw_db, old_name).await.unwrap().expect(old_name);
+        let found = tenant_lookup::find_tenant(&w.app.raw_db, old_name).await.unwrap().expect(old_name);
         assert_eq!(found.client_key, key, "found by {old_name}");
     }
 
