@@ -62,7 +62,9 @@ pub(crate) async fn keep_newest(db: &Database, new: &NewToken<'_>, now: i64) -> 
 /// Records how the last call to the product as the app went.
 pub(crate) async fn record_api_check(db: &Database, client_key: &str, now: i64, outcome: &str) -> Result<()> {
     let sql = "UPDATE forge_system_tokens SET api_checked_at = $2, api_check = $3 WHERE client_key = $1";
-    on_pool!(db, pool => sqlx::query(sql).bind(client_key).bind(now).bind(outcome).execute(pool).await?.rows_affected());
+    on_pool!(db, pool => {
+        sqlx::query(sql).bind(client_key).bind(now).bind(outcome).execute(pool).await?.rows_affected()
+    });
     Ok(())
 }
 

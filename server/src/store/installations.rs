@@ -185,7 +185,8 @@ pub(crate) async fn base_url_taken(tx: &mut WriteTx, base_url: &str, except: &st
 pub(crate) async fn insert(tx: &mut WriteTx, f: &InstallFields<'_>) -> Result<()> {
     let sql = format!(
         "INSERT INTO installations ({COLUMNS}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'installed', 1, $12, $13, $13, $13, $14, $14, NULL, NULL, $15, NULL)"
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'installed', 1, $12, $13, $13, $13, $14, $14, NULL, NULL, $15, \
+         NULL)"
     );
     on_tx!(tx, conn => {
         bind_fields(sqlx::query(&sql), f).bind(f.token_fingerprint).execute(conn).await?.rows_affected()
