@@ -52,6 +52,7 @@ impl ProductApi {
             .route("/ex/jira/{cloud_id}/rest/api/3/serverInfo", get(server_info))
             .route("/ex/jira/{cloud_id}/rest/api/3/myself", get(myself))
             .route("/ex/confluence/{cloud_id}/wiki/rest/api/space", get(spaces))
+            .route("/ex/confluence/{cloud_id}/wiki/rest/api/user/current", get(myself))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind the product API");
         let url = format!("http://{}", listener.local_addr().expect("product API address"));
@@ -142,7 +143,7 @@ async fn myself(
     Path(cloud_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, StatusCode> {
-    let whom = authorize(&inner, "/rest/api/3/myself".into(), &cloud_id, &headers)?;
+    let whom = authorize(&inner, "myself".into(), &cloud_id, &headers)?;
     Ok(Json(json!({ "accountId": whom, "displayName": format!("User {whom}") })))
 }
 

@@ -7,7 +7,7 @@ use axum::{extract::State, http::StatusCode};
 use super::proof::{LifecycleProof, VerifiedCallback};
 use crate::{
     connect::{
-        lifecycle::{Decision, Incoming, LifecycleEvent},
+        lifecycle::{Decision, Incoming, LifecycleEvent, Signature},
         payload::LifecyclePayload,
     },
     error::{Error, Result},
@@ -60,7 +60,7 @@ async fn apply(state: &AppState, proof: &LifecycleProof, verified: &VerifiedCall
             app_key: &payload.key,
             oauth_client_id: payload.oauth_client_id.as_deref(),
             service_entitlement_number: payload.service_entitlement_number.as_deref(),
-            installation_id: payload.installation_id.as_deref(),
+            installation_id: forge_installation(payload, verified),
             sealed,
             signature: verified.signature.as_str(),
             now,
@@ -78,7 +78,14 @@ async fn apply(state: &AppState, proof: &LifecycleProof, verified: &VerifiedCall
         same_secret: false,
         base_url_taken: false,
         token_fingerprint: fingerprint,
-        installation_id: payload.installation_id.as_deref(),
+        installation_id: forge_installation(payload, verified),
     };
     apply_event(&state.db, incoming, &write).await
+}
+
+/// The Forge installation an install joins: only one that Atlassian's RS256
+/// signature vouches for (threat FT-08). An unsigned legacy install naming
+/// another tenant's installationId must not take its Forge calls.
+fn forge_installation<'a>(payload: &'a LifecyclePayload, verified: &VerifiedCallback) -> Option<&'a str> {
+    payload.installation_id.as_deref().filter(|_| verified.signature == Signature::AtlassianRs256)
 }

@@ -118,3 +118,11 @@ pub(crate) fn health_path(installation: &Installation) -> &'static str {
         _ => "/rest/api/3/serverInfo",
     }
 }
+
+/// Who the user of a user token is.
+pub(crate) fn myself_path(installation: &Installation) -> &'static str {
+    match installation.product_type.as_deref() {
+        Some("confluence") => "/wiki/rest/api/user/current",
+        _ => "/rest/api/3/myself",
+    }
+}

@@ -3,7 +3,8 @@
 //! (new installationId, joined by a FIT-verified `installed` event), a site
 //! rename and a site import (the old tenant orphaned); nothing unverified
 //! creates or re-points a mapping. The system token each delivery brings is
-//! kept, and the app calls the stand-in product API with it, as itself.
+//! kept, and the app calls the stand-in product API with it, as itself; a
+//! user token serves its one invocation and is never kept.
 
 use std::time::{Duration, Instant};
 
@@ -213,3 +214,59 @@ async fn deliveries_keep_the_system_token_and_the_app_calls_the_product_as_itsel
     assert_eq!(w.deliver(&unknown, ForgeEvent::Hourly, None, 0).await, 401);
 }
 on_both_databases!(deliveries_keep_the_system_token_and_the_app_calls_the_product_as_itself);
+
+async fn a_user_token_calls_the_product_as_the_user_and_is_never_kept(kind: DbKind) {
+    let w = forge_world(kind).await;
+    let cloud = w.install.cloud_id.clone();
+    let user_token = w.api.user_token(&cloud, "user-1");
+    let fit = w.forge.fit_for(&w.install, Some("user-1"));
+    let display_name = |token: Option<String>| {
+        let mut request = w.app.http.post(w.app.url("/api/me/display_name")).bearer_auth(&fit).form(&[("", "")]);
+        if let Some(token) = token {
+            request = request.header("x-forge-oauth-user", token);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap_or_default())
+        }
+    };
+    let (status, name) = display_name(Some(user_token.clone())).await;
+    assert_eq!((status, name.as_str()), (200, "\"User user-1\""), "asked the product as the user");
+    let calls = w.api.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!((calls[0].path.as_str(), calls[0].token.as_deref()), ("myself", Some(user_token.as_str())));
+    let rows = dump(&w.app.raw_db).await;
+    assert!(!rows.windows(user_token.len()).any(|window| window == user_token.as_bytes()), "never stored");
+    // Without a user token the next invocation cannot act as the user: it asks the Connect host instead.
+    let (status, _) = display_name(None).await;
+    assert_eq!(w.api.calls().len(), 1, "the user token lived for one invocation only (status {status})");
+}
+on_both_databases!(a_user_token_calls_the_product_as_the_user_and_is_never_kept);
+
+/// Threat FT-08: where legacy unsigned installs are allowed, one naming another
+/// tenant's installationId gets a row but never that installation's Forge calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsigned_install_cannot_take_another_tenants_forge_installation() {
+    let forge = ForgeJwks::start().await;
+    let app_id = forge::app_id();
+    let app = TestApp::spawn_with(DbKind::Sqlite, |v| {
+        v.insert("FORGE_APP_ID".into(), app_id.clone());
+        v.insert("FORGE_JWKS_URL".into(), forge.url.clone());
+        v.insert("CONNECT_LEGACY_INSTALL".into(), "true".into());
+    })
+    .await;
+    let install = ForgeInstall::new(&app_id, &forge::cloud_id(), "https://api.atlassian.com/ex/jira/x");
+    let victim = Tenant { installation_id: Some(install.installation_id.clone()), ..Tenant::new(&jira_site()) };
+    assert_eq!(app.host.install(&victim).await.status(), 204);
+    let session = app.session_for(&victim, "user-1").await;
+    assert_eq!(app.call_as(&session, "/api/notes/create", &[("title", "Victim's"), ("body", "")]).await.0, 200);
+
+    let attacker = Tenant { installation_id: Some(install.installation_id.clone()), ..Tenant::new(&jira_site()) };
+    let body = app.host.body(&attacker, "installed");
+    assert_eq!(app.host.post_lifecycle("installed", &body, None).await.status(), 204, "a legacy first install");
+    let stored = installations::find(&app.raw_db, &attacker.client_key).await.unwrap().unwrap();
+    assert_eq!(stored.installation_id, None, "an unsigned install joins no Forge installation");
+    let fit = forge.fit_for(&install, Some("user-1"));
+    let (status, notes) = app.call("/api/notes/list", Some(&format!("Bearer {fit}")), &[]).await;
+    assert_eq!((status, notes[0]["title"].as_str()), (200, Some("Victim's")), "the FIT still reaches its tenant");
+}

@@ -6,7 +6,7 @@
 //! itself. A verified call carries the [`Caller`] the server function reads
 //! (the proof types are markers: the `Caller` is the verified value).
 
-use app::api::backend::{Caller, CallerVia};
+use app::api::backend::{Caller, CallerVia, ForgeUserToken};
 use axum::{
     extract::Request,
     http::{HeaderMap, header},
@@ -14,7 +14,7 @@ use axum::{
 
 use super::{
     Proof, ProofKind,
-    forge::{learn_from, system_token, verified_fit},
+    forge::{learn_from, system_token, user_token, verified_fit},
     tenant::{caller, installation, issuer_installation, shared_secret},
 };
 use crate::{
@@ -83,7 +83,10 @@ async fn forge_caller(state: &AppState, token: RawToken<'_>, headers: &HeaderMap
         .map_err(|e| Error::Unavailable(format!("installation lookup: {e}")))?
         .ok_or(TokenError::UnknownIssuer)?;
     learn_from(state, &installation, &fit, system_token(headers)).await;
-    Ok(caller(&installation, fit.account_id, CallerVia::Forge))
+    let forge_user = user_token(headers)
+        .filter(|_| fit.account_id.is_some())
+        .map(|token| ForgeUserToken { token: token.to_string(), api_base_url: fit.api_base_url.to_string() });
+    Ok(Caller { forge_user, ..caller(&installation, fit.account_id, CallerVia::Forge) })
 }
 
 async fn session_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller> {

@@ -28,6 +28,8 @@ use crate::{
 
 /// Where Forge puts the app's system token, when the endpoint asks for one.
 const SYSTEM_TOKEN_HEADER: &str = "x-forge-oauth-system";
+/// Where Forge puts the user's token, when a user is in session.
+const USER_TOKEN_HEADER: &str = "x-forge-oauth-user";
 
 /// A verified Forge lifecycle event or scheduled trigger.
 #[derive(Clone)]
@@ -71,7 +73,16 @@ pub(super) async fn verified_fit(state: &AppState, token: RawToken<'_>) -> Resul
 
 /// The system token a call carries, if it looks like one.
 pub(super) fn system_token(headers: &HeaderMap) -> Option<&str> {
-    let token = headers.get(SYSTEM_TOKEN_HEADER)?.to_str().ok()?;
+    token_header(headers, SYSTEM_TOKEN_HEADER)
+}
+
+/// The user token a call carries, if it looks like one.
+pub(super) fn user_token(headers: &HeaderMap) -> Option<&str> {
+    token_header(headers, USER_TOKEN_HEADER)
+}
+
+fn token_header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    let token = headers.get(name)?.to_str().ok()?;
     (!token.is_empty() && token.len() <= MAX_TOKEN_BYTES).then_some(token)
 }
 

@@ -47,5 +47,6 @@ pub(super) fn caller(installation: &Installation, account_id: Option<String>, vi
         account_id,
         install_generation: installation.install_generation,
         via,
+        forge_user: None,
     }
 }
