@@ -23,6 +23,8 @@ async fn only_site_administrators_see_the_install_status(kind: DbKind) {
         assert_eq!(body["state"], "installed");
         assert_eq!(body["install_generation"], 1);
         assert_eq!(body["events"][0]["event"], "installed");
+        assert_eq!((body["world"].as_str(), &body["cloud_id"]), (Some("Connect only"), &serde_json::Value::Null));
+        assert_eq!(body["history"][0]["kind"], "base_url");
 
         let denied = app.open_page(&tenant, "/admin", &[], Some("user-1")).await;
         assert_eq!(denied.status, 403, "{product}: a non-admin is refused by the page");

@@ -78,6 +78,7 @@ async fn a_site_moved_onto_forge_shows_its_notes_through_request_remote() {
     let forge = app.fake.forge.clone().expect("the fake host plays Forge");
     app.fake.add_site("acme", "jira");
     app.fake.add_user("acme", "user", "Uma User", false);
+    app.fake.add_user("acme", "admin", "Ada Admin", true);
     let browser = Browser::start().await;
     panel_action(&browser, &app, "acme-install").await;
     let tenant = app.fake.tenant("acme").unwrap();
@@ -97,6 +98,17 @@ async fn a_site_moved_onto_forge_shows_its_notes_through_request_remote() {
         })
         .await;
     assert!(called.token.is_some());
+
+    // The admin page's status names the world, the site's cloudId and until when a token is held, never the token.
+    let tenant = app.fake.tenant("acme").unwrap();
+    let page = app.open_page(&tenant, "/admin", &[], Some("admin")).await;
+    let token = page.session_token().expect("an admin session");
+    let (status, body) = app.call_as(&token, "/api/admin/install_status", &[]).await;
+    assert_eq!((status, body["world"].as_str()), (200, Some("Connect-on-Forge")), "{body}");
+    assert_eq!(body["installation_id"].as_str(), app.fake.site_forge_installation("acme").as_deref());
+    assert!(body["cloud_id"].is_string() && body["system_token_until"].is_i64(), "{body}");
+    assert!(body["history"].as_array().is_some_and(|h| h.iter().any(|e| e["kind"] == "installation_id")));
+    assert!(!body.to_string().contains(called.token.as_deref().unwrap()), "never the token");
 
     let list_in_forge_ui = || async {
         browser.client.goto(&app.fake.forge_ui_url("acme", "user")).await.unwrap();
