@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=StaticSegment("app") view=pages::app_shell::AppShell>
                     <Route path=StaticSegment("") view=pages::overview::Overview/>
                     <Route path=StaticSegment("notes") view=pages::notes::NotesView/>
+                    <Route path=StaticSegment("activity") view=pages::activity::ActivityView/>
                     <Route path=StaticSegment("help") view=pages::help::Help/>
                 </ParentRoute>
                 <Route path=StaticSegment("admin") view=pages::admin::AdminPage/>

@@ -69,6 +69,32 @@ impl Host {
         request.send().await.expect("lifecycle request")
     }
 
+    /// A webhook delivery as the site sends it to `path` (the descriptor's
+    /// URL): `Authorization: JWT` with the qsh of this POST, the delivery's
+    /// identifier (the same on every retry) and, on a retry,
+    /// `X-Atlassian-Webhook-Retry`.
+    pub async fn send_webhook(
+        &self,
+        tenant: &Tenant,
+        path: &str,
+        payload: &Value,
+        delivery_id: &str,
+        retry: u32,
+    ) -> reqwest::Result<Response> {
+        let token = tenant.sign(&tenant.claims("POST", path, &[], None));
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.app_base_url))
+            .header("authorization", format!("JWT {token}"))
+            .header("x-atlassian-webhook-identifier", delivery_id)
+            .timeout(std::time::Duration::from_secs(10))
+            .json(payload);
+        if retry > 0 {
+            request = request.header("x-atlassian-webhook-retry", retry.to_string());
+        }
+        request.send().await
+    }
+
     /// A signed install, as Jira sends it.
     pub async fn install(&self, tenant: &Tenant) -> Response {
         let token = self.install_token(tenant, "installed");

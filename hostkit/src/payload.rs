@@ -26,3 +26,24 @@ pub(crate) fn lifecycle(event: &str, tenant: &Tenant, app_key: &str) -> Value {
     }
     body
 }
+
+/// A Jira issue event body (`jira:issue_created`, `jira:issue_updated`,
+/// `comment_created`), as the webhook sends it.
+pub fn issue_event(event: &str, key: &str, summary: &str, account_id: &str) -> Value {
+    json!({
+        "timestamp": crate::now() * 1000,
+        "webhookEvent": event,
+        "user": { "accountId": account_id },
+        "issue": { "id": "10001", "key": key, "fields": { "summary": summary } },
+    })
+}
+
+/// A Confluence page event body (`page_created`, `page_updated`).
+pub fn page_event(event: &str, page_id: i64, title: &str, account_id: &str) -> Value {
+    json!({
+        "timestamp": crate::now() * 1000,
+        "event": event,
+        "userAccountId": account_id,
+        "page": { "id": page_id, "title": title, "spaceKey": "DOCS" },
+    })
+}

@@ -16,6 +16,8 @@ use crate::{
 pub(crate) const DEFAULT_KEYS_CDN_URL: &str = "https://connect-install-keys.atlassian.com";
 pub(crate) const DEFAULT_HOST_ALLOWLIST: &str = "https://*.atlassian.net,https://*.jira.com";
 pub(crate) const DEFAULT_FRAME_ANCESTORS: &str = "https://*.atlassian.net https://*.jira.com";
+/// Atlassian's authorization server for the act-as-user grant (webhooks-and-act-as-user.md).
+pub(crate) const DEFAULT_OAUTH_SERVER: &str = "https://oauth-2-authorization-server.services.atlassian.com";
 /// Where Forge's `app.apiBaseUrl` points in production.
 pub(crate) const DEFAULT_FORGE_API_BASE_ALLOWLIST: &str = "https://api.atlassian.com";
 pub(crate) const DEFAULT_FORGE_JWKS_URL: &str = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json";
@@ -102,6 +104,14 @@ pub struct Config {
     pub forge_jwks_url: Url,
     /// Which `app.apiBaseUrl` origins the app calls with Forge tokens (`FORGE_API_BASE_ALLOWLIST`).
     pub forge_api_allowlist: HostAllowlist,
+    /// Runs of a webhook job before it is parked dead.
+    pub webhook_max_attempts: i64,
+    /// How long a worker holds a claimed job before another may take it over.
+    pub webhook_lease: Duration,
+    /// Webhook workers per instance.
+    pub webhook_workers: usize,
+    /// The OAuth 2.0 authorization server of the act-as-user grant.
+    pub oauth_server_url: Url,
 }
 
 /// An operator's name and the argon2 PHC hash of their password.
@@ -171,6 +181,16 @@ impl Config {
                 &get("FORGE_API_BASE_ALLOWLIST").unwrap_or_else(|| DEFAULT_FORGE_API_BASE_ALLOWLIST.into()),
             )
             .map_err(|e| Error::Config(format!("FORGE_API_BASE_ALLOWLIST: {e}")))?,
+            webhook_max_attempts: parse_with("WEBHOOK_MAX_ATTEMPTS", get("WEBHOOK_MAX_ATTEMPTS"), "5")
+                .and_then(|n: i64| positive("WEBHOOK_MAX_ATTEMPTS", n))?,
+            webhook_lease: secs("WEBHOOK_LEASE_SECS", get("WEBHOOK_LEASE_SECS"), "60")?,
+            webhook_workers: parse_with("WEBHOOK_WORKERS", get("WEBHOOK_WORKERS"), "2")
+                .and_then(|n: usize| positive("WEBHOOK_WORKERS", n))?,
+            oauth_server_url: parse_with(
+                "CONNECT_OAUTH_SERVER_URL",
+                get("CONNECT_OAUTH_SERVER_URL"),
+                DEFAULT_OAUTH_SERVER,
+            )?,
             log_json: get("LOG_FORMAT").is_some_and(|f| f == "json"),
             base_url,
         };
@@ -205,6 +225,11 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// A count that must be at least one.
+fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, value: T) -> Result<T> {
+    if value > T::default() { Ok(value) } else { Err(Error::Config(format!("{name} must be at least 1, not {value}"))) }
 }
 
 /// `ari:cloud:ecosystem::app/<uuid>`: a FIT's `aud` must equal it exactly.
@@ -426,6 +451,9 @@ mod tests {
             ("CONNECT_ALL_JS_URL", "not a url"),
             ("OPERATOR_PASSWORD_HASH", "plaintext"),
             ("FORGE_API_BASE_ALLOWLIST", "api.atlassian.com"),
+            ("WEBHOOK_MAX_ATTEMPTS", "0"),
+            ("WEBHOOK_WORKERS", "none"),
+            ("CONNECT_OAUTH_SERVER_URL", "not a url"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             let expected = match name {

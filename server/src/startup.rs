@@ -6,7 +6,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use axum::Router;
 use leptos::config::LeptosOptions;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::Notify};
 
 use crate::{
     clock::Clock,
@@ -17,12 +17,13 @@ use crate::{
     http::{self, DeclaredRoute},
     maintenance,
     outbound::{
-        admin_check::AdminCheck, forge_api::ForgeApi, forge_keys::ForgeKeys, host_client::HostClient,
-        install_keys::InstallKeys, system_tokens::SystemTokens,
+        act_as_user::ActAsUser, admin_check::AdminCheck, forge_api::ForgeApi, forge_keys::ForgeKeys,
+        host_client::HostClient, install_keys::InstallKeys, system_tokens::SystemTokens,
     },
     secrets::{SessionKeys, load_keyring, load_keys},
     state::AppState,
     store::Database,
+    webhooks::{RecordActivity, Webhooks, worker::Workers},
 };
 
 pub struct Application {
@@ -64,11 +65,21 @@ impl Application {
             session_keys: Arc::new(SessionKeys::new(session_key, previous_session_keys)),
             host_client: Arc::new(HostClient::new(descriptor.key())?),
             admin_check: Arc::new(AdminCheck::default()),
+            act_as_user: Arc::new(ActAsUser::new(config.oauth_server_url.clone())?),
+            webhooks: Arc::new(Webhooks::new().on("*", RecordActivity)),
+            webhook_wakeup: Arc::new(Notify::new()),
             leptos,
         };
         // A route without a proof declaration stops the start here.
         let (router, routes) = http::router(state.clone())?;
         Ok(Self { listener, state, router, routes })
+    }
+
+    /// Adds the vendor's webhook handlers after the app's own.
+    pub fn with_webhooks(mut self, vendor: Webhooks) -> Self {
+        let merged = (*self.state.webhooks).clone().merge(vendor);
+        self.state.webhooks = Arc::new(merged);
+        self
     }
 
     pub fn state(&self) -> &AppState {
@@ -90,10 +101,20 @@ impl Application {
         let db = self.state.db.clone();
         let purge_job =
             maintenance::spawn_purge_job(db.clone(), self.state.clock.clone(), config.retention, config.purge_interval);
+        let workers = Workers {
+            db: db.clone(),
+            clock: self.state.clock.clone(),
+            webhooks: self.state.webhooks.clone(),
+            wakeup: self.state.webhook_wakeup.clone(),
+            max_attempts: config.webhook_max_attempts,
+            lease_secs: config.webhook_lease.as_secs() as i64,
+        }
+        .spawn(config.webhook_workers);
         let router = self.router;
         tracing::info!(addr = %self.listener.local_addr()?, tls = tls.is_some(), database = db.kind(), "listening");
         let served = http::serve::serve(self.listener, router, config.http.clone(), tls, shutdown).await;
         purge_job.abort();
+        workers.iter().for_each(|worker| worker.abort());
         db.close().await;
         served?;
         Ok(())

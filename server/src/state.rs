@@ -8,6 +8,7 @@ use std::sync::Arc;
 use app::api::types::SessionGrant;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+use tokio::sync::Notify;
 
 use crate::{
     clock::Clock,
@@ -18,11 +19,12 @@ use crate::{
     },
     error::{Error, Result},
     outbound::{
-        admin_check::AdminCheck, forge_api::ForgeApi, forge_keys::ForgeKeys, host_client::HostClient,
-        install_keys::InstallKeys, system_tokens::SystemTokens,
+        act_as_user::ActAsUser, admin_check::AdminCheck, forge_api::ForgeApi, forge_keys::ForgeKeys,
+        host_client::HostClient, install_keys::InstallKeys, system_tokens::SystemTokens,
     },
     secrets::{Keyring, SessionKeys, random_hex},
     store::{Database, Installation},
+    webhooks::Webhooks,
 };
 
 #[derive(Clone)]
@@ -39,6 +41,11 @@ pub struct AppState {
     pub session_keys: Arc<SessionKeys>,
     pub host_client: Arc<HostClient>,
     pub admin_check: Arc<AdminCheck>,
+    pub(crate) act_as_user: Arc<ActAsUser>,
+    /// The handlers of product events, the demo's and the vendor's.
+    pub webhooks: Arc<Webhooks>,
+    /// Wakes this instance's webhook workers when it queues a delivery.
+    pub(crate) webhook_wakeup: Arc<Notify>,
     pub leptos: LeptosOptions,
 }
 

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use super::{
     error::ApiError,
-    types::{Identity, InstallStatus, Note, SessionGrant},
+    types::{ActivityEntry, Identity, InstallStatus, Note, SessionGrant, SharedNote},
 };
 
 /// How the caller proved who they are.
@@ -72,6 +72,8 @@ pub trait Backend: Send + Sync + 'static {
     fn delete_note<'a>(&'a self, caller: &'a Caller, id: i64) -> ApiFuture<'a, ()>;
     fn install_status<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, InstallStatus>;
     fn renew_session<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, SessionGrant>;
+    fn list_activity<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Vec<ActivityEntry>>;
+    fn share_note<'a>(&'a self, caller: &'a Caller, id: i64, target: String) -> ApiFuture<'a, SharedNote>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

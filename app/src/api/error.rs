@@ -20,6 +20,8 @@ pub enum ApiError {
     Unavailable,
     /// The request did not reach the server or its answer was unreadable.
     Transport(String),
+    /// The site refused what the app asked on the user's behalf; the text says what to do.
+    SiteRefused(String),
 }
 
 impl ApiError {
@@ -33,6 +35,7 @@ impl ApiError {
             Self::Invalid(_) => 400,
             Self::Unavailable => 503,
             Self::Transport(_) => 500,
+            Self::SiteRefused(_) => 502,
         }
     }
 
@@ -45,6 +48,7 @@ impl ApiError {
             Self::Invalid(why) => why.clone(),
             Self::Unavailable => "The service is busy. Try again in a moment.".into(),
             Self::Transport(_) => "Could not reach the app. Check your connection and try again.".into(),
+            Self::SiteRefused(why) => why.clone(),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! `renewal` → `ap_bridge` (`AP.context.getToken()`, `AP.resize()`); both clients
 //! → `browser_defaults`.
 
+pub mod activity;
 pub mod admin;
 #[cfg(feature = "hydrate")]
 pub mod ap_bridge;

@@ -84,3 +84,22 @@ pub struct InstallStatus {
     pub database: String,
     pub database_ok: bool,
 }
+
+/// A product event the app processed for the caller's site (the Activity view).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityEntry {
+    pub event: String,
+    /// The webhook's `X-Atlassian-Webhook-Identifier`.
+    pub delivery_id: String,
+    /// `issue:KEY` or `page:ID`, when the event is about one.
+    pub entity_key: Option<String>,
+    pub summary: String,
+    pub processed_at: i64,
+}
+
+/// Where "Share" put a note: the comment the site created, as the user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedNote {
+    pub target: String,
+    pub comment_id: String,
+}

@@ -1,5 +1,5 @@
 //! The general page (`/app`): a single-page app with client-side routes
-//! between the overview, the notes and the help, inside the host's iframe.
+//! between the overview, the notes, the site's activity and the help, inside the host's iframe.
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
@@ -15,6 +15,7 @@ pub(crate) fn AppShell() -> impl IntoView {
             <nav class="tabs" aria-label="Sections">
                 <A href="/app" exact=true>"Overview"</A>
                 <A href="/app/notes">"Notes"</A>
+                <A href="/app/activity">"Activity"</A>
                 <A href="/app/help">"Help"</A>
             </nav>
             <main class="page">

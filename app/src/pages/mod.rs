@@ -1,5 +1,6 @@
 //! Pages, one file each.
 
+pub(crate) mod activity;
 pub(crate) mod admin;
 pub(crate) mod app_shell;
 pub(crate) mod help;
@@ -8,4 +9,5 @@ pub(crate) mod hydration;
 pub(crate) mod not_found;
 pub(crate) mod notes;
 pub(crate) mod overview;
+pub(crate) mod share;
 pub mod status;

@@ -5,7 +5,10 @@
 
 use leptos::prelude::*;
 
-use super::status::{ErrorBox, Loading, format_time};
+use super::{
+    share::ShareBox,
+    status::{ErrorBox, Loading, format_time},
+};
 use crate::api::{
     error::ApiError,
     notes::{CreateNote, delete_note, list_notes, update_note},
@@ -148,6 +151,7 @@ fn NoteItem(note: Note, save: Save, remove: Remove) -> impl IntoView {
                     on:input=move |ev| body.set(event_target_value(&ev))></textarea>
             </Show>
             <p class="muted note-meta">{format!("by {author} · {}", format_time(note.updated_at))}</p>
+            <ShareBox id/>
             <Show when=move || note.mine>
                 <div class="note-actions">
                     <Show when=move || editing.get() fallback=move || view! {

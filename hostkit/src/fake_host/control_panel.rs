@@ -36,7 +36,9 @@ async fn panel(State(fake): State<FakeHost>) -> Html<String> {
                 admin = escape(&fake.host_page_url(&name, "/admin", &account)),
             ));
         }
-        let buttons = buttons(&name, &actions(&fake, &site));
+        let mut buttons = buttons(&name, &actions(&fake, &site));
+        buttons.push_str(&self::buttons(&name, product_events(&site)));
+        let history = history(&fake, &name);
         let forge = match &site.forge {
             Some(install) => format!(
                 r#"<p>On Forge: installation <code id="{name}-installation">{id}</code> · cloudId <code>{cloud}</code> ·
@@ -51,7 +53,7 @@ async fn panel(State(fake): State<FakeHost>) -> Html<String> {
         sections.push_str(&format!(
             r#"<section id="site-{name}"><h2>{name} ({product})</h2>
 <p>Base URL <code>{base}</code> · clientKey <code>{key}</code></p>
-<ul>{users}</ul>{forge}<p>{buttons}</p><p>Last action: <span id="{name}-last">{last}</span></p></section>"#,
+<ul>{users}</ul>{forge}<p>{buttons}</p>{history}<p>Last action: <span id="{name}-last">{last}</span></p></section>"#,
             name = escape(&name),
             product = escape(&site.tenant.product_type),
             base = escape(&site.tenant.base_url),
@@ -80,6 +82,53 @@ fn actions(fake: &FakeHost, site: &super::Site) -> Vec<&'static str> {
     }
 }
 
+/// What can happen on a site, each firing its webhook.
+fn product_events(site: &super::Site) -> &'static [&'static str] {
+    if site.tenant.product_type == "confluence" {
+        &["create-page", "edit-page"]
+    } else {
+        &["create-issue", "edit-issue"]
+    }
+}
+
+/// The site's recent webhook deliveries (failed ones say so) and the comments users made through the app.
+fn history(fake: &FakeHost, name: &str) -> String {
+    let deliveries: String = fake
+        .deliveries()
+        .iter()
+        .rev()
+        .filter(|d| d.site == name)
+        .take(8)
+        .map(|d| {
+            let tries: Vec<String> = d.statuses.iter().map(u16::to_string).collect();
+            let verdict = if d.delivered() { "delivered" } else { "FAILED" };
+            format!(
+                r#"<li class="delivery {verdict}">{} <code>{}</code>: {verdict} ({})</li>"#,
+                escape(&d.event),
+                escape(&d.delivery_id),
+                tries.join(" → ")
+            )
+        })
+        .collect();
+    let comments: String = fake
+        .comments()
+        .iter()
+        .filter(|c| c.site == name)
+        .map(|c| {
+            format!(
+                r#"<li class="comment">commented by {} on {}: {}</li>"#,
+                escape(&c.author),
+                escape(&c.target),
+                escape(&c.text)
+            )
+        })
+        .collect();
+    format!(
+        r#"<p>Webhook deliveries:</p><ul id="{n}-deliveries">{deliveries}</ul><p>Comments:</p><ul id="{n}-comments">{comments}</ul>"#,
+        n = escape(name)
+    )
+}
+
 fn buttons(name: &str, actions: &[&str]) -> String {
     actions
         .iter()
@@ -95,6 +144,14 @@ fn buttons(name: &str, actions: &[&str]) -> String {
 
 async fn act(State(fake): State<FakeHost>, Path((name, action)): Path<(String, String)>) -> Response {
     let Some(site) = fake.site(&name) else { return Redirect::to("/").into_response() };
+    if product_events(&site).contains(&action.as_str()) {
+        let answer = match fake.product_event(&name, &action).await {
+            Ok(d) => format!("{action} → {} {}", d.event, d.statuses.last().copied().unwrap_or_default()),
+            Err(e) => format!("{action}: {e}"),
+        };
+        fake.lock().last_action.insert(name, answer);
+        return Redirect::to("/").into_response();
+    }
     if !actions(&fake, &site).contains(&action.as_str()) {
         fake.lock().last_action.insert(name, format!("{action}: not offered for this site"));
         return Redirect::to("/").into_response();

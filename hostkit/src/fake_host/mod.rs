@@ -6,6 +6,9 @@
 //!   `AP.resize`, `AP.context.getContext`);
 //! - the REST endpoints the app calls (permission check, user), which verify
 //!   the app's JWT like the real site would;
+//! - webhooks when something happens on a site, retried like Jira's, and
+//!   the OAuth token endpoint of the act-as-user grant, with the comments
+//!   users make through it;
 //! - with a [`ForgeSide`], Forge too: a site moves onto Forge, lifecycle
 //!   events and scheduled triggers reach the app with FITs and system tokens,
 //!   and a Forge UI stand-in page calls the app through `requestRemote`.
@@ -33,8 +36,12 @@ use serde_json::{Value, json};
 
 mod control_panel;
 mod forge_side;
+mod oauth;
+mod product_events;
 
 pub use forge_side::ForgeSide;
+pub use oauth::{ACCESS_TOKEN_TTL_SECS, Comment};
+pub use product_events::Delivery;
 
 use crate::{forge::ForgeInstall, host::Host, qsh::qsh, tenant::Tenant};
 
@@ -77,6 +84,16 @@ pub(crate) struct Inner {
     calls: Vec<String>,
     /// What the last control-panel action on each site answered.
     pub(crate) last_action: HashMap<String, String>,
+    /// Webhook deliveries and their answers.
+    pub(crate) deliveries: Vec<Delivery>,
+    pub(crate) entity_counter: u64,
+    /// The newest issue key of each site (what "edit issue" edits).
+    pub(crate) last_issue: HashMap<String, String>,
+    /// Act-as-user: grants given, access tokens issued, sites that revoked access.
+    pub(crate) grants: usize,
+    pub(crate) access_tokens: HashMap<String, oauth::AccessToken>,
+    pub(crate) revoked: std::collections::HashSet<String>,
+    pub(crate) comments: Vec<Comment>,
 }
 
 #[derive(Clone)]
@@ -132,6 +149,7 @@ impl FakeHost {
             .route("/all.js", get(all_js))
             .route("/{site}/host", get(host_page))
             .route("/{site}/context-token", get(context_token))
+            .route("/oauth2/token", axum::routing::post(oauth::token))
             .merge(control_panel::routes())
             .merge(forge_side::routes())
             .fallback(rest)
@@ -389,6 +407,11 @@ async fn rest(State(host): State<FakeHost>, method: Method, uri: Uri, headers: H
     host.lock().calls.push(format!("{method} {path}"));
     let site_prefix = url::Url::parse(&site.tenant.base_url).map(|u| u.path().to_string()).unwrap_or_default();
     let relative = path.strip_prefix(site_prefix.trim_end_matches('/')).unwrap_or(&path).to_string();
+    let bearer =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("Bearer "));
+    if bearer {
+        return oauth::bearer_call(&host, site_name, method.as_str(), &relative, &headers, &body);
+    }
     if let Err(why) = verify_app_jwt(&host, &site, &method, &relative, uri.query().unwrap_or_default(), &headers) {
         return (StatusCode::UNAUTHORIZED, why).into_response();
     }

@@ -2,6 +2,7 @@
 //! implemented on the database and the host client. Every method starts
 //! from the verified [`Caller`]; the tenant is never taken from arguments.
 
+mod activity;
 mod admin;
 mod identity;
 mod notes;
@@ -10,7 +11,7 @@ mod session;
 use app::api::{
     backend::{ApiFuture, Backend, Caller},
     error::ApiError,
-    types::{Identity, InstallStatus, Note, SessionGrant},
+    types::{ActivityEntry, Identity, InstallStatus, Note, SessionGrant, SharedNote},
 };
 
 use crate::{
@@ -54,6 +55,12 @@ impl Backend for AppBackend {
     }
     fn renew_session<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, SessionGrant> {
         Box::pin(session::renew(&self.state, caller))
+    }
+    fn list_activity<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Vec<ActivityEntry>> {
+        Box::pin(activity::list(&self.state, caller))
+    }
+    fn share_note<'a>(&'a self, caller: &'a Caller, id: i64, target: String) -> ApiFuture<'a, SharedNote> {
+        Box::pin(activity::share(&self.state, caller, id, target))
     }
 }
 

@@ -47,7 +47,18 @@ impl Descriptor {
     /// The paths of every module URL (what the host loads into an iframe),
     /// without their query strings.
     pub fn module_paths(&self) -> Vec<String> {
-        self.paths_of(|_| true)
+        self.paths_of(|kind| kind != "webhooks")
+    }
+
+    /// The event whose deliveries POST to `path`.
+    pub(crate) fn webhook_event(&self, path: &str) -> Option<String> {
+        self.webhooks().into_iter().find(|(_, url)| url == path).map(|(event, _)| event)
+    }
+
+    /// The `webhooks` module: each event and the path its deliveries POST to.
+    pub fn webhooks(&self) -> Vec<(String, String)> {
+        let list = self.value["modules"]["webhooks"].as_array().into_iter().flatten();
+        list.filter_map(|w| Some((w["event"].as_str()?.to_string(), w["url"].as_str()?.to_string()))).collect()
     }
 
     /// The module URLs of `adminPages`: only site administrators may open them.

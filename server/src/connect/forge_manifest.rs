@@ -80,9 +80,24 @@ fn connect_modules(d: &Value, product: Product) -> Map<String, Value> {
     }
     modules.insert(format!("connect-{prefix}:lifecycle"), json!([lifecycle]));
     for (kind, list) in d["modules"].as_object().into_iter().flatten() {
-        modules.insert(format!("connect-{prefix}:{kind}"), list.clone());
+        let list = if kind == "webhooks" { webhooks_of(list, product) } else { list.clone() };
+        modules.insert(format!("connect-{prefix}:{kind}"), list);
     }
     modules
+}
+
+/// The descriptor lists both products' webhooks; each manifest keeps its own
+/// (Confluence's are the `page_*` events; `comment_created` exists in both).
+fn webhooks_of(list: &Value, product: Product) -> Value {
+    let keep = |w: &&Value| {
+        let confluence_only = w["event"].as_str().is_some_and(|e| e.starts_with("page_"));
+        let jira_only = w["event"].as_str().is_some_and(|e| e.starts_with("jira:"));
+        match product {
+            Product::Jira => !confluence_only,
+            Product::Confluence => !jira_only,
+        }
+    };
+    Value::Array(list.as_array().into_iter().flatten().filter(keep).cloned().collect())
 }
 
 /// The remote endpoints Forge delivers to, and the modules that name them:
@@ -266,7 +281,14 @@ mod tests {
         for event in crate::connect::lifecycle::LifecycleEvent::ALL {
             assert_eq!(modules["connect-jira:lifecycle"][0][event.as_str()], event.path());
         }
-        assert_eq!(m["permissions"]["scopes"], json!(["read:connect-jira", "read:jira-work"]));
+        let scopes = json!(["read:connect-jira", "write:connect-jira", "act-as-user:connect-jira", "read:jira-work"]);
+        assert_eq!(m["permissions"]["scopes"], scopes);
+        let events: Vec<&str> =
+            modules["connect-jira:webhooks"].as_array().unwrap().iter().filter_map(|w| w["event"].as_str()).collect();
+        assert_eq!(events, ["jira:issue_created", "jira:issue_updated", "comment_created"]);
+        let confluence = manifest(&d, Product::Confluence, None);
+        let events = confluence["modules"]["connect-confluence:webhooks"].as_array().unwrap().len();
+        assert_eq!(events, 3, "comment_created, page_created, page_updated");
         assert_eq!(modules["connectToForgeMigration"][0]["migrationGuideUrl"], "https://app.example.com/");
     }
 

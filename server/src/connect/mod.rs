@@ -17,3 +17,4 @@ pub(crate) mod payload;
 pub(crate) mod qsh;
 pub(crate) mod session_token;
 pub(crate) mod token;
+pub(crate) mod webhook;

@@ -22,7 +22,7 @@ pub(crate) fn page(title: &str, operator: Option<(&str, &str)>, body: &str) -> S
     let nav = match operator {
         Some((name, csrf)) => format!(
             r#"<nav class="tabs"><a href="/console">Installations</a><a href="/console/orphans">Orphans</a>
-<a href="/console/keys">Encryption keys</a>
+<a href="/console/keys">Encryption keys</a><a href="/console/webhooks">Webhooks</a>
 <form method="post" action="/console/logout" class="inline"><input type="hidden" name="csrf" value="{}">
 <button class="button subtle" id="logout">Log out {}</button></form></nav>"#,
             escape(csrf),

@@ -10,6 +10,7 @@ pub(crate) mod login;
 mod session;
 mod throttle;
 pub(crate) mod views;
+pub(crate) mod webhook_views;
 
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore, cookie::SameSite};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};

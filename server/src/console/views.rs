@@ -170,7 +170,7 @@ data {days} days after they became inactive.</p>{table}"#,
 
 #[derive(Deserialize)]
 pub(crate) struct CsrfForm {
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 pub(crate) async fn purge_now(

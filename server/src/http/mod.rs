@@ -13,6 +13,7 @@ pub mod proof;
 mod routes;
 pub(crate) mod security_headers;
 pub(crate) mod serve;
+mod webhook_receiver;
 
 use std::sync::Arc;
 

@@ -11,6 +11,7 @@ use app::{
     App,
     api::{
         PUBLIC_PREFIX,
+        activity::{ListActivity, ShareNote},
         admin::GetInstallStatus,
         app_info::AppInfo,
         backend::SharedBackend,
@@ -38,12 +39,15 @@ use super::{
     descriptor::descriptor,
     forge_events::forge_event,
     health::healthz,
-    proof::{AdminPage, ApiCaller, ContextCaller, ForgeEventProof, HostPage, LifecycleProof, ProofKind, Public},
+    proof::{
+        AdminPage, ApiCaller, ContextCaller, ForgeEventProof, HostPage, LifecycleProof, ProofKind, Public, WebhookProof,
+    },
+    webhook_receiver::receive,
 };
 use crate::{
     api::AppBackend,
-    connect::{descriptor::Descriptor, forge_event::ForgeEvent, lifecycle::LifecycleEvent},
-    console::{self, LoginThrottle, Operator, login, views},
+    connect::{descriptor::Descriptor, forge_event::ForgeEvent, lifecycle::LifecycleEvent, webhook::MAX_WEBHOOK_BODY},
+    console::{self, LoginThrottle, Operator, login, views, webhook_views},
     error::{Error, Result},
     state::AppState,
     store::Database,
@@ -63,6 +67,7 @@ pub(crate) fn declare(state: &AppState) -> Result<(Router<AppState>, Vec<Declare
         .get::<HostPage, _, _>("/app", leptos.page())
         .get::<HostPage, _, _>("/app/notes", leptos.page())
         .get::<HostPage, _, _>("/app/help", leptos.page())
+        .get::<HostPage, _, _>("/app/activity", leptos.page())
         .get::<AdminPage, _, _>("/admin", leptos.page())
         // Server functions.
         .post::<Public, _, _>(AppInfo::PATH, leptos.server_fn())
@@ -73,9 +78,12 @@ pub(crate) fn declare(state: &AppState) -> Result<(Router<AppState>, Vec<Declare
         .post::<ApiCaller, _, _>(UpdateNote::PATH, leptos.server_fn())
         .post::<ApiCaller, _, _>(DeleteNote::PATH, leptos.server_fn())
         .post::<ApiCaller, _, _>(GetInstallStatus::PATH, leptos.server_fn())
+        .post::<ApiCaller, _, _>(ListActivity::PATH, leptos.server_fn())
+        .post::<ApiCaller, _, _>(ShareNote::PATH, leptos.server_fn())
         .post::<ContextCaller, _, _>(RenewSession::PATH, leptos.server_fn())
         .merge(lifecycle_callbacks(state))
         .merge(forge_endpoints(state))
+        .merge(webhook_receivers(state))
         .merge(operator_console(state));
     check_coverage(routes.declared(), &state.descriptor)?;
     Ok(routes.into_parts())
@@ -102,6 +110,15 @@ fn forge_endpoints(state: &AppState) -> DeclaredRouter {
         .layer(DefaultBodyLimit::max(LIFECYCLE_BODY_LIMIT))
 }
 
+/// One route per webhook of the descriptor, at the URL the descriptor gives it.
+fn webhook_receivers(state: &AppState) -> DeclaredRouter {
+    let webhooks = state.descriptor.webhooks();
+    webhooks
+        .iter()
+        .fold(DeclaredRouter::new(state), |routes, (_, path)| routes.post::<WebhookProof, _, _>(path, receive))
+        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY))
+}
+
 /// The operator console, inside its cookie session. Logging in is public:
 /// it is how an operator gets the proof.
 fn operator_console(state: &AppState) -> DeclaredRouter {
@@ -115,6 +132,8 @@ fn operator_console(state: &AppState) -> DeclaredRouter {
         .get::<Operator, _, _>("/console/orphans", views::orphans)
         .post::<Operator, _, _>("/console/orphans/{client_key}/purge", views::purge_now)
         .get::<Operator, _, _>("/console/keys", views::keys)
+        .get::<Operator, _, _>("/console/webhooks", webhook_views::list)
+        .post::<Operator, _, _>("/console/webhooks/{id}/retry", webhook_views::retry)
         .layer(Extension(throttle));
     match &state.db {
         Database::Sqlite(pool) => routes.layer(console::sessions(SqliteStore::new(pool.clone()), &state.config)),
@@ -198,6 +217,11 @@ pub fn check_coverage(declared: &[DeclaredRoute], descriptor: &Descriptor) -> Re
     for event in LifecycleEvent::ALL {
         if has(&Method::POST, event.path()) != Some(ProofKind::Lifecycle) {
             missing.insert(format!("lifecycle callback POST {} as Lifecycle", event.path()));
+        }
+    }
+    for (event, path) in descriptor.webhooks() {
+        if has(&Method::POST, &path) != Some(ProofKind::Webhook) {
+            missing.insert(format!("webhook {event} POST {path} as Webhook"));
         }
     }
     for event in ForgeEvent::ALL {

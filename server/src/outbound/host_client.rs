@@ -53,7 +53,7 @@ impl HostClient {
         Ok(Self { http, app_key: app_key.to_string() })
     }
 
-    /// Sends `request` to the installation's site and returns its JSON answer.
+    /// Sends `request` to the installation's site as the app and returns its JSON answer.
     pub(crate) async fn send(
         &self,
         installation: &Installation,
@@ -61,13 +61,34 @@ impl HostClient {
         request: HostRequest<'_>,
         now: i64,
     ) -> Result<Value, HostError> {
+        let url = self.url(&installation.base_url, &request)?;
+        let token = self.token(&request, url.query().unwrap_or_default(), secret, now)?;
+        self.exchange(installation, url, request, &format!("JWT {token}")).await
+    }
+
+    /// Sends `request` as a user, with the access token the act-as-user grant gave.
+    pub(crate) async fn send_as_user(
+        &self,
+        installation: &Installation,
+        access_token: &SharedSecret,
+        request: HostRequest<'_>,
+    ) -> Result<Value, HostError> {
+        let url = self.url(&installation.base_url, &request)?;
+        let token = std::str::from_utf8(access_token.expose()).map_err(|_| HostError::BadResponse)?;
+        self.exchange(installation, url, request, &format!("Bearer {token}")).await
+    }
+
+    async fn exchange(
+        &self,
+        installation: &Installation,
+        url: Url,
+        request: HostRequest<'_>,
+        authorization: &str,
+    ) -> Result<Value, HostError> {
         if !installation.is_active() {
             return Err(HostError::Inactive);
         }
-        let url = self.url(&installation.base_url, &request)?;
-        let token = self.token(&request, url.query().unwrap_or_default(), secret, now)?;
-        let mut builder =
-            self.http.request(request.method.clone(), url).header("authorization", format!("JWT {token}"));
+        let mut builder = self.http.request(request.method.clone(), url).header("authorization", authorization);
         builder = builder.header("accept", "application/json");
         if let Some(body) = request.body {
             builder = builder.json(&body);

@@ -2,6 +2,7 @@
 //! Forge's JWKS, the tenants' sites) and the credentials it keeps for them.
 //! Each client bounds time, size and redirects.
 
+pub(crate) mod act_as_user;
 pub(crate) mod admin_check;
 mod capped_body;
 pub(crate) mod forge_api;

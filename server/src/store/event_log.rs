@@ -54,6 +54,13 @@ pub(crate) async fn append(tx: &mut WriteTx, e: &NewEvent<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Appends one entry in a transaction of its own.
+pub(crate) async fn append_alone(db: &Database, e: &NewEvent<'_>) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    append(&mut tx, e).await?;
+    tx.commit().await
+}
+
 /// Logs a rejected callback, but only for a clientKey that has an
 /// installation, and at most [`MAX_REJECTIONS_PER_HOUR`] an hour.
 pub(crate) async fn append_rejection(db: &Database, e: &NewEvent<'_>) -> Result<()> {

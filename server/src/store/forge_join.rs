@@ -30,19 +30,20 @@ pub(crate) async fn join(db: &Database, note: &ForgeNote<'_>, installation_id: &
 
 /// Logs a delivery for the tenant's history.
 pub(crate) async fn record(db: &Database, note: &ForgeNote<'_>, outcome: Outcome, detail: &str) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    append(&mut tx, note, outcome, detail).await?;
-    tx.commit().await
+    event_log::append_alone(db, &entry(note, outcome, detail)).await
 }
 
 async fn append(tx: &mut super::WriteTx, note: &ForgeNote<'_>, outcome: Outcome, detail: &str) -> Result<()> {
-    let entry = NewEvent {
+    event_log::append(tx, &entry(note, outcome, detail)).await
+}
+
+fn entry<'a>(note: &ForgeNote<'a>, outcome: Outcome, detail: &'a str) -> NewEvent<'a> {
+    NewEvent {
         client_key: note.client_key,
         event: note.event,
         now: note.now,
         signature: "fit",
         outcome,
         detail: Some(detail),
-    };
-    event_log::append(tx, &entry).await
+    }
 }

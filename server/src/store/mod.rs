@@ -29,6 +29,7 @@ macro_rules! on_tx {
     };
 }
 
+pub(crate) mod activity;
 mod database;
 pub mod event_log;
 pub(crate) mod event_transaction;
@@ -39,6 +40,7 @@ pub mod installations;
 pub(crate) mod notes;
 pub mod purge;
 pub mod tenant_lookup;
+pub mod webhook_jobs;
 mod write_tx;
 
 pub use database::Database;

@@ -9,7 +9,8 @@ use super::Database;
 use crate::error::Result;
 
 /// Tables holding data that belongs to one installation, by `client_key`.
-const TENANT_TABLES: [&str; 4] = ["notes", "lifecycle_events", "forge_system_tokens", "tenant_identities"];
+const TENANT_TABLES: [&str; 6] =
+    ["notes", "lifecycle_events", "forge_system_tokens", "tenant_identities", "webhook_jobs", "activity"];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Expired {

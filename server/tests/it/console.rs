@@ -11,9 +11,9 @@ use crate::support::{
     db::DbKind,
 };
 
-const PASSWORD: &str = "a long operator password";
+pub(crate) const PASSWORD: &str = "a long operator password";
 
-fn password_hash() -> String {
+pub(crate) fn password_hash() -> String {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| server::console::hash_password(PASSWORD).unwrap()).clone()
 }
@@ -29,17 +29,17 @@ async fn console_app(tweak: impl FnOnce(&mut HashMap<String, String>)) -> TestAp
 
 /// A browser-like operator: keeps the session cookie by hand (it is
 /// `Secure`, and these requests are plain loopback HTTP).
-struct Operator<'a> {
+pub(crate) struct Operator<'a> {
     app: &'a TestApp,
     cookie: Option<String>,
 }
 
 impl<'a> Operator<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self { app, cookie: None }
     }
 
-    async fn get(&mut self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&mut self, path: &str) -> (StatusCode, String) {
         let mut request = self.app.http.get(self.app.url(path));
         if let Some(c) = &self.cookie {
             request = request.header(header::COOKIE, c);
@@ -50,7 +50,7 @@ impl<'a> Operator<'a> {
         (status, response.text().await.unwrap())
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         let mut request = self.app.http.post(self.app.url(path)).form(form);
         if let Some(c) = &self.cookie {
             request = request.header(header::COOKIE, c);
@@ -67,14 +67,14 @@ impl<'a> Operator<'a> {
         }
     }
 
-    async fn csrf(&mut self, path: &str) -> String {
+    pub(crate) async fn csrf(&mut self, path: &str) -> String {
         let (_, html) = self.get(path).await;
         let marker = r#"name="csrf" value=""#;
         let start = html.find(marker).expect("a CSRF field") + marker.len();
         html[start..start + 64].to_string()
     }
 
-    async fn log_in(&mut self, password: &str) -> reqwest::Response {
+    pub(crate) async fn log_in(&mut self, password: &str) -> reqwest::Response {
         let csrf = self.csrf("/console/login").await;
         self.post("/console/login", &[("user", "ops"), ("password", password), ("csrf", &csrf)]).await
     }

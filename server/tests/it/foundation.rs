@@ -30,7 +30,8 @@ async fn the_descriptor_has_the_connect_shape(kind: DbKind) {
             "installed": "/installed", "uninstalled": "/uninstalled", "enabled": "/enabled", "disabled": "/disabled"
         })
     );
-    assert_eq!(d["scopes"], serde_json::json!(["READ"]), "least privilege: exactly the agreed scopes");
+    // Least privilege: WRITE and ACT_AS_USER only because "Share to issue" comments as the user.
+    assert_eq!(d["scopes"], serde_json::json!(["READ", "WRITE", "ACT_AS_USER"]), "exactly the agreed scopes");
     assert_eq!(d["modules"]["generalPages"][0]["url"], "/app");
     assert_eq!(d["modules"]["adminPages"][0]["url"], "/admin");
 }

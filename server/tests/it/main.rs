@@ -22,3 +22,4 @@ mod pages;
 mod route_proofs;
 mod secrets_at_rest;
 mod site_import;
+mod webhooks;

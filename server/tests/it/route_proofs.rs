@@ -28,7 +28,7 @@ async fn app_with_console() -> TestApp {
 
 /// A concrete URL path for a declared path pattern.
 fn concrete(path: &str) -> String {
-    path.replace("{client_key}", "some-client").replace("{*file}", "frontend.js")
+    path.replace("{client_key}", "some-client").replace("{*file}", "frontend.js").replace("{id}", "1")
 }
 
 fn method(route: &DeclaredRoute) -> Method {
@@ -67,7 +67,8 @@ fn refused(kind: ProofKind, status: StatusCode) -> bool {
         | ProofKind::ApiCaller
         | ProofKind::ContextCaller
         | ProofKind::Lifecycle
-        | ProofKind::ForgeEvent => status == StatusCode::UNAUTHORIZED,
+        | ProofKind::ForgeEvent
+        | ProofKind::Webhook => status == StatusCode::UNAUTHORIZED,
         // To the login page.
         ProofKind::Operator => status == StatusCode::SEE_OTHER,
     }
@@ -108,6 +109,7 @@ async fn every_route_is_declared_with_its_proof_and_everything_served_is_covered
         assert_eq!(has("POST", path), Some(ProofKind::ForgeEvent), "{path}");
     }
     assert_eq!(has("POST", "/forge/scheduled/hourly"), Some(ProofKind::ForgeEvent));
+    assert_eq!(has("POST", "/webhooks/jira-issue-created"), Some(ProofKind::Webhook));
     let public: Vec<&str> =
         app.routes.iter().filter(|r| r.proof == ProofKind::Public).map(|r| r.path.as_str()).collect();
     assert_eq!(
@@ -144,6 +146,7 @@ async fn a_route_missing_from_the_declarations_stops_the_start() {
         ("/api/public/app_info", ProofKind::ApiCaller, "a public function behind a proof"),
         ("/installed", ProofKind::Public, "a lifecycle callback declared public"),
         ("/forge/events/pre-uninstall", ProofKind::Lifecycle, "a Forge delivery under a Connect proof"),
+        ("/webhooks/page-updated", ProofKind::Public, "a webhook declared public"),
     ];
     for (path, proof, why) in weaker {
         let mut weakened = app.routes.clone();
@@ -206,6 +209,12 @@ async fn every_route_that_is_not_public_refuses_the_wrong_kind_of_proof() {
             ProofKind::Lifecycle => vec![
                 ("context JWT", Some(format!("JWT {context}")), None),
                 ("session token", Some(format!("JWT {session}")), None),
+            ],
+            // A webhook takes the tenant's JWT with the qsh of this POST: not a session or context JWT.
+            ProofKind::Webhook => vec![
+                ("context JWT", Some(format!("JWT {context}")), None),
+                ("session token", Some(format!("JWT {session}")), None),
+                ("page JWT", Some(format!("JWT {}", page_jwt(&route.path))), None),
             ],
             // A Forge delivery takes a FIT only.
             ProofKind::ForgeEvent => vec![

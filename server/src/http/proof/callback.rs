@@ -75,7 +75,7 @@ impl Proof for LifecycleProof {
 }
 
 /// The body, bounded by the route's `DefaultBodyLimit`.
-async fn read_body(request: &mut Request) -> Result<Bytes> {
+pub(super) async fn read_body(request: &mut Request) -> Result<Bytes> {
     let (parts, body) = std::mem::take(request).into_parts();
     let bytes =
         Bytes::from_request(Request::from_parts(parts.clone(), body), &()).await.map_err(|e| match e.status() {

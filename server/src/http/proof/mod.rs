@@ -11,6 +11,7 @@ mod forge;
 mod host_page;
 mod operator;
 mod tenant;
+mod webhook;
 
 use axum::{
     extract::{FromRequestParts, Request, State},
@@ -23,6 +24,7 @@ pub(crate) use api_caller::{ApiCaller, ContextCaller};
 pub(crate) use callback::{LifecycleProof, VerifiedCallback};
 pub(crate) use forge::{ForgeEventProof, learn_from};
 pub(crate) use host_page::{AdminPage, HostPage};
+pub(crate) use webhook::WebhookProof;
 
 use tracing::Instrument;
 
@@ -48,13 +50,15 @@ pub enum ProofKind {
     Lifecycle,
     /// A Forge lifecycle event or scheduled trigger: a FIT with no user needed.
     ForgeEvent,
+    /// A webhook delivery: the tenant's HS256 JWT with the qsh of this POST.
+    Webhook,
 }
 
 impl ProofKind {
     /// How a refusal of this proof is shown.
     pub(crate) fn surface(self) -> Surface {
         match self {
-            Self::Public | Self::Lifecycle | Self::ForgeEvent => Surface::Json,
+            Self::Public | Self::Lifecycle | Self::ForgeEvent | Self::Webhook => Surface::Json,
             Self::HostPage | Self::AdminPage => Surface::Page,
             Self::ApiCaller | Self::ContextCaller => Surface::Api,
             Self::Operator => Surface::Console,
@@ -109,4 +113,13 @@ macro_rules! extract_verified {
     )*};
 }
 
-extract_verified!(HostPage, AdminPage, ApiCaller, ContextCaller, Operator, LifecycleProof, ForgeEventProof);
+extract_verified!(
+    HostPage,
+    AdminPage,
+    ApiCaller,
+    ContextCaller,
+    Operator,
+    LifecycleProof,
+    ForgeEventProof,
+    WebhookProof
+);

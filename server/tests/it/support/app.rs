@@ -3,7 +3,9 @@
 
 use std::{collections::HashMap, net::SocketAddr, sync::Arc};
 
-use server::{clock::Clock, config::Config, http::DeclaredRoute, startup::Application, store::Database};
+use server::{
+    clock::Clock, config::Config, http::DeclaredRoute, startup::Application, store::Database, webhooks::Webhooks,
+};
 use tokio::{net::TcpListener, sync::oneshot};
 
 use super::db::{DbKind, TestDb, random_hex};
@@ -35,16 +37,30 @@ impl TestApp {
 
     /// Starts the app; `tweak` may change any configuration variable.
     pub async fn spawn_with(kind: DbKind, tweak: impl FnOnce(&mut HashMap<String, String>)) -> Self {
-        Self::spawn_inner(kind, false, tweak).await
+        Self::spawn_inner(kind, false, Webhooks::new(), tweak).await
+    }
+
+    /// Starts the app with a vendor's webhook handlers beside its own.
+    pub async fn spawn_with_handlers(
+        kind: DbKind,
+        webhooks: Webhooks,
+        tweak: impl FnOnce(&mut HashMap<String, String>),
+    ) -> Self {
+        Self::spawn_inner(kind, false, webhooks, tweak).await
     }
 
     /// Starts the app with Forge on, beside a fake host that plays Forge
     /// (`app.fake.forge`: its JWKS and product API).
     pub async fn spawn_on_forge(kind: DbKind) -> Self {
-        Self::spawn_inner(kind, true, |_| {}).await
+        Self::spawn_inner(kind, true, Webhooks::new(), |_| {}).await
     }
 
-    async fn spawn_inner(kind: DbKind, forge: bool, tweak: impl FnOnce(&mut HashMap<String, String>)) -> Self {
+    async fn spawn_inner(
+        kind: DbKind,
+        forge: bool,
+        webhooks: Webhooks,
+        tweak: impl FnOnce(&mut HashMap<String, String>),
+    ) -> Self {
         let db = TestDb::new(kind).await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
@@ -66,11 +82,12 @@ impl TestApp {
         };
         vars.insert("CONNECT_KEYS_CDN_URL".into(), host.key_server.url());
         vars.insert("CONNECT_ALL_JS_URL".into(), format!("{}/all.js", fake.url));
+        vars.insert("CONNECT_OAUTH_SERVER_URL".into(), fake.url.clone());
         tweak(&mut vars);
         let base_url = vars["APP_BASE_URL"].clone();
         let encryption_key = vars["APP_ENCRYPTION_KEY"].clone();
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
-        let app = Application::build_with_listener(config, listener).await.expect("build app");
+        let app = Application::build_with_listener(config, listener).await.expect("build app").with_webhooks(webhooks);
         let clock = app.state().clock.clone();
         let routes = app.routes().to_vec();
         let raw_db = Database::connect(&vars["DATABASE_URL"]).await.expect("raw database pool");

@@ -1,0 +1,146 @@
+//! The Activity view (the tenant's processed product events) and "Share":
+//! a note posted as a comment on a Jira issue or Confluence page, as the
+//! user who asked, through the act-as-user grant.
+
+use app::api::{
+    backend::Caller,
+    error::ApiError,
+    types::{ActivityEntry, SharedNote},
+};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::{active_installation, open_secret, unavailable};
+use crate::{
+    outbound::{
+        act_as_user::GrantError,
+        host_client::{HostError, HostRequest},
+    },
+    state::AppState,
+    store::{Installation, activity, notes},
+};
+
+/// What the grant asks for: reading the target and writing the comment.
+const SHARE_SCOPES: [&str; 2] = ["READ", "WRITE"];
+
+pub(crate) async fn list(state: &AppState, caller: &Caller) -> Result<Vec<ActivityEntry>, ApiError> {
+    let installation = active_installation(state, caller).await?;
+    let rows = activity::recent(&state.db, &installation.client_key, 100).await.map_err(unavailable)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ActivityEntry {
+            event: r.event,
+            delivery_id: r.delivery_id,
+            entity_key: r.entity_key,
+            summary: r.summary,
+            processed_at: r.processed_at,
+        })
+        .collect())
+}
+
+pub(crate) async fn share(state: &AppState, caller: &Caller, id: i64, target: String) -> Result<SharedNote, ApiError> {
+    let account_id = caller.account_id.as_deref().ok_or(ApiError::Forbidden)?;
+    let installation = active_installation(state, caller).await?;
+    let confluence = installation.product_type.as_deref() == Some("confluence");
+    let target = target.trim().to_string();
+    let valid = if confluence { is_page_id(&target) } else { is_issue_key(&target) };
+    if !valid {
+        let what = if confluence { "a page id (digits)" } else { "an issue key such as ACME-12" };
+        return Err(ApiError::Invalid(format!("Share to needs {what}.")));
+    }
+    let note = notes::find(&state.db, &installation.client_key, id).await.map_err(unavailable)?;
+    let note = note.ok_or(ApiError::NotFound)?;
+    let secret = open_secret(state, &installation)?;
+    let grant = state.act_as_user.token(&installation, &secret, account_id, &SHARE_SCOPES, state.clock.now()).await;
+    let token = grant.map_err(|e| refused_grant(&installation, &e))?;
+    let text = format!("{}\n\n{}", note.title, note.body);
+    let (path, body) = if confluence {
+        ("/rest/api/content".to_string(), page_comment(&target, &text))
+    } else {
+        (format!("/rest/api/3/issue/{target}/comment"), issue_comment(&text))
+    };
+    let request = HostRequest { method: Method::POST, path: &path, query: &[], body: Some(body) };
+    let answer = state.host_client.send_as_user(&installation, &token, request).await.map_err(|e| {
+        if matches!(e, HostError::Status(401 | 403)) {
+            state.act_as_user.forget(&installation.client_key, account_id);
+        }
+        refused_comment(&installation, &e)
+    })?;
+    let comment_id = answer["id"].as_str().map(str::to_string).or_else(|| answer["id"].as_i64().map(|n| n.to_string()));
+    Ok(SharedNote { target, comment_id: comment_id.unwrap_or_default() })
+}
+
+/// A Jira comment body (Atlassian Document Format).
+fn issue_comment(text: &str) -> Value {
+    let doc = json!({ "type": "doc", "version": 1, "content": [
+        { "type": "paragraph", "content": [{ "type": "text", "text": text }] }
+    ]});
+    json!({ "body": doc })
+}
+
+/// A Confluence comment on the page `page_id` (storage format).
+fn page_comment(page_id: &str, text: &str) -> Value {
+    json!({
+        "type": "comment",
+        "container": { "id": page_id, "type": "page" },
+        "body": { "storage": { "value": format!("<p>{}</p>", escape(text)), "representation": "storage" } },
+    })
+}
+
+fn refused_grant(installation: &Installation, error: &GrantError) -> ApiError {
+    tracing::warn!(client_key = %installation.client_key, error = %error, "act-as-user grant failed");
+    ApiError::SiteRefused(format!(
+        "The site did not let the app act for you ({error}). A site admin may need to reinstall the app."
+    ))
+}
+
+fn refused_comment(installation: &Installation, error: &HostError) -> ApiError {
+    tracing::warn!(client_key = %installation.client_key, error = %error, "comment as the user failed");
+    match error {
+        HostError::Status(404) => ApiError::SiteRefused("The site has no such issue or page.".into()),
+        HostError::Status(401 | 403) => {
+            ApiError::SiteRefused("The site refused the comment: you may not comment there.".into())
+        }
+        _ => ApiError::Unavailable,
+    }
+}
+
+/// `ACME-12`: a project key (letters, digits, `_`, starting with a letter) and a number.
+fn is_issue_key(key: &str) -> bool {
+    let Some((project, number)) = key.split_once('-') else { return false };
+    key.len() <= 64
+        && project.starts_with(|c: char| c.is_ascii_uppercase())
+        && project.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
+}
+
+fn is_page_id(id: &str) -> bool {
+    (1..=20).contains(&id.len()) && id.chars().all(|c| c.is_ascii_digit())
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_strict() {
+        assert!(is_issue_key("ACME-12") && is_issue_key("A1_B-1"));
+        for bad in ["acme-1", "ACME", "ACME-", "ACME-1/../x", "-1", "1A-2", "ACME-1a"] {
+            assert!(!is_issue_key(bad), "{bad}");
+        }
+        assert!(is_page_id("123456") && !is_page_id("12a") && !is_page_id(""));
+    }
+
+    #[test]
+    fn comment_bodies_carry_the_note() {
+        assert_eq!(issue_comment("T\n\nB")["body"]["content"][0]["content"][0]["text"], "T\n\nB");
+        let page = page_comment("42", "<b>");
+        assert_eq!(page["body"]["storage"]["value"], "<p>&lt;b&gt;</p>");
+        assert_eq!(page["container"]["id"], "42");
+    }
+}

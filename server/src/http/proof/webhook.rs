@@ -1,0 +1,68 @@
+//! `WebhookProof`: a webhook delivery from a tenant's site, as the host
+//! sends it: `Authorization: JWT`, HS256 under the shared secret of its
+//! `iss`, the exact qsh of this POST (a context JWT is refused), the usual
+//! `exp`/`iat` checks, a bounded body and a well-formed delivery id. A
+//! refusal changes nothing; a delivery for a tenant that is no longer
+//! active verifies but is marked, so the handler answers 2xx and drops it.
+
+use axum::{body::Bytes, extract::Request, http::header};
+
+use super::{
+    Proof, ProofKind,
+    callback::read_body,
+    tenant::{issuer_installation, shared_secret},
+};
+use crate::{
+    connect::{
+        authorization,
+        host_token::{PageRequest, verify_page_token},
+        token::TokenError,
+        webhook::delivery_id,
+    },
+    error::{Error, Result},
+    state::AppState,
+};
+
+const IDENTIFIER_HEADER: &str = "x-atlassian-webhook-identifier";
+
+#[derive(Clone)]
+pub(crate) struct WebhookProof {
+    pub event: String,
+    pub client_key: String,
+    pub delivery_id: String,
+    pub body: Bytes,
+    /// Uninstalled, disabled or orphaned: Atlassian retries anything but a
+    /// 2xx, so the delivery is answered and dropped.
+    pub inactive: bool,
+}
+
+impl Proof for WebhookProof {
+    const KIND: ProofKind = ProofKind::Webhook;
+    async fn verify(state: &AppState, request: &mut Request) -> Result<Self> {
+        let uri = request.uri().clone();
+        let event = state.descriptor.webhook_event(uri.path()).ok_or(Error::NotFound)?;
+        if authorization::jwt_query_param(uri.query())?.is_some() {
+            return Err(TokenError::Ambiguous.into());
+        }
+        let headers = request.headers();
+        let values: Vec<&str> =
+            headers.get_all(header::AUTHORIZATION).iter().map(|v| v.to_str().unwrap_or("")).collect();
+        let token = authorization::from_authorization(&values)?.ok_or(TokenError::Missing)?;
+        let installation = issuer_installation(state, token).await?;
+        let secret = shared_secret(state, &installation)?;
+        let post = PageRequest { method: "POST", path: uri.path(), query: uri.query().unwrap_or_default() };
+        verify_page_token(token, secret.expose(), &post, state.clock.now())?;
+        let identifier = headers.get(IDENTIFIER_HEADER).map(|v| v.to_str().unwrap_or(""));
+        let identifier = identifier.map(str::to_string);
+        let body = read_body(request).await?;
+        let delivery_id =
+            delivery_id(identifier.as_deref(), &body).map_err(|reason| Error::BadRequest(reason.into()))?;
+        Ok(Self {
+            event,
+            client_key: installation.client_key.clone(),
+            delivery_id,
+            body,
+            inactive: !installation.is_active(),
+        })
+    }
+}

@@ -1,0 +1,51 @@
+//! Receiving a verified webhook delivery: persist it in the durable queue,
+//! then answer 204 at once (Atlassian expects 2xx quickly and retries
+//! anything else). A retry of a delivery already queued inserts nothing. The
+//! work happens afterwards, in `webhooks::worker`, on any instance.
+
+use axum::{extract::State, http::StatusCode};
+
+use super::proof::WebhookProof;
+use crate::{
+    connect::webhook::entity_key,
+    error::{Error, Result},
+    state::AppState,
+    store::{
+        event_log::{self, NewEvent, Outcome},
+        webhook_jobs::{self, NewJob},
+    },
+};
+
+pub(crate) async fn receive(State(state): State<AppState>, proof: WebhookProof) -> Result<StatusCode> {
+    let now = state.clock.now();
+    if proof.inactive {
+        let entry = NewEvent {
+            client_key: &proof.client_key,
+            event: "webhook",
+            now,
+            signature: "hs256",
+            outcome: Outcome::Ignored,
+            detail: Some(&format!("{} delivery {} dropped: installation not active", proof.event, proof.delivery_id)),
+        };
+        event_log::append_alone(&state.db, &entry).await?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    let payload: serde_json::Value =
+        serde_json::from_slice(&proof.body).map_err(|_| Error::BadRequest("the body is not JSON".into()))?;
+    let entity = entity_key(&payload);
+    let job = NewJob {
+        client_key: &proof.client_key,
+        delivery_id: &proof.delivery_id,
+        event: &proof.event,
+        entity_key: entity.as_deref(),
+        payload: std::str::from_utf8(&proof.body).map_err(|_| Error::BadRequest("the body is not UTF-8".into()))?,
+        now,
+    };
+    let queued = webhook_jobs::enqueue(&state.db, &job).await?;
+    tracing::info!(client_key = %proof.client_key, event = %proof.event, delivery_id = %proof.delivery_id, queued,
+        "webhook delivery");
+    if queued {
+        state.webhook_wakeup.notify_one();
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

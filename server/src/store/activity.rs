@@ -1,0 +1,29 @@
+//! The `activity` table: the product events the demo handler recorded for a
+//! tenant. One row per delivery id, so a job run twice records once.
+
+use super::Database;
+use crate::error::Result;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub(crate) struct ActivityRow {
+    pub event: String,
+    pub delivery_id: String,
+    pub entity_key: Option<String>,
+    pub summary: String,
+    pub processed_at: i64,
+}
+
+pub(crate) async fn record(db: &Database, client_key: &str, row: &ActivityRow) -> Result<()> {
+    let sql = "INSERT INTO activity (client_key, delivery_id, event, entity_key, summary, processed_at) \
+               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (client_key, delivery_id) DO NOTHING";
+    on_pool!(db, pool => sqlx::query(sql).bind(client_key).bind(&row.delivery_id).bind(&row.event)
+        .bind(&row.entity_key).bind(&row.summary).bind(row.processed_at).execute(pool).await?.rows_affected());
+    Ok(())
+}
+
+/// The tenant's newest events, newest first.
+pub(crate) async fn recent(db: &Database, client_key: &str, limit: i64) -> Result<Vec<ActivityRow>> {
+    let sql = "SELECT event, delivery_id, entity_key, summary, processed_at FROM activity WHERE client_key = $1 \
+               ORDER BY id DESC LIMIT $2";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(client_key).bind(limit).fetch_all(pool).await?))
+}

@@ -1,0 +1,108 @@
+//! The `webhook_jobs` table: a durable queue of verified deliveries. A
+//! delivery id is inserted once per tenant (retries insert nothing); any
+//! instance claims a ready job with a lease (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL, the single writer on SQLite), never while an earlier job of
+//! the same issue or page is unfinished; a lease that runs out (a crash)
+//! makes the job ready again.
+
+use super::Database;
+use crate::error::Result;
+
+pub(crate) struct NewJob<'a> {
+    pub client_key: &'a str,
+    pub delivery_id: &'a str,
+    pub event: &'a str,
+    pub entity_key: Option<&'a str>,
+    pub payload: &'a str,
+    pub now: i64,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub(crate) struct ClaimedJob {
+    pub id: i64,
+    pub client_key: String,
+    pub delivery_id: String,
+    pub event: String,
+    pub entity_key: Option<String>,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct JobRow {
+    pub id: i64,
+    pub client_key: String,
+    pub delivery_id: String,
+    pub event: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub received_at: i64,
+    pub processed_at: Option<i64>,
+}
+
+/// Queues a delivery. False when this tenant already has the delivery id.
+pub(crate) async fn enqueue(db: &Database, job: &NewJob<'_>) -> Result<bool> {
+    let sql = "INSERT INTO webhook_jobs (client_key, delivery_id, event, entity_key, payload, state, attempts, \
+               next_attempt_at, received_at) VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6) \
+               ON CONFLICT (client_key, delivery_id) DO NOTHING";
+    let inserted = on_pool!(db, pool => sqlx::query(sql).bind(job.client_key).bind(job.delivery_id).bind(job.event)
+        .bind(job.entity_key).bind(job.payload).bind(job.now).execute(pool).await?.rows_affected());
+    Ok(inserted == 1)
+}
+
+/// Takes the oldest ready job, if any, under a lease of `lease_secs`.
+pub(crate) async fn claim(db: &Database, now: i64, lease_secs: i64) -> Result<Option<ClaimedJob>> {
+    let lock = match db {
+        Database::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+        Database::Sqlite(_) => "",
+    };
+    let sql = format!(
+        "UPDATE webhook_jobs SET state = 'running', locked_until = $1 + $2, attempts = attempts + 1 \
+         WHERE id = (SELECT j.id FROM webhook_jobs j \
+           WHERE ((j.state = 'queued' AND j.next_attempt_at <= $1) OR (j.state = 'running' AND j.locked_until < $1)) \
+           AND NOT EXISTS (SELECT 1 FROM webhook_jobs e WHERE e.client_key = j.client_key \
+             AND e.entity_key = j.entity_key AND e.id < j.id AND e.state IN ('queued', 'running')) \
+           ORDER BY j.id LIMIT 1 {lock}) \
+         AND (state = 'queued' OR locked_until < $1) \
+         RETURNING id, client_key, delivery_id, event, entity_key, payload, attempts"
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(now).bind(lease_secs).fetch_optional(pool).await?))
+}
+
+/// A job's handler succeeded (or the job was dropped): it is finished.
+pub(crate) async fn finish(db: &Database, id: i64, state: &str, now: i64) -> Result<()> {
+    let sql = "UPDATE webhook_jobs SET state = $2, processed_at = $3, locked_until = NULL WHERE id = $1";
+    on_pool!(db, pool => sqlx::query(sql).bind(id).bind(state).bind(now).execute(pool).await?.rows_affected());
+    Ok(())
+}
+
+/// A job's handler failed: ready again at `retry_at`, or dead when `None`.
+pub(crate) async fn fail(db: &Database, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
+    let sql = "UPDATE webhook_jobs SET state = CASE WHEN $3 IS NULL THEN 'dead' ELSE 'queued' END, \
+               next_attempt_at = COALESCE($3, next_attempt_at), last_error = $2, locked_until = NULL WHERE id = $1";
+    on_pool!(db, pool => sqlx::query(sql).bind(id).bind(error).bind(retry_at).execute(pool).await?.rows_affected());
+    Ok(())
+}
+
+/// An operator's retry of a dead job: ready now, with a fresh count.
+pub(crate) async fn retry_dead(db: &Database, id: i64, now: i64) -> Result<bool> {
+    let sql = "UPDATE webhook_jobs SET state = 'queued', attempts = 0, next_attempt_at = $2 \
+               WHERE id = $1 AND state = 'dead'";
+    let done = on_pool!(db, pool => sqlx::query(sql).bind(id).bind(now).execute(pool).await?.rows_affected());
+    Ok(done == 1)
+}
+
+/// The newest jobs, unfinished and dead first, for the console.
+pub async fn recent(db: &Database, limit: i64) -> Result<Vec<JobRow>> {
+    let sql = "SELECT id, client_key, delivery_id, event, state, attempts, last_error, received_at, processed_at \
+               FROM webhook_jobs ORDER BY CASE state WHEN 'dead' THEN 0 WHEN 'queued' THEN 1 WHEN 'running' THEN 1 \
+               ELSE 2 END, id DESC LIMIT $1";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(limit).fetch_all(pool).await?))
+}
+
+/// How many jobs are in each state.
+pub async fn counts(db: &Database) -> Result<Vec<(String, i64)>> {
+    let sql = "SELECT state, COUNT(*) FROM webhook_jobs GROUP BY state ORDER BY state";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?))
+}

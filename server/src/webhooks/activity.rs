@@ -1,0 +1,28 @@
+//! The demo app's handler: every product event becomes a line of the
+//! tenant's Activity view.
+
+use super::handler::{HandlerError, HandlerFuture, WebhookEvent, WebhookHandler};
+use crate::{
+    connect::webhook::summary,
+    store::{
+        Database,
+        activity::{self, ActivityRow},
+    },
+};
+
+pub(crate) struct RecordActivity;
+
+impl WebhookHandler for RecordActivity {
+    fn handle<'a>(&'a self, db: &'a Database, event: &'a WebhookEvent) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let row = ActivityRow {
+                event: event.event.clone(),
+                delivery_id: event.delivery_id.clone(),
+                entity_key: event.entity_key.clone(),
+                summary: summary(&event.event, &event.payload),
+                processed_at: event.handled_at,
+            };
+            activity::record(db, &event.client_key, &row).await.map_err(|e| HandlerError::new(e.to_string()))
+        })
+    }
+}

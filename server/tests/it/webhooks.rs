@@ -1,0 +1,282 @@
+//! Webhooks as the host sends them: verified before anything is stored,
+//! persisted then answered, processed exactly once per delivery id on one
+//! instance or two, retried with backoff and parked dead (the console
+//! retries it); and acting as the user through the OAuth 2.0 JWT bearer grant.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use hostkit::{Tenant, payload};
+use serde_json::{Value, json};
+use server::{
+    store::{Database, webhook_jobs},
+    webhooks::{HandlerError, HandlerFuture, WebhookEvent, WebhookHandler, Webhooks},
+};
+
+use crate::{
+    console::{Operator, PASSWORD, password_hash},
+    on_both_databases,
+    support::{
+        app::{TestApp, jira_site},
+        db::DbKind,
+    },
+};
+
+const ISSUE_CREATED: &str = "/webhooks/jira-issue-created";
+
+fn issue(key: &str) -> Value {
+    payload::issue_event("jira:issue_created", key, "Something broke", "user-1")
+}
+
+/// Activity the app recorded for `tenant`, through its own API.
+async fn activity(app: &TestApp, tenant: &Tenant) -> Vec<Value> {
+    let session = app.session_for(tenant, "user-1").await;
+    let (status, list) = app.call_as(&session, "/api/activity/list", &[]).await;
+    assert_eq!(status, 200, "{list}");
+    list.as_array().cloned().unwrap_or_default()
+}
+
+/// Waits (at most 20 s) until `done` holds.
+async fn eventually<F: Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn state_counts(db: &Database) -> Vec<(String, i64)> {
+    webhook_jobs::counts(db).await.unwrap()
+}
+
+async fn forged_and_misplaced_deliveries_are_refused_and_queue_nothing(kind: DbKind) {
+    let app = TestApp::spawn(kind).await;
+    let tenant = app.installed_tenant().await;
+    let url = app.url(ISSUE_CREATED);
+    let send = |auth: Option<String>, body: Value| {
+        let mut request = app.http.post(&url).header("x-atlassian-webhook-identifier", "d-1").json(&body);
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let now = hostkit::now();
+    let signed = |claims: Value| format!("JWT {}", tenant.sign(&claims));
+    let qsh = |path: &str| hostkit::qsh::qsh("POST", path, &[]);
+    let stranger = Tenant::new(&jira_site());
+    let cases = [
+        ("unsigned", None),
+        (
+            "wrong secret",
+            Some(format!("JWT {}", tenant.with_new_secret().sign(&tenant.claims("POST", ISSUE_CREATED, &[], None)))),
+        ),
+        (
+            "context qsh",
+            Some(signed(json!({ "iss": tenant.client_key, "iat": now, "exp": now + 60, "qsh": "context-qsh" }))),
+        ),
+        (
+            "qsh of another path",
+            Some(signed(
+                json!({ "iss": tenant.client_key, "iat": now, "exp": now + 60, "qsh": qsh("/webhooks/page-created") }),
+            )),
+        ),
+        (
+            "expired",
+            Some(signed(
+                json!({ "iss": tenant.client_key, "iat": now - 600, "exp": now - 300, "qsh": qsh(ISSUE_CREATED) }),
+            )),
+        ),
+        ("unknown tenant", Some(format!("JWT {}", stranger.sign(&stranger.claims("POST", ISSUE_CREATED, &[], None))))),
+    ];
+    for (what, auth) in cases {
+        assert_eq!(send(auth, issue("ACME-1")).await, 401, "{what}");
+    }
+    let big = json!({ "issue": { "key": "ACME-1" }, "pad": "x".repeat(300 * 1024) });
+    let good = format!("JWT {}", tenant.sign(&tenant.claims("POST", ISSUE_CREATED, &[], None)));
+    assert_eq!(send(Some(good), big).await, 413, "oversized");
+    let in_query = app.http.post(format!("{url}?jwt=x")).json(&issue("ACME-1")).send().await.unwrap();
+    assert_eq!(in_query.status(), 401, "a token in the query");
+    assert!(state_counts(&app.raw_db).await.is_empty(), "nothing queued");
+
+    // An uninstalled tenant's late delivery: 2xx (Atlassian stops retrying), dropped, logged.
+    assert_eq!(app.host.uninstall(&tenant).await.status(), 204);
+    let late = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-2"), "late-1", 0).await.unwrap();
+    assert_eq!(late.status(), 204);
+    assert!(state_counts(&app.raw_db).await.is_empty(), "dropped, not queued");
+    let events = server::store::event_log::for_installation(&app.raw_db, &tenant.client_key, 5).await.unwrap();
+    assert!(events[0].detail.as_deref().is_some_and(|d| d.contains("late-1") && d.contains("dropped")));
+}
+on_both_databases!(forged_and_misplaced_deliveries_are_refused_and_queue_nothing);
+
+async fn one_delivery_sent_many_times_is_processed_once_even_across_a_restart(kind: DbKind) {
+    let app = TestApp::spawn(kind).await;
+    let tenant = app.installed_tenant().await;
+    let body = issue("ACME-9");
+    let sends = (0..10).map(|retry| app.host.send_webhook(&tenant, ISSUE_CREATED, &body, "same-1", retry));
+    for answer in futures::future::join_all(sends).await {
+        assert_eq!(answer.unwrap().status(), 204);
+    }
+    eventually("the delivery processed", || async { activity(&app, &tenant).await.len() == 1 }).await;
+    // Another instance on the same database (a restart) gets the retry again.
+    let (db_url, key) = (app.db.url.clone(), app.encryption_key.clone());
+    let restarted = TestApp::spawn_with(kind, |v| {
+        v.insert("DATABASE_URL".into(), db_url);
+        v.insert("APP_ENCRYPTION_KEY".into(), key);
+    })
+    .await;
+    let again = restarted.host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-9"), "same-1", 11).await.unwrap();
+    assert_eq!(again.status(), 204);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let events = activity(&app, &tenant).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (events[0]["delivery_id"].as_str(), events[0]["event"].as_str()),
+        (Some("same-1"), Some("jira:issue_created"))
+    );
+    assert_eq!(state_counts(&app.raw_db).await, [("done".to_string(), 1)]);
+}
+on_both_databases!(one_delivery_sent_many_times_is_processed_once_even_across_a_restart);
+
+/// Counts its runs per delivery; fails the first `failures` runs of each.
+#[derive(Clone)]
+struct Flaky {
+    runs: Arc<AtomicUsize>,
+    failures: usize,
+}
+
+impl WebhookHandler for Flaky {
+    fn handle<'a>(&'a self, _: &'a Database, event: &'a WebhookEvent) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            if (event.attempt as usize) <= self.failures {
+                return Err(HandlerError::new(format!("failure {} of {}", event.attempt, self.failures)));
+            }
+            Ok(())
+        })
+    }
+}
+
+async fn two_instances_process_five_hundred_deliveries_sent_twice_exactly_once(kind: DbKind) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = Flaky { runs: runs.clone(), failures: 0 };
+    let a = TestApp::spawn_with_handlers(kind, Webhooks::new().on("jira:issue_created", counter.clone()), |_| {}).await;
+    let (db_url, key) = (a.db.url.clone(), a.encryption_key.clone());
+    let b = TestApp::spawn_with_handlers(kind, Webhooks::new().on("jira:issue_created", counter), |v| {
+        v.insert("DATABASE_URL".into(), db_url);
+        v.insert("APP_ENCRYPTION_KEY".into(), key);
+    })
+    .await;
+    let tenant = a.installed_tenant().await;
+    let deliveries: Vec<(String, Value)> =
+        (0..500).map(|i| (format!("d-{i}"), issue(&format!("ACME-{}", i % 37)))).collect();
+    for chunk in deliveries.chunks(50) {
+        let sends = chunk.iter().flat_map(|(id, body)| {
+            [
+                a.host.send_webhook(&tenant, ISSUE_CREATED, body, id, 0),
+                b.host.send_webhook(&tenant, ISSUE_CREATED, body, id, 1),
+            ]
+        });
+        for answer in futures::future::join_all(sends).await {
+            assert_eq!(answer.unwrap().status(), 204);
+        }
+    }
+    eventually("500 jobs done", || async { state_counts(&a.raw_db).await == [("done".to_string(), 500)] }).await;
+    assert_eq!(runs.load(Ordering::SeqCst), 500, "each delivery handled exactly once");
+    assert_eq!(activity(&a, &tenant).await.len(), 100, "the Activity view shows the newest 100");
+}
+on_both_databases!(two_instances_process_five_hundred_deliveries_sent_twice_exactly_once);
+
+async fn failing_handlers_are_retried_then_parked_dead_and_an_operator_retries_them(kind: DbKind) {
+    let flaky_runs = Arc::new(AtomicUsize::new(0));
+    let broken_runs = Arc::new(AtomicUsize::new(0));
+    let handlers = Webhooks::new()
+        .on("jira:issue_created", Flaky { runs: flaky_runs.clone(), failures: 2 })
+        .on("jira:issue_updated", Flaky { runs: broken_runs.clone(), failures: 3 });
+    let app = TestApp::spawn_with_handlers(kind, handlers, |v| {
+        v.insert("WEBHOOK_MAX_ATTEMPTS".into(), "3".into());
+        v.insert("OPERATOR_USER".into(), "ops".into());
+        v.insert("OPERATOR_PASSWORD_HASH".into(), password_hash());
+    })
+    .await;
+    let tenant = app.installed_tenant().await;
+    let updated = payload::issue_event("jira:issue_updated", "ACME-5", "Edited", "user-1");
+    let send = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-4"), "flaky-1", 0).await.unwrap();
+    assert_eq!(send.status(), 204);
+    let send = app.host.send_webhook(&tenant, "/webhooks/jira-issue-updated", &updated, "broken-1", 0).await.unwrap();
+    assert_eq!(send.status(), 204);
+    eventually("one done, one dead", || async {
+        let counts = state_counts(&app.raw_db).await;
+        counts.contains(&("done".into(), 1)) && counts.contains(&("dead".into(), 1))
+    })
+    .await;
+    assert_eq!(flaky_runs.load(Ordering::SeqCst), 3, "failed twice, then succeeded once");
+    assert_eq!(broken_runs.load(Ordering::SeqCst), 3, "three runs, then parked");
+    // The app's own handler runs first on every run; it records by delivery id, so once each.
+    let items = activity(&app, &tenant).await;
+    assert_eq!(items.len(), 2, "{items:?}");
+
+    let mut op = Operator::new(&app);
+    op.log_in(PASSWORD).await;
+    let (_, page) = op.get("/console/webhooks").await;
+    assert!(page.contains("dead 1") && page.contains("failure 3 of 3"), "{page}");
+    let dead = webhook_jobs::recent(&app.raw_db, 10).await.unwrap().into_iter().find(|j| j.state == "dead").unwrap();
+    let csrf = op.csrf("/console/webhooks").await;
+    let retried = op.post(&format!("/console/webhooks/{}/retry", dead.id), &[("csrf", &csrf)]).await;
+    assert_eq!(retried.status(), 303);
+    // A fresh count of runs: the handler now fails three more times and is dead again.
+    eventually("the retried job dead again", || async {
+        broken_runs.load(Ordering::SeqCst) == 6 && state_counts(&app.raw_db).await.contains(&("dead".into(), 1))
+    })
+    .await;
+    let refused = op.post(&format!("/console/webhooks/{}/retry", dead.id), &[("csrf", "wrong")]).await;
+    assert_eq!(refused.status(), 403, "CSRF checked");
+}
+on_both_databases!(failing_handlers_are_retried_then_parked_dead_and_an_operator_retries_them);
+
+async fn share_to_issue_comments_as_the_user_with_one_cached_grant(kind: DbKind) {
+    let app = TestApp::spawn(kind).await;
+    let tenant = app.fake.add_site("acme", "jira");
+    app.fake.add_user("acme", "user-1", "Uma User", false);
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    let session = app.session_for(&tenant, "user-1").await;
+    let (_, note) = app.call_as(&session, "/api/notes/create", &[("title", "Root cause"), ("body", "DNS")]).await;
+    let id = note["id"].to_string();
+    let app = &app;
+    let share = |target: &str| {
+        let form = [("id", id.clone()), ("target", target.to_string())];
+        let session = session.clone();
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call_as(&session, "/api/notes/share", &form).await
+        }
+    };
+    let (status, shared) = share("ACME-1").await;
+    assert_eq!(status, 200, "{shared}");
+    assert_eq!(shared["target"], "ACME-1");
+    assert_eq!(share("ACME-2").await.0, 200);
+    let comments = app.fake.comments();
+    assert_eq!(comments.len(), 2);
+    assert_eq!((comments[0].author.as_str(), comments[0].target.as_str()), ("Uma User", "ACME-1"));
+    assert_eq!(comments[0].text, "Root cause\n\nDNS");
+    assert_eq!(app.fake.grants(), 1, "one grant for many calls");
+    // After the token's lifetime the app asks for a new one.
+    app.clock.advance(hostkit::fake_host::ACCESS_TOKEN_TTL_SECS);
+    assert_eq!(share("ACME-3").await.0, 200);
+    assert_eq!(app.fake.grants(), 2, "refreshed after expiry");
+    assert_eq!(share("acme 3").await.0, 400, "a malformed target");
+    // A revoked grant is a clear error, not a 500.
+    app.fake.revoke_grants("acme");
+    let (status, error) = share("ACME-4").await;
+    assert_eq!(status, 502, "{error}");
+    assert!(
+        error.to_string().contains("did not let the app act for you") || error.to_string().contains("refused"),
+        "{error}"
+    );
+    assert_eq!(app.fake.comments().len(), 3);
+}
+on_both_databases!(share_to_issue_comments_as_the_user_with_one_cached_grant);
