@@ -124,7 +124,8 @@ fn history(fake: &FakeHost, name: &str) -> String {
         })
         .collect();
     format!(
-        r#"<p>Webhook deliveries:</p><ul id="{n}-deliveries">{deliveries}</ul><p>Comments:</p><ul id="{n}-comments">{comments}</ul>"#,
+        r#"<p>Webhook deliveries:</p><ul id="{n}-deliveries">{deliveries}</ul>
+<p>Comments:</p><ul id="{n}-comments">{comments}</ul>"#,
         n = escape(name)
     )
 }

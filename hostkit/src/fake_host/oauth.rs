@@ -64,8 +64,10 @@ pub(crate) async fn token(State(fake): State<FakeHost>, Form(request): Form<Toke
             let entry = AccessToken { site, account_id, expires_at: now() + ACCESS_TOKEN_TTL_SECS };
             inner.access_tokens.insert(token.clone(), entry);
             let scope = request.scope.to_ascii_uppercase();
-            Json(json!({ "access_token": token, "expires_in": ACCESS_TOKEN_TTL_SECS, "token_type": "Bearer", "scope": scope }))
-                .into_response()
+            let answer = json!({
+                "access_token": token, "expires_in": ACCESS_TOKEN_TTL_SECS, "token_type": "Bearer", "scope": scope,
+            });
+            Json(answer).into_response()
         }
         Err(why) => refuse(StatusCode::BAD_REQUEST, "invalid_grant", why),
     }

@@ -60,7 +60,8 @@ impl Workers {
             Ok(state) => webhook_jobs::finish(&self.db, job.id, state, now).await,
             Err(error) => {
                 let retry_at = (job.attempts < self.max_attempts).then(|| now + backoff_secs(job.attempts));
-                tracing::warn!(delivery_id = %job.delivery_id, attempt = job.attempts, error = %error, dead = retry_at.is_none(),
+                let dead = retry_at.is_none();
+                tracing::warn!(delivery_id = %job.delivery_id, attempt = job.attempts, error = %error, dead,
                     "webhook handler failed");
                 webhook_jobs::fail(&self.db, job.id, error, retry_at).await
             }
