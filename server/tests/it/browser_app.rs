@@ -118,3 +118,39 @@ async fn the_spa_works_in_a_third_party_iframe_and_outlives_its_session() {
 
     browser.close().await;
 }
+
+/// "Share to issue" from the SPA ends as a comment by the user on the site,
+/// and a webhook the site fires shows in the Activity view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and the built site: run by cargo xtask test"]
+async fn share_to_issue_and_the_activity_view_work_in_the_iframe() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let tenant = app.fake.add_site("acme", "jira");
+    app.fake.add_user("acme", "user-1", "Uma User", false);
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    let delivery = app.fake.product_event("acme", "create-issue").await.unwrap();
+    assert!(delivery.delivered(), "{delivery:?}");
+    let browser = Browser::start().await;
+    let c = browser.client.clone();
+
+    open_in_host(&browser, &app, "/app", "user-1").await;
+    browser
+        .wait_for("hydration", WAIT, |c| async move { c.find(Locator::Css(".app[data-hydrated=true]")).await.ok() })
+        .await;
+    click(&c, "a[href='/app/activity']").await;
+    let line = wait_text(&browser, "the webhook in the Activity view", "li.activity-item", |t| t.contains("ACME-1")).await;
+    assert!(line.contains("jira:issue_created on issue:ACME-1"), "{line}");
+
+    click(&c, "a[href='/app/notes']").await;
+    type_into(&c, "#note-title", "Shared from the SPA").await;
+    click(&c, "#note-create").await;
+    wait_text(&browser, "the new note", ".note-title", |t| t == "Shared from the SPA").await;
+    type_into(&c, ".share-target", "ACME-1").await;
+    click(&c, ".share-button").await;
+    let done = wait_text(&browser, "the share confirmed", ".share-done", |t| t.contains("ACME-1")).await;
+    assert!(done.starts_with("Shared to ACME-1"), "{done}");
+    let comments = app.fake.comments();
+    assert_eq!(comments.len(), 1);
+    assert_eq!((comments[0].author.as_str(), comments[0].target.as_str()), ("Uma User", "ACME-1"), "by the user");
+    browser.close().await;
+}
