@@ -108,7 +108,7 @@ pub struct Config {
     pub webhook_max_attempts: i64,
     /// How long a worker holds a claimed job before another may take it over.
     pub webhook_lease: Duration,
-    /// Webhook workers per instance.
+    /// Webhook workers per instance; 0 for an instance that only receives.
     pub webhook_workers: usize,
     /// The OAuth 2.0 authorization server of the act-as-user grant.
     pub oauth_server_url: Url,
@@ -184,8 +184,7 @@ impl Config {
             webhook_max_attempts: parse_with("WEBHOOK_MAX_ATTEMPTS", get("WEBHOOK_MAX_ATTEMPTS"), "5")
                 .and_then(|n: i64| positive("WEBHOOK_MAX_ATTEMPTS", n))?,
             webhook_lease: secs("WEBHOOK_LEASE_SECS", get("WEBHOOK_LEASE_SECS"), "60")?,
-            webhook_workers: parse_with("WEBHOOK_WORKERS", get("WEBHOOK_WORKERS"), "2")
-                .and_then(|n: usize| positive("WEBHOOK_WORKERS", n))?,
+            webhook_workers: parse_with("WEBHOOK_WORKERS", get("WEBHOOK_WORKERS"), "2")?,
             oauth_server_url: parse_with(
                 "CONNECT_OAUTH_SERVER_URL",
                 get("CONNECT_OAUTH_SERVER_URL"),

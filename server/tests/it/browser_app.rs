@@ -138,7 +138,8 @@ async fn share_to_issue_and_the_activity_view_work_in_the_iframe() {
         .wait_for("hydration", WAIT, |c| async move { c.find(Locator::Css(".app[data-hydrated=true]")).await.ok() })
         .await;
     click(&c, "a[href='/app/activity']").await;
-    let line = wait_text(&browser, "the webhook in the Activity view", "li.activity-item", |t| t.contains("ACME-1")).await;
+    let line =
+        wait_text(&browser, "the webhook in the Activity view", "li.activity-item", |t| t.contains("ACME-1")).await;
     assert!(line.contains("jira:issue_created on issue:ACME-1"), "{line}");
 
     click(&c, "a[href='/app/notes']").await;

@@ -14,6 +14,7 @@ use std::{
 use hostkit::{Tenant, payload};
 use serde_json::{Value, json};
 use server::{
+    secrets::AppKey,
     store::{Database, webhook_jobs},
     webhooks::{HandlerError, HandlerFuture, WebhookEvent, WebhookHandler, Webhooks},
 };
@@ -21,6 +22,7 @@ use server::{
 use crate::{
     console::{Operator, PASSWORD, password_hash},
     on_both_databases,
+    support::process::{ServerProcess, base_env},
     support::{
         app::{TestApp, jira_site},
         db::DbKind,
@@ -139,8 +141,36 @@ async fn one_delivery_sent_many_times_is_processed_once_even_across_a_restart(ki
         (Some("same-1"), Some("jira:issue_created"))
     );
     assert_eq!(state_counts(&app.raw_db).await, [("done".to_string(), 1)]);
+    // W-06: another tenant's Activity view never shows it.
+    let other = app.installed_tenant().await;
+    assert!(activity(&app, &other).await.is_empty());
 }
 on_both_databases!(one_delivery_sent_many_times_is_processed_once_even_across_a_restart);
+
+/// Takes 30 s per delivery.
+struct Slow;
+
+impl WebhookHandler for Slow {
+    fn handle<'a>(&'a self, _: &'a Database, _: &'a WebhookEvent) -> HandlerFuture<'a> {
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Ok(())
+        })
+    }
+}
+
+/// W-04: the answer never waits for the handler.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_handler_does_not_delay_the_answer() {
+    let app = TestApp::spawn_with_handlers(DbKind::Sqlite, Webhooks::new().on("*", Slow), |_| {}).await;
+    let tenant = app.installed_tenant().await;
+    for i in 0..5 {
+        let started = Instant::now();
+        let answer = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-1"), &format!("slow-{i}"), 0).await;
+        assert_eq!(answer.unwrap().status(), 204);
+        assert!(started.elapsed() < Duration::from_secs(3), "answered in {:?}", started.elapsed());
+    }
+}
 
 /// Counts its runs per delivery; fails the first `failures` runs of each.
 #[derive(Clone)]
@@ -280,3 +310,38 @@ async fn share_to_issue_comments_as_the_user_with_one_cached_grant(kind: DbKind)
     assert_eq!(app.fake.comments().len(), 3);
 }
 on_both_databases!(share_to_issue_comments_as_the_user_with_one_cached_grant);
+
+/// Nothing lost: an instance that only receives acknowledges a delivery and
+/// is killed with `kill -9` before any worker ran it; the next start runs it.
+async fn an_acknowledged_delivery_survives_kill_9_before_it_is_processed(kind: DbKind) {
+    let db = crate::support::db::TestDb::new(kind).await;
+    let keys = [
+        ("APP_ENCRYPTION_KEY", AppKey::generate_base64().unwrap()),
+        ("APP_SESSION_KEY", AppKey::generate_base64().unwrap()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let (base_url, mut vars) = base_env(dir.path());
+    let host = hostkit::Host::start(&base_url, "rust-connect-app").await;
+    vars.insert("DATABASE_URL".into(), db.url.clone());
+    vars.insert("CONNECT_KEYS_CDN_URL".into(), host.key_server.url());
+    vars.insert("WEBHOOK_WORKERS".into(), "0".into());
+    vars.extend(keys.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    let receiver = ServerProcess::start(dir, base_url.clone(), vars.clone()).await;
+    let tenant = Tenant::new(&jira_site());
+    assert_eq!(host.install(&tenant).await.status(), 204);
+    let answer = host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-1"), "kept-1", 0).await.unwrap();
+    assert_eq!(answer.status(), 204, "acknowledged");
+    let raw = Database::connect(&db.url).await.unwrap();
+    assert_eq!(state_counts(&raw).await, [("queued".to_string(), 1)], "persisted before the answer");
+    receiver.kill_hard();
+
+    let dir = tempfile::tempdir().unwrap();
+    vars.insert("WEBHOOK_WORKERS".into(), "2".into());
+    let port = base_url.rsplit(':').next().unwrap().to_string();
+    vars.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}"));
+    let worker = ServerProcess::start(dir, base_url, vars).await;
+    eventually("the job run after the restart", || async { state_counts(&raw).await == [("done".to_string(), 1)] })
+        .await;
+    worker.stop();
+}
+on_both_databases!(an_acknowledged_delivery_survives_kill_9_before_it_is_processed);

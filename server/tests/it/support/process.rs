@@ -83,6 +83,14 @@ impl ServerProcess {
     }
 }
 
+impl ServerProcess {
+    /// `kill -9`: no drain, no shutdown hook.
+    pub fn kill_hard(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
