@@ -152,7 +152,76 @@ async fn main() {
     bundle_sizes();
     let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
     let _ = server.wait();
+
+    let mut databases = vec![("SQLite", format!("sqlite://{}/webhooks.db", dir.display()))];
+    databases.extend(std::env::var("BENCH_POSTGRES_URL").ok().map(|url| ("PostgreSQL", url)));
+    for (name, url) in databases {
+        webhook_bench(&server_bin, &dir, name, &url).await;
+    }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Verified webhook deliveries: acknowledged (persisted, then 204) under
+/// load, and processed by the server's workers until the queue drains.
+async fn webhook_bench(bin: &str, dir: &std::path::Path, name: &str, database_url: &str) {
+    println!("\n== webhook deliveries on {name} (POST /webhooks/jira-issue-created, JWT with qsh) ==");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base_url = format!("http://127.0.0.1:{port}");
+    let host = Host::start(&base_url, APP_KEY).await;
+    let key = random_key();
+    let env = [("DATABASE_URL", database_url.to_string()), ("APP_ENCRYPTION_KEY", key.clone())];
+    let mut server = start_server(bin, dir, port, &base_url, &host.key_server.url(), &env).await;
+    let tenant = Tenant::new("https://hooks.atlassian.net");
+    assert_eq!(host.install(&tenant).await.status(), 204);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let path = "/webhooks/jira-issue-created";
+    let url = format!("{base_url}{path}");
+    let started = Instant::now();
+    let acked = load(&host.http, 64, LOAD_TIME, || {
+        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let body = hostkit::payload::issue_event("jira:issue_created", &format!("BENCH-{}", n % 500), "Load", "u");
+        let token = tenant.sign(&tenant.claims("POST", path, &[], None));
+        host.http
+            .post(&url)
+            .header("authorization", format!("JWT {token}"))
+            .header("x-atlassian-webhook-identifier", format!("bench-{n}"))
+            .json(&body)
+    })
+    .await;
+    let delivered = acked.latencies.len();
+    acked.print("acknowledged (2xx)");
+    let drained = drain(bin, database_url, &key, Duration::from_secs(120)).await;
+    let wall = started.elapsed();
+    match drained {
+        true => println!(
+            "processed: {delivered} jobs in {:.2} s, {:.0} jobs/s",
+            wall.as_secs_f64(),
+            delivered as f64 / wall.as_secs_f64()
+        ),
+        false => println!("processed: the queue did not drain within 120 s"),
+    }
+    let _ = Command::new("kill").arg("-TERM").arg(server.id().to_string()).status();
+    let _ = server.wait();
+}
+
+/// Waits until `server webhooks` reports nothing queued or running.
+async fn drain(bin: &str, database_url: &str, key: &str, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        let out = Command::new(bin)
+            .arg("webhooks")
+            .env("DATABASE_URL", database_url)
+            .env("APP_ENCRYPTION_KEY", key)
+            .env("RUST_LOG", "warn")
+            .output();
+        let counts: serde_json::Value =
+            out.ok().and_then(|o| serde_json::from_slice(&o.stdout).ok()).unwrap_or(serde_json::Value::Null);
+        if counts.is_object() && counts["queued"].is_null() && counts["running"].is_null() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    false
 }
 
 async fn start_server(

@@ -46,6 +46,8 @@ pub enum Command {
     /// installationId, cloudId or base URL (`https://…`: the site's newest active
     /// installation, as after a site import; an old base URL finds a renamed site).
     Show { client_key: String },
+    /// Print the webhook queue: how many jobs are queued, running, done, dead or dropped.
+    Webhooks,
     /// Hash an operator password (read from standard input) for OPERATOR_PASSWORD_HASH.
     CreateOperator {
         #[arg(long)]

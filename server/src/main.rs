@@ -70,6 +70,7 @@ async fn run(command: Command, config: Config) -> Result<()> {
         }
         Command::List { search } => operator_cli::list(&open_db(&config).await?, search.as_deref()).await,
         Command::Show { client_key } => operator_cli::show(&open_db(&config).await?, &client_key).await,
+        Command::Webhooks => operator_cli::webhooks(&open_db(&config).await?).await,
 
         Command::GenerateKey | Command::CreateOperator { .. } => Ok(()),
     }

@@ -6,7 +6,7 @@ use std::io::BufRead;
 use crate::{
     console::hash_password,
     error::{Error, Result},
-    store::{Database, event_log, forge_tokens, identities, installations, tenant_lookup},
+    store::{Database, event_log, forge_tokens, identities, installations, tenant_lookup, webhook_jobs},
 };
 
 pub async fn list(db: &Database, search: Option<&str>) -> Result<()> {
@@ -54,6 +54,14 @@ pub async fn show(db: &Database, key: &str) -> Result<()> {
         "events": event_log::for_installation(db, client_key, 50).await?,
     });
     println!("{}", serde_json::to_string_pretty(&facts).unwrap_or_default());
+    Ok(())
+}
+
+/// The webhook queue by state, as one JSON object (`{"done": 12, "queued": 1}`).
+pub async fn webhooks(db: &Database) -> Result<()> {
+    let counts: serde_json::Map<String, serde_json::Value> =
+        webhook_jobs::counts(db).await?.into_iter().map(|(state, n)| (state, n.into())).collect();
+    println!("{}", serde_json::Value::Object(counts));
     Ok(())
 }
 

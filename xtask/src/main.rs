@@ -63,7 +63,12 @@ fn run() -> Result<()> {
             prereqs::wasm_target()?;
             site::build(site::profile())?;
             cmd::cargo(&["build", "-p", "server", "--release"])?;
-            cmd::cargo(&["run", "-p", "hostkit", "--release", "--example", "bench", "--", "target/release/server"])
+            // The webhook figures are measured on SQLite and on a throwaway PostgreSQL cluster.
+            let cluster = postgres::Cluster::start()?;
+            let args = ["run", "-p", "hostkit", "--release", "--example", "bench", "--", "target/release/server"];
+            let result = cmd::cargo_env(&args, &[("BENCH_POSTGRES_URL", cluster.url())]);
+            drop(cluster);
+            result
         }
         "help" | "-h" | "--help" => {
             println!("usage: cargo xtask <serve|dev|build|site|test|cycles|citations|bench> [args]");
