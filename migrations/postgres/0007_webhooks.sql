@@ -10,7 +10,7 @@ CREATE TABLE webhook_jobs (
     entity_key       TEXT,
     payload          TEXT NOT NULL,
     state            TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'dead', 'dropped')),
-    attempts         INTEGER NOT NULL DEFAULT 0,
+    attempts         BIGINT NOT NULL DEFAULT 0,
     next_attempt_at  BIGINT NOT NULL,
     locked_until     BIGINT,
     last_error       TEXT,

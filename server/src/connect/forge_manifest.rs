@@ -97,7 +97,14 @@ fn webhooks_of(list: &Value, product: Product) -> Value {
             Product::Confluence => !jira_only,
         }
     };
-    Value::Array(list.as_array().into_iter().flatten().filter(keep).cloned().collect())
+    let with_key = |w: &Value| {
+        let mut w = w.clone();
+        // Forge wants a module key; the webhook's own path segment is unique.
+        let key = w["url"].as_str().and_then(|u| u.rsplit('/').next()).unwrap_or_default().to_string();
+        w["key"] = Value::String(key);
+        w
+    };
+    Value::Array(list.as_array().into_iter().flatten().filter(keep).map(with_key).collect())
 }
 
 /// The remote endpoints Forge delivers to, and the modules that name them:
@@ -286,6 +293,7 @@ mod tests {
         let events: Vec<&str> =
             modules["connect-jira:webhooks"].as_array().unwrap().iter().filter_map(|w| w["event"].as_str()).collect();
         assert_eq!(events, ["jira:issue_created", "jira:issue_updated", "comment_created"]);
+        assert_eq!(modules["connect-jira:webhooks"][0]["key"], "jira-issue-created");
         let confluence = manifest(&d, Product::Confluence, None);
         let events = confluence["modules"]["connect-confluence:webhooks"].as_array().unwrap().len();
         assert_eq!(events, 3, "comment_created, page_created, page_updated");
