@@ -19,7 +19,7 @@ CREATE TABLE webhook_jobs (
     UNIQUE (client_key, delivery_id)
 );
 CREATE INDEX webhook_jobs_ready ON webhook_jobs (state, next_attempt_at, id);
-CREATE INDEX webhook_jobs_by_entity ON webhook_jobs (client_key, entity_key, id);
+CREATE INDEX webhook_jobs_by_entity ON webhook_jobs (client_key, entity_key, state, id);
 
 -- What the demo handler records: the tenant's recent product events.
 CREATE TABLE activity (

@@ -3,7 +3,7 @@
 //! instance claims a ready job with a lease (`FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL, the single writer on SQLite), never while an earlier job of
 //! the same issue or page is unfinished; a lease that runs out (a crash)
-//! makes the job ready again.
+//! makes the job ready again (`requeue_expired`).
 
 use super::Database;
 use crate::error::Result;
@@ -51,7 +51,9 @@ pub(crate) async fn enqueue(db: &Database, job: &NewJob<'_>) -> Result<bool> {
     Ok(inserted == 1)
 }
 
-/// Takes the oldest ready job, if any, under a lease of `lease_secs`.
+/// Takes the oldest ready job, if any, under a lease of `lease_secs`. The
+/// scan follows the `(state, next_attempt_at, id)` index, so a backlog
+/// costs each claim a few index steps, not a pass over the table.
 pub(crate) async fn claim(db: &Database, now: i64, lease_secs: i64) -> Result<Option<ClaimedJob>> {
     let lock = match db {
         Database::Postgres(_) => "FOR UPDATE SKIP LOCKED",
@@ -59,15 +61,21 @@ pub(crate) async fn claim(db: &Database, now: i64, lease_secs: i64) -> Result<Op
     };
     let sql = format!(
         "UPDATE webhook_jobs SET state = 'running', locked_until = $1 + $2, attempts = attempts + 1 \
-         WHERE id = (SELECT j.id FROM webhook_jobs j \
-           WHERE ((j.state = 'queued' AND j.next_attempt_at <= $1) OR (j.state = 'running' AND j.locked_until < $1)) \
+         WHERE id = (SELECT j.id FROM webhook_jobs j WHERE j.state = 'queued' AND j.next_attempt_at <= $1 \
            AND NOT EXISTS (SELECT 1 FROM webhook_jobs e WHERE e.client_key = j.client_key \
-             AND e.entity_key = j.entity_key AND e.id < j.id AND e.state IN ('queued', 'running')) \
-           ORDER BY j.id LIMIT 1 {lock}) \
-         AND (state = 'queued' OR locked_until < $1) \
+             AND e.entity_key = j.entity_key AND e.state IN ('queued', 'running') AND e.id < j.id) \
+           ORDER BY j.next_attempt_at, j.id LIMIT 1 {lock}) \
+         AND state = 'queued' \
          RETURNING id, client_key, delivery_id, event, entity_key, payload, attempts"
     );
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(now).bind(lease_secs).fetch_optional(pool).await?))
+}
+
+/// Jobs whose worker died (its lease ran out) are ready again. Returns how many.
+pub(crate) async fn requeue_expired(db: &Database, now: i64) -> Result<u64> {
+    let sql = "UPDATE webhook_jobs SET state = 'queued', next_attempt_at = $1, locked_until = NULL \
+               WHERE state = 'running' AND locked_until < $1";
+    Ok(on_pool!(db, pool => sqlx::query(sql).bind(now).execute(pool).await?.rows_affected()))
 }
 
 /// A job's handler succeeded (or the job was dropped): it is finished.

@@ -3,7 +3,10 @@
 //! active, run the handlers of its event, then mark it done, or ready again
 //! with backoff, or dead after the last attempt (an operator can retry it).
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use tokio::sync::Notify;
 
@@ -18,6 +21,8 @@ use crate::{
 
 /// How often an idle worker looks for jobs queued by other instances.
 const IDLE_POLL: Duration = Duration::from_millis(250);
+/// How often a worker looks for jobs whose lease ran out.
+const REQUEUE_EVERY: Duration = Duration::from_secs(2);
 /// The longest wait between retries of a failing job.
 const MAX_BACKOFF_SECS: i64 = 600;
 
@@ -39,7 +44,16 @@ impl Workers {
     }
 
     async fn run(self) {
+        let mut requeued_at = Instant::now();
         loop {
+            if requeued_at.elapsed() >= REQUEUE_EVERY {
+                requeued_at = Instant::now();
+                match webhook_jobs::requeue_expired(&self.db, self.clock.now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!(jobs = n, "webhook jobs whose worker stopped are ready again"),
+                    Err(e) => tracing::warn!(error = %e, "could not requeue expired webhook jobs"),
+                }
+            }
             match webhook_jobs::claim(&self.db, self.clock.now(), self.lease_secs).await {
                 Ok(Some(job)) => self.process(job).await,
                 Ok(None) => {
