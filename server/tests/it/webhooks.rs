@@ -345,3 +345,89 @@ async fn an_acknowledged_delivery_survives_kill_9_before_it_is_processed(kind: D
     worker.stop();
 }
 on_both_databases!(an_acknowledged_delivery_survives_kill_9_before_it_is_processed);
+
+/// Records the order it sees deliveries in; the first one is slow.
+#[derive(Clone, Default)]
+struct InOrder {
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl WebhookHandler for InOrder {
+    fn handle<'a>(&'a self, _: &'a Database, event: &'a WebhookEvent) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            if event.delivery_id == "same-issue-0" {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+            }
+            self.seen.lock().unwrap().push(event.delivery_id.clone());
+            Ok(())
+        })
+    }
+}
+
+/// Two events about one issue run one after the other, in the order they
+/// were queued, even when a free worker could take the second at once.
+async fn events_about_one_issue_are_processed_in_order(kind: DbKind) {
+    let recorder = InOrder::default();
+    let app = TestApp::spawn_with_handlers(kind, Webhooks::new().on("*", recorder.clone()), |_| {}).await;
+    let tenant = app.installed_tenant().await;
+    let same_issue = issue("ACME-1");
+    for i in 0..4 {
+        let (same_id, other_id, other_issue) =
+            (format!("same-issue-{i}"), format!("other-{i}"), issue(&format!("O-{i}")));
+        let same = app.host.send_webhook(&tenant, ISSUE_CREATED, &same_issue, &same_id, 0).await;
+        assert_eq!(same.unwrap().status(), 204);
+        let other = app.host.send_webhook(&tenant, ISSUE_CREATED, &other_issue, &other_id, 0).await;
+        assert_eq!(other.unwrap().status(), 204);
+    }
+    eventually("all eight processed", || async { recorder.seen.lock().unwrap().len() == 8 }).await;
+    let seen = recorder.seen.lock().unwrap().clone();
+    let same: Vec<&String> = seen.iter().filter(|d| d.starts_with("same-issue")).collect();
+    assert_eq!(same, ["same-issue-0", "same-issue-1", "same-issue-2", "same-issue-3"], "{seen:?}");
+    assert_ne!(seen[0], "same-issue-0", "other issues did not wait for the slow one: {seen:?}");
+}
+on_both_databases!(events_about_one_issue_are_processed_in_order);
+
+/// The fake host retries a delivery the way Jira does (same identifier,
+/// `X-Atlassian-Webhook-Retry`) and lists it as failed when no try got a
+/// 2xx. The app here is a stub that answers 503 as often as told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fake_host_retries_like_jira_and_lists_failed_deliveries() {
+    use axum::{Json, Router, extract::State, http::HeaderMap, routing::get, routing::post};
+    type Seen = Arc<std::sync::Mutex<Vec<(Option<String>, Option<String>)>>>;
+    let seen: Seen = Arc::default();
+    let failures = Arc::new(AtomicUsize::new(2));
+    let hook = |State((seen, failures)): State<(Seen, Arc<AtomicUsize>)>, headers: HeaderMap| async move {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        seen.lock().unwrap().push((header("x-atlassian-webhook-identifier"), header("x-atlassian-webhook-retry")));
+        let left = failures.load(Ordering::SeqCst);
+        if left > 0 {
+            failures.store(left - 1, Ordering::SeqCst);
+            return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+        }
+        axum::http::StatusCode::NO_CONTENT
+    };
+    let descriptor = json!({ "modules": { "webhooks": [{ "event": "jira:issue_created", "url": "/hook" }] } });
+    let stub = Router::new()
+        .route("/atlassian-connect.json", get(move || async move { Json(descriptor.clone()) }))
+        .route("/hook", post(hook))
+        .with_state((seen.clone(), failures.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stub_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, stub).await });
+    let host = Arc::new(hostkit::Host::start(&stub_url, "rust-connect-app").await);
+    let fake = hostkit::FakeHost::start(host).await;
+    fake.add_site("acme", "jira");
+
+    let delivery = fake.product_event("acme", "create-issue").await.unwrap();
+    assert_eq!(delivery.statuses, [503, 503, 204]);
+    let seen_now = seen.lock().unwrap().clone();
+    assert!(seen_now.iter().all(|(id, _)| id.as_deref() == Some(delivery.delivery_id.as_str())), "one identifier");
+    let retries: Vec<Option<&str>> = seen_now.iter().map(|(_, r)| r.as_deref()).collect();
+    assert_eq!(retries, [None, Some("1"), Some("2")]);
+
+    failures.store(10, Ordering::SeqCst);
+    let failed = fake.product_event("acme", "create-issue").await.unwrap();
+    assert_eq!((failed.statuses.len(), failed.delivered()), (4, false), "{failed:?}");
+    let panel = reqwest::get(format!("{}/", fake.url)).await.unwrap().text().await.unwrap();
+    assert!(panel.contains("FAILED") && panel.contains(&failed.delivery_id), "the panel lists it as failed");
+}
