@@ -70,6 +70,7 @@ pub trait Backend: Send + Sync + 'static {
     fn create_note<'a>(&'a self, caller: &'a Caller, title: String, body: String) -> ApiFuture<'a, Note>;
     fn update_note<'a>(&'a self, caller: &'a Caller, id: i64, title: String, body: String) -> ApiFuture<'a, Note>;
     fn delete_note<'a>(&'a self, caller: &'a Caller, id: i64) -> ApiFuture<'a, ()>;
+    fn link_note<'a>(&'a self, caller: &'a Caller, id: i64, issue_key: String) -> ApiFuture<'a, Note>;
     fn install_status<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, InstallStatus>;
     fn renew_session<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, SessionGrant>;
     fn list_activity<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Vec<ActivityEntry>>;

@@ -24,3 +24,9 @@ pub async fn update_note(id: i64, title: String, body: String) -> Result<Note, A
 pub async fn delete_note(id: i64) -> Result<(), ApiError> {
     super::backend::serve(move |backend, caller| backend.delete_note(caller, id)).await
 }
+
+/// Links the caller's note to a Jira issue (an empty key unlinks it).
+#[server(endpoint = "notes/link", client = SessionClient)]
+pub async fn link_note(id: i64, issue_key: String) -> Result<Note, ApiError> {
+    super::backend::serve(move |backend, caller| backend.link_note(caller, id, issue_key)).await
+}

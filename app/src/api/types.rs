@@ -21,6 +21,10 @@ pub struct Note {
     pub mine: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The Jira issue the note is linked to, if any.
+    pub issue_key: Option<String>,
+    /// That issue's newest events (from its webhooks), newest first.
+    pub issue_events: Vec<ActivityEntry>,
 }
 
 /// Limits the server enforces on notes; the form shows them too.

@@ -6,6 +6,7 @@ pub(crate) mod app_shell;
 pub(crate) mod help;
 pub(crate) mod home;
 pub(crate) mod hydration;
+pub(crate) mod issue_link;
 pub(crate) mod not_found;
 pub(crate) mod notes;
 pub(crate) mod overview;

@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 use super::{
+    issue_link::{IssueEvents, LinkBox},
     share::ShareBox,
     status::{ErrorBox, Loading, format_time},
 };
@@ -57,8 +58,8 @@ pub(crate) fn NotesView() -> impl IntoView {
                 <p class="muted" id="no-notes">"No notes yet. Write the first one."</p>
             </Show>
             <ul class="notes" id="notes">
-                <For each=move || list.get() key=|n| (n.id, n.updated_at) let:note>
-                    <NoteItem note save remove/>
+                <For each=move || list.get() key=row_key let:note>
+                    <NoteItem note save remove reload=retry/>
                 </For>
             </ul>
         </Transition>
@@ -102,7 +103,7 @@ fn NewNote(create: ServerAction<CreateNote>) -> impl IntoView {
 }
 
 #[component]
-fn NoteItem(note: Note, save: Save, remove: Remove) -> impl IntoView {
+fn NoteItem(note: Note, save: Save, remove: Remove, reload: Callback<()>) -> impl IntoView {
     let editing = RwSignal::new(false);
     let hide_error = RwSignal::new(false);
     let (saved_title, saved_body) = (note.title.clone(), note.body.clone());
@@ -151,7 +152,11 @@ fn NoteItem(note: Note, save: Save, remove: Remove) -> impl IntoView {
                     on:input=move |ev| body.set(event_target_value(&ev))></textarea>
             </Show>
             <p class="muted note-meta">{format!("by {author} · {}", format_time(note.updated_at))}</p>
+            <IssueEvents issue_key=note.issue_key.clone() events=note.issue_events.clone()/>
             <ShareBox id/>
+            <Show when=move || note.mine>
+                <LinkBox id current=note.issue_key.clone() linked=reload/>
+            </Show>
             <Show when=move || note.mine>
                 <div class="note-actions">
                     <Show when=move || editing.get() fallback=move || view! {
@@ -175,6 +180,11 @@ fn NoteItem(note: Note, save: Save, remove: Remove) -> impl IntoView {
     }
     // Type erasure keeps the list's view type shallow enough to compile to wasm.
     .into_any()
+}
+
+/// A row is rebuilt when its note changed, was linked or got new events.
+fn row_key(note: &Note) -> (i64, i64, Option<String>, usize) {
+    (note.id, note.updated_at, note.issue_key.clone(), note.issue_events.len())
 }
 
 /// How many calls of `action` succeeded.

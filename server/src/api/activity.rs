@@ -26,16 +26,17 @@ const SHARE_SCOPES: [&str; 2] = ["READ", "WRITE"];
 pub(crate) async fn list(state: &AppState, caller: &Caller) -> Result<Vec<ActivityEntry>, ApiError> {
     let installation = active_installation(state, caller).await?;
     let rows = activity::recent(&state.db, &installation.client_key, 100).await.map_err(unavailable)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ActivityEntry {
-            event: r.event,
-            delivery_id: r.delivery_id,
-            entity_key: r.entity_key,
-            summary: r.summary,
-            processed_at: r.processed_at,
-        })
-        .collect())
+    Ok(rows.into_iter().map(entry).collect())
+}
+
+pub(super) fn entry(r: activity::ActivityRow) -> ActivityEntry {
+    ActivityEntry {
+        event: r.event,
+        delivery_id: r.delivery_id,
+        entity_key: r.entity_key,
+        summary: r.summary,
+        processed_at: r.processed_at,
+    }
 }
 
 pub(crate) async fn share(state: &AppState, caller: &Caller, id: i64, target: String) -> Result<SharedNote, ApiError> {
@@ -106,7 +107,7 @@ fn refused_comment(installation: &Installation, error: &HostError) -> ApiError {
 }
 
 /// `ACME-12`: a project key (letters, digits, `_`, starting with a letter) and a number.
-fn is_issue_key(key: &str) -> bool {
+pub(super) fn is_issue_key(key: &str) -> bool {
     let Some((project, number)) = key.split_once('-') else { return false };
     key.len() <= 64
         && project.starts_with(|c: char| c.is_ascii_uppercase())

@@ -50,6 +50,9 @@ impl Backend for AppBackend {
     fn delete_note<'a>(&'a self, caller: &'a Caller, id: i64) -> ApiFuture<'a, ()> {
         Box::pin(notes::delete(&self.state, caller, id))
     }
+    fn link_note<'a>(&'a self, caller: &'a Caller, id: i64, issue_key: String) -> ApiFuture<'a, Note> {
+        Box::pin(notes::link(&self.state, caller, id, issue_key))
+    }
     fn install_status<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, InstallStatus> {
         Box::pin(admin::install_status(&self.state, caller))
     }

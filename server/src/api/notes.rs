@@ -7,16 +7,50 @@ use app::api::{
     types::{MAX_NOTE_BODY, MAX_NOTE_TITLE, Note},
 };
 
-use super::{active_installation, unavailable};
+use super::{
+    active_installation,
+    activity::{entry, is_issue_key},
+    unavailable,
+};
 use crate::{
     state::AppState,
-    store::notes::{self, NoteRow},
+    store::{
+        activity,
+        notes::{self, NoteRow},
+    },
 };
+
+/// How many of a linked issue's events a note shows.
+const EVENTS_PER_NOTE: i64 = 5;
 
 pub(crate) async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Note>, ApiError> {
     active_installation(state, caller).await?;
     let rows = notes::list(&state.db, &caller.client_key).await.map_err(unavailable)?;
-    Ok(rows.into_iter().map(|row| to_note(row, caller)).collect())
+    let mut list = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut note = to_note(row, caller);
+        if let Some(key) = &note.issue_key {
+            let entity = format!("issue:{key}");
+            let events = activity::for_entity(&state.db, &caller.client_key, &entity, EVENTS_PER_NOTE).await;
+            note.issue_events = events.map_err(unavailable)?.into_iter().map(entry).collect();
+        }
+        list.push(note);
+    }
+    Ok(list)
+}
+
+/// Links the caller's note to an issue, or unlinks it with an empty key.
+pub(crate) async fn link(state: &AppState, caller: &Caller, id: i64, issue_key: String) -> Result<Note, ApiError> {
+    let author = author(caller)?;
+    let key = Some(issue_key.trim()).filter(|k| !k.is_empty());
+    if key.is_some_and(|k| !is_issue_key(k)) {
+        return Err(ApiError::Invalid("Link to an issue key such as ACME-12.".into()));
+    }
+    active_installation(state, caller).await?;
+    match notes::link(&state.db, &caller.client_key, author, id, key).await.map_err(unavailable)? {
+        Some(row) => Ok(to_note(row, caller)),
+        None => Err(not_yours(state, caller, id).await),
+    }
 }
 
 pub(crate) async fn create(state: &AppState, caller: &Caller, title: String, body: String) -> Result<Note, ApiError> {
@@ -96,5 +130,7 @@ fn to_note(row: NoteRow, caller: &Caller) -> Note {
         author_account_id: row.author_account_id,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        issue_key: row.issue_key,
+        issue_events: Vec::new(),
     }
 }

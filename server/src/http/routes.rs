@@ -16,7 +16,7 @@ use app::{
         app_info::AppInfo,
         backend::SharedBackend,
         me::{DisplayName, GetIdentity},
-        notes::{CreateNote, DeleteNote, ListNotes, UpdateNote},
+        notes::{CreateNote, DeleteNote, LinkNote, ListNotes, UpdateNote},
         session::RenewSession,
     },
     shell,
@@ -77,6 +77,7 @@ pub(crate) fn declare(state: &AppState) -> Result<(Router<AppState>, Vec<Declare
         .post::<ApiCaller, _, _>(CreateNote::PATH, leptos.server_fn())
         .post::<ApiCaller, _, _>(UpdateNote::PATH, leptos.server_fn())
         .post::<ApiCaller, _, _>(DeleteNote::PATH, leptos.server_fn())
+        .post::<ApiCaller, _, _>(LinkNote::PATH, leptos.server_fn())
         .post::<ApiCaller, _, _>(GetInstallStatus::PATH, leptos.server_fn())
         .post::<ApiCaller, _, _>(ListActivity::PATH, leptos.server_fn())
         .post::<ApiCaller, _, _>(ShareNote::PATH, leptos.server_fn())

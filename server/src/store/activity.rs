@@ -27,3 +27,15 @@ pub(crate) async fn recent(db: &Database, client_key: &str, limit: i64) -> Resul
                ORDER BY id DESC LIMIT $2";
     Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(client_key).bind(limit).fetch_all(pool).await?))
 }
+
+/// The tenant's newest events about one issue or page, newest first.
+pub(crate) async fn for_entity(
+    db: &Database,
+    client_key: &str,
+    entity_key: &str,
+    limit: i64,
+) -> Result<Vec<ActivityRow>> {
+    let sql = "SELECT event, delivery_id, entity_key, summary, processed_at FROM activity \
+               WHERE client_key = $1 AND entity_key = $2 ORDER BY id DESC LIMIT $3";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(client_key).bind(entity_key).bind(limit).fetch_all(pool).await?))
+}

@@ -13,9 +13,10 @@ pub(crate) struct NoteRow {
     pub body: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub issue_key: Option<String>,
 }
 
-const COLUMNS: &str = "id, author_account_id, title, body, created_at, updated_at";
+const COLUMNS: &str = "id, author_account_id, title, body, created_at, updated_at, issue_key";
 
 /// Newest first; a site's list is capped so one page stays small.
 pub(crate) async fn list(db: &Database, client_key: &str) -> Result<Vec<NoteRow>> {
@@ -62,6 +63,24 @@ pub(crate) async fn update(
     Ok(on_pool!(db, pool => {
         let query = sqlx::query_as(&sql).bind(client_key).bind(author).bind(id).bind(title).bind(body).bind(now);
         query.fetch_optional(pool).await?
+    }))
+}
+
+/// Links a note to a Jira issue (or unlinks it, with `None`), only if it
+/// belongs to `client_key` and was written by `author`.
+pub(crate) async fn link(
+    db: &Database,
+    client_key: &str,
+    author: &str,
+    id: i64,
+    issue_key: Option<&str>,
+) -> Result<Option<NoteRow>> {
+    let sql = format!(
+        "UPDATE notes SET issue_key = $4 WHERE client_key = $1 AND author_account_id = $2 AND id = $3 \
+         RETURNING {COLUMNS}"
+    );
+    Ok(on_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(client_key).bind(author).bind(id).bind(issue_key).fetch_optional(pool).await?
     }))
 }
 

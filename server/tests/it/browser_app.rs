@@ -153,5 +153,10 @@ async fn share_to_issue_and_the_activity_view_work_in_the_iframe() {
     let comments = app.fake.comments();
     assert_eq!(comments.len(), 1);
     assert_eq!((comments[0].author.as_str(), comments[0].target.as_str()), ("Uma User", "ACME-1"), "by the user");
+    // Linked to the issue, the note shows the issue's events.
+    type_into(&c, ".link-key", "ACME-1").await;
+    click(&c, ".link-button").await;
+    let event = wait_text(&browser, "the issue's event on the note", ".note-event", |t| t.contains("ACME-1")).await;
+    assert!(event.contains("jira:issue_created"), "{event}");
     browser.close().await;
 }

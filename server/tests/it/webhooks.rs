@@ -431,3 +431,33 @@ async fn the_fake_host_retries_like_jira_and_lists_failed_deliveries() {
     let panel = reqwest::get(format!("{}/", fake.url)).await.unwrap().text().await.unwrap();
     assert!(panel.contains("FAILED") && panel.contains(&failed.delivery_id), "the panel lists it as failed");
 }
+
+/// A note linked to an issue shows that issue's events, and only its author links it.
+async fn a_note_linked_to_an_issue_shows_its_events(kind: DbKind) {
+    let app = TestApp::spawn(kind).await;
+    let tenant = app.installed_tenant().await;
+    let session = app.session_for(&tenant, "user-1").await;
+    let (_, note) = app.call_as(&session, "/api/notes/create", &[("title", "Outage"), ("body", "")]).await;
+    let id = note["id"].to_string();
+    let (status, linked) = app.call_as(&session, "/api/notes/link", &[("id", &id), ("issue_key", "ACME-7")]).await;
+    assert_eq!((status, linked["issue_key"].as_str()), (200, Some("ACME-7")), "{linked}");
+    assert_eq!(app.call_as(&session, "/api/notes/link", &[("id", &id), ("issue_key", "not a key")]).await.0, 400);
+    let other = app.session_for(&tenant, "user-2").await;
+    assert_eq!(app.call_as(&other, "/api/notes/link", &[("id", &id), ("issue_key", "ACME-8")]).await.0, 403);
+
+    let edited = payload::issue_event("jira:issue_updated", "ACME-7", "Root cause found", "user-1");
+    let sent = app.host.send_webhook(&tenant, "/webhooks/jira-issue-updated", &edited, "link-1", 0).await.unwrap();
+    assert_eq!(sent.status(), 204);
+    let unrelated = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-9"), "link-2", 0).await.unwrap();
+    assert_eq!(unrelated.status(), 204);
+    eventually("both processed", || async { activity(&app, &tenant).await.len() == 2 }).await;
+    let (_, notes) = app.call_as(&session, "/api/notes/list", &[]).await;
+    let events = notes[0]["issue_events"].as_array().cloned().unwrap_or_default();
+    assert_eq!(events.len(), 1, "only ACME-7's events: {notes}");
+    assert_eq!(events[0]["delivery_id"], "link-1");
+    assert_eq!(
+        app.call_as(&session, "/api/notes/link", &[("id", &id), ("issue_key", "")]).await.1["issue_key"],
+        Value::Null
+    );
+}
+on_both_databases!(a_note_linked_to_an_issue_shows_its_events);
