@@ -67,17 +67,15 @@ fn meta_token(html: &str) -> Option<String> {
     Some(html[start..start + html[start..].find('"')?].to_string())
 }
 
-/// The hydration bundle as the browser downloads it, raw and gzip -9.
+/// The hydration bundle as the browser downloads it: raw, and the gzip and
+/// brotli copies the server sends by content negotiation.
 fn bundle_sizes() {
-    for file in ["target/site/pkg/frontend_bg.wasm", "target/site/pkg/frontend.js"] {
-        let raw = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-        let gzip = Command::new("sh")
-            .args(["-c", &format!("gzip -9 -c {file} | wc -c")])
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<u64>().ok())
-            .unwrap_or(0);
-        println!("{file}: {raw} bytes raw, {gzip} bytes gzip -9");
+    let pkg = std::path::Path::new("target/site/pkg");
+    let name = std::fs::read_to_string(pkg.join("bundle.txt")).unwrap_or_else(|_| "frontend".into());
+    let size = |file: String| std::fs::metadata(pkg.join(file)).map(|m| m.len()).unwrap_or(0);
+    for file in [format!("{}.js", name.trim()), format!("{}_bg.wasm", name.trim())] {
+        let (raw, gz, br) = (size(file.clone()), size(format!("{file}.gz")), size(format!("{file}.br")));
+        println!("{file}: {raw} bytes raw, {gz} gzip -9, {br} brotli");
     }
 }
 

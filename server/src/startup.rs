@@ -121,11 +121,19 @@ impl Application {
     }
 }
 
+/// `frontend.<16 hex>`: nothing else may become a script URL.
+fn is_bundle_name(name: &str) -> bool {
+    name.strip_prefix("frontend.").is_some_and(|hash| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Leptos's own options, built in code: the app runs without cargo-leptos,
-/// whose `get_configuration` needs variables only it sets.
+/// whose `get_configuration` needs variables only it sets. The bundle's
+/// content-hashed name comes from `pkg/bundle.txt` (`cargo xtask site`).
 fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
+    let bundle = std::fs::read_to_string(config.site_root.join("pkg").join("bundle.txt"));
+    let name = bundle.ok().map(|n| n.trim().to_string()).filter(|n| is_bundle_name(n));
     LeptosOptions::builder()
-        .output_name(app::OUTPUT_NAME)
+        .output_name(name.unwrap_or_else(|| app::OUTPUT_NAME.to_string()))
         .site_root(config.site_root.to_string_lossy().to_string())
         .site_pkg_dir("pkg")
         .site_addr(addr)

@@ -1,15 +1,26 @@
 //! The browser bundle: the `frontend` crate compiled to wasm, JS bindings
 //! from wasm-bindgen (the library, pinned to Cargo.lock's version), the CSS,
-//! and wasm-opt only when a version known to produce a working bundle is
-//! installed (Debian's binaryen 108 silently breaks hydration).
+//! and wasm-opt when a version known to produce a working bundle is at hand
+//! (Debian's binaryen 108 silently breaks hydration): `WASM_OPT`, a new
+//! enough `wasm-opt` on `PATH`, or binaryen from npm (`tools/wasm-opt`,
+//! run on node). The JS and wasm then get content-hashed names, written to
+//! `pkg/bundle.txt` for the server, and brotli and gzip copies beside them.
 
-use std::{path::Path, process::Command};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
 
 use crate::cmd;
 
 const SITE_PKG: &str = "target/site/pkg";
+/// Where the server reads the hashed bundle name (`frontend.<hash>`).
+const BUNDLE_NAME_FILE: &str = "bundle.txt";
+const NPM_TOOL: &str = "tools/wasm-opt";
 /// binaryen releases older than this emit bundles that fail at run time.
 const MIN_WASM_OPT: u32 = 116;
 
@@ -29,10 +40,52 @@ pub fn build(profile: String) -> Result<()> {
         .typescript(false)
         .generate(SITE_PKG)
         .with_context(|| format!("wasm-bindgen on {input}"))?;
-    optimise(&Path::new(SITE_PKG).join("frontend_bg.wasm"))?;
-    std::fs::copy("style/main.css", Path::new(SITE_PKG).join("frontend.css")).context("copying style/main.css")?;
-    let size = std::fs::metadata(Path::new(SITE_PKG).join("frontend_bg.wasm"))?.len();
-    eprintln!("xtask: site ready in {SITE_PKG} (frontend_bg.wasm {size} bytes)");
+    let pkg = Path::new(SITE_PKG);
+    optimise(&pkg.join("frontend_bg.wasm"))?;
+    std::fs::copy("style/main.css", pkg.join("frontend.css")).context("copying style/main.css")?;
+    let name = hash_names(pkg)?;
+    for file in [format!("{name}.js"), format!("{name}_bg.wasm"), "frontend.css".to_string()] {
+        precompress(&pkg.join(file))?;
+    }
+    let size = std::fs::metadata(pkg.join(format!("{name}_bg.wasm")))?.len();
+    let brotli = std::fs::metadata(pkg.join(format!("{name}_bg.wasm.br")))?.len();
+    eprintln!("xtask: site ready in {SITE_PKG} ({name}_bg.wasm {size} bytes, {brotli} brotli)");
+    Ok(())
+}
+
+/// Renames the JS and wasm to `frontend.<hash>` (of both), drops older
+/// hashed copies, and records the name. Returns it.
+fn hash_names(pkg: &Path) -> Result<String> {
+    let (js, wasm) = (std::fs::read(pkg.join("frontend.js"))?, std::fs::read(pkg.join("frontend_bg.wasm"))?);
+    let digest = Sha256::new().chain_update(&js).chain_update(&wasm).finalize();
+    let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let name = format!("frontend.{hash}");
+    for entry in std::fs::read_dir(pkg)? {
+        let path = entry?.path();
+        let file = path.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string();
+        if file.starts_with("frontend.") && (file.contains(".js") || file.contains(".wasm")) {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    std::fs::write(pkg.join(format!("{name}.js")), js)?;
+    std::fs::write(pkg.join(format!("{name}_bg.wasm")), wasm)?;
+    std::fs::remove_file(pkg.join("frontend_bg.wasm"))?;
+    std::fs::write(pkg.join(BUNDLE_NAME_FILE), &name)?;
+    Ok(name)
+}
+
+/// `file.br` (quality 11) and `file.gz` (level 9), for the server to send
+/// to browsers that accept them.
+fn precompress(file: &Path) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let with = |ext: &str| PathBuf::from(format!("{}.{ext}", file.display()));
+    let mut br = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut bytes.as_slice(), &mut br, &params)?;
+    std::fs::write(with("br"), br)?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&bytes)?;
+    std::fs::write(with("gz"), gz.finish()?)?;
     Ok(())
 }
 
@@ -40,20 +93,47 @@ fn optimise(wasm: &Path) -> Result<()> {
     if std::env::var_os("NO_WASM_OPT").is_some() {
         return Ok(());
     }
-    let program = std::env::var("WASM_OPT").unwrap_or_else(|_| "wasm-opt".into());
-    let Some(version) = cmd::output(&program, &["--version"]).and_then(|v| parse_version(&v)) else {
+    let Some(program) = wasm_opt() else {
+        eprintln!("xtask: no wasm-opt {MIN_WASM_OPT}+ and no node/npm for binaryen: the bundle stays unoptimised");
         return Ok(());
     };
-    if version < MIN_WASM_OPT {
-        eprintln!("xtask: skipping wasm-opt {version} (needs {MIN_WASM_OPT}+; older ones break hydration)");
-        return Ok(());
-    }
     cmd::status(
         Command::new(program)
             .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "-o"])
             .arg(wasm)
             .arg(wasm),
     )
+}
+
+/// The first usable wasm-opt: `WASM_OPT`, then `PATH`, then binaryen from npm
+/// (installed into `tools/wasm-opt` from its lock file the first time).
+fn wasm_opt() -> Option<String> {
+    let usable = |program: &str| {
+        let version = cmd::output(program, &["--version"]).and_then(|v| parse_version(&v));
+        match version {
+            Some(v) if v >= MIN_WASM_OPT => true,
+            Some(v) => {
+                eprintln!("xtask: skipping {program} {v} (needs {MIN_WASM_OPT}+; older ones break hydration)");
+                false
+            }
+            None => false,
+        }
+    };
+    let from_npm = format!("{NPM_TOOL}/node_modules/.bin/wasm-opt");
+    if let Ok(program) = std::env::var("WASM_OPT") {
+        return usable(&program).then_some(program);
+    }
+    if usable("wasm-opt") {
+        return Some("wasm-opt".into());
+    }
+    if !Path::new(&from_npm).exists() && cmd::output("npm", &["--version"]).is_some() {
+        eprintln!("xtask: installing binaryen's wasm-opt from npm (once)");
+        let installed = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(NPM_TOOL).status();
+        if !installed.is_ok_and(|s| s.success()) {
+            return None;
+        }
+    }
+    usable(&from_npm).then_some(from_npm)
 }
 
 /// "wasm-opt version 116 (version_116)" -> 116

@@ -61,7 +61,8 @@ pub(crate) fn declare(state: &AppState) -> Result<(Router<AppState>, Vec<Declare
     let routes = DeclaredRouter::new(state)
         .get::<Public, _, _>("/atlassian-connect.json", descriptor)
         .get::<Public, _, _>("/healthz", healthz)
-        .files::<Public>("/pkg", ServeDir::new(pkg_dir(state)))
+        // Brotli or gzip copies, by the browser's Accept-Encoding, when the build wrote them.
+        .files::<Public>("/pkg", ServeDir::new(pkg_dir(state)).precompressed_br().precompressed_gzip())
         // Leptos pages: the landing page, the iframe modules and their client-side routes.
         .get::<Public, _, _>("/", leptos.page())
         .get::<HostPage, _, _>("/app", leptos.page())

@@ -74,15 +74,39 @@ fn set_headers(headers: &mut HeaderMap, policy: &HeaderPolicy, path: &str) {
     }
 }
 
-/// The wasm/JS/CSS bundle carries no tenant data and may be cached if
-/// revalidated; everything else must never be stored (seed 004).
+/// The bundle carries no tenant data: its content-hashed JS and wasm never
+/// change under their names and are cached for a year; the rest of `/pkg`
+/// may be cached if revalidated; everything else must never be stored
+/// (seed 004).
 fn cache_control(path: &str) -> &'static str {
-    if path.starts_with("/pkg/") { "no-cache" } else { "no-cache, no-store" }
+    match path.strip_prefix("/pkg/") {
+        Some(file) if is_hashed(file) => "public, max-age=31536000, immutable",
+        Some(_) => "no-cache",
+        None => "no-cache, no-store",
+    }
+}
+
+/// `frontend.<16 hex>.js` or `frontend.<16 hex>_bg.wasm`.
+fn is_hashed(file: &str) -> bool {
+    let Some(rest) = file.strip_prefix("frontend.") else { return false };
+    let (Some(hash), Some(ext)) = (rest.get(..16), rest.get(16..)) else { return false };
+    hash.bytes().all(|b| b.is_ascii_hexdigit()) && matches!(ext, ".js" | "_bg.wasm")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_content_hashed_bundle_files_are_immutable() {
+        assert_eq!(cache_control("/pkg/frontend.0123456789abcdef.js"), "public, max-age=31536000, immutable");
+        assert_eq!(cache_control("/pkg/frontend.0123456789abcdef_bg.wasm"), "public, max-age=31536000, immutable");
+        for revalidated in ["/pkg/frontend.css", "/pkg/frontend.js", "/pkg/frontend.0123_bg.wasm", "/pkg/x.js"] {
+            assert_eq!(cache_control(revalidated), "no-cache", "{revalidated}");
+        }
+        assert_eq!(cache_control("/app"), "no-cache, no-store");
+        assert_eq!(cache_control("/api/notes/list"), "no-cache, no-store");
+    }
 
     fn policy() -> HeaderPolicy {
         HeaderPolicy {

@@ -249,3 +249,35 @@ async fn an_install_blocked_by_a_held_sqlite_lock_gets_503_then_succeeds() {
     assert!(app.installation(&tenant.client_key).await.is_none(), "nothing stored");
     assert_eq!(app.host.install(&tenant).await.status(), 204, "the retry succeeds");
 }
+
+/// The bundle is served under content-hashed names, cached for a year,
+/// precompressed by content negotiation; HTML and API answers are never stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the built site: run by cargo xtask test"]
+async fn the_bundle_is_hashed_precompressed_and_immutable() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let pkg = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
+    let name = std::fs::read_to_string(pkg.join("bundle.txt")).expect("cargo xtask site writes bundle.txt");
+    let (_, html) = {
+        let tenant = app.installed_tenant().await;
+        let page = app.open_page(&tenant, "/app", &[], Some("user-1")).await;
+        (page.status, page.html)
+    };
+    assert!(html.contains(&format!("/pkg/{name}.js")) && html.contains(&format!("/pkg/{name}_bg.wasm")), "{html}");
+    // The test client decompresses nothing (reqwest without its gzip/brotli features).
+    let plain = &app.http;
+    for (file, encoding) in [(format!("{name}_bg.wasm"), "br"), (format!("{name}.js"), "gzip")] {
+        let url = app.url(&format!("/pkg/{file}"));
+        let response = plain.get(&url).header("accept-encoding", encoding).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{file}");
+        assert_eq!(response.headers()["content-encoding"], encoding, "{file}");
+        assert_eq!(response.headers()["cache-control"], "public, max-age=31536000, immutable", "{file}");
+        let ext = if encoding == "br" { "br" } else { "gz" };
+        let stored = std::fs::read(pkg.join(format!("{file}.{ext}"))).unwrap();
+        assert_eq!(response.bytes().await.unwrap().as_ref(), stored.as_slice(), "{file}: the precompressed copy");
+        let identity = plain.get(&url).send().await.unwrap();
+        assert!(identity.headers().get("content-encoding").is_none(), "no encoding unless asked");
+    }
+    let api = app.http.post(app.url("/api/public/app_info")).send().await.unwrap();
+    assert_eq!(api.headers()["cache-control"], "no-cache, no-store");
+}
