@@ -52,6 +52,30 @@ impl std::fmt::Debug for RedactedString {
     }
 }
 
+/// `DATABASE_URL`: its `Debug` hides the password (a PostgreSQL URL may
+/// carry one), so a logged `Config` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match url::Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("redacted"));
+                write!(f, "DatabaseUrl({url})")
+            }
+            Ok(url) => write!(f, "DatabaseUrl({url})"),
+            Err(_) => f.write_str("DatabaseUrl(..)"),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct TlsFiles {
     pub cert: PathBuf,
@@ -72,7 +96,7 @@ pub struct Config {
     pub base_url: Url,
     pub site_addr: SocketAddr,
     pub site_root: PathBuf,
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     pub keys_cdn_urls: Vec<Url>,
     pub host_allowlist: HostAllowlist,
     pub frame_ancestors: String,
@@ -142,7 +166,7 @@ impl Config {
             env,
             site_addr: parse_with("LEPTOS_SITE_ADDR", get("LEPTOS_SITE_ADDR"), "127.0.0.1:3000")?,
             site_root: PathBuf::from(get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
-            database_url: parse_database_url(get("DATABASE_URL"))?,
+            database_url: DatabaseUrl(parse_database_url(get("DATABASE_URL"))?),
             keys_cdn_urls: parse_keys_cdn_urls(get("CONNECT_KEYS_CDN_URL"))?,
             host_allowlist: HostAllowlist::parse(
                 &get("CONNECT_HOST_ALLOWLIST").unwrap_or_else(|| DEFAULT_HOST_ALLOWLIST.into()),
@@ -394,7 +418,7 @@ mod tests {
         assert_eq!(c.env, AppEnv::Development);
         assert_eq!(c.base_url_str(), "http://localhost:3000");
         assert_eq!(c.site_addr.to_string(), "127.0.0.1:3000");
-        assert_eq!(c.database_url, "sqlite://data/app.db");
+        assert_eq!(c.database_url.as_str(), "sqlite://data/app.db");
         assert_eq!(c.keys_cdn_urls[0].as_str(), "https://connect-install-keys.atlassian.com/");
         assert!(!c.legacy_install);
         assert!(matches!(c.encryption_key, KeySource::GeneratedDev(_)));
@@ -475,5 +499,14 @@ mod tests {
     fn debug_output_never_shows_an_inline_key() {
         let c = config(&[("APP_ENCRYPTION_KEY", "c2VjcmV0LWtleS1ieXRlcw==")]).unwrap();
         assert!(!format!("{c:?}").contains("c2VjcmV0"));
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_database_password() {
+        let c = config(&[("DATABASE_URL", "postgres://app:s3cr3t-pw@db.internal:5432/notes")]).unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cr3t-pw"), "{shown}");
+        assert!(shown.contains("db.internal:5432/notes"), "the rest stays readable: {shown}");
+        assert_eq!(c.database_url.as_str(), "postgres://app:s3cr3t-pw@db.internal:5432/notes");
     }
 }

@@ -93,7 +93,7 @@ async fn purge(config: Config, dry_run: bool) -> Result<()> {
 }
 
 async fn open_db(config: &Config) -> Result<Database> {
-    let db = Database::connect(&config.database_url).await?;
+    let db = Database::connect(config.database_url.as_str()).await?;
     db.migrate().await?;
     Ok(db)
 }

@@ -47,7 +47,7 @@ impl Application {
         let keyring = load_keyring(&config.encryption_key, &config.previous_encryption_keys)?;
         let (session_key, previous_session_keys) =
             load_keys(&config.session_key, &config.previous_session_keys, "APP_SESSION_KEY")?;
-        let db = Database::connect(&config.database_url).await?;
+        let db = Database::connect(config.database_url.as_str()).await?;
         db.migrate().await?;
         console::prepare_store(&db).await?;
         let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
