@@ -136,6 +136,8 @@ pub struct Config {
     pub webhook_workers: usize,
     /// The OAuth 2.0 authorization server of the act-as-user grant.
     pub oauth_server_url: Url,
+    /// Notes one site may hold (a tenant cannot fill the disk).
+    pub notes_per_site: i64,
 }
 
 /// An operator's name and the argon2 PHC hash of their password.
@@ -214,6 +216,8 @@ impl Config {
                 get("CONNECT_OAUTH_SERVER_URL"),
                 DEFAULT_OAUTH_SERVER,
             )?,
+            notes_per_site: parse_with("NOTES_PER_SITE_MAX", get("NOTES_PER_SITE_MAX"), "10000")
+                .and_then(|n: i64| positive("NOTES_PER_SITE_MAX", n))?,
             log_json: get("LOG_FORMAT").is_some_and(|f| f == "json"),
             base_url,
         };
@@ -475,6 +479,7 @@ mod tests {
             ("OPERATOR_PASSWORD_HASH", "plaintext"),
             ("FORGE_API_BASE_ALLOWLIST", "api.atlassian.com"),
             ("WEBHOOK_MAX_ATTEMPTS", "0"),
+            ("NOTES_PER_SITE_MAX", "0"),
             ("WEBHOOK_WORKERS", "none"),
             ("CONNECT_OAUTH_SERVER_URL", "not a url"),
         ] {

@@ -16,7 +16,7 @@ use crate::{
     state::AppState,
     store::{
         activity,
-        notes::{self, NoteRow},
+        notes::{self, NewNote, NoteRow},
     },
 };
 
@@ -57,10 +57,12 @@ pub(crate) async fn create(state: &AppState, caller: &Caller, title: String, bod
     let author = author(caller)?;
     let (title, body) = validate(title, body)?;
     active_installation(state, caller).await?;
-    let row = notes::insert(&state.db, &caller.client_key, author, &title, &body, state.clock.now())
-        .await
-        .map_err(unavailable)?;
-    Ok(to_note(row, caller))
+    let new = NewNote { client_key: &caller.client_key, author, title: &title, body: &body, now: state.clock.now() };
+    let quota = state.config.notes_per_site;
+    match notes::insert(&state.db, &new, quota).await.map_err(unavailable)? {
+        Some(row) => Ok(to_note(row, caller)),
+        None => Err(ApiError::Invalid(format!("This site has reached its limit of {quota} notes. Delete some first."))),
+    }
 }
 
 pub(crate) async fn update(

@@ -29,21 +29,25 @@ pub(crate) async fn find(db: &Database, client_key: &str, id: i64) -> Result<Opt
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).bind(id).fetch_optional(pool).await?))
 }
 
-pub(crate) async fn insert(
-    db: &Database,
-    client_key: &str,
-    author: &str,
-    title: &str,
-    body: &str,
-    now: i64,
-) -> Result<NoteRow> {
+/// Adds a note unless the site already holds `quota` notes (None then).
+pub(crate) async fn insert(db: &Database, new: &NewNote<'_>, quota: i64) -> Result<Option<NoteRow>> {
     let sql = format!(
         "INSERT INTO notes (client_key, author_account_id, title, body, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5) RETURNING {COLUMNS}"
+         SELECT $1, $2, $3, $4, $5, $5 WHERE (SELECT COUNT(*) FROM notes WHERE client_key = $1) < $6 \
+         RETURNING {COLUMNS}"
     );
     Ok(on_pool!(db, pool => {
-        sqlx::query_as(&sql).bind(client_key).bind(author).bind(title).bind(body).bind(now).fetch_one(pool).await?
+        let query = sqlx::query_as(&sql).bind(new.client_key).bind(new.author).bind(new.title).bind(new.body);
+        query.bind(new.now).bind(quota).fetch_optional(pool).await?
     }))
+}
+
+pub(crate) struct NewNote<'a> {
+    pub client_key: &'a str,
+    pub author: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub now: i64,
 }
 
 /// Changes a note only if it belongs to `client_key` and was written by `author`.

@@ -105,3 +105,26 @@ async fn every_server_function_but_the_public_ones_requires_a_caller() {
         }
     }
 }
+
+/// A site cannot fill the disk: past `NOTES_PER_SITE_MAX` a new note is a
+/// clear 400, and other sites are unaffected.
+async fn a_site_at_its_note_quota_gets_a_clear_refusal(kind: DbKind) {
+    let app = TestApp::spawn_with(kind, |v| {
+        v.insert("NOTES_PER_SITE_MAX".into(), "3".into());
+    })
+    .await;
+    let full = app.installed_tenant().await;
+    let token = app.session_for(&full, "user-1").await;
+    for i in 0..3 {
+        create(&app, &token, &format!("note {i}")).await;
+    }
+    let (status, error) = app.call_as(&token, "/api/notes/create", &[("title", "one more"), ("body", "")]).await;
+    assert_eq!(status, 400);
+    assert!(error.to_string().contains("limit of 3 notes"), "{error}");
+    let (_, list) = app.call_as(&token, "/api/notes/list", &[]).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(3), "nothing was added");
+    let other = app.installed_tenant().await;
+    let other_token = app.session_for(&other, "user-1").await;
+    create(&app, &other_token, "another site's note").await;
+}
+on_both_databases!(a_site_at_its_note_quota_gets_a_clear_refusal);
