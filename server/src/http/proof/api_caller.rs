@@ -7,19 +7,16 @@
 //! (the proof types are markers: the `Caller` is the verified value).
 
 use app::api::backend::{Caller, CallerVia, ForgeUserToken};
-use axum::{
-    extract::Request,
-    http::{HeaderMap, header},
-};
+use axum::{extract::Request, http::HeaderMap};
 
 use super::{
     Proof, ProofKind,
     forge::{learn_from, system_token, user_token, verified_fit},
+    header_token,
     tenant::{caller, installation, issuer_installation, shared_secret},
 };
 use crate::{
     connect::{
-        authorization,
         host_token::verify_context_token,
         session_token,
         token::{RawToken, TokenError},
@@ -58,11 +55,7 @@ impl Proof for ContextCaller {
 }
 
 async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<Caller> {
-    if authorization::jwt_query_param(query)?.is_some() {
-        return Err(TokenError::Ambiguous.into());
-    }
-    let values: Vec<&str> = headers.get_all(header::AUTHORIZATION).iter().map(|v| v.to_str().unwrap_or("")).collect();
-    let token = authorization::from_authorization(&values)?.ok_or(TokenError::Missing)?;
+    let token = header_token(headers, query)?;
     let header = token.header()?;
     // RS256 is Forge's alone; the app's session tokens and the host's context JWTs are HS256.
     if header.alg == "RS256" {

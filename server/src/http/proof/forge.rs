@@ -6,15 +6,11 @@
 
 use std::sync::Arc;
 
-use axum::{
-    extract::Request,
-    http::{HeaderMap, header},
-};
+use axum::{extract::Request, http::HeaderMap};
 
-use super::{Proof, ProofKind};
+use super::{Proof, ProofKind, header_token};
 use crate::{
     connect::{
-        authorization,
         forge_event::ForgeEvent,
         forge_token::{VerifiedFit, verify_fit},
         token::{RawToken, TokenError},
@@ -43,13 +39,8 @@ impl Proof for ForgeEventProof {
     const KIND: ProofKind = ProofKind::ForgeEvent;
     async fn verify(state: &AppState, request: &mut Request) -> Result<Self> {
         let event = ForgeEvent::from_path(request.uri().path()).ok_or(Error::NotFound)?;
-        if authorization::jwt_query_param(request.uri().query())?.is_some() {
-            return Err(TokenError::Ambiguous.into());
-        }
         let headers = request.headers();
-        let values: Vec<&str> =
-            headers.get_all(header::AUTHORIZATION).iter().map(|v| v.to_str().unwrap_or("")).collect();
-        let token = authorization::from_authorization(&values)?.ok_or(TokenError::Missing)?;
+        let token = header_token(headers, request.uri().query())?;
         let fit = verified_fit(state, token).await?;
         let system_token = system_token(headers).map(|t| Arc::new(SharedSecret::new(t.as_bytes().to_vec())));
         Ok(Self { event, fit, system_token })

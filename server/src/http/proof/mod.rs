@@ -15,7 +15,7 @@ mod webhook;
 
 use axum::{
     extract::{FromRequestParts, Request, State},
-    http::request::Parts,
+    http::{HeaderMap, header, request::Parts},
     middleware::Next,
     response::Response,
 };
@@ -29,7 +29,16 @@ pub(crate) use webhook::WebhookProof;
 use tracing::Instrument;
 
 use super::error::Surface;
-use crate::{console::Operator, error::Error, error::Result, state::AppState};
+use crate::{
+    connect::{
+        authorization,
+        token::{RawToken, TokenError},
+    },
+    console::Operator,
+    error::Error,
+    error::Result,
+    state::AppState,
+};
 
 /// The kinds of proof a route can declare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,6 +90,17 @@ impl Proof for Public {
     async fn verify(_: &AppState, _: &mut Request) -> Result<Self> {
         Ok(Public)
     }
+}
+
+/// The one token in `Authorization` (`JWT` or `Bearer`), where every
+/// non-page proof carries it; a token in the query as well is refused
+/// (threat C-08), as are two headers.
+fn header_token<'h>(headers: &'h HeaderMap, query: Option<&str>) -> Result<RawToken<'h>> {
+    if authorization::jwt_query_param(query)?.is_some() {
+        return Err(TokenError::Ambiguous.into());
+    }
+    let values: Vec<&str> = headers.get_all(header::AUTHORIZATION).iter().map(|v| v.to_str().unwrap_or("")).collect();
+    Ok(authorization::from_authorization(&values)?.ok_or(TokenError::Missing)?)
 }
 
 /// The layer every declared route runs first: verify `P`, or refuse. A

@@ -5,18 +5,17 @@
 //! refusal changes nothing; a delivery for a tenant that is no longer
 //! active verifies but is marked, so the handler answers 2xx and drops it.
 
-use axum::{body::Bytes, extract::Request, http::header};
+use axum::{body::Bytes, extract::Request};
 
 use super::{
     Proof, ProofKind,
     callback::read_body,
+    header_token,
     tenant::{issuer_installation, shared_secret},
 };
 use crate::{
     connect::{
-        authorization,
         host_token::{PageRequest, verify_page_token},
-        token::TokenError,
         webhook::delivery_id,
     },
     error::{Error, Result},
@@ -41,13 +40,8 @@ impl Proof for WebhookProof {
     async fn verify(state: &AppState, request: &mut Request) -> Result<Self> {
         let uri = request.uri().clone();
         let event = state.descriptor.webhook_event(uri.path()).ok_or(Error::NotFound)?;
-        if authorization::jwt_query_param(uri.query())?.is_some() {
-            return Err(TokenError::Ambiguous.into());
-        }
         let headers = request.headers();
-        let values: Vec<&str> =
-            headers.get_all(header::AUTHORIZATION).iter().map(|v| v.to_str().unwrap_or("")).collect();
-        let token = authorization::from_authorization(&values)?.ok_or(TokenError::Missing)?;
+        let token = header_token(headers, uri.query())?;
         let installation = issuer_installation(state, token).await?;
         let secret = shared_secret(state, &installation)?;
         let post = PageRequest { method: "POST", path: uri.path(), query: uri.query().unwrap_or_default() };
