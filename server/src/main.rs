@@ -20,6 +20,10 @@ use server::{
     telemetry,
 };
 
+// glibc's malloc took a third of the CPU time of a page load under load; mimalloc is measured faster here.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

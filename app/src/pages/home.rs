@@ -3,14 +3,14 @@
 
 use leptos::prelude::*;
 
-use super::hydration::hydrated;
+use super::hydration::{after_hydration, hydrated};
 use crate::api::app_info::app_info;
 
 #[component]
 pub(crate) fn HomePage() -> impl IntoView {
     let count = RwSignal::new(0);
     let hydrated = hydrated();
-    let info = LocalResource::new(app_info);
+    let info = after_hydration(app_info);
 
     view! {
         <main class="page">
@@ -27,12 +27,11 @@ pub(crate) fn HomePage() -> impl IntoView {
                     {move || format!("Clicked {} times", count.get())}
                 </button>
                 <p id="server-version">
-                    <Suspense fallback=|| "version=…">
-                        {move || info.get().map(|r| match r {
-                            Ok(i) => format!("version={}", i.version),
-                            Err(_) => "version=unavailable".to_string(),
-                        })}
-                    </Suspense>
+                    {move || match info.get() {
+                        None => "version=…".to_string(),
+                        Some(Ok(i)) => format!("version={}", i.version),
+                        Some(Err(_)) => "version=unavailable".to_string(),
+                    }}
                 </p>
             </section>
         </main>

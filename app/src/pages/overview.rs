@@ -3,18 +3,18 @@
 
 use leptos::prelude::*;
 
-use super::status::{ErrorBox, Loading};
+use super::{
+    hydration::after_hydration,
+    status::{ErrorBox, Loading},
+};
 use crate::api::me::{display_name, get_identity};
 
 #[component]
 pub(crate) fn Overview() -> impl IntoView {
     let who = Resource::new(|| (), |_| get_identity());
-    // Loaded in the browser after hydration (a local resource never runs on
-    // the server), so the host's REST API never slows the page down. Read
-    // through a memo, whose owner sits outside the identity's Suspense: read
-    // in there, the never-ready resource would hold the whole identity back.
-    let name = LocalResource::new(display_name);
-    let name = Memo::new(move |_| name.get());
+    // Loaded in the browser after hydration, so the host's REST API never
+    // slows the page down; a plain signal, so it never holds the Suspense back.
+    let name = after_hydration(display_name);
 
     view! {
         <h1>"Overview"</h1>
