@@ -21,7 +21,7 @@ use crate::{
         host_client::HostClient, install_keys::InstallKeys, system_tokens::SystemTokens,
     },
     secrets::{SessionKeys, load_keyring, load_keys},
-    state::AppState,
+    state::{AppState, Shared},
     store::Database,
     webhooks::{RecordActivity, Webhooks, worker::Workers},
 };
@@ -52,7 +52,7 @@ impl Application {
         console::prepare_store(&db).await?;
         let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
         let leptos = leptos_options(&config, listener.local_addr()?);
-        let state = AppState {
+        let state = AppState::new(Shared {
             config: Arc::new(config.clone()),
             db,
             descriptor: Arc::new(descriptor.clone()),
@@ -69,7 +69,7 @@ impl Application {
             webhooks: Arc::new(Webhooks::new().on("*", RecordActivity)),
             webhook_wakeup: Arc::new(Notify::new()),
             leptos,
-        };
+        });
         // A route without a proof declaration stops the start here.
         let (router, routes) = http::router(state.clone())?;
         Ok(Self { listener, state, router, routes })
@@ -77,8 +77,9 @@ impl Application {
 
     /// Adds the vendor's webhook handlers after the app's own.
     pub fn with_webhooks(mut self, vendor: Webhooks) -> Self {
-        let merged = (*self.state.webhooks).clone().merge(vendor);
-        self.state.webhooks = Arc::new(merged);
+        let mut shared = Shared::clone(&self.state);
+        shared.webhooks = Arc::new((*shared.webhooks).clone().merge(vendor));
+        self.state = AppState::new(shared);
         self
     }
 

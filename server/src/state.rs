@@ -1,9 +1,10 @@
 //! What every request handler shares: configuration, the database, the
-//! rendered descriptor, keys and outbound clients. Cheap to clone. It sits
+//! rendered descriptor, keys and outbound clients. One `Arc`, so the many
+//! clones a request makes (every layer takes the state) cost one count each. It sits
 //! below the layers that use it (`http`, `api`, `console`) and imports none
 //! of them.
 
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
 use app::api::types::SessionGrant;
 use axum::extract::FromRef;
@@ -28,7 +29,10 @@ use crate::{
 };
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+#[derive(Clone)]
+pub struct Shared {
     pub config: Arc<Config>,
     pub db: Database,
     pub descriptor: Arc<Descriptor>,
@@ -47,6 +51,19 @@ pub struct AppState {
     /// Wakes this instance's webhook workers when it queues a delivery.
     pub(crate) webhook_wakeup: Arc<Notify>,
     pub leptos: LeptosOptions,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -67,9 +67,10 @@ impl Backend for AppBackend {
     }
 }
 
-/// The caller's installation, which must still be active.
+/// The caller's installation, which must still be active (read as the
+/// caller's proof was: from the short-lived cache).
 async fn active_installation(state: &AppState, caller: &Caller) -> Result<Installation, ApiError> {
-    match installations::find(&state.db, &caller.client_key).await.map_err(unavailable)? {
+    match installations::find_recent(&state.db, &caller.client_key).await.map_err(unavailable)? {
         Some(installation) if installation.is_active() => Ok(installation),
         _ => Err(ApiError::Unauthorized),
     }

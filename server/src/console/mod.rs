@@ -19,7 +19,11 @@ pub use credential::{MIN_PASSWORD_LEN, hash_password};
 pub(crate) use session::{Operator, logged_in_operator};
 pub(crate) use throttle::LoginThrottle;
 
-use crate::{config::Config, error::Result, store::Database};
+use crate::{
+    config::Config,
+    error::Result,
+    store::{Database, Pool},
+};
 
 const COOKIE_NAME: &str = "__Host-console";
 
@@ -41,9 +45,9 @@ pub(crate) async fn prepare_store(db: &Database) -> Result<()> {
     use tower_sessions::ExpiredDeletion;
     let period = tokio::time::Duration::from_secs(60);
     for attempt in 0..5u64 {
-        let migrated = match db {
-            Database::Sqlite(pool) => SqliteStore::new(pool.clone()).migrate().await,
-            Database::Postgres(pool) => PostgresStore::new(pool.clone()).migrate().await,
+        let migrated = match &db.pool {
+            Pool::Sqlite(pool) => SqliteStore::new(pool.clone()).migrate().await,
+            Pool::Postgres(pool) => PostgresStore::new(pool.clone()).migrate().await,
         };
         match migrated {
             Ok(()) => break,
@@ -54,11 +58,11 @@ pub(crate) async fn prepare_store(db: &Database) -> Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
-    match db {
-        Database::Sqlite(pool) => {
+    match &db.pool {
+        Pool::Sqlite(pool) => {
             drop(tokio::spawn(SqliteStore::new(pool.clone()).continuously_delete_expired(period)))
         }
-        Database::Postgres(pool) => {
+        Pool::Postgres(pool) => {
             drop(tokio::spawn(PostgresStore::new(pool.clone()).continuously_delete_expired(period)))
         }
     }

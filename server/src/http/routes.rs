@@ -29,7 +29,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use leptos::server_fn::ServerFn;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, render_app_to_stream_with_context};
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, render_app_async_with_context};
 use tower_http::services::ServeDir;
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
@@ -50,7 +50,7 @@ use crate::{
     console::{self, LoginThrottle, Operator, login, views, webhook_views},
     error::{Error, Result},
     state::AppState,
-    store::Database,
+    store::Pool,
 };
 
 /// Lifecycle bodies are a few hundred bytes; anything near this is an attack.
@@ -137,9 +137,9 @@ fn operator_console(state: &AppState) -> DeclaredRouter {
         .get::<Operator, _, _>("/console/webhooks", webhook_views::list)
         .post::<Operator, _, _>("/console/webhooks/{id}/retry", webhook_views::retry)
         .layer(Extension(throttle));
-    match &state.db {
-        Database::Sqlite(pool) => routes.layer(console::sessions(SqliteStore::new(pool.clone()), &state.config)),
-        Database::Postgres(pool) => routes.layer(console::sessions(PostgresStore::new(pool.clone()), &state.config)),
+    match &state.db.pool {
+        Pool::Sqlite(pool) => routes.layer(console::sessions(SqliteStore::new(pool.clone()), &state.config)),
+        Pool::Postgres(pool) => routes.layer(console::sessions(PostgresStore::new(pool.clone()), &state.config)),
     }
 }
 
@@ -168,7 +168,7 @@ impl LeptosHandlers {
     /// Server-side rendering of the page at the request's path.
     fn page(&self) -> impl Fn(Request<Body>) -> Responding + Clone + Send + Sync + 'static {
         let options = self.state.leptos.clone();
-        render_app_to_stream_with_context(self.context(), move || shell(options.clone()))
+        render_app_async_with_context(self.context(), move || shell(options.clone()))
     }
 
     /// The server function registered at the request's path.

@@ -1,7 +1,8 @@
 //! Opening the pool for either database, running the embedded migrations and
-//! the health probe.
+//! the health probe. The database value also carries this instance's cache of
+//! installation rows, so every write through it can invalidate the cache.
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     PgPool, SqlitePool,
@@ -9,6 +10,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+use super::installation_cache::InstallationCache;
 use crate::error::Result;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -20,7 +22,13 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Debug)]
-pub enum Database {
+pub struct Database {
+    pub pool: Pool,
+    pub(crate) installations: Arc<InstallationCache>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -28,15 +36,15 @@ pub enum Database {
 impl Database {
     /// Opens a pool for `url` (`sqlite:…` or `postgres://…`).
     pub async fn connect(url: &str) -> Result<Self> {
-        if url.starts_with("sqlite:") {
-            Self::connect_sqlite(url).await
+        let pool = if url.starts_with("sqlite:") {
+            Self::connect_sqlite(url).await?
         } else {
-            let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(ACQUIRE_TIMEOUT).connect(url).await?;
-            Ok(Self::Postgres(pool))
-        }
+            Pool::Postgres(PgPoolOptions::new().max_connections(16).acquire_timeout(ACQUIRE_TIMEOUT).connect(url).await?)
+        };
+        Ok(Self { pool, installations: Arc::default() })
     }
 
-    async fn connect_sqlite(url: &str) -> Result<Self> {
+    async fn connect_sqlite(url: &str) -> Result<Pool> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -49,16 +57,16 @@ impl Database {
         }
         let pool =
             SqlitePoolOptions::new().max_connections(8).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(options).await?;
-        Ok(Self::Sqlite(pool))
+        Ok(Pool::Sqlite(pool))
     }
 
     /// Applies the embedded migrations. PostgreSQL serialises concurrent
     /// starts with sqlx's advisory lock; SQLite retries, since a second
     /// process may be midway through the same migrations.
     pub async fn migrate(&self) -> Result<()> {
-        match self {
-            Self::Postgres(pool) => Ok(POSTGRES_MIGRATIONS.run(pool).await?),
-            Self::Sqlite(pool) => {
+        match &self.pool {
+            Pool::Postgres(pool) => Ok(POSTGRES_MIGRATIONS.run(pool).await?),
+            Pool::Sqlite(pool) => {
                 let mut attempt = 0;
                 loop {
                     match SQLITE_MIGRATIONS.run(pool).await {
@@ -77,24 +85,18 @@ impl Database {
 
     /// A round trip to the database, for `/healthz`.
     pub async fn ping(&self) -> Result<()> {
-        match self {
-            Self::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
-            Self::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
-        }
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop)?);
         Ok(())
     }
 
     pub(crate) fn kind(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
         }
     }
 
     pub(crate) async fn close(&self) {
-        match self {
-            Self::Sqlite(pool) => pool.close().await,
-            Self::Postgres(pool) => pool.close().await,
-        }
+        on_pool!(self, pool => pool.close().await)
     }
 }

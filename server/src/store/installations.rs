@@ -85,9 +85,26 @@ pub(crate) struct InstallFields<'a> {
     pub token_fingerprint: Option<&'a str>,
 }
 
+/// The installation of `client_key`, as the database holds it now.
 pub async fn find(db: &Database, client_key: &str) -> Result<Option<Installation>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE client_key = $1");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).fetch_optional(pool).await?))
+}
+
+/// The installation of `client_key` for verifying a request: this instance's
+/// copy when it read the row less than `installation_cache::FRESH_FOR` ago,
+/// else the database's. Lifecycle decisions never use it: they read the row
+/// inside their write transaction.
+pub(crate) async fn find_recent(db: &Database, client_key: &str) -> Result<Option<Installation>> {
+    if let Some(cached) = db.installations.get(client_key) {
+        return Ok(Some(cached));
+    }
+    let epoch = db.installations.epoch();
+    let found = find(db, client_key).await?;
+    if let Some(installation) = &found {
+        db.installations.put(epoch, installation);
+    }
+    Ok(found)
 }
 
 pub(crate) async fn find_in(tx: &mut WriteTx, client_key: &str) -> Result<Option<Installation>> {
@@ -276,6 +293,7 @@ pub(crate) async fn replace_sealed_secret(
                WHERE client_key = $1 AND secret_ciphertext = $2";
     let done = on_pool!(db, pool => sqlx::query(sql).bind(client_key).bind(expected).bind(new.ciphertext.as_slice())
         .bind(new.key_id.as_str()).execute(pool).await?.rows_affected());
+    db.installations.changed();
     Ok(done == 1)
 }
 

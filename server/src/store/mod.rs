@@ -6,9 +6,9 @@
 /// Runs `$body` with `$pool` bound to the configured database's pool.
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::store::Database::Sqlite($pool) => $body,
-            $crate::store::Database::Postgres($pool) => $body,
+        match &$db.pool {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
         }
     };
 }
@@ -16,12 +16,12 @@ macro_rules! on_pool {
 /// Runs `$body` with `$conn` bound to the open write transaction's connection.
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
-        match $tx {
-            $crate::store::WriteTx::Sqlite(tx) => {
+        match &mut $tx.conn {
+            $crate::store::write_tx::TxConn::Sqlite(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
-            $crate::store::WriteTx::Postgres(tx) => {
+            $crate::store::write_tx::TxConn::Postgres(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
@@ -36,6 +36,7 @@ pub(crate) mod event_transaction;
 pub(crate) mod forge_join;
 pub(crate) mod forge_tokens;
 pub mod identities;
+mod installation_cache;
 pub mod installations;
 pub(crate) mod notes;
 pub mod purge;
@@ -43,6 +44,6 @@ pub mod tenant_lookup;
 pub mod webhook_jobs;
 mod write_tx;
 
-pub use database::Database;
+pub use database::{Database, Pool};
 pub use installations::Installation;
 pub(crate) use write_tx::WriteTx;

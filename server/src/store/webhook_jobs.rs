@@ -5,7 +5,7 @@
 //! the same issue or page is unfinished; a lease that runs out (a crash)
 //! makes the job ready again (`requeue_expired`).
 
-use super::Database;
+use super::{Database, Pool};
 use crate::error::Result;
 
 pub(crate) struct NewJob<'a> {
@@ -55,9 +55,9 @@ pub(crate) async fn enqueue(db: &Database, job: &NewJob<'_>) -> Result<bool> {
 /// scan follows the `(state, next_attempt_at, id)` index, so a backlog
 /// costs each claim a few index steps, not a pass over the table.
 pub(crate) async fn claim(db: &Database, now: i64, lease_secs: i64) -> Result<Option<ClaimedJob>> {
-    let lock = match db {
-        Database::Postgres(_) => "FOR UPDATE SKIP LOCKED",
-        Database::Sqlite(_) => "",
+    let lock = match db.pool {
+        Pool::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+        Pool::Sqlite(_) => "",
     };
     let sql = format!(
         "UPDATE webhook_jobs SET state = 'running', locked_until = $1 + $2, attempts = attempts + 1 \

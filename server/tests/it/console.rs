@@ -218,7 +218,7 @@ async fn a_database_failure_shows_an_error_page_not_an_empty_table() {
     op.log_in(PASSWORD).await;
     assert!(op.get("/console").await.1.contains(&tenant.client_key));
     // The operator's session lives on; the installations table does not.
-    let server::store::Database::Sqlite(pool) = &app.raw_db else { unreachable!("the console app runs on SQLite") };
+    let server::store::Pool::Sqlite(pool) = &app.raw_db.pool else { unreachable!("the console app runs on SQLite") };
     sqlx::query("ALTER TABLE installations RENAME TO installations_gone").execute(pool).await.unwrap();
     let detail = format!("/console/installations/{}", tenant.client_key);
     for path in ["/console", "/console/orphans", "/console/keys", detail.as_str()] {

@@ -191,7 +191,7 @@ async fn the_newest_system_token_is_kept_sealed_and_never_in_clear() {
         }
     };
     let stored = || async {
-        let server::store::Database::Sqlite(pool) = &f.app.raw_db else { unreachable!() };
+        let server::store::Pool::Sqlite(pool) = &f.app.raw_db.pool else { unreachable!() };
         let row: Option<(i64, Vec<u8>)> =
             sqlx::query_as("SELECT expires_at, token_ciphertext FROM forge_system_tokens WHERE client_key = $1")
                 .bind(&f.tenant.client_key)
@@ -228,7 +228,7 @@ async fn a_key_rotation_re_seals_the_system_tokens_too() {
     let response = f.app.http.post(f.app.url("/api/notes/list")).header("authorization", format!("Bearer {fit}"));
     assert_eq!(response.header("x-forge-oauth-system", &token).send().await.unwrap().status(), 200);
     let key_id = || async {
-        let server::store::Database::Sqlite(pool) = &f.app.raw_db else { unreachable!() };
+        let server::store::Pool::Sqlite(pool) = &f.app.raw_db.pool else { unreachable!() };
         let (id,): (String,) =
             sqlx::query_as("SELECT token_key_id FROM forge_system_tokens").fetch_one(pool).await.unwrap();
         id

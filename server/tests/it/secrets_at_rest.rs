@@ -6,7 +6,7 @@ use hostkit::Tenant;
 use server::{
     maintenance,
     secrets::{AppKey, Keyring},
-    store::{Database, installations},
+    store::{Pool, installations},
 };
 
 use crate::{
@@ -27,15 +27,15 @@ async fn a_ciphertext_copied_to_another_tenant_does_not_open(kind: DbKind) {
     app.host.install(&b).await;
     let b_row = app.installation(&b.client_key).await.unwrap();
     let sql = "UPDATE installations SET secret_ciphertext = $1, secret_key_id = $2 WHERE client_key = $3";
-    match &app.raw_db {
-        Database::Sqlite(p) => sqlx::query(sql)
+    match &app.raw_db.pool {
+        Pool::Sqlite(p) => sqlx::query(sql)
             .bind(&b_row.secret_ciphertext)
             .bind(&b_row.secret_key_id)
             .bind(&a.client_key)
             .execute(p)
             .await
             .map(drop),
-        Database::Postgres(p) => sqlx::query(sql)
+        Pool::Postgres(p) => sqlx::query(sql)
             .bind(&b_row.secret_ciphertext)
             .bind(&b_row.secret_key_id)
             .bind(&a.client_key)

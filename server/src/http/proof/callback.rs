@@ -13,7 +13,7 @@ use axum::{
 
 use super::{
     Proof, ProofKind,
-    tenant::{find_installation, installation, shared_secret},
+    tenant::{shared_secret, stored_installation},
 };
 use crate::{
     config::Config,
@@ -132,7 +132,7 @@ async fn authenticate(
             Ok(Some(VerifiedCallback { signature: Signature::Unsigned, iat: now, fingerprint: None }))
         }
         (RequiredProof::NoneIfTenantGone, _) => {
-            let current = find_installation(state, &payload.client_key).await?;
+            let current = stored_installation(state, &payload.client_key).await?;
             match current.map(|installation| installation.state) {
                 None | Some(InstallState::Uninstalled) => Ok(None),
                 Some(_) => Err(TokenError::Missing.into()),
@@ -146,7 +146,7 @@ async fn authenticate(
 /// HS256 under the tenant's stored secret; the tenant is found by the body's
 /// clientKey, which the token's `iss` must equal. Returns the token's `iat`.
 async fn tenant_signed(state: &AppState, token: RawToken<'_>, context: &CallbackContext<'_>) -> Result<i64> {
-    let installation = installation(state, context.client_key).await?;
+    let installation = stored_installation(state, context.client_key).await?.ok_or(TokenError::UnknownIssuer)?;
     let secret = shared_secret(state, &installation)?;
     Ok(verify_tenant_signed(token, secret.expose(), context)?.iat)
 }

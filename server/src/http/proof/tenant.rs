@@ -14,17 +14,23 @@ use crate::{
     store::{Installation, installations},
 };
 
-/// The installation of `client_key`; an unknown one is refused like a bad
-/// token, a database that cannot answer is a 503 (retrying may work).
+/// The installation of `client_key`, for verifying a page load, an API call
+/// or a webhook (from the short-lived cache, `installations::find_recent`);
+/// an unknown one is refused like a bad token, a database that cannot answer
+/// is a 503 (retrying may work).
 pub(super) async fn installation(state: &AppState, client_key: &str) -> Result<Installation> {
-    find_installation(state, client_key).await?.ok_or_else(|| TokenError::UnknownIssuer.into())
+    let found = installations::find_recent(&state.db, client_key).await.map_err(lookup_failed)?;
+    found.ok_or_else(|| TokenError::UnknownIssuer.into())
 }
 
-/// The installation of `client_key`, if there is one.
-pub(super) async fn find_installation(state: &AppState, client_key: &str) -> Result<Option<Installation>> {
-    installations::find(&state.db, client_key)
-        .await
-        .map_err(|e| Error::Unavailable(format!("installation lookup: {e}")))
+/// The installation of `client_key` as the database holds it now, for a
+/// lifecycle callback, which must never be judged on a copy.
+pub(super) async fn stored_installation(state: &AppState, client_key: &str) -> Result<Option<Installation>> {
+    installations::find(&state.db, client_key).await.map_err(lookup_failed)
+}
+
+fn lookup_failed(e: Error) -> Error {
+    Error::Unavailable(format!("installation lookup: {e}"))
 }
 
 /// The installation named by the token's (still unverified) `iss`.

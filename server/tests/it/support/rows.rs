@@ -1,6 +1,6 @@
 //! Reading what the app stored, straight from its database.
 
-use server::store::{Database, Installation, event_log, installations};
+use server::store::{Database, Installation, Pool, event_log, installations};
 
 use super::app::TestApp;
 
@@ -46,8 +46,8 @@ pub async fn dump(db: &Database) -> Vec<u8> {
     let tables = ["installations", "lifecycle_events", "purge_log"];
     for table in tables {
         let sql = format!("SELECT * FROM {table}");
-        match db {
-            Database::Sqlite(pool) => {
+        match &db.pool {
+            Pool::Sqlite(pool) => {
                 use sqlx::{Row, ValueRef};
                 for row in sqlx::query(&sql).fetch_all(pool).await.expect("dump") {
                     for i in 0..row.columns().len() {
@@ -63,7 +63,7 @@ pub async fn dump(db: &Database) -> Vec<u8> {
                     }
                 }
             }
-            Database::Postgres(pool) => {
+            Pool::Postgres(pool) => {
                 let sql = format!("SELECT row_to_json(t)::text FROM {table} t");
                 for text in sqlx::query_scalar::<_, String>(&sql).fetch_all(pool).await.expect("dump") {
                     out.extend_from_slice(text.as_bytes());
