@@ -76,3 +76,78 @@ impl InstallationCache {
         entries.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connect::lifecycle::InstallState;
+
+    fn row(client_key: &str, generation: i64) -> Installation {
+        Installation {
+            client_key: client_key.into(),
+            base_url: "https://acme.atlassian.net".into(),
+            display_url: None,
+            product_type: Some("jira".into()),
+            description: None,
+            app_key: "app".into(),
+            oauth_client_id: None,
+            service_entitlement_number: None,
+            installation_id: None,
+            secret_ciphertext: vec![1, 2, 3],
+            secret_key_id: "k1".into(),
+            state: InstallState::Installed,
+            install_generation: generation,
+            install_signature: "rs256".into(),
+            first_installed_at: 0,
+            last_installed_at: 0,
+            last_event_at: 0,
+            last_event_iat: 0,
+            last_install_iat: 0,
+            uninstalled_at: None,
+            orphaned_at: None,
+            last_install_token: None,
+            cloud_id: None,
+        }
+    }
+
+    #[test]
+    fn a_row_read_now_answers_until_a_write_through_this_instance() {
+        let cache = InstallationCache::default();
+        assert!(cache.get("a").is_none());
+        cache.put(cache.epoch(), &row("a", 1));
+        assert_eq!(cache.get("a").map(|r| r.install_generation), Some(1));
+        assert!(cache.get("b").is_none(), "only the key that was read");
+        cache.changed();
+        assert!(cache.get("a").is_none(), "a write forgets every copy");
+    }
+
+    #[test]
+    fn a_read_that_raced_with_a_write_is_not_kept() {
+        let cache = InstallationCache::default();
+        let before_the_read = cache.epoch();
+        cache.changed();
+        cache.put(before_the_read, &row("a", 1));
+        assert!(cache.get("a").is_none(), "the row may predate the write");
+        cache.put(cache.epoch(), &row("a", 2));
+        assert_eq!(cache.get("a").map(|r| r.install_generation), Some(2));
+    }
+
+    #[test]
+    fn a_copy_expires_so_other_instances_writes_count_within_a_second() {
+        assert!(FRESH_FOR < Duration::from_secs(1));
+        let cache = InstallationCache::default();
+        cache.put(cache.epoch(), &row("a", 1));
+        std::thread::sleep(FRESH_FOR + Duration::from_millis(20));
+        assert!(cache.get("a").is_none());
+    }
+
+    #[test]
+    fn the_cache_is_bounded() {
+        let cache = InstallationCache::default();
+        for i in 0..=MAX_ENTRIES {
+            cache.put(cache.epoch(), &row(&format!("k{i}"), 1));
+        }
+        let entries = cache.entries.read().unwrap();
+        assert!(entries.len() <= MAX_ENTRIES, "{} entries", entries.len());
+    }
+}

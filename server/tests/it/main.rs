@@ -15,6 +15,7 @@ mod forge_fit;
 mod foundation;
 mod hydration;
 mod install_attacks;
+mod instances;
 mod isolation;
 mod key_server;
 mod lifecycle;

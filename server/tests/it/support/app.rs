@@ -27,7 +27,30 @@ pub struct TestApp {
     pub encryption_key: String,
     /// Every route the app's router declared, with its proof.
     pub routes: Vec<DeclaredRoute>,
+    /// The configuration it runs with, for a second instance beside it.
+    vars: HashMap<String, String>,
     shutdown: Option<oneshot::Sender<()>>,
+}
+
+/// Another instance of the app on the same database, keys and base URL, as a
+/// load balancer runs several; stopped when dropped.
+pub struct Instance {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Instance {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
 }
 
 impl TestApp {
@@ -91,21 +114,36 @@ impl TestApp {
         let clock = app.state().clock.clone();
         let routes = app.routes().to_vec();
         let raw_db = Database::connect(&vars["DATABASE_URL"]).await.expect("raw database pool");
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            app.run_until(async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("server run");
-        });
+        let shutdown = Some(run_in_background(app));
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { addr, base_url, http, db, host, fake, clock, raw_db, encryption_key, routes, shutdown: Some(tx) }
+        Self { addr, base_url, http, db, host, fake, clock, raw_db, encryption_key, routes, vars, shutdown }
+    }
+
+    /// A second instance on this app's database and configuration.
+    pub async fn another_instance(&self) -> Instance {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let config = Config::from_lookup(|k| self.vars.get(k).cloned()).expect("test configuration");
+        let app = Application::build_with_listener(config, listener).await.expect("build the second instance");
+        Instance { addr, shutdown: Some(run_in_background(app)) }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
+}
+
+/// Runs `app` until the returned sender fires or is dropped.
+fn run_in_background(app: Application) -> oneshot::Sender<()> {
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        app.run_until(async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server run");
+    });
+    tx
 }
 
 impl Drop for TestApp {
