@@ -6,7 +6,6 @@ pub mod api;
 pub mod pages;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     StaticSegment,
     components::{ParentRoute, Route, Router, Routes},
@@ -18,7 +17,9 @@ pub const OUTPUT_NAME: &str = "frontend";
 /// The whole HTML document rendered on the server around [`App`]. Only the
 /// body hydrates, so the head may carry per-request data: on a verified
 /// iframe page, the session token (ACE's `<meta name="token">` convention)
-/// and Atlassian's `all.js`.
+/// and Atlassian's `all.js`. Title and stylesheet are the same on every page,
+/// so they are written here rather than through `leptos_meta`, whose context
+/// cost every render time and the bundle bytes.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     let session = api::backend::page_session();
@@ -30,9 +31,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <title>"Connect app"</title>
+                <link rel="stylesheet" id="leptos" href="/pkg/frontend.css"/>
                 {session_head(session)}
                 <HydrationScripts options/>
-                <MetaTags/>
             </head>
             <body>
                 <App/>
@@ -43,10 +45,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/frontend.css"/>
-        <Title text="Connect app"/>
         <Router>
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=StaticSegment("") view=pages::home::HomePage/>

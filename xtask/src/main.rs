@@ -11,7 +11,8 @@
 //!           headless Chromium)
 //!   cycles  only the import-cycle check of `test`
 //!   citations  only the check that cited threat ids are explained
-//!   bench   load figures against the release server on loopback (by hand, not CI)
+//!   bench   load figures against the release server on loopback, then the
+//!           side-by-side table against ACE (by hand, not CI)
 
 mod audit;
 mod citations;
@@ -20,6 +21,7 @@ mod cycles;
 mod dev;
 mod postgres;
 mod prereqs;
+mod side_by_side;
 mod site;
 mod sources;
 mod widths;
@@ -68,7 +70,8 @@ fn run() -> Result<()> {
             let args = ["run", "-p", "hostkit", "--release", "--example", "bench", "--", "target/release/server"];
             let result = cmd::cargo_env(&args, &[("BENCH_POSTGRES_URL", cluster.url())]);
             drop(cluster);
-            result
+            result?;
+            side_by_side::run(bench_runs())
         }
         "help" | "-h" | "--help" => {
             println!("usage: cargo xtask <serve|dev|build|site|test|cycles|citations|bench> [args]");
@@ -76,6 +79,11 @@ fn run() -> Result<()> {
         }
         other => bail!("unknown command {other:?}; try cargo xtask help"),
     }
+}
+
+/// How many side-by-side runs `bench` makes (`BENCH_RUNS`, default 2).
+fn bench_runs() -> usize {
+    std::env::var("BENCH_RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(2)
 }
 
 /// The README's test command: everything CI runs, nothing less.

@@ -165,10 +165,17 @@ impl LeptosHandlers {
         move || leptos::prelude::provide_context(backend.clone())
     }
 
-    /// Server-side rendering of the page at the request's path.
+    /// Server-side rendering of the page at the request's path. The query is
+    /// dropped first: no page reads it on the server, and the host's JWT in
+    /// it, verified by then, has no business in the render (parsing it was a
+    /// twentieth of a page's time).
     fn page(&self) -> impl Fn(Request<Body>) -> Responding + Clone + Send + Sync + 'static {
         let options = self.state.leptos.clone();
-        render_app_async_with_context(self.context(), move || shell(options.clone()))
+        let render = render_app_async_with_context(self.context(), move || shell(options.clone()));
+        move |mut request: Request<Body>| {
+            without_query(request.uri_mut());
+            render(request)
+        }
     }
 
     /// The server function registered at the request's path.
@@ -179,6 +186,16 @@ impl LeptosHandlers {
             Box::pin(async move { handle_server_fns_with_context(context, request).await.into_response() })
                 as Responding
         }
+    }
+}
+
+fn without_query(uri: &mut axum::http::Uri) {
+    let Some(path) = uri.path_and_query().filter(|pq| pq.query().is_some()).map(|pq| pq.path()) else { return };
+    let Ok(path) = path.parse() else { return };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(path);
+    if let Ok(path_only) = axum::http::Uri::from_parts(parts) {
+        *uri = path_only;
     }
 }
 

@@ -33,3 +33,61 @@ async fn the_shell_page_hydrates_in_headless_chromium() {
         .await;
     browser.close().await;
 }
+
+/// The bundle as the browser's own network stack saw it: each resource's
+/// Resource Timing entry and the headers of the stored response.
+async fn bundle_as_loaded(browser: &Browser) -> serde_json::Value {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const entry = (suffix) => performance.getEntriesByType('resource').find((e) => e.name.endsWith(suffix));
+        const describe = async (suffix) => {
+            const e = entry(suffix);
+            if (!e) return null;
+            const stored = await fetch(e.name);
+            return {
+                name: e.name, transfer: e.transferSize, encoded: e.encodedBodySize, decoded: e.decodedBodySize,
+                encoding: stored.headers.get('content-encoding'), cache: stored.headers.get('cache-control'),
+            };
+        };
+        const page = await fetch(location.href, { cache: 'no-store' });
+        done({ wasm: await describe('_bg.wasm'), js: await describe('.js'), page: page.headers.get('cache-control') });
+    "#;
+    browser.client.execute_async(script, vec![]).await.expect("reading the resource timings")
+}
+
+async fn wait_hydrated(browser: &Browser) {
+    browser
+        .wait_for("hydration", Duration::from_secs(20), |_| async {
+            browser.text("#hydrated").await.filter(|t| t == "hydrated=yes")
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and the built site: run by cargo xtask test"]
+async fn the_browser_gets_the_bundle_compressed_then_from_its_cache_and_never_stores_the_page() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let browser = Browser::start().await;
+    browser.client.goto(&app.url("/")).await.unwrap();
+    wait_hydrated(&browser).await;
+    let first = bundle_as_loaded(&browser).await;
+    for file in ["wasm", "js"] {
+        let f = &first[file];
+        let encoding = f["encoding"].as_str().unwrap_or_default();
+        assert!(["br", "gzip"].contains(&encoding), "{file} sent as {encoding:?}: {first}");
+        assert!(f["encoded"].as_u64() < f["decoded"].as_u64(), "{file} crossed the wire compressed: {first}");
+        assert!(f["transfer"].as_u64() > Some(0), "{file} came from the network the first time: {first}");
+        assert_eq!(f["cache"], "public, max-age=31536000, immutable", "{file}: {first}");
+    }
+    assert_eq!(first["page"], "no-cache, no-store", "the HTML is never stored");
+
+    // Another visit: the hashed files come from the cache, without even a revalidation.
+    browser.client.goto(&app.url("/?again")).await.unwrap();
+    wait_hydrated(&browser).await;
+    let second = bundle_as_loaded(&browser).await;
+    for file in ["wasm", "js"] {
+        assert_eq!(second[file]["transfer"], 0, "{file} from the cache on the second visit: {second}");
+        assert_eq!(second[file]["name"], first[file]["name"], "{file}: the same content-hashed name");
+    }
+    browser.close().await;
+}

@@ -3,16 +3,21 @@
 //!
 //! It starts `target/release/server` on a free port with a fresh SQLite
 //! database and a local key server, installs tenants through the host test
-//! kit, and prints latency percentiles and throughput. Every loop is bounded
-//! in count and time.
+//! kit, and prints latency percentiles and throughput; then the time from
+//! process start to the first 200 on `/healthz`, and the time to hydrated
+//! in throttled headless Chromium (`hydration`). Every loop is bounded in
+//! count and time.
+
+mod hydration;
 
 use std::{
     collections::HashMap,
     process::{Child, Command, Stdio},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
-use hostkit::{ForgeJwks, Host, Tenant};
+use hostkit::{FakeHost, ForgeJwks, Host, Tenant};
 
 const APP_KEY: &str = "rust-connect-app";
 /// How long each load phase runs.
@@ -156,7 +161,60 @@ async fn main() {
     for (name, url) in databases {
         webhook_bench(&server_bin, &dir, name, &url).await;
     }
+    startup_bench(&server_bin, &dir).await;
+    hydration_bench(&server_bin, &dir).await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Process start to the first 200 on `/healthz`, on a database whose
+/// migrations are already applied (the bench database of the first phase).
+async fn startup_bench(bin: &str, dir: &std::path::Path) {
+    println!("\n== start: process start to the first 200 on /healthz (migrations already applied) ==");
+    let http = reqwest::Client::new();
+    let mut samples = Vec::new();
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let base_url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        let mut child = server_command(bin, dir, port, &base_url, "http://127.0.0.1:9", &[]).spawn().expect("start");
+        loop {
+            let answer = http.get(format!("{base_url}/healthz")).send().await;
+            if answer.is_ok_and(|r| r.status() == 200) {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "the server did not start");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        samples.push(started.elapsed());
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let _ = child.wait();
+    }
+    report("process start to healthy (5 starts)", &mut samples, None);
+}
+
+/// The general page in the fake host's frame, in throttled Chromium.
+async fn hydration_bench(bin: &str, dir: &std::path::Path) {
+    println!("\n== time to hydrated: /app in the fake host's frame, Chromium at 10 Mbit/s and 40 ms ==");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base_url = format!("http://127.0.0.1:{port}");
+    let host = Arc::new(Host::start(&base_url, APP_KEY).await);
+    let fake = FakeHost::start(host.clone()).await;
+    let env = [
+        ("CONNECT_ALL_JS_URL", format!("{}/all.js", fake.url)),
+        ("CONNECT_HOST_ALLOWLIST", "http://localhost:*,https://*.atlassian.net".to_string()),
+        ("CONNECT_FRAME_ANCESTORS", "https://*.atlassian.net http://localhost:*".to_string()),
+        ("DATABASE_URL", format!("sqlite://{}/hydration.db", dir.display())),
+    ];
+    let mut server = start_server(bin, dir, port, &base_url, &host.key_server.url(), &env).await;
+    let tenant = fake.add_site("acme", "jira");
+    fake.add_user("acme", "user-1", "Uma User", false);
+    assert_eq!(host.install(&tenant).await.status(), 204, "install for the hydration bench");
+    let browser = hydration::Browser::start(dir.join("chromium-profile")).await;
+    browser.throttle().await;
+    hydration::measure(&browser, &fake.host_page_url("acme", "/app", "user-1")).await;
+    browser.close().await;
+    let _ = Command::new("kill").arg("-TERM").arg(server.id().to_string()).status();
+    let _ = server.wait();
 }
 
 /// Verified webhook deliveries: acknowledged (persisted, then 204) under
@@ -166,7 +224,7 @@ async fn webhook_bench(bin: &str, dir: &std::path::Path, name: &str, database_ur
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base_url = format!("http://127.0.0.1:{port}");
     let host = Host::start(&base_url, APP_KEY).await;
-    let key = random_key();
+    let key = bench_key();
     let env = [("DATABASE_URL", database_url.to_string()), ("APP_ENCRYPTION_KEY", key.clone())];
     let mut server = start_server(bin, dir, port, &base_url, &host.key_server.url(), &env).await;
     let tenant = Tenant::new("https://hooks.atlassian.net");
@@ -230,23 +288,7 @@ async fn start_server(
     keys: &str,
     extra: &[(&'static str, String)],
 ) -> Child {
-    let mut vars: HashMap<&str, String> = [
-        ("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}")),
-        ("APP_BASE_URL", base_url.to_string()),
-        ("DATABASE_URL", format!("sqlite://{}/bench.db", dir.display())),
-        ("CONNECT_KEYS_CDN_URL", keys.to_string()),
-        ("APP_ENCRYPTION_KEY", random_key()),
-        ("RUST_LOG", "warn".to_string()),
-    ]
-    .into_iter()
-    .collect();
-    vars.extend(extra.iter().cloned());
-    let child = Command::new(bin)
-        .envs(&vars)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the server binary");
+    let child = server_command(bin, dir, port, base_url, keys, extra).spawn().expect("start the server binary");
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while http.get(format!("{base_url}/healthz")).send().await.is_err() {
@@ -254,6 +296,30 @@ async fn start_server(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     child
+}
+
+fn server_command(
+    bin: &str,
+    dir: &std::path::Path,
+    port: u16,
+    base_url: &str,
+    keys: &str,
+    extra: &[(&'static str, String)],
+) -> Command {
+    let mut vars: HashMap<&str, String> = [
+        ("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}")),
+        ("APP_BASE_URL", base_url.to_string()),
+        ("DATABASE_URL", format!("sqlite://{}/bench.db", dir.display())),
+        ("CONNECT_KEYS_CDN_URL", keys.to_string()),
+        ("APP_ENCRYPTION_KEY", bench_key()),
+        ("RUST_LOG", "warn".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    vars.extend(extra.iter().cloned());
+    let mut command = Command::new(bin);
+    command.envs(&vars).stdout(Stdio::null()).stderr(Stdio::inherit());
+    command
 }
 
 fn report(name: &str, samples: &mut [Duration], wall: Option<Duration>) {
@@ -272,9 +338,14 @@ fn rss_kib(pid: u32) -> Option<u64> {
     status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// A throwaway encryption key for the bench database.
-fn random_key() -> String {
+/// One throwaway encryption key for the bench's databases, the same for
+/// every start, so a restarted server opens what the last one sealed.
+fn bench_key() -> String {
     use base64::Engine;
-    let bytes = hex::decode(hostkit::random_hex(32)).expect("hex");
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        let bytes = hex::decode(hostkit::random_hex(32)).expect("hex");
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    });
+    key.clone()
 }
