@@ -20,7 +20,8 @@ use server::{
     telemetry,
 };
 
-// glibc's malloc took a third of the CPU time of a page load under load; mimalloc is measured faster here.
+// Measured under load: glibc's malloc took a third of a page load's CPU (8.8k pages/s against 13.5k with
+// mimalloc). Without transparent huge pages (`no_thp`) mimalloc's RSS stays that of glibc (27 MB after the load).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
