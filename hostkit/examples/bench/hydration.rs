@@ -47,8 +47,11 @@ impl Browser {
             .expect("chromedriver (Debian's chromium-driver) is missing");
         let capabilities = json!({ "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
+            // One renderer for the host page and the app's cross-site frame: DevTools throttles the page's
+            // target only, and an out-of-process frame would escape it.
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                 "--disable-background-networking", "--no-first-run", "--window-size=1200,900",
+                "--disable-site-isolation-trials", "--disable-features=IsolateOrigins,site-per-process",
                 format!("--user-data-dir={}", profile.display())],
         }});
         let Value::Object(capabilities) = capabilities else { unreachable!() };
