@@ -5,6 +5,7 @@
 mod callbacks;
 mod declared;
 mod descriptor;
+mod drain;
 pub(crate) mod error;
 mod forge_events;
 mod health;
@@ -51,7 +52,8 @@ pub(crate) fn router(state: AppState) -> Result<(Router, Vec<DeclaredRoute>)> {
 
 /// The layers every response passes through, outermost last: body size and
 /// time limits, a handler deadline, panic recovery, then security headers,
-/// so even a panic's 500 carries them.
+/// so even a panic's 500 carries them; outermost, a body refused unread is
+/// drained so its sender reads the answer.
 fn harden(routes: Router, policy: HeaderPolicy, limits: &HttpLimits) -> Router {
     routes
         .layer(RequestBodyLimitLayer::new(limits.body_limit_bytes))
@@ -59,6 +61,7 @@ fn harden(routes: Router, policy: HeaderPolicy, limits: &HttpLimits) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, limits.request_timeout))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(Arc::new(policy), security_headers::apply))
+        .layer(middleware::from_fn(drain::drain_unread_bodies))
 }
 
 /// A handler panic becomes a plain 500; the server keeps serving (threat H-08).

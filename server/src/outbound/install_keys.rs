@@ -2,11 +2,16 @@
 //! servers in fallback order and cached. Keys rotate with a new `kid`, so a
 //! fetched key never changes; unknown kids are cached as missing for a while,
 //! and a fetch budget stops a flood of random kids from turning the app into
-//! a request amplifier (threats L-07, L-09, L-10, R-06).
+//! a request amplifier (threats L-07, L-09, L-10, R-06). The budget is sized
+//! so that a flood cannot spend it: 1,000 forged installs a minute, each with
+//! a new kid, leave room for the genuine install with a new kid. Fetches of
+//! different kids run side by side (a few at a time), so a genuine install
+//! never queues behind a flood's fetches; installs with the same kid share
+//! one fetch (threat F-10).
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -23,8 +28,12 @@ const MAX_KEY_BYTES: usize = 16 * 1024;
 const MAX_FOUND: usize = 64;
 const MAX_MISSING: usize = 1024;
 const MISSING_TTL: Duration = Duration::from_secs(300);
-/// Outbound fetches allowed per window, across all kids and key servers.
-const FETCH_BUDGET: u32 = 30;
+/// Outbound fetches allowed per window, across all kids and key servers: 20 a
+/// second at most towards Atlassian's CDN, above what a 1,000-a-minute flood
+/// of made-up kids spends.
+const FETCH_BUDGET: u32 = 1_200;
+/// Fetches of different kids in flight at once.
+const PARALLEL_FETCHES: usize = 8;
 const BUDGET_WINDOW: Duration = Duration::from_secs(60);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -50,9 +59,10 @@ pub struct InstallKeys {
     /// Kids the key servers do not know, until when to believe that.
     missing: Mutex<HashMap<String, Instant>>,
     budget: Mutex<Budget>,
-    /// One fetch at a time: concurrent installs with the same new kid wait
-    /// for the first fetch and then hit the cache (threat F-10).
-    fetching: tokio::sync::Mutex<()>,
+    /// One fetch per kid: concurrent installs with the same new kid wait for
+    /// the first fetch and then hit the cache (threat F-10).
+    fetching: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    parallel: tokio::sync::Semaphore,
 }
 
 enum FetchResult {
@@ -75,7 +85,8 @@ impl InstallKeys {
             found: Mutex::new(HashMap::new()),
             missing: Mutex::new(HashMap::new()),
             budget: Mutex::new(Budget { window_start: Instant::now(), used: 0 }),
-            fetching: tokio::sync::Mutex::new(()),
+            fetching: Mutex::new(HashMap::new()),
+            parallel: tokio::sync::Semaphore::new(PARALLEL_FETCHES),
         })
     }
 
@@ -87,10 +98,26 @@ impl InstallKeys {
         if let Some(hit) = self.cached(kid) {
             return hit;
         }
-        let _turn = self.fetching.lock().await;
+        let turn = self.turn_for(kid);
+        let _turn = turn.lock().await;
         if let Some(hit) = self.cached(kid) {
             return hit;
         }
+        let fetched = self.fetch_from_servers(kid).await;
+        if let Ok(mut fetching) = self.fetching.lock() {
+            fetching.remove(kid);
+        }
+        fetched
+    }
+
+    /// The lock that lines up fetches of `kid`.
+    fn turn_for(&self, kid: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let Ok(mut fetching) = self.fetching.lock() else { return Arc::default() };
+        fetching.entry(kid.to_string()).or_default().clone()
+    }
+
+    async fn fetch_from_servers(&self, kid: &str) -> Result<DecodingKey, KeyError> {
+        let Ok(_slot) = self.parallel.acquire().await else { return Err(KeyError::Unavailable) };
         let mut unavailable = false;
         for base in &self.bases {
             if !self.spend_budget() {

@@ -1,14 +1,15 @@
 //! Fetching Atlassian's install keys: failures are bounded and retryable,
-//! hits are cached by kid.
+//! hits are cached by kid, and a flood of made-up kids cannot block installs.
 
 use std::time::{Duration, Instant};
 
-use hostkit::{KeyServerMode, Tenant};
+use futures::StreamExt;
+use hostkit::{Host, KeyServerMode, Tenant, jwt};
 
 use crate::{
     on_both_databases,
     support::{
-        app::{TestApp, jira_site},
+        app::{APP_KEY, TestApp, jira_site},
         db::DbKind,
     },
 };
@@ -56,3 +57,41 @@ async fn a_second_key_server_is_tried_when_the_first_is_down(kind: DbKind) {
     assert_eq!(down.requests().len(), 1);
 }
 on_both_databases!(a_second_key_server_is_tried_when_the_first_is_down);
+
+/// An unsigned install claiming a made-up kid, as anyone can send it.
+fn forged_install(app: &TestApp, kid: &str) -> (serde_json::Value, String) {
+    let tenant = Tenant::new(&jira_site());
+    let claims = app.host.install_claims(&tenant, "installed").to_string();
+    let token = jwt::raw(&format!(r#"{{"alg":"RS256","typ":"JWT","kid":"{kid}"}}"#), &claims, None) + "c2ln";
+    (app.host.body(&tenant, "installed"), format!("JWT {token}"))
+}
+
+/// 1,000 forged installs, each with a new made-up kid, sent as fast as 32
+/// connections go: each kid costs one fetch and no more, and then a genuine
+/// install signed with a key the app has never seen still works.
+async fn a_flood_of_made_up_kids_never_blocks_a_genuine_install_with_a_new_kid(kind: DbKind) {
+    let app = TestApp::spawn(kind).await;
+    let run = hostkit::random_hex(4);
+    let kids: Vec<String> = (0..1000).map(|i| format!("made-up-{run}-{i}")).collect();
+    let host = &app.host;
+    let statuses: Vec<u16> = futures::stream::iter(&kids)
+        .map(|kid| {
+            let (body, authorization) = forged_install(&app, kid);
+            async move { host.post_lifecycle("installed", &body, Some(authorization)).await.status().as_u16() }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    assert!(statuses.iter().all(|s| *s == 401), "forgeries are refused, never 503: {:?}", &statuses[..10]);
+    let fetched = app.host.key_server.requests().len();
+    assert_eq!(fetched, kids.len(), "one fetch per made-up kid");
+    let (body, authorization) = forged_install(&app, &kids[0]);
+    assert_eq!(app.host.post_lifecycle("installed", &body, Some(authorization)).await.status(), 401);
+    assert_eq!(app.host.key_server.requests().len(), fetched, "a kid known to be missing costs no fetch");
+
+    let rotated = Host::with_key_server(&app.base_url, APP_KEY, app.host.key_server.clone());
+    let tenant = Tenant::new(&jira_site());
+    assert_eq!(rotated.install(&tenant).await.status(), 204, "the genuine install with a new kid");
+    assert!(app.installation(&tenant.client_key).await.is_some());
+}
+on_both_databases!(a_flood_of_made_up_kids_never_blocks_a_genuine_install_with_a_new_kid);
