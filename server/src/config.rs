@@ -250,8 +250,29 @@ impl Config {
         if self.forge_api_allowlist.names_loopback() {
             return Err(Error::Config("FORGE_API_BASE_ALLOWLIST may name loopback only outside production".into()));
         }
+        if let (KeySource::File(key), Some(folder)) = (&self.encryption_key, sqlite_folder(self.database_url.as_str()))
+        {
+            let key = std::path::absolute(key).unwrap_or_else(|_| key.clone());
+            if key.starts_with(&folder) {
+                return Err(Error::Config(format!(
+                    "APP_ENCRYPTION_KEY_FILE is inside the SQLite database's folder ({}): a copy or backup of that \
+                     folder would carry the key that opens every secret in it; keep the key elsewhere",
+                    folder.display()
+                )));
+            }
+        }
         Ok(())
     }
+}
+
+/// The folder of a SQLite database file (`sqlite://data/app.db?mode=rwc`
+/// gives `<cwd>/data`); None for PostgreSQL and in-memory databases.
+fn sqlite_folder(url: &str) -> Option<PathBuf> {
+    let path = url.strip_prefix("sqlite:")?;
+    let path = path.strip_prefix("//").unwrap_or(path);
+    let path = path.split('?').next().filter(|p| !p.is_empty() && !p.starts_with(":memory:"))?;
+    let file = std::path::absolute(path).ok()?;
+    file.parent().map(std::path::Path::to_path_buf)
 }
 
 /// A count that must be at least one.
@@ -460,6 +481,34 @@ mod tests {
         ])
         .unwrap_err();
         assert!(loopback_api.to_string().contains("FORGE_API_BASE_ALLOWLIST"), "{loopback_api}");
+    }
+
+    #[test]
+    fn production_refuses_an_encryption_key_file_inside_the_sqlite_folder() {
+        let production = |db: &str, key_file: &str| {
+            config(&[
+                ("APP_ENV", "production"),
+                ("APP_BASE_URL", "https://app.example.com"),
+                ("APP_SESSION_KEY", "y"),
+                ("DATABASE_URL", db),
+                ("APP_ENCRYPTION_KEY_FILE", key_file),
+            ])
+        };
+        for (db, key) in [
+            ("sqlite://data/app.db?mode=rwc", "data/app.key"),
+            ("sqlite:data/app.db", "./data/keys/app.key"),
+            ("sqlite:///srv/app/app.db", "/srv/app/secret.key"),
+        ] {
+            let refused = production(db, key).unwrap_err().to_string();
+            assert!(refused.contains("APP_ENCRYPTION_KEY_FILE is inside"), "{db} {key}: {refused}");
+        }
+        for (db, key) in [
+            ("sqlite://data/app.db", "/run/secrets/app.key"),
+            ("sqlite:///srv/app/app.db", "/srv/keys/app.key"),
+            ("postgres://app@db/app", "data/app.key"),
+        ] {
+            assert!(production(db, key).is_ok(), "{db} {key}");
+        }
     }
 
     #[test]

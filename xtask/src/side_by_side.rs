@@ -123,7 +123,10 @@ ACE: RSS after load 127 MB
     #[test]
     fn the_table_gives_the_ratios() {
         let table = table(SAMPLE).unwrap();
-        assert!(table.contains("| JWT-verified iframe page | 2812 req/s, p50 22.04 ms, p99 31.64 ms | 3190 req/s"), "{table}");
+        assert!(
+            table.contains("| JWT-verified iframe page | 2812 req/s, p50 22.04 ms, p99 31.64 ms | 3190 req/s"),
+            "{table}"
+        );
         assert!(table.contains("| 0.9x | 1/37.9 |"), "{table}");
         assert!(table.contains("| RSS after the load | 27 MB | 127 MB | 1/4.7 |"), "{table}");
     }

@@ -59,9 +59,7 @@ pub(crate) async fn prepare_store(db: &Database) -> Result<()> {
         }
     }
     match &db.pool {
-        Pool::Sqlite(pool) => {
-            drop(tokio::spawn(SqliteStore::new(pool.clone()).continuously_delete_expired(period)))
-        }
+        Pool::Sqlite(pool) => drop(tokio::spawn(SqliteStore::new(pool.clone()).continuously_delete_expired(period))),
         Pool::Postgres(pool) => {
             drop(tokio::spawn(PostgresStore::new(pool.clone()).continuously_delete_expired(period)))
         }

@@ -39,7 +39,9 @@ impl Database {
         let pool = if url.starts_with("sqlite:") {
             Self::connect_sqlite(url).await?
         } else {
-            Pool::Postgres(PgPoolOptions::new().max_connections(16).acquire_timeout(ACQUIRE_TIMEOUT).connect(url).await?)
+            Pool::Postgres(
+                PgPoolOptions::new().max_connections(16).acquire_timeout(ACQUIRE_TIMEOUT).connect(url).await?,
+            )
         };
         Ok(Self { pool, installations: Arc::default() })
     }

@@ -82,7 +82,8 @@ async fn another_instance_honours_each_lifecycle_change_within_a_second(kind: Db
     assert_eq!(pair.a.host.uninstall(&reinstalled).await.status(), 204);
     let uninstalled = pair.until_b_answers(&reinstalled, &session, (401, 401)).await;
 
-    for (change, took) in [("disable", disabled), ("enable", enabled), ("new secret", new_secret), ("uninstall", uninstalled)]
+    for (change, took) in
+        [("disable", disabled), ("enable", enabled), ("new secret", new_secret), ("uninstall", uninstalled)]
     {
         assert!(took < WITHIN, "B honoured the {change} after {took:?}");
     }
