@@ -48,6 +48,12 @@ pub enum Command {
     Show { client_key: String },
     /// Print the webhook queue: how many jobs are queued, running, done, dead or dropped.
     Webhooks,
+    /// Write a consistent copy of the SQLite database to a new file, while the app runs
+    /// (`VACUUM INTO`). Restore by stopping the app and copying the file back.
+    Backup {
+        /// Where to write the copy; the file must not exist yet.
+        to: std::path::PathBuf,
+    },
     /// Hash an operator password (read from standard input) for OPERATOR_PASSWORD_HASH.
     CreateOperator {
         #[arg(long)]

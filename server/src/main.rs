@@ -76,6 +76,11 @@ async fn run(command: Command, config: Config) -> Result<()> {
         Command::List { search } => operator_cli::list(&open_db(&config).await?, search.as_deref()).await,
         Command::Show { client_key } => operator_cli::show(&open_db(&config).await?, &client_key).await,
         Command::Webhooks => operator_cli::webhooks(&open_db(&config).await?).await,
+        Command::Backup { to } => {
+            store::backup::sqlite_copy(&open_db(&config).await?, &to).await?;
+            println!("backed up to {}", to.display());
+            Ok(())
+        }
 
         Command::GenerateKey | Command::CreateOperator { .. } => Ok(()),
     }

@@ -30,6 +30,7 @@ macro_rules! on_tx {
 }
 
 pub(crate) mod activity;
+pub mod backup;
 mod database;
 pub mod event_log;
 pub(crate) mod event_transaction;

@@ -191,3 +191,38 @@ async fn the_forge_manifest_passes_the_schema_of_forge_manifest() {
         assert!(valid.contains("manifest valid against @forge/manifest 13.7.0"), "{valid}");
     }
 }
+
+/// `server backup` copies the SQLite database while the app serves: the copy
+/// opens on its own with every acknowledged install and note in it, and an
+/// existing file is never overwritten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_writes_a_consistent_copy_while_the_app_serves() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let tenants: Vec<Tenant> = (0..3).map(|_| Tenant::new(&jira_site())).collect();
+    for tenant in &tenants {
+        assert_eq!(app.host.install(tenant).await.status(), 204);
+    }
+    let session = app.session_for(&tenants[0], "u").await;
+    let (status, _) = app.call_as(&session, "/api/notes/create", &[("title", "kept in the copy"), ("body", "")]).await;
+    assert_eq!(status, 200);
+
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    let copy_arg = copy.to_str().unwrap();
+    let done = stdout(&run_cli(dir.path(), &["backup", copy_arg], &env_of(&app, &[]), ""));
+    assert!(done.contains("backed up to"), "{done}");
+    let copied = server::store::Database::connect(&format!("sqlite://{copy_arg}")).await.unwrap();
+    for tenant in &tenants {
+        let row = server::store::installations::find(&copied, &tenant.client_key).await.unwrap();
+        assert!(row.is_some_and(|r| r.is_active()), "{} is in the copy", tenant.client_key);
+    }
+    assert_eq!(notes_in(&copied).await, 1, "the note is in the copy");
+    let again = run_cli(dir.path(), &["backup", copy_arg], &env_of(&app, &[]), "");
+    assert!(!again.status.success(), "an existing file is never overwritten");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+}
+
+async fn notes_in(db: &server::store::Database) -> i64 {
+    let server::store::Pool::Sqlite(pool) = &db.pool else { unreachable!() };
+    sqlx::query_scalar("SELECT COUNT(*) FROM notes WHERE title = 'kept in the copy'").fetch_one(pool).await.unwrap()
+}
