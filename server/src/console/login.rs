@@ -1,11 +1,16 @@
 //! `GET/POST /console/login` and `POST /console/logout`.
+//!
+//! The login form's CSRF token is stateless (double submit): a random value
+//! in a `__Host-` cookie, `SameSite=Strict`, and the same value in the form.
+//! No session exists, and no session row is written, before a login succeeds,
+//! so cookie-less requests for the form cannot fill the session table.
 
 use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     Extension, Form,
     extract::{ConnectInfo, State},
-    http::{StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
@@ -14,8 +19,12 @@ use tower_sessions::Session;
 use super::{Operator, credential, html, session, throttle::LoginThrottle};
 use crate::{
     error::{ConsoleError, Error},
+    secrets::{constant_time_eq, random_hex},
     state::AppState,
 };
+
+/// The login form's token cookie.
+const LOGIN_COOKIE: &str = "__Host-console-login";
 
 pub(crate) async fn form(State(state): State<AppState>, session: Session) -> Result<Response, ConsoleError> {
     if state.config.operator.is_none() {
@@ -24,8 +33,24 @@ pub(crate) async fn form(State(state): State<AppState>, session: Session) -> Res
     if session::logged_in_operator(&session, &state).await.is_ok() {
         return Ok(Redirect::to("/console").into_response());
     }
-    let csrf = session::login_csrf(&session).await?;
-    Ok(Html(login_page(&csrf, None)).into_response())
+    login_form(StatusCode::OK, None)
+}
+
+/// The login page with a fresh token, in the form and in its cookie.
+fn login_form(status: StatusCode, error: Option<&str>) -> Result<Response, ConsoleError> {
+    let token = random_hex(32)?;
+    let cookie = format!("{LOGIN_COOKIE}={token}; Path=/; Max-Age=1800; HttpOnly; Secure; SameSite=Strict");
+    let cookie = HeaderValue::from_str(&cookie).map_err(|_| Error::Internal("login cookie".into()))?;
+    Ok((status, [(header::SET_COOKIE, cookie)], Html(login_page(&token, error))).into_response())
+}
+
+/// Does the form's token equal its cookie's?
+fn login_token_matches(headers: &HeaderMap, presented: &str) -> bool {
+    let cookies = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok());
+    let mut pairs = cookies.flat_map(|line| line.split(';')).filter_map(|pair| pair.trim().split_once('='));
+    pairs.any(|(name, value)| {
+        name == LOGIN_COOKIE && !value.is_empty() && constant_time_eq(value.as_bytes(), presented.as_bytes())
+    })
 }
 
 #[derive(Deserialize)]
@@ -40,10 +65,11 @@ pub(crate) async fn submit(
     Extension(throttle): Extension<Arc<LoginThrottle>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     session: Session,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ConsoleError> {
     let Some(credential) = state.config.operator.clone() else { return Err(not_configured()) };
-    if !session::csrf_matches(&session, &form.csrf).await {
+    if !login_token_matches(&headers, &form.csrf) {
         return Err(Error::Forbidden.into());
     }
     if form.user.len() > 64 {
@@ -63,13 +89,14 @@ pub(crate) async fn submit(
     let ok = tokio::task::spawn_blocking(move || credential::verify(&checked, &user, &password)).await.unwrap_or(false);
     if !ok {
         tracing::warn!(ip = %peer.ip(), "operator login failed");
-        let csrf = session::login_csrf(&session).await?;
-        return Ok((StatusCode::UNAUTHORIZED, Html(login_page(&csrf, Some("Wrong name or password.")))).into_response());
+        return login_form(StatusCode::UNAUTHORIZED, Some("Wrong name or password."));
     }
     throttle.succeeded(&keys);
     session::log_in(&session, &credential, state.clock.now()).await?;
     tracing::info!(operator = %form.user, "operator logged in");
-    Ok(Redirect::to("/console").into_response())
+    let spent = format!("{LOGIN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
+    let spent = HeaderValue::from_str(&spent).map_err(|_| Error::Internal("login cookie".into()))?;
+    Ok(([(header::SET_COOKIE, spent)], Redirect::to("/console")).into_response())
 }
 
 #[derive(Deserialize)]

@@ -68,16 +68,6 @@ pub(crate) async fn log_out(session: &Session) {
     let _ = session.flush().await;
 }
 
-/// The CSRF token of the login form, kept in the (still anonymous) session.
-pub(crate) async fn login_csrf(session: &Session) -> Result<String> {
-    if let Ok(Some(token)) = session.get::<String>(CSRF).await {
-        return Ok(token);
-    }
-    let token = random_hex(32)?;
-    session.insert(CSRF, token.clone()).await.map_err(|e| Error::Unavailable(format!("session store: {e}")))?;
-    Ok(token)
-}
-
 /// Does `presented` equal this session's CSRF token?
 pub(crate) async fn csrf_matches(session: &Session, presented: &str) -> bool {
     match session.get::<String>(CSRF).await {

@@ -27,21 +27,32 @@ async fn console_app(tweak: impl FnOnce(&mut HashMap<String, String>)) -> TestAp
     .await
 }
 
-/// A browser-like operator: keeps the session cookie by hand (it is
-/// `Secure`, and these requests are plain loopback HTTP).
+/// A browser-like operator: keeps its cookies by hand (they are `Secure`,
+/// and these requests are plain loopback HTTP).
 pub(crate) struct Operator<'a> {
     app: &'a TestApp,
-    cookie: Option<String>,
+    cookies: Vec<(String, String)>,
 }
 
 impl<'a> Operator<'a> {
     pub(crate) fn new(app: &'a TestApp) -> Self {
-        Self { app, cookie: None }
+        Self { app, cookies: Vec::new() }
+    }
+
+    /// The `Cookie` header this operator sends, if any.
+    pub(crate) fn cookie(&self) -> Option<String> {
+        let pairs: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        (!pairs.is_empty()).then(|| pairs.join("; "))
+    }
+
+    /// The value of the console's session cookie, once there is one.
+    pub(crate) fn session_id(&self) -> Option<String> {
+        self.cookies.iter().find(|(k, _)| k == "__Host-console").map(|(_, v)| v.clone())
     }
 
     pub(crate) async fn get(&mut self, path: &str) -> (StatusCode, String) {
         let mut request = self.app.http.get(self.app.url(path));
-        if let Some(c) = &self.cookie {
+        if let Some(c) = self.cookie() {
             request = request.header(header::COOKIE, c);
         }
         let response = request.send().await.unwrap();
@@ -52,7 +63,7 @@ impl<'a> Operator<'a> {
 
     pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         let mut request = self.app.http.post(self.app.url(path)).form(form);
-        if let Some(c) = &self.cookie {
+        if let Some(c) = self.cookie() {
             request = request.header(header::COOKIE, c);
         }
         let response = request.send().await.unwrap();
@@ -61,9 +72,13 @@ impl<'a> Operator<'a> {
     }
 
     fn remember(&mut self, response: &reqwest::Response) {
-        if let Some(set) = response.headers().get(header::SET_COOKIE) {
-            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
-            self.cookie = Some(pair);
+        for set in response.headers().get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let Some((name, value)) = set.split(';').next().and_then(|pair| pair.split_once('=')) else { continue };
+            self.cookies.retain(|(k, _)| k != name);
+            if !set.contains("Max-Age=0") {
+                self.cookies.push((name.to_string(), value.to_string()));
+            }
         }
     }
 
@@ -94,19 +109,20 @@ async fn console_pages_need_a_session_and_the_cookie_is_locked_down() {
         assert_eq!(response.headers()[header::LOCATION], "/console/login");
     }
     let login_page = app.http.get(app.url("/console/login")).send().await.unwrap();
-    let set_cookie = login_page.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
-    for flag in ["__Host-console=", "HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
-        assert!(set_cookie.contains(flag), "{flag} missing from {set_cookie}");
-    }
-    assert!(!set_cookie.contains("Domain"), "a __Host- cookie has no Domain");
-
-    let anonymous = {
-        op.csrf("/console/login").await;
-        op.cookie.clone().unwrap()
-    };
+    let login_cookie = login_page.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
+    assert!(login_cookie.starts_with("__Host-console-login="), "only the form's token before a login: {login_cookie}");
     let response = op.log_in(PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_ne!(op.cookie.clone().unwrap(), anonymous, "the session id rotates on login");
+    let set_cookies: Vec<String> =
+        response.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    let session_cookie = set_cookies.iter().find(|c| c.starts_with("__Host-console=")).expect("a session cookie");
+    for cookie in [&login_cookie, session_cookie] {
+        for flag in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+            assert!(cookie.contains(flag), "{flag} missing from {cookie}");
+        }
+        assert!(!cookie.contains("Domain"), "a __Host- cookie has no Domain");
+    }
+    assert!(op.session_id().is_some());
     let (status, html) = op.get("/console").await;
     assert_eq!(status, 200);
     assert!(html.contains(&tenant.client_key));
@@ -140,7 +156,7 @@ async fn logout_ends_the_session_on_the_server_and_forms_need_the_csrf_token() {
     let app = console_app(|_| {}).await;
     let mut op = Operator::new(&app);
     op.log_in(PASSWORD).await;
-    let session_cookie = op.cookie.clone().unwrap();
+    let session_cookie = op.cookie().unwrap();
     assert_eq!(op.post("/console/logout", &[("csrf", "forged")]).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(op.get("/console").await.0, 200, "a forged logout changed nothing");
 
@@ -194,7 +210,7 @@ async fn changing_the_operator_credential_ends_existing_sessions() {
     let mut op = Operator::new(&app);
     op.log_in(PASSWORD).await;
     assert_eq!(op.get("/console").await.0, 200);
-    let cookie = op.cookie.clone().unwrap();
+    let cookie = op.cookie().unwrap();
     let db_url = app.db.url.clone();
     let key = app.encryption_key.clone();
     let new_hash = server::console::hash_password("a different long password").unwrap();
@@ -228,4 +244,34 @@ async fn a_database_failure_shows_an_error_page_not_an_empty_table() {
         assert!(!page.contains("<table"), "{path}: no table pretending to be empty");
         assert!(page.contains("Log out") || page.contains("Operator console"), "{path}: in the console's layout");
     }
+}
+
+/// Asking for the login form, or sending it with a wrong token, writes no
+/// session row: before a login succeeds the console keeps no state at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_session_row_exists_before_a_login_succeeds() {
+    let app = console_app(|_| {}).await;
+    let rows = || async {
+        let server::store::Pool::Sqlite(pool) = &app.raw_db.pool else {
+            unreachable!("the console app runs on SQLite")
+        };
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tower_sessions").fetch_one(pool).await.unwrap()
+    };
+    for _ in 0..50 {
+        assert_eq!(app.http.get(app.url("/console/login")).send().await.unwrap().status(), StatusCode::OK);
+    }
+    let mut op = Operator::new(&app);
+    assert_eq!(op.log_in("not the password").await.status(), StatusCode::UNAUTHORIZED);
+    let forged = op.post("/console/login", &[("user", "ops"), ("password", PASSWORD), ("csrf", "forged")]).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN, "the form's token must match its cookie");
+    let mut no_cookie = Operator::new(&app);
+    let token = no_cookie.csrf("/console/login").await;
+    no_cookie.cookies.clear();
+    let cookieless =
+        no_cookie.post("/console/login", &[("user", "ops"), ("password", PASSWORD), ("csrf", &token)]).await;
+    assert_eq!(cookieless.status(), StatusCode::FORBIDDEN, "a token without its cookie is refused");
+    assert_eq!(rows().await, 0, "no session row before a login");
+    assert_eq!(op.log_in(PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(rows().await, 1, "one row for the logged-in operator");
+    assert!(op.cookie().is_some_and(|c| !c.contains("__Host-console-login")), "the form's token is spent");
 }
