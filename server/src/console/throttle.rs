@@ -1,5 +1,5 @@
 //! Login throttling: after a few attempts in a window without a success, a key (the client's
-//! address, or the attempted operator name) must wait. In memory, per
+//! address, or the attempted operator name from that address) must wait. In memory, per
 //! instance: enough to make online guessing hopeless.
 
 use std::{

@@ -31,12 +31,23 @@ async fn console_app(tweak: impl FnOnce(&mut HashMap<String, String>)) -> TestAp
 /// and these requests are plain loopback HTTP).
 pub(crate) struct Operator<'a> {
     app: &'a TestApp,
+    http: reqwest::Client,
     cookies: Vec<(String, String)>,
 }
 
 impl<'a> Operator<'a> {
     pub(crate) fn new(app: &'a TestApp) -> Self {
-        Self { app, cookies: Vec::new() }
+        Self { app, http: app.http.clone(), cookies: Vec::new() }
+    }
+
+    /// An operator whose requests come from another loopback address.
+    pub(crate) fn from_address(app: &'a TestApp, address: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .local_address(address.parse::<std::net::IpAddr>().expect("an address"))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Self { app, http: client, cookies: Vec::new() }
     }
 
     /// The `Cookie` header this operator sends, if any.
@@ -51,7 +62,7 @@ impl<'a> Operator<'a> {
     }
 
     pub(crate) async fn get(&mut self, path: &str) -> (StatusCode, String) {
-        let mut request = self.app.http.get(self.app.url(path));
+        let mut request = self.http.get(self.app.url(path));
         if let Some(c) = self.cookie() {
             request = request.header(header::COOKIE, c);
         }
@@ -62,7 +73,7 @@ impl<'a> Operator<'a> {
     }
 
     pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        let mut request = self.app.http.post(self.app.url(path)).form(form);
+        let mut request = self.http.post(self.app.url(path)).form(form);
         if let Some(c) = self.cookie() {
             request = request.header(header::COOKIE, c);
         }
@@ -149,6 +160,13 @@ async fn wrong_passwords_are_refused_then_throttled() {
     let throttled = op.log_in(PASSWORD).await;
     assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
     assert!(throttled.headers().contains_key(header::RETRY_AFTER));
+    // The guesses came from one address: the operator, elsewhere, is not locked out.
+    let mut elsewhere = Operator::from_address(&app, "127.0.0.2");
+    assert_eq!(
+        elsewhere.log_in(PASSWORD).await.status(),
+        StatusCode::SEE_OTHER,
+        "the right password from a fresh address"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
