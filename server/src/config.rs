@@ -252,8 +252,7 @@ impl Config {
         }
         if let (KeySource::File(key), Some(folder)) = (&self.encryption_key, sqlite_folder(self.database_url.as_str()))
         {
-            let key = std::path::absolute(key).unwrap_or_else(|_| key.clone());
-            if key.starts_with(&folder) {
+            if real_path(key).starts_with(real_path(&folder)) {
                 return Err(Error::Config(format!(
                     "APP_ENCRYPTION_KEY_FILE is inside the SQLite database's folder ({}): a copy or backup of that \
                      folder would carry the key that opens every secret in it; keep the key elsewhere",
@@ -263,6 +262,11 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `path` with symlinks and `..` resolved when it exists, else made absolute.
+fn real_path(path: &std::path::Path) -> PathBuf {
+    std::fs::canonicalize(path).or_else(|_| std::path::absolute(path)).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// The folder of a SQLite database file (`sqlite://data/app.db?mode=rwc`

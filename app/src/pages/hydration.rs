@@ -24,7 +24,8 @@ where
 {
     let (value, set_value) = signal(None);
     Effect::new(move |_| {
-        let loading = load();
+        // Untracked: a signal `load` reads must not start a second fetch.
+        let loading = untrack(&load);
         spawn_local(async move { set_value.set(Some(loading.await)) });
     });
     value

@@ -75,10 +75,11 @@ pub(crate) async fn submit(
     if form.user.len() > 64 {
         return Err(Error::BadRequest("operator names are at most 64 characters".into()).into());
     }
-    // Counted per address, and per name from that address: guesses from one
-    // address are limited whatever names they try, and a flood of wrong
-    // passwords for a name never locks that operator out from elsewhere.
-    let keys = vec![format!("ip:{}", peer.ip()), format!("user:{}@{}", form.user, peer.ip())];
+    // Counted per address (an IPv6 /64 is one address), whatever names it
+    // tries: wrong passwords for a name never lock that operator out from
+    // another address. Behind a reverse proxy every client shares the proxy's
+    // address (trusted proxies are not built yet).
+    let keys = vec![format!("ip:{}", super::throttle::client_network(peer.ip()))];
     if let Err(wait) = throttle.attempt(&keys) {
         tracing::warn!(ip = %peer.ip(), "operator login throttled");
         let retry = wait.as_secs().max(1).to_string();

@@ -40,10 +40,13 @@ impl http_body::Body for DrainOnDrop {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
-        match self.0.as_mut() {
-            Some(body) => Pin::new(body).poll_frame(cx),
-            None => Poll::Ready(None),
+        let Some(body) = self.0.as_mut() else { return Poll::Ready(None) };
+        let polled = Pin::new(body).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) {
+            // Read to its end: nothing is left to drain.
+            self.0 = None;
         }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {

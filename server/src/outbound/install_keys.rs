@@ -3,11 +3,13 @@
 //! fetched key never changes; unknown kids are cached as missing for a while,
 //! and a fetch budget stops a flood of random kids from turning the app into
 //! a request amplifier (threats L-07, L-09, L-10, R-06). The budget is sized
-//! so that a flood cannot spend it: 1,000 forged installs a minute, each with
-//! a new kid, leave room for the genuine install with a new kid. Fetches of
-//! different kids run side by side (a few at a time), so a genuine install
-//! never queues behind a flood's fetches; installs with the same kid share
-//! one fetch (threat F-10).
+//! above a flood of 1,000 forged installs a minute, each with a new kid (one
+//! fetch per key server each): such a flood leaves room for the genuine
+//! install with a new kid. A bigger flood still spends it, and then installs
+//! with a new kid get 503 until the window ends (a per-address share is not
+//! built). Fetches of different kids run side by side (a few at a time), so a
+//! genuine install does not queue behind a flood's fetches; installs with the
+//! same kid share one fetch (threat F-10).
 
 use std::{
     collections::HashMap,
@@ -29,8 +31,7 @@ const MAX_FOUND: usize = 64;
 const MAX_MISSING: usize = 1024;
 const MISSING_TTL: Duration = Duration::from_secs(300);
 /// Outbound fetches allowed per window, across all kids and key servers: 20 a
-/// second at most towards Atlassian's CDN, above what a 1,000-a-minute flood
-/// of made-up kids spends.
+/// second at most towards Atlassian's CDN.
 const FETCH_BUDGET: u32 = 1_200;
 /// Fetches of different kids in flight at once.
 const PARALLEL_FETCHES: usize = 8;
@@ -61,7 +62,7 @@ pub struct InstallKeys {
     budget: Mutex<Budget>,
     /// One fetch per kid: concurrent installs with the same new kid wait for
     /// the first fetch and then hit the cache (threat F-10).
-    fetching: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    fetching: Turns,
     parallel: tokio::sync::Semaphore,
 }
 
@@ -98,22 +99,12 @@ impl InstallKeys {
         if let Some(hit) = self.cached(kid) {
             return hit;
         }
-        let turn = self.turn_for(kid);
-        let _turn = turn.lock().await;
+        let turn = Turn::take(&self.fetching, kid);
+        let _turn = turn.lock.lock().await;
         if let Some(hit) = self.cached(kid) {
             return hit;
         }
-        let fetched = self.fetch_from_servers(kid).await;
-        if let Ok(mut fetching) = self.fetching.lock() {
-            fetching.remove(kid);
-        }
-        fetched
-    }
-
-    /// The lock that lines up fetches of `kid`.
-    fn turn_for(&self, kid: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let Ok(mut fetching) = self.fetching.lock() else { return Arc::default() };
-        fetching.entry(kid.to_string()).or_default().clone()
+        self.fetch_from_servers(kid).await
     }
 
     async fn fetch_from_servers(&self, kid: &str) -> Result<DecodingKey, KeyError> {
@@ -209,6 +200,36 @@ impl InstallKeys {
                 tracing::warn!(%url, "install key server sent something that is not a PEM public key");
                 FetchResult::Failed
             }
+        }
+    }
+}
+
+type Turns = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
+
+/// A place in the line of fetches for one kid. Dropped (also when the request
+/// is cancelled), it removes the kid's entry unless a newer line replaced it.
+struct Turn<'a> {
+    turns: &'a Turns,
+    kid: &'a str,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl<'a> Turn<'a> {
+    fn take(turns: &'a Turns, kid: &'a str) -> Self {
+        let lock = match turns.lock() {
+            Ok(mut turns) => turns.entry(kid.to_string()).or_default().clone(),
+            Err(_) => Arc::default(),
+        };
+        Self { turns, kid, lock }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let Ok(mut turns) = self.turns.lock() else { return };
+        // The map's copy and this one: nobody else is waiting in this line.
+        if turns.get(self.kid).is_some_and(|lock| Arc::ptr_eq(lock, &self.lock) && Arc::strong_count(lock) == 2) {
+            turns.remove(self.kid);
         }
     }
 }

@@ -18,5 +18,8 @@ pub async fn sqlite_copy(db: &Database, to: &Path) -> Result<()> {
     }
     let target = to.to_str().ok_or_else(|| Error::BadRequest("the backup path is not UTF-8".into()))?;
     sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
+    // It holds console session ids and sealed secrets: for its owner only.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o600))?;
     Ok(())
 }

@@ -29,17 +29,23 @@ pub(crate) const FRESH_FOR: Duration = Duration::from_millis(500);
 /// count towards it.
 const MAX_ENTRIES: usize = 10_000;
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct InstallationCache {
     entries: RwLock<HashMap<String, Entry>>,
     epoch: AtomicU64,
 }
 
-#[derive(Debug)]
 struct Entry {
     row: Installation,
     read_at: Instant,
     epoch: u64,
+}
+
+impl std::fmt::Debug for InstallationCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let entries = self.entries.read().map(|e| e.len()).unwrap_or_default();
+        f.debug_struct("InstallationCache").field("entries", &entries).field("epoch", &self.epoch()).finish()
+    }
 }
 
 impl InstallationCache {

@@ -43,11 +43,12 @@ impl Database {
 
 impl WriteTx {
     pub(crate) async fn commit(self) -> Result<()> {
-        match self.conn {
-            TxConn::Sqlite(tx) => tx.commit().await?,
-            TxConn::Postgres(tx) => tx.commit().await?,
-        }
+        let committed = match self.conn {
+            TxConn::Sqlite(tx) => tx.commit().await,
+            TxConn::Postgres(tx) => tx.commit().await,
+        };
+        // Even a commit that reports an error may have landed.
         self.installations.changed();
-        Ok(())
+        Ok(committed?)
     }
 }
