@@ -250,15 +250,15 @@ impl Config {
         if self.forge_api_allowlist.names_loopback() {
             return Err(Error::Config("FORGE_API_BASE_ALLOWLIST may name loopback only outside production".into()));
         }
-        if let (KeySource::File(key), Some(folder)) = (&self.encryption_key, sqlite_folder(self.database_url.as_str()))
+        let sqlite = sqlite_folder(self.database_url.as_str());
+        if let (KeySource::File(key), Some(folder)) = (&self.encryption_key, sqlite)
+            && real_path(key).starts_with(real_path(&folder))
         {
-            if real_path(key).starts_with(real_path(&folder)) {
-                return Err(Error::Config(format!(
-                    "APP_ENCRYPTION_KEY_FILE is inside the SQLite database's folder ({}): a copy or backup of that \
-                     folder would carry the key that opens every secret in it; keep the key elsewhere",
-                    folder.display()
-                )));
-            }
+            return Err(Error::Config(format!(
+                "APP_ENCRYPTION_KEY_FILE is inside the SQLite database's folder ({}): a copy or backup of that \
+                 folder would carry the key that opens every secret in it; keep the key elsewhere",
+                folder.display()
+            )));
         }
         Ok(())
     }
