@@ -20,7 +20,8 @@ pub(crate) async fn install_status(state: &AppState, caller: &Caller) -> Result<
     if !is_admin.map_err(|_| ApiError::Unavailable)? {
         return Err(ApiError::Forbidden);
     }
-    let events = event_log::for_installation(&state.db, &installation.client_key, 50).await.map_err(unavailable)?;
+    let key = &installation.client_key;
+    let events = event_log::for_admin_page(&state.db, key, 50, 10).await.map_err(unavailable)?;
     let retention = state.config.retention.as_secs() as i64;
     let orphans = installations::all_for_base_url(&state.db, &installation.base_url)
         .await

@@ -74,6 +74,27 @@ pub(crate) async fn append_rejection(db: &Database, e: &NewEvent<'_>) -> Result<
     Ok(())
 }
 
+/// What the admin page lists: the newest `limit` events that were not
+/// rejections, and beside them the newest `rejections` rejected attempts,
+/// newest first. Counted apart, so forged callbacks (anyone can send them for
+/// a known clientKey) never push the real events off the page.
+pub async fn for_admin_page(db: &Database, client_key: &str, limit: i64, rejections: i64) -> Result<Vec<EventRecord>> {
+    let sql = |outcome: &str| {
+        format!(
+            "SELECT id, client_key, event, occurred_at, signature, outcome, detail FROM lifecycle_events \
+             WHERE client_key = $1 AND outcome {outcome} 'rejected' ORDER BY id DESC LIMIT $2"
+        )
+    };
+    let (real, refused) = (sql("<>"), sql("="));
+    let mut events: Vec<EventRecord> =
+        on_pool!(db, pool => sqlx::query_as(&real).bind(client_key).bind(limit).fetch_all(pool).await?);
+    let rejected: Vec<EventRecord> =
+        on_pool!(db, pool => sqlx::query_as(&refused).bind(client_key).bind(rejections).fetch_all(pool).await?);
+    events.extend(rejected);
+    events.sort_by_key(|e| std::cmp::Reverse(e.id));
+    Ok(events)
+}
+
 /// The newest `limit` events of one installation, newest first.
 pub async fn for_installation(db: &Database, client_key: &str, limit: i64) -> Result<Vec<EventRecord>> {
     let sql = "SELECT id, client_key, event, occurred_at, signature, outcome, detail FROM lifecycle_events \

@@ -43,6 +43,29 @@ async fn only_site_administrators_see_the_install_status(kind: DbKind) {
 }
 on_both_databases!(only_site_administrators_see_the_install_status);
 
+/// Anyone can send forged callbacks for a known clientKey; they are logged,
+/// but apart: the admin page still shows the real events, and at most ten
+/// of the refusals.
+async fn forged_callbacks_never_push_the_real_events_off_the_admin_page(kind: DbKind) {
+    let app = TestApp::spawn(kind).await;
+    let tenant = app.fake.add_site("acme", "jira");
+    app.fake.add_user("acme", "admin-1", "Ada Admin", true);
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    let body = app.host.body(&tenant, "uninstalled");
+    for _ in 0..60 {
+        assert_eq!(app.host.post_lifecycle("uninstalled", &body, None).await.status(), 401);
+    }
+    let token = app.open_page(&tenant, "/admin", &[], Some("admin-1")).await.session_token().unwrap();
+    let (status, status_page) = app.call_as(&token, "/api/admin/install_status", &[]).await;
+    assert_eq!(status, 200, "{status_page}");
+    let events = status_page["events"].as_array().unwrap();
+    let outcome = |e: &serde_json::Value| e["outcome"].as_str().unwrap_or_default().to_string();
+    assert!(events.iter().any(|e| e["event"] == "installed" && outcome(e) == "accepted"), "{events:?}");
+    assert_eq!(events.iter().filter(|e| outcome(e) == "rejected").count(), 10, "the newest ten refusals");
+    assert_eq!(events[0]["outcome"], "rejected", "newest first");
+}
+on_both_databases!(forged_callbacks_never_push_the_real_events_off_the_admin_page);
+
 async fn the_overview_gets_the_display_name_from_the_host(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
     let tenant = app.fake.add_site("acme", "jira");
