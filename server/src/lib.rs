@@ -19,3 +19,6 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod webhooks;
+
+#[cfg(test)]
+mod properties;
