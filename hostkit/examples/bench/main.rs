@@ -95,7 +95,9 @@ async fn main() {
     let forge = ForgeJwks::start().await;
     let forge_app = hostkit::forge::app_id();
     let forge_env = [("FORGE_APP_ID", forge_app.clone()), ("FORGE_JWKS_URL", forge.url.clone())];
-    let mut server = start_server(&server_bin, &dir, port, &base_url, &host.key_server.url(), &forge_env).await;
+    let mut server =
+        start_server(server_command(&server_bin, &dir, port, &base_url, &host.key_server.url(), &forge_env), &base_url)
+            .await;
     let pid = server.id();
 
     println!("== installs (signed, RS256; key cached after the first) ==");
@@ -205,7 +207,8 @@ async fn hydration_bench(bin: &str, dir: &std::path::Path) {
         ("CONNECT_FRAME_ANCESTORS", "https://*.atlassian.net http://localhost:*".to_string()),
         ("DATABASE_URL", format!("sqlite://{}/hydration.db", dir.display())),
     ];
-    let mut server = start_server(bin, dir, port, &base_url, &host.key_server.url(), &env).await;
+    let mut server =
+        start_server(server_command(bin, dir, port, &base_url, &host.key_server.url(), &env), &base_url).await;
     let tenant = fake.add_site("acme", "jira");
     fake.add_user("acme", "user-1", "Uma User", false);
     assert_eq!(host.install(&tenant).await.status(), 204, "install for the hydration bench");
@@ -226,7 +229,8 @@ async fn webhook_bench(bin: &str, dir: &std::path::Path, name: &str, database_ur
     let host = Host::start(&base_url, APP_KEY).await;
     let key = bench_key();
     let env = [("DATABASE_URL", database_url.to_string()), ("APP_ENCRYPTION_KEY", key.clone())];
-    let mut server = start_server(bin, dir, port, &base_url, &host.key_server.url(), &env).await;
+    let mut server =
+        start_server(server_command(bin, dir, port, &base_url, &host.key_server.url(), &env), &base_url).await;
     let tenant = Tenant::new("https://hooks.atlassian.net");
     assert_eq!(host.install(&tenant).await.status(), 204);
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -280,15 +284,9 @@ async fn drain(bin: &str, database_url: &str, key: &str, limit: Duration) -> boo
     false
 }
 
-async fn start_server(
-    bin: &str,
-    dir: &std::path::Path,
-    port: u16,
-    base_url: &str,
-    keys: &str,
-    extra: &[(&'static str, String)],
-) -> Child {
-    let child = server_command(bin, dir, port, base_url, keys, extra).spawn().expect("start the server binary");
+/// Runs `command` (from [`server_command`]) and waits until `/healthz` answers.
+async fn start_server(mut command: Command, base_url: &str) -> Child {
+    let child = command.spawn().expect("start the server binary");
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while http.get(format!("{base_url}/healthz")).send().await.is_err() {

@@ -15,10 +15,8 @@ async fn the_shell_page_hydrates_in_headless_chromium() {
     let browser = Browser::start().await;
     browser.client.goto(&app.url("/")).await.unwrap();
 
+    wait_hydrated(&browser).await;
     let wait = Duration::from_secs(20);
-    browser
-        .wait_for("hydration", wait, |_| async { browser.text("#hydrated").await.filter(|t| t == "hydrated=yes") })
-        .await;
     let version = format!("version={}", env!("CARGO_PKG_VERSION"));
     browser
         .wait_for("the server function", wait, |_| async {
