@@ -29,7 +29,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use leptos::server_fn::ServerFn;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, render_app_async_with_context};
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, render_app_to_stream_with_context};
 use tower_http::services::ServeDir;
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
@@ -171,7 +171,7 @@ impl LeptosHandlers {
     /// twentieth of a page's time).
     fn page(&self) -> impl Fn(Request<Body>) -> Responding + Clone + Send + Sync + 'static {
         let options = self.state.leptos.clone();
-        let render = render_app_async_with_context(self.context(), move || shell(options.clone()));
+        let render = render_app_to_stream_with_context(self.context(), move || shell(options.clone()));
         move |mut request: Request<Body>| {
             without_query(request.uri_mut());
             render(request)
