@@ -4,12 +4,10 @@
 
 pub mod api;
 pub mod pages;
+pub mod router;
 
 use leptos::prelude::*;
-use leptos_router::{
-    StaticSegment,
-    components::{ParentRoute, Route, Router, Routes},
-};
+use router::Page;
 
 /// The wasm/JS bundle name under `/pkg`; the xtask and cargo-leptos both write it.
 pub const OUTPUT_NAME: &str = "frontend";
@@ -43,21 +41,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The page at the request's path. Which page it is never changes without
+/// a full load; the general page's tabs switch inside [`pages::app_shell`].
 #[component]
 pub fn App() -> impl IntoView {
-    view! {
-        <Router>
-            <Routes fallback=pages::not_found::NotFound>
-                <Route path=StaticSegment("") view=pages::home::HomePage/>
-                <ParentRoute path=StaticSegment("app") view=pages::app_shell::AppShell>
-                    <Route path=StaticSegment("") view=pages::overview::Overview/>
-                    <Route path=StaticSegment("notes") view=pages::notes::NotesView/>
-                    <Route path=StaticSegment("activity") view=pages::activity::ActivityView/>
-                    <Route path=StaticSegment("help") view=pages::help::Help/>
-                </ParentRoute>
-                <Route path=StaticSegment("admin") view=pages::admin::AdminPage/>
-            </Routes>
-        </Router>
+    let path = router::provide_current_path();
+    match Page::at(&path.get_untracked()) {
+        Page::Home => view! { <pages::home::HomePage/> }.into_any(),
+        Page::Admin => view! { <pages::admin::AdminPage/> }.into_any(),
+        page if page.in_app_shell() => view! { <pages::app_shell::AppShell/> }.into_any(),
+        _ => view! { <pages::not_found::NotFound/> }.into_any(),
     }
 }
 

@@ -1,40 +1,43 @@
-//! The general page (`/app`): a single-page app with client-side routes
-//! between the overview, the notes, the site's activity and the help, inside the host's iframe.
+//! The general page (`/app`): a single-page app whose tabs (the overview, the
+//! notes, the site's activity and the help) switch inside the host's iframe.
 
 use leptos::prelude::*;
-use leptos_router::{components::Outlet, hooks::use_location};
 
-use super::hydration::hydrated;
+use super::{
+    activity::ActivityView, help::Help, hydration::hydrated, not_found::NotFound, notes::NotesView, overview::Overview,
+};
+use crate::router::{CurrentPath, Page, current_path, follow_link};
 
 #[component]
 pub(crate) fn AppShell() -> impl IntoView {
     let hydrated = hydrated();
-    let path = use_location().pathname;
+    let path = current_path();
+    // A memo, so following the link of the tab already shown keeps it as it is.
+    let page = Memo::new(move |_| Page::at(&path.get()));
 
     view! {
         <div class="app" data-hydrated=move || hydrated.get().to_string()>
             <nav class="tabs" aria-label="Sections">
-                {tab(path, "/app", "Overview", true)}
-                {tab(path, "/app/notes", "Notes", false)}
-                {tab(path, "/app/activity", "Activity", false)}
-                {tab(path, "/app/help", "Help", false)}
+                {tab(path, "/app", "Overview")}
+                {tab(path, "/app/notes", "Notes")}
+                {tab(path, "/app/activity", "Activity")}
+                {tab(path, "/app/help", "Help")}
             </nav>
             <main class="page">
-                <Outlet/>
+                {move || match page.get() {
+                    Page::Overview => view! { <Overview/> }.into_any(),
+                    Page::Notes => view! { <NotesView/> }.into_any(),
+                    Page::Activity => view! { <ActivityView/> }.into_any(),
+                    Page::Help => view! { <Help/> }.into_any(),
+                    _ => view! { <NotFound/> }.into_any(),
+                }}
             </main>
         </div>
     }
 }
 
-/// A plain link (the router turns its clicks into client-side navigation),
-/// marked as the current page when the path is `href` or, unless `exact`,
-/// below it. Plain rather than the router's `<A>`, which costs a resolved
-/// path and several memos per link on every server render.
-fn tab(path: Memo<String>, href: &'static str, label: &'static str, exact: bool) -> impl IntoView {
-    let current = move || {
-        let path = path.get();
-        let here = path == href || (!exact && path.strip_prefix(href).is_some_and(|rest| rest.starts_with('/')));
-        here.then_some("page")
-    };
-    view! { <a href=href aria-current=current>{label}</a> }
+/// A link to a tab, marked as the current page when the path is `href`.
+fn tab(path: CurrentPath, href: &'static str, label: &'static str) -> impl IntoView {
+    let current = move || (path.get() == href).then_some("page");
+    view! { <a href=href aria-current=current on:click=move |event| follow_link(event, href)>{label}</a> }
 }

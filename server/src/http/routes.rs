@@ -8,7 +8,6 @@
 use std::{collections::BTreeSet, pin::Pin, sync::Arc};
 
 use app::{
-    App,
     api::{
         PUBLIC_PREFIX,
         activity::{ListActivity, ShareNote},
@@ -19,6 +18,7 @@ use app::{
         notes::{CreateNote, DeleteNote, LinkNote, ListNotes, UpdateNote},
         session::RenewSession,
     },
+    router::Page,
     shell,
 };
 use axum::{
@@ -29,7 +29,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use leptos::server_fn::ServerFn;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, render_app_to_stream_with_context};
+use leptos_axum::{handle_server_fns_with_context, render_app_async_with_context};
 use tower_http::services::ServeDir;
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
@@ -157,6 +157,9 @@ struct LeptosHandlers {
 
 impl LeptosHandlers {
     fn new(state: &AppState) -> Self {
+        // Resources in a render spawn their loading on tokio. Set once per
+        // process; a second server in the same process finds it set.
+        let _ = any_spawner::Executor::init_tokio();
         Self { backend: Arc::new(AppBackend::new(state.clone())), state: state.clone() }
     }
 
@@ -171,7 +174,7 @@ impl LeptosHandlers {
     /// twentieth of a page's time).
     fn page(&self) -> impl Fn(Request<Body>) -> Responding + Clone + Send + Sync + 'static {
         let options = self.state.leptos.clone();
-        let render = render_app_to_stream_with_context(self.context(), move || shell(options.clone()));
+        let render = render_app_async_with_context(self.context(), move || shell(options.clone()));
         move |mut request: Request<Body>| {
             without_query(request.uri_mut());
             render(request)
@@ -221,9 +224,9 @@ pub fn check_coverage(declared: &[DeclaredRoute], descriptor: &Descriptor) -> Re
             _ => false,
         };
     }
-    for listing in generate_route_list(App) {
-        if has(&Method::GET, listing.path()).is_none() {
-            missing.insert(format!("page GET {}", listing.path()));
+    for (path, _) in Page::ROUTES {
+        if has(&Method::GET, path).is_none() {
+            missing.insert(format!("page GET {path}"));
         }
     }
     let admin_modules = descriptor.admin_module_paths();

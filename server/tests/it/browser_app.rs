@@ -87,6 +87,12 @@ async fn the_spa_works_in_a_third_party_iframe_and_outlives_its_session() {
     wait_text(&browser, "the help view", "#help", |t| t.contains("Team notes")).await;
     assert_eq!(js(&c, "return window.__marker").await, "same-document", "views switch without a reload");
     assert_eq!(js(&c, "return location.pathname").await, "/app/help");
+    // The back button steps through the tabs inside the same document too.
+    js(&c, "history.back(); return true").await;
+    wait_text(&browser, "the notes view again", "h1", |t| t == "Team notes").await;
+    let current = "return document.querySelector('a[aria-current=page]').getAttribute('href')";
+    assert_eq!(js(&c, current).await, "/app/notes", "the tab shown is the tab marked");
+    assert_eq!(js(&c, "return window.__marker").await, "same-document", "back without a reload");
 
     // Outlive the 6-second session: the SPA renews through AP.context.getToken(),
     // on its own timer before any call needs it.

@@ -1,0 +1,121 @@
+//! Which page a path shows, and the client-side navigation between the
+//! general page's tabs. The app has six fixed paths and four links, so a
+//! path signal and `history.pushState` do what `leptos_router` did, without
+//! its fifth of the bundle and without its route-list generation, which
+//! parks any resource first polled while it runs (leptos#4773).
+
+use leptos::prelude::*;
+
+/// Every page the app renders. The server declares a proof for each path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    Home,
+    Overview,
+    Notes,
+    Activity,
+    Help,
+    Admin,
+    NotFound,
+}
+
+impl Page {
+    /// Each rendered page with its path.
+    pub const ROUTES: [(&'static str, Page); 6] = [
+        ("/", Page::Home),
+        ("/app", Page::Overview),
+        ("/app/notes", Page::Notes),
+        ("/app/activity", Page::Activity),
+        ("/app/help", Page::Help),
+        ("/admin", Page::Admin),
+    ];
+
+    pub fn at(path: &str) -> Page {
+        Self::ROUTES.iter().find(|(p, _)| *p == path).map_or(Page::NotFound, |(_, page)| *page)
+    }
+
+    /// A tab of the general page (`/app` and below).
+    pub fn in_app_shell(self) -> bool {
+        matches!(self, Page::Overview | Page::Notes | Page::Activity | Page::Help)
+    }
+}
+
+/// The path the page shows: the request's on the server, the location's in
+/// the browser, then each tab followed or history step.
+#[derive(Clone, Copy)]
+pub(crate) struct CurrentPath(RwSignal<String>);
+
+impl CurrentPath {
+    pub(crate) fn get(self) -> String {
+        self.0.get()
+    }
+
+    pub(crate) fn get_untracked(self) -> String {
+        self.0.get_untracked()
+    }
+}
+
+/// Starts the current path for this render and keeps it in step with the
+/// browser's back and forward buttons.
+pub(crate) fn provide_current_path() -> CurrentPath {
+    let path = CurrentPath(RwSignal::new(initial_path()));
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = window_event_listener(leptos::ev::popstate, move |_| path.0.set(location_path()));
+        on_cleanup(move || handle.remove());
+    }
+    provide_context(path);
+    path
+}
+
+pub(crate) fn current_path() -> CurrentPath {
+    use_context::<CurrentPath>().unwrap_or_else(provide_current_path)
+}
+
+#[cfg(feature = "ssr")]
+fn initial_path() -> String {
+    use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_string()).unwrap_or_default()
+}
+
+#[cfg(not(feature = "ssr"))]
+fn initial_path() -> String {
+    location_path()
+}
+
+#[cfg(not(feature = "ssr"))]
+fn location_path() -> String {
+    web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default()
+}
+
+/// A link to another tab: a plain click stays in the page (the session and
+/// the host's context live in it), anything else (a new tab, a modifier key)
+/// is left to the browser.
+pub(crate) fn follow_link(event: leptos::ev::MouseEvent, href: &'static str) {
+    let modified = event.button() != 0 || event.ctrl_key() || event.meta_key() || event.shift_key() || event.alt_key();
+    if modified || event.default_prevented() {
+        return;
+    }
+    event.prevent_default();
+    let Some(window) = web_sys::window() else { return };
+    if let Ok(history) = window.history() {
+        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(href));
+    }
+    current_path().0.set(href.to_string());
+    window.scroll_to_with_x_and_y(0.0, 0.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Page;
+
+    #[test]
+    fn each_path_shows_its_page_and_nothing_else_matches() {
+        assert_eq!(Page::at("/"), Page::Home);
+        assert_eq!(Page::at("/app"), Page::Overview);
+        assert_eq!(Page::at("/app/notes"), Page::Notes);
+        assert_eq!(Page::at("/admin"), Page::Admin);
+        for other in ["", "/app/", "/app/notes/", "/APP", "/app/nothing", "/admin/x"] {
+            assert_eq!(Page::at(other), Page::NotFound, "{other:?}");
+        }
+        assert!(Page::Help.in_app_shell() && !Page::Admin.in_app_shell() && !Page::NotFound.in_app_shell());
+    }
+}
