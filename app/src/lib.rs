@@ -6,7 +6,7 @@ pub mod api;
 pub mod pages;
 pub mod router;
 
-use leptos::prelude::*;
+use leptos::{either::EitherOf4, prelude::*};
 use router::Page;
 
 /// The wasm/JS bundle name under `/pkg`; the xtask and cargo-leptos both write it.
@@ -46,11 +46,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     let path = router::provide_current_path();
+    // `Either`s rather than `into_any`: an `AnyView` keeps every view's
+    // async-hydration code in the bundle through its function pointers.
     match Page::at(&path.get_untracked()) {
-        Page::Home => view! { <pages::home::HomePage/> }.into_any(),
-        Page::Admin => view! { <pages::admin::AdminPage/> }.into_any(),
-        page if page.in_app_shell() => view! { <pages::app_shell::AppShell/> }.into_any(),
-        _ => view! { <pages::not_found::NotFound/> }.into_any(),
+        Page::Home => EitherOf4::A(view! { <pages::home::HomePage/> }),
+        Page::Admin => EitherOf4::B(view! { <pages::admin::AdminPage/> }),
+        page if page.in_app_shell() => EitherOf4::C(view! { <pages::app_shell::AppShell/> }),
+        _ => EitherOf4::D(view! { <pages::not_found::NotFound/> }),
     }
 }
 

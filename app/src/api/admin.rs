@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
-use super::{client::SessionClient, error::ApiError, types::InstallStatus};
+use super::{client::SessionClient, codec::JsonAnswer, error::ApiError, types::InstallStatus};
 
-#[server(endpoint = "admin/install_status", client = SessionClient)]
+#[server(endpoint = "admin/install_status", client = SessionClient, output = JsonAnswer)]
 pub async fn get_install_status() -> Result<InstallStatus, ApiError> {
     super::backend::serve(|backend, caller| backend.install_status(caller)).await
 }

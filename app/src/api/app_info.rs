@@ -2,6 +2,8 @@
 //! Deliberately unauthenticated: it reveals nothing a descriptor does not.
 
 use leptos::prelude::*;
+
+use super::codec::JsonAnswer;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -10,7 +12,7 @@ pub struct AppVersion {
     pub version: String,
 }
 
-#[server(endpoint = "public/app_info")]
+#[server(endpoint = "public/app_info", output = JsonAnswer)]
 pub async fn app_info() -> Result<AppVersion, ServerFnError> {
     Ok(AppVersion { name: env!("CARGO_PKG_NAME").to_string(), version: env!("CARGO_PKG_VERSION").to_string() })
 }

@@ -3,14 +3,14 @@
 
 use leptos::prelude::*;
 
-use super::{client::SessionClient, error::ApiError, types::Identity};
+use super::{client::SessionClient, codec::JsonAnswer, error::ApiError, types::Identity};
 
-#[server(endpoint = "me/identity", client = SessionClient)]
+#[server(endpoint = "me/identity", client = SessionClient, output = JsonAnswer)]
 pub async fn get_identity() -> Result<Identity, ApiError> {
     super::backend::serve(|backend, caller| backend.identity(caller)).await
 }
 
-#[server(endpoint = "me/display_name", client = SessionClient)]
+#[server(endpoint = "me/display_name", client = SessionClient, output = JsonAnswer)]
 pub async fn display_name() -> Result<Option<String>, ApiError> {
     super::backend::serve(|backend, caller| backend.display_name(caller)).await
 }

@@ -18,6 +18,7 @@ pub mod app_info;
 pub mod backend;
 mod browser_defaults;
 pub(crate) mod client;
+pub mod codec;
 pub mod error;
 pub mod me;
 pub mod notes;

@@ -3,30 +3,30 @@
 
 use leptos::prelude::*;
 
-use super::{client::SessionClient, error::ApiError, types::Note};
+use super::{client::SessionClient, codec::JsonAnswer, error::ApiError, types::Note};
 
-#[server(endpoint = "notes/list", client = SessionClient)]
+#[server(endpoint = "notes/list", client = SessionClient, output = JsonAnswer)]
 pub async fn list_notes() -> Result<Vec<Note>, ApiError> {
     super::backend::serve(|backend, caller| backend.list_notes(caller)).await
 }
 
-#[server(endpoint = "notes/create", client = SessionClient)]
+#[server(endpoint = "notes/create", client = SessionClient, output = JsonAnswer)]
 pub async fn create_note(title: String, body: String) -> Result<Note, ApiError> {
     super::backend::serve(move |backend, caller| backend.create_note(caller, title, body)).await
 }
 
-#[server(endpoint = "notes/update", client = SessionClient)]
+#[server(endpoint = "notes/update", client = SessionClient, output = JsonAnswer)]
 pub async fn update_note(id: i64, title: String, body: String) -> Result<Note, ApiError> {
     super::backend::serve(move |backend, caller| backend.update_note(caller, id, title, body)).await
 }
 
-#[server(endpoint = "notes/delete", client = SessionClient)]
+#[server(endpoint = "notes/delete", client = SessionClient, output = JsonAnswer)]
 pub async fn delete_note(id: i64) -> Result<(), ApiError> {
     super::backend::serve(move |backend, caller| backend.delete_note(caller, id)).await
 }
 
 /// Links the caller's note to a Jira issue (an empty key unlinks it).
-#[server(endpoint = "notes/link", client = SessionClient)]
+#[server(endpoint = "notes/link", client = SessionClient, output = JsonAnswer)]
 pub async fn link_note(id: i64, issue_key: String) -> Result<Note, ApiError> {
     super::backend::serve(move |backend, caller| backend.link_note(caller, id, issue_key)).await
 }

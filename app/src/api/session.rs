@@ -13,9 +13,11 @@ use leptos::{
     },
 };
 
-use super::{browser_defaults::browser_client_rest, error::ApiError, token_store, types::SessionGrant};
+use super::{
+    browser_defaults::browser_client_rest, codec::JsonAnswer, error::ApiError, token_store, types::SessionGrant,
+};
 
-#[server(endpoint = "session/renew", client = ExchangeClient)]
+#[server(endpoint = "session/renew", client = ExchangeClient, output = JsonAnswer)]
 pub async fn renew_session() -> Result<SessionGrant, ApiError> {
     super::backend::serve(|backend, caller| backend.renew_session(caller)).await
 }

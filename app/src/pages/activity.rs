@@ -1,7 +1,7 @@
 //! The site's recent product events (issues and pages created, updated,
 //! commented), newest first, as the app's webhook handler recorded them.
 
-use leptos::prelude::*;
+use leptos::{either::EitherOf3, prelude::*};
 
 use super::status::{ErrorBox, Loading, format_time};
 use crate::api::activity::list_activity;
@@ -15,11 +15,11 @@ pub(crate) fn ActivityView() -> impl IntoView {
         <p><button class="button" id="refresh-activity" on:click=move |_| events.refetch()>"Refresh"</button></p>
         <Transition fallback=|| view! { <Loading what="the site's activity"/> }>
             {move || events.get().map(|result| match result {
-                Err(error) => view! { <ErrorBox error retry/> }.into_any(),
+                Err(error) => EitherOf3::A(view! { <ErrorBox error retry/> }),
                 Ok(list) if list.is_empty() => {
-                    view! { <p class="muted" id="no-activity">"Nothing has happened on this site yet."</p> }.into_any()
+                    EitherOf3::B(view! { <p class="muted" id="no-activity">"Nothing has happened on this site yet."</p> })
                 }
-                Ok(list) => view! {
+                Ok(list) => EitherOf3::C(view! {
                     <ul class="activity" id="activity">
                         {list.into_iter().map(|e| view! {
                             <li class="activity-item" data-delivery=e.delivery_id.clone()>
@@ -27,7 +27,7 @@ pub(crate) fn ActivityView() -> impl IntoView {
                             </li>
                         }).collect_view()}
                     </ul>
-                }.into_any(),
+                }),
             })}
         </Transition>
     }

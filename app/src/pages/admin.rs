@@ -1,7 +1,7 @@
 //! The admin page (`/admin`): this site's install status, for site
 //! administrators. The server has already checked the caller is one.
 
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 
 use super::{
     hydration::hydrated,
@@ -19,8 +19,8 @@ pub(crate) fn AdminPage() -> impl IntoView {
             <h1>"Install status"</h1>
             <Suspense fallback=|| view! { <Loading what="the install status"/> }>
                 {move || status.get().map(|result| match result {
-                    Ok(status) => view! { <StatusView status/> }.into_any(),
-                    Err(error) => view! { <ErrorBox error retry=Callback::new(move |_| status.refetch())/> }.into_any(),
+                    Ok(status) => Either::Left(view! { <StatusView status/> }),
+                    Err(error) => Either::Right(view! { <ErrorBox error retry=Callback::new(move |_| status.refetch())/> }),
                 })}
             </Suspense>
         </main>
@@ -85,9 +85,9 @@ fn StatusView(status: InstallStatus) -> impl IntoView {
         <h2>"Earlier installations of this site"</h2>
         {if status.orphans.is_empty() {
             let none = "None: no site import has replaced this installation.";
-            view! { <p class="muted" id="orphans">{none}</p> }.into_any()
+            Either::Left(view! { <p class="muted" id="orphans">{none}</p> })
         } else {
-            view! {
+            Either::Right(view! {
                 <table class="table" id="orphans">
                     <thead><tr><th>"Client key"</th><th>"Replaced"</th><th>"Purged after"</th></tr></thead>
                     <tbody>
@@ -100,7 +100,7 @@ fn StatusView(status: InstallStatus) -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-            }.into_any()
+            })
         }}
     }
 }

@@ -1,7 +1,7 @@
 //! The general page (`/app`): a single-page app whose tabs (the overview, the
 //! notes, the site's activity and the help) switch inside the host's iframe.
 
-use leptos::prelude::*;
+use leptos::{either::EitherOf5, prelude::*};
 
 use super::{
     activity::ActivityView, help::Help, hydration::hydrated, not_found::NotFound, notes::NotesView, overview::Overview,
@@ -25,11 +25,11 @@ pub(crate) fn AppShell() -> impl IntoView {
             </nav>
             <main class="page">
                 {move || match page.get() {
-                    Page::Overview => view! { <Overview/> }.into_any(),
-                    Page::Notes => view! { <NotesView/> }.into_any(),
-                    Page::Activity => view! { <ActivityView/> }.into_any(),
-                    Page::Help => view! { <Help/> }.into_any(),
-                    _ => view! { <NotFound/> }.into_any(),
+                    Page::Overview => EitherOf5::A(view! { <Overview/> }),
+                    Page::Notes => EitherOf5::B(view! { <NotesView/> }),
+                    Page::Activity => EitherOf5::C(view! { <ActivityView/> }),
+                    Page::Help => EitherOf5::D(view! { <Help/> }),
+                    _ => EitherOf5::E(view! { <NotFound/> }),
                 }}
             </main>
         </div>

@@ -22,7 +22,6 @@ pub(crate) fn IssueEvents(issue_key: Option<String>, events: Vec<ActivityEntry>)
                 </ul>
             </div>
         }
-        .into_any()
     })
 }
 
@@ -53,5 +52,4 @@ pub(crate) fn LinkBox(id: i64, current: Option<String>, linked: Callback<()>) ->
             }}
         </form>
     }
-    .into_any()
 }

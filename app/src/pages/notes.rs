@@ -99,7 +99,6 @@ fn NewNote(create: ServerAction<CreateNote>) -> impl IntoView {
             }}
         </form>
     }
-    .into_any()
 }
 
 #[component]
@@ -178,8 +177,6 @@ fn NoteItem(note: Note, save: Save, remove: Remove, reload: Callback<()>) -> imp
             {move || error().map(|error| view! { <ErrorBox error/> })}
         </li>
     }
-    // Type erasure keeps the list's view type shallow enough to compile to wasm.
-    .into_any()
 }
 
 /// A row is rebuilt when its note changed, was linked or got new events.

@@ -1,7 +1,7 @@
 //! Who you are and where: the verified identity, and your display name from
 //! the host's REST API (fetched after the page loads, so it never slows it).
 
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 
 use super::{
     hydration::after_hydration,
@@ -20,7 +20,7 @@ pub(crate) fn Overview() -> impl IntoView {
         <h1>"Overview"</h1>
         <Suspense fallback=|| view! { <Loading what="your details"/> }>
             {move || who.get().map(|result| match result {
-                Ok(who) => view! {
+                Ok(who) => Either::Left(view! {
                     <dl class="facts" id="identity">
                         <dt>"Signed in as"</dt>
                         <dd id="display-name">
@@ -38,8 +38,8 @@ pub(crate) fn Overview() -> impl IntoView {
                         <dt>"Product"</dt>
                         <dd id="product">{who.product_type.clone()}</dd>
                     </dl>
-                }.into_any(),
-                Err(error) => view! { <ErrorBox error retry=Callback::new(move |_| who.refetch())/> }.into_any(),
+                }),
+                Err(error) => Either::Right(view! { <ErrorBox error retry=Callback::new(move |_| who.refetch())/> }),
             })}
         </Suspense>
     }

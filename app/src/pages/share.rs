@@ -1,7 +1,7 @@
 //! "Share": a note posted as a comment on a Jira issue or Confluence page,
 //! authored by the user who clicks (the server acts as them).
 
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 
 use super::status::ErrorBox;
 use crate::api::activity::ShareNote;
@@ -24,12 +24,11 @@ pub(crate) fn ShareBox(id: i64) -> impl IntoView {
             {move || match share.value().get() {
                 Some(Ok(done)) => {
                     let text = format!("Shared to {} as your comment {}", done.target, done.comment_id);
-                    Some(view! { <span class="share-done">{text}</span> }.into_any())
+                    Some(Either::Left(view! { <span class="share-done">{text}</span> }))
                 }
-                Some(Err(error)) => Some(view! { <ErrorBox error/> }.into_any()),
+                Some(Err(error)) => Some(Either::Right(view! { <ErrorBox error/> })),
                 None => None,
             }}
         </form>
     }
-    .into_any()
 }
