@@ -81,7 +81,7 @@ fn initial_path() -> String {
     location_path()
 }
 
-#[cfg(not(feature = "ssr"))]
+#[cfg(any(feature = "hydrate", not(feature = "ssr")))]
 fn location_path() -> String {
     web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default()
 }
