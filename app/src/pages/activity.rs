@@ -16,9 +16,9 @@ pub(crate) fn ActivityView() -> impl IntoView {
         <Transition fallback=|| view! { <Loading what="the site's activity"/> }>
             {move || events.get().map(|result| match result {
                 Err(error) => EitherOf3::A(view! { <ErrorBox error retry/> }),
-                Ok(list) if list.is_empty() => {
-                    EitherOf3::B(view! { <p class="muted" id="no-activity">"Nothing has happened on this site yet."</p> })
-                }
+                Ok(list) if list.is_empty() => EitherOf3::B(view! {
+                    <p class="muted" id="no-activity">"Nothing has happened on this site yet."</p>
+                }),
                 Ok(list) => EitherOf3::C(view! {
                     <ul class="activity" id="activity">
                         {list.into_iter().map(|e| view! {

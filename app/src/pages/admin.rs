@@ -13,6 +13,7 @@ use crate::api::{admin::get_install_status, types::InstallStatus};
 pub(crate) fn AdminPage() -> impl IntoView {
     let hydrated = hydrated();
     let status = Resource::new(|| (), |_| get_install_status());
+    let retry = Callback::new(move |_| status.refetch());
 
     view! {
         <main class="page admin" data-hydrated=move || hydrated.get().to_string()>
@@ -20,7 +21,7 @@ pub(crate) fn AdminPage() -> impl IntoView {
             <Suspense fallback=|| view! { <Loading what="the install status"/> }>
                 {move || status.get().map(|result| match result {
                     Ok(status) => Either::Left(view! { <StatusView status/> }),
-                    Err(error) => Either::Right(view! { <ErrorBox error retry=Callback::new(move |_| status.refetch())/> }),
+                    Err(error) => Either::Right(view! { <ErrorBox error retry/> }),
                 })}
             </Suspense>
         </main>
