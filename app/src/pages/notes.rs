@@ -3,7 +3,7 @@
 //! is a resource keyed on the three actions that change it: it reloads when
 //! one of them succeeds, and a refused call leaves it (and open edits) alone.
 
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 
 use super::{
     issue_link::{IssueEvents, LinkBox},
@@ -54,9 +54,9 @@ pub(crate) fn NotesView() -> impl IntoView {
                 Some(Err(error)) => Some(view! { <ErrorBox error retry/> }),
                 _ => None,
             }}
-            <Show when=loaded_empty>
+            {move || loaded_empty().then(|| view! {
                 <p class="muted" id="no-notes">"No notes yet. Write the first one."</p>
-            </Show>
+            })}
             <ul class="notes" id="notes">
                 <For each=move || list.get() key=row_key let:note>
                     <NoteItem note save remove reload=retry/>
@@ -104,6 +104,9 @@ fn NewNote(create: ServerAction<CreateNote>) -> impl IntoView {
 #[component]
 fn NoteItem(note: Note, save: Save, remove: Remove, reload: Callback<()>) -> impl IntoView {
     let editing = RwSignal::new(false);
+    // `Either`s and `Option`s rather than `<Show>`s: a fallback is an
+    // `AnyView`, and each costs the bundle its own async hydration.
+    let is_editing = Memo::new(move |_| editing.get());
     let hide_error = RwSignal::new(false);
     let (saved_title, saved_body) = (note.title.clone(), note.body.clone());
     let title = RwSignal::new(note.title.clone());
@@ -137,43 +140,52 @@ fn NoteItem(note: Note, save: Save, remove: Remove, reload: Callback<()>) -> imp
         hide_error.set(true);
         editing.set(false);
     });
-    let author = if note.mine { "you".to_string() } else { note.author_account_id.clone() };
+    let mine = note.mine;
+    let author = if mine { "you".to_string() } else { note.author_account_id.clone() };
 
     view! {
         <li class="card note" data-id=note.id.to_string() data-mine=note.mine.to_string()>
-            <Show when=move || editing.get() fallback=move || view! {
-                <h2 class="note-title">{move || title.get()}</h2>
-                <p class="note-body">{move || body.get()}</p>
-            }>
-                <input class="note-title-input" prop:value=move || title.get()
-                    on:input=move |ev| title.set(event_target_value(&ev))/>
-                <textarea class="note-body-input" rows="3" prop:value=move || body.get()
-                    on:input=move |ev| body.set(event_target_value(&ev))></textarea>
-            </Show>
+            {move || if is_editing.get() {
+                Either::Left(view! {
+                    <input class="note-title-input" prop:value=move || title.get()
+                        on:input=move |ev| title.set(event_target_value(&ev))/>
+                    <textarea class="note-body-input" rows="3" prop:value=move || body.get()
+                        on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+                })
+            } else {
+                Either::Right(view! {
+                    <h2 class="note-title">{move || title.get()}</h2>
+                    <p class="note-body">{move || body.get()}</p>
+                })
+            }}
             <p class="muted note-meta">{format!("by {author} · {}", format_time(note.updated_at))}</p>
             <IssueEvents issue_key=note.issue_key.clone() events=note.issue_events.clone()/>
             <ShareBox id/>
-            <Show when=move || note.mine>
-                <LinkBox id current=note.issue_key.clone() linked=reload/>
-            </Show>
-            <Show when=move || note.mine>
+            {mine.then(|| view! { <LinkBox id current=note.issue_key.clone() linked=reload/> })}
+            {mine.then(|| view! {
                 <div class="note-actions">
-                    <Show when=move || editing.get() fallback=move || view! {
-                        <button class="button subtle note-edit" on:click=move |_| editing.set(true)>"Edit"</button>
-                        <button class="button danger note-delete" disabled=removing
-                            on:click=move |_| { hide_error.set(false); remove.dispatch(id); }>"Delete"</button>
-                    }>
-                        <button class="button note-save" disabled=saving
-                            on:click=move |_| {
-                                hide_error.set(false);
-                                save.dispatch((id, title.get_untracked(), body.get_untracked()));
-                            }>
-                            {move || if saving() { "Saving…" } else { "Save" }}
-                        </button>
-                        <button class="button subtle note-cancel" on:click=move |_| cancel.run(())>"Cancel"</button>
-                    </Show>
+                    {move || if is_editing.get() {
+                        Either::Left(view! {
+                            <button class="button note-save" disabled=saving
+                                on:click=move |_| {
+                                    hide_error.set(false);
+                                    save.dispatch((id, title.get_untracked(), body.get_untracked()));
+                                }>
+                                {move || if saving() { "Saving…" } else { "Save" }}
+                            </button>
+                            <button class="button subtle note-cancel" on:click=move |_| cancel.run(())>
+                                "Cancel"
+                            </button>
+                        })
+                    } else {
+                        Either::Right(view! {
+                            <button class="button subtle note-edit" on:click=move |_| editing.set(true)>"Edit"</button>
+                            <button class="button danger note-delete" disabled=removing
+                                on:click=move |_| { hide_error.set(false); remove.dispatch(id); }>"Delete"</button>
+                        })
+                    }}
                 </div>
-            </Show>
+            })}
             {move || error().map(|error| view! { <ErrorBox error/> })}
         </li>
     }
