@@ -2,9 +2,10 @@
 //! from wasm-bindgen (the library, pinned to Cargo.lock's version), the CSS,
 //! and wasm-opt when a version known to produce a working bundle is at hand
 //! (Debian's binaryen 108 silently breaks hydration): `WASM_OPT`, a new
-//! enough `wasm-opt` on `PATH`, or binaryen from npm (`tools/wasm-opt`,
-//! run on node). The JS and wasm then get content-hashed names, written to
-//! `pkg/bundle.txt` for the server, and brotli and gzip copies beside them.
+//! enough `wasm-opt` on `PATH`, or binaryen from npm (`tools/bundle`, run on
+//! node); terser from the same npm tools minifies the JS bindings. The JS and
+//! wasm then get content-hashed names, written to `pkg/bundle.txt` for the
+//! server, and brotli and gzip copies beside them.
 
 use std::{
     io::Write,
@@ -20,7 +21,7 @@ use crate::cmd;
 const SITE_PKG: &str = "target/site/pkg";
 /// Where the server reads the hashed bundle name (`frontend.<hash>`).
 const BUNDLE_NAME_FILE: &str = "bundle.txt";
-const NPM_TOOL: &str = "tools/wasm-opt";
+const NPM_TOOLS: &str = "tools/bundle";
 /// binaryen releases older than this emit bundles that fail at run time.
 const MIN_WASM_OPT: u32 = 116;
 
@@ -42,6 +43,7 @@ pub fn build(profile: String) -> Result<()> {
         .with_context(|| format!("wasm-bindgen on {input}"))?;
     let pkg = Path::new(SITE_PKG);
     optimise(&pkg.join("frontend_bg.wasm"))?;
+    minify(&pkg.join("frontend.js"))?;
     std::fs::copy("style/main.css", pkg.join("frontend.css")).context("copying style/main.css")?;
     let name = hash_names(pkg)?;
     for file in [format!("{name}.js"), format!("{name}_bg.wasm"), "frontend.css".to_string()] {
@@ -105,8 +107,34 @@ fn optimise(wasm: &Path) -> Result<()> {
     )
 }
 
+/// The JS bindings, minified in place (an ES module: its exports keep their names).
+fn minify(js: &Path) -> Result<()> {
+    if std::env::var_os("NO_WASM_OPT").is_some() {
+        return Ok(());
+    }
+    let terser = format!("{NPM_TOOLS}/node_modules/.bin/terser");
+    if !npm_tools_installed() || !Path::new(&terser).exists() {
+        eprintln!("xtask: no node/npm for terser: the JS bindings stay as wasm-bindgen wrote them");
+        return Ok(());
+    }
+    cmd::status(Command::new(terser).arg(js).args(["--module", "--compress", "--mangle", "-o"]).arg(js))
+}
+
+/// `tools/bundle/node_modules`, installed from its lock file the first time.
+fn npm_tools_installed() -> bool {
+    if Path::new(NPM_TOOLS).join("node_modules").exists() {
+        return true;
+    }
+    if cmd::output("npm", &["--version"]).is_none() {
+        return false;
+    }
+    eprintln!("xtask: installing the bundle tools (binaryen's wasm-opt, terser) from npm (once)");
+    let installed = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(NPM_TOOLS).status();
+    installed.is_ok_and(|s| s.success())
+}
+
 /// The first usable wasm-opt: `WASM_OPT`, then `PATH`, then binaryen from npm
-/// (installed into `tools/wasm-opt` from its lock file the first time).
+/// (`tools/bundle`).
 fn wasm_opt() -> Option<String> {
     let usable = |program: &str| {
         let version = cmd::output(program, &["--version"]).and_then(|v| parse_version(&v));
@@ -119,21 +147,14 @@ fn wasm_opt() -> Option<String> {
             None => false,
         }
     };
-    let from_npm = format!("{NPM_TOOL}/node_modules/.bin/wasm-opt");
+    let from_npm = format!("{NPM_TOOLS}/node_modules/.bin/wasm-opt");
     if let Ok(program) = std::env::var("WASM_OPT") {
         return usable(&program).then_some(program);
     }
     if usable("wasm-opt") {
         return Some("wasm-opt".into());
     }
-    if !Path::new(&from_npm).exists() && cmd::output("npm", &["--version"]).is_some() {
-        eprintln!("xtask: installing binaryen's wasm-opt from npm (once)");
-        let installed = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(NPM_TOOL).status();
-        if !installed.is_ok_and(|s| s.success()) {
-            return None;
-        }
-    }
-    usable(&from_npm).then_some(from_npm)
+    (npm_tools_installed() && usable(&from_npm)).then_some(from_npm)
 }
 
 /// "wasm-opt version 116 (version_116)" -> 116

@@ -1,10 +1,7 @@
 //! The one error type of the app's server functions. It crosses the wire as
 //! JSON, so the browser can tell "renew your session" from "not allowed".
 
-use leptos::server_fn::{
-    codec::JsonEncoding,
-    error::{FromServerFnError, ServerFnErrorErr},
-};
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,7 +59,8 @@ impl std::fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 impl FromServerFnError for ApiError {
-    type Encoder = JsonEncoding;
+    // Read from text like the answers, so JSON has one reader in the bundle.
+    type Encoder = super::codec::JsonText;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         Self::Transport(value.to_string())

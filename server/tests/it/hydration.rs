@@ -53,6 +53,9 @@ async fn bundle_as_loaded(browser: &Browser) -> serde_json::Value {
     browser.client.execute_async(script, vec![]).await.expect("reading the resource timings")
 }
 
+/// Wasm and JS as the browser downloads them (brotli), in bytes.
+const BUNDLE_BUDGET: u64 = 200_000;
+
 async fn wait_hydrated(browser: &Browser) {
     browser
         .wait_for("hydration", Duration::from_secs(20), |_| async {
@@ -78,6 +81,9 @@ async fn the_browser_gets_the_bundle_compressed_then_from_its_cache_and_never_st
         assert_eq!(f["cache"], "public, max-age=31536000, immutable", "{file}: {first}");
     }
     assert_eq!(first["page"], "no-cache, no-store", "the HTML is never stored");
+    // The budget (issue 11): what a first visit downloads for the bundle.
+    let sent: u64 = ["wasm", "js"].iter().filter_map(|file| first[file]["encoded"].as_u64()).sum();
+    assert!(sent <= BUNDLE_BUDGET, "the bundle crossed the wire as {sent} bytes (budget {BUNDLE_BUDGET}): {first}");
 
     // Another visit: the hashed files come from the cache, without even a revalidation.
     browser.client.goto(&app.url("/?again")).await.unwrap();
