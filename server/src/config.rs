@@ -87,6 +87,8 @@ pub struct HttpLimits {
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
     pub header_read_timeout: Duration,
+    /// How long a write to a client may wait for it to read.
+    pub write_timeout: Duration,
     pub max_connections: usize,
 }
 
@@ -192,6 +194,7 @@ impl Config {
                 body_limit_bytes: parse_with("HTTP_BODY_LIMIT_BYTES", get("HTTP_BODY_LIMIT_BYTES"), "1048576")?,
                 request_timeout: secs("HTTP_REQUEST_TIMEOUT_SECS", get("HTTP_REQUEST_TIMEOUT_SECS"), "15")?,
                 header_read_timeout: secs("HTTP_HEADER_READ_TIMEOUT_SECS", get("HTTP_HEADER_READ_TIMEOUT_SECS"), "10")?,
+                write_timeout: secs("HTTP_WRITE_TIMEOUT_SECS", get("HTTP_WRITE_TIMEOUT_SECS"), "30")?,
                 max_connections: parse_with("HTTP_MAX_CONNECTIONS", get("HTTP_MAX_CONNECTIONS"), "4096")?,
             },
             retention: Duration::from_secs(

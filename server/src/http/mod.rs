@@ -80,6 +80,7 @@ mod tests {
             body_limit_bytes: 1024,
             request_timeout: std::time::Duration::from_secs(5),
             header_read_timeout: std::time::Duration::from_secs(5),
+            write_timeout: std::time::Duration::from_secs(5),
             max_connections: 10,
         }
     }

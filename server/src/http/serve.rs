@@ -1,7 +1,9 @@
 //! The accept loop. `axum::serve` installs no hyper timer, so hyper's header
 //! read timeout would be silently inert (threat R-02, Slowloris); this loop
 //! drives hyper's HTTP/1.1 connections itself with a Tokio timer, caps open
-//! connections, optionally terminates TLS, and drains on shutdown.
+//! connections (answering those over the cap a quick 503), cuts off clients
+//! that stop reading their answers, optionally terminates TLS, and drains on
+//! shutdown.
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -13,10 +15,11 @@ use hyper_util::{
     service::TowerToHyperService,
 };
 use tokio::{
-    io::{AsyncRead, AsyncWrite},
-    net::TcpListener,
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
     sync::Semaphore,
 };
+use tokio_io_timeout::TimeoutStream;
 use tokio_rustls::TlsAcceptor;
 use tower_http::add_extension::AddExtension;
 
@@ -26,6 +29,13 @@ use crate::config::HttpLimits;
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+/// Connections over the cap answered at once; any more are closed unanswered.
+const MAX_REFUSALS: usize = 64;
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
+/// The answer over the connection cap, written before the request is read
+/// (so it carries no security headers: it has no body to protect).
+const BUSY: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 
 pub(crate) async fn serve(
     listener: TcpListener,
@@ -39,13 +49,10 @@ pub(crate) async fn serve(
     let builder = Arc::new(builder);
     let graceful = GracefulShutdown::new();
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
     tokio::pin!(shutdown);
 
     loop {
-        let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => permit.map_err(std::io::Error::other)?,
-            () = &mut shutdown => break,
-        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
@@ -58,7 +65,12 @@ pub(crate) async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            refuse_busy(stream, &refusals);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
+        let stream = with_write_timeout(stream, limits.write_timeout);
         let service = per_connection_service(router.clone(), peer);
         let builder = builder.clone();
         let watcher = graceful.watcher();
@@ -80,6 +92,33 @@ pub(crate) async fn serve(
         tracing::warn!("connections still open after the drain timeout");
     }
     Ok(())
+}
+
+/// Over the cap: a 503 the client can read, then the connection closes. A
+/// flood beyond [`MAX_REFUSALS`] at once gets its connections closed unanswered.
+fn refuse_busy(mut stream: TcpStream, refusals: &Arc<Semaphore>) {
+    let Ok(slot) = refusals.clone().try_acquire_owned() else { return };
+    tokio::spawn(async move {
+        let answer = async {
+            stream.write_all(BUSY).await?;
+            stream.shutdown().await?;
+            // Read what the client sent, so closing does not reset the
+            // connection before the client has read the answer.
+            let mut sink = [0u8; 4096];
+            while stream.read(&mut sink).await? > 0 {}
+            Ok::<_, std::io::Error>(())
+        };
+        let _ = tokio::time::timeout(REFUSAL_TIMEOUT, answer).await;
+        drop(slot);
+    });
+}
+
+/// A client that stops reading its answer fails the write after `timeout`,
+/// which ends the connection and frees its place under the cap.
+fn with_write_timeout(stream: TcpStream, timeout: Duration) -> std::pin::Pin<Box<TimeoutStream<TcpStream>>> {
+    let mut stream = TimeoutStream::new(stream);
+    stream.set_write_timeout(Some(timeout));
+    Box::pin(stream)
 }
 
 type ConnService = TowerToHyperService<AddExtension<Router, ConnectInfo<SocketAddr>>>;

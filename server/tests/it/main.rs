@@ -8,6 +8,7 @@ mod admin_page;
 mod api_tokens;
 mod browser_app;
 mod cli;
+mod connections;
 mod console;
 mod fake_host;
 mod forge_events;
