@@ -8,6 +8,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use url::Url;
 
 use crate::{
+    client_address::TrustedProxies,
     connect::host_allowlist::HostAllowlist,
     error::{Error, Result},
 };
@@ -138,6 +139,10 @@ pub struct Config {
     pub webhook_workers: usize,
     /// The OAuth 2.0 authorization server of the act-as-user grant.
     pub oauth_server_url: Url,
+    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
+    /// Refused requests a client network may make a minute before 429s.
+    pub refusals_per_minute: std::num::NonZeroU32,
     /// Notes one site may hold (a tenant cannot fill the disk).
     pub notes_per_site: i64,
 }
@@ -214,6 +219,8 @@ impl Config {
                 .and_then(|n: i64| positive("WEBHOOK_MAX_ATTEMPTS", n))?,
             webhook_lease: secs("WEBHOOK_LEASE_SECS", get("WEBHOOK_LEASE_SECS"), "60")?,
             webhook_workers: parse_with("WEBHOOK_WORKERS", get("WEBHOOK_WORKERS"), "2")?,
+            trusted_proxies: TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default())?,
+            refusals_per_minute: parse_with("REFUSALS_PER_MINUTE", get("REFUSALS_PER_MINUTE"), "120")?,
             oauth_server_url: parse_with(
                 "CONNECT_OAUTH_SERVER_URL",
                 get("CONNECT_OAUTH_SERVER_URL"),

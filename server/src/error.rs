@@ -35,6 +35,9 @@ pub enum Error {
     NotFound,
     #[error("payload too large")]
     PayloadTooLarge,
+    /// This client's refused requests are over its share; retry after the wait.
+    #[error("too many refused requests from this client")]
+    TooManyRefusals(std::time::Duration),
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
     #[error("internal: {0}")]

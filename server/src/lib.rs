@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod client_address;
 pub mod clock;
 pub mod config;
 pub mod connect;
@@ -13,6 +14,7 @@ pub mod http;
 pub mod maintenance;
 pub mod operator_cli;
 pub mod outbound;
+pub mod refusals;
 pub mod secrets;
 pub mod startup;
 pub mod state;

@@ -23,6 +23,7 @@ use crate::{
         act_as_user::ActAsUser, admin_check::AdminCheck, forge_api::ForgeApi, forge_keys::ForgeKeys,
         host_client::HostClient, install_keys::InstallKeys, system_tokens::SystemTokens,
     },
+    refusals::RefusalLimiter,
     secrets::{Keyring, SessionKeys, random_hex},
     store::{Database, Installation},
     webhooks::Webhooks,
@@ -50,6 +51,8 @@ pub struct Shared {
     pub webhooks: Arc<Webhooks>,
     /// Wakes this instance's webhook workers when it queues a delivery.
     pub(crate) webhook_wakeup: Arc<Notify>,
+    /// Refused requests counted per client network.
+    pub(crate) refusals: Arc<RefusalLimiter>,
     pub leptos: LeptosOptions,
 }
 

@@ -18,6 +18,7 @@ use tower_sessions::Session;
 
 use super::{Operator, credential, html, session, throttle::LoginThrottle};
 use crate::{
+    client_address,
     error::{ConsoleError, Error},
     secrets::{constant_time_eq, random_hex},
     state::AppState,
@@ -75,13 +76,13 @@ pub(crate) async fn submit(
     if form.user.len() > 64 {
         return Err(Error::BadRequest("operator names are at most 64 characters".into()).into());
     }
-    // Counted per address (an IPv6 /64 is one address), whatever names it
-    // tries: wrong passwords for a name never lock that operator out from
-    // another address. Behind a reverse proxy every client shares the proxy's
-    // address (trusted proxies are not built yet).
-    let keys = vec![format!("ip:{}", super::throttle::client_network(peer.ip()))];
+    // Counted per client network (an IPv6 /64 is one; behind a trusted proxy,
+    // the address it forwards), whatever names it tries: wrong passwords for
+    // a name never lock that operator out from another address.
+    let network = client_address::counted(peer.ip(), &headers, &state.config.trusted_proxies);
+    let keys = vec![format!("ip:{network}")];
     if let Err(wait) = throttle.attempt(&keys) {
-        tracing::warn!(ip = %peer.ip(), "operator login throttled");
+        tracing::warn!(ip = %network, "operator login throttled");
         let retry = wait.as_secs().max(1).to_string();
         let page = html::page("Too many attempts", None, "<p>Wait a few minutes, then try again.</p>");
         return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry)], Html(page)).into_response());

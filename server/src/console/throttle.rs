@@ -58,32 +58,9 @@ impl LoginThrottle {
     }
 }
 
-/// The address a client is counted under: IPv4 as is, IPv6 by its /64 (one
-/// host usually holds a whole /64).
-pub(crate) fn client_network(ip: std::net::IpAddr) -> std::net::IpAddr {
-    match ip {
-        std::net::IpAddr::V6(v6) => {
-            let bits = u128::from(v6) & !((1u128 << 64) - 1);
-            std::net::IpAddr::V6(bits.into())
-        }
-        v4 => v4,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_ipv6_client_counts_as_its_slash_64() {
-        let a: std::net::IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: std::net::IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
-        let other: std::net::IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(client_network(a), client_network(b));
-        assert_ne!(client_network(a), client_network(other));
-        let v4: std::net::IpAddr = "192.0.2.7".parse().unwrap();
-        assert_eq!(client_network(v4), v4);
-    }
 
     #[test]
     fn the_sixth_attempt_waits_and_a_success_clears_the_count() {

@@ -40,6 +40,7 @@ impl Error {
             Error::LoginRequired => StatusCode::SEE_OTHER,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooManyRefusals(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Database(e) if is_transient(e) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Config(_) | Error::Database(_) | Error::Migration(_) | Error::Io(_) | Error::Internal(_) => {
@@ -56,6 +57,19 @@ impl Error {
         } else {
             tracing::info!(error = %self, status = status.as_u16(), "request refused");
         }
+        let retry_after = match &self {
+            // Whole seconds, rounded up: a client that waits that long is counted afresh.
+            Error::TooManyRefusals(wait) => Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)),
+            _ => None,
+        };
+        let mut response = self.body(status, surface);
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, secs.max(1).into());
+        }
+        response
+    }
+
+    fn body(self, status: StatusCode, surface: Surface) -> Response {
         match surface {
             Surface::Json => (status, Json(json!({ "error": self.public_reason() }))).into_response(),
             Surface::Api => (status, Json(self.api_error())).into_response(),
@@ -75,6 +89,7 @@ impl Error {
             Error::LoginRequired => "login required".into(),
             Error::NotFound => "not found".into(),
             Error::PayloadTooLarge => "payload too large".into(),
+            Error::TooManyRefusals(_) => "too many refused requests, retry later".into(),
             _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => "temporarily unavailable, retry".into(),
             _ => "internal error".into(),
         }

@@ -5,18 +5,27 @@
 //! a request amplifier (threats L-07, L-09, L-10, R-06). The budget is sized
 //! above a flood of 1,000 forged installs a minute, each with a new kid (one
 //! fetch per key server each): such a flood leaves room for the genuine
-//! install with a new kid. A bigger flood still spends it, and then installs
-//! with a new kid get 503 until the window ends (a per-address share is not
-//! built). Fetches of different kids run side by side (a few at a time), so a
+//! install with a new kid. Each client network also has its own share of
+//! fetches (60 a minute), so one flooding network is answered 429 long
+//! before it spends the budget; only a flood from hundreds of networks at
+//! once could, and then installs with a new kid get 503 until the window
+//! ends. Fetches of different kids run side by side (a few at a time), so a
 //! genuine install does not queue behind a flood's fetches; installs with the
 //! same kid share one fetch (threat F-10).
 
 use std::{
     collections::HashMap,
+    net::IpAddr,
+    num::NonZeroU32,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
+use governor::{
+    Quota, RateLimiter,
+    clock::{Clock, DefaultClock},
+    state::keyed::DefaultKeyedStateStore,
+};
 use jsonwebtoken::DecodingKey;
 use url::Url;
 
@@ -36,6 +45,10 @@ const FETCH_BUDGET: u32 = 1_200;
 /// Fetches of different kids in flight at once.
 const PARALLEL_FETCHES: usize = 8;
 const BUDGET_WINDOW: Duration = Duration::from_secs(60);
+/// Fetches one client network may cause a minute.
+const FETCHES_PER_NETWORK: NonZeroU32 = NonZeroU32::new(60).unwrap();
+/// Networks tracked before those with a full share again are forgotten.
+const MAX_NETWORKS: usize = 100_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum KeyError {
@@ -45,6 +58,9 @@ pub(crate) enum KeyError {
     UnknownKid,
     #[error("install key server unavailable")]
     Unavailable,
+    /// The client's network has caused its share of fetches; retry after the wait.
+    #[error("too many key fetches from this client")]
+    OverShare(Duration),
 }
 
 struct Budget {
@@ -64,6 +80,7 @@ pub struct InstallKeys {
     /// the first fetch and then hit the cache (threat F-10).
     fetching: Turns,
     parallel: tokio::sync::Semaphore,
+    shares: RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>,
 }
 
 enum FetchResult {
@@ -88,11 +105,13 @@ impl InstallKeys {
             budget: Mutex::new(Budget { window_start: Instant::now(), used: 0 }),
             fetching: Mutex::new(HashMap::new()),
             parallel: tokio::sync::Semaphore::new(PARALLEL_FETCHES),
+            shares: RateLimiter::keyed(Quota::per_minute(FETCHES_PER_NETWORK)),
         })
     }
 
-    /// The public key named `kid`. The kid is validated before any URL is built.
-    pub(crate) async fn get(&self, kid: &str) -> Result<DecodingKey, KeyError> {
+    /// The public key named `kid`, fetched if need be on `network`'s share
+    /// (None: a caller with no address). The kid is validated before any URL is built.
+    pub(crate) async fn get(&self, kid: &str, network: Option<IpAddr>) -> Result<DecodingKey, KeyError> {
         if !is_valid_kid(kid) {
             return Err(KeyError::InvalidKid);
         }
@@ -104,7 +123,18 @@ impl InstallKeys {
         if let Some(hit) = self.cached(kid) {
             return hit;
         }
+        if let Some(network) = network {
+            self.spend_share(network)?;
+        }
         self.fetch_from_servers(kid).await
+    }
+
+    fn spend_share(&self, network: IpAddr) -> Result<(), KeyError> {
+        if self.shares.len() > MAX_NETWORKS {
+            self.shares.retain_recent();
+        }
+        let now = DefaultClock::default().now();
+        self.shares.check_key(&network).map_err(|not_until| KeyError::OverShare(not_until.wait_time_from(now)))
     }
 
     async fn fetch_from_servers(&self, kid: &str) -> Result<DecodingKey, KeyError> {

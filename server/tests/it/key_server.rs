@@ -66,18 +66,30 @@ fn forged_install(app: &TestApp, kid: &str) -> (serde_json::Value, String) {
     (app.host.body(&tenant, "installed"), format!("JWT {token}"))
 }
 
-/// 1,000 forged installs, each with a new made-up kid, sent as fast as 32
-/// connections go: each kid costs one fetch and no more, and then a genuine
-/// install signed with a key the app has never seen still works.
+/// A forged install with a made-up `kid`, sent as if from `client` (through
+/// the app's trusted proxy, 127.0.0.1 in these tests).
+async fn send_forged(app: &TestApp, kid: &str, client: &str) -> u16 {
+    let (body, authorization) = forged_install(app, kid);
+    let request = app.http.post(app.url("/installed")).json(&body).header("authorization", authorization);
+    request.header("x-forwarded-for", client).send().await.unwrap().status().as_u16()
+}
+
+fn behind_a_proxy(vars: &mut std::collections::HashMap<String, String>) {
+    vars.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
+}
+
+/// 1,000 forged installs, each with a new made-up kid, from 100 networks,
+/// sent as fast as 32 connections go: each kid costs one fetch and no more,
+/// and then a genuine install signed with a key the app has never seen still
+/// works.
 async fn a_flood_of_made_up_kids_never_blocks_a_genuine_install_with_a_new_kid(kind: DbKind) {
-    let app = TestApp::spawn(kind).await;
+    let app = TestApp::spawn_with(kind, behind_a_proxy).await;
     let run = hostkit::random_hex(4);
     let kids: Vec<String> = (0..1000).map(|i| format!("made-up-{run}-{i}")).collect();
-    let host = &app.host;
-    let statuses: Vec<u16> = futures::stream::iter(&kids)
-        .map(|kid| {
-            let (body, authorization) = forged_install(&app, kid);
-            async move { host.post_lifecycle("installed", &body, Some(authorization)).await.status().as_u16() }
+    let statuses: Vec<u16> = futures::stream::iter(kids.iter().enumerate())
+        .map(|(i, kid)| {
+            let app = &app;
+            async move { send_forged(app, kid, &format!("198.51.100.{}", i % 100)).await }
         })
         .buffer_unordered(32)
         .collect()
@@ -85,8 +97,7 @@ async fn a_flood_of_made_up_kids_never_blocks_a_genuine_install_with_a_new_kid(k
     assert!(statuses.iter().all(|s| *s == 401), "forgeries are refused, never 503: {:?}", &statuses[..10]);
     let fetched = app.host.key_server.requests().len();
     assert_eq!(fetched, kids.len(), "one fetch per made-up kid");
-    let (body, authorization) = forged_install(&app, &kids[0]);
-    assert_eq!(app.host.post_lifecycle("installed", &body, Some(authorization)).await.status(), 401);
+    assert_eq!(send_forged(&app, &kids[0], "198.51.100.1").await, 401);
     assert_eq!(app.host.key_server.requests().len(), fetched, "a kid known to be missing costs no fetch");
 
     let rotated = Host::with_key_server(&app.base_url, APP_KEY, app.host.key_server.clone());
@@ -95,3 +106,23 @@ async fn a_flood_of_made_up_kids_never_blocks_a_genuine_install_with_a_new_kid(k
     assert!(app.installation(&tenant.client_key).await.is_some());
 }
 on_both_databases!(a_flood_of_made_up_kids_never_blocks_a_genuine_install_with_a_new_kid);
+
+/// One network sending made-up kids gets its share of fetches, then 429
+/// (with no fetch), while an install from elsewhere with a new kid works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_network_flooding_made_up_kids_is_answered_429_after_its_share() {
+    let app = TestApp::spawn_with(DbKind::Sqlite, behind_a_proxy).await;
+    let run = hostkit::random_hex(4);
+    let mut statuses = Vec::new();
+    for i in 0..80 {
+        statuses.push(send_forged(&app, &format!("one-net-{run}-{i}"), "203.0.113.7").await);
+    }
+    let refused = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(refused, 60, "its share, refused one by one: {statuses:?}");
+    assert!(statuses[60..].iter().all(|s| *s == 429), "then 429: {statuses:?}");
+    assert_eq!(app.host.key_server.requests().len(), 60, "no fetch past the share");
+
+    let rotated = Host::with_key_server(&app.base_url, APP_KEY, app.host.key_server.clone());
+    let tenant = Tenant::new(&jira_site());
+    assert_eq!(rotated.install(&tenant).await.status(), 204, "Atlassian's install, from another network");
+}

@@ -21,6 +21,7 @@ mod isolation;
 mod key_server;
 mod lifecycle;
 mod pages;
+mod refusal_limits;
 mod route_proofs;
 mod secrets_at_rest;
 mod site_import;

@@ -16,6 +16,7 @@ use super::{
     tenant::{shared_secret, stored_installation},
 };
 use crate::{
+    client_address,
     config::Config,
     connect::{
         authorization,
@@ -66,7 +67,8 @@ impl Proof for LifecycleProof {
         }
         // The body is not `Sync`, so only these cross the awaits below.
         let (uri, headers) = (request.uri().clone(), request.headers().clone());
-        match authenticate(state, event, &uri, &headers, &payload).await {
+        let network = client_address::of_request(request.extensions(), &headers, &state.config.trusted_proxies);
+        match authenticate(state, event, &uri, &headers, &payload, network).await {
             Ok(verified) => Ok(Self { event, payload: Arc::new(payload), verified }),
             Err(Error::Unauthorized(reason)) => Err(reject(state, event, &payload, reason).await),
             Err(other) => Err(other),
@@ -96,6 +98,7 @@ async fn authenticate(
     uri: &Uri,
     headers: &HeaderMap,
     payload: &LifecyclePayload,
+    network: Option<std::net::IpAddr>,
 ) -> Result<Option<VerifiedCallback>> {
     // Lifecycle tokens travel only in the Authorization header.
     if authorization::jwt_query_param(uri.query())?.is_some() {
@@ -117,8 +120,9 @@ async fn authenticate(
     match (required_proof(event, alg, install_mode(&state.config)), token) {
         (RequiredProof::AtlassianKey, Some(token)) => {
             let kid = header.and_then(|h| h.kid).ok_or(TokenError::BadKeyId)?;
-            let key = state.install_keys.get(&kid).await.map_err(|e| match e {
+            let key = state.install_keys.get(&kid, network).await.map_err(|e| match e {
                 KeyError::Unavailable => Error::Unavailable("install key server".into()),
+                KeyError::OverShare(wait) => Error::TooManyRefusals(wait),
                 KeyError::InvalidKid | KeyError::UnknownKid => TokenError::BadKeyId.into(),
             })?;
             let claims = verify_signed_install(token, &key, state.config.base_url_str(), &context)?;

@@ -30,6 +30,7 @@ use tracing::Instrument;
 
 use super::error::Surface;
 use crate::{
+    client_address,
     connect::{
         authorization,
         token::{RawToken, TokenError},
@@ -112,7 +113,27 @@ pub(crate) async fn require<P: Proof>(State(state): State<AppState>, mut request
             request.extensions_mut().insert(proof);
             next.run(request).await
         }
-        Err(error) => span.in_scope(|| error.respond(P::KIND.surface())),
+        Err(error) => {
+            let error = counted_refusal(&state, &request, error);
+            span.in_scope(|| error.respond(P::KIND.surface()))
+        }
+    }
+}
+
+/// A refusal (400, 401, 403) counts against the client's network; over its
+/// share it becomes a 429. Outages (503) and our own faults count nothing.
+fn counted_refusal(state: &AppState, request: &Request, error: Error) -> Error {
+    if !error.status().is_client_error() {
+        return error;
+    }
+    let Some(network) =
+        client_address::of_request(request.extensions(), request.headers(), &state.config.trusted_proxies)
+    else {
+        return error;
+    };
+    match state.refusals.refused(network) {
+        Ok(()) => error,
+        Err(wait) => Error::TooManyRefusals(wait),
     }
 }
 

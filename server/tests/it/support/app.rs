@@ -173,6 +173,9 @@ fn default_vars(base_url: &str, database_url: &str) -> HashMap<String, String> {
         ("APP_SESSION_KEY", base64_key()),
         ("CONNECT_HOST_ALLOWLIST", "http://localhost:*,https://*.atlassian.net".to_string()),
         ("CONNECT_FRAME_ANCESTORS", "https://*.atlassian.net https://*.jira.com http://localhost:*".to_string()),
+        // Attack tests send thousands of refused requests from one address;
+        // `refusal_limits.rs` tests the limit itself.
+        ("REFUSALS_PER_MINUTE", "1000000".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

@@ -1,0 +1,66 @@
+//! Refused requests are limited per client network: over its share a client
+//! gets 429 with `Retry-After`, while verified calls, from anywhere, pass.
+//! `X-Forwarded-For` counts only from a trusted proxy.
+
+use crate::support::{app::TestApp, db::DbKind};
+
+const FORGED: &str = "JWT eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl";
+
+/// A forged server-function call, as if from `client` (through the proxy).
+async fn forged_call(app: &TestApp, client: &str) -> (u16, Option<String>) {
+    let response = app
+        .http
+        .post(app.url("/api/notes/list"))
+        .header("authorization", FORGED)
+        .header("x-forwarded-for", client)
+        .send()
+        .await
+        .unwrap();
+    let retry = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+    (response.status().as_u16(), retry)
+}
+
+async fn verified_call(app: &TestApp, token: &str, client: &str) -> u16 {
+    let request = app.http.post(app.url("/api/notes/list")).header("authorization", format!("JWT {token}"));
+    request.header("x-forwarded-for", client).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_refusals_gets_429_while_verified_calls_pass() {
+    let app = TestApp::spawn_with(DbKind::Sqlite, |vars| {
+        vars.insert("REFUSALS_PER_MINUTE".into(), "5".into());
+        vars.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
+    })
+    .await;
+    let tenant = app.installed_tenant().await;
+    let token = app.session_for(&tenant, "user-1").await;
+
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(forged_call(&app, "203.0.113.7").await);
+    }
+    assert!(statuses[..5].iter().all(|(s, _)| *s == 401), "the share is answered as refusals: {statuses:?}");
+    for (status, retry) in &statuses[5..] {
+        assert_eq!(*status, 429, "{statuses:?}");
+        let secs: u64 = retry.as_deref().expect("Retry-After").parse().unwrap();
+        assert!((1..=12).contains(&secs), "Retry-After {secs}");
+    }
+    // Verified traffic is never throttled: from another client, or from the flooder's own address.
+    assert_eq!(verified_call(&app, &token, "198.51.100.2").await, 200);
+    assert_eq!(verified_call(&app, &token, "203.0.113.7").await, 200);
+    assert_eq!(forged_call(&app, "198.51.100.2").await.0, 401, "another client keeps its share");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarded_for_header_from_an_untrusted_peer_is_ignored() {
+    let app = TestApp::spawn_with(DbKind::Sqlite, |vars| {
+        vars.insert("REFUSALS_PER_MINUTE".into(), "3".into());
+    })
+    .await;
+    // A new made-up address each time: all counted as the peer, 127.0.0.1.
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        statuses.push(forged_call(&app, &format!("192.0.2.{i}")).await.0);
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429]);
+}
