@@ -5,7 +5,7 @@
 use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
-    PgPool, SqlitePool,
+    PgConnection, PgPool, SqlitePool,
     postgres::PgPoolOptions,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
@@ -39,9 +39,11 @@ impl Database {
         let pool = if url.starts_with("sqlite:") {
             Self::connect_sqlite(url).await?
         } else {
-            Pool::Postgres(
-                PgPoolOptions::new().max_connections(16).acquire_timeout(ACQUIRE_TIMEOUT).connect(url).await?,
-            )
+            let options = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .after_connect(|conn, _| Box::pin(refuse_read_only(conn)));
+            Pool::Postgres(options.connect(url).await?)
         };
         Ok(Self { pool, installations: Arc::default() })
     }
@@ -85,9 +87,13 @@ impl Database {
         }
     }
 
-    /// A round trip to the database, for `/healthz`.
+    /// A round trip to the database, for `/healthz`. On PostgreSQL the server
+    /// must also take writes: a read-only one is not healthy.
     pub async fn ping(&self) -> Result<()> {
-        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop)?);
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
+            Pool::Postgres(pool) => refuse_read_only(&mut *pool.acquire().await?).await?,
+        }
         Ok(())
     }
 
@@ -101,4 +107,17 @@ impl Database {
     pub(crate) async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
+}
+
+/// A new connection to a server that takes no writes (a demoted primary, a
+/// standby after a failover, `default_transaction_read_only`) is refused, so
+/// the pool only ever hands out connections to the primary; until there is
+/// one again, requests get 503.
+async fn refuse_read_only(conn: &mut PgConnection) -> std::result::Result<(), sqlx::Error> {
+    let read_only: String = sqlx::query_scalar("SHOW transaction_read_only").fetch_one(&mut *conn).await?;
+    if read_only == "on" {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "the database server is read-only");
+        return Err(sqlx::Error::Io(refused));
+    }
+    Ok(())
 }

@@ -128,6 +128,11 @@ impl TestApp {
         Instance { addr, shutdown: Some(run_in_background(app)) }
     }
 
+    /// The database this app runs on, as its configuration names it.
+    pub fn database_url(&self) -> &str {
+        &self.vars["DATABASE_URL"]
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

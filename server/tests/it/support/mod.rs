@@ -3,6 +3,7 @@
 pub mod app;
 pub mod browser;
 pub mod db;
+pub mod fault_proxy;
 pub mod pages;
 pub mod process;
 pub mod rows;

@@ -1,0 +1,169 @@
+//! PostgreSQL going away under load (a restart, a failover): the app answers
+//! 503, never 500 and never past the request deadline, tells the truth on
+//! `/healthz`, and recovers within 5 s of the database coming back with every
+//! acknowledged write kept. The outage is played by a proxy in front of the
+//! real test cluster, so the other tests on it are not disturbed.
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use sqlx::Connection;
+
+use crate::support::{app::TestApp, db::DbKind, fault_proxy::FaultProxy};
+
+const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
+
+fn cluster_address() -> SocketAddr {
+    let admin = std::env::var("TEST_POSTGRES_URL").expect("TEST_POSTGRES_URL: run the tests with `cargo xtask test`");
+    let authority = admin.split('@').nth(1).and_then(|rest| rest.split('/').next()).expect("host:port in the URL");
+    authority.parse().expect("a loopback address and port")
+}
+
+/// One note write; its status, how long it took, and its title if it was kept.
+async fn write(app: &TestApp, token: &str, title: &str) -> (u16, Duration) {
+    let started = Instant::now();
+    let (status, _) = app.call_as(token, "/api/notes/create", &[("title", title), ("body", "b")]).await;
+    (status, started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by cargo xtask test"]
+async fn a_database_outage_under_load_gets_503s_then_recovers_without_losing_writes() {
+    let cluster = cluster_address();
+    let proxy = FaultProxy::start(cluster).await;
+    let (from, to) = (cluster.to_string(), proxy.addr.to_string());
+    let app = TestApp::spawn_with(DbKind::Postgres, |vars| {
+        let through_proxy = vars["DATABASE_URL"].replacen(&from, &to, 1);
+        vars.insert("DATABASE_URL".into(), through_proxy);
+        vars.insert("HTTP_REQUEST_TIMEOUT_SECS".into(), REQUEST_DEADLINE.as_secs().to_string());
+    })
+    .await;
+    let tenant = app.installed_tenant().await;
+    let token = app.session_for(&tenant, "user-1").await;
+    let app = Arc::new(app);
+    let (answers, kept) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+
+    let until = Instant::now() + Duration::from_secs(6);
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (app, token, answers, kept) = (app.clone(), token.clone(), answers.clone(), kept.clone());
+            tokio::spawn(async move {
+                for i in 0.. {
+                    if Instant::now() > until {
+                        break;
+                    }
+                    let title = format!("w{w}-{i}");
+                    let (status, took) = write(&app, &token, &title).await;
+                    answers.lock().unwrap().push((status, took));
+                    if status == 200 {
+                        kept.lock().unwrap().push(title);
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+        })
+        .collect();
+
+    // And the iframe page, whose proof and render read the database too.
+    let pages = {
+        let (app, answers, tenant) = (app.clone(), answers.clone(), tenant.clone());
+        tokio::spawn(async move {
+            while Instant::now() < until {
+                let started = Instant::now();
+                let page = app.open_page(&tenant, "/app", &[], Some("user-1")).await;
+                answers.lock().unwrap().push((page.status, started.elapsed()));
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    proxy.down();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let health = app.http.get(app.url("/healthz")).send().await.unwrap().status().as_u16();
+    assert_eq!(health, 503, "/healthz while the database is down");
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    proxy.up();
+    let back = Instant::now();
+    let recovered = loop {
+        let (status, _) = write(&app, &token, &format!("probe-{}", back.elapsed().as_millis())).await;
+        if status == 200 {
+            break back.elapsed();
+        }
+        assert!(back.elapsed() < Duration::from_secs(10), "no recovery 10 s after the database came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for task in writers.into_iter().chain([pages]) {
+        task.await.unwrap();
+    }
+
+    let answers = answers.lock().unwrap().clone();
+    let unexpected: Vec<_> = answers.iter().filter(|(s, _)| *s != 200 && *s != 503).collect();
+    assert!(unexpected.is_empty(), "only 200 or 503 while the database came and went: {unexpected:?}");
+    assert!(answers.iter().any(|(s, _)| *s == 503), "the outage was seen: {} answers", answers.len());
+    let slowest = answers.iter().map(|(_, took)| *took).max().unwrap_or_default();
+    assert!(slowest <= REQUEST_DEADLINE + Duration::from_secs(1), "an answer took {slowest:?}");
+    assert!(recovered < Duration::from_secs(5), "writes worked again {recovered:?} after the database came back");
+    assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200, "healthy again");
+
+    let mut db = sqlx::PgConnection::connect(app.database_url()).await.unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT title FROM notes").fetch_all(&mut db).await.unwrap();
+    let lost: Vec<_> = kept.lock().unwrap().iter().filter(|t| !stored.contains(t)).cloned().collect();
+    assert!(lost.is_empty(), "acknowledged writes lost: {lost:?}");
+    let refused = answers.iter().filter(|(s, _)| *s == 503).count();
+    println!(
+        "outage: {} answers ({refused} of them 503), {recovered:?} to recover, slowest {slowest:?}",
+        answers.len()
+    );
+}
+
+/// Polls a note write until it is answered 200; how long that took. Every
+/// answer on the way must be 503, within the request deadline.
+async fn until_writes_work(app: &TestApp, token: &str, within: Duration) -> Duration {
+    let started = Instant::now();
+    for i in 0.. {
+        let (status, took) = write(app, token, &format!("after-{i}")).await;
+        if status == 200 {
+            return started.elapsed();
+        }
+        assert_eq!(status, 503, "a write while the database is not writable");
+        assert!(took <= REQUEST_DEADLINE + Duration::from_secs(1), "a write took {took:?}");
+        assert!(started.elapsed() < within, "writes did not work again within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    unreachable!()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by cargo xtask test"]
+async fn a_read_only_database_server_is_refused_until_it_takes_writes_again() {
+    let app = TestApp::spawn(DbKind::Postgres).await;
+    let tenant = app.installed_tenant().await;
+    let token = app.session_for(&tenant, "user-1").await;
+    let name = app.database_url().rsplit('/').next().unwrap().to_string();
+    let admin = std::env::var("TEST_POSTGRES_URL").unwrap();
+    let mut cluster = sqlx::PgConnection::connect(&admin).await.unwrap();
+
+    // A failover onto a server that takes no writes: every session ends, and new ones are read-only.
+    let read_only = format!("ALTER DATABASE {name} SET default_transaction_read_only = on");
+    sqlx::query(&read_only).execute(&mut cluster).await.unwrap();
+    let kick = format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'");
+    sqlx::query(&kick).execute(&mut cluster).await.unwrap();
+    // Each waits out the pool's 5 s for a writable connection, then gets 503.
+    for i in 0..2 {
+        let (status, took) = write(&app, &token, &format!("refused-{i}")).await;
+        assert_eq!(status, 503, "a write against a read-only server");
+        assert!(took <= Duration::from_secs(7), "a refused write took {took:?}");
+    }
+    let health = app.http.get(app.url("/healthz")).send().await.unwrap().status();
+    assert_eq!(health, 503, "/healthz says a read-only server is not healthy");
+
+    let writable = format!("ALTER DATABASE {name} RESET default_transaction_read_only");
+    sqlx::query(&writable).execute(&mut cluster).await.unwrap();
+    let recovered = until_writes_work(&app, &token, Duration::from_secs(5)).await;
+    assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    println!("read-only server: writes worked again {recovered:?} after it took writes");
+}

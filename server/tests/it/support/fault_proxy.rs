@@ -1,0 +1,64 @@
+//! A TCP proxy in front of the PostgreSQL test cluster that can play an
+//! outage: `down` cuts every open connection and refuses new ones, as a
+//! database restart or failover does to the app; `up` ends it.
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use tokio::{
+    net::{TcpListener, TcpStream},
+    task::AbortHandle,
+};
+
+pub struct FaultProxy {
+    pub addr: SocketAddr,
+    down: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<AbortHandle>>>,
+    accept: AbortHandle,
+}
+
+impl FaultProxy {
+    pub async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
+        let addr = listener.local_addr().expect("proxy address");
+        let (down, open) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::new())));
+        let (is_down, conns) = (down.clone(), open.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if is_down.load(Ordering::SeqCst) {
+                    continue; // dropped: the connection is refused
+                }
+                let Ok(mut outbound) = TcpStream::connect(target).await else { continue };
+                let pipe = tokio::spawn(async move {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                });
+                conns.lock().unwrap().push(pipe.abort_handle());
+            }
+        });
+        Self { addr, down, open, accept: accept.abort_handle() }
+    }
+
+    /// The database "goes away": open connections are cut, new ones refused.
+    pub fn down(&self) {
+        self.down.store(true, Ordering::SeqCst);
+        for pipe in self.open.lock().unwrap().drain(..) {
+            pipe.abort();
+        }
+    }
+
+    pub fn up(&self) {
+        self.down.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.down();
+        self.accept.abort();
+    }
+}
