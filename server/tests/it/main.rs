@@ -10,6 +10,7 @@ mod browser_app;
 mod cli;
 mod connections;
 mod console;
+mod crash_safety;
 mod database_faults;
 mod fake_host;
 mod forge_events;

@@ -11,7 +11,7 @@ use std::{
 pub struct ServerProcess {
     child: Child,
     log: PathBuf,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 /// The environment a test server needs, on a free port and a fresh SQLite file.
@@ -51,12 +51,19 @@ pub fn run_cli(dir: &std::path::Path, args: &[&str], vars: &HashMap<String, Stri
 impl ServerProcess {
     /// Starts `server` and waits until `/healthz` answers.
     pub async fn start(dir: tempfile::TempDir, base_url: String, vars: HashMap<String, String>) -> Self {
-        let log = dir.path().join("server.log");
+        let mut started = Self::start_in(dir.path(), &base_url, &vars).await;
+        started._dir = Some(dir);
+        started
+    }
+
+    /// Starts `server` in `dir`, which outlives it (a restart finds its files).
+    pub async fn start_in(dir: &std::path::Path, base_url: &str, vars: &HashMap<String, String>) -> Self {
+        let log = dir.join("server.log");
         let out = std::fs::File::create(&log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_server"))
             .env_clear()
-            .envs(&vars)
-            .current_dir(dir.path())
+            .envs(vars)
+            .current_dir(dir)
             .stdout(Stdio::from(out.try_clone().unwrap()))
             .stderr(Stdio::from(out))
             .spawn()
@@ -67,7 +74,7 @@ impl ServerProcess {
             assert!(Instant::now() < deadline, "the server did not start");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Self { child, log, _dir: dir }
+        Self { child, log, _dir: None }
     }
 
     /// Stops the server (SIGTERM, so it drains) and returns everything it logged.
