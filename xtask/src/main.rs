@@ -13,6 +13,8 @@
 //!   citations  only the check that cited threat ids are explained
 //!   bench   load figures against the release server on loopback, then the
 //!           side-by-side table against ACE (by hand, not CI)
+//!   soak    200 `kill -9`s on each database and a PostgreSQL outage under
+//!           load, with their figures (by hand, not CI)
 
 mod audit;
 mod citations;
@@ -73,8 +75,9 @@ fn run() -> Result<()> {
             result?;
             side_by_side::run(bench_runs())
         }
+        "soak" => soak(),
         "help" | "-h" | "--help" => {
-            println!("usage: cargo xtask <serve|dev|build|site|test|cycles|citations|bench> [args]");
+            println!("usage: cargo xtask <serve|dev|build|site|test|cycles|citations|bench|soak> [args]");
             Ok(())
         }
         other => bail!("unknown command {other:?}; try cargo xtask help"),
@@ -103,6 +106,22 @@ fn test(extra: &[String]) -> Result<()> {
     args.extend(["--", "--include-ignored"]);
     args.extend(extra[split..].iter().skip(1).map(String::as_str));
     let result = cmd::cargo_env(&args, &[("TEST_POSTGRES_URL", cluster.url())]);
+    drop(cluster);
+    result
+}
+
+/// The crash and outage tests at length (`SOAK_ITERATIONS`, default 200),
+/// one at a time, printing what they counted.
+fn soak() -> Result<()> {
+    prereqs::wasm_target()?;
+    site::build(site::profile())?;
+    let cluster = postgres::Cluster::start()?;
+    let iterations = std::env::var("SOAK_ITERATIONS").unwrap_or_else(|_| "200".into());
+    let args =
+        ["test", "-p", "server", "--test", "it", "--", "--include-ignored", "--nocapture", "--test-threads", "1"];
+    let mut args = args.to_vec();
+    args.extend(["crash_safety", "database_faults"]);
+    let result = cmd::cargo_env(&args, &[("TEST_POSTGRES_URL", cluster.url()), ("SOAK_ITERATIONS", &iterations)]);
     drop(cluster);
     result
 }

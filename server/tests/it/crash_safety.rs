@@ -1,6 +1,7 @@
 //! `kill -9` of the real server binary in the middle of installs, uninstalls
-//! and note writes, 20 times on each database: after each restart every
-//! acknowledged write is there and nothing is half-applied.
+//! and note writes, 20 times on each database (`SOAK_ITERATIONS` times under
+//! `cargo xtask soak`): after each restart every acknowledged write is there
+//! and nothing is half-applied.
 
 use std::{
     collections::HashMap,
@@ -19,7 +20,9 @@ use crate::{
     },
 };
 
-const ITERATIONS: usize = 20;
+fn iterations() -> usize {
+    std::env::var("SOAK_ITERATIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(20)
+}
 
 /// What the server acknowledged before it was killed.
 #[derive(Default)]
@@ -104,7 +107,8 @@ async fn every_acknowledged_write_survives_kill_9(kind: DbKind) {
     let token = token.to_string();
     let mut server = Some(server);
 
-    for iteration in 0..ITERATIONS {
+    let iterations = iterations();
+    for iteration in 0..iterations {
         let running = match server.take() {
             Some(first) => first,
             None => ServerProcess::start_in(dir.path(), &base_url, &vars).await,
@@ -132,9 +136,9 @@ async fn every_acknowledged_write_survives_kill_9(kind: DbKind) {
         assert!(missing.is_empty(), "iteration {iteration}: acknowledged notes lost: {missing:?}");
     }
     let done = done.lock().unwrap();
-    assert!(done.installed.len() > ITERATIONS, "the load did work: {} installs", done.installed.len());
+    assert!(done.installed.len() > iterations, "the load did work: {} installs", done.installed.len());
     println!(
-        "{kind:?}: {ITERATIONS} kill -9s, {} installs, {} uninstalls, {} notes acknowledged, all kept",
+        "{kind:?}: {iterations} kill -9s, {} installs, {} uninstalls, {} notes acknowledged, all kept",
         done.installed.len(),
         done.uninstalled.len(),
         done.notes.len()
