@@ -1,10 +1,11 @@
 //! Forge's public keys: the JWKS at `FORGE_JWKS_URL` (the operator's choice,
 //! never derived from a token), fetched with a timeout and a size cap and
 //! cached by `kid`. Keys rotate, so an unknown kid refetches the whole set,
-//! at most once per `MIN_REFETCH` for everyone together (callers wait for one
-//! fetch): a flood of made-up kids reaches the JWKS host once per interval at
-//! most, and cannot starve a genuine new key, which the next refetch brings
-//! in with the rest of the set.
+//! at most once per `MIN_REFETCH` for everyone together: a flood of made-up
+//! kids reaches the JWKS host once per interval at most. A kid that arrives
+//! after the last fetch waits for the next one (at most `MIN_REFETCH`) rather
+//! than being refused, so a genuine new key is never refused because a flood
+//! spent the interval; callers that arrived before a fetch share its answer.
 
 use std::{
     collections::HashMap,
@@ -37,6 +38,8 @@ struct KeySet {
     keys: HashMap<String, DecodingKey>,
     last_fetch: Option<Instant>,
     last_fetch_failed: bool,
+    /// Fetches finished so far: a caller that saw an older count shares the newer answer.
+    fetches: u64,
 }
 
 pub struct ForgeKeys {
@@ -65,17 +68,23 @@ impl ForgeKeys {
         if let Some(key) = self.cached(kid) {
             return Ok(key);
         }
+        let arrived_after = self.fetches();
         let _turn = self.fetching.lock().await;
         if let Some(key) = self.cached(kid) {
             return Ok(key);
         }
-        if !self.may_refetch() {
+        if self.fetches() != arrived_after {
+            // A fetch finished after this caller arrived, and the kid was not in it.
             return Err(self.miss());
+        }
+        if let Some(wait) = self.until_refetch() {
+            tokio::time::sleep(wait).await;
         }
         let fetched = self.fetch().await;
         let Ok(mut set) = self.set.lock() else { return Err(ForgeKeyError::Unavailable) };
         set.last_fetch = Some(Instant::now());
         set.last_fetch_failed = fetched.is_none();
+        set.fetches += 1;
         if let Some(keys) = fetched {
             set.keys = keys;
         }
@@ -90,8 +99,14 @@ impl ForgeKeys {
         self.set.lock().ok()?.keys.get(kid).cloned()
     }
 
-    fn may_refetch(&self) -> bool {
-        self.set.lock().is_ok_and(|set| set.last_fetch.is_none_or(|at| at.elapsed() >= MIN_REFETCH))
+    fn fetches(&self) -> u64 {
+        self.set.lock().map_or(0, |set| set.fetches)
+    }
+
+    /// How long until the set may be fetched again (None: now).
+    fn until_refetch(&self) -> Option<Duration> {
+        let last = self.set.lock().ok()?.last_fetch?;
+        MIN_REFETCH.checked_sub(last.elapsed()).filter(|wait| !wait.is_zero())
     }
 
     /// A kid that is not in the set fetched moments ago: unknown, unless that
