@@ -25,6 +25,7 @@ impl TrustedProxies {
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
         self.0.iter().any(|(net, bits)| same_prefix(*net, ip, *bits))
     }
 }
@@ -32,7 +33,7 @@ impl TrustedProxies {
 fn network(entry: &str) -> Result<(IpAddr, u8)> {
     let bad = || Error::Config(format!("TRUSTED_PROXIES: {entry:?} is not an address or a network"));
     let (addr, bits) = entry.split_once('/').map_or((entry, None), |(a, b)| (a, Some(b)));
-    let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+    let addr = addr.parse::<IpAddr>().map_err(|_| bad())?.to_canonical();
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let bits = match bits {
         None => max,
@@ -52,14 +53,16 @@ fn same_prefix(net: IpAddr, ip: IpAddr, bits: u8) -> bool {
 
 /// The client: the peer, unless it is a trusted proxy; then the nearest hop
 /// in `X-Forwarded-For` (read from the right) that is not one. A hop that
-/// does not parse ends the walk at the proxies seen so far.
+/// does not parse ends the walk at the proxies seen so far. IPv4 addresses
+/// seen through an IPv6 socket (`::ffff:a.b.c.d`) count as IPv4.
 pub fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &TrustedProxies) -> IpAddr {
+    let peer = peer.to_canonical();
     if !trusted.contains(peer) {
         return peer;
     }
     let mut client = peer;
     for hop in forwarded_for.iter().rev().flat_map(|value| value.rsplit(',')).map(str::trim) {
-        match hop.parse::<IpAddr>() {
+        match hop.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
             Ok(ip) if trusted.contains(ip) => client = ip,
             Ok(ip) => return ip,
             Err(_) => break,
@@ -71,7 +74,7 @@ pub fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &TrustedPro
 /// The network a client is counted under: IPv4 as is, IPv6 by its /64 (one
 /// host usually holds a whole /64).
 pub fn client_network(ip: IpAddr) -> IpAddr {
-    match ip {
+    match ip.to_canonical() {
         IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
         v4 => v4,
     }
@@ -120,7 +123,8 @@ mod tests {
         let trusted = TrustedProxies::parse("2001:db8::/32,192.0.2.0/24").unwrap();
         assert!(trusted.contains(ip("2001:db8:ffff::1")) && !trusted.contains(ip("2001:db9::1")));
         assert!(trusted.contains(ip("192.0.2.200")) && !trusted.contains(ip("192.0.3.1")));
-        assert!(!trusted.contains(ip("::ffff:192.0.2.1")), "families never mix");
+        assert!(!trusted.contains(ip("2001:db9::c000:201")), "families never mix");
+        assert!(trusted.contains(ip("::ffff:192.0.2.1")), "an IPv4 peer on an IPv6 socket is IPv4");
         assert!(TrustedProxies::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
         for bad in ["10.0.0.0/33", "proxy.internal", "10.0.0.0/x", "::1/129"] {
             assert!(TrustedProxies::parse(bad).is_err(), "{bad}");
@@ -132,5 +136,6 @@ mod tests {
         assert_eq!(client_network(ip("2001:db8:1:2:aaaa::1")), client_network(ip("2001:db8:1:2:bbbb::9")));
         assert_ne!(client_network(ip("2001:db8:1:2::1")), client_network(ip("2001:db8:1:3::1")));
         assert_eq!(client_network(ip("192.0.2.7")), ip("192.0.2.7"));
+        assert_eq!(client_network(ip("::ffff:192.0.2.7")), ip("192.0.2.7"), "not everyone's ::/64");
     }
 }

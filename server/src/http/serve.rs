@@ -66,7 +66,10 @@ pub(crate) async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
-            refuse_busy(stream, &refusals);
+            // A TLS client could not read a plain 503: it is closed at once.
+            if tls.is_none() {
+                refuse_busy(stream, &refusals);
+            }
             continue;
         };
         let _ = stream.set_nodelay(true);

@@ -38,7 +38,8 @@ struct KeySet {
     keys: HashMap<String, DecodingKey>,
     last_fetch: Option<Instant>,
     last_fetch_failed: bool,
-    /// Fetches finished so far: a caller that saw an older count shares the newer answer.
+    /// Fetches started so far: a caller that saw an older count shares the
+    /// answer of a fetch that started after it arrived.
     fetches: u64,
 }
 
@@ -74,17 +75,20 @@ impl ForgeKeys {
             return Ok(key);
         }
         if self.fetches() != arrived_after {
-            // A fetch finished after this caller arrived, and the kid was not in it.
+            // A fetch started (and, as the turn is ours, finished) after this
+            // caller arrived, and the kid was not in it.
             return Err(self.miss());
         }
         if let Some(wait) = self.until_refetch() {
             tokio::time::sleep(wait).await;
         }
+        if let Ok(mut set) = self.set.lock() {
+            set.fetches += 1;
+        }
         let fetched = self.fetch().await;
         let Ok(mut set) = self.set.lock() else { return Err(ForgeKeyError::Unavailable) };
         set.last_fetch = Some(Instant::now());
         set.last_fetch_failed = fetched.is_none();
-        set.fetches += 1;
         if let Some(keys) = fetched {
             set.keys = keys;
         }

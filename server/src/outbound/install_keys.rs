@@ -7,9 +7,9 @@
 //! fetch per key server each): such a flood leaves room for the genuine
 //! install with a new kid. Each client network also has its own share of
 //! fetches (60 a minute), so one flooding network is answered 429 long
-//! before it spends the budget; only a flood from hundreds of networks at
-//! once could, and then installs with a new kid get 503 until the window
-//! ends. Fetches of different kids run side by side (a few at a time), so a
+//! before it spends the budget; a flood from about 20 networks at once
+//! (1,200 / 60; an IPv6 network is a /64) still could, and then installs
+//! with a new kid get 503 until the window ends. Fetches of different kids run side by side (a few at a time), so a
 //! genuine install does not queue behind a flood's fetches; installs with the
 //! same kid share one fetch (threat F-10).
 

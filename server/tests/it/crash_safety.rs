@@ -1,7 +1,7 @@
 //! `kill -9` of the real server binary in the middle of installs, uninstalls
 //! and note writes, 20 times on each database (`SOAK_ITERATIONS` times under
 //! `cargo xtask soak`): after each restart every acknowledged write is there
-//! and nothing is half-applied.
+//! and the database is sound (SQLite's integrity check).
 
 use std::{
     collections::HashMap,

@@ -113,14 +113,16 @@ on_both_databases!(a_flood_of_made_up_kids_never_blocks_a_genuine_install_with_a
 async fn one_network_flooding_made_up_kids_is_answered_429_after_its_share() {
     let app = TestApp::spawn_with(DbKind::Sqlite, behind_a_proxy).await;
     let run = hostkit::random_hex(4);
-    let mut statuses = Vec::new();
+    let (mut statuses, started) = (Vec::new(), Instant::now());
     for i in 0..80 {
         statuses.push(send_forged(&app, &format!("one-net-{run}-{i}"), "203.0.113.7").await);
     }
+    // The share refills one fetch a second, so a slow machine sees a few more.
+    let refills = started.elapsed().as_secs() as usize + 1;
     let refused = statuses.iter().filter(|s| **s == 401).count();
-    assert_eq!(refused, 60, "its share, refused one by one: {statuses:?}");
-    assert!(statuses[60..].iter().all(|s| *s == 429), "then 429: {statuses:?}");
-    assert_eq!(app.host.key_server.requests().len(), 60, "no fetch past the share");
+    assert!((60..=60 + refills).contains(&refused), "its share, refused one by one: {statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 80 - refused, "then 429: {statuses:?}");
+    assert_eq!(app.host.key_server.requests().len(), refused, "no fetch past the share");
 
     let rotated = Host::with_key_server(&app.base_url, APP_KEY, app.host.key_server.clone());
     let tenant = Tenant::new(&jira_site());

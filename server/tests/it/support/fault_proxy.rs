@@ -34,10 +34,15 @@ impl FaultProxy {
                     continue; // dropped: the connection is refused
                 }
                 let Ok(mut outbound) = TcpStream::connect(target).await else { continue };
+                // Checked again under the lock `down` takes: no connection slips past an outage.
+                let mut open = conns.lock().unwrap();
+                if is_down.load(Ordering::SeqCst) {
+                    continue;
+                }
                 let pipe = tokio::spawn(async move {
                     let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                 });
-                conns.lock().unwrap().push(pipe.abort_handle());
+                open.push(pipe.abort_handle());
             }
         });
         Self { addr, down, open, accept: accept.abort_handle() }
@@ -45,8 +50,9 @@ impl FaultProxy {
 
     /// The database "goes away": open connections are cut, new ones refused.
     pub fn down(&self) {
+        let mut open = self.open.lock().unwrap();
         self.down.store(true, Ordering::SeqCst);
-        for pipe in self.open.lock().unwrap().drain(..) {
+        for pipe in open.drain(..) {
             pipe.abort();
         }
     }
