@@ -16,11 +16,11 @@ use crate::{
     error::Result,
     http::{self, DeclaredRoute},
     maintenance,
+    network_shares::NetworkShares,
     outbound::{
         act_as_user::ActAsUser, admin_check::AdminCheck, forge_api::ForgeApi, forge_keys::ForgeKeys,
         host_client::HostClient, install_keys::InstallKeys, system_tokens::SystemTokens,
     },
-    refusals::RefusalLimiter,
     secrets::{SessionKeys, load_keyring, load_keys},
     state::{AppState, Shared},
     store::Database,
@@ -69,7 +69,7 @@ impl Application {
             act_as_user: Arc::new(ActAsUser::new(config.oauth_server_url.clone())?),
             webhooks: Arc::new(Webhooks::new().on("*", RecordActivity)),
             webhook_wakeup: Arc::new(Notify::new()),
-            refusals: Arc::new(RefusalLimiter::new(config.refusals_per_minute)),
+            refusals: Arc::new(NetworkShares::new(config.refusals_per_minute)),
             leptos,
         });
         // A route without a proof declaration stops the start here.

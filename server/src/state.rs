@@ -19,11 +19,11 @@ use crate::{
         session_token::{Issue, mint},
     },
     error::{Error, Result},
+    network_shares::NetworkShares,
     outbound::{
         act_as_user::ActAsUser, admin_check::AdminCheck, forge_api::ForgeApi, forge_keys::ForgeKeys,
         host_client::HostClient, install_keys::InstallKeys, system_tokens::SystemTokens,
     },
-    refusals::RefusalLimiter,
     secrets::{Keyring, SessionKeys, random_hex},
     store::{Database, Installation},
     webhooks::Webhooks,
@@ -52,7 +52,7 @@ pub struct Shared {
     /// Wakes this instance's webhook workers when it queues a delivery.
     pub(crate) webhook_wakeup: Arc<Notify>,
     /// Refused requests counted per client network.
-    pub(crate) refusals: Arc<RefusalLimiter>,
+    pub(crate) refusals: Arc<NetworkShares>,
     pub leptos: LeptosOptions,
 }
 

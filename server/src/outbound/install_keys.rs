@@ -21,16 +21,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use governor::{
-    Quota, RateLimiter,
-    clock::{Clock, DefaultClock},
-    state::keyed::DefaultKeyedStateStore,
-};
 use jsonwebtoken::DecodingKey;
 use url::Url;
 
 use super::capped_body::read_capped;
-use crate::connect::kid::is_valid_kid;
+use crate::{connect::kid::is_valid_kid, network_shares::NetworkShares};
 
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// A PEM public key is well under 1 KB; anything past this is not one.
@@ -47,8 +42,6 @@ const PARALLEL_FETCHES: usize = 8;
 const BUDGET_WINDOW: Duration = Duration::from_secs(60);
 /// Fetches one client network may cause a minute.
 const FETCHES_PER_NETWORK: NonZeroU32 = NonZeroU32::new(60).unwrap();
-/// Networks tracked before those with a full share again are forgotten.
-const MAX_NETWORKS: usize = 100_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum KeyError {
@@ -80,7 +73,7 @@ pub struct InstallKeys {
     /// the first fetch and then hit the cache (threat F-10).
     fetching: Turns,
     parallel: tokio::sync::Semaphore,
-    shares: RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>,
+    shares: NetworkShares,
 }
 
 enum FetchResult {
@@ -105,7 +98,7 @@ impl InstallKeys {
             budget: Mutex::new(Budget { window_start: Instant::now(), used: 0 }),
             fetching: Mutex::new(HashMap::new()),
             parallel: tokio::sync::Semaphore::new(PARALLEL_FETCHES),
-            shares: RateLimiter::keyed(Quota::per_minute(FETCHES_PER_NETWORK)),
+            shares: NetworkShares::new(FETCHES_PER_NETWORK),
         })
     }
 
@@ -124,17 +117,9 @@ impl InstallKeys {
             return hit;
         }
         if let Some(network) = network {
-            self.spend_share(network)?;
+            self.shares.spend(network).map_err(KeyError::OverShare)?;
         }
         self.fetch_from_servers(kid).await
-    }
-
-    fn spend_share(&self, network: IpAddr) -> Result<(), KeyError> {
-        if self.shares.len() > MAX_NETWORKS {
-            self.shares.retain_recent();
-        }
-        let now = DefaultClock::default().now();
-        self.shares.check_key(&network).map_err(|not_until| KeyError::OverShare(not_until.wait_time_from(now)))
     }
 
     async fn fetch_from_servers(&self, kid: &str) -> Result<DecodingKey, KeyError> {

@@ -131,7 +131,7 @@ fn counted_refusal(state: &AppState, request: &Request, error: Error) -> Error {
     else {
         return error;
     };
-    match state.refusals.refused(network) {
+    match state.refusals.spend(network) {
         Ok(()) => error,
         Err(wait) => Error::TooManyRefusals(wait),
     }
