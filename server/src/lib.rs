@@ -10,6 +10,7 @@ pub mod config;
 pub mod connect;
 pub mod console;
 pub mod error;
+pub mod fuzzing;
 pub mod http;
 pub mod maintenance;
 pub mod network_shares;

@@ -15,12 +15,15 @@
 //!           side-by-side table against ACE (by hand, not CI)
 //!   soak    200 `kill -9`s on each database and a PostgreSQL outage under
 //!           load, with their figures (by hand, not CI)
+//!   fuzz    each fuzz target for 10 minutes (`FUZZ_SECS`), or only the
+//!           targets named, with executions, coverage and crashes (by hand)
 
 mod audit;
 mod citations;
 mod cmd;
 mod cycles;
 mod dev;
+mod fuzz;
 mod postgres;
 mod prereqs;
 mod side_by_side;
@@ -76,8 +79,9 @@ fn run() -> Result<()> {
             side_by_side::run(bench_runs())
         }
         "soak" => soak(),
+        "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
-            println!("usage: cargo xtask <serve|dev|build|site|test|cycles|citations|bench|soak> [args]");
+            println!("usage: cargo xtask <serve|dev|build|site|test|cycles|citations|bench|soak|fuzz> [args]");
             Ok(())
         }
         other => bail!("unknown command {other:?}; try cargo xtask help"),
