@@ -1,13 +1,17 @@
 //! `kill -9` of the real server binary in the middle of installs, uninstalls
 //! and note writes, 20 times on each database (`SOAK_ITERATIONS` times under
 //! `cargo xtask soak`): after each restart every acknowledged write is there
-//! and the database is sound (SQLite's integrity check).
+//! and the database is sound (SQLite's integrity check). And `kill -9` of
+//! `server rotate-key` part-way: the next run resumes where it stopped.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
+    process::{Command, Stdio},
     sync::{Arc, Mutex},
     time::Duration,
 };
+
+use futures::{StreamExt, stream};
 
 use hostkit::{Host, Tenant};
 
@@ -145,3 +149,103 @@ async fn every_acknowledged_write_survives_kill_9(kind: DbKind) {
     );
 }
 on_both_databases!(every_acknowledged_write_survives_kill_9);
+
+/// The key id each installation's secret is sealed under.
+async fn key_ids(url: &str) -> HashMap<String, String> {
+    let db = server::store::Database::connect(url).await.expect("open the database");
+    let query = "SELECT client_key, secret_key_id FROM installations";
+    let rows: Vec<(String, String)> = match &db.pool {
+        server::store::Pool::Sqlite(pool) => sqlx::query_as(query).fetch_all(pool).await.unwrap(),
+        server::store::Pool::Postgres(pool) => sqlx::query_as(query).fetch_all(pool).await.unwrap(),
+    };
+    rows.into_iter().collect()
+}
+
+/// How many of `tenants` the server at `host` lets open a verified page.
+async fn verified_pages(host: &Host, http: &reqwest::Client, tenants: &[Tenant]) -> usize {
+    let pages = stream::iter(tenants).map(|tenant| async move {
+        let page = http.get(host.page_url(tenant, "/app", &[], Some("user-1"))).send().await;
+        page.is_ok_and(|r| r.status() == 200)
+    });
+    pages.buffer_unordered(8).filter(|ok| std::future::ready(*ok)).count().await
+}
+
+/// `server rotate-key`, killed with `kill -9` after `after` unless it is
+/// done by then. True if it finished on its own.
+async fn rotate_until_killed(dir: &std::path::Path, vars: &HashMap<String, String>, after: Duration) -> bool {
+    let mut rotation = Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("rotate-key")
+        .env_clear()
+        .envs(vars)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start rotate-key");
+    tokio::time::sleep(after).await;
+    let finished = rotation.try_wait().unwrap().is_some_and(|status| status.success());
+    let _ = rotation.kill();
+    let _ = rotation.wait();
+    finished
+}
+
+/// Secrets sealed under an old key, then `rotate-key` killed later and later
+/// until a run finishes: after every kill each secret is under one key or
+/// the other and opens (every tenant still verifies on the serving app), no
+/// secret goes back, and the run that finishes leaves them all under the new
+/// key, which then verifies them alone.
+async fn a_key_rotation_killed_part_way_resumes(kind: DbKind) {
+    const TENANTS: usize = 200;
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(kind).await;
+    let (base_url, mut vars) = base_env(dir.path());
+    let host = Host::start(&base_url, APP_KEY).await;
+    let (old_key, new_key) = (key(), key());
+    vars.insert("DATABASE_URL".into(), db.url.clone());
+    vars.insert("APP_ENCRYPTION_KEY".into(), old_key.clone());
+    vars.insert("APP_SESSION_KEY".into(), key());
+    vars.insert("CONNECT_KEYS_CDN_URL".into(), host.key_server.url());
+    vars.insert("CONNECT_HOST_ALLOWLIST".into(), "http://localhost:*,https://*.atlassian.net".into());
+    let http = reqwest::Client::new();
+    let server = ServerProcess::start_in(dir.path(), &base_url, &vars).await;
+    let tenants: Vec<Tenant> = (0..TENANTS).map(|_| Tenant::new(&jira_site())).collect();
+    for tenant in &tenants {
+        assert!(lifecycle(&host, &http, &base_url, tenant, "installed").await, "install {}", tenant.client_key);
+    }
+    server.kill_hard();
+    let before = key_ids(&db.url).await;
+    let old_ids: HashSet<&String> = before.values().collect();
+    assert_eq!((before.len(), old_ids.len()), (TENANTS, 1), "every secret under the old key");
+
+    vars.insert("APP_ENCRYPTION_KEY".into(), new_key);
+    vars.insert("APP_ENCRYPTION_KEY_PREVIOUS".into(), old_key);
+    let server = ServerProcess::start_in(dir.path(), &base_url, &vars).await;
+    let (mut rotated_before, mut killed_part_way) = (0, 0);
+    for attempt in 1..=200u64 {
+        let finished = rotate_until_killed(dir.path(), &vars, Duration::from_millis(10 * attempt)).await;
+        let ids = key_ids(&db.url).await;
+        let rotated = ids.values().filter(|id| !old_ids.contains(id)).count();
+        let distinct: HashSet<&String> = ids.values().collect();
+        assert!(distinct.len() <= 2 && ids.len() == TENANTS, "attempt {attempt}: keys {distinct:?}");
+        assert!(rotated >= rotated_before, "attempt {attempt}: {rotated} rotated after {rotated_before}");
+        assert_eq!(verified_pages(&host, &http, &tenants).await, TENANTS, "attempt {attempt}: a tenant fails");
+        if !finished && rotated > rotated_before && rotated < TENANTS {
+            killed_part_way += 1;
+        }
+        rotated_before = rotated;
+        if finished {
+            assert_eq!(rotated, TENANTS, "a finished rotation leaves every secret under the new key");
+            break;
+        }
+    }
+    assert_eq!(rotated_before, TENANTS, "the rotation finished within the attempts");
+    assert!(killed_part_way > 0, "no kill landed in the middle of a rotation");
+    server.kill_hard();
+
+    vars.remove("APP_ENCRYPTION_KEY_PREVIOUS");
+    let server = ServerProcess::start_in(dir.path(), &base_url, &vars).await;
+    assert_eq!(verified_pages(&host, &http, &tenants).await, TENANTS, "the new key alone opens every secret");
+    server.kill_hard();
+    println!("{kind:?}: rotate-key killed part-way {killed_part_way} times, then resumed; {TENANTS} secrets rotated");
+}
+on_both_databases!(a_key_rotation_killed_part_way_resumes);
