@@ -10,7 +10,7 @@ pub enum Error {
     #[error("configuration: {0}")]
     Config(String),
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("database migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("i/o: {0}")]
@@ -42,6 +42,13 @@ pub enum Error {
     Unavailable(String),
     #[error("internal: {0}")]
     Internal(String),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        crate::read_only_alarm::note(&e);
+        Self::Database(e)
+    }
 }
 
 /// An error on an operator-console page: the same [`Error`], shown as the

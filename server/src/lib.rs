@@ -16,6 +16,7 @@ pub mod maintenance;
 pub mod network_shares;
 pub mod operator_cli;
 pub mod outbound;
+pub mod read_only_alarm;
 pub mod secrets;
 pub mod startup;
 pub mod state;

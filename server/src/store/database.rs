@@ -11,13 +11,16 @@ use sqlx::{
 };
 
 use super::installation_cache::InstallationCache;
-use crate::error::Result;
+use crate::{error::Result, read_only_alarm};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
 /// How long a request may wait for a pooled connection before it gets a 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long after a write refused as read-only each PostgreSQL connection is
+/// checked before it is handed out (`read_only_alarm`).
+const READ_ONLY_CHECK_WINDOW: Duration = Duration::from_secs(2);
 /// How long SQLite waits on another writer's lock before reporting busy.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -42,7 +45,8 @@ impl Database {
             let options = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
-                .after_connect(|conn, _| Box::pin(refuse_read_only(conn)));
+                .after_connect(|conn, _| Box::pin(refuse_read_only(conn)))
+                .before_acquire(|conn, _| Box::pin(keep_unless_read_only(conn)));
             Pool::Postgres(options.connect(url).await?)
         };
         Ok(Self { pool, installations: Arc::default() })
@@ -109,13 +113,27 @@ impl Database {
     }
 }
 
+/// A pooled connection to a server that turned read-only in place is dropped,
+/// so the pool connects again (to wherever the primary now is). Checked only
+/// shortly after a write was refused as read-only.
+async fn keep_unless_read_only(conn: &mut PgConnection) -> std::result::Result<bool, sqlx::Error> {
+    if !read_only_alarm::sounded_within(READ_ONLY_CHECK_WINDOW) {
+        return Ok(true);
+    }
+    Ok(!is_read_only(conn).await?)
+}
+
+async fn is_read_only(conn: &mut PgConnection) -> std::result::Result<bool, sqlx::Error> {
+    let read_only: String = sqlx::query_scalar("SHOW transaction_read_only").fetch_one(&mut *conn).await?;
+    Ok(read_only == "on")
+}
+
 /// A new connection to a server that takes no writes (a demoted primary, a
 /// standby after a failover, `default_transaction_read_only`) is refused, so
 /// the pool only ever hands out connections to the primary; until there is
 /// one again, requests get 503.
 async fn refuse_read_only(conn: &mut PgConnection) -> std::result::Result<(), sqlx::Error> {
-    let read_only: String = sqlx::query_scalar("SHOW transaction_read_only").fetch_one(&mut *conn).await?;
-    if read_only == "on" {
+    if is_read_only(conn).await? {
         let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "the database server is read-only");
         return Err(sqlx::Error::Io(refused));
     }

@@ -2,7 +2,8 @@
 //! 503, never 500 and never past the request deadline, tells the truth on
 //! `/healthz`, and recovers within 5 s of the database coming back with every
 //! acknowledged write kept. The outage is played by a proxy in front of the
-//! real test cluster, so the other tests on it are not disturbed.
+//! real test cluster, so the other tests on it are not disturbed; a failover
+//! by a primary and a standby of the test's own.
 
 use std::{
     net::SocketAddr,
@@ -12,7 +13,7 @@ use std::{
 
 use sqlx::Connection;
 
-use crate::support::{app::TestApp, db::DbKind, fault_proxy::FaultProxy};
+use crate::support::{app::TestApp, cluster_pair::ClusterPair, db::DbKind, fault_proxy::FaultProxy};
 
 const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
 
@@ -166,4 +167,55 @@ async fn a_read_only_database_server_is_refused_until_it_takes_writes_again() {
     let recovered = until_writes_work(&app, &token, Duration::from_secs(5)).await;
     assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
     println!("read-only server: writes worked again {recovered:?} after it took writes");
+}
+
+/// The titles of the notes stored on the server at `at`.
+async fn titles_on(at: SocketAddr) -> Vec<String> {
+    let mut db = sqlx::PgConnection::connect(&format!("postgres://app@{at}/app")).await.unwrap();
+    sqlx::query_scalar("SELECT title FROM notes").fetch_all(&mut db).await.unwrap()
+}
+
+/// A failover in which the old primary turns read-only in place, its sessions
+/// alive, while the address the app connects to moves to the promoted
+/// standby: the pool replaces its connections to the old server, so writes
+/// work again within 5 s, and every later write lands on the new primary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by cargo xtask test"]
+async fn a_primary_that_turns_read_only_in_place_is_left_for_the_promoted_standby() {
+    let pair = ClusterPair::start();
+    let proxy = FaultProxy::start(pair.primary).await;
+    let url = format!("postgres://app@{}/app", proxy.addr);
+    let app = TestApp::spawn_with(DbKind::Postgres, |vars| {
+        vars.insert("DATABASE_URL".into(), url);
+    })
+    .await;
+    let tenant = app.installed_tenant().await;
+    let token = app.session_for(&tenant, "user-1").await;
+    // Concurrent writes leave several pooled connections open to the primary.
+    let before: Vec<String> = (0..8).map(|i| format!("before-{i}")).collect();
+    for (status, _) in futures::future::join_all(before.iter().map(|t| write(&app, &token, t))).await {
+        assert_eq!(status, 200, "a write before the failover");
+    }
+    let replayed = Instant::now();
+    while titles_on(pair.standby).await.len() < before.len() {
+        assert!(replayed.elapsed() < Duration::from_secs(10), "the standby did not replay the writes");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    pair.sql(pair.primary, "ALTER SYSTEM SET default_transaction_read_only = on").await;
+    pair.sql(pair.primary, "SELECT pg_reload_conf()").await;
+    pair.promote_standby();
+    proxy.switch(pair.standby);
+    let recovered = until_writes_work(&app, &token, Duration::from_secs(5)).await;
+    let after: Vec<String> = (0..24).map(|i| format!("after-{i}")).collect();
+    for (i, (status, _)) in
+        futures::future::join_all(after.iter().map(|t| write(&app, &token, t))).await.iter().enumerate()
+    {
+        assert_eq!(*status, 200, "write {i} after the failover: no connection is left on the old primary");
+    }
+    assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    let (on_new, on_old) = (titles_on(pair.standby).await, titles_on(pair.primary).await);
+    assert!(after.iter().all(|t| on_new.contains(t) && !on_old.contains(t)), "later writes are on the new primary");
+    assert!(before.iter().all(|t| on_new.contains(t)), "the new primary has the writes from before");
+    println!("failover with the old primary read-only in place: writes worked again after {recovered:?}");
 }

@@ -1,6 +1,8 @@
 //! A TCP proxy in front of the PostgreSQL test cluster that can play an
 //! outage: `down` cuts every open connection and refuses new ones, as a
-//! database restart or failover does to the app; `up` ends it.
+//! database restart or failover does to the app; `up` ends it. `switch`
+//! sends new connections elsewhere and leaves open ones where they are, as a
+//! DNS name or a virtual IP moved to a new primary does.
 
 use std::{
     net::SocketAddr,
@@ -17,6 +19,7 @@ use tokio::{
 
 pub struct FaultProxy {
     pub addr: SocketAddr,
+    target: Arc<Mutex<SocketAddr>>,
     down: Arc<AtomicBool>,
     open: Arc<Mutex<Vec<AbortHandle>>>,
     accept: AbortHandle,
@@ -27,13 +30,15 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
         let addr = listener.local_addr().expect("proxy address");
         let (down, open) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::new())));
-        let (is_down, conns) = (down.clone(), open.clone());
+        let target = Arc::new(Mutex::new(target));
+        let (is_down, conns, to) = (down.clone(), open.clone(), target.clone());
         let accept = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 if is_down.load(Ordering::SeqCst) {
                     continue; // dropped: the connection is refused
                 }
-                let Ok(mut outbound) = TcpStream::connect(target).await else { continue };
+                let upstream = *to.lock().unwrap();
+                let Ok(mut outbound) = TcpStream::connect(upstream).await else { continue };
                 // Checked again under the lock `down` takes: no connection slips past an outage.
                 let mut open = conns.lock().unwrap();
                 if is_down.load(Ordering::SeqCst) {
@@ -45,7 +50,7 @@ impl FaultProxy {
                 open.push(pipe.abort_handle());
             }
         });
-        Self { addr, down, open, accept: accept.abort_handle() }
+        Self { addr, target, down, open, accept: accept.abort_handle() }
     }
 
     /// The database "goes away": open connections are cut, new ones refused.
@@ -55,6 +60,11 @@ impl FaultProxy {
         for pipe in open.drain(..) {
             pipe.abort();
         }
+    }
+
+    /// New connections go to `target`; open ones stay where they are.
+    pub fn switch(&self, target: SocketAddr) {
+        *self.target.lock().unwrap() = target;
     }
 
     pub fn up(&self) {

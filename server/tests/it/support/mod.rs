@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod cluster_pair;
 pub mod db;
 pub mod fault_proxy;
 pub mod pages;
