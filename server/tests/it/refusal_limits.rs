@@ -64,3 +64,29 @@ async fn a_forwarded_for_header_from_an_untrusted_peer_is_ignored() {
     }
     assert_eq!(statuses, [401, 401, 401, 429, 429]);
 }
+
+/// Behind a NAT a flooder shares, a user whose session token has expired still
+/// gets the 401 that makes the page renew its session, never a 429: a genuine
+/// token past its time is not counted as a refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_genuine_session_is_told_to_renew_even_from_a_flooded_network() {
+    let app = TestApp::spawn_with(DbKind::Sqlite, |vars| {
+        vars.insert("REFUSALS_PER_MINUTE".into(), "3".into());
+        vars.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
+    })
+    .await;
+    let tenant = app.installed_tenant().await;
+    let token = app.session_for(&tenant, "user-1").await;
+    let flood: Vec<u16> = futures::future::join_all((0..5).map(|_| forged_call(&app, "203.0.113.7")))
+        .await
+        .into_iter()
+        .map(|(status, _)| status)
+        .collect();
+    assert_eq!(flood.iter().filter(|s| **s == 429).count(), 2, "the network is over its share: {flood:?}");
+
+    app.clock.advance(3600);
+    for _ in 0..5 {
+        assert_eq!(verified_call(&app, &token, "203.0.113.7").await, 401, "an expired session is told to renew");
+    }
+    assert_eq!(forged_call(&app, "203.0.113.7").await.0, 429, "forgeries from the network are still limited");
+}

@@ -121,9 +121,13 @@ pub(crate) async fn require<P: Proof>(State(state): State<AppState>, mut request
 }
 
 /// A refusal (400, 401, 403) counts against the client's network; over its
-/// share it becomes a 429. Outages (503) and our own faults count nothing.
+/// share it becomes a 429. Outages (503) and our own faults count nothing,
+/// and neither does a genuine token that has only expired: times are checked
+/// after the signature, so it is a real user's browser about to renew its
+/// session, which a flooder behind the same NAT must not turn into a 429.
 fn counted_refusal(state: &AppState, request: &Request, error: Error) -> Error {
-    if !error.status().is_client_error() {
+    let expired = matches!(&error, Error::Unauthorized(reason) if *reason == TokenError::Expired.reason());
+    if !error.status().is_client_error() || expired {
         return error;
     }
     let Some(network) =
