@@ -87,9 +87,14 @@ pub(crate) fn of_request(extensions: &Extensions, headers: &HeaderMap, trusted: 
     Some(counted(peer, headers, trusted))
 }
 
-/// The counted network of a client whose peer address is known.
+/// The counted network of a client whose peer address is known. A header
+/// is read byte by byte: bytes a client wrote that are not text must not hide
+/// the hops the proxies appended after them (the client would then be counted
+/// as the proxy, and spend everyone's share behind it).
 pub(crate) fn counted(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> IpAddr {
-    let forwarded: Vec<&str> = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+    let values: Vec<_> =
+        headers.get_all("x-forwarded-for").iter().map(|v| String::from_utf8_lossy(v.as_bytes())).collect();
+    let forwarded: Vec<&str> = values.iter().map(|v| v.as_ref()).collect();
     client_network(client_address(peer, &forwarded, trusted))
 }
 
@@ -116,6 +121,15 @@ mod tests {
         assert_eq!(client_address(ip("10.1.2.3"), &chain, &trusted), ip("203.0.113.7"));
         assert_eq!(client_address(ip("10.1.2.3"), &["garbage, 10.0.0.5"], &trusted), ip("10.0.0.5"));
         assert_eq!(client_address(ip("10.1.2.3"), &[], &trusted), ip("10.1.2.3"));
+    }
+
+    #[test]
+    fn bytes_that_are_not_text_do_not_hide_the_hops_after_them() {
+        let trusted = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        let mut headers = HeaderMap::new();
+        let value = axum::http::HeaderValue::from_bytes(b"\xff\xfe caf\xc3, 203.0.113.7").unwrap();
+        headers.insert("x-forwarded-for", value);
+        assert_eq!(counted(ip("10.1.2.3"), &headers, &trusted), ip("203.0.113.7"));
     }
 
     #[test]
