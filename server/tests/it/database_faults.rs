@@ -13,6 +13,8 @@ use std::{
 
 use sqlx::Connection;
 
+use hostkit::Tenant;
+
 use crate::support::{app::TestApp, cluster_pair::ClusterPair, db::DbKind, fault_proxy::FaultProxy};
 
 const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
@@ -30,6 +32,83 @@ async fn write(app: &TestApp, token: &str, title: &str) -> (u16, Duration) {
     (status, started.elapsed())
 }
 
+/// Note writers and page loads until `until`, with every answer and each
+/// acknowledged note's title.
+struct Traffic {
+    answers: Arc<Mutex<Vec<(u16, Duration)>>>,
+    kept: Arc<Mutex<Vec<String>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Traffic {
+    fn start(app: &Arc<TestApp>, token: &str, tenant: &Tenant, until: Instant) -> Self {
+        let (answers, kept) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+        let mut tasks: Vec<_> = (0..4)
+            .map(|w| {
+                let (app, token, answers, kept) = (app.clone(), token.to_string(), answers.clone(), kept.clone());
+                tokio::spawn(async move {
+                    for i in 0.. {
+                        if Instant::now() > until {
+                            break;
+                        }
+                        let title = format!("w{w}-{i}");
+                        let (status, took) = write(&app, &token, &title).await;
+                        answers.lock().unwrap().push((status, took));
+                        if status == 200 {
+                            kept.lock().unwrap().push(title);
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                })
+            })
+            .collect();
+        // And the iframe page, whose proof and render read the database too.
+        let (app, page_answers, tenant) = (app.clone(), answers.clone(), tenant.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < until {
+                let started = Instant::now();
+                let page = app.open_page(&tenant, "/app", &[], Some("user-1")).await;
+                page_answers.lock().unwrap().push((page.status, started.elapsed()));
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }));
+        Self { answers, kept, tasks }
+    }
+
+    /// Waits for the traffic to end and checks what every fault must show:
+    /// only 200 or 503, each within the request deadline, and every
+    /// acknowledged write in the table. Returns the answers and the 503s.
+    async fn finish(self, app: &TestApp) -> (usize, usize) {
+        for task in self.tasks {
+            task.await.unwrap();
+        }
+        let answers = self.answers.lock().unwrap().clone();
+        let unexpected: Vec<_> = answers.iter().filter(|(s, _)| *s != 200 && *s != 503).collect();
+        assert!(unexpected.is_empty(), "only 200 or 503 while the database came and went: {unexpected:?}");
+        let refused = answers.iter().filter(|(s, _)| *s == 503).count();
+        let slowest = answers.iter().map(|(_, took)| *took).max().unwrap_or_default();
+        assert!(slowest <= REQUEST_DEADLINE + Duration::from_secs(1), "an answer took {slowest:?}");
+        assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200, "healthy again");
+        let mut db = sqlx::PgConnection::connect(app.database_url()).await.unwrap();
+        let stored: Vec<String> = sqlx::query_scalar("SELECT title FROM notes").fetch_all(&mut db).await.unwrap();
+        let lost: Vec<_> = self.kept.lock().unwrap().iter().filter(|t| !stored.contains(t)).cloned().collect();
+        assert!(lost.is_empty(), "acknowledged writes lost: {lost:?}");
+        (answers.len(), refused)
+    }
+}
+
+/// Polls a note write from `back` on until one is answered 200; how long that took.
+async fn until_recovered(app: &TestApp, token: &str, back: Instant) -> Duration {
+    loop {
+        let (status, _) = write(app, token, &format!("probe-{}", back.elapsed().as_millis())).await;
+        if status == 200 {
+            return back.elapsed();
+        }
+        assert!(back.elapsed() < Duration::from_secs(10), "no recovery 10 s after the database came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: run by cargo xtask test"]
 async fn a_database_outage_under_load_gets_503s_then_recovers_without_losing_writes() {
@@ -45,41 +124,7 @@ async fn a_database_outage_under_load_gets_503s_then_recovers_without_losing_wri
     let tenant = app.installed_tenant().await;
     let token = app.session_for(&tenant, "user-1").await;
     let app = Arc::new(app);
-    let (answers, kept) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
-
-    let until = Instant::now() + Duration::from_secs(6);
-    let writers: Vec<_> = (0..4)
-        .map(|w| {
-            let (app, token, answers, kept) = (app.clone(), token.clone(), answers.clone(), kept.clone());
-            tokio::spawn(async move {
-                for i in 0.. {
-                    if Instant::now() > until {
-                        break;
-                    }
-                    let title = format!("w{w}-{i}");
-                    let (status, took) = write(&app, &token, &title).await;
-                    answers.lock().unwrap().push((status, took));
-                    if status == 200 {
-                        kept.lock().unwrap().push(title);
-                    }
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            })
-        })
-        .collect();
-
-    // And the iframe page, whose proof and render read the database too.
-    let pages = {
-        let (app, answers, tenant) = (app.clone(), answers.clone(), tenant.clone());
-        tokio::spawn(async move {
-            while Instant::now() < until {
-                let started = Instant::now();
-                let page = app.open_page(&tenant, "/app", &[], Some("user-1")).await;
-                answers.lock().unwrap().push((page.status, started.elapsed()));
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-    };
+    let traffic = Traffic::start(&app, &token, &tenant, Instant::now() + Duration::from_secs(6));
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     proxy.down();
@@ -88,36 +133,41 @@ async fn a_database_outage_under_load_gets_503s_then_recovers_without_losing_wri
     assert_eq!(health, 503, "/healthz while the database is down");
     tokio::time::sleep(Duration::from_millis(1300)).await;
     proxy.up();
-    let back = Instant::now();
-    let recovered = loop {
-        let (status, _) = write(&app, &token, &format!("probe-{}", back.elapsed().as_millis())).await;
-        if status == 200 {
-            break back.elapsed();
-        }
-        assert!(back.elapsed() < Duration::from_secs(10), "no recovery 10 s after the database came back");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    for task in writers.into_iter().chain([pages]) {
-        task.await.unwrap();
-    }
-
-    let answers = answers.lock().unwrap().clone();
-    let unexpected: Vec<_> = answers.iter().filter(|(s, _)| *s != 200 && *s != 503).collect();
-    assert!(unexpected.is_empty(), "only 200 or 503 while the database came and went: {unexpected:?}");
-    assert!(answers.iter().any(|(s, _)| *s == 503), "the outage was seen: {} answers", answers.len());
-    let slowest = answers.iter().map(|(_, took)| *took).max().unwrap_or_default();
-    assert!(slowest <= REQUEST_DEADLINE + Duration::from_secs(1), "an answer took {slowest:?}");
+    let recovered = until_recovered(&app, &token, Instant::now()).await;
     assert!(recovered < Duration::from_secs(5), "writes worked again {recovered:?} after the database came back");
-    assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200, "healthy again");
+    let (answers, refused) = traffic.finish(&app).await;
+    assert!(refused > 0, "the outage was seen: {answers} answers");
+    println!("outage: {answers} answers ({refused} of them 503), {recovered:?} to recover");
+}
 
-    let mut db = sqlx::PgConnection::connect(app.database_url()).await.unwrap();
-    let stored: Vec<String> = sqlx::query_scalar("SELECT title FROM notes").fetch_all(&mut db).await.unwrap();
-    let lost: Vec<_> = kept.lock().unwrap().iter().filter(|t| !stored.contains(t)).cloned().collect();
-    assert!(lost.is_empty(), "acknowledged writes lost: {lost:?}");
-    let refused = answers.iter().filter(|(s, _)| *s == 503).count();
+/// A real restart (`pg_ctl restart -m fast`) of a server of the test's own
+/// under the same traffic: its sessions are ended, new ones refused until it
+/// is back, and writes work again within 5 s of that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by cargo xtask test"]
+async fn a_real_postgresql_restart_under_load_gets_503s_then_recovers_without_losing_writes() {
+    let server = ClusterPair::start_primary();
+    let url = format!("postgres://app@{}/app", server.primary);
+    let app = TestApp::spawn_with(DbKind::Postgres, |vars| {
+        vars.insert("DATABASE_URL".into(), url);
+        vars.insert("HTTP_REQUEST_TIMEOUT_SECS".into(), REQUEST_DEADLINE.as_secs().to_string());
+    })
+    .await;
+    let tenant = app.installed_tenant().await;
+    let token = app.session_for(&tenant, "user-1").await;
+    let app = Arc::new(app);
+    let traffic = Traffic::start(&app, &token, &tenant, Instant::now() + Duration::from_secs(5));
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let restarted = Instant::now();
+    let server = tokio::task::spawn_blocking(move || server.restart_primary()).await.unwrap();
+    let down_for = restarted.elapsed();
+    let recovered = until_recovered(&app, &token, Instant::now()).await;
+    assert!(recovered < Duration::from_secs(5), "writes worked again {recovered:?} after the restart");
+    let (answers, refused) = traffic.finish(&app).await;
+    drop(server);
     println!(
-        "outage: {} answers ({refused} of them 503), {recovered:?} to recover, slowest {slowest:?}",
-        answers.len()
+        "restart: pg_ctl restart took {down_for:?}; {answers} answers ({refused} of them 503); writes worked {recovered:?} after it"
     );
 }
 

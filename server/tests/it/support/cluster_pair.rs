@@ -1,6 +1,6 @@
 //! A PostgreSQL primary and its streaming standby, clusters of the test's
-//! own, for a failover the shared test cluster cannot play: it needs
-//! server-wide settings and a promotion. Stopped and removed on drop. As root
+//! own, for what the shared test cluster cannot play: a failover (it needs
+//! server-wide settings and a promotion) and a real restart. Stopped and removed on drop. As root
 //! the servers run as the `postgres` user, which the Debian package creates.
 
 use std::{
@@ -21,8 +21,19 @@ pub struct ClusterPair {
 impl ClusterPair {
     /// Starts the primary, then a standby streaming from it, with a database `app` on both.
     pub fn start() -> Self {
+        let pair = Self::start_primary();
+        let port = pair.primary.port().to_string();
+        let standby = s(&pair.dir.join("standby"));
+        let backup = ["-D", &standby, "-h", "127.0.0.1", "-p", &port, "-U", "app", "-R", "-X", "stream", "-c", "fast"];
+        pair.run("pg_basebackup", &backup);
+        pair.start_server("standby", pair.standby);
+        pair
+    }
+
+    /// Only the primary, with a database `app`.
+    pub fn start_primary() -> Self {
         let bin = bin_dir();
-        let dir = PathBuf::from("/tmp").join(format!("connect-app-failover-{}-{}", std::process::id(), random()));
+        let dir = PathBuf::from("/tmp").join(format!("connect-app-own-pg-{}-{}", std::process::id(), random()));
         std::fs::create_dir_all(&dir).unwrap();
         if is_root() {
             assert!(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status().unwrap().success());
@@ -32,14 +43,13 @@ impl ClusterPair {
         pair.run("initdb", &["-D", &primary, "-A", "trust", "-U", "app", "--no-sync", "-E", "UTF8", "--no-locale"]);
         pair.start_server("primary", pair.primary);
         pair.run("createdb", &["-h", "127.0.0.1", "-p", &pair.primary.port().to_string(), "-U", "app", "app"]);
-        let port = pair.primary.port().to_string();
-        let standby = s(&pair.dir.join("standby"));
-        pair.run(
-            "pg_basebackup",
-            &["-D", &standby, "-h", "127.0.0.1", "-p", &port, "-U", "app", "-R", "-X", "stream", "-c", "fast"],
-        );
-        pair.start_server("standby", pair.standby);
         pair
+    }
+
+    /// `pg_ctl restart -m fast`: sessions ended, the server down, then up again.
+    pub fn restart_primary(self) -> Self {
+        self.run("pg_ctl", &["-D", &s(&self.dir.join("primary")), "-m", "fast", "-w", "restart"]);
+        self
     }
 
     /// The standby becomes a primary that takes writes.
