@@ -87,10 +87,11 @@ pub(crate) fn of_request(extensions: &Extensions, headers: &HeaderMap, trusted: 
     Some(counted(peer, headers, trusted))
 }
 
-/// The counted network of a client whose peer address is known. A header
-/// is read byte by byte: bytes a client wrote that are not text must not hide
-/// the hops the proxies appended after them (the client would then be counted
-/// as the proxy, and spend everyone's share behind it).
+/// The counted network of a client whose peer address is known. Headers are
+/// decoded leniently (bytes that are not UTF-8 become U+FFFD, the commas
+/// between hops stay): a client's bytes that are not text must not hide the
+/// hops the proxies appended after them, or the client would be counted as
+/// the proxy and spend the share of everyone behind it.
 pub(crate) fn counted(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> IpAddr {
     let values: Vec<_> =
         headers.get_all("x-forwarded-for").iter().map(|v| String::from_utf8_lossy(v.as_bytes())).collect();

@@ -10,7 +10,7 @@ pub enum Error {
     #[error("configuration: {0}")]
     Config(String),
     #[error("database: {0}")]
-    Database(sqlx::Error),
+    Database(#[source] sqlx::Error),
     #[error("database migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("i/o: {0}")]

@@ -1,8 +1,9 @@
 //! Entry points for the coverage-guided fuzz targets in `fuzz/` (threat
 //! Each takes arbitrary bytes, runs one parser or verifier of the
 //! protocol core, and panics when an invariant breaks: a refusal is a normal
-//! outcome, a panic is a finding. They are compiled in every build so that
-//! the unit test below replays the committed seed corpora in CI.
+//! outcome, a panic is a finding. Built for the fuzz crate (feature
+//! `fuzzing`) and for the unit test below, which replays the committed seed
+//! corpora in CI.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey};
@@ -86,8 +87,9 @@ pub fn lifecycle_payload(data: &[u8]) {
     }
 }
 
-/// The session-token verifier. The input's bytes choose the tenant, user,
-/// generation and clock of a token that is minted and then verified: it
+/// The session-token verifier. The input's first four bytes choose the clock,
+/// the key, the generation and where to tamper; the rest, the tenant and user
+/// (split at a newline) of a token that is minted and then verified: it
 /// verifies exactly while it is fresh, gives back what was minted, and fails
 /// once any character of its claims is changed. The same bytes are also
 /// verified as a token from the wire (which must only not panic).
@@ -96,7 +98,7 @@ pub fn session_token(data: &[u8]) {
     if let Ok(raw) = RawToken::parse(&String::from_utf8_lossy(data)) {
         let _ = session_token::verify(raw, &keys, "app", NOW);
     }
-    let Some((&[age, pick, generation], rest)) = data.split_first_chunk::<3>() else { return };
+    let Some((&[age, pick, generation, at], rest)) = data.split_first_chunk::<4>() else { return };
     let text = String::from_utf8_lossy(rest);
     let (tenant, account) = text.split_once('\n').unwrap_or((&text, ""));
     let issue = Issue {
@@ -117,7 +119,7 @@ pub fn session_token(data: &[u8]) {
         Ok(claims) => assert!(fresh && claims == minted, "a stale or altered session token verified"),
         Err(e) => assert!(!fresh || token.len() > MAX_TOKEN_LEN, "a fresh session token was refused: {e:?}"),
     }
-    let tampered = tamper(&token, usize::from(pick));
+    let tampered = tamper(&token, at);
     if let Ok(raw) = RawToken::parse(&tampered) {
         assert!(session_token::verify(raw, &keys, "app", NOW).is_err(), "a tampered session token verified");
     }
@@ -133,11 +135,12 @@ fn sign(header: &[u8], claims: &[u8]) -> String {
 }
 
 /// `token` with one character of its claims segment (not the last, whose low
-/// bits may not count) replaced by another base64url character.
-fn tamper(token: &str, at: usize) -> String {
+/// bits may not count) replaced by another base64url character; `at` picks
+/// which, anywhere along the segment.
+fn tamper(token: &str, at: u8) -> String {
     let mut segments: Vec<String> = token.split('.').map(str::to_string).collect();
     let Some(claims) = segments.get_mut(1).filter(|s| s.len() > 1) else { return token.to_string() };
-    let index = at % (claims.len() - 1);
+    let index = usize::from(at) * (claims.len() - 1) / 256;
     let old = claims.as_bytes()[index];
     let new = if old == b'A' { 'B' } else { 'A' };
     claims.replace_range(index..=index, &new.to_string());

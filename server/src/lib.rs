@@ -10,6 +10,7 @@ pub mod config;
 pub mod connect;
 pub mod console;
 pub mod error;
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod http;
 pub mod maintenance;

@@ -8,21 +8,55 @@
 //! (`store::database`); a false alarm costs one round trip per acquire.
 
 use std::{
-    sync::{Mutex, PoisonError},
+    sync::{
+        OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
-static LAST_SEEN: Mutex<Option<Instant>> = Mutex::new(None);
+/// Milliseconds from [`epoch`] to the last refusal, plus one (0: never).
+static LAST_SEEN: AtomicU64 = AtomicU64::new(0);
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn millis_since_epoch() -> u64 {
+    u64::try_from(epoch().elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1
+}
 
 /// Notes `error` if it is a write refused by a read-only server.
 pub(crate) fn note(error: &sqlx::Error) {
-    let read_only = matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("25006"));
-    if read_only {
-        *LAST_SEEN.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+    if matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("25006")) {
+        sound();
     }
 }
 
-/// True if a read-only refusal was noted within `window`.
+/// Notes a read-only server now (a pooled connection found to be on one).
+pub(crate) fn sound() {
+    LAST_SEEN.store(millis_since_epoch(), Ordering::Relaxed);
+}
+
+/// True if a read-only server was noted within `window`.
 pub(crate) fn sounded_within(window: Duration) -> bool {
-    LAST_SEEN.lock().unwrap_or_else(PoisonError::into_inner).is_some_and(|seen| seen.elapsed() < window)
+    let seen = LAST_SEEN.load(Ordering::Relaxed);
+    let window = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+    seen != 0 && millis_since_epoch().saturating_sub(seen) < window
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_read_only_refusal_sounds_it_and_it_fades() {
+        note(&sqlx::Error::Protocol("not a refusal".into()));
+        assert!(!sounded_within(Duration::from_secs(3600)), "no unit test talks to a read-only server");
+        sound();
+        assert!(sounded_within(Duration::from_secs(2)));
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(!sounded_within(Duration::from_millis(10)));
+    }
 }

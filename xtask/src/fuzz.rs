@@ -10,7 +10,11 @@
 //! the server's unit test `the_seed_corpora_pass_every_invariant` keeps it
 //! fixed in CI.
 
-use std::{path::PathBuf, process::Command};
+use std::{
+    collections::HashSet,
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 use anyhow::{Result, bail};
 
@@ -30,14 +34,14 @@ pub fn run(only: &[String]) -> Result<()> {
     for target in targets {
         rows.push(fuzz_one(&cargo_fuzz, target, &secs)?);
     }
-    println!("\n| target | executions | exec/s | coverage (edges) | features | corpus | crashes |");
+    println!("\n| target | executions | exec/s | coverage (edges) | features | corpus | new findings |");
     println!("|---|---|---|---|---|---|---|");
     for row in &rows {
         println!("| {} |", row.join(" | "));
     }
     let crashed: Vec<&str> = rows.iter().filter(|r| r[6] != "0").map(|r| r[0].as_str()).collect();
     if !crashed.is_empty() {
-        bail!("crashes in {crashed:?}: see target/fuzz/artifacts/");
+        bail!("new findings in {crashed:?}: see target/fuzz/artifacts/");
     }
     Ok(())
 }
@@ -50,6 +54,7 @@ fn fuzz_one(cargo_fuzz: &PathBuf, target: &str, secs: &str) -> Result<Vec<String
     for dir in [&corpus, &artifacts, &PathBuf::from("target/fuzz/logs")] {
         std::fs::create_dir_all(dir)?;
     }
+    let before = findings(&artifacts)?;
     eprintln!("xtask: fuzzing {target} for {secs} s (log: {})", log.display());
     let status = Command::new(cargo_fuzz)
         .args(["fuzz", "run", "--fuzz-dir", "fuzz", "--target-dir", "target/fuzz", "-s", "none", target])
@@ -60,11 +65,21 @@ fn fuzz_one(cargo_fuzz: &PathBuf, target: &str, secs: &str) -> Result<Vec<String
         .stderr(std::fs::File::create(&log)?)
         .status()?;
     let text = std::fs::read_to_string(&log)?;
-    let crashes = std::fs::read_dir(&artifacts)?.count();
+    let crashes = findings(&artifacts)?.difference(&before).count();
     if !status.success() && crashes == 0 {
-        bail!("cargo fuzz run {target} failed ({status}) without a saved crash; see {}", log.display());
+        bail!("cargo fuzz run {target} failed ({status}) without a new finding; see {}", log.display());
     }
     Ok(row(target, &text, crashes))
+}
+
+/// The crashes, timeouts and out-of-memory inputs saved in `artifacts`
+/// (libFuzzer's `slow-unit-` files are not failures).
+fn findings(artifacts: &Path) -> Result<HashSet<PathBuf>> {
+    let names = ["crash-", "timeout-", "oom-", "leak-"];
+    let entries = std::fs::read_dir(artifacts)?.filter_map(|e| e.ok().map(|e| e.path()));
+    let found = entries
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| names.iter().any(|k| n.starts_with(k))));
+    Ok(found.collect())
 }
 
 /// The figures libFuzzer prints at the end of a run.

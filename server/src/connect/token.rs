@@ -27,8 +27,11 @@ pub(crate) enum TokenError {
     BadKeyId,
     #[error("invalid signature")]
     BadSignature,
+    /// Expired within [`RENEWABLE_FOR_SECS`]: a page left open, about to renew.
     #[error("token expired")]
     Expired,
+    #[error("token expired long ago")]
+    ExpiredLongAgo,
     #[error("token not yet valid")]
     NotYetValid,
     #[error("token issued in the future")]
@@ -56,6 +59,7 @@ impl TokenError {
             Self::BadKeyId => "invalid key id",
             Self::BadSignature => "invalid signature",
             Self::Expired => "token expired",
+            Self::ExpiredLongAgo => "token expired long ago",
             Self::NotYetValid => "token not yet valid",
             Self::IssuedInFuture => "token issued in the future",
             Self::WrongIssuer => "token issuer mismatch",
@@ -171,11 +175,17 @@ pub(crate) trait TimeClaims {
     fn nbf(&self) -> Option<i64>;
 }
 
+/// How long after its `exp` a token counts as recently expired: a page left
+/// open that long still renews its session without the refusal counting
+/// against its network. Older tokens are refused as [`TokenError::ExpiredLongAgo`].
+pub(crate) const RENEWABLE_FOR_SECS: i64 = 3600;
+
 /// `exp` must not have passed, `iat` must not be in the future, `nbf` must
 /// have come, each allowing `leeway_secs` of clock skew.
 pub(crate) fn check_times(claims: &impl TimeClaims, now: i64, leeway_secs: i64) -> Result<(), TokenError> {
     if claims.exp().saturating_add(leeway_secs) < now {
-        return Err(TokenError::Expired);
+        let recent = claims.exp().saturating_add(RENEWABLE_FOR_SECS) >= now;
+        return Err(if recent { TokenError::Expired } else { TokenError::ExpiredLongAgo });
     }
     if claims.iat() > now.saturating_add(leeway_secs) {
         return Err(TokenError::IssuedInFuture);
@@ -320,7 +330,11 @@ mod tests {
         let now = 1_000_000;
         assert_eq!(check_times(&claims(now - 61, now - 100, None), now, 60), Err(TokenError::Expired));
         assert!(check_times(&claims(now - 30, now - 100, None), now, 60).is_ok());
-        assert!(check_times(&claims(-1, 0, None), now, 60).is_err());
+        assert_eq!(check_times(&claims(-1, 0, None), now, 60), Err(TokenError::ExpiredLongAgo));
+        let an_hour_ago = now - RENEWABLE_FOR_SECS;
+        assert_eq!(check_times(&claims(an_hour_ago, an_hour_ago - 900, None), now, 60), Err(TokenError::Expired));
+        let longer = claims(an_hour_ago - 1, an_hour_ago - 900, None);
+        assert_eq!(check_times(&longer, now, 60), Err(TokenError::ExpiredLongAgo));
         assert_eq!(check_times(&claims(now + 900, now + 600, None), now, 60), Err(TokenError::IssuedInFuture));
         assert_eq!(check_times(&claims(now + 900, now, Some(now + 600)), now, 60), Err(TokenError::NotYetValid));
     }

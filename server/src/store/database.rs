@@ -120,7 +120,12 @@ async fn keep_unless_read_only(conn: &mut PgConnection) -> std::result::Result<b
     if !read_only_alarm::sounded_within(READ_ONLY_CHECK_WINDOW) {
         return Ok(true);
     }
-    Ok(!is_read_only(conn).await?)
+    if is_read_only(conn).await? {
+        // Sounded again: idle connections to the same server are checked too.
+        read_only_alarm::sound();
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 async fn is_read_only(conn: &mut PgConnection) -> std::result::Result<bool, sqlx::Error> {

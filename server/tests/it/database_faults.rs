@@ -167,7 +167,7 @@ async fn a_real_postgresql_restart_under_load_gets_503s_then_recovers_without_lo
     let (answers, refused) = traffic.finish(&app).await;
     drop(server);
     println!(
-        "restart: pg_ctl restart took {down_for:?}; {answers} answers ({refused} of them 503); writes worked {recovered:?} after it"
+        "restart: took {down_for:?}; {answers} answers ({refused} of them 503); writes worked {recovered:?} after"
     );
 }
 

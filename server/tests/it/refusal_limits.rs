@@ -84,9 +84,22 @@ async fn an_expired_genuine_session_is_told_to_renew_even_from_a_flooded_network
         .collect();
     assert_eq!(flood.iter().filter(|s| **s == 429).count(), 2, "the network is over its share: {flood:?}");
 
-    app.clock.advance(3600);
+    app.clock.advance(1200);
     for _ in 0..5 {
         assert_eq!(verified_call(&app, &token, "203.0.113.7").await, 401, "an expired session is told to renew");
     }
     assert_eq!(forged_call(&app, "203.0.113.7").await.0, 429, "forgeries from the network are still limited");
+    // Renewals spend nothing of a network's share; a token expired long ago does.
+    for _ in 0..5 {
+        assert_eq!(verified_call(&app, &token, "198.51.100.2").await, 401);
+    }
+    let then: Vec<u16> = futures::future::join_all((0..4).map(|_| forged_call(&app, "198.51.100.2")))
+        .await
+        .into_iter()
+        .map(|(status, _)| status)
+        .collect();
+    assert_eq!(then.iter().filter(|s| **s == 401).count(), 3, "the whole share is left: {then:?}");
+    app.clock.advance(4 * 3600);
+    let stale: Vec<u16> = futures::future::join_all((0..4).map(|_| verified_call(&app, &token, "192.0.2.44"))).await;
+    assert_eq!(stale.iter().filter(|s| **s == 429).count(), 1, "a token expired hours ago counts: {stale:?}");
 }

@@ -114,7 +114,7 @@ pub(crate) async fn require<P: Proof>(State(state): State<AppState>, mut request
             next.run(request).await
         }
         Err(error) => {
-            let error = counted_refusal(&state, &request, error);
+            let error = counted_refusal::<P>(&state, &request, error);
             span.in_scope(|| error.respond(P::KIND.surface()))
         }
     }
@@ -122,12 +122,15 @@ pub(crate) async fn require<P: Proof>(State(state): State<AppState>, mut request
 
 /// A refusal (400, 401, 403) counts against the client's network; over its
 /// share it becomes a 429. Outages (503) and our own faults count nothing,
-/// and neither does a genuine token that has only expired: times are checked
-/// after the signature, so it is a real user's browser about to renew its
-/// session, which a flooder behind the same NAT must not turn into a 429.
-fn counted_refusal(state: &AppState, request: &Request, error: Error) -> Error {
-    let expired = matches!(&error, Error::Unauthorized(reason) if *reason == TokenError::Expired.reason());
-    if !error.status().is_client_error() || expired {
+/// and on pages and the API neither does a genuine token that expired within
+/// the hour: times are checked after the signature, so it is a real user's
+/// page about to renew its session, which a flooder behind the same NAT must
+/// not turn into a 429. (Replaying such a token costs what a verified request
+/// costs, and those are never throttled either.)
+fn counted_refusal<P: Proof>(state: &AppState, request: &Request, error: Error) -> Error {
+    let renewing = matches!(P::KIND.surface(), Surface::Page | Surface::Api)
+        && matches!(&error, Error::Unauthorized(reason) if *reason == TokenError::Expired.reason());
+    if !error.status().is_client_error() || renewing {
         return error;
     }
     let Some(network) =
