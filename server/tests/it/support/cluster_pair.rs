@@ -33,7 +33,8 @@ impl ClusterPair {
     /// Only the primary, with a database `app`.
     pub fn start_primary() -> Self {
         let bin = bin_dir();
-        let dir = PathBuf::from("/tmp").join(format!("connect-app-own-pg-{}-{}", std::process::id(), random()));
+        remove_stale(&bin);
+        let dir = PathBuf::from("/tmp").join(format!("{PREFIX}{}-{}", std::process::id(), random()));
         std::fs::create_dir_all(&dir).unwrap();
         if is_root() {
             assert!(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status().unwrap().success());
@@ -96,6 +97,22 @@ impl Drop for ClusterPair {
             let _ = self.as_owner("pg_ctl").args(stop).stderr(Stdio::null()).status();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+const PREFIX: &str = "connect-app-own-pg-";
+
+/// Stops and removes the clusters of test runs that were killed (no drop ran).
+fn remove_stale(bin: &Path) {
+    let Ok(entries) = std::fs::read_dir("/tmp") else { return };
+    for dir in entries.flatten().map(|e| e.path()) {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let Some(pid) = name.strip_prefix(PREFIX).and_then(|rest| rest.split('-').next()) else { continue };
+        if Path::new("/proc").join(pid).exists() {
+            continue;
+        }
+        let stale = ClusterPair { bin: bin.to_path_buf(), dir, primary: free_address(), standby: free_address() };
+        drop(stale);
     }
 }
 
