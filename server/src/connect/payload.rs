@@ -115,7 +115,13 @@ fn normalise_base_url(raw: &str) -> Result<String, &'static str> {
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
         return Err("baseUrl must not carry a query, fragment or credentials");
     }
-    Ok(url.as_str().trim_end_matches('/').to_string())
+    let normalised = url.as_str().trim_end_matches('/');
+    // Parsing percent-encodes what it must (`{` becomes `%7B`), so the stored
+    // spelling can be three times the length received: bound it again.
+    if normalised.len() > MAX_BASE_URL {
+        return Err("baseUrl too long or invalid");
+    }
+    Ok(normalised.to_string())
 }
 
 #[cfg(test)]
@@ -150,6 +156,8 @@ mod tests {
         let cases = [
             json!({"clientKey": "k".repeat(256)}),
             json!({"baseUrl": format!("https://a.atlassian.net/{}", "p".repeat(2048))}),
+            // Within the bound as received, three times over it once `{` is encoded (found by fuzzing).
+            json!({"baseUrl": format!("https://a.atlassian.net/{}", "{".repeat(1000))}),
             json!({"description": "d".repeat(10_000)}),
             json!({"sharedSecret": null}),
             json!({"clientKey": ""}),
