@@ -136,6 +136,25 @@ async fn an_oversized_body_is_answered_413_to_a_client_that_sends_it_all_first()
     assert_eq!(health.status(), 200, "and keeps serving");
 }
 
+/// The same with Node's own `fetch` (undici), the client that got `EPIPE`
+/// instead of the answer when the server closed while it was still sending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Node: run by cargo xtask test"]
+async fn nodes_fetch_reads_the_413_for_an_oversized_body() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let script = "const body = Buffer.alloc(5 * 1024 * 1024, 97);\n\
+                  const headers = { 'content-type': 'application/json' };\n\
+                  fetch(process.argv[1], { method: 'POST', headers, body })\n\
+                  .then(async (r) => { await r.text(); console.log(r.status); })\n\
+                  .catch((e) => { console.log(`error ${e.cause?.code ?? e.message}`); });";
+    for path in ["/api/public/app_info", "/installed", "/webhooks/jira-issue-created"] {
+        let node = tokio::process::Command::new("node").arg("-e").arg(script).arg(app.url(path)).output();
+        let out = node.await.expect("node runs (cargo xtask test installs it)");
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(printed.trim(), "413", "{path}: {printed}{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_header_sender_is_cut_off_while_others_are_served() {
     let app = TestApp::spawn_with(DbKind::Sqlite, |vars| {
