@@ -20,6 +20,25 @@ async fn forged_call(app: &TestApp, client: &str) -> (u16, Option<String>) {
     (response.status().as_u16(), retry)
 }
 
+/// The app behind a trusted proxy on 127.0.0.1, allowing `per_minute`
+/// refusals a network, with a user's session token.
+async fn behind_a_proxy(per_minute: u32) -> (TestApp, String) {
+    let app = TestApp::spawn_with(DbKind::Sqlite, |vars| {
+        vars.insert("REFUSALS_PER_MINUTE".into(), per_minute.to_string());
+        vars.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
+    })
+    .await;
+    let tenant = app.installed_tenant().await;
+    let token = app.session_for(&tenant, "user-1").await;
+    (app, token)
+}
+
+/// `count` forged calls at once from `client`; their statuses.
+async fn forged_calls(app: &TestApp, count: usize, client: &str) -> Vec<u16> {
+    let calls = futures::future::join_all((0..count).map(|_| forged_call(app, client))).await;
+    calls.into_iter().map(|(status, _)| status).collect()
+}
+
 async fn verified_call(app: &TestApp, token: &str, client: &str) -> u16 {
     let request = app.http.post(app.url("/api/notes/list")).header("authorization", format!("JWT {token}"));
     request.header("x-forwarded-for", client).send().await.unwrap().status().as_u16()
@@ -27,13 +46,7 @@ async fn verified_call(app: &TestApp, token: &str, client: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_refusals_gets_429_while_verified_calls_pass() {
-    let app = TestApp::spawn_with(DbKind::Sqlite, |vars| {
-        vars.insert("REFUSALS_PER_MINUTE".into(), "5".into());
-        vars.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
-    })
-    .await;
-    let tenant = app.installed_tenant().await;
-    let token = app.session_for(&tenant, "user-1").await;
+    let (app, token) = behind_a_proxy(5).await;
 
     let mut statuses = Vec::new();
     for _ in 0..8 {
@@ -70,18 +83,8 @@ async fn a_forwarded_for_header_from_an_untrusted_peer_is_ignored() {
 /// token past its time is not counted as a refusal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_genuine_session_is_told_to_renew_even_from_a_flooded_network() {
-    let app = TestApp::spawn_with(DbKind::Sqlite, |vars| {
-        vars.insert("REFUSALS_PER_MINUTE".into(), "3".into());
-        vars.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
-    })
-    .await;
-    let tenant = app.installed_tenant().await;
-    let token = app.session_for(&tenant, "user-1").await;
-    let flood: Vec<u16> = futures::future::join_all((0..5).map(|_| forged_call(&app, "203.0.113.7")))
-        .await
-        .into_iter()
-        .map(|(status, _)| status)
-        .collect();
+    let (app, token) = behind_a_proxy(3).await;
+    let flood = forged_calls(&app, 5, "203.0.113.7").await;
     assert_eq!(flood.iter().filter(|s| **s == 429).count(), 2, "the network is over its share: {flood:?}");
 
     app.clock.advance(1200);
@@ -93,11 +96,7 @@ async fn an_expired_genuine_session_is_told_to_renew_even_from_a_flooded_network
     for _ in 0..5 {
         assert_eq!(verified_call(&app, &token, "198.51.100.2").await, 401);
     }
-    let then: Vec<u16> = futures::future::join_all((0..4).map(|_| forged_call(&app, "198.51.100.2")))
-        .await
-        .into_iter()
-        .map(|(status, _)| status)
-        .collect();
+    let then = forged_calls(&app, 4, "198.51.100.2").await;
     assert_eq!(then.iter().filter(|s| **s == 401).count(), 3, "the whole share is left: {then:?}");
     app.clock.advance(4 * 3600);
     let stale: Vec<u16> = futures::future::join_all((0..4).map(|_| verified_call(&app, &token, "192.0.2.44"))).await;
