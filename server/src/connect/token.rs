@@ -284,7 +284,13 @@ mod tests {
         let token = hs256(json!({"iss": "a", "exp": 200, "iat": 100}));
         let (message, sig) = token.rsplit_once('.').unwrap();
         assert!(verify(&format!("{message}.{sig}=")).is_err(), "padding");
-        assert!(verify(&token.replace('-', "+").replace('_', "/")).is_err() || !token.contains(['-', '_']));
+        // The standard alphabet's `+` and `/` in place of the URL-safe `-` and `_`: a token that has them.
+        let url_safe = (0..1000)
+            .map(|n| hs256(json!({"iss": format!("a{n}"), "exp": 200, "iat": 100})))
+            .find(|t| t.contains(['-', '_']))
+            .expect("a token with - or _ among the first thousand");
+        assert!(verify(&url_safe).is_ok());
+        assert!(verify(&url_safe.replace('-', "+").replace('_', "/")).is_err(), "the standard alphabet");
         for bad in ["a.b", "a.b.c.d", "a.b.c.d.e", "..", "a..c", ""] {
             assert!(RawToken::parse(bad).is_err() || verify(bad).is_err(), "{bad:?}");
         }

@@ -73,8 +73,8 @@ async fn apply(
         }
         ForgeDecision::Refresh(reason) => {
             learn_from(state, tenant, fit, token).await;
-            // The hourly trigger only refreshes; logging it would push real events off the admin page.
-            if proof.event != ForgeEvent::Hourly {
+            // Only an upgrade is news: a retried `installed` and the hourly trigger change nothing.
+            if proof.event == ForgeEvent::Upgraded {
                 forge_join::record(&state.db, &note, Outcome::Ignored, reason).await?;
             }
             if matches!(proof.event, ForgeEvent::Installed | ForgeEvent::Hourly) {

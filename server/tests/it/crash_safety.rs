@@ -83,10 +83,35 @@ async fn stored(url: &str) -> (HashMap<String, String>, Vec<String>, String) {
         server::store::Pool::Postgres(pool) => (
             sqlx::query_as("SELECT client_key, state FROM installations").fetch_all(pool).await.unwrap(),
             sqlx::query_scalar("SELECT title FROM notes").fetch_all(pool).await.unwrap(),
-            "ok".to_string(),
+            postgres_integrity(pool).await,
         ),
     };
     (states.into_iter().collect(), notes, check)
+}
+
+/// PostgreSQL's own checks (`amcheck`): every heap page of the app's tables
+/// and every B-tree index against its table. "ok", or what they found.
+async fn postgres_integrity(pool: &sqlx::PgPool) -> String {
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS amcheck").execute(pool).await.expect("amcheck (PostgreSQL contrib)");
+    let heap: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname || ': ' || v.msg FROM pg_class c CROSS JOIN LATERAL verify_heapam(c.oid) v \
+         WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("verify_heapam");
+    // bt_index_check raises an error on the first corrupt index.
+    let indexes: Result<Vec<i64>, sqlx::Error> = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT bt_index_check(c.oid, true) FROM pg_class c JOIN pg_am a ON a.oid = c.relam \
+         WHERE c.relkind = 'i' AND a.amname = 'btree' AND c.relnamespace = 'public'::regnamespace) checked",
+    )
+    .fetch_all(pool)
+    .await;
+    match (heap.is_empty(), indexes) {
+        (true, Ok(checked)) if checked.first().is_some_and(|n| *n > 0) => "ok".to_string(),
+        (_, Ok(checked)) => format!("heap: {heap:?}; {checked:?} indexes checked"),
+        (_, Err(e)) => format!("heap: {heap:?}; an index check failed: {e}"),
+    }
 }
 
 async fn every_acknowledged_write_survives_kill_9(kind: DbKind) {
