@@ -1,6 +1,9 @@
 //! Forge's side towards a remote backend: a JWKS on loopback (keys can be
 //! added to rotate, fetches are counted) and Forge Invocation Tokens signed
-//! under its keys, as Forge sends them with `invokeRemote`/`requestRemote`.
+//! under its keys, each for the module of the app's manifest that makes the
+//! call, as Forge sends them: with `invokeRemote`/`requestRemote` from a UI
+//! page (the user as `principal`), and with its lifecycle events, scheduled
+//! trigger and product events (no principal).
 
 use std::sync::{Arc, Mutex};
 
@@ -14,6 +17,30 @@ use crate::{jwt, keys::InstallKey, now, random_hex};
 /// A Forge app id, as `FORGE_APP_ID` takes it.
 pub fn app_id() -> String {
     format!("ari:cloud:ecosystem::app/{}", uuid())
+}
+
+/// The module keys of the app's manifest (`server forge-manifest`), which
+/// Forge names in each FIT as `app.module.key`; a test in the app checks
+/// that they are the manifest's.
+pub mod modules {
+    pub const GLOBAL_PAGE: &str = "notes-page";
+    pub const ADMIN_PAGE: &str = "notes-admin";
+    pub const INSTALLED: &str = "forge-installed";
+    pub const UPGRADED: &str = "forge-upgraded";
+    pub const PRE_UNINSTALL: &str = "forge-pre-uninstall";
+    pub const HOURLY: &str = "forge-hourly";
+    pub const PRODUCT_EVENTS: &str = "product-events";
+
+    /// The module that delivers a lifecycle event or the scheduled trigger.
+    pub fn of_event(event_type: &str) -> &'static str {
+        match event_type {
+            "avi:forge:installed:app" => INSTALLED,
+            "avi:forge:upgraded:app" => UPGRADED,
+            "preUninstall" => PRE_UNINSTALL,
+            "scheduledTrigger" => HOURLY,
+            _ => PRODUCT_EVENTS,
+        }
+    }
 }
 
 /// A fresh Forge installation id.
@@ -70,20 +97,28 @@ impl ForgeJwks {
         self.lock().fetches
     }
 
-    /// A FIT as Forge sends it for `installation` of `app_id`, by `principal`
-    /// (none for calls no user made), signed under the key `kid`.
+    /// A FIT as Forge sends it for `installation` of `app_id` from the app's
+    /// global page, by `principal` (none for calls no user made), signed
+    /// under the key `kid`.
     pub fn fit(&self, kid: &str, app_id: &str, installation: &str, principal: Option<&str>) -> String {
         self.sign(kid, &fit_claims(app_id, installation, principal))
     }
 
-    /// A FIT for a Forge installation described in full, under `forge-1`.
+    /// A FIT of the app's global page for a Forge installation described in
+    /// full, under `forge-1`: what `requestRemote` from that page carries.
     pub fn fit_for(&self, install: &ForgeInstall, principal: Option<&str>) -> String {
-        self.sign("forge-1", &install.claims(principal))
+        self.fit_of(install, modules::GLOBAL_PAGE, principal)
+    }
+
+    /// A FIT minted for the manifest's module `module_key`, under `forge-1`.
+    pub fn fit_of(&self, install: &ForgeInstall, module_key: &str, principal: Option<&str>) -> String {
+        self.sign("forge-1", &install.claims_for(module_key, principal))
     }
 
     /// Delivers a Forge lifecycle event or scheduled trigger to the app's
-    /// endpoint `url`, as Forge does: a FIT, the system token when the
-    /// endpoint asks for one, and `retryContext` on a retry.
+    /// endpoint `url`, as Forge does: a FIT of the module that delivers it,
+    /// the system token when the endpoint asks for one, and the event under
+    /// `payload`, with `retryContext` on a retry.
     pub async fn deliver(
         &self,
         url: &str,
@@ -92,24 +127,53 @@ impl ForgeJwks {
         system_token: Option<&str>,
         retry: u32,
     ) -> reqwest::Response {
-        let mut body = json!({
+        let event = json!({
             "eventType": event_type,
             "id": random_hex(8),
             "context": format!("ari:cloud:jira::site/{}", install.cloud_id),
             "app": { "id": install.app_id },
+            "environment": { "id": install.environment_id },
         });
+        let fit = self.fit_of(install, modules::of_event(event_type), None);
+        self.post_delivery(url, &fit, event, system_token, retry).await.expect("the app answers a Forge delivery")
+    }
+
+    /// Delivers a product event (`avi:jira:created:issue`, …) with the FIT of
+    /// the app's `product-events` trigger. `Err` when the app did not answer.
+    pub async fn deliver_product_event(
+        &self,
+        url: &str,
+        install: &ForgeInstall,
+        event: &Value,
+        system_token: Option<&str>,
+        retry: u32,
+    ) -> reqwest::Result<reqwest::Response> {
+        let fit = self.fit_of(install, modules::PRODUCT_EVENTS, None);
+        self.post_delivery(url, &fit, event.clone(), system_token, retry).await
+    }
+
+    /// A delivery as Forge posts it to a remote: `{"payload": event}`, the
+    /// retry's context inside the event.
+    pub async fn post_delivery(
+        &self,
+        url: &str,
+        fit: &str,
+        mut event: Value,
+        system_token: Option<&str>,
+        retry: u32,
+    ) -> reqwest::Result<reqwest::Response> {
         if retry > 0 {
-            body["retryContext"] = json!({ "retryCount": retry, "retryReason": "TIMEOUT" });
+            event["retryContext"] = json!({ "retryCount": retry, "retryReason": "TIMEOUT_ERROR", "retryData": null });
         }
         let mut request = reqwest::Client::new()
             .post(url)
-            .bearer_auth(self.fit_for(install, None))
-            .json(&body)
+            .bearer_auth(fit)
+            .json(&json!({ "payload": event }))
             .timeout(std::time::Duration::from_secs(10));
         if let Some(token) = system_token {
             request = request.header("x-forge-oauth-system", token);
         }
-        request.send().await.expect("the app answers a Forge delivery")
+        request.send().await
     }
 
     /// Any claims, signed RS256 under the key `kid` (which must be published).
@@ -136,11 +200,20 @@ pub struct ForgeInstall {
     pub cloud_id: String,
     pub site_url: String,
     pub api_base_url: String,
+    /// `app.environment`: the app's production environment unless made otherwise.
+    #[serde(default = "production")]
+    pub environment_type: String,
+    #[serde(default)]
+    pub environment_id: String,
+}
+
+fn production() -> String {
+    "PRODUCTION".into()
 }
 
 impl ForgeInstall {
-    /// A new installation of `app_id` on the site `cloud_id`, whose product
-    /// API answers at `api_base_url`.
+    /// A new installation of `app_id`, in its production environment, on the
+    /// site `cloud_id`, whose product API answers at `api_base_url`.
     pub fn new(app_id: &str, cloud_id: &str, api_base_url: &str) -> Self {
         Self {
             app_id: app_id.to_string(),
@@ -148,20 +221,45 @@ impl ForgeInstall {
             cloud_id: cloud_id.to_string(),
             site_url: format!("https://{cloud_id}.atlassian.net"),
             api_base_url: api_base_url.to_string(),
+            environment_type: production(),
+            environment_id: environment_id(app_id, "production"),
         }
     }
 
-    /// The claims of a FIT, as Forge's documentation shows them.
+    /// A new installation of the same app on the same site, in another of
+    /// the app's environments (`DEVELOPMENT`, `STAGING`).
+    pub fn in_environment(&self, kind: &str) -> Self {
+        Self {
+            installation_id: installation_id(),
+            environment_type: kind.to_string(),
+            environment_id: environment_id(&self.app_id, &kind.to_ascii_lowercase()),
+            ..self.clone()
+        }
+    }
+
+    /// The claims of a FIT of the app's global page.
     pub fn claims(&self, principal: Option<&str>) -> Value {
+        self.claims_for(modules::GLOBAL_PAGE, principal)
+    }
+
+    /// The claims of a FIT for the manifest's module `module_key`, as Forge's
+    /// documentation shows them: a UI module's type for a page's calls,
+    /// `core:endpoint` for Forge's own invocations.
+    pub fn claims_for(&self, module_key: &str, principal: Option<&str>) -> Value {
         let now = now();
+        let module_type = match module_key {
+            modules::GLOBAL_PAGE => "jira:globalPage",
+            modules::ADMIN_PAGE => "jira:adminPage",
+            _ => "core:endpoint",
+        };
         let mut claims = json!({
             "iss": "forge/invocation-token", "aud": self.app_id, "iat": now, "nbf": now, "exp": now + 25,
             "jti": random_hex(16),
             "app": {
                 "id": self.app_id, "appVersion": "1.0.0", "installationId": self.installation_id,
                 "apiBaseUrl": self.api_base_url,
-                "environment": { "type": "DEVELOPMENT", "id": "env-1" },
-                "module": { "type": "xen:macro", "key": "notes" },
+                "environment": { "type": self.environment_type, "id": self.environment_id },
+                "module": { "type": module_type, "key": module_key },
                 "license": { "isActive": true },
                 "installation": { "contexts": [{ "cloudId": self.cloud_id }] },
             },
@@ -172,6 +270,12 @@ impl ForgeInstall {
         }
         claims
     }
+}
+
+/// An environment's id: an ARI naming the app and the environment.
+fn environment_id(app_id: &str, name: &str) -> String {
+    let app = app_id.rsplit('/').next().unwrap_or(app_id);
+    format!("ari:cloud:ecosystem::environment/{app}/{name}")
 }
 
 /// A fresh site id, in the form Atlassian's cloudIds take.

@@ -47,3 +47,34 @@ pub fn page_event(event: &str, page_id: i64, title: &str, account_id: &str) -> V
         "page": { "id": page_id, "title": title, "spaceKey": "DOCS" },
     })
 }
+
+/// A Forge Jira issue event (`avi:jira:created:issue`, `avi:jira:updated:issue`,
+/// `avi:jira:commented:issue`), as Forge's event reference shows it.
+pub fn forge_issue_event(event_type: &str, key: &str, summary: &str, account_id: &str) -> Value {
+    let mut event = json!({
+        "eventType": event_type,
+        "selfGenerated": false,
+        "atlassianId": account_id,
+        "timestamp": (crate::now() * 1000).to_string(),
+        "issue": { "id": crate::random_hex(3), "key": key, "fields": { "summary": summary } },
+    });
+    if event_type == "avi:jira:commented:issue" {
+        event["comment"] = json!({ "id": crate::random_hex(3), "author": { "accountId": account_id } });
+    }
+    event
+}
+
+/// A Forge Confluence page event (`avi:confluence:created:page`, `avi:confluence:updated:page`).
+pub fn forge_page_event(event_type: &str, page_id: i64, title: &str, account_id: &str) -> Value {
+    json!({
+        "eventType": event_type,
+        "selfGenerated": false,
+        "atlassianId": account_id,
+        "eventCreatedDate": crate::now().to_string(),
+        "suppressNotifications": false,
+        "content": {
+            "id": page_id.to_string(), "type": "page", "status": "current", "title": title,
+            "space": { "key": "DOCS" }, "version": { "number": 1 },
+        },
+    })
+}

@@ -1,17 +1,18 @@
 //! A stand-in for the product API that Forge tokens call
 //! (`https://api.atlassian.com/ex/{product}/{cloudId}/…`), on loopback. It
 //! issues system and user tokens for a site, accepts only those, answers the
-//! reads the app makes as itself, records every call, and can refuse the
-//! first calls with 403 the way Forge does while a new install's permissions
-//! propagate.
+//! calls the app makes as itself (server info, a user's name, whether a user
+//! administers the site) and as a user (who am I, a comment), records every
+//! call, and can refuse the first calls with 403 the way Forge does while a
+//! new install's permissions propagate.
 
 use std::sync::{Arc, Mutex};
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
-    routing::get,
+    routing::{get, post},
 };
 use serde_json::{Value, json};
 
@@ -25,12 +26,31 @@ pub struct ApiCall {
     pub status: u16,
 }
 
+/// A user of a site, as the product API knows them.
+#[derive(Clone, Debug)]
+struct User {
+    display_name: String,
+    admin: bool,
+}
+
+/// A comment a user made through the API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiComment {
+    pub cloud_id: String,
+    pub author: String,
+    pub target: String,
+    pub body: Value,
+}
+
 #[derive(Default)]
 struct Inner {
     /// (token, cloudId, as whom)
     tokens: Vec<(String, String, String)>,
     calls: Vec<ApiCall>,
     refuse_next: usize,
+    /// (cloudId, accountId) → the user.
+    users: std::collections::HashMap<(String, String), User>,
+    comments: Vec<ApiComment>,
 }
 
 #[derive(Clone)]
@@ -51,8 +71,13 @@ impl ProductApi {
         let app = Router::new()
             .route("/ex/jira/{cloud_id}/rest/api/3/serverInfo", get(server_info))
             .route("/ex/jira/{cloud_id}/rest/api/3/myself", get(myself))
+            .route("/ex/jira/{cloud_id}/rest/api/3/user", get(user))
+            .route("/ex/jira/{cloud_id}/rest/api/3/permissions/check", post(permissions_check))
+            .route("/ex/jira/{cloud_id}/rest/api/3/issue/{key}/comment", post(issue_comment))
             .route("/ex/confluence/{cloud_id}/wiki/rest/api/space", get(spaces))
             .route("/ex/confluence/{cloud_id}/wiki/rest/api/user/current", get(myself))
+            .route("/ex/confluence/{cloud_id}/wiki/rest/api/user", get(user))
+            .route("/ex/confluence/{cloud_id}/wiki/rest/api/content", post(page_comment))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind the product API");
         let url = format!("http://{}", listener.local_addr().expect("product API address"));
@@ -89,6 +114,17 @@ impl ProductApi {
         let token = format!("e30.{}.{}", URL_SAFE_NO_PAD.encode(claims.to_string()), random_hex(16));
         self.lock().tokens.push((token.clone(), cloud_id.to_string(), whom.to_string()));
         token
+    }
+
+    /// A user of the site `cloud_id`, for the app's calls about them.
+    pub fn add_user(&self, cloud_id: &str, account_id: &str, display_name: &str, admin: bool) {
+        let user = User { display_name: display_name.to_string(), admin };
+        self.lock().users.insert((cloud_id.to_string(), account_id.to_string()), user);
+    }
+
+    /// The comments users made through the API, oldest first.
+    pub fn comments(&self) -> Vec<ApiComment> {
+        self.lock().comments.clone()
     }
 
     /// The next `n` calls answer 403, whatever token they carry.
@@ -154,4 +190,81 @@ async fn spaces(
 ) -> Result<Json<Value>, StatusCode> {
     authorize(&inner, "/wiki/rest/api/space".into(), &cloud_id, &headers)?;
     Ok(Json(json!({ "results": [], "size": 0 })))
+}
+
+#[derive(serde::Deserialize)]
+struct UserQuery {
+    #[serde(default, rename = "accountId")]
+    account_id: String,
+    #[serde(default)]
+    expand: String,
+}
+
+/// A user by accountId (Jira's `/user`, Confluence's `/user`, with
+/// `expand=operations` telling an administrator), asked as the app.
+async fn user(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(cloud_id): Path<String>,
+    Query(q): Query<UserQuery>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, StatusCode> {
+    authorize(&inner, "user".into(), &cloud_id, &headers)?;
+    let found = lock(&inner).users.get(&(cloud_id, q.account_id.clone())).cloned().ok_or(StatusCode::NOT_FOUND)?;
+    let mut answer = json!({ "accountId": q.account_id, "displayName": found.display_name });
+    if q.expand.split(',').any(|e| e == "operations") {
+        let mut operations = vec![json!({ "operation": "use", "targetType": "application" })];
+        if found.admin {
+            operations.push(json!({ "operation": "administer", "targetType": "application" }));
+        }
+        answer["operations"] = Value::Array(operations);
+    }
+    Ok(Json(answer))
+}
+
+/// Jira's permission check: the global permissions the user has of those asked.
+async fn permissions_check(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(cloud_id): Path<String>,
+    headers: HeaderMap,
+    Json(request): Json<Value>,
+) -> Result<Json<Value>, StatusCode> {
+    authorize(&inner, "permissions/check".into(), &cloud_id, &headers)?;
+    let account = request["accountId"].as_str().unwrap_or_default().to_string();
+    let admin = lock(&inner).users.get(&(cloud_id, account)).is_some_and(|u| u.admin);
+    let asked = request["globalPermissions"].as_array().is_some_and(|p| p.iter().any(|p| p == "ADMINISTER"));
+    let granted: Vec<&str> = if admin && asked { vec!["ADMINISTER"] } else { vec![] };
+    Ok(Json(json!({ "globalPermissions": granted, "projectPermissions": [] })))
+}
+
+/// A comment on a Jira issue, as the user whose token it carries.
+async fn issue_comment(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path((cloud_id, key)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, StatusCode> {
+    let whom = authorize(&inner, format!("comment {key}"), &cloud_id, &headers)?;
+    Ok(Json(comment(&inner, cloud_id, whom, key, body)))
+}
+
+/// A comment on a Confluence page (`type: comment`, its `container`), as the user.
+async fn page_comment(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(cloud_id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, StatusCode> {
+    let whom = authorize(&inner, "content".into(), &cloud_id, &headers)?;
+    let page = body["container"]["id"].as_str().unwrap_or_default().to_string();
+    Ok(Json(comment(&inner, cloud_id, whom, page, body)))
+}
+
+fn comment(inner: &Mutex<Inner>, cloud_id: String, author: String, target: String, body: Value) -> Value {
+    let mut inner = lock(inner);
+    inner.comments.push(ApiComment { cloud_id, author, target, body });
+    json!({ "id": (10_000 + inner.comments.len()).to_string() })
+}
+
+fn lock(inner: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
+    inner.lock().unwrap_or_else(|e| e.into_inner())
 }

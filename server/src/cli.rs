@@ -27,7 +27,8 @@ pub enum Command {
     GenerateKey,
     /// Print the descriptor as the app serves it.
     Descriptor,
-    /// Print the Connect-on-Forge manifest.yml generated from the descriptor.
+    /// Print the Forge manifest.yml generated from the descriptor and the app's Forge modules:
+    /// Connect-on-Forge by default, or a Forge-native app with --native.
     ForgeManifest {
         /// The product the Forge app targets.
         #[arg(long, default_value = "jira")]
@@ -35,6 +36,9 @@ pub enum Command {
         /// Print JSON instead of YAML (what schema validators read).
         #[arg(long)]
         json: bool,
+        /// A Forge-native app: no `app.connect`, no Connect modules; product events through a trigger.
+        #[arg(long)]
+        native: bool,
     },
     /// List installations (newest event first).
     List {

@@ -40,6 +40,11 @@ pub enum Error {
     TooManyRefusals(std::time::Duration),
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
+    /// The tenant's site cannot be asked, and retrying will not help soon
+    /// (a tenant born on Forge whose system token has not arrived yet); the
+    /// reason is safe to send.
+    #[error("the site cannot be asked: {0}")]
+    SiteRefused(String),
     #[error("internal: {0}")]
     Internal(String),
 }

@@ -23,6 +23,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tenant_id;
 pub mod webhooks;
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use server::{
     config::Config,
     connect::{
         descriptor::{Descriptor, TEMPLATE},
-        forge_manifest::{Product, manifest_json, manifest_yaml},
+        forge_manifest::{Mode, manifest_json, manifest_yaml},
+        forge_modules::Product,
     },
     error::{Error, Result},
     maintenance, operator_cli,
@@ -62,14 +63,15 @@ async fn run(command: Command, config: Config) -> Result<()> {
             print!("{}", String::from_utf8_lossy(descriptor.bytes()));
             Ok(())
         }
-        Command::ForgeManifest { product, json } => {
+        Command::ForgeManifest { product, json, native } => {
             let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
             let product: Product = product.parse().map_err(Error::BadRequest)?;
             let app_id = config.forge_app_id.as_deref();
+            let mode = if native { Mode::Native } else { Mode::ConnectOnForge };
             if json {
-                println!("{}", manifest_json(&descriptor, product, app_id));
+                println!("{}", manifest_json(&descriptor, product, app_id, mode));
             } else {
-                print!("{}", manifest_yaml(&descriptor, product, app_id));
+                print!("{}", manifest_yaml(&descriptor, product, app_id, mode));
             }
             Ok(())
         }
@@ -96,7 +98,8 @@ async fn purge(config: Config, dry_run: bool) -> Result<()> {
     };
     let verb = if dry_run { "would purge" } else { "purged" };
     for e in &expired {
-        println!("{verb} {} ({}, {}, inactive since {})", e.client_key, e.base_url, e.reason, e.inactive_since);
+        let name = e.client_key.as_deref().unwrap_or(e.tenant_id.as_str());
+        println!("{verb} {name} ({}, {}, inactive since {})", e.base_url, e.reason, e.inactive_since);
     }
     println!("{verb} {} installation(s)", expired.len());
     Ok(())

@@ -56,24 +56,20 @@ pub async fn reencrypt_all(db: &Database, keyring: &Keyring) -> Result<RotationR
     let mut report = RotationReport::default();
     reencrypt_system_tokens(db, keyring, &mut report).await?;
     for installation in store::installations::list(db).await? {
-        if installation.secret_key_id == keyring.primary().id() {
+        // A tenant born on Forge has no shared secret.
+        let Some((client_key, sealed)) = installation.sealed_secret() else { continue };
+        if sealed.key_id == keyring.primary().id() {
             report.already_current += 1;
             continue;
         }
-        let Ok(secret) = keyring.open(&installation.client_key, &installation.sealed_secret()) else {
-            let (client_key, key_id) = (&installation.client_key, &installation.secret_key_id);
-            tracing::warn!(%client_key, %key_id, "cannot open a secret: its key is not configured");
+        let Ok(secret) = keyring.open(client_key, &sealed) else {
+            tracing::warn!(%client_key, key_id = %sealed.key_id, "cannot open a secret: its key is not configured");
             report.skipped += 1;
             continue;
         };
-        let resealed = keyring.seal(&installation.client_key, &secret)?;
-        if store::installations::replace_sealed_secret(
-            db,
-            &installation.client_key,
-            &installation.secret_ciphertext,
-            &resealed,
-        )
-        .await?
+        let resealed = keyring.seal(client_key, &secret)?;
+        if store::installations::replace_sealed_secret(db, &installation.tenant_id, &sealed.ciphertext, &resealed)
+            .await?
         {
             report.reencrypted += 1;
         } else {
@@ -89,14 +85,14 @@ async fn reencrypt_system_tokens(db: &Database, keyring: &Keyring, report: &mut 
             report.already_current += 1;
             continue;
         }
-        let binding = system_tokens::binding(&token.client_key);
+        let binding = system_tokens::binding(&token.tenant_id);
         let Ok(opened) = keyring.open(&binding, &token.sealed()) else {
-            tracing::warn!(client_key = %token.client_key, "cannot open a system token: its key is not configured");
+            tracing::warn!(tenant_id = %token.tenant_id, "cannot open a system token: its key is not configured");
             report.skipped += 1;
             continue;
         };
         let resealed = keyring.seal(&binding, &opened)?;
-        if store::forge_tokens::replace_sealed(db, &token.client_key, &token.token_ciphertext, &resealed).await? {
+        if store::forge_tokens::replace_sealed(db, &token.tenant_id, &token.token_ciphertext, &resealed).await? {
             report.reencrypted += 1;
         } else {
             report.skipped += 1;

@@ -11,16 +11,16 @@ use crate::{
 
 pub async fn list(db: &Database, search: Option<&str>) -> Result<()> {
     let needle = search.map(str::to_ascii_lowercase);
-    println!("{:<40} {:<12} {:<12} {:>4}  BASE URL", "CLIENT KEY", "STATE", "PRODUCT", "GEN");
+    println!("{:<40} {:<12} {:<12} {:>4}  BASE URL", "CLIENT KEY (OR TENANT ID)", "STATE", "PRODUCT", "GEN");
     for i in installations::list(db).await? {
-        let text = format!("{} {}", i.client_key, i.base_url).to_ascii_lowercase();
+        let text = format!("{} {} {}", i.name(), i.tenant_id, i.base_url).to_ascii_lowercase();
         if needle.as_ref().is_some_and(|n| !text.contains(n.as_str())) {
             continue;
         }
         let state = if i.orphaned_at.is_some() { format!("{}*", i.state) } else { i.state.to_string() };
         println!(
             "{:<40} {:<12} {:<12} {:>4}  {}",
-            i.client_key,
+            i.name(),
             state,
             i.product_type.as_deref().unwrap_or("-"),
             i.install_generation,
@@ -31,27 +31,28 @@ pub async fn list(db: &Database, search: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// `key` is a clientKey, an installationId, a cloudId, or a base URL naming
+/// `key` is a tenant id, a clientKey, an installationId, a cloudId, or a base URL naming
 /// the site's newest active installation (seed 000: after a site import the
 /// newest clientKey wins); an id the tenant had before still finds it.
 pub async fn show(db: &Database, key: &str) -> Result<()> {
     let i = tenant_lookup::find_tenant(db, key).await?.ok_or(Error::NotFound)?;
-    let client_key = i.client_key.as_str();
+    let id = &i.tenant_id;
     let facts = serde_json::json!({
-        "clientKey": i.client_key, "baseUrl": i.base_url, "displayUrl": i.display_url, "productType": i.product_type,
+        "tenantId": i.tenant_id, "clientKey": i.client_key, "baseUrl": i.base_url, "displayUrl": i.display_url, "productType": i.product_type,
         "description": i.description, "appKey": i.app_key, "state": i.state.to_string(),
         "installGeneration": i.install_generation, "installSignature": i.install_signature,
         "world": i.world(),
         "installationId": i.installation_id, "cloudId": i.cloud_id, "oauthClientId": i.oauth_client_id,
+        "environment": { "type": i.environment_type, "id": i.environment_id },
         "serviceEntitlementNumber": i.service_entitlement_number, "secretKeyId": i.secret_key_id,
         "firstInstalledAt": i.first_installed_at, "lastInstalledAt": i.last_installed_at,
         "lastEventAt": i.last_event_at,
         "uninstalledAt": i.uninstalled_at, "orphanedAt": i.orphaned_at,
-        "forgeSystemTokenHeldUntil": forge_tokens::find(db, client_key).await?.map(|t| t.expires_at),
-        "history": identities::history(db, client_key).await?.iter().map(|h| serde_json::json!({
+        "forgeSystemTokenHeldUntil": forge_tokens::find(db, id).await?.map(|t| t.expires_at),
+        "history": identities::history(db, id).await?.iter().map(|h| serde_json::json!({
             "kind": h.kind, "value": h.value, "firstSeen": h.first_seen, "lastSeen": h.last_seen,
         })).collect::<Vec<_>>(),
-        "events": event_log::for_installation(db, client_key, 50).await?,
+        "events": event_log::for_tenant(db, id, 50).await?,
     });
     println!("{}", serde_json::to_string_pretty(&facts).unwrap_or_default());
     Ok(())

@@ -21,10 +21,16 @@ use crate::{
     error::{Error, Result},
     network_shares::NetworkShares,
     outbound::{
-        act_as_user::ActAsUser, admin_check::AdminCheck, forge_api::ForgeApi, forge_keys::ForgeKeys,
-        host_client::HostClient, install_keys::InstallKeys, system_tokens::SystemTokens,
+        act_as_user::ActAsUser,
+        admin_check::AdminCheck,
+        forge_api::{ForgeApi, ForgeApiError},
+        forge_keys::ForgeKeys,
+        host_api,
+        host_client::HostClient,
+        install_keys::InstallKeys,
+        system_tokens::SystemTokens,
     },
-    secrets::{Keyring, SessionKeys, random_hex},
+    secrets::{Keyring, SessionKeys, SharedSecret, random_hex},
     store::{Database, Installation},
     webhooks::Webhooks,
 };
@@ -76,16 +82,40 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
-    /// Does the host say `account_id` administers the site of `installation`?
-    /// Asked through a short-lived cache; a host that cannot be asked is a 503.
+    /// Does the site say `account_id` administers it? A Connect tenant asks
+    /// its host with its shared secret; a tenant born on Forge asks the
+    /// product API as the app, with the system token Forge sent it. Asked
+    /// through a short-lived cache; a site that cannot be asked is a 503.
     pub(crate) async fn is_site_admin(&self, installation: &Installation, account_id: Option<&str>) -> Result<bool> {
-        let secret = self.keyring.open(&installation.client_key, &installation.sealed_secret())?;
-        let now = self.clock.now();
-        let answer = self.admin_check.is_admin(&self.host_client, installation, &secret, account_id, now).await;
-        answer.map_err(|e| {
-            tracing::warn!(client_key = %installation.client_key, error = %e, "admin check failed");
-            Error::Unavailable("admin check".into())
-        })
+        let Some(account_id) = account_id else { return Ok(false) };
+        if let Some(admin) = self.admin_check.cached(&installation.tenant_id, account_id) {
+            return Ok(admin);
+        }
+        let admin = match installation.sealed_secret() {
+            Some(_) => {
+                let secret = self.open_secret(installation)?;
+                let now = self.clock.now();
+                let asked = host_api::is_site_admin(&self.host_client, installation, &secret, account_id, now).await;
+                asked.map_err(|e| admin_check_failed(installation, &e))?
+            }
+            None => {
+                let asked = self.forge_api.is_site_admin(&self.db, &self.keyring, installation, account_id).await;
+                asked.map_err(|e| match e {
+                    ForgeApiError::NoToken | ForgeApiError::NotAllowed => Error::SiteRefused(e.to_string()),
+                    other => admin_check_failed(installation, &other),
+                })?
+            }
+        };
+        self.admin_check.remember(&installation.tenant_id, account_id, admin);
+        Ok(admin)
+    }
+
+    /// The tenant's Connect shared secret; a tenant born on Forge has none.
+    pub(crate) fn open_secret(&self, installation: &Installation) -> Result<SharedSecret> {
+        let (client_key, sealed) = installation.sealed_secret().ok_or_else(|| {
+            Error::Internal(format!("tenant {} has no Connect shared secret", installation.tenant_id))
+        })?;
+        self.keyring.open(client_key, &sealed)
     }
 
     /// A fresh session token for a verified caller of `installation`: after
@@ -93,7 +123,7 @@ impl AppState {
     pub(crate) fn mint_session(&self, installation: &Installation, account_id: Option<&str>) -> Result<SessionGrant> {
         let issue = Issue {
             app_key: self.descriptor.key(),
-            tenant: &installation.client_key,
+            tenant: installation.tenant_id.as_str(),
             account_id,
             generation: installation.install_generation,
             // 128 random bits (threat S-10).
@@ -105,4 +135,9 @@ impl AppState {
             .map_err(|e| Error::Internal(format!("session token: {}", e.reason())))?;
         Ok(SessionGrant { token, expires_at: claims.exp, expires_in: claims.exp - claims.iat })
     }
+}
+
+fn admin_check_failed(installation: &Installation, error: &dyn std::fmt::Display) -> Error {
+    tracing::warn!(tenant_id = %installation.tenant_id, error = %error, "admin check failed");
+    Error::Unavailable("admin check".into())
 }

@@ -30,7 +30,8 @@ pub enum CallerVia {
 /// from here, never from server-function arguments.
 #[derive(Clone, Debug)]
 pub struct Caller {
-    pub client_key: String,
+    /// The tenant's own id (not its clientKey: a tenant born on Forge has none).
+    pub tenant_id: String,
     pub account_id: Option<String>,
     pub install_generation: i64,
     pub via: CallerVia,

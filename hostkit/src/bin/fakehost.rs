@@ -4,7 +4,9 @@
 //! and serves a control panel at http://localhost:3100/.
 //!
 //! It plays Forge too: a JWKS that signs FITs, and the product API that
-//! Forge tokens call; the control panel moves a site onto Forge.
+//! Forge tokens call; the control panel moves a site onto Forge. A third
+//! site, `nova`, is Forge-native: the app is installed there through Forge
+//! alone, as a new Forge app is.
 //!
 //! Environment: FAKEHOST_ADDR (127.0.0.1:3100), FAKEHOST_KEYS_ADDR
 //! (127.0.0.1:3101), FAKEHOST_FORGE_JWKS_ADDR (127.0.0.1:3102),
@@ -39,7 +41,8 @@ async fn main() {
     if fake.load() == 0 {
         fake.add_site("acme", "jira");
         fake.add_site("docs", "confluence");
-        for site in ["acme", "docs"] {
+        fake.add_native_site("nova", "jira");
+        for site in ["acme", "docs", "nova"] {
             fake.add_user(site, "admin", "Ada Admin", true);
             fake.add_user(site, "user", "Uma User", false);
         }
@@ -49,7 +52,18 @@ async fn main() {
             "fakehost: the app at {app_base_url} did not answer /healthz; install from the control panel once it runs"
         );
     }
+    for site in fake.native_sites() {
+        // A native site is installed through Forge alone; a new run tells the app again (Forge's keys are new).
+        let status = match fake.site_forge_installation(&site) {
+            Some(_) => fake.forge_event(&site, "installed").await,
+            None => fake.forge_install(&site).await,
+        };
+        println!("fakehost: installed the app into {site} through Forge → {status:?}");
+    }
     for site in fake.installed_sites() {
+        if fake.site_is_native(&site) {
+            continue;
+        }
         if let Some(tenant) = fake.tenant(&site) {
             let status = host.install(&tenant).await.status();
             println!("fakehost: installed the app into {site} ({}) → {status}", tenant.base_url);

@@ -3,7 +3,9 @@
 //! that fire lifecycle events exactly as Atlassian would (signed): install,
 //! disable, enable, uninstall, reinstall with a new secret, a site import (a
 //! new clientKey for the same base URL), and with Forge on: moving the site
-//! onto Forge, Forge's lifecycle events and its hourly scheduled trigger.
+//! onto Forge, Forge's lifecycle events and its hourly scheduled trigger;
+//! for a Forge-native site, Forge alone: install, reinstall, rename, a
+//! development environment beside production, product events, uninstall.
 
 use axum::{
     Router,
@@ -37,18 +39,25 @@ async fn panel(State(fake): State<FakeHost>) -> Html<String> {
             ));
         }
         let mut buttons = buttons(&name, &actions(&fake, &site));
-        buttons.push_str(&self::buttons(&name, product_events(&site)));
+        if site.forge.is_some() || !site.native {
+            buttons.push_str(&self::buttons(&name, product_events(&site)));
+        }
         let history = history(&fake, &name);
-        let forge = match &site.forge {
-            Some(install) => format!(
-                r#"<p>On Forge: installation <code id="{name}-installation">{id}</code> · cloudId <code>{cloud}</code> ·
-<a class="open-forge-ui" href="{ui}">Forge UI (requestRemote)</a></p>"#,
+        let forge = match (&site.forge, site.native) {
+            (Some(install), _) => format!(
+                r#"<p>On Forge ({env}): installation <code id="{name}-installation">{id}</code> · cloudId <code>{cloud}</code> ·
+<a class="open-forge-ui" href="{ui}">Forge UI (requestRemote)</a>{dev}</p>"#,
                 name = escape(&name),
+                env = escape(&install.environment_type),
                 id = escape(&install.installation_id),
                 cloud = escape(&install.cloud_id),
                 ui = escape(&fake.forge_ui_url(&name, "user")),
+                dev = site.forge_dev.as_ref().map_or(String::new(), |d| {
+                    format!(" · development installation <code>{}</code>", escape(&d.installation_id))
+                }),
             ),
-            None => "<p>Connect only.</p>".to_string(),
+            (None, true) => "<p>Forge-native: the app is not installed yet.</p>".to_string(),
+            (None, false) => "<p>Connect only.</p>".to_string(),
         };
         sections.push_str(&format!(
             r#"<section id="site-{name}"><h2>{name} ({product})</h2>
@@ -57,7 +66,7 @@ async fn panel(State(fake): State<FakeHost>) -> Html<String> {
             name = escape(&name),
             product = escape(&site.tenant.product_type),
             base = escape(&site.tenant.base_url),
-            key = escape(&site.tenant.client_key),
+            key = escape(if site.native { "none (Forge-native)" } else { &site.tenant.client_key }),
             last = escape(&last),
         ));
     }
@@ -75,6 +84,19 @@ Everything here is signed the way Jira and Confluence sign it.</p>{sections}</bo
 /// is on Forge, Forge's deliveries instead of `enabled`/`disabled` (which
 /// stop for Connect-on-Forge apps).
 fn actions(fake: &FakeHost, site: &super::Site) -> Vec<&'static str> {
+    if site.native {
+        return match &site.forge {
+            Some(_) if site.installed => vec![
+                "forge-upgrade",
+                "forge-hourly",
+                "forge-reinstall",
+                "forge-rename",
+                "forge-install-development",
+                "forge-uninstall",
+            ],
+            _ => vec!["forge-install"],
+        };
+    }
     match (&site.forge, &fake.forge) {
         (Some(_), _) => vec!["install", "uninstall", "forge-upgrade", "forge-hourly", "forge-reinstall", "import"],
         (None, Some(_)) => vec!["install", "disable", "enable", "uninstall", "reinstall", "import", "move-to-forge"],
@@ -84,10 +106,10 @@ fn actions(fake: &FakeHost, site: &super::Site) -> Vec<&'static str> {
 
 /// What can happen on a site, each firing its webhook.
 fn product_events(site: &super::Site) -> &'static [&'static str] {
-    if site.tenant.product_type == "confluence" {
-        &["create-page", "edit-page"]
-    } else {
-        &["create-issue", "edit-issue"]
+    match (site.tenant.product_type == "confluence", site.native) {
+        (true, _) => &["create-page", "edit-page"],
+        (false, true) => &["create-issue", "edit-issue", "comment-issue"],
+        (false, false) => &["create-issue", "edit-issue"],
     }
 }
 
@@ -146,7 +168,12 @@ fn buttons(name: &str, actions: &[&str]) -> String {
 async fn act(State(fake): State<FakeHost>, Path((name, action)): Path<(String, String)>) -> Response {
     let Some(site) = fake.site(&name) else { return Redirect::to("/").into_response() };
     if product_events(&site).contains(&action.as_str()) {
-        let answer = match fake.product_event(&name, &action).await {
+        let delivered = if site.native {
+            fake.forge_product_event(&name, &action, 0).await
+        } else {
+            fake.product_event(&name, &action).await
+        };
+        let answer = match delivered {
             Ok(d) => format!("{action} → {} {}", d.event, d.statuses.last().copied().unwrap_or_default()),
             Err(e) => format!("{action}: {e}"),
         };
@@ -185,6 +212,10 @@ async fn act(State(fake): State<FakeHost>, Path((name, action)): Path<(String, S
         "forge-upgrade" => forge(fake.forge_event(&name, "upgraded").await),
         "forge-hourly" => forge(fake.forge_event(&name, "hourly").await),
         "forge-reinstall" => forge(fake.forge_reinstall(&name).await),
+        "forge-install" => forge(fake.forge_install(&name).await),
+        "forge-rename" => forge(fake.forge_rename(&name).await),
+        "forge-install-development" => forge(fake.forge_install_development(&name).await),
+        "forge-uninstall" => forge(fake.forge_uninstall(&name).await),
         "reinstall" => replace(&fake, &name, tenant.with_new_secret()).await,
         "import" => {
             let mut imported = Tenant::new(&tenant.base_url);
@@ -199,7 +230,7 @@ async fn act(State(fake): State<FakeHost>, Path((name, action)): Path<(String, S
         }
         _ => return Redirect::to("/").into_response(),
     };
-    if (200..300).contains(&result) {
+    if (200..300).contains(&result) && !site.native {
         fake.set_installed(&name, action != "uninstall");
     }
     fake.lock().last_action.insert(name, format!("{action} → {result}"));

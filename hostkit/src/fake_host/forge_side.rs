@@ -37,14 +37,14 @@ const UPGRADED: (&str, &str) = ("/forge/events/upgraded", "avi:forge:upgraded:ap
 const PRE_UNINSTALL: (&str, &str) = ("/forge/events/pre-uninstall", "preUninstall");
 const HOURLY: (&str, &str) = ("/forge/scheduled/hourly", "scheduledTrigger");
 /// How long the system tokens the host hands out live (Forge: up to about 4 h).
-const SYSTEM_TOKEN_TTL_SECS: i64 = 4 * 3600;
+pub(crate) const SYSTEM_TOKEN_TTL_SECS: i64 = 4 * 3600;
 
 pub(crate) fn routes() -> Router<FakeHost> {
     Router::new().route("/{site}/forge-ui", get(forge_ui)).route("/{site}/forge-ui/remote", post(request_remote))
 }
 
 impl FakeHost {
-    fn forge_side(&self) -> Result<&ForgeSide, String> {
+    pub(crate) fn forge_side(&self) -> Result<&ForgeSide, String> {
         self.forge.as_ref().ok_or_else(|| "this fake host does not play Forge".to_string())
     }
 
@@ -71,9 +71,14 @@ impl FakeHost {
     /// Sends a Forge delivery (`installed`, `upgraded`, `pre-uninstall`,
     /// `hourly`) for `site`, with a fresh system token except on preUninstall.
     pub async fn forge_event(&self, site: &str, which: &str) -> Result<u16, String> {
-        let forge = self.forge_side()?;
         let s = self.site(site).ok_or("no such site")?;
         let install = s.forge.ok_or("the site is not on Forge")?;
+        self.forge_event_for(&install, which).await
+    }
+
+    /// As [`FakeHost::forge_event`], for one installation of the app.
+    pub(crate) async fn forge_event_for(&self, install: &ForgeInstall, which: &str) -> Result<u16, String> {
+        let forge = self.forge_side()?;
         let (path, event_type) = match which {
             "installed" => INSTALLED,
             "upgraded" => UPGRADED,
@@ -84,7 +89,7 @@ impl FakeHost {
         let token =
             (which != "pre-uninstall").then(|| forge.api.system_token(&install.cloud_id, SYSTEM_TOKEN_TTL_SECS));
         let url = format!("{}{path}", self.app_base_url);
-        Ok(forge.jwks.deliver(&url, &install, event_type, token.as_deref(), 0).await.status().as_u16())
+        Ok(forge.jwks.deliver(&url, install, event_type, token.as_deref(), 0).await.status().as_u16())
     }
 
     /// A Forge reinstall: a new installationId for the site, joined by

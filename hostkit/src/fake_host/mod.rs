@@ -35,6 +35,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 mod control_panel;
+mod forge_native;
 mod forge_side;
 mod oauth;
 mod product_events;
@@ -62,9 +63,17 @@ pub(crate) struct Site {
     /// The site's stable id on the Forge side.
     #[serde(default = "crate::forge::cloud_id")]
     pub cloud_id: String,
-    /// Set once the site moved onto Forge (Connect-on-Forge).
+    /// Set once the site moved onto Forge (Connect-on-Forge), or the app was
+    /// installed there through Forge (a Forge-native site).
     #[serde(default)]
     pub forge: Option<ForgeInstall>,
+    /// A site that knows the app only through Forge: it never sends a
+    /// Connect install (the app is a new Forge app there).
+    #[serde(default)]
+    pub native: bool,
+    /// The same app's development environment, installed beside production.
+    #[serde(default)]
+    pub forge_dev: Option<ForgeInstall>,
 }
 
 fn installed_by_default() -> bool {
@@ -73,7 +82,15 @@ fn installed_by_default() -> bool {
 
 impl Site {
     fn new(tenant: Tenant) -> Self {
-        Self { tenant, users: HashMap::new(), installed: true, cloud_id: crate::forge::cloud_id(), forge: None }
+        Self {
+            tenant,
+            users: HashMap::new(),
+            installed: true,
+            cloud_id: crate::forge::cloud_id(),
+            forge: None,
+            native: false,
+            forge_dev: None,
+        }
     }
 }
 
@@ -163,10 +180,15 @@ impl FakeHost {
     /// Adds a site named `name` ("jira" or "confluence" product) and returns
     /// its tenant, ready to install. Confluence sites live under `/wiki`.
     pub fn add_site(&self, name: &str, product: &str) -> Tenant {
-        let suffix = if product == "confluence" { "/wiki" } else { "" };
+        self.insert_site(name, product, false)
+    }
+
+    pub(crate) fn insert_site(&self, name: &str, product: &str, native: bool) -> Tenant {
+        let suffix = if product == "confluence" && !native { "/wiki" } else { "" };
         let mut tenant = Tenant::new(&format!("{}/{name}{suffix}", self.url));
         tenant.product_type = product.to_string();
-        self.lock().sites.insert(name.to_string(), Site::new(tenant.clone()));
+        let site = Site { native, installed: !native, ..Site::new(tenant.clone()) };
+        self.lock().sites.insert(name.to_string(), site);
         self.save();
         tenant
     }
@@ -177,8 +199,13 @@ impl FakeHost {
         let Some(path) = &self.state_file else { return 0 };
         let Ok(text) = std::fs::read_to_string(path) else { return 0 };
         let Ok(sites) = serde_json::from_str::<HashMap<String, Site>>(&text) else { return 0 };
-        let sites: HashMap<String, Site> =
+        let mut sites: HashMap<String, Site> =
             sites.into_iter().filter(|(_, s)| s.tenant.base_url.starts_with(&self.url)).collect();
+        // Installations saved before environments were: the app's production one.
+        for install in sites.values_mut().filter_map(|s| s.forge.as_mut()).filter(|f| f.environment_id.is_empty()) {
+            let production = ForgeInstall::new(&install.app_id, &install.cloud_id, &install.api_base_url);
+            install.environment_id = production.environment_id;
+        }
         let count = sites.len();
         self.lock().sites = sites;
         count

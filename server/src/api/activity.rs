@@ -3,17 +3,19 @@
 //! user who asked, through the act-as-user grant.
 
 use app::api::{
-    backend::Caller,
+    backend::{Caller, ForgeUserToken},
     error::ApiError,
     types::{ActivityEntry, SharedNote},
 };
 use reqwest::Method;
 use serde_json::{Value, json};
+use url::Url;
 
-use super::{active_installation, open_secret, unavailable};
+use super::{active_installation, identity::forge_refusal, unavailable};
 use crate::{
     outbound::{
         act_as_user::GrantError,
+        forge_api::{ApiRequest, ForgeApiError},
         host_client::{HostError, HostRequest},
     },
     state::AppState,
@@ -25,7 +27,7 @@ const SHARE_SCOPES: [&str; 2] = ["READ", "WRITE"];
 
 pub(crate) async fn list(state: &AppState, caller: &Caller) -> Result<Vec<ActivityEntry>, ApiError> {
     let installation = active_installation(state, caller).await?;
-    let rows = activity::recent(&state.db, &installation.client_key, 100).await.map_err(unavailable)?;
+    let rows = activity::recent(&state.db, &installation.tenant_id, 100).await.map_err(unavailable)?;
     Ok(rows.into_iter().map(entry).collect())
 }
 
@@ -49,26 +51,69 @@ pub(crate) async fn share(state: &AppState, caller: &Caller, id: i64, target: St
         let what = if confluence { "a page id (digits)" } else { "an issue key such as ACME-12" };
         return Err(ApiError::Invalid(format!("Share to needs {what}.")));
     }
-    let note = notes::find(&state.db, &installation.client_key, id).await.map_err(unavailable)?;
+    let note = notes::find(&state.db, &installation.tenant_id, id).await.map_err(unavailable)?;
     let note = note.ok_or(ApiError::NotFound)?;
-    let secret = open_secret(state, &installation)?;
-    let grant = state.act_as_user.token(&installation, &secret, account_id, &SHARE_SCOPES, state.clock.now()).await;
-    let token = grant.map_err(|e| refused_grant(&installation, &e))?;
     let text = format!("{}\n\n{}", note.title, note.body);
     let (path, body) = if confluence {
         ("/rest/api/content".to_string(), page_comment(&target, &text))
     } else {
         (format!("/rest/api/3/issue/{target}/comment"), issue_comment(&text))
     };
-    let request = HostRequest { method: Method::POST, path: &path, query: &[], body: Some(body) };
-    let answer = state.host_client.send_as_user(&installation, &token, request).await.map_err(|e| {
-        if matches!(e, HostError::Status(401 | 403)) {
-            state.act_as_user.forget(&installation.client_key, account_id);
-        }
-        refused_comment(&installation, &e)
-    })?;
+    let answer = match &caller.forge_user {
+        Some(user) => comment_as_forge_user(state, &installation, user, &path, body).await?,
+        None => comment_as_user(state, &installation, account_id, &path, body).await?,
+    };
     let comment_id = answer["id"].as_str().map(str::to_string).or_else(|| answer["id"].as_i64().map(|n| n.to_string()));
     Ok(SharedNote { target, comment_id: comment_id.unwrap_or_default() })
+}
+
+/// Connect's act-as-user grant: the tenant's secret buys a token for the user.
+async fn comment_as_user(
+    state: &AppState,
+    installation: &Installation,
+    account_id: &str,
+    path: &str,
+    body: Value,
+) -> Result<Value, ApiError> {
+    if installation.sealed_secret().is_none() {
+        // Born on Forge: no grant to ask, and this call brought no token of the user's.
+        return Err(ApiError::SiteRefused(
+            "Sharing posts as you, and Forge sent no token of yours with this call: open the app from Jira or \
+             Confluence again."
+                .into(),
+        ));
+    }
+    let secret = state.open_secret(installation).map_err(unavailable)?;
+    let grant = state.act_as_user.token(installation, &secret, account_id, &SHARE_SCOPES, state.clock.now()).await;
+    let token = grant.map_err(|e| refused_grant(installation, &e))?;
+    let request = HostRequest { method: Method::POST, path, query: &[], body: Some(body) };
+    state.host_client.send_as_user(installation, &token, request).await.map_err(|e| {
+        if matches!(e, HostError::Status(401 | 403)) {
+            state.act_as_user.forget(&installation.tenant_id, account_id);
+        }
+        refused_comment(installation, &e)
+    })
+}
+
+/// Under Forge, with the user's own token of this invocation, through the product API.
+async fn comment_as_forge_user(
+    state: &AppState,
+    installation: &Installation,
+    user: &ForgeUserToken,
+    path: &str,
+    body: Value,
+) -> Result<Value, ApiError> {
+    let base = Url::parse(&user.api_base_url).map_err(|_| ApiError::Unavailable)?;
+    let confluence = installation.product_type.as_deref() == Some("confluence");
+    let path = if confluence { format!("/wiki{path}") } else { path.to_string() };
+    let request = ApiRequest { method: Method::POST, path: &path, body: Some(body) };
+    state.forge_api.send(&base, &user.token, request).await.map_err(|e| match e {
+        ForgeApiError::Status(404) => ApiError::SiteRefused("The site has no such issue or page.".into()),
+        ForgeApiError::Status(401 | 403) => {
+            ApiError::SiteRefused("The site refused the comment: you may not comment there.".into())
+        }
+        other => forge_refusal(installation, &other),
+    })
 }
 
 /// A Jira comment body (Atlassian Document Format).
@@ -89,14 +134,14 @@ fn page_comment(page_id: &str, text: &str) -> Value {
 }
 
 fn refused_grant(installation: &Installation, error: &GrantError) -> ApiError {
-    tracing::warn!(client_key = %installation.client_key, error = %error, "act-as-user grant failed");
+    tracing::warn!(tenant_id = %installation.tenant_id, error = %error, "act-as-user grant failed");
     ApiError::SiteRefused(format!(
         "The site did not let the app act for you ({error}). A site admin may need to reinstall the app."
     ))
 }
 
 fn refused_comment(installation: &Installation, error: &HostError) -> ApiError {
-    tracing::warn!(client_key = %installation.client_key, error = %error, "comment as the user failed");
+    tracing::warn!(tenant_id = %installation.tenant_id, error = %error, "comment as the user failed");
     match error {
         HostError::Status(404) => ApiError::SiteRefused("The site has no such issue or page.".into()),
         HostError::Status(401 | 403) => {

@@ -9,36 +9,40 @@ use app::api::{
 
 use super::{active_installation, unavailable};
 use crate::{
+    error::Error,
     state::AppState,
     store::{event_log, forge_tokens, identities, installations},
 };
 
 pub(crate) async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStatus, ApiError> {
     let installation = active_installation(state, caller).await?;
-    // Logged by the check itself; the browser only learns to retry.
+    // Logged by the check itself; the browser learns to retry, or why the site cannot be asked.
     let is_admin = state.is_site_admin(&installation, caller.account_id.as_deref()).await;
-    if !is_admin.map_err(|_| ApiError::Unavailable)? {
+    let is_admin = is_admin.map_err(|e| match e {
+        Error::SiteRefused(why) => ApiError::SiteRefused(why),
+        _ => ApiError::Unavailable,
+    })?;
+    if !is_admin {
         return Err(ApiError::Forbidden);
     }
-    let key = &installation.client_key;
+    let key = &installation.tenant_id;
     let events = event_log::for_admin_page(&state.db, key, 50, 10).await.map_err(unavailable)?;
     let retention = state.config.retention.as_secs() as i64;
     let orphans = installations::all_for_base_url(&state.db, &installation.base_url)
         .await
         .map_err(unavailable)?
         .into_iter()
-        .filter(|other| other.client_key != installation.client_key)
+        .filter(|other| other.tenant_id != installation.tenant_id)
         .filter_map(|other| {
             other.orphaned_at.map(|at| OrphanEntry {
-                client_key: masked(&other.client_key),
+                client_key: masked(other.name()),
                 orphaned_at: at,
                 purge_at: at + retention,
             })
         })
         .collect();
-    let client_key = &installation.client_key;
-    let token = forge_tokens::find(&state.db, client_key).await.map_err(unavailable)?;
-    let history = identities::history(&state.db, client_key).await.map_err(unavailable)?;
+    let token = forge_tokens::find(&state.db, key).await.map_err(unavailable)?;
+    let history = identities::history(&state.db, key).await.map_err(unavailable)?;
     Ok(InstallStatus {
         state: installation.state.to_string(),
         product_type: installation.product_type.clone().unwrap_or_else(|| "unknown".into()),

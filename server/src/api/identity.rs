@@ -8,9 +8,12 @@ use app::api::{
 };
 use url::Url;
 
-use super::{active_installation, open_secret};
+use super::{active_installation, unavailable};
 use crate::{
-    outbound::{forge_api::myself_path, host_api},
+    outbound::{
+        forge_api::{ForgeApiError, myself_path},
+        host_api,
+    },
     state::AppState,
     store::Installation,
 };
@@ -25,19 +28,44 @@ pub(crate) async fn identity(state: &AppState, caller: &Caller) -> Result<Identi
     })
 }
 
+/// The user's own token when Forge sent one; else the Connect host with the
+/// shared secret; else, for a tenant born on Forge, the product API as the
+/// app with its system token. A site that cannot be asked is a clear error.
 pub(crate) async fn display_name(state: &AppState, caller: &Caller) -> Result<Option<String>, ApiError> {
     let Some(account_id) = caller.account_id.as_deref() else { return Ok(None) };
     let installation = active_installation(state, caller).await?;
     if let Some(user) = &caller.forge_user {
         return display_name_as_user(state, &installation, user).await;
     }
-    let secret = open_secret(state, &installation)?;
-    host_api::display_name(&state.host_client, &installation, &secret, account_id, state.clock.now()).await.map_err(
-        |e| {
-            tracing::warn!(client_key = %installation.client_key, error = %e, "display name lookup failed");
-            ApiError::Unavailable
-        },
-    )
+    let Some(_) = installation.sealed_secret() else {
+        return display_name_as_app(state, &installation, account_id).await;
+    };
+    let secret = state.open_secret(&installation).map_err(unavailable)?;
+    let now = state.clock.now();
+    host_api::display_name(&state.host_client, &installation, &secret, account_id, now).await.map_err(|e| {
+        tracing::warn!(tenant_id = %installation.tenant_id, error = %e, "display name lookup failed");
+        ApiError::Unavailable
+    })
+}
+
+/// A tenant born on Forge asks the product API as the app.
+async fn display_name_as_app(
+    state: &AppState,
+    installation: &Installation,
+    account_id: &str,
+) -> Result<Option<String>, ApiError> {
+    let answer = state.forge_api.display_name(&state.db, &state.keyring, installation, account_id).await;
+    answer.map_err(|e| forge_refusal(installation, &e))
+}
+
+/// What the page shows when the product API cannot be asked: why, when it
+/// is not a passing fault (no token yet, a host outside the allowlist).
+pub(super) fn forge_refusal(installation: &Installation, error: &ForgeApiError) -> ApiError {
+    tracing::warn!(tenant_id = %installation.tenant_id, error = %error, "product API call failed");
+    match error {
+        ForgeApiError::NoToken | ForgeApiError::NotAllowed => ApiError::SiteRefused(format!("{error}.")),
+        _ => ApiError::Unavailable,
+    }
 }
 
 /// Under Forge, the user's own token asks the product who they are.
@@ -48,7 +76,7 @@ async fn display_name_as_user(
 ) -> Result<Option<String>, ApiError> {
     let base = Url::parse(&user.api_base_url).map_err(|_| ApiError::Unavailable)?;
     let answer = state.forge_api.get(&base, &user.token, myself_path(installation)).await.map_err(|e| {
-        tracing::warn!(client_key = %installation.client_key, error = %e, "display name lookup as the user failed");
+        tracing::warn!(tenant_id = %installation.tenant_id, error = %e, "display name lookup as the user failed");
         ApiError::Unavailable
     })?;
     Ok(answer["displayName"].as_str().map(str::to_string))

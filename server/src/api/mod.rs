@@ -16,9 +16,9 @@ use app::api::{
 
 use crate::{
     error::Error,
-    secrets::SharedSecret,
     state::AppState,
     store::{Installation, installations},
+    tenant_id::TenantId,
 };
 
 pub(crate) struct AppBackend {
@@ -70,14 +70,11 @@ impl Backend for AppBackend {
 /// The caller's installation, which must still be active (read as the
 /// caller's proof was: from the short-lived cache).
 async fn active_installation(state: &AppState, caller: &Caller) -> Result<Installation, ApiError> {
-    match installations::find_recent(&state.db, &caller.client_key).await.map_err(unavailable)? {
+    let tenant_id = TenantId::from_trusted(caller.tenant_id.as_str());
+    match installations::find_recent(&state.db, &tenant_id).await.map_err(unavailable)? {
         Some(installation) if installation.is_active() => Ok(installation),
         _ => Err(ApiError::Unauthorized),
     }
-}
-
-fn open_secret(state: &AppState, installation: &Installation) -> Result<SharedSecret, ApiError> {
-    state.keyring.open(&installation.client_key, &installation.sealed_secret()).map_err(unavailable)
 }
 
 /// Logs the detail; the browser only learns to retry.

@@ -1,4 +1,4 @@
-//! Notes: tenant-scoped by the caller's clientKey, authored by the caller's
+//! Notes: tenant-scoped by the caller's tenant, authored by the caller's
 //! accountId; only the author may change or delete a note.
 
 use app::api::{
@@ -18,20 +18,21 @@ use crate::{
         activity,
         notes::{self, NewNote, NoteRow},
     },
+    tenant_id::TenantId,
 };
 
 /// How many of a linked issue's events a note shows.
 const EVENTS_PER_NOTE: i64 = 5;
 
 pub(crate) async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Note>, ApiError> {
-    active_installation(state, caller).await?;
-    let rows = notes::list(&state.db, &caller.client_key).await.map_err(unavailable)?;
+    let tenant = active_installation(state, caller).await?.tenant_id;
+    let rows = notes::list(&state.db, &tenant).await.map_err(unavailable)?;
     let mut list = Vec::with_capacity(rows.len());
     for row in rows {
         let mut note = to_note(row, caller);
         if let Some(key) = &note.issue_key {
             let entity = format!("issue:{key}");
-            let events = activity::for_entity(&state.db, &caller.client_key, &entity, EVENTS_PER_NOTE).await;
+            let events = activity::for_entity(&state.db, &tenant, &entity, EVENTS_PER_NOTE).await;
             note.issue_events = events.map_err(unavailable)?.into_iter().map(entry).collect();
         }
         list.push(note);
@@ -46,18 +47,18 @@ pub(crate) async fn link(state: &AppState, caller: &Caller, id: i64, issue_key: 
     if key.is_some_and(|k| !is_issue_key(k)) {
         return Err(ApiError::Invalid("Link to an issue key such as ACME-12.".into()));
     }
-    active_installation(state, caller).await?;
-    match notes::link(&state.db, &caller.client_key, author, id, key).await.map_err(unavailable)? {
+    let tenant = active_installation(state, caller).await?.tenant_id;
+    match notes::link(&state.db, &tenant, author, id, key).await.map_err(unavailable)? {
         Some(row) => Ok(to_note(row, caller)),
-        None => Err(not_yours(state, caller, id).await),
+        None => Err(not_yours(state, &tenant, id).await),
     }
 }
 
 pub(crate) async fn create(state: &AppState, caller: &Caller, title: String, body: String) -> Result<Note, ApiError> {
     let author = author(caller)?;
     let (title, body) = validate(title, body)?;
-    active_installation(state, caller).await?;
-    let new = NewNote { client_key: &caller.client_key, author, title: &title, body: &body, now: state.clock.now() };
+    let tenant = active_installation(state, caller).await?.tenant_id;
+    let new = NewNote { tenant_id: &tenant, author, title: &title, body: &body, now: state.clock.now() };
     let quota = state.config.notes_per_site;
     match notes::insert(&state.db, &new, quota).await.map_err(unavailable)? {
         Some(row) => Ok(to_note(row, caller)),
@@ -74,23 +75,20 @@ pub(crate) async fn update(
 ) -> Result<Note, ApiError> {
     let author = author(caller)?;
     let (title, body) = validate(title, body)?;
-    active_installation(state, caller).await?;
-    match notes::update(&state.db, &caller.client_key, author, id, &title, &body, state.clock.now())
-        .await
-        .map_err(unavailable)?
-    {
+    let tenant = active_installation(state, caller).await?.tenant_id;
+    match notes::update(&state.db, &tenant, author, id, &title, &body, state.clock.now()).await.map_err(unavailable)? {
         Some(row) => Ok(to_note(row, caller)),
-        None => Err(not_yours(state, caller, id).await),
+        None => Err(not_yours(state, &tenant, id).await),
     }
 }
 
 pub(crate) async fn delete(state: &AppState, caller: &Caller, id: i64) -> Result<(), ApiError> {
     let author = author(caller)?;
-    active_installation(state, caller).await?;
-    if notes::delete(&state.db, &caller.client_key, author, id).await.map_err(unavailable)? {
+    let tenant = active_installation(state, caller).await?.tenant_id;
+    if notes::delete(&state.db, &tenant, author, id).await.map_err(unavailable)? {
         Ok(())
     } else {
-        Err(not_yours(state, caller, id).await)
+        Err(not_yours(state, &tenant, id).await)
     }
 }
 
@@ -101,8 +99,8 @@ fn author(caller: &Caller) -> Result<&str, ApiError> {
 
 /// 403 when the note exists on this site but is someone else's, 404 when
 /// it does not exist here (another site's note id reveals nothing).
-async fn not_yours(state: &AppState, caller: &Caller, id: i64) -> ApiError {
-    match notes::find(&state.db, &caller.client_key, id).await {
+async fn not_yours(state: &AppState, tenant: &TenantId, id: i64) -> ApiError {
+    match notes::find(&state.db, tenant, id).await {
         Ok(Some(_)) => ApiError::Forbidden,
         Ok(None) => ApiError::NotFound,
         Err(e) => unavailable(e),

@@ -1,12 +1,15 @@
 //! Forge lifecycle events and scheduled triggers delivered to the app's
-//! remote endpoints, each under a verified FIT: what a delivery changes.
-//! Pure and idempotent (Forge retries a delivery up to four times):
-//! - `installed` joins a new installationId to the tenant of its site (found
-//!   by cloudId) only when that tenant is active; it never creates a tenant,
-//!   which needs the signed Connect install and its shared secret;
-//! - every other delivery must name an installation the app already joined
-//!   (seed 000 extended to Forge), else it is refused;
-//! - `preUninstall` marks the tenant uninstalled, never deletes it.
+//! remote endpoints, each under a verified FIT of the module that delivers
+//! there (`connect::forge_modules`): what a delivery changes. Pure and
+//! idempotent (Forge retries a delivery up to four times):
+//! - `installed` for an installation the app has never seen re-points the
+//!   active tenant of its site and Forge environment (a Forge reinstall keeps
+//!   the tenant's data), or, where the site has none in that environment,
+//!   creates a tenant born on Forge (the FIT is the signature: seed 000 holds);
+//! - every other delivery must name an installation the app already knows,
+//!   else it is refused, and never creates anything;
+//! - `preUninstall` marks the tenant uninstalled, never deletes it;
+//! - a retry that changes nothing writes nothing.
 
 use super::lifecycle::InstallState;
 
@@ -45,16 +48,6 @@ impl ForgeEvent {
             Self::Hourly => "scheduledTrigger",
         }
     }
-
-    /// The manifest's key for the module and its endpoint.
-    pub fn module_key(self) -> &'static str {
-        match self {
-            Self::Installed => "forge-installed",
-            Self::Upgraded => "forge-upgraded",
-            Self::PreUninstall => "forge-pre-uninstall",
-            Self::Hourly => "forge-hourly",
-        }
-    }
 }
 
 /// A stored tenant, as the decision needs it.
@@ -64,43 +57,54 @@ pub(crate) struct TenantView {
     pub active: bool,
 }
 
+/// What the FIT of an `installed` finds on its site, in its environment.
+#[derive(Clone, Debug)]
+pub(crate) enum Site {
+    /// The FIT names no site URL, cloudId or environment: no tenant can be born of it.
+    Unnamed,
+    /// No active tenant there in this environment.
+    Vacant,
+    /// An active tenant there in this environment.
+    Taken,
+}
+
 /// What the delivery does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum ForgeDecision {
-    /// Point the site's tenant at this new installationId.
+    /// A new tenant, born on Forge, for this installation.
+    Create,
+    /// Point the site's tenant (in this environment) at this new installationId.
     Join,
     /// Mark the tenant uninstalled.
     Uninstall,
-    /// Keep the system token; nothing else changes.
-    Refresh(&'static str),
-    /// Answer 2xx, change nothing (no tenant to change).
+    /// Keep what the FIT brought (the system token); log the reason, if any.
+    Refresh(Option<&'static str>),
+    /// Answer 2xx, change nothing; logged for the tenant.
     Ignore(&'static str),
-    /// Answer 401: the FIT names an installation the app never joined.
+    /// Answer 2xx, write nothing at all (a retry of what was done).
+    Nothing,
+    /// Answer 401: the FIT names an installation the app does not know.
     Refuse(&'static str),
 }
 
 /// `by_installation`: the tenant that holds the FIT's installationId now.
-/// `by_site`: the active tenant of the FIT's cloudId (only for `installed`).
-pub(crate) fn decide(
-    event: ForgeEvent,
-    by_installation: Option<&TenantView>,
-    by_site: Option<&TenantView>,
-) -> ForgeDecision {
+/// `site`: for `installed` of an unknown installation, what its site holds.
+pub(crate) fn decide(event: ForgeEvent, by_installation: Option<&TenantView>, site: &Site) -> ForgeDecision {
     match (event, by_installation) {
-        (ForgeEvent::Installed, Some(_)) => ForgeDecision::Refresh("installation already joined"),
-        (ForgeEvent::Installed, None) => match by_site {
-            Some(site) if site.active => ForgeDecision::Join,
-            Some(_) => ForgeDecision::Ignore("the site's tenant is not active; its signed Connect install joins it"),
-            None => ForgeDecision::Ignore("no tenant for this site yet; its signed Connect install joins it"),
+        (ForgeEvent::Installed, Some(t)) if t.active => ForgeDecision::Nothing,
+        (ForgeEvent::Installed, Some(_)) => ForgeDecision::Ignore("installed again for an inactive installation"),
+        (ForgeEvent::Installed, None) => match site {
+            Site::Taken => ForgeDecision::Join,
+            Site::Vacant => ForgeDecision::Create,
+            Site::Unnamed => ForgeDecision::Refuse("the FIT names no site, cloudId or environment"),
         },
-        (_, None) => ForgeDecision::Refuse("installation never joined by a verified install"),
-        (ForgeEvent::PreUninstall, Some(t)) if t.state == InstallState::Uninstalled => {
-            ForgeDecision::Ignore("already uninstalled")
-        }
+        (_, None) => ForgeDecision::Refuse("installation never installed by a verified event"),
+        (ForgeEvent::PreUninstall, Some(t)) if t.state == InstallState::Uninstalled => ForgeDecision::Nothing,
         (ForgeEvent::PreUninstall, Some(_)) => ForgeDecision::Uninstall,
+        (ForgeEvent::Hourly, Some(t)) if !t.active => ForgeDecision::Nothing,
         (_, Some(t)) if !t.active => ForgeDecision::Ignore("installation not active"),
-        (ForgeEvent::Upgraded, Some(_)) => ForgeDecision::Refresh("upgraded"),
-        (_, Some(_)) => ForgeDecision::Refresh("scheduled refresh"),
+        (ForgeEvent::Upgraded, Some(_)) => ForgeDecision::Refresh(Some("upgraded")),
+        (ForgeEvent::Hourly, Some(_)) => ForgeDecision::Refresh(None),
     }
 }
 
@@ -114,28 +118,32 @@ mod tests {
     const DISABLED: TenantView = TenantView { state: InstallState::Disabled, active: false };
 
     #[test]
-    fn installed_joins_only_an_active_tenant_of_the_site() {
-        assert_eq!(decide(Installed, None, Some(&ACTIVE)), ForgeDecision::Join);
-        assert!(matches!(decide(Installed, None, Some(&GONE)), ForgeDecision::Ignore(_)), "no resurrection");
-        assert!(matches!(decide(Installed, None, None), ForgeDecision::Ignore(_)), "never a new tenant");
-        assert!(matches!(decide(Installed, Some(&ACTIVE), Some(&ACTIVE)), ForgeDecision::Refresh(_)), "a retry");
+    fn installed_joins_the_sites_tenant_or_a_tenant_is_born() {
+        assert_eq!(decide(Installed, None, &Site::Taken), ForgeDecision::Join, "a Forge reinstall");
+        assert_eq!(decide(Installed, None, &Site::Vacant), ForgeDecision::Create, "born on Forge");
+        assert!(matches!(decide(Installed, None, &Site::Unnamed), ForgeDecision::Refuse(_)));
+        assert_eq!(decide(Installed, Some(&ACTIVE), &Site::Vacant), ForgeDecision::Nothing, "a retry");
+        assert!(matches!(decide(Installed, Some(&GONE), &Site::Vacant), ForgeDecision::Ignore(_)), "no resurrection");
     }
 
     #[test]
-    fn other_deliveries_need_a_joined_installation() {
+    fn other_deliveries_need_a_known_installation_and_never_create() {
         for event in [Upgraded, PreUninstall, Hourly] {
-            assert!(matches!(decide(event, None, Some(&ACTIVE)), ForgeDecision::Refuse(_)), "{event:?}");
+            for site in [Site::Vacant, Site::Taken, Site::Unnamed] {
+                assert!(matches!(decide(event, None, &site), ForgeDecision::Refuse(_)), "{event:?} {site:?}");
+            }
         }
-        assert!(matches!(decide(Upgraded, Some(&ACTIVE), None), ForgeDecision::Refresh(_)));
-        assert!(matches!(decide(Hourly, Some(&ACTIVE), None), ForgeDecision::Refresh(_)));
-        assert!(matches!(decide(Hourly, Some(&DISABLED), None), ForgeDecision::Ignore(_)));
+        assert_eq!(decide(Upgraded, Some(&ACTIVE), &Site::Vacant), ForgeDecision::Refresh(Some("upgraded")));
+        assert_eq!(decide(Hourly, Some(&ACTIVE), &Site::Vacant), ForgeDecision::Refresh(None));
+        assert_eq!(decide(Hourly, Some(&DISABLED), &Site::Vacant), ForgeDecision::Nothing);
+        assert!(matches!(decide(Upgraded, Some(&DISABLED), &Site::Vacant), ForgeDecision::Ignore(_)));
     }
 
     #[test]
     fn pre_uninstall_marks_once() {
-        assert_eq!(decide(PreUninstall, Some(&ACTIVE), None), ForgeDecision::Uninstall);
-        assert_eq!(decide(PreUninstall, Some(&DISABLED), None), ForgeDecision::Uninstall);
-        assert!(matches!(decide(PreUninstall, Some(&GONE), None), ForgeDecision::Ignore(_)), "a retry");
+        assert_eq!(decide(PreUninstall, Some(&ACTIVE), &Site::Vacant), ForgeDecision::Uninstall);
+        assert_eq!(decide(PreUninstall, Some(&DISABLED), &Site::Vacant), ForgeDecision::Uninstall);
+        assert_eq!(decide(PreUninstall, Some(&GONE), &Site::Vacant), ForgeDecision::Nothing, "a retry");
     }
 
     #[test]
@@ -143,7 +151,7 @@ mod tests {
         for event in ForgeEvent::ALL {
             assert_eq!(ForgeEvent::from_path(event.path()), Some(event));
         }
-        let names: std::collections::BTreeSet<_> = ForgeEvent::ALL.iter().map(|e| e.module_key()).collect();
+        let names: std::collections::BTreeSet<_> = ForgeEvent::ALL.iter().map(|e| e.as_str()).collect();
         assert_eq!(names.len(), ForgeEvent::ALL.len());
     }
 }

@@ -1,64 +1,64 @@
-//! The Connect-on-Forge `manifest.yml`, generated from the same descriptor
-//! the app serves (connect-protocol.md: Connect reaches end of support in
-//! December 2026; new installs go through Forge). `app.connect.key` is the
-//! descriptor key, the Connect modules keep their kind under the product's
-//! `connect-` prefix, lifecycle included, the backend is a `remote`, and the
-//! Forge side adds the endpoints, triggers and scheduled trigger that
-//! `connect::forge_event` serves, so the manifest says which route serves
-//! which event.
+//! The Forge `manifest.yml`, generated from the same sources the app
+//! serves from: the descriptor (`atlassian-connect.json`) and the module list
+//! (`connect::forge_modules`) the routes read, so the manifest says which
+//! route serves which module and the routes accept exactly its FITs.
+//! Two modes:
+//! - Connect-on-Forge (the default), for an app moving off Connect:
+//!   `app.connect.key` is the descriptor key, the Connect modules keep their
+//!   kind under the product's `connect-` prefix, lifecycle included, and the
+//!   Forge side adds its endpoints, triggers and pages. Product events keep
+//!   coming as Connect webhooks.
+//! - Forge-native (`--native`), for a new app (Connect modules are not
+//!   supported in a new Forge app): no `app.connect` and no `connect-*`
+//!   module; product events arrive through a `trigger`, and the scopes are
+//!   the least the app's calls need.
 
 use serde_json::{Map, Value, json};
 
-use super::{descriptor::Descriptor, forge_event::ForgeEvent};
+use super::{
+    descriptor::Descriptor,
+    forge_event::ForgeEvent,
+    forge_modules::{ForgeModule, Product},
+    product_events,
+};
 
 /// Until `FORGE_APP_ID` is set, the manifest names a placeholder (`forge register` prints the real one).
 pub(crate) const PLACEHOLDER_APP_ID: &str = "ari:cloud:ecosystem::app/00000000-0000-0000-0000-000000000000";
+/// The remote that serves the Connect modules and every Forge endpoint.
 const REMOTE: &str = "connect";
+/// The Custom UI resource the pages render (`cargo xtask forge-ui` writes it).
+const UI_RESOURCE: &str = "main";
+const UI_RESOURCE_PATH: &str = "target/forge/ui";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Product {
-    Jira,
-    Confluence,
-}
-
-impl Product {
-    pub(crate) fn prefix(self) -> &'static str {
-        match self {
-            Self::Jira => "jira",
-            Self::Confluence => "confluence",
-        }
-    }
-}
-
-impl std::str::FromStr for Product {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "jira" => Ok(Self::Jira),
-            "confluence" => Ok(Self::Confluence),
-            other => Err(format!("product must be jira or confluence, not {other:?}")),
-        }
-    }
+pub enum Mode {
+    /// A Connect app on Forge: Connect modules beside the Forge ones.
+    ConnectOnForge,
+    /// A Forge app with a remote backend, and nothing of Connect.
+    Native,
 }
 
 /// The manifest as a JSON value (what the YAML says), in the form the JSON
-/// schema of `@forge/manifest` 13.7 accepts (checked in the test command):
-/// Connect modules under `modules` as `connect-<product>:<kind>`.
-pub(crate) fn manifest(descriptor: &Descriptor, product: Product, app_id: Option<&str>) -> Value {
+/// schema of `@forge/manifest` 13.7 accepts (checked in the test command).
+pub(crate) fn manifest(descriptor: &Descriptor, product: Product, app_id: Option<&str>, mode: Mode) -> Value {
     let d = descriptor.value();
     let base_url = d["baseUrl"].as_str().unwrap_or_default();
-    let mut modules = connect_modules(d, product);
-    modules.extend(forge_modules(product));
-    if let Some(migration) = migration_intent(base_url) {
-        modules.insert("connectToForgeMigration".into(), migration);
+    let mut app = json!({
+        "id": app_id.unwrap_or(PLACEHOLDER_APP_ID),
+        // A remote-only app runs no Forge functions, but the schema requires a runtime.
+        "runtime": { "name": "nodejs22.x" },
+    });
+    let mut modules = Map::new();
+    if mode == Mode::ConnectOnForge {
+        app["connect"] = json!({ "key": descriptor.key(), "remote": REMOTE, "authentication": "jwt" });
+        modules.extend(connect_modules(d, product));
+        if let Some(migration) = migration_intent(base_url) {
+            modules.insert("connectToForgeMigration".into(), migration);
+        }
     }
+    modules.extend(forge_modules(descriptor, product, mode));
     json!({
-        "app": {
-            "id": app_id.unwrap_or(PLACEHOLDER_APP_ID),
-            // A remote-only app runs no Forge functions, but the schema requires a runtime.
-            "runtime": { "name": "nodejs22.x" },
-            "connect": { "key": descriptor.key(), "remote": REMOTE, "authentication": "jwt" },
-        },
+        "app": app,
         "remotes": [{
             "key": REMOTE,
             "baseUrl": base_url,
@@ -66,7 +66,8 @@ pub(crate) fn manifest(descriptor: &Descriptor, product: Product, app_id: Option
             "storage": { "inScopeEUD": true },
         }],
         "modules": modules,
-        "permissions": { "scopes": scopes(d, product) },
+        "resources": [{ "key": UI_RESOURCE, "path": UI_RESOURCE_PATH }],
+        "permissions": { "scopes": scopes(d, product, mode) },
     })
 }
 
@@ -107,36 +108,103 @@ fn webhooks_of(list: &Value, product: Product) -> Value {
     Value::Array(list.as_array().into_iter().flatten().filter(keep).map(with_key).collect())
 }
 
-/// The remote endpoints Forge delivers to, and the modules that name them:
-/// the lifecycle triggers, `preUninstall` and the hourly scheduled trigger.
-/// Each endpoint asks for the system token, which the app keeps.
-fn forge_modules(_product: Product) -> Map<String, Value> {
-    let endpoint_key = |event: ForgeEvent| format!("{}-endpoint", event.module_key());
-    let endpoints: Vec<Value> = ForgeEvent::ALL
-        .iter()
-        .map(|event| {
-            json!({
-                "key": endpoint_key(*event),
-                "remote": REMOTE,
-                "route": { "path": event.path() },
-                "auth": { "appSystemToken": { "enabled": true } },
-            })
-        })
-        .collect();
-    let module = |event: ForgeEvent| json!({ "key": event.module_key(), "endpoint": endpoint_key(event) });
-    let trigger = |event: ForgeEvent| {
-        let mut m = module(event);
-        m["events"] = json!([event.as_str()]);
-        m
-    };
-    let mut hourly = module(ForgeEvent::Hourly);
-    hourly["interval"] = json!("hour");
+/// The Forge modules, from the one list the routes read: each with the
+/// endpoint that reaches the remote at the path the app serves for it.
+fn forge_modules(descriptor: &Descriptor, product: Product, mode: Mode) -> Map<String, Value> {
+    // Under Connect-on-Forge, product events keep coming as Connect webhooks.
+    let wanted = |m: &ForgeModule| mode == Mode::Native || *m != ForgeModule::ProductEvents;
+    let declared: Vec<ForgeModule> = ForgeModule::ALL.into_iter().filter(wanted).collect();
     let mut modules = Map::new();
-    modules.insert("endpoint".into(), Value::Array(endpoints));
-    modules.insert("trigger".into(), json!([trigger(ForgeEvent::Installed), trigger(ForgeEvent::Upgraded)]));
-    modules.insert("preUninstall".into(), json!([module(ForgeEvent::PreUninstall)]));
-    modules.insert("scheduledTrigger".into(), json!([hourly]));
+    modules.insert("endpoint".into(), Value::Array(endpoints(&declared)));
+    modules.insert("trigger".into(), json!([]));
+    for module in declared {
+        let (kind, entry) = match module {
+            ForgeModule::Installed => ("trigger", trigger(module, vec![ForgeEvent::Installed.as_str()])),
+            ForgeModule::Upgraded => ("trigger", trigger(module, vec![ForgeEvent::Upgraded.as_str()])),
+            ForgeModule::ProductEvents => {
+                ("trigger", trigger(module, product_events::forge_events(&descriptor.webhooks(), product)))
+            }
+            ForgeModule::PreUninstall => ("preUninstall", invoking(module)),
+            ForgeModule::Hourly => ("scheduledTrigger", scheduled(module)),
+            ForgeModule::GlobalPage | ForgeModule::AdminPage => {
+                (page_kind(module, product), page(descriptor, module, product))
+            }
+        };
+        if let Some(list) = modules.entry(kind).or_insert_with(|| json!([])).as_array_mut() {
+            list.push(entry);
+        }
+    }
     modules
+}
+
+/// One `endpoint` per module endpoint (the pages share theirs): delivery
+/// endpoints name their route and ask for the system token (all but the
+/// uninstall hook); the pages' endpoint asks for the user's token.
+fn endpoints(modules: &[ForgeModule]) -> Vec<Value> {
+    let mut endpoints: Vec<Value> = Vec::new();
+    for module in modules {
+        if endpoints.iter().any(|e| e["key"] == module.endpoint_key()) {
+            continue;
+        }
+        let mut endpoint = json!({ "key": module.endpoint_key(), "remote": REMOTE });
+        if let Some(path) = module.path() {
+            endpoint["route"] = json!({ "path": path });
+        }
+        let mut auth = Map::new();
+        if module.asks_system_token() {
+            auth.insert("appSystemToken".into(), json!({ "enabled": true }));
+        }
+        if module.asks_user_token() {
+            auth.insert("appUserToken".into(), json!({ "enabled": true }));
+        }
+        if !auth.is_empty() {
+            endpoint["auth"] = Value::Object(auth);
+        }
+        endpoints.push(endpoint);
+    }
+    endpoints
+}
+
+fn invoking(module: ForgeModule) -> Value {
+    json!({ "key": module.key(), "endpoint": module.endpoint_key() })
+}
+
+fn scheduled(module: ForgeModule) -> Value {
+    let mut hourly = invoking(module);
+    hourly["interval"] = json!("hour");
+    hourly
+}
+
+fn trigger(module: ForgeModule, events: Vec<&str>) -> Value {
+    json!({ "key": module.key(), "events": events, "endpoint": module.endpoint_key() })
+}
+
+/// `jira:globalPage`, `jira:adminPage`, `confluence:globalPage`, `confluence:globalSettings`.
+fn page_kind(module: ForgeModule, product: Product) -> &'static str {
+    match (product, module) {
+        (Product::Jira, ForgeModule::AdminPage) => "jira:adminPage",
+        (Product::Jira, _) => "jira:globalPage",
+        (Product::Confluence, ForgeModule::AdminPage) => "confluence:globalSettings",
+        (Product::Confluence, _) => "confluence:globalPage",
+    }
+}
+
+/// A Custom UI page, titled like the descriptor's Connect page it stands for.
+fn page(descriptor: &Descriptor, module: ForgeModule, product: Product) -> Value {
+    let d = descriptor.value();
+    let connect = if module == ForgeModule::AdminPage { "adminPages" } else { "generalPages" };
+    let title = d["modules"][connect][0]["name"]["value"].as_str().unwrap_or(module.key());
+    let mut page = json!({
+        "key": module.key(),
+        "title": title,
+        "resource": UI_RESOURCE,
+        "resolver": { "endpoint": module.endpoint_key() },
+    });
+    if product == Product::Confluence && module == ForgeModule::GlobalPage {
+        // Confluence's global page needs a route of its own (`^[a-z0-9-]+$`).
+        page["route"] = json!("notes");
+    }
+    page
 }
 
 /// The app's migration intent, so site admins do not see Atlassian's default
@@ -151,33 +219,59 @@ fn migration_intent(base_url: &str) -> Option<Value> {
     })
 }
 
-/// The descriptor's Connect scopes, plus what the system token needs for the
-/// product read the app makes as itself (`outbound::forge_api::health_path`).
-fn scopes(d: &Value, product: Product) -> Vec<Value> {
+/// Connect-on-Forge: the descriptor's Connect scopes, the product read the
+/// app makes as itself (`outbound::forge_api::health_path`), and the tokens
+/// its endpoints ask for. Forge-native: the least the app's calls need:
+/// reading the product (its events, the health check, the admin check),
+/// users (display names), writing comments (share, as the user), and the
+/// tokens.
+fn scopes(d: &Value, product: Product, mode: Mode) -> Vec<Value> {
     let prefix = product.prefix();
-    let connect = d["scopes"].as_array().into_iter().flatten().filter_map(Value::as_str);
-    let mut scopes: Vec<Value> = connect
-        .map(|scope| Value::String(format!("{}:connect-{prefix}", scope.to_ascii_lowercase().replace('_', "-"))))
-        .collect();
-    let api_read = match product {
+    let mut scopes: Vec<String> = match mode {
+        Mode::ConnectOnForge => {
+            let connect = d["scopes"].as_array().into_iter().flatten().filter_map(Value::as_str);
+            let mut scopes: Vec<String> = connect
+                .map(|scope| format!("{}:connect-{prefix}", scope.to_ascii_lowercase().replace('_', "-")))
+                .collect();
+            scopes.push(read_scope(product).into());
+            scopes
+        }
+        Mode::Native => native_scopes(product).iter().map(|s| s.to_string()).collect(),
+    };
+    scopes.extend(["read:app-system-token".to_string(), "read:app-user-token".to_string()]);
+    scopes.into_iter().map(Value::String).collect()
+}
+
+fn read_scope(product: Product) -> &'static str {
+    match product {
         Product::Jira => "read:jira-work",
         Product::Confluence => "read:confluence-space.summary",
-    };
-    scopes.push(Value::String(api_read.into()));
-    scopes
+    }
+}
+
+fn native_scopes(product: Product) -> &'static [&'static str] {
+    match product {
+        Product::Jira => &["read:jira-work", "read:jira-user", "write:jira-work"],
+        Product::Confluence => &[
+            "read:confluence-space.summary",
+            "read:confluence-content.summary",
+            "read:confluence-user",
+            "write:confluence-content",
+        ],
+    }
 }
 
 /// The manifest as pretty JSON.
-pub fn manifest_json(descriptor: &Descriptor, product: Product, app_id: Option<&str>) -> String {
-    serde_json::to_string_pretty(&manifest(descriptor, product, app_id)).unwrap_or_default()
+pub fn manifest_json(descriptor: &Descriptor, product: Product, app_id: Option<&str>, mode: Mode) -> String {
+    serde_json::to_string_pretty(&manifest(descriptor, product, app_id, mode)).unwrap_or_default()
 }
 
 /// The manifest as YAML: block style, every string double-quoted (so no
 /// value can be read as another type), keys in a stable order.
-pub fn manifest_yaml(descriptor: &Descriptor, product: Product, app_id: Option<&str>) -> String {
+pub fn manifest_yaml(descriptor: &Descriptor, product: Product, app_id: Option<&str>, mode: Mode) -> String {
     let mut out =
         String::from("# Generated from atlassian-connect.json by `server forge-manifest`; do not edit by hand.\n");
-    write_block(&manifest(descriptor, product, app_id), 0, &mut out);
+    write_block(&manifest(descriptor, product, app_id, mode), 0, &mut out);
     out
 }
 
@@ -264,20 +358,26 @@ mod tests {
         }
     }
 
+    const MODES: [Mode; 2] = [Mode::ConnectOnForge, Mode::Native];
+
+    fn descriptor() -> Descriptor {
+        Descriptor::render(TEMPLATE, "https://app.example.com").unwrap()
+    }
+
     #[test]
     fn the_yaml_parses_back_to_exactly_the_manifest() {
-        let d = Descriptor::render(TEMPLATE, "https://app.example.com").unwrap();
-        for product in [Product::Jira, Product::Confluence] {
-            let yaml = manifest_yaml(&d, product, None);
+        let d = descriptor();
+        for (product, mode) in [Product::Jira, Product::Confluence].into_iter().flat_map(|p| MODES.map(|m| (p, m))) {
+            let yaml = manifest_yaml(&d, product, None, mode);
             let docs = yaml_rust2::YamlLoader::load_from_str(&yaml).expect("valid YAML");
-            assert_eq!(yaml_to_json(&docs[0]), manifest(&d, product, None), "{yaml}");
+            assert_eq!(yaml_to_json(&docs[0]), manifest(&d, product, None, mode), "{yaml}");
         }
     }
 
     #[test]
-    fn the_manifest_matches_the_descriptor() {
-        let d = Descriptor::render(TEMPLATE, "https://app.example.com").unwrap();
-        let m = manifest(&d, Product::Jira, Some("ari:cloud:ecosystem::app/1234"));
+    fn the_connect_on_forge_manifest_matches_the_descriptor() {
+        let d = descriptor();
+        let m = manifest(&d, Product::Jira, Some("ari:cloud:ecosystem::app/1234"), Mode::ConnectOnForge);
         assert_eq!(m["app"]["connect"]["key"], d.key());
         assert_eq!(m["app"]["id"], "ari:cloud:ecosystem::app/1234");
         assert_eq!(m["remotes"][0]["baseUrl"], "https://app.example.com");
@@ -288,40 +388,103 @@ mod tests {
         for event in crate::connect::lifecycle::LifecycleEvent::ALL {
             assert_eq!(modules["connect-jira:lifecycle"][0][event.as_str()], event.path());
         }
-        let scopes = json!(["read:connect-jira", "write:connect-jira", "act-as-user:connect-jira", "read:jira-work"]);
+        let scopes = json!([
+            "read:connect-jira",
+            "write:connect-jira",
+            "act-as-user:connect-jira",
+            "read:jira-work",
+            "read:app-system-token",
+            "read:app-user-token"
+        ]);
         assert_eq!(m["permissions"]["scopes"], scopes);
         let events: Vec<&str> =
             modules["connect-jira:webhooks"].as_array().unwrap().iter().filter_map(|w| w["event"].as_str()).collect();
         assert_eq!(events, ["jira:issue_created", "jira:issue_updated", "comment_created"]);
         assert_eq!(modules["connect-jira:webhooks"][0]["key"], "jira-issue-created");
-        let confluence = manifest(&d, Product::Confluence, None);
+        let confluence = manifest(&d, Product::Confluence, None, Mode::ConnectOnForge);
         let events = confluence["modules"]["connect-confluence:webhooks"].as_array().unwrap().len();
         assert_eq!(events, 3, "comment_created, page_created, page_updated");
         assert_eq!(modules["connectToForgeMigration"][0]["migrationGuideUrl"], "https://app.example.com/");
+        let triggers = modules["trigger"].as_array().unwrap();
+        assert!(triggers.iter().all(|t| t["key"] != "product-events"), "product events stay Connect webhooks");
     }
 
-    /// The manifest is the contract: each Forge delivery names an endpoint
-    /// whose route is the path the app serves for it, with the system token.
     #[test]
-    fn every_forge_delivery_names_the_route_that_serves_it() {
-        let d = Descriptor::render(TEMPLATE, "https://app.example.com").unwrap();
-        let m = manifest(&d, Product::Confluence, None);
-        let modules = &m["modules"];
-        let endpoint_path = |key: &Value| {
-            let endpoints = modules["endpoint"].as_array().unwrap();
-            let found = endpoints.iter().find(|e| e["key"] == *key).expect("the endpoint is declared");
-            assert_eq!(found["auth"]["appSystemToken"]["enabled"], true);
-            found["route"]["path"].as_str().unwrap().to_string()
-        };
-        let triggers = modules["trigger"].as_array().unwrap();
-        for event in [ForgeEvent::Installed, ForgeEvent::Upgraded] {
-            let trigger = triggers.iter().find(|t| t["events"][0] == event.as_str()).expect("a trigger");
-            assert_eq!(endpoint_path(&trigger["endpoint"]), event.path());
+    fn the_native_manifest_has_nothing_of_connect() {
+        let d = descriptor();
+        for product in [Product::Jira, Product::Confluence] {
+            let m = manifest(&d, product, None, Mode::Native);
+            assert!(m["app"].get("connect").is_none(), "{product:?}");
+            let keys: Vec<&String> = m["modules"].as_object().unwrap().keys().collect();
+            assert!(keys.iter().all(|k| !k.starts_with("connect") && *k != "connectToForgeMigration"), "{keys:?}");
+            let scopes = m["permissions"]["scopes"].as_array().unwrap();
+            assert!(scopes.iter().all(|s| !s.as_str().unwrap().contains("connect")), "{scopes:?}");
         }
-        assert_eq!(endpoint_path(&modules["preUninstall"][0]["endpoint"]), ForgeEvent::PreUninstall.path());
-        assert_eq!(modules["scheduledTrigger"][0]["interval"], "hour");
-        assert_eq!(endpoint_path(&modules["scheduledTrigger"][0]["endpoint"]), ForgeEvent::Hourly.path());
-        let dev = manifest(&Descriptor::render(TEMPLATE, "http://localhost:3000").unwrap(), Product::Jira, None);
+        let jira = manifest(&d, Product::Jira, None, Mode::Native);
+        let scopes = json!([
+            "read:jira-work",
+            "read:jira-user",
+            "write:jira-work",
+            "read:app-system-token",
+            "read:app-user-token"
+        ]);
+        assert_eq!(jira["permissions"]["scopes"], scopes);
+        let product = jira["modules"]["trigger"].as_array().unwrap().iter().find(|t| t["key"] == "product-events");
+        let events = &product.expect("a product-events trigger")["events"];
+        assert_eq!(events, &json!(["avi:jira:created:issue", "avi:jira:updated:issue", "avi:jira:commented:issue"]));
+        let confluence = manifest(&d, Product::Confluence, None, Mode::Native);
+        let product =
+            confluence["modules"]["trigger"].as_array().unwrap().iter().find(|t| t["key"] == "product-events");
+        let events = &product.expect("a product-events trigger")["events"];
+        let expected = ["avi:confluence:created:comment", "avi:confluence:created:page", "avi:confluence:updated:page"];
+        let mut listed: Vec<&str> = events.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        listed.sort();
+        assert_eq!(listed, expected);
+    }
+
+    /// The manifest is the contract: every module of the one list is
+    /// declared, and names an endpoint whose route is the path the app
+    /// serves for it, with the tokens its calls need.
+    #[test]
+    fn every_module_names_the_endpoint_and_route_that_serve_it() {
+        let d = descriptor();
+        for (product, mode) in [Product::Jira, Product::Confluence].into_iter().flat_map(|p| MODES.map(|m| (p, m))) {
+            let m = manifest(&d, product, None, mode);
+            let modules = m["modules"].as_object().unwrap();
+            let endpoints = modules["endpoint"].as_array().unwrap();
+            for module in ForgeModule::ALL {
+                if mode == Mode::ConnectOnForge && module == ForgeModule::ProductEvents {
+                    continue;
+                }
+                let declared = modules
+                    .values()
+                    .filter_map(Value::as_array)
+                    .flatten()
+                    .find(|entry| entry["key"] == module.key())
+                    .unwrap_or_else(|| panic!("{module:?} is not declared ({product:?}, {mode:?})"));
+                let endpoint_key = declared["endpoint"].as_str().or(declared["resolver"]["endpoint"].as_str());
+                assert_eq!(endpoint_key, Some(module.endpoint_key()), "{module:?}");
+                let endpoint = endpoints.iter().find(|e| e["key"] == module.endpoint_key()).expect("its endpoint");
+                assert_eq!(endpoint["route"]["path"].as_str(), module.path(), "{module:?}");
+                assert_eq!(endpoint["auth"]["appSystemToken"]["enabled"] == true, module.asks_system_token());
+                assert_eq!(endpoint["auth"]["appUserToken"]["enabled"] == true, module.asks_user_token());
+                assert_eq!(endpoint["remote"], m["remotes"][0]["key"]);
+            }
+            assert_eq!(modules["scheduledTrigger"][0]["interval"], "hour");
+            assert!(endpoints.iter().all(|e| e["key"].as_str().unwrap().len() <= 23));
+        }
+        let jira = manifest(&d, Product::Jira, None, Mode::Native);
+        assert_eq!(jira["modules"]["jira:globalPage"][0]["title"], "Team notes");
+        assert_eq!(jira["modules"]["jira:adminPage"][0]["resource"], jira["resources"][0]["key"]);
+        let confluence = manifest(&d, Product::Confluence, None, Mode::Native);
+        assert_eq!(confluence["modules"]["confluence:globalPage"][0]["route"], "notes");
+        assert!(confluence["modules"]["confluence:globalSettings"].is_array());
+        let dev = manifest(
+            &Descriptor::render(TEMPLATE, "http://localhost:3000").unwrap(),
+            Product::Jira,
+            None,
+            Mode::ConnectOnForge,
+        );
         assert!(dev["modules"]["connectToForgeMigration"].is_null(), "a migration guide must be https");
     }
 }

@@ -46,6 +46,23 @@ struct FitApp {
     api_base_url: String,
     #[serde(default)]
     installation: Option<FitInstallation>,
+    /// The module the invocation was made for: a trigger, a UI page…
+    #[serde(default)]
+    module: Option<FitModule>,
+    #[serde(default)]
+    environment: Option<FitEnvironment>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FitModule {
+    key: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct FitEnvironment {
+    #[serde(rename = "type")]
+    kind: String,
+    id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,6 +75,8 @@ struct FitInstallation {
 struct FitContext {
     #[serde(default, rename = "cloudId")]
     cloud_id: Option<String>,
+    #[serde(default, rename = "siteUrl")]
+    site_url: Option<String>,
 }
 
 impl TimeClaims for FitClaims {
@@ -80,7 +99,33 @@ pub(crate) struct VerifiedFit {
     pub account_id: Option<String>,
     /// The site's stable id: `context.cloudId`, else the installation's first context's.
     pub cloud_id: Option<String>,
+    /// The site's URL (`context.siteUrl`): a Forge tenant follows its renames.
+    pub site_url: Option<Url>,
+    /// `app.module.key`: which of the manifest's modules the call was made for.
+    pub module_key: Option<String>,
+    /// `app.environment`: a development install is not the production one.
+    pub environment: Option<ForgeEnvironment>,
     pub iat: i64,
+}
+
+/// The Forge environment an installation runs in (`app.environment`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ForgeEnvironment {
+    pub id: String,
+    /// `DEVELOPMENT`, `STAGING` or `PRODUCTION`.
+    pub kind: String,
+}
+
+impl ForgeEnvironment {
+    /// Tenants recorded before environments were (a Connect-on-Forge tenant
+    /// that learned its cloudId earlier) count as production's: Connect apps
+    /// move to Forge in production.
+    pub(crate) fn matches(&self, stored_id: Option<&str>) -> bool {
+        match stored_id {
+            Some(id) => id == self.id,
+            None => self.kind == "PRODUCTION",
+        }
+    }
 }
 
 /// Verifies `token` under Forge's `key` for the app `app_id` at `now`.
@@ -99,25 +144,54 @@ pub(crate) fn verify_fit(
     }
     check_times(&claims, now, FIT_LEEWAY_SECS)?;
     let cloud_id = cloud_id(&claims);
+    let module_key = claims.app.module.map(|m| m.key);
+    let environment = claims.app.environment.map(|e| ForgeEnvironment { id: e.id, kind: e.kind });
     let well_formed = !claims.jti.is_empty()
         && cloud_id.as_deref().is_none_or(is_cloud_id)
         && is_installation_id(&claims.app.installation_id)
         && claims.ic_label.as_deref().is_none_or(is_ic_label)
-        && claims.principal.as_deref().is_none_or(|p| !p.is_empty() && p.len() <= 128);
-    let api_base_url = Url::parse(&claims.app.api_base_url).ok().filter(|u| {
-        matches!(u.scheme(), "https" | "http")
-            && u.host().is_some()
-            && u.username().is_empty()
-            && u.password().is_none()
-    });
+        && claims.principal.as_deref().is_none_or(|p| !p.is_empty() && p.len() <= 128)
+        && module_key.as_deref().is_none_or(is_module_key)
+        && environment.as_ref().is_none_or(is_environment);
+    let api_base_url = web_url(&claims.app.api_base_url);
     let (true, Some(api_base_url)) = (well_formed, api_base_url) else { return Err(TokenError::Malformed) };
+    let site_url = match claims.context.as_ref().and_then(|c| c.site_url.as_deref()) {
+        Some(url) => Some(web_url(url).ok_or(TokenError::Malformed)?),
+        None => None,
+    };
     Ok(VerifiedFit {
         installation_id: claims.app.installation_id,
         api_base_url,
         account_id: claims.principal,
         cloud_id,
+        site_url,
+        module_key,
+        environment,
         iat: claims.iat,
     })
+}
+
+/// Site URLs are bounded like a Connect install's base URL.
+const MAX_URL_LEN: usize = 2048;
+
+/// An http(s) URL with a host and no credentials, of bounded length.
+fn web_url(text: &str) -> Option<Url> {
+    let url = Url::parse(text).ok()?;
+    let web = matches!(url.scheme(), "https" | "http") && url.host().is_some() && url.username().is_empty();
+    (web && url.password().is_none() && url.as_str().len() <= MAX_URL_LEN).then_some(url)
+}
+
+/// Manifest module keys: letters, digits, `-` and `_` (the schema's pattern), bounded.
+fn is_module_key(key: &str) -> bool {
+    (1..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn is_environment(environment: &ForgeEnvironment) -> bool {
+    let kind = &environment.kind;
+    let id = &environment.id;
+    // Ids are ARIs: `ari:cloud:ecosystem::environment/<app>/<environment>`.
+    let id_ok = (1..=200).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b":/-_.".contains(&b));
+    (1..=32).contains(&kind.len()) && kind.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') && id_ok
 }
 
 fn cloud_id(claims: &FitClaims) -> Option<String> {
@@ -179,8 +253,10 @@ mod tests {
         json!({
             "iss": FIT_ISSUER, "aud": APP, "iat": NOW, "nbf": NOW, "exp": NOW + 25, "jti": "jti-1",
             "app": { "id": APP, "installationId": INSTALLATION, "apiBaseUrl": "https://api.atlassian.com/ex/jira/c1",
-                     "installation": { "contexts": [{ "cloudId": "c1" }] } },
-            "context": { "cloudId": "c1" }, "principal": "user-1",
+                     "installation": { "contexts": [{ "cloudId": "c1" }] },
+                     "module": { "type": "jira:globalPage", "key": "notes-page" },
+                     "environment": { "type": "PRODUCTION", "id": "ari:cloud:ecosystem::environment/a1/env-1" } },
+            "context": { "cloudId": "c1", "siteUrl": "https://acme.atlassian.net" }, "principal": "user-1",
         })
     }
 
@@ -224,6 +300,21 @@ mod tests {
         let from_installation = verify(&with(&["context"], Value::Null)).unwrap();
         assert_eq!(from_installation.cloud_id.as_deref(), Some("c1"), "the installation's context names the site");
         assert_eq!(fit.iat, NOW);
+        assert_eq!(fit.module_key.as_deref(), Some("notes-page"));
+        assert_eq!(fit.site_url.as_ref().map(Url::as_str), Some("https://acme.atlassian.net/"));
+        let environment = fit.environment.unwrap();
+        assert_eq!(environment.id, "ari:cloud:ecosystem::environment/a1/env-1");
+        assert_eq!(environment.kind, "PRODUCTION");
+        let bare = verify(&with(&["app", "module"], Value::Null)).unwrap();
+        assert_eq!((bare.module_key, bare.environment.is_some()), (None, true), "a FIT without a module key");
+    }
+
+    #[test]
+    fn environments_match_by_id_and_unrecorded_ones_are_production() {
+        let env = |kind: &str| ForgeEnvironment { id: "env-1".into(), kind: kind.into() };
+        assert!(env("DEVELOPMENT").matches(Some("env-1")));
+        assert!(!env("PRODUCTION").matches(Some("env-2")), "another environment of the same app");
+        assert!(env("PRODUCTION").matches(None) && !env("DEVELOPMENT").matches(None));
     }
 
     /// Threats FT-02, FT-03 and FT-05 (claims), vectors beside the code.
@@ -255,6 +346,15 @@ mod tests {
             (with(&["principal"], json!("")), TokenError::Malformed),
             (with(&["context", "cloudId"], json!("c1/../x")), TokenError::Malformed),
             (with(&["context", "cloudId"], json!("c".repeat(65))), TokenError::Malformed),
+            (with(&["context", "siteUrl"], json!("javascript:alert(1)")), TokenError::Malformed),
+            (with(&["context", "siteUrl"], json!("https://u:p@acme.atlassian.net")), TokenError::Malformed),
+            (with(&["context", "siteUrl"], json!(format!("https://a.net/{}", "x".repeat(2048)))), TokenError::Malformed),
+            (with(&["app", "module", "key"], json!("notes page")), TokenError::Malformed),
+            (with(&["app", "module", "key"], json!("")), TokenError::Malformed),
+            (with(&["app", "module"], json!("notes-page")), TokenError::Malformed),
+            (with(&["app", "environment", "type"], json!("production")), TokenError::Malformed),
+            (with(&["app", "environment", "id"], json!("env 1")), TokenError::Malformed),
+            (with(&["app", "environment", "id"], Value::Null), TokenError::Malformed),
         ];
         for (claims, expected) in vectors {
             assert_eq!(verify(&claims).unwrap_err(), expected, "{claims}");

@@ -46,6 +46,10 @@ pub(crate) enum TokenError {
     UnknownIssuer,
     #[error("wrong token type")]
     WrongType,
+    /// A FIT minted for a module that is not served on this route, or one
+    /// carrying a user where only Forge itself invokes.
+    #[error("token not accepted on this route")]
+    WrongModule,
 }
 
 impl TokenError {
@@ -67,6 +71,7 @@ impl TokenError {
             Self::WrongQsh => "query string hash mismatch",
             Self::UnknownIssuer => "unknown or inactive installation",
             Self::WrongType => "wrong token type",
+            Self::WrongModule => "token not accepted on this route",
         }
     }
 }

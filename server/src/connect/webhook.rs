@@ -28,17 +28,28 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The issue key (Jira) or page id (Confluence) an event is about.
+/// The issue key (Jira) or page id (Confluence) an event is about, from a
+/// Connect webhook (`issue`, `page`) or a Forge event (`issue`, `content`:
+/// a page, or a comment whose `container` is the page).
 pub(crate) fn entity_key(payload: &Value) -> Option<String> {
     let as_text = |v: &Value| v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|n| n.to_string()));
+    let content = &payload["content"];
+    let forge_page = match content["type"].as_str() {
+        Some("page") => as_text(&content["id"]),
+        Some("comment") => as_text(&content["container"]["id"]),
+        _ => None,
+    };
     as_text(&payload["issue"]["key"])
         .map(|key| format!("issue:{key}"))
-        .or_else(|| as_text(&payload["page"]["id"]).map(|id| format!("page:{id}")))
+        .or_else(|| as_text(&payload["page"]["id"]).or(forge_page).map(|id| format!("page:{id}")))
 }
 
 /// One line for the Activity view: what happened to what.
 pub(crate) fn summary(event: &str, payload: &Value) -> String {
-    let title = payload["issue"]["fields"]["summary"].as_str().or_else(|| payload["page"]["title"].as_str());
+    let title = payload["issue"]["fields"]["summary"]
+        .as_str()
+        .or_else(|| payload["page"]["title"].as_str())
+        .or_else(|| payload["content"]["title"].as_str());
     let what = entity_key(payload).unwrap_or_else(|| "the site".into());
     let line = match title {
         Some(title) => format!("{event} on {what}: {title}"),
@@ -71,6 +82,12 @@ mod tests {
         let page = json!({ "page": { "id": 42, "title": "Plan" } });
         assert_eq!(entity_key(&page).as_deref(), Some("page:42"));
         assert_eq!(entity_key(&json!({ "user": {} })), None);
+        let forge_page = json!({ "content": { "id": "838205441", "type": "page", "title": "A brand new page" } });
+        assert_eq!(entity_key(&forge_page).as_deref(), Some("page:838205441"));
+        assert_eq!(summary("page_created", &forge_page), "page_created on page:838205441: A brand new page");
+        let forge_comment =
+            json!({ "content": { "id": "9", "type": "comment", "container": { "id": 42, "type": "page" } } });
+        assert_eq!(entity_key(&forge_comment).as_deref(), Some("page:42"), "a comment is about its page");
         assert_eq!(summary("x", &json!({})), "x on the site");
     }
 }

@@ -18,6 +18,7 @@ use crate::{
     error::{ConsoleError, Error},
     state::AppState,
     store::{Installation, event_log, forge_tokens, identities, installations, purge},
+    tenant_id::TenantId,
 };
 
 type Page = Result<Html<String>, ConsoleError>;
@@ -32,7 +33,10 @@ pub(crate) async fn list(op: Operator, State(state): State<AppState>, Query(sear
     let all = installations::list(&state.db).await?;
     let q = search.q.trim().to_ascii_lowercase();
     let matches = |i: &&Installation| {
-        q.is_empty() || i.client_key.to_ascii_lowercase().contains(&q) || i.base_url.to_ascii_lowercase().contains(&q)
+        q.is_empty()
+            || i.name().to_ascii_lowercase().contains(&q)
+            || i.tenant_id.as_str().contains(&q)
+            || i.base_url.to_ascii_lowercase().contains(&q)
     };
     let rows: String = all
         .iter()
@@ -40,8 +44,8 @@ pub(crate) async fn list(op: Operator, State(state): State<AppState>, Query(sear
         .map(|i| {
             let link = format!(
                 r#"<a href="/console/installations/{}">{}</a>"#,
-                escape(&url_segment(&i.client_key)),
-                escape(&i.client_key)
+                escape(&url_segment(i.tenant_id.as_str())),
+                escape(i.name())
             );
             row(&[
                 link,
@@ -53,10 +57,10 @@ pub(crate) async fn list(op: Operator, State(state): State<AppState>, Query(sear
             ])
         })
         .collect();
-    let headings = ["Client key", "Base URL", "Product", "State", "Last event", "Generation"];
+    let headings = ["Tenant", "Base URL", "Product", "State", "Last event", "Generation"];
     let body = format!(
         r#"<form method="get" action="/console" class="search">
-<input name="q" id="q" value="{q}" placeholder="clientKey or base URL"><button class="button">Search</button></form>
+<input name="q" id="q" value="{q}" placeholder="clientKey, tenant id or base URL"><button class="button">Search</button></form>
 {table}"#,
         q = escape(&search.q),
         table = table("installations", &headings, &rows)
@@ -64,11 +68,12 @@ pub(crate) async fn list(op: Operator, State(state): State<AppState>, Query(sear
     render(&op, "Installations", &body)
 }
 
-pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(client_key): Path<String>) -> Page {
-    let installation = installations::find(&state.db, &client_key).await?.ok_or(Error::NotFound)?;
-    let events = event_log::for_installation(&state.db, &client_key, 100).await?;
+pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(tenant): Path<String>) -> Page {
+    let installation = find_tenant(&state, &tenant).await?;
+    let tenant_id = &installation.tenant_id;
+    let events = event_log::for_tenant(&state.db, tenant_id, 100).await?;
     // When the held token runs out and where it came from, never the token.
-    let token = forge_tokens::find(&state.db, &client_key).await?;
+    let token = forge_tokens::find(&state.db, tenant_id).await?;
     let system_token = token.as_ref().map_or_else(
         || "–".to_string(),
         |t| {
@@ -84,7 +89,7 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(cli
         .as_ref()
         .and_then(|t| Some((t.api_checked_at?, t.api_check.clone()?)))
         .map_or_else(|| "–".to_string(), |(at, outcome)| format!("{} at {}", escape(&outcome), time(Some(at))));
-    let history: String = identities::history(&state.db, &client_key)
+    let history: String = identities::history(&state.db, tenant_id)
         .await?
         .iter()
         .map(|h| row(&[escape(&h.kind), escape(&h.value), time(Some(h.first_seen)), time(Some(h.last_seen))]))
@@ -103,23 +108,25 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(cli
         .collect();
     let i = &installation;
     let facts = [
-        ("Client key", escape(&i.client_key)),
+        ("Tenant id", escape(i.tenant_id.as_str())),
+        ("Client key", escape(i.client_key.as_deref().unwrap_or("– (born on Forge)"))),
         ("Base URL", escape(&i.base_url)),
         ("Display URL", escape(i.display_url.as_deref().unwrap_or("–"))),
         ("Product", escape(i.product_type.as_deref().unwrap_or("–"))),
         ("Description", escape(i.description.as_deref().unwrap_or("–"))),
-        ("App key", escape(&i.app_key)),
+        ("App key", escape(i.app_key.as_deref().unwrap_or("–"))),
         ("State", state_label(i)),
         ("Install generation", i.install_generation.to_string()),
         ("Last install signed with", escape(&i.install_signature)),
         ("World", i.world().to_string()),
         ("Installation id (Forge)", escape(i.installation_id.as_deref().unwrap_or("–"))),
         ("Cloud id", escape(i.cloud_id.as_deref().unwrap_or("–"))),
+        ("Forge environment", escape(&environment(i))),
         ("Forge system token held until", system_token),
         ("Product API as the app", api_check),
         ("OAuth client id", escape(i.oauth_client_id.as_deref().unwrap_or("–"))),
         ("Entitlement", escape(i.service_entitlement_number.as_deref().unwrap_or("–"))),
-        ("Secret sealed with key", escape(&i.secret_key_id)),
+        ("Secret sealed with key", escape(i.secret_key_id.as_deref().unwrap_or("– (no Connect secret)"))),
         ("First installed", time(Some(i.first_installed_at))),
         ("Last installed", time(Some(i.last_installed_at))),
         ("Last event", time(Some(i.last_event_at))),
@@ -145,11 +152,11 @@ pub(crate) async fn orphans(op: Operator, State(state): State<AppState>) -> Page
             let purge = format!(
                 r#"<form method="post" action="/console/orphans/{}/purge" class="inline">
 <input type="hidden" name="csrf" value="{}"><button class="button danger purge">Purge now</button></form>"#,
-                escape(&url_segment(&i.client_key)),
+                escape(&url_segment(i.tenant_id.as_str())),
                 escape(&op.csrf)
             );
             row(&[
-                escape(&i.client_key),
+                escape(i.name()),
                 escape(&i.base_url),
                 state_label(i),
                 time(Some(since)),
@@ -158,7 +165,7 @@ pub(crate) async fn orphans(op: Operator, State(state): State<AppState>) -> Page
             ])
         })
         .collect();
-    let headings = ["Client key", "Base URL", "State", "Inactive since", "Purge after", ""];
+    let headings = ["Tenant", "Base URL", "State", "Inactive since", "Purge after", ""];
     let body = format!(
         r#"<p class="muted">Orphaned (replaced by a site import) and uninstalled installations are purged with their
 data {days} days after they became inactive.</p>{table}"#,
@@ -177,16 +184,17 @@ pub(crate) async fn purge_now(
     op: Operator,
     State(state): State<AppState>,
     session: Session,
-    Path(client_key): Path<String>,
+    Path(tenant): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Redirect, ConsoleError> {
     if !session::csrf_matches(&session, &form.csrf).await {
         return Err(Error::Forbidden.into());
     }
-    if !purge::purge_inactive_now(&state.db, &client_key, state.clock.now()).await? {
+    let tenant_id = find_tenant(&state, &tenant).await?.tenant_id;
+    if !purge::purge_inactive_now(&state.db, &tenant_id, state.clock.now()).await? {
         return Err(Error::BadRequest("only an orphaned or uninstalled installation can be purged".into()).into());
     }
-    tracing::info!(operator = %op.name, client_key = %client_key, "purged by an operator");
+    tracing::info!(operator = %op.name, tenant_id = %tenant_id, "purged by an operator");
     Ok(Redirect::to("/console/orphans"))
 }
 
@@ -223,7 +231,23 @@ fn state_label(i: &Installation) -> String {
     if i.orphaned_at.is_some() { format!("{} (orphaned)", i.state) } else { i.state.to_string() }
 }
 
-/// A clientKey as one URL path segment.
+/// The tenant a console URL names: by its tenant id, or by its clientKey.
+async fn find_tenant(state: &AppState, key: &str) -> Result<Installation, Error> {
+    if let Some(found) = installations::find(&state.db, &TenantId::from_trusted(key)).await? {
+        return Ok(found);
+    }
+    installations::find_by_client_key(&state.db, key).await?.ok_or(Error::NotFound)
+}
+
+/// `PRODUCTION (ari:…)`, or a dash before a Forge call named one.
+fn environment(i: &Installation) -> String {
+    match (&i.environment_type, &i.environment_id) {
+        (Some(kind), Some(id)) => format!("{kind} ({id})"),
+        _ => "–".into(),
+    }
+}
+
+/// An id as one URL path segment.
 fn url_segment(key: &str) -> String {
     url::form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>().replace('+', "%20")
 }

@@ -37,7 +37,7 @@ pub(crate) async fn list(op: Operator, State(state): State<AppState>) -> Result<
                 String::new()
             };
             row(&[
-                escape(&j.client_key),
+                escape(j.tenant_id.as_str()),
                 escape(&j.event),
                 escape(&j.delivery_id),
                 escape(&j.state),
@@ -49,7 +49,7 @@ pub(crate) async fn list(op: Operator, State(state): State<AppState>) -> Result<
             ])
         })
         .collect();
-    let headings = ["Client key", "Event", "Delivery", "State", "Runs", "Last error", "Received", "Processed", ""];
+    let headings = ["Tenant", "Event", "Delivery", "State", "Runs", "Last error", "Received", "Processed", ""];
     let body = format!(
         r#"<p id="webhook-counts">{}</p>{}"#,
         if summary.is_empty() { "No deliveries yet.".to_string() } else { summary.join(" · ") },

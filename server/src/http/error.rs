@@ -42,6 +42,7 @@ impl Error {
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TooManyRefusals(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::SiteRefused(_) => StatusCode::BAD_GATEWAY,
             Error::Database(e) if is_transient(e) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Config(_) | Error::Database(_) | Error::Migration(_) | Error::Io(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -83,7 +84,7 @@ impl Error {
     /// What a client may learn: fixed words, or the reason a refusal gave.
     fn public_reason(&self) -> String {
         match self {
-            Error::BadRequest(reason) => reason.clone(),
+            Error::BadRequest(reason) | Error::SiteRefused(reason) => reason.clone(),
             Error::Unauthorized(reason) => (*reason).to_string(),
             Error::Forbidden | Error::AppDisabled | Error::NotAdmin => "forbidden".into(),
             Error::LoginRequired => "login required".into(),
@@ -101,6 +102,7 @@ impl Error {
             StatusCode::FORBIDDEN => ApiError::Forbidden,
             StatusCode::NOT_FOUND => ApiError::NotFound,
             StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE => ApiError::Invalid(self.public_reason()),
+            StatusCode::BAD_GATEWAY => ApiError::SiteRefused(self.public_reason()),
             _ => ApiError::Unavailable,
         }
     }

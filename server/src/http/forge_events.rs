@@ -1,112 +1,54 @@
 //! Forge's deliveries to the app's remote endpoints: lifecycle events
 //! (`avi:forge:installed:app`, `avi:forge:upgraded:app`), the `preUninstall`
-//! hook and the hourly scheduled trigger. The proof has verified the FIT;
-//! `connect::forge_event::decide` says what the delivery changes. Answers
-//! are quick (Forge waits 5 s): the call to the product that shows the
-//! system token works runs after the answer.
+//! hook and the hourly scheduled trigger. The proof has verified the FIT and
+//! bound it to this route's module; `store::forge_transaction` decides and
+//! writes in one transaction. Answers are quick (Forge waits 5 s): the call
+//! to the product that shows the system token works runs after the answer.
 
 use axum::{extract::State, http::StatusCode};
 
-use super::proof::{ForgeEventProof, learn_from};
+use super::proof::{ForgeEventProof, allowed_site_url, learn_from};
 use crate::{
-    connect::{
-        forge_event::{ForgeDecision, ForgeEvent, TenantView, decide},
-        lifecycle::{Incoming, LifecycleEvent, Signature},
-    },
+    connect::forge_event::{ForgeDecision, ForgeEvent},
     error::{Error, Result},
     outbound::forge_api::health_path,
     state::AppState,
     store::{
-        Installation,
-        event_log::Outcome,
-        event_transaction::{EventWrite, apply_event},
-        forge_join::{self, ForgeNote},
-        forge_tokens, installations,
+        Installation, forge_tokens,
+        forge_transaction::{ForgeDelivery, apply_forge_event},
     },
 };
 
 pub(crate) async fn forge_event(State(state): State<AppState>, proof: ForgeEventProof) -> Result<StatusCode> {
-    let fit = &proof.fit;
-    let unavailable = |e: Error| Error::Unavailable(format!("installation lookup: {e}"));
-    let by_installation =
-        installations::find_by_installation_id(&state.db, &fit.installation_id).await.map_err(unavailable)?;
-    let by_site = match (proof.event, &by_installation, fit.cloud_id.as_deref()) {
-        (ForgeEvent::Installed, None, Some(cloud_id)) => {
-            installations::find_active_by_cloud_id(&state.db, cloud_id).await.map_err(unavailable)?
-        }
-        _ => None,
-    };
-    let view = |i: &Installation| TenantView { state: i.state, active: i.is_active() };
-    let decision =
-        decide(proof.event, by_installation.as_ref().map(view).as_ref(), by_site.as_ref().map(view).as_ref());
-    tracing::info!(event = proof.event.as_str(), installation_id = %fit.installation_id, ?decision, "Forge event");
-    let Some(tenant) = by_installation.or(by_site) else {
-        return match decision {
-            ForgeDecision::Refuse(reason) => Err(Error::Unauthorized(reason)),
-            _ => Ok(StatusCode::NO_CONTENT),
-        };
-    };
-    apply(&state, &proof, &tenant, decision).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn apply(
-    state: &AppState,
-    proof: &ForgeEventProof,
-    tenant: &Installation,
-    decision: ForgeDecision,
-) -> Result<()> {
-    let fit = &proof.fit;
-    let note = ForgeNote { client_key: &tenant.client_key, event: proof.event.as_str(), now: state.clock.now() };
-    let token = proof.system_token.as_deref().and_then(|t| std::str::from_utf8(t.expose()).ok());
-    match decision {
-        ForgeDecision::Join => {
-            let cloud_id = fit.cloud_id.as_deref().ok_or_else(|| Error::Internal("a join without a cloudId".into()))?;
-            forge_join::join(&state.db, &note, &fit.installation_id, cloud_id).await?;
-            let joined = installations::find(&state.db, &tenant.client_key).await?.unwrap_or_else(|| tenant.clone());
-            learn_from(state, &joined, fit, token).await;
-            check_product_api_later(state, joined);
-        }
-        ForgeDecision::Uninstall => {
-            uninstall(state, tenant, fit.iat).await?;
-            state.system_tokens.forget(&state.db, &tenant.client_key).await?;
-        }
-        ForgeDecision::Refresh(reason) => {
-            learn_from(state, tenant, fit, token).await;
-            // Only an upgrade is news: a retried `installed` and the hourly trigger change nothing.
-            if proof.event == ForgeEvent::Upgraded {
-                forge_join::record(&state.db, &note, Outcome::Ignored, reason).await?;
-            }
-            if matches!(proof.event, ForgeEvent::Installed | ForgeEvent::Hourly) {
-                check_product_api_later(state, tenant.clone());
-            }
-        }
-        ForgeDecision::Ignore(reason) => forge_join::record(&state.db, &note, Outcome::Ignored, reason).await?,
-        ForgeDecision::Refuse(reason) => return Err(Error::Unauthorized(reason)),
+    let fit = &proof.delivery.fit;
+    let site_url = allowed_site_url(&state, fit);
+    if proof.event == ForgeEvent::Installed && fit.site_url.is_some() && site_url.is_none() {
+        tracing::warn!(installation_id = %fit.installation_id, "Forge install for a site outside the host allowlist");
+        return Err(Error::Forbidden);
     }
-    Ok(())
-}
-
-/// `preUninstall` marks the tenant uninstalled through the one lifecycle
-/// transaction, so it orders with Connect's own callbacks by `iat`.
-async fn uninstall(state: &AppState, tenant: &Installation, iat: i64) -> Result<()> {
-    let write = EventWrite {
-        client_key: &tenant.client_key,
-        base_url: &tenant.base_url,
-        now: state.clock.now(),
-        install: None,
-    };
-    let incoming = Incoming {
-        event: LifecycleEvent::Uninstalled,
-        signature: Signature::ForgeInvocation,
-        iat,
-        base_url: &tenant.base_url,
-        same_secret: false,
-        base_url_taken: false,
-        token_fingerprint: None,
-        installation_id: None,
-    };
-    apply_event(&state.db, incoming, &write).await.map(|_| ())
+    let delivery = ForgeDelivery { event: proof.event, fit, site_url: site_url.as_deref(), now: state.clock.now() };
+    let applied = apply_forge_event(&state.db, &delivery).await?;
+    tracing::info!(event = proof.event.as_str(), installation_id = %fit.installation_id,
+        tenant_id = ?applied.tenant.as_ref().map(|t| &t.tenant_id), decision = ?applied.decision, "Forge event");
+    if let ForgeDecision::Refuse(reason) = applied.decision {
+        return Err(Error::Unauthorized(reason));
+    }
+    let Some(tenant) = applied.tenant else { return Ok(StatusCode::NO_CONTENT) };
+    if applied.decision == ForgeDecision::Uninstall {
+        state.system_tokens.forget(&tenant.tenant_id);
+    }
+    if tenant.is_active() {
+        learn_from(&state, &tenant, fit, proof.delivery.system_token()).await;
+    }
+    // Whether the token works is news after a new installation, and whenever an
+    // installed event or the hourly trigger brings one.
+    let new_installation = matches!(applied.decision, ForgeDecision::Create | ForgeDecision::Join);
+    let brings_token =
+        proof.delivery.system_token.is_some() && matches!(proof.event, ForgeEvent::Installed | ForgeEvent::Hourly);
+    if tenant.is_active() && (new_installation || brings_token) {
+        check_product_api_later(&state, tenant);
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Calls the product as the app with the newest system token, after the
@@ -119,10 +61,10 @@ fn check_product_api_later(state: &AppState, tenant: Installation) {
             Ok(_) => "reachable as the app".to_string(),
             Err(e) => e.to_string(),
         };
-        tracing::info!(client_key = %tenant.client_key, outcome = %outcome, "Forge product API check");
+        tracing::info!(tenant_id = %tenant.tenant_id, outcome = %outcome, "Forge product API check");
         let now = state.clock.now();
-        if let Err(e) = forge_tokens::record_api_check(&state.db, &tenant.client_key, now, &outcome).await {
-            tracing::warn!(client_key = %tenant.client_key, error = %e, "could not record the API check");
+        if let Err(e) = forge_tokens::record_api_check(&state.db, &tenant.tenant_id, now, &outcome).await {
+            tracing::warn!(tenant_id = %tenant.tenant_id, error = %e, "could not record the API check");
         }
     });
 }

@@ -8,6 +8,7 @@ mod descriptor;
 mod drain;
 pub(crate) mod error;
 mod forge_events;
+mod forge_product_events;
 mod health;
 mod not_found;
 pub mod proof;

@@ -38,15 +38,23 @@ use super::{
     declared::{DeclaredRoute, DeclaredRouter},
     descriptor::descriptor,
     forge_events::forge_event,
+    forge_product_events::receive_product_event,
     health::healthz,
     proof::{
-        AdminPage, ApiCaller, ContextCaller, ForgeEventProof, HostPage, LifecycleProof, ProofKind, Public, WebhookProof,
+        AdminPage, ApiCaller, ContextCaller, ForgeEventProof, ForgeProductEventProof, HostPage, LifecycleProof,
+        ProofKind, Public, WebhookProof,
     },
     webhook_receiver::receive,
 };
 use crate::{
     api::AppBackend,
-    connect::{descriptor::Descriptor, forge_event::ForgeEvent, lifecycle::LifecycleEvent, webhook::MAX_WEBHOOK_BODY},
+    connect::{
+        descriptor::Descriptor,
+        forge_event::ForgeEvent,
+        forge_modules::{ForgeModule, PRODUCT_EVENTS_PATH},
+        lifecycle::LifecycleEvent,
+        webhook::MAX_WEBHOOK_BODY,
+    },
     console::{self, LoginThrottle, Operator, login, views, webhook_views},
     error::{Error, Result},
     state::AppState,
@@ -101,15 +109,20 @@ fn lifecycle_callbacks(state: &AppState) -> DeclaredRouter {
         .layer(DefaultBodyLimit::max(LIFECYCLE_BODY_LIMIT))
 }
 
-/// The remote endpoints Forge delivers lifecycle events and the scheduled
-/// trigger to, from the one list the manifest also reads.
+/// The remote endpoints Forge delivers lifecycle events, the scheduled
+/// trigger and product events to, from the one list the manifest also
+/// reads. Each proof admits only the FIT of the module that delivers there.
 fn forge_endpoints(state: &AppState) -> DeclaredRouter {
-    ForgeEvent::ALL
+    let lifecycle = ForgeEvent::ALL
         .iter()
         .fold(DeclaredRouter::new(state), |routes, event| {
             routes.post::<ForgeEventProof, _, _>(event.path(), forge_event)
         })
-        .layer(DefaultBodyLimit::max(LIFECYCLE_BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(LIFECYCLE_BODY_LIMIT));
+    let product = DeclaredRouter::new(state)
+        .post::<ForgeProductEventProof, _, _>(PRODUCT_EVENTS_PATH, receive_product_event)
+        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY));
+    lifecycle.merge(product)
 }
 
 /// One route per webhook of the descriptor, at the URL the descriptor gives it.
@@ -130,9 +143,9 @@ fn operator_console(state: &AppState) -> DeclaredRouter {
         .get::<Public, _, _>("/console/login", login::form)
         .post::<Public, _, _>("/console/login", login::submit)
         .post::<Operator, _, _>("/console/logout", login::logout)
-        .get::<Operator, _, _>("/console/installations/{client_key}", views::detail)
+        .get::<Operator, _, _>("/console/installations/{tenant}", views::detail)
         .get::<Operator, _, _>("/console/orphans", views::orphans)
-        .post::<Operator, _, _>("/console/orphans/{client_key}/purge", views::purge_now)
+        .post::<Operator, _, _>("/console/orphans/{tenant}/purge", views::purge_now)
         .get::<Operator, _, _>("/console/keys", views::keys)
         .get::<Operator, _, _>("/console/webhooks", webhook_views::list)
         .post::<Operator, _, _>("/console/webhooks/{id}/retry", webhook_views::retry)
@@ -246,9 +259,9 @@ pub fn check_coverage(declared: &[DeclaredRoute], descriptor: &Descriptor) -> Re
             missing.insert(format!("webhook {event} POST {path} as Webhook"));
         }
     }
-    for event in ForgeEvent::ALL {
-        if has(&Method::POST, event.path()) != Some(ProofKind::ForgeEvent) {
-            missing.insert(format!("Forge endpoint POST {} as ForgeEvent", event.path()));
+    for path in ForgeModule::ALL.into_iter().filter_map(ForgeModule::path) {
+        if has(&Method::POST, path) != Some(ProofKind::ForgeEvent) {
+            missing.insert(format!("Forge endpoint POST {path} as ForgeEvent"));
         }
     }
     if missing.is_empty() {

@@ -20,7 +20,7 @@ pub(crate) async fn receive(State(state): State<AppState>, proof: WebhookProof) 
     let now = state.clock.now();
     if proof.inactive {
         let entry = NewEvent {
-            client_key: &proof.client_key,
+            tenant_id: &proof.tenant_id,
             event: "webhook",
             now,
             signature: "hs256",
@@ -34,7 +34,7 @@ pub(crate) async fn receive(State(state): State<AppState>, proof: WebhookProof) 
         serde_json::from_slice(&proof.body).map_err(|_| Error::BadRequest("the body is not JSON".into()))?;
     let entity = entity_key(&payload);
     let job = NewJob {
-        client_key: &proof.client_key,
+        tenant_id: &proof.tenant_id,
         delivery_id: &proof.delivery_id,
         event: &proof.event,
         entity_key: entity.as_deref(),
@@ -42,7 +42,7 @@ pub(crate) async fn receive(State(state): State<AppState>, proof: WebhookProof) 
         now,
     };
     let queued = webhook_jobs::enqueue(&state.db, &job).await?;
-    tracing::info!(client_key = %proof.client_key, event = %proof.event, delivery_id = %proof.delivery_id, queued,
+    tracing::info!(tenant_id = %proof.tenant_id, event = %proof.event, delivery_id = %proof.delivery_id, queued,
         "webhook delivery");
     if queued {
         state.webhook_wakeup.notify_one();

@@ -21,6 +21,7 @@ use crate::{
     error::{Error, Result},
     secrets::SharedSecret,
     store::Installation,
+    tenant_id::TenantId,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -43,7 +44,7 @@ pub(crate) enum GrantError {
     BadResponse,
 }
 
-type CacheKey = (String, i64, String, String);
+type CacheKey = (TenantId, i64, String, String);
 
 pub(crate) struct ActAsUser {
     http: reqwest::Client,
@@ -78,7 +79,7 @@ impl ActAsUser {
         now: i64,
     ) -> std::result::Result<Arc<SharedSecret>, GrantError> {
         let scope = scopes.join(" ");
-        let key = (installation.client_key.clone(), installation.install_generation, account_id.to_string(), scope);
+        let key = (installation.tenant_id.clone(), installation.install_generation, account_id.to_string(), scope);
         if let Some(token) = self.cached(&key, now) {
             return Ok(token);
         }
@@ -97,9 +98,9 @@ impl ActAsUser {
     }
 
     /// Forgets a user's tokens (the site refused one: it may be revoked).
-    pub(crate) fn forget(&self, client_key: &str, account_id: &str) {
+    pub(crate) fn forget(&self, tenant_id: &TenantId, account_id: &str) {
         if let Ok(mut cache) = self.cache.lock() {
-            cache.retain(|(tenant, _, user, _), _| !(tenant == client_key && user == account_id));
+            cache.retain(|(tenant, _, user, _), _| !(tenant == tenant_id && user == account_id));
         }
     }
 

@@ -1,7 +1,8 @@
-//! "Is this user an administrator of this site?", asked of the host and
-//! remembered for a minute: admin pages and the install-status function ask
-//! on every load, and the host's answer changes rarely. Failures are never
-//! remembered, so the next request asks again.
+//! "Is this user an administrator of this site?", remembered for a minute:
+//! admin pages and the install-status function ask on every load, and the
+//! site's answer changes rarely. Who is asked (the Connect host, or the
+//! product API as a Forge app) is `AppState::is_site_admin`'s business.
+//! Failures are never remembered, so the next request asks again.
 
 use std::{
     collections::HashMap,
@@ -9,53 +10,32 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{
-    host_api,
-    host_client::{HostClient, HostError},
-};
-use crate::{secrets::SharedSecret, store::Installation};
+use crate::tenant_id::TenantId;
 
 const ADMIN_TTL: Duration = Duration::from_secs(60);
 const MAX_CACHED: usize = 10_000;
 
-/// Recent answers per (clientKey, accountId).
+/// Recent answers per (tenant, accountId).
 #[derive(Default)]
 pub struct AdminCheck {
-    answers: Mutex<HashMap<(String, String), (bool, Instant)>>,
+    answers: Mutex<HashMap<(TenantId, String), (bool, Instant)>>,
 }
 
 impl AdminCheck {
-    /// Anonymous users are never administrators.
-    pub(crate) async fn is_admin(
-        &self,
-        client: &HostClient,
-        installation: &Installation,
-        secret: &SharedSecret,
-        account_id: Option<&str>,
-        now: i64,
-    ) -> Result<bool, HostError> {
-        let Some(account_id) = account_id else { return Ok(false) };
-        let key = (installation.client_key.clone(), account_id.to_string());
-        if let Some(admin) = self.get(&key) {
-            return Ok(admin);
-        }
-        let admin = host_api::is_site_admin(client, installation, secret, account_id, now).await?;
-        self.put(key, admin);
-        Ok(admin)
-    }
-
-    fn get(&self, key: &(String, String)) -> Option<bool> {
+    /// The answer given less than a minute ago, if any.
+    pub(crate) fn cached(&self, tenant_id: &TenantId, account_id: &str) -> Option<bool> {
         let answers = self.answers.lock().ok()?;
-        answers.get(key).filter(|(_, at)| at.elapsed() < ADMIN_TTL).map(|(admin, _)| *admin)
+        let key = (tenant_id.clone(), account_id.to_string());
+        answers.get(&key).filter(|(_, at)| at.elapsed() < ADMIN_TTL).map(|(admin, _)| *admin)
     }
 
-    fn put(&self, key: (String, String), admin: bool) {
+    pub(crate) fn remember(&self, tenant_id: &TenantId, account_id: &str, admin: bool) {
         let Ok(mut answers) = self.answers.lock() else { return };
         if answers.len() >= MAX_CACHED {
             answers.retain(|_, (_, at)| at.elapsed() < ADMIN_TTL);
         }
         if answers.len() < MAX_CACHED {
-            answers.insert(key, (admin, Instant::now()));
+            answers.insert((tenant_id.clone(), account_id.to_string()), (admin, Instant::now()));
         }
     }
 }

@@ -22,14 +22,39 @@ pub(crate) async fn is_site_admin(
         let query = [("accountId", account_id), ("expand", "operations")];
         let request = HostRequest { method: Method::GET, path: "/rest/api/user", query: &query, body: None };
         let user = client.send(installation, secret, request, now).await?;
-        Ok(has_operation(&user, "administer", "application"))
+        Ok(is_confluence_admin(&user))
     } else {
-        let body = json!({ "accountId": account_id, "globalPermissions": ["ADMINISTER"] });
-        let request =
-            HostRequest { method: Method::POST, path: "/rest/api/3/permissions/check", query: &[], body: Some(body) };
+        let request = HostRequest {
+            method: Method::POST,
+            path: JIRA_PERMISSION_CHECK,
+            query: &[],
+            body: Some(admin_check(account_id)),
+        };
         let answer = client.send(installation, secret, request, now).await?;
-        Ok(answer["globalPermissions"].as_array().is_some_and(|granted| granted.iter().any(|p| p == "ADMINISTER")))
+        Ok(is_jira_admin(&answer))
     }
+}
+
+/// Jira's permission check, and the body that asks it about `account_id`.
+pub(crate) const JIRA_PERMISSION_CHECK: &str = "/rest/api/3/permissions/check";
+
+pub(crate) fn admin_check(account_id: &str) -> Value {
+    json!({ "accountId": account_id, "globalPermissions": ["ADMINISTER"] })
+}
+
+/// Jira's answer grants the global ADMINISTER permission.
+pub(crate) fn is_jira_admin(answer: &Value) -> bool {
+    answer["globalPermissions"].as_array().is_some_and(|granted| granted.iter().any(|p| p == "ADMINISTER"))
+}
+
+/// A Confluence user (`expand=operations`) may administer the application.
+pub(crate) fn is_confluence_admin(user: &Value) -> bool {
+    has_operation(user, "administer", "application")
+}
+
+/// The display name in a user record (Confluence may only give a public name).
+pub(crate) fn display_name_of(user: &Value) -> Option<String> {
+    user["displayName"].as_str().or(user["publicName"].as_str()).map(str::to_string)
 }
 
 pub(crate) async fn display_name(
@@ -44,10 +69,10 @@ pub(crate) async fn display_name(
     let user = client
         .send(installation, secret, HostRequest { method: Method::GET, path, query: &query, body: None }, now)
         .await?;
-    Ok(user["displayName"].as_str().or(user["publicName"].as_str()).map(str::to_string))
+    Ok(display_name_of(&user))
 }
 
-fn is_confluence(installation: &Installation) -> bool {
+pub(crate) fn is_confluence(installation: &Installation) -> bool {
     installation.product_type.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("confluence"))
 }
 

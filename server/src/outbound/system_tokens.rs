@@ -18,6 +18,7 @@ use crate::{
         Database, Installation,
         forge_tokens::{self, NewToken},
     },
+    tenant_id::TenantId,
 };
 
 /// Forge guarantees a system token for at least two hours and issues them for
@@ -28,15 +29,17 @@ const MAX_LIFETIME_SECS: i64 = 4 * 3600;
 pub(crate) const MAX_TOKEN_BYTES: usize = 8 * 1024;
 const MAX_REMEMBERED: usize = 10_000;
 
-/// The AES-GCM associated data of a tenant's system token.
-pub(crate) fn binding(client_key: &str) -> String {
-    format!("forge-system-token/{client_key}")
+/// The AES-GCM associated data of a tenant's system token. (A tenant that
+/// was Connect's before tenant ids has its clientKey's spelling as its id,
+/// so tokens sealed then still open.)
+pub(crate) fn binding(tenant_id: &TenantId) -> String {
+    format!("forge-system-token/{tenant_id}")
 }
 
 #[derive(Default)]
 pub(crate) struct SystemTokens {
-    /// clientKey → SHA-256 of the token this instance stored last.
-    stored: Mutex<HashMap<String, [u8; 32]>>,
+    /// Tenant → SHA-256 of the token this instance stored last.
+    stored: Mutex<HashMap<TenantId, [u8; 32]>>,
 }
 
 impl SystemTokens {
@@ -52,13 +55,13 @@ impl SystemTokens {
         now: i64,
     ) -> Result<()> {
         let fingerprint: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let key = &installation.client_key;
+        let key = &installation.tenant_id;
         if self.stored.lock().is_ok_and(|stored| stored.get(key) == Some(&fingerprint)) {
             return Ok(());
         }
         let sealed = keyring.seal(&binding(key), &SharedSecret::new(token.as_bytes().to_vec()))?;
         let new = NewToken {
-            client_key: key,
+            tenant_id: key,
             installation_id: &from.installation_id,
             api_base_url: from.api_base_url.as_str(),
             sealed: &sealed,
@@ -75,12 +78,12 @@ impl SystemTokens {
         Ok(())
     }
 
-    /// Forgets the token of an installation that is ending.
-    pub(crate) async fn forget(&self, db: &Database, client_key: &str) -> Result<()> {
+    /// Forgets which token this instance stored for a tenant whose token
+    /// was deleted (its Forge installation ended).
+    pub(crate) fn forget(&self, tenant_id: &TenantId) {
         if let Ok(mut stored) = self.stored.lock() {
-            stored.remove(client_key);
+            stored.remove(tenant_id);
         }
-        forge_tokens::delete(db, client_key).await
     }
 }
 

@@ -2,7 +2,7 @@
 //! tenant. One row per delivery id, so a job run twice records once.
 
 use super::Database;
-use crate::error::Result;
+use crate::{error::Result, tenant_id::TenantId};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub(crate) struct ActivityRow {
@@ -13,29 +13,29 @@ pub(crate) struct ActivityRow {
     pub processed_at: i64,
 }
 
-pub(crate) async fn record(db: &Database, client_key: &str, row: &ActivityRow) -> Result<()> {
-    let sql = "INSERT INTO activity (client_key, delivery_id, event, entity_key, summary, processed_at) \
-               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (client_key, delivery_id) DO NOTHING";
-    on_pool!(db, pool => sqlx::query(sql).bind(client_key).bind(&row.delivery_id).bind(&row.event)
+pub(crate) async fn record(db: &Database, tenant_id: &TenantId, row: &ActivityRow) -> Result<()> {
+    let sql = "INSERT INTO activity (tenant_id, delivery_id, event, entity_key, summary, processed_at) \
+               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, delivery_id) DO NOTHING";
+    on_pool!(db, pool => sqlx::query(sql).bind(tenant_id).bind(&row.delivery_id).bind(&row.event)
         .bind(&row.entity_key).bind(&row.summary).bind(row.processed_at).execute(pool).await?.rows_affected());
     Ok(())
 }
 
 /// The tenant's newest events, newest first.
-pub(crate) async fn recent(db: &Database, client_key: &str, limit: i64) -> Result<Vec<ActivityRow>> {
-    let sql = "SELECT event, delivery_id, entity_key, summary, processed_at FROM activity WHERE client_key = $1 \
+pub(crate) async fn recent(db: &Database, tenant_id: &TenantId, limit: i64) -> Result<Vec<ActivityRow>> {
+    let sql = "SELECT event, delivery_id, entity_key, summary, processed_at FROM activity WHERE tenant_id = $1 \
                ORDER BY id DESC LIMIT $2";
-    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(client_key).bind(limit).fetch_all(pool).await?))
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(tenant_id).bind(limit).fetch_all(pool).await?))
 }
 
 /// The tenant's newest events about one issue or page, newest first.
 pub(crate) async fn for_entity(
     db: &Database,
-    client_key: &str,
+    tenant_id: &TenantId,
     entity_key: &str,
     limit: i64,
 ) -> Result<Vec<ActivityRow>> {
     let sql = "SELECT event, delivery_id, entity_key, summary, processed_at FROM activity \
-               WHERE client_key = $1 AND entity_key = $2 ORDER BY id DESC LIMIT $3";
-    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(client_key).bind(entity_key).bind(limit).fetch_all(pool).await?))
+               WHERE tenant_id = $1 AND entity_key = $2 ORDER BY id DESC LIMIT $3";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(tenant_id).bind(entity_key).bind(limit).fetch_all(pool).await?))
 }

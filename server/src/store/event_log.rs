@@ -2,7 +2,7 @@
 //! accepted, ignored or rejected, with a short reason. Never a secret.
 
 use super::{Database, WriteTx};
-use crate::error::Result;
+use crate::{error::Result, tenant_id::TenantId};
 
 /// Rejected attempts kept per installation and hour: enough to see an attack,
 /// too few for a flood of forged callbacks to fill the disk.
@@ -28,7 +28,7 @@ impl Outcome {
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct EventRecord {
     pub id: i64,
-    pub client_key: String,
+    pub tenant_id: TenantId,
     pub event: String,
     pub occurred_at: i64,
     pub signature: String,
@@ -37,7 +37,7 @@ pub struct EventRecord {
 }
 
 pub(crate) struct NewEvent<'a> {
-    pub client_key: &'a str,
+    pub tenant_id: &'a TenantId,
     pub event: &'a str,
     pub now: i64,
     pub signature: &'a str,
@@ -45,11 +45,11 @@ pub(crate) struct NewEvent<'a> {
     pub detail: Option<&'a str>,
 }
 
-const INSERT: &str = "INSERT INTO lifecycle_events (client_key, event, occurred_at, signature, outcome, detail) \
+const INSERT: &str = "INSERT INTO lifecycle_events (tenant_id, event, occurred_at, signature, outcome, detail) \
                       VALUES ($1, $2, $3, $4, $5, $6)";
 
 pub(crate) async fn append(tx: &mut WriteTx, e: &NewEvent<'_>) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(INSERT).bind(e.client_key).bind(e.event).bind(e.now).bind(e.signature)
+    on_tx!(tx, conn => sqlx::query(INSERT).bind(e.tenant_id).bind(e.event).bind(e.now).bind(e.signature)
         .bind(e.outcome.as_str()).bind(e.detail).execute(conn).await?.rows_affected());
     Ok(())
 }
@@ -61,16 +61,23 @@ pub(crate) async fn append_alone(db: &Database, e: &NewEvent<'_>) -> Result<()> 
     tx.commit().await
 }
 
+/// A rejected callback for the clientKey the request named.
+pub(crate) struct Rejection<'a> {
+    pub client_key: &'a str,
+    pub event: &'a str,
+    pub now: i64,
+    pub detail: &'a str,
+}
+
 /// Logs a rejected callback, but only for a clientKey that has an
 /// installation, and at most [`MAX_REJECTIONS_PER_HOUR`] an hour.
-pub(crate) async fn append_rejection(db: &Database, e: &NewEvent<'_>) -> Result<()> {
-    let sql = "INSERT INTO lifecycle_events (client_key, event, occurred_at, signature, outcome, detail) \
-               SELECT $1, $2, $3, $4, 'rejected', $5 \
-               WHERE EXISTS (SELECT 1 FROM installations WHERE client_key = $1) \
-               AND (SELECT COUNT(*) FROM lifecycle_events WHERE client_key = $1 AND outcome = 'rejected' \
-                    AND occurred_at > $3 - 3600) < $6";
-    on_pool!(db, pool => sqlx::query(sql).bind(e.client_key).bind(e.event).bind(e.now).bind(e.signature)
-        .bind(e.detail).bind(MAX_REJECTIONS_PER_HOUR).execute(pool).await?.rows_affected());
+pub(crate) async fn append_rejection(db: &Database, r: &Rejection<'_>) -> Result<()> {
+    let sql = "INSERT INTO lifecycle_events (tenant_id, event, occurred_at, signature, outcome, detail) \
+               SELECT i.tenant_id, $2, $3, 'invalid', 'rejected', $4 FROM installations i WHERE i.client_key = $1 \
+               AND (SELECT COUNT(*) FROM lifecycle_events e WHERE e.tenant_id = i.tenant_id \
+                    AND e.outcome = 'rejected' AND e.occurred_at > $3 - 3600) < $5";
+    on_pool!(db, pool => sqlx::query(sql).bind(r.client_key).bind(r.event).bind(r.now).bind(r.detail)
+        .bind(MAX_REJECTIONS_PER_HOUR).execute(pool).await?.rows_affected());
     Ok(())
 }
 
@@ -78,26 +85,31 @@ pub(crate) async fn append_rejection(db: &Database, e: &NewEvent<'_>) -> Result<
 /// rejections, and beside them the newest `rejections` rejected attempts,
 /// newest first. Counted apart, so forged callbacks (anyone can send them for
 /// a known clientKey) never push the real events off the page.
-pub async fn for_admin_page(db: &Database, client_key: &str, limit: i64, rejections: i64) -> Result<Vec<EventRecord>> {
+pub async fn for_admin_page(
+    db: &Database,
+    tenant_id: &TenantId,
+    limit: i64,
+    rejections: i64,
+) -> Result<Vec<EventRecord>> {
     let sql = |outcome: &str| {
         format!(
-            "SELECT id, client_key, event, occurred_at, signature, outcome, detail FROM lifecycle_events \
-             WHERE client_key = $1 AND outcome {outcome} 'rejected' ORDER BY id DESC LIMIT $2"
+            "SELECT id, tenant_id, event, occurred_at, signature, outcome, detail FROM lifecycle_events \
+             WHERE tenant_id = $1 AND outcome {outcome} 'rejected' ORDER BY id DESC LIMIT $2"
         )
     };
     let (real, refused) = (sql("<>"), sql("="));
     let mut events: Vec<EventRecord> =
-        on_pool!(db, pool => sqlx::query_as(&real).bind(client_key).bind(limit).fetch_all(pool).await?);
+        on_pool!(db, pool => sqlx::query_as(&real).bind(tenant_id).bind(limit).fetch_all(pool).await?);
     let rejected: Vec<EventRecord> =
-        on_pool!(db, pool => sqlx::query_as(&refused).bind(client_key).bind(rejections).fetch_all(pool).await?);
+        on_pool!(db, pool => sqlx::query_as(&refused).bind(tenant_id).bind(rejections).fetch_all(pool).await?);
     events.extend(rejected);
     events.sort_by_key(|e| std::cmp::Reverse(e.id));
     Ok(events)
 }
 
-/// The newest `limit` events of one installation, newest first.
-pub async fn for_installation(db: &Database, client_key: &str, limit: i64) -> Result<Vec<EventRecord>> {
-    let sql = "SELECT id, client_key, event, occurred_at, signature, outcome, detail FROM lifecycle_events \
-               WHERE client_key = $1 ORDER BY id DESC LIMIT $2";
-    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(client_key).bind(limit).fetch_all(pool).await?))
+/// The newest `limit` events of one tenant, newest first.
+pub async fn for_tenant(db: &Database, tenant_id: &TenantId, limit: i64) -> Result<Vec<EventRecord>> {
+    let sql = "SELECT id, tenant_id, event, occurred_at, signature, outcome, detail FROM lifecycle_events \
+               WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(tenant_id).bind(limit).fetch_all(pool).await?))
 }

@@ -1,18 +1,23 @@
-//! Applying an authenticated lifecycle event in one race-safe transaction:
-//! read the row, let `connect::lifecycle::decide` choose, write the result
-//! and its log entry, commit. Concurrent deliveries queue on the write lock,
-//! so each decides on what the previous one committed.
+//! Applying an authenticated Connect lifecycle event in one race-safe
+//! transaction: read the row, let `connect::lifecycle::decide` choose, write
+//! the result and its log entry, commit. Concurrent deliveries queue on the
+//! write lock, so each decides on what the previous one committed.
+//!
+//! A signed install for a clientKey the app has never seen, naming the
+//! installationId of a tenant born on Forge, joins that tenant (it gains its
+//! Connect side and keeps its data) instead of creating another.
 
 use super::{
     WriteTx,
     event_log::{self, NewEvent, Outcome},
     identities::{self, IdentityKind},
-    installations::{self, InstallFields},
+    installations::{self, InstallFields, Installation},
 };
 use crate::{
     connect::lifecycle::{Decision, Incoming, Snapshot, decide},
     error::{Error, Result},
     secrets::SealedSecret,
+    tenant_id::TenantId,
 };
 
 /// Everything the transaction needs beyond the decision inputs.
@@ -26,8 +31,24 @@ pub(crate) struct EventWrite<'a> {
 
 pub(crate) struct NewInstall<'a> {
     pub fields: InstallFields<'a>,
-    /// Does a stored sealed secret (of this clientKey) equal the new one?
+    /// Does a stored sealed secret (bound to this clientKey) equal the new one?
     pub same_secret: &'a (dyn Fn(&SealedSecret, &str) -> bool + Send + Sync),
+}
+
+/// Where the event lands: the clientKey's tenant, a Forge tenant it joins, or a new one.
+enum Target {
+    Existing(Installation),
+    JoinForge(Installation),
+    New(TenantId),
+}
+
+impl Target {
+    fn tenant_id(&self) -> &TenantId {
+        match self {
+            Self::Existing(i) | Self::JoinForge(i) => &i.tenant_id,
+            Self::New(id) => id,
+        }
+    }
 }
 
 pub(crate) async fn apply_event(
@@ -36,27 +57,52 @@ pub(crate) async fn apply_event(
     write: &EventWrite<'_>,
 ) -> Result<Decision> {
     let mut tx = db.begin_write().await?;
-    let (decision, had_row) = decide_in(&mut tx, incoming.clone(), write).await?;
+    let target = target(&mut tx, write).await?;
+    let decision = decide_in(&mut tx, incoming.clone(), write, &target).await?;
+    let tenant_id = target.tenant_id().clone();
     // A rejection for a clientKey with no row is not logged: no installation owns it.
-    if had_row || !matches!(decision, Decision::Reject(_)) {
-        record(&mut tx, &incoming, write, &decision).await?;
+    if matches!(target, Target::Existing(_)) || !matches!(decision, Decision::Reject(_)) {
+        record(&mut tx, &incoming, write, &tenant_id, &decision, matches!(target, Target::JoinForge(_))).await?;
     }
     if matches!(decision, Decision::Create | Decision::Reinstall { .. }) {
-        record_identities(&mut tx, write).await?;
-        orphan_older_installations(&mut tx, &incoming, write).await?;
+        record_identities(&mut tx, write, &tenant_id).await?;
+        orphan_older_installations(&mut tx, &incoming, write, &tenant_id).await?;
     }
     tx.commit().await?;
     Ok(decision)
 }
 
-async fn decide_in(tx: &mut WriteTx, mut incoming: Incoming<'_>, write: &EventWrite<'_>) -> Result<(Decision, bool)> {
-    let current = installations::find_in(tx, write.client_key).await?;
-    incoming.same_secret = match (&current, &write.install) {
-        (Some(c), Some(install)) => (install.same_secret)(&c.sealed_secret(), &c.client_key),
+async fn target(tx: &mut WriteTx, write: &EventWrite<'_>) -> Result<Target> {
+    if let Some(current) = installations::find_by_client_key_in(tx, write.client_key).await? {
+        return Ok(Target::Existing(current));
+    }
+    let named = write.install.as_ref().and_then(|i| i.fields.installation_id);
+    if let Some(installation_id) = named
+        && let Some(holder) = installations::find_by_installation_id_in(tx, installation_id).await?
+        && holder.client_key.is_none()
+        && holder.is_active()
+    {
+        return Ok(Target::JoinForge(holder));
+    }
+    Ok(Target::New(TenantId::random()?))
+}
+
+async fn decide_in(
+    tx: &mut WriteTx,
+    mut incoming: Incoming<'_>,
+    write: &EventWrite<'_>,
+    target: &Target,
+) -> Result<Decision> {
+    let current = match target {
+        Target::Existing(current) => Some(current),
+        Target::JoinForge(_) | Target::New(_) => None,
+    };
+    incoming.same_secret = match (current.and_then(Installation::sealed_secret), &write.install) {
+        (Some((client_key, sealed)), Some(install)) => (install.same_secret)(&sealed, client_key),
         _ => false,
     };
     incoming.base_url_taken = installations::base_url_taken(tx, write.base_url, write.client_key).await?;
-    let snapshot = current.as_ref().map(|c| Snapshot {
+    let snapshot = current.map(|c| Snapshot {
         state: c.state,
         base_url: c.base_url.clone(),
         orphaned: c.orphaned_at.is_some(),
@@ -73,20 +119,36 @@ async fn decide_in(tx: &mut WriteTx, mut incoming: Incoming<'_>, write: &EventWr
             .map(|i| &i.fields)
             .ok_or_else(|| Error::Internal("install decided without install fields".into()))
     };
-    match &decision {
-        Decision::Create => installations::insert(tx, install_fields()?).await?,
-        Decision::Reinstall { state, .. } => installations::reinstall(tx, install_fields()?, *state).await?,
-        Decision::SetState(state) => {
-            let iat = incoming.iat.max(snapshot.as_ref().map_or(incoming.iat, |s| s.last_event_iat));
-            installations::set_state(tx, write.client_key, *state, write.now, iat).await?;
+    let tenant_id = target.tenant_id();
+    match (&decision, target) {
+        (Decision::Create, Target::JoinForge(_)) => {
+            installations::join_connect(tx, tenant_id, install_fields()?).await?
         }
-        Decision::Ignore(_) | Decision::Reject(_) => {}
+        (Decision::Create, _) => installations::insert(tx, tenant_id, install_fields()?).await?,
+        (Decision::Reinstall { state, .. }, _) => {
+            installations::reinstall(tx, tenant_id, install_fields()?, *state).await?
+        }
+        (Decision::SetState(state), _) => {
+            let iat = incoming.iat.max(snapshot.as_ref().map_or(incoming.iat, |s| s.last_event_iat));
+            installations::set_state(tx, tenant_id, *state, write.now, iat).await?;
+        }
+        (Decision::Ignore(_) | Decision::Reject(_), _) => {}
     }
-    Ok((decision, current.is_some()))
+    Ok(decision)
 }
 
-async fn record(tx: &mut WriteTx, incoming: &Incoming<'_>, f: &EventWrite<'_>, decision: &Decision) -> Result<()> {
+async fn record(
+    tx: &mut WriteTx,
+    incoming: &Incoming<'_>,
+    f: &EventWrite<'_>,
+    tenant_id: &TenantId,
+    decision: &Decision,
+    joined_forge: bool,
+) -> Result<()> {
     let (outcome, detail) = match decision {
+        Decision::Create if joined_forge => {
+            (Outcome::Accepted, format!("Connect install for {} joined the tenant born on Forge", f.base_url))
+        }
         Decision::Create => (Outcome::Accepted, format!("first install for {}", f.base_url)),
         Decision::Reinstall { renamed_from: Some(old), .. } => {
             (Outcome::Accepted, format!("reinstall; base URL changed from {old} to {}", f.base_url))
@@ -97,7 +159,7 @@ async fn record(tx: &mut WriteTx, incoming: &Incoming<'_>, f: &EventWrite<'_>, d
         Decision::Reject(reason) => (Outcome::Rejected, (*reason).to_string()),
     };
     let entry = NewEvent {
-        client_key: f.client_key,
+        tenant_id,
         event: incoming.event.as_str(),
         now: f.now,
         signature: incoming.signature.as_str(),
@@ -108,29 +170,43 @@ async fn record(tx: &mut WriteTx, incoming: &Incoming<'_>, f: &EventWrite<'_>, d
 }
 
 /// The base URL and installationId a verified install brought join the
-/// tenant's history.
-async fn record_identities(tx: &mut WriteTx, f: &EventWrite<'_>) -> Result<()> {
-    identities::record(tx, f.client_key, IdentityKind::BaseUrl, f.base_url, f.now).await?;
+/// tenant's history; a Forge tenant that held that installationId before
+/// (it was born from Forge's event) is superseded.
+async fn record_identities(tx: &mut WriteTx, f: &EventWrite<'_>, tenant_id: &TenantId) -> Result<()> {
+    identities::record(tx, tenant_id, IdentityKind::BaseUrl, f.base_url, f.now).await?;
     if let Some(installation_id) = f.install.as_ref().and_then(|i| i.fields.installation_id) {
-        identities::record(tx, f.client_key, IdentityKind::InstallationId, installation_id, f.now).await?;
+        identities::record(tx, tenant_id, IdentityKind::InstallationId, installation_id, f.now).await?;
+        for orphan in installations::orphan_other_holders(tx, installation_id, tenant_id, f.now).await? {
+            let detail = format!("orphaned: Forge installation {installation_id} joined clientKey {}", f.client_key);
+            log_orphan(tx, &orphan, f.now, "rs256", &detail).await?;
+        }
     }
     Ok(())
 }
 
 /// seed 000: after a site import the base URL belongs to the new clientKey;
 /// older installations of it become orphans (inactive, purged later).
-async fn orphan_older_installations(tx: &mut WriteTx, incoming: &Incoming<'_>, f: &EventWrite<'_>) -> Result<()> {
-    for orphan in installations::orphan_others(tx, f.base_url, f.client_key, f.now).await? {
+async fn orphan_older_installations(
+    tx: &mut WriteTx,
+    incoming: &Incoming<'_>,
+    f: &EventWrite<'_>,
+    tenant_id: &TenantId,
+) -> Result<()> {
+    for orphan in installations::orphan_others(tx, f.base_url, tenant_id, f.now).await? {
         let detail = format!("orphaned: {} was installed again under clientKey {}", f.base_url, f.client_key);
-        let entry = NewEvent {
-            client_key: &orphan,
-            event: "orphaned",
-            now: f.now,
-            signature: incoming.signature.as_str(),
-            outcome: Outcome::Accepted,
-            detail: Some(&detail),
-        };
-        event_log::append(tx, &entry).await?;
+        log_orphan(tx, &orphan, f.now, incoming.signature.as_str(), &detail).await?;
     }
     Ok(())
+}
+
+async fn log_orphan(tx: &mut WriteTx, orphan: &TenantId, now: i64, signature: &str, detail: &str) -> Result<()> {
+    let entry = NewEvent {
+        tenant_id: orphan,
+        event: "orphaned",
+        now,
+        signature,
+        outcome: Outcome::Accepted,
+        detail: Some(detail),
+    };
+    event_log::append(tx, &entry).await
 }

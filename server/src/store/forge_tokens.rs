@@ -3,11 +3,11 @@
 //! A token replaces the stored one only if it lives longer.
 
 use super::Database;
-use crate::{error::Result, secrets::SealedSecret};
+use crate::{error::Result, secrets::SealedSecret, tenant_id::TenantId};
 
 #[derive(Clone, sqlx::FromRow)]
 pub(crate) struct StoredToken {
-    pub client_key: String,
+    pub tenant_id: TenantId,
     pub installation_id: String,
     pub token_ciphertext: Vec<u8>,
     pub token_key_id: String,
@@ -27,32 +27,32 @@ impl StoredToken {
 }
 
 const INSERTED: &str =
-    "client_key, installation_id, token_ciphertext, token_key_id, expires_at, updated_at, api_base_url";
-const COLUMNS: &str = "client_key, installation_id, token_ciphertext, token_key_id, expires_at, updated_at, \
+    "tenant_id, installation_id, token_ciphertext, token_key_id, expires_at, updated_at, api_base_url";
+const COLUMNS: &str = "tenant_id, installation_id, token_ciphertext, token_key_id, expires_at, updated_at, \
     api_base_url, api_checked_at, api_check";
 
 /// What a verified invocation brought.
 pub(crate) struct NewToken<'a> {
-    pub client_key: &'a str,
+    pub tenant_id: &'a TenantId,
     pub installation_id: &'a str,
     pub api_base_url: &'a str,
     pub sealed: &'a SealedSecret,
     pub expires_at: i64,
 }
 
-/// Stores `sealed` for `client_key` unless the stored token lives as long or
+/// Stores `sealed` for its tenant unless the stored token lives as long or
 /// longer. True when it was stored.
 pub(crate) async fn keep_newest(db: &Database, new: &NewToken<'_>, now: i64) -> Result<bool> {
     let sql = format!(
         "INSERT INTO forge_system_tokens ({INSERTED}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         ON CONFLICT (client_key) DO UPDATE SET installation_id = excluded.installation_id, \
+         ON CONFLICT (tenant_id) DO UPDATE SET installation_id = excluded.installation_id, \
          token_ciphertext = excluded.token_ciphertext, token_key_id = excluded.token_key_id, \
          expires_at = excluded.expires_at, updated_at = excluded.updated_at, api_base_url = excluded.api_base_url \
          WHERE excluded.expires_at > forge_system_tokens.expires_at \
          OR excluded.installation_id <> forge_system_tokens.installation_id"
     );
     let stored = on_pool!(db, pool => {
-        let query = sqlx::query(&sql).bind(new.client_key).bind(new.installation_id);
+        let query = sqlx::query(&sql).bind(new.tenant_id).bind(new.installation_id);
         let query = query.bind(new.sealed.ciphertext.as_slice()).bind(new.sealed.key_id.as_str());
         query.bind(new.expires_at).bind(now).bind(new.api_base_url).execute(pool).await?.rows_affected()
     });
@@ -60,28 +60,29 @@ pub(crate) async fn keep_newest(db: &Database, new: &NewToken<'_>, now: i64) -> 
 }
 
 /// Records how the last call to the product as the app went.
-pub(crate) async fn record_api_check(db: &Database, client_key: &str, now: i64, outcome: &str) -> Result<()> {
-    let sql = "UPDATE forge_system_tokens SET api_checked_at = $2, api_check = $3 WHERE client_key = $1";
+pub(crate) async fn record_api_check(db: &Database, tenant_id: &TenantId, now: i64, outcome: &str) -> Result<()> {
+    let sql = "UPDATE forge_system_tokens SET api_checked_at = $2, api_check = $3 WHERE tenant_id = $1";
     on_pool!(db, pool => {
-        sqlx::query(sql).bind(client_key).bind(now).bind(outcome).execute(pool).await?.rows_affected()
+        sqlx::query(sql).bind(tenant_id).bind(now).bind(outcome).execute(pool).await?.rows_affected()
     });
     Ok(())
 }
 
-/// Forgets a tenant's token (its Forge installation is ending).
-pub(crate) async fn delete(db: &Database, client_key: &str) -> Result<()> {
-    let sql = "DELETE FROM forge_system_tokens WHERE client_key = $1";
-    on_pool!(db, pool => sqlx::query(sql).bind(client_key).execute(pool).await?.rows_affected());
+/// Forgets a tenant's token (its Forge installation is ending), inside the
+/// transaction that marks it uninstalled.
+pub(crate) async fn delete_in(tx: &mut super::WriteTx, tenant_id: &TenantId) -> Result<()> {
+    let sql = "DELETE FROM forge_system_tokens WHERE tenant_id = $1";
+    on_tx!(tx, conn => sqlx::query(sql).bind(tenant_id).execute(conn).await?.rows_affected());
     Ok(())
 }
 
-pub(crate) async fn find(db: &Database, client_key: &str) -> Result<Option<StoredToken>> {
-    let sql = format!("SELECT {COLUMNS} FROM forge_system_tokens WHERE client_key = $1");
-    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).fetch_optional(pool).await?))
+pub(crate) async fn find(db: &Database, tenant_id: &TenantId) -> Result<Option<StoredToken>> {
+    let sql = format!("SELECT {COLUMNS} FROM forge_system_tokens WHERE tenant_id = $1");
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(tenant_id).fetch_optional(pool).await?))
 }
 
 pub(crate) async fn list(db: &Database) -> Result<Vec<StoredToken>> {
-    let sql = format!("SELECT {COLUMNS} FROM forge_system_tokens ORDER BY client_key");
+    let sql = format!("SELECT {COLUMNS} FROM forge_system_tokens ORDER BY tenant_id");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?))
 }
 
@@ -89,14 +90,14 @@ pub(crate) async fn list(db: &Database) -> Result<Vec<StoredToken>> {
 /// rotation never overwrites a token that arrived meanwhile).
 pub(crate) async fn replace_sealed(
     db: &Database,
-    client_key: &str,
+    tenant_id: &TenantId,
     expected: &[u8],
     new: &SealedSecret,
 ) -> Result<bool> {
     let sql = "UPDATE forge_system_tokens SET token_ciphertext = $3, token_key_id = $4 \
-               WHERE client_key = $1 AND token_ciphertext = $2";
+               WHERE tenant_id = $1 AND token_ciphertext = $2";
     let done = on_pool!(db, pool => {
-        let query = sqlx::query(sql).bind(client_key).bind(expected).bind(new.ciphertext.as_slice());
+        let query = sqlx::query(sql).bind(tenant_id).bind(expected).bind(new.ciphertext.as_slice());
         query.bind(new.key_id.as_str()).execute(pool).await?.rows_affected()
     });
     Ok(done == 1)

@@ -4,7 +4,7 @@
 //! install or a verified Forge event is applied.
 
 use super::{Database, WriteTx};
-use crate::error::Result;
+use crate::{error::Result, tenant_id::TenantId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum IdentityKind {
@@ -31,32 +31,32 @@ pub struct Identity {
     pub last_seen: i64,
 }
 
-/// Records that `client_key` had `value` at `now`.
+/// Records that `tenant_id` had `value` at `now`.
 pub(crate) async fn record(
     tx: &mut WriteTx,
-    client_key: &str,
+    tenant_id: &TenantId,
     kind: IdentityKind,
     value: &str,
     now: i64,
 ) -> Result<()> {
-    let sql = "INSERT INTO tenant_identities (client_key, kind, value, first_seen, last_seen) \
-               VALUES ($1, $2, $3, $4, $4) ON CONFLICT (client_key, kind, value) \
+    let sql = "INSERT INTO tenant_identities (tenant_id, kind, value, first_seen, last_seen) \
+               VALUES ($1, $2, $3, $4, $4) ON CONFLICT (tenant_id, kind, value) \
                DO UPDATE SET last_seen = excluded.last_seen WHERE excluded.last_seen > tenant_identities.last_seen";
-    on_tx!(tx, conn => sqlx::query(sql).bind(client_key).bind(kind.as_str()).bind(value).bind(now)
+    on_tx!(tx, conn => sqlx::query(sql).bind(tenant_id).bind(kind.as_str()).bind(value).bind(now)
         .execute(conn).await?.rows_affected());
     Ok(())
 }
 
 /// A tenant's history, most recently seen first.
-pub async fn history(db: &Database, client_key: &str) -> Result<Vec<Identity>> {
-    let sql = "SELECT kind, value, first_seen, last_seen FROM tenant_identities WHERE client_key = $1 \
+pub async fn history(db: &Database, tenant_id: &TenantId) -> Result<Vec<Identity>> {
+    let sql = "SELECT kind, value, first_seen, last_seen FROM tenant_identities WHERE tenant_id = $1 \
                ORDER BY last_seen DESC, kind, value";
-    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(client_key).fetch_all(pool).await?))
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(tenant_id).fetch_all(pool).await?))
 }
 
-/// The clientKeys that have ever had `value`, most recently seen first.
-pub(crate) async fn client_keys_with(db: &Database, kind: IdentityKind, value: &str) -> Result<Vec<String>> {
-    let sql = "SELECT client_key FROM tenant_identities WHERE kind = $1 AND value = $2 \
-               ORDER BY last_seen DESC, client_key";
+/// The tenants that have ever had `value`, most recently seen first.
+pub(crate) async fn tenants_with(db: &Database, kind: IdentityKind, value: &str) -> Result<Vec<TenantId>> {
+    let sql = "SELECT tenant_id FROM tenant_identities WHERE kind = $1 AND value = $2 \
+               ORDER BY last_seen DESC, tenant_id";
     Ok(on_pool!(db, pool => sqlx::query_scalar(sql).bind(kind.as_str()).bind(value).fetch_all(pool).await?))
 }

@@ -1,6 +1,6 @@
-//! This instance's short-lived copy of installation rows by clientKey, so a
-//! page load or API call does not wait on the database for a row it read a
-//! moment ago.
+//! This instance's short-lived copy of installation rows by the name a
+//! request gave (`t:` and a tenant id, `c:` and a clientKey), so a page load
+//! or API call does not wait on the database for a row it read a moment ago.
 //!
 //! Correctness with several instances on one database: an entry is trusted
 //! for [`FRESH_FOR`] only, so an uninstall, disable, reinstall, site import or
@@ -49,10 +49,10 @@ impl std::fmt::Debug for InstallationCache {
 }
 
 impl InstallationCache {
-    /// The cached row of `client_key`, when it is fresh.
-    pub(crate) fn get(&self, client_key: &str) -> Option<Installation> {
+    /// The cached row under `key`, when it is fresh.
+    pub(crate) fn get(&self, key: &str) -> Option<Installation> {
         let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let entry = entries.get(client_key)?;
+        let entry = entries.get(key)?;
         let current = entry.epoch == self.epoch() && entry.read_at.elapsed() < FRESH_FOR;
         current.then(|| entry.row.clone())
     }
@@ -62,9 +62,9 @@ impl InstallationCache {
         self.epoch.load(Ordering::Acquire)
     }
 
-    /// Keeps `row`, read from the database in `epoch`, unless a write has
-    /// changed rows since that read began.
-    pub(crate) fn put(&self, epoch: u64, row: &Installation) {
+    /// Keeps `row` under `key`, read from the database in `epoch`, unless a
+    /// write has changed rows since that read began.
+    pub(crate) fn put(&self, epoch: u64, key: String, row: &Installation) {
         let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         if epoch != self.epoch() {
             return;
@@ -72,7 +72,7 @@ impl InstallationCache {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(row.client_key.clone(), Entry { row: row.clone(), read_at: Instant::now(), epoch });
+        entries.insert(key, Entry { row: row.clone(), read_at: Instant::now(), epoch });
     }
 
     /// Installation rows changed through this instance: forget every entry.
@@ -90,17 +90,18 @@ mod tests {
 
     fn row(client_key: &str, generation: i64) -> Installation {
         Installation {
-            client_key: client_key.into(),
+            tenant_id: crate::tenant_id::TenantId::from_trusted(client_key),
+            client_key: Some(client_key.into()),
             base_url: "https://acme.atlassian.net".into(),
             display_url: None,
             product_type: Some("jira".into()),
             description: None,
-            app_key: "app".into(),
+            app_key: Some("app".into()),
             oauth_client_id: None,
             service_entitlement_number: None,
             installation_id: None,
-            secret_ciphertext: vec![1, 2, 3],
-            secret_key_id: "k1".into(),
+            secret_ciphertext: Some(vec![1, 2, 3]),
+            secret_key_id: Some("k1".into()),
             state: InstallState::Installed,
             install_generation: generation,
             install_signature: "rs256".into(),
@@ -113,6 +114,8 @@ mod tests {
             orphaned_at: None,
             last_install_token: None,
             cloud_id: None,
+            environment_id: None,
+            environment_type: None,
         }
     }
 
@@ -120,7 +123,7 @@ mod tests {
     fn a_row_read_now_answers_until_a_write_through_this_instance() {
         let cache = InstallationCache::default();
         assert!(cache.get("a").is_none());
-        cache.put(cache.epoch(), &row("a", 1));
+        cache.put(cache.epoch(), "a".into(), &row("a", 1));
         assert_eq!(cache.get("a").map(|r| r.install_generation), Some(1));
         assert!(cache.get("b").is_none(), "only the key that was read");
         cache.changed();
@@ -132,9 +135,9 @@ mod tests {
         let cache = InstallationCache::default();
         let before_the_read = cache.epoch();
         cache.changed();
-        cache.put(before_the_read, &row("a", 1));
+        cache.put(before_the_read, "a".into(), &row("a", 1));
         assert!(cache.get("a").is_none(), "the row may predate the write");
-        cache.put(cache.epoch(), &row("a", 2));
+        cache.put(cache.epoch(), "a".into(), &row("a", 2));
         assert_eq!(cache.get("a").map(|r| r.install_generation), Some(2));
     }
 
@@ -142,7 +145,7 @@ mod tests {
     fn a_copy_expires_so_other_instances_writes_count_within_a_second() {
         assert!(FRESH_FOR < Duration::from_secs(1));
         let cache = InstallationCache::default();
-        cache.put(cache.epoch(), &row("a", 1));
+        cache.put(cache.epoch(), "a".into(), &row("a", 1));
         std::thread::sleep(FRESH_FOR + Duration::from_millis(20));
         assert!(cache.get("a").is_none());
     }
@@ -151,7 +154,7 @@ mod tests {
     fn the_cache_is_bounded() {
         let cache = InstallationCache::default();
         for i in 0..=MAX_ENTRIES {
-            cache.put(cache.epoch(), &row(&format!("k{i}"), 1));
+            cache.put(cache.epoch(), format!("k{i}"), &row(&format!("k{i}"), 1));
         }
         let entries = cache.entries.read().unwrap();
         assert!(entries.len() <= MAX_ENTRIES, "{} entries", entries.len());

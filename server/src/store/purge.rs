@@ -6,28 +6,29 @@
 use serde::Serialize;
 
 use super::Database;
-use crate::error::Result;
+use crate::{error::Result, tenant_id::TenantId};
 
-/// Tables holding data that belongs to one installation, by `client_key`.
+/// Tables holding data that belongs to one tenant, by `tenant_id`.
 const TENANT_TABLES: [&str; 6] =
     ["notes", "lifecycle_events", "forge_system_tokens", "tenant_identities", "webhook_jobs", "activity"];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Expired {
-    pub client_key: String,
+    pub tenant_id: TenantId,
+    pub client_key: Option<String>,
     pub base_url: String,
     pub reason: String,
     /// When it became inactive (orphaned or uninstalled).
     pub inactive_since: i64,
 }
 
-const EXPIRED_SQL: &str = "SELECT client_key, base_url, \
+const EXPIRED_SQL: &str = "SELECT tenant_id, client_key, base_url, \
       CASE WHEN orphaned_at IS NOT NULL AND orphaned_at < $1 THEN 'orphaned' ELSE 'uninstalled' END AS reason, \
       CASE WHEN orphaned_at IS NOT NULL AND orphaned_at < $1 THEN orphaned_at ELSE uninstalled_at END \
         AS inactive_since \
     FROM installations \
     WHERE (orphaned_at IS NOT NULL AND orphaned_at < $1) OR (state = 'uninstalled' AND uninstalled_at < $1) \
-    ORDER BY client_key";
+    ORDER BY tenant_id";
 
 /// What a purge at `now` would delete (`--dry-run`).
 pub async fn expired(db: &Database, now: i64, retention_secs: i64) -> Result<Vec<Expired>> {
@@ -42,7 +43,7 @@ pub(crate) async fn purge_expired(db: &Database, now: i64, retention_secs: i64) 
     let mut purged = Vec::new();
     for candidate in expired(db, now, retention_secs).await? {
         if purge_one(db, &candidate, now, now - retention_secs).await? {
-            tracing::info!(client_key = %candidate.client_key, reason = %candidate.reason, "purged installation");
+            tracing::info!(tenant_id = %candidate.tenant_id, reason = %candidate.reason, "purged installation");
             purged.push(candidate);
         }
     }
@@ -50,20 +51,20 @@ pub(crate) async fn purge_expired(db: &Database, now: i64, retention_secs: i64) 
 }
 
 async fn purge_one(db: &Database, candidate: &Expired, now: i64, cutoff: i64) -> Result<bool> {
-    let delete = "DELETE FROM installations WHERE client_key = $1 AND \
+    let delete = "DELETE FROM installations WHERE tenant_id = $1 AND \
                   ((orphaned_at IS NOT NULL AND orphaned_at < $2) OR (state = 'uninstalled' AND uninstalled_at < $2))";
-    let log = "INSERT INTO purge_log (client_key, base_url, reason, purged_at) VALUES ($1, $2, $3, $4)";
+    let log = "INSERT INTO purge_log (tenant_id, client_key, base_url, reason, purged_at) VALUES ($1, $2, $3, $4, $5)";
     let mut tx = db.begin_write().await?;
     let deleted = on_tx!(&mut tx, conn => {
-        sqlx::query(delete).bind(&candidate.client_key).bind(cutoff).execute(conn).await?.rows_affected()
+        sqlx::query(delete).bind(&candidate.tenant_id).bind(cutoff).execute(conn).await?.rows_affected()
     });
     if deleted == 1 {
         for table in TENANT_TABLES {
-            let sql = format!("DELETE FROM {table} WHERE client_key = $1");
-            on_tx!(&mut tx, conn => sqlx::query(&sql).bind(&candidate.client_key).execute(conn).await?.rows_affected());
+            let sql = format!("DELETE FROM {table} WHERE tenant_id = $1");
+            on_tx!(&mut tx, conn => sqlx::query(&sql).bind(&candidate.tenant_id).execute(conn).await?.rows_affected());
         }
-        on_tx!(&mut tx, conn => sqlx::query(log).bind(&candidate.client_key).bind(&candidate.base_url)
-            .bind(&candidate.reason).bind(now).execute(conn).await?.rows_affected());
+        on_tx!(&mut tx, conn => sqlx::query(log).bind(&candidate.tenant_id).bind(&candidate.client_key)
+            .bind(&candidate.base_url).bind(&candidate.reason).bind(now).execute(conn).await?.rows_affected());
     }
     tx.commit().await?;
     Ok(deleted == 1)
@@ -71,8 +72,8 @@ async fn purge_one(db: &Database, candidate: &Expired, now: i64, cutoff: i64) ->
 
 /// Purges one installation now, whatever its age, if it is orphaned or
 /// uninstalled (an operator's "purge now"). Active installations stay.
-pub(crate) async fn purge_inactive_now(db: &Database, client_key: &str, now: i64) -> Result<bool> {
-    let Some(installation) = super::installations::find(db, client_key).await? else { return Ok(false) };
+pub(crate) async fn purge_inactive_now(db: &Database, tenant_id: &TenantId, now: i64) -> Result<bool> {
+    let Some(installation) = super::installations::find(db, tenant_id).await? else { return Ok(false) };
     let reason = if installation.orphaned_at.is_some() {
         "orphaned (purged by an operator)"
     } else if installation.uninstalled_at.is_some() {
@@ -81,6 +82,7 @@ pub(crate) async fn purge_inactive_now(db: &Database, client_key: &str, now: i64
         return Ok(false);
     };
     let candidate = Expired {
+        tenant_id: installation.tenant_id,
         client_key: installation.client_key,
         base_url: installation.base_url,
         reason: reason.into(),
@@ -91,13 +93,14 @@ pub(crate) async fn purge_inactive_now(db: &Database, client_key: &str, now: i64
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct PurgeRecord {
-    pub client_key: String,
+    pub tenant_id: TenantId,
+    pub client_key: Option<String>,
     pub base_url: String,
     pub reason: String,
     pub purged_at: i64,
 }
 
 pub async fn log(db: &Database, limit: i64) -> Result<Vec<PurgeRecord>> {
-    let sql = "SELECT client_key, base_url, reason, purged_at FROM purge_log ORDER BY id DESC LIMIT $1";
+    let sql = "SELECT tenant_id, client_key, base_url, reason, purged_at FROM purge_log ORDER BY id DESC LIMIT $1";
     Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(limit).fetch_all(pool).await?))
 }

@@ -1,15 +1,15 @@
-//! Finding a tenant by any name it has had: clientKey, installationId,
-//! cloudId or base URL (the operator's `server show`).
+//! Finding a tenant by any name it has had: tenant id, clientKey,
+//! installationId, cloudId or base URL (the operator's `server show`).
 
 use super::{
     Database, Installation,
-    identities::{IdentityKind, client_keys_with},
+    identities::{IdentityKind, tenants_with},
     installations,
 };
-use crate::{connect::forge_token::is_installation_id, error::Result};
+use crate::{connect::forge_token::is_installation_id, error::Result, tenant_id::TenantId};
 
-/// The tenant `key` names: a clientKey, an installationId, a cloudId or a
-/// base URL. The current holder of an id wins (seed 000: the newest active
+/// The tenant `key` names: a tenant id, a clientKey, an installationId, a
+/// cloudId or a base URL. The current holder of an id wins (seed 000: the newest active
 /// installation of a base URL); else the tenant that had it most recently.
 pub async fn find_tenant(db: &Database, key: &str) -> Result<Option<Installation>> {
     let key = key.trim_end_matches('/');
@@ -17,7 +17,9 @@ pub async fn find_tenant(db: &Database, key: &str) -> Result<Option<Installation
         (installations::newest_active_by_base_url(db, key).await?, IdentityKind::BaseUrl)
     } else if is_installation_id(key) {
         (installations::find_by_installation_id(db, key).await?, IdentityKind::InstallationId)
-    } else if let Some(found) = installations::find(db, key).await? {
+    } else if let Some(found) = installations::find(db, &TenantId::from_trusted(key)).await? {
+        (Some(found), IdentityKind::CloudId)
+    } else if let Some(found) = installations::find_by_client_key(db, key).await? {
         (Some(found), IdentityKind::CloudId)
     } else {
         (installations::find_active_by_cloud_id(db, key).await?, IdentityKind::CloudId)
@@ -25,8 +27,8 @@ pub async fn find_tenant(db: &Database, key: &str) -> Result<Option<Installation
     if current.is_some() {
         return Ok(current);
     }
-    match client_keys_with(db, kind, key).await?.first() {
-        Some(client_key) => installations::find(db, client_key).await,
+    match tenants_with(db, kind, key).await?.first() {
+        Some(tenant_id) => installations::find(db, tenant_id).await,
         None => Ok(None),
     }
 }

@@ -6,10 +6,10 @@
 //! makes the job ready again (`requeue_expired`).
 
 use super::{Database, Pool};
-use crate::error::Result;
+use crate::{error::Result, tenant_id::TenantId};
 
 pub(crate) struct NewJob<'a> {
-    pub client_key: &'a str,
+    pub tenant_id: &'a TenantId,
     pub delivery_id: &'a str,
     pub event: &'a str,
     pub entity_key: Option<&'a str>,
@@ -20,7 +20,7 @@ pub(crate) struct NewJob<'a> {
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub(crate) struct ClaimedJob {
     pub id: i64,
-    pub client_key: String,
+    pub tenant_id: TenantId,
     pub delivery_id: String,
     pub event: String,
     pub entity_key: Option<String>,
@@ -31,7 +31,7 @@ pub(crate) struct ClaimedJob {
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct JobRow {
     pub id: i64,
-    pub client_key: String,
+    pub tenant_id: TenantId,
     pub delivery_id: String,
     pub event: String,
     pub state: String,
@@ -43,10 +43,10 @@ pub struct JobRow {
 
 /// Queues a delivery. False when this tenant already has the delivery id.
 pub(crate) async fn enqueue(db: &Database, job: &NewJob<'_>) -> Result<bool> {
-    let sql = "INSERT INTO webhook_jobs (client_key, delivery_id, event, entity_key, payload, state, attempts, \
+    let sql = "INSERT INTO webhook_jobs (tenant_id, delivery_id, event, entity_key, payload, state, attempts, \
                next_attempt_at, received_at) VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6) \
-               ON CONFLICT (client_key, delivery_id) DO NOTHING";
-    let inserted = on_pool!(db, pool => sqlx::query(sql).bind(job.client_key).bind(job.delivery_id).bind(job.event)
+               ON CONFLICT (tenant_id, delivery_id) DO NOTHING";
+    let inserted = on_pool!(db, pool => sqlx::query(sql).bind(job.tenant_id).bind(job.delivery_id).bind(job.event)
         .bind(job.entity_key).bind(job.payload).bind(job.now).execute(pool).await?.rows_affected());
     Ok(inserted == 1)
 }
@@ -62,11 +62,11 @@ pub(crate) async fn claim(db: &Database, now: i64, lease_secs: i64) -> Result<Op
     let sql = format!(
         "UPDATE webhook_jobs SET state = 'running', locked_until = $1 + $2, attempts = attempts + 1 \
          WHERE id = (SELECT j.id FROM webhook_jobs j WHERE j.state = 'queued' AND j.next_attempt_at <= $1 \
-           AND NOT EXISTS (SELECT 1 FROM webhook_jobs e WHERE e.client_key = j.client_key \
+           AND NOT EXISTS (SELECT 1 FROM webhook_jobs e WHERE e.tenant_id = j.tenant_id \
              AND e.entity_key = j.entity_key AND e.state IN ('queued', 'running') AND e.id < j.id) \
            ORDER BY j.next_attempt_at, j.id LIMIT 1 {lock}) \
          AND state = 'queued' \
-         RETURNING id, client_key, delivery_id, event, entity_key, payload, attempts"
+         RETURNING id, tenant_id, delivery_id, event, entity_key, payload, attempts"
     );
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(now).bind(lease_secs).fetch_optional(pool).await?))
 }
@@ -103,7 +103,7 @@ pub(crate) async fn retry_dead(db: &Database, id: i64, now: i64) -> Result<bool>
 
 /// The newest jobs, unfinished and dead first, for the console.
 pub async fn recent(db: &Database, limit: i64) -> Result<Vec<JobRow>> {
-    let sql = "SELECT id, client_key, delivery_id, event, state, attempts, last_error, received_at, processed_at \
+    let sql = "SELECT id, tenant_id, delivery_id, event, state, attempts, last_error, received_at, processed_at \
                FROM webhook_jobs ORDER BY CASE state WHEN 'dead' THEN 0 WHEN 'queued' THEN 1 WHEN 'running' THEN 1 \
                ELSE 2 END, id DESC LIMIT $1";
     Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(limit).fetch_all(pool).await?))

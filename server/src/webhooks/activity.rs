@@ -22,7 +22,7 @@ impl WebhookHandler for RecordActivity {
                 summary: summary(&event.event, &event.payload),
                 processed_at: event.handled_at,
             };
-            activity::record(db, &event.client_key, &row).await.map_err(|e| HandlerError::new(e.to_string()))
+            activity::record(db, &event.tenant_id, &row).await.map_err(|e| HandlerError::new(e.to_string()))
         })
     }
 }

@@ -6,15 +6,17 @@ use std::{future::Future, pin::Pin, sync::Arc};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::store::Database;
+use crate::{store::Database, tenant_id::TenantId};
 
-/// A delivery, as a handler sees it: the tenant was verified before it was
-/// queued and is still active when the handler runs.
+/// A delivery, as a handler sees it, whichever world sent it (a Connect
+/// webhook or a Forge product event, under Connect's event name): the
+/// tenant was verified before it was queued and is still active when the
+/// handler runs.
 #[derive(Clone, Debug)]
 pub struct WebhookEvent {
     pub event: String,
     pub delivery_id: String,
-    pub client_key: String,
+    pub tenant_id: TenantId,
     pub base_url: String,
     /// The issue (`issue:KEY`) or page (`page:ID`) it is about, if any.
     pub entity_key: Option<String>,

@@ -88,12 +88,12 @@ impl Workers {
 
     /// `done` or `dropped`, or the handler's error.
     async fn outcome(&self, job: &ClaimedJob) -> Result<&'static str, String> {
-        let installation = installations::find(&self.db, &job.client_key).await.map_err(|e| e.to_string())?;
+        let installation = installations::find(&self.db, &job.tenant_id).await.map_err(|e| e.to_string())?;
         let Some(installation) = installation.filter(|i| i.is_active()) else { return Ok("dropped") };
         let event = WebhookEvent {
             event: job.event.clone(),
             delivery_id: job.delivery_id.clone(),
-            client_key: job.client_key.clone(),
+            tenant_id: job.tenant_id.clone(),
             base_url: installation.base_url.clone(),
             entity_key: job.entity_key.clone(),
             payload: serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null),

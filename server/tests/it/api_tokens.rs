@@ -23,7 +23,8 @@ async fn the_page_issues_a_session_token_bound_to_tenant_user_and_generation(kin
     let tenant = app.installed_tenant().await;
     let token = app.session_for(&tenant, "user-1").await;
     let c = claims_of(&token);
-    assert_eq!(c["tenant"], tenant.client_key.as_str(), "S-01");
+    let tenant_id = app.installation(&tenant.client_key).await.unwrap().tenant_id;
+    assert_eq!(c["tenant"], tenant_id.as_str(), "S-01: the tenant's own id");
     assert_eq!(c["sub"], "user-1");
     assert_eq!(c["typ"], "session");
     assert_eq!(c["aud"], "rust-connect-app-api");

@@ -9,7 +9,7 @@ use crate::support::{
     app::{TestApp, jira_site},
     db::DbKind,
     process::run_cli,
-    rows::dump,
+    rows::{dump, rows_naming},
 };
 
 /// The environment of `app`, for a CLI run on the same database.
@@ -111,11 +111,16 @@ async fn purge_dry_run_changes_nothing_and_purge_removes_only_expired_installati
     assert!(dry.contains("would purge 2"), "{dry}");
     assert_eq!(dump(&app.raw_db).await, before, "a dry run changes nothing");
 
+    let mut purged_ids = Vec::new();
+    for purged in [&orphan, &gone] {
+        purged_ids.push(app.installation(&purged.client_key).await.expect("stored before the purge").tenant_id);
+    }
     let done = stdout(&run_cli(dir.path(), &["purge"], &env, ""));
     assert!(done.contains("purged 2"), "{done}");
-    for purged in [&orphan, &gone] {
+    for (purged, id) in [&orphan, &gone].into_iter().zip(&purged_ids) {
         assert!(app.installation(&purged.client_key).await.is_none());
-        assert!(app.events(&purged.client_key).await.is_empty());
+        let left = rows_naming(&app.raw_db, id.as_str()).await;
+        assert!(left.is_empty(), "{}'s data went with it: {left:?}", purged.client_key);
     }
     let remaining = dump(&app.raw_db).await;
     assert!(!remaining.windows(13).any(|w| w == b"old site note"), "the orphan's notes went with it");
@@ -213,7 +218,7 @@ async fn backup_writes_a_consistent_copy_while_the_app_serves() {
     assert!(done.contains("backed up to"), "{done}");
     let copied = server::store::Database::connect(&format!("sqlite://{copy_arg}")).await.unwrap();
     for tenant in &tenants {
-        let row = server::store::installations::find(&copied, &tenant.client_key).await.unwrap();
+        let row = server::store::installations::find_by_client_key(&copied, &tenant.client_key).await.unwrap();
         assert!(row.is_some_and(|r| r.is_active()), "{} is in the copy", tenant.client_key);
     }
     assert_eq!(notes_in(&copied).await, 1, "the note is in the copy");

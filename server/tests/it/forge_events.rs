@@ -2,7 +2,7 @@
 //! both worlds: a Connect tenant keeps its notes through a Forge reinstall
 //! (new installationId, joined by a FIT-verified `installed` event), a site
 //! rename and a site import (the old tenant orphaned); nothing unverified
-//! creates or re-points a mapping. The system token each delivery brings is
+//! creates or re-points a mapping (Forge-native tenants: `forge_native.rs`). The system token each delivery brings is
 //! kept, and the app calls the stand-in product API with it, as itself; a
 //! user token serves its one invocation and is never kept.
 
@@ -68,7 +68,7 @@ impl ForgeWorld {
     }
 
     async fn installation(&self, client_key: &str) -> installations::Installation {
-        installations::find(&self.app.raw_db, client_key).await.unwrap().expect("the tenant is stored")
+        installations::find_by_client_key(&self.app.raw_db, client_key).await.unwrap().expect("the tenant is stored")
     }
 
     fn another_installation(&self) -> ForgeInstall {
@@ -126,14 +126,15 @@ async fn one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import(kin
     };
     assert_eq!(w.app.host.install(&renamed).await.status(), 204);
     assert_eq!(w.list_notes(&second).await.0, 200, "a rename keeps the tenant");
-    let history = identities::history(&w.app.raw_db, &key).await.unwrap();
+    let tenant_id = w.installation(&key).await.tenant_id;
+    let history = identities::history(&w.app.raw_db, &tenant_id).await.unwrap();
     let had = |kind: &str, value: &str| history.iter().any(|h| h.kind == kind && h.value == value);
     assert!(had("base_url", &w.tenant.base_url) && had("base_url", &renamed_url), "{history:?}");
     assert!(had("installation_id", &w.install.installation_id) && had("installation_id", &second.installation_id));
     assert!(had("cloud_id", &w.install.cloud_id));
     for old_name in [w.tenant.base_url.as_str(), w.install.installation_id.as_str(), w.install.cloud_id.as_str()] {
         let found = tenant_lookup::find_tenant(&w.app.raw_db, old_name).await.unwrap().expect(old_name);
-        assert_eq!(found.client_key, key, "found by {old_name}");
+        assert_eq!(found.client_key.as_ref(), Some(&key), "found by {old_name}");
     }
 
     // A site import: a new clientKey and installation for the same URL; the old tenant is an orphan.
@@ -149,13 +150,15 @@ async fn one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import(kin
     let (status, notes) = w.list_notes(&third).await;
     assert_eq!((status, notes.as_array().map(Vec::len)), (200, Some(0)), "the imported site's own notes");
 
-    // A verified `installed` for a site no signed install brought creates nothing.
+    // A verified `installed` for a site no signed install brought: a tenant born on Forge, its own.
     let count = installations::list(&w.app.raw_db).await.unwrap().len();
     let cloud_id = forge::cloud_id();
     let stranger = ForgeInstall::new(&w.install.app_id, &cloud_id, &w.api.jira_base(&cloud_id));
+    assert_eq!(w.list_notes(&stranger).await.0, 401, "unknown until its installed event");
     assert_eq!(w.deliver(&stranger, ForgeEvent::Installed, None, 0).await, 204);
-    assert_eq!(installations::list(&w.app.raw_db).await.unwrap().len(), count);
-    assert_eq!(w.list_notes(&stranger).await.0, 401);
+    assert_eq!(installations::list(&w.app.raw_db).await.unwrap().len(), count + 1);
+    let (status, notes) = w.list_notes(&stranger).await;
+    assert_eq!((status, notes.as_array().map(Vec::len)), (200, Some(0)), "born empty, apart from the others");
 }
 on_both_databases!(one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import);
 
@@ -211,7 +214,7 @@ async fn deliveries_keep_the_system_token_and_the_app_calls_the_product_as_itsel
     assert_eq!(w.installation(&key).await.state, InstallState::Uninstalled);
     assert_eq!(w.deliver(&second, ForgeEvent::PreUninstall, None, 1).await, 204, "a retry");
     assert_eq!(w.list_notes(&second).await.0, 401);
-    let events = server::store::event_log::for_installation(&w.app.raw_db, &key, 10).await.unwrap();
+    let events = w.app.events(&key).await;
     assert!(events.iter().any(|e| e.event == "uninstalled" && e.signature == "fit" && e.outcome == "accepted"));
     // A delivery for an installation the app never joined is refused.
     let unknown = w.another_installation();
@@ -268,7 +271,7 @@ async fn an_unsigned_install_cannot_take_another_tenants_forge_installation() {
     let attacker = Tenant { installation_id: Some(install.installation_id.clone()), ..Tenant::new(&jira_site()) };
     let body = app.host.body(&attacker, "installed");
     assert_eq!(app.host.post_lifecycle("installed", &body, None).await.status(), 204, "a legacy first install");
-    let stored = installations::find(&app.raw_db, &attacker.client_key).await.unwrap().unwrap();
+    let stored = installations::find_by_client_key(&app.raw_db, &attacker.client_key).await.unwrap().unwrap();
     assert_eq!(stored.installation_id, None, "an unsigned install joins no Forge installation");
     let fit = forge.fit_for(&install, Some("user-1"));
     let (status, notes) = app.call("/api/notes/list", Some(&format!("Bearer {fit}")), &[]).await;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use hostkit::{ForgeJwks, InstallKey, Tenant, forge, jwt};
 use serde_json::{Value, json};
+use server::connect::forge_event::ForgeEvent;
 
 use crate::{
     on_both_databases,
@@ -49,6 +50,20 @@ impl ForgeApp {
 
     fn fit(&self, principal: Option<&str>) -> String {
         self.forge.fit("forge-1", &self.app_id, &self.installation, principal)
+    }
+
+    /// The tenant's Forge installation, as its FITs describe it.
+    fn install(&self) -> forge::ForgeInstall {
+        let site = forge::ForgeInstall::new(&self.app_id, "c0ffee", "https://api.atlassian.com/ex/jira/c0ffee");
+        forge::ForgeInstall { installation_id: self.installation.clone(), ..site }
+    }
+
+    /// Forge's hourly trigger, with `system_token` as its endpoint asks.
+    async fn hourly_with(&self, system_token: &str) {
+        let url = self.app.url(ForgeEvent::Hourly.path());
+        let install = self.install();
+        let delivered = self.forge.deliver(&url, &install, ForgeEvent::Hourly.as_str(), Some(system_token), 0);
+        assert_eq!(delivered.await.status(), 204);
     }
 }
 
@@ -175,39 +190,37 @@ fn system_token(exp: i64) -> String {
 async fn the_newest_system_token_is_kept_sealed_and_never_in_clear() {
     let f = forge_app(DbKind::Sqlite).await;
     let now = hostkit::now();
-    let send = |token: String| {
-        let fit = f.fit(Some("user-1"));
-        let request = f.app.http.post(f.app.url("/api/notes/list"));
-        async move {
-            let response =
-                request.header("authorization", format!("Bearer {fit}")).header("x-forge-oauth-system", &token).send();
-            assert_eq!(response.await.unwrap().status(), 200);
-        }
-    };
+    let tenant_id = f.app.installation(&f.tenant.client_key).await.unwrap().tenant_id;
     let stored = || async {
         let server::store::Pool::Sqlite(pool) = &f.app.raw_db.pool else { unreachable!() };
         let row: Option<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT expires_at, token_ciphertext FROM forge_system_tokens WHERE client_key = $1")
-                .bind(&f.tenant.client_key)
+            sqlx::query_as("SELECT expires_at, token_ciphertext FROM forge_system_tokens WHERE tenant_id = $1")
+                .bind(tenant_id.as_str())
                 .fetch_optional(pool)
                 .await
                 .unwrap();
         row
     };
     let (first, newer, older) = (system_token(now + 3600), system_token(now + 7200), system_token(now + 1800));
-    send(first.clone()).await;
+    f.hourly_with(&first).await;
     let (expires, sealed) = stored().await.expect("the token is kept");
     assert_eq!(expires, now + 3600, "with its own expiry");
     assert!(!sealed.windows(first.len()).any(|w| w == first.as_bytes()), "sealed, not in clear");
-    send(newer.clone()).await;
+    f.hourly_with(&newer).await;
     assert_eq!(stored().await.unwrap().0, now + 7200, "a longer-lived token replaces it");
-    send(older.clone()).await;
+    f.hourly_with(&older).await;
     assert_eq!(stored().await.unwrap().0, now + 7200, "a shorter-lived one does not");
+
+    // A page's call names its own headers: a token it made up is never kept.
+    let made_up = system_token(now + 4 * 3600);
+    let call = f.app.http.post(f.app.url("/api/notes/list")).bearer_auth(f.fit(Some("user-1")));
+    assert_eq!(call.header("x-forge-oauth-system", &made_up).send().await.unwrap().status(), 200);
+    assert_eq!(stored().await.unwrap().0, now + 7200, "a UI call's system token header is ignored");
 
     let path = f.app.db.url.trim_start_matches("sqlite://").to_string();
     let mut file = std::fs::read(&path).unwrap();
     file.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
-    for token in [&first, &newer, &older] {
+    for token in [&first, &newer, &older, &made_up] {
         let secret_part = token.rsplit('.').next().unwrap();
         assert!(!file.windows(secret_part.len()).any(|w| w == secret_part.as_bytes()), "no token in the database file");
     }
@@ -217,10 +230,7 @@ async fn the_newest_system_token_is_kept_sealed_and_never_in_clear() {
 async fn a_key_rotation_re_seals_the_system_tokens_too() {
     use server::secrets::{AppKey, Keyring};
     let f = forge_app(DbKind::Sqlite).await;
-    let token = system_token(hostkit::now() + 3600);
-    let fit = f.fit(Some("user-1"));
-    let response = f.app.http.post(f.app.url("/api/notes/list")).header("authorization", format!("Bearer {fit}"));
-    assert_eq!(response.header("x-forge-oauth-system", &token).send().await.unwrap().status(), 200);
+    f.hourly_with(&system_token(hostkit::now() + 3600)).await;
     let key_id = || async {
         let server::store::Pool::Sqlite(pool) = &f.app.raw_db.pool else { unreachable!() };
         let (id,): (String,) =

@@ -27,4 +27,5 @@ mod refusal_limits;
 mod route_proofs;
 mod secrets_at_rest;
 mod site_import;
+mod tenant_migration;
 mod webhooks;

@@ -28,7 +28,7 @@ async fn app_with_console() -> TestApp {
 
 /// A concrete URL path for a declared path pattern.
 fn concrete(path: &str) -> String {
-    path.replace("{client_key}", "some-client").replace("{*file}", "frontend.js").replace("{id}", "1")
+    path.replace("{tenant}", "some-client").replace("{*file}", "frontend.js").replace("{id}", "1")
 }
 
 fn method(route: &DeclaredRoute) -> Method {

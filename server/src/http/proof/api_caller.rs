@@ -11,12 +11,13 @@ use axum::{extract::Request, http::HeaderMap};
 
 use super::{
     Proof, ProofKind,
-    forge::{learn_from, system_token, user_token, verified_fit},
+    forge::{learn_from, user_token, verified_fit},
     header_token,
-    tenant::{caller, installation, issuer_installation, shared_secret},
+    tenant::{caller, issuer_installation, shared_secret, tenant},
 };
 use crate::{
     connect::{
+        forge_modules::ModuleRoute,
         host_token::verify_context_token,
         session_token,
         token::{RawToken, TokenError},
@@ -24,6 +25,7 @@ use crate::{
     error::{Error, Result},
     state::AppState,
     store::installations,
+    tenant_id::TenantId,
 };
 
 #[derive(Clone, Copy)]
@@ -65,17 +67,18 @@ async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) 
     if is_session { session_caller(state, token).await } else { context_caller(state, token).await }
 }
 
-/// A Forge Invocation Token: the tenant is the active installation that a
-/// verified install joined to the FIT's `installationId`, the user its
-/// `principal`. An installation the app has never seen verified is refused,
-/// never created.
+/// A Forge Invocation Token of one of the manifest's UI modules: the tenant
+/// is the active one that a verified install or Forge event made the
+/// holder of the FIT's `installationId`, the user its `principal`. An
+/// installation the app has never seen verified is refused, never created;
+/// a UI call never brings a system token (the page could make one up).
 async fn forge_caller(state: &AppState, token: RawToken<'_>, headers: &HeaderMap) -> Result<Caller> {
-    let fit = verified_fit(state, token).await?;
+    let (fit, _) = verified_fit(state, token, ModuleRoute::Api).await?;
     let installation = installations::find_active_by_installation_id(&state.db, &fit.installation_id)
         .await
         .map_err(|e| Error::Unavailable(format!("installation lookup: {e}")))?
         .ok_or(TokenError::UnknownIssuer)?;
-    learn_from(state, &installation, &fit, system_token(headers)).await;
+    learn_from(state, &installation, &fit, None).await;
     let forge_user = user_token(headers)
         .filter(|_| fit.account_id.is_some())
         .map(|token| ForgeUserToken { token: token.to_string(), api_base_url: fit.api_base_url.to_string() });
@@ -85,7 +88,7 @@ async fn forge_caller(state: &AppState, token: RawToken<'_>, headers: &HeaderMap
 async fn session_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller> {
     let claims =
         session_token::verify(token, &state.session_keys.verifying(), state.descriptor.key(), state.clock.now())?;
-    let installation = installation(state, &claims.tenant).await?;
+    let installation = tenant(state, &TenantId::from_trusted(claims.tenant)).await?;
     // A reinstall (new secret) or an uninstall ends every session minted before it (S-05).
     if !installation.is_active() || installation.install_generation != claims.r#gen {
         return Err(TokenError::UnknownIssuer.into());

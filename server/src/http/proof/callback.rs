@@ -29,7 +29,7 @@ use crate::{
     error::{Error, Result},
     outbound::install_keys::KeyError,
     state::AppState,
-    store::event_log::{self, NewEvent, Outcome},
+    store::event_log::{self, Rejection},
 };
 
 /// A callback that passed its event's rule.
@@ -159,14 +159,8 @@ async fn tenant_signed(state: &AppState, token: RawToken<'_>, context: &Callback
 /// returns the 401 to send.
 async fn reject(state: &AppState, event: LifecycleEvent, payload: &LifecyclePayload, reason: &'static str) -> Error {
     tracing::warn!(client_key = %payload.client_key, event = event.as_str(), reason, "lifecycle callback refused");
-    let entry = NewEvent {
-        client_key: &payload.client_key,
-        event: event.as_str(),
-        now: state.clock.now(),
-        signature: "invalid",
-        outcome: Outcome::Rejected,
-        detail: Some(reason),
-    };
+    let entry =
+        Rejection { client_key: &payload.client_key, event: event.as_str(), now: state.clock.now(), detail: reason };
     if let Err(e) = event_log::append_rejection(&state.db, &entry).await {
         tracing::warn!(error = %e, "could not log a rejected lifecycle callback");
     }

@@ -1,17 +1,25 @@
 //! Forge proofs: a Forge Invocation Token verified under Forge's JWKS for
-//! this app (`FORGE_APP_ID`), and [`ForgeEventProof`], what Forge's
-//! lifecycle events and scheduled triggers carry. The tenant of an event is
-//! looked up by its handler, since `installed` may name an installation that
-//! is joined only by that event.
+//! this app (`FORGE_APP_ID`) and bound to the route it arrives on
+//! (`connect::forge_modules::admitted`): [`ForgeEventProof`] for Forge's
+//! lifecycle events and scheduled trigger, [`ForgeProductEventProof`] for
+//! product events. A FIT of another module, or one with a principal, is a
+//! 401 with the same body, and nothing is written. The tenant of an event is
+//! looked up by its handler, since `installed` may name an installation
+//! that only that event makes known.
 
 use std::sync::Arc;
 
-use axum::{extract::Request, http::HeaderMap};
+use axum::{
+    body::Bytes,
+    extract::Request,
+    http::{HeaderMap, Uri},
+};
 
-use super::{Proof, ProofKind, header_token};
+use super::{Proof, ProofKind, callback::read_body, header_token};
 use crate::{
     connect::{
         forge_event::ForgeEvent,
+        forge_modules::{ForgeModule, ModuleRoute, PRODUCT_EVENTS_PATH, admitted},
         forge_token::{VerifiedFit, verify_fit},
         token::{RawToken, TokenError},
     },
@@ -19,7 +27,7 @@ use crate::{
     outbound::{forge_keys::ForgeKeyError, system_tokens::MAX_TOKEN_BYTES},
     secrets::SharedSecret,
     state::AppState,
-    store::{Installation, installations},
+    store::{Installation, forge_transaction},
 };
 
 /// Where Forge puts the app's system token, when the endpoint asks for one.
@@ -31,25 +39,75 @@ const USER_TOKEN_HEADER: &str = "x-forge-oauth-user";
 #[derive(Clone)]
 pub(crate) struct ForgeEventProof {
     pub event: ForgeEvent,
+    pub delivery: ForgeDeliveryProof,
+}
+
+/// A verified Forge product event, with its bounded body (read only after
+/// the FIT verified).
+#[derive(Clone)]
+pub(crate) struct ForgeProductEventProof {
+    pub delivery: ForgeDeliveryProof,
+    pub body: Bytes,
+}
+
+/// What every Forge delivery's proof holds: the FIT, bound to the module
+/// that delivers there, and the system token if that module's endpoint asks
+/// for one (any other caller's is ignored).
+#[derive(Clone)]
+pub(crate) struct ForgeDeliveryProof {
     pub fit: VerifiedFit,
     pub system_token: Option<Arc<SharedSecret>>,
+}
+
+impl ForgeDeliveryProof {
+    /// The system token as text, if one came with the delivery.
+    pub(crate) fn system_token(&self) -> Option<&str> {
+        self.system_token.as_deref().and_then(|t| std::str::from_utf8(t.expose()).ok())
+    }
 }
 
 impl Proof for ForgeEventProof {
     const KIND: ProofKind = ProofKind::ForgeEvent;
     async fn verify(state: &AppState, request: &mut Request) -> Result<Self> {
         let event = ForgeEvent::from_path(request.uri().path()).ok_or(Error::NotFound)?;
-        let headers = request.headers();
-        let token = header_token(headers, request.uri().query())?;
-        let fit = verified_fit(state, token).await?;
-        let system_token = system_token(headers).map(|t| Arc::new(SharedSecret::new(t.as_bytes().to_vec())));
-        Ok(Self { event, fit, system_token })
+        let delivery = verify_delivery(state, request.headers(), request.uri(), ModuleRoute::Event(event)).await?;
+        Ok(Self { event, delivery })
     }
 }
 
-/// Verifies `token` as a FIT, when Forge support is on. Only RS256 under a
-/// key of the configured JWKS; a JWKS that cannot be fetched is a 503.
-pub(super) async fn verified_fit(state: &AppState, token: RawToken<'_>) -> Result<VerifiedFit> {
+impl Proof for ForgeProductEventProof {
+    const KIND: ProofKind = ProofKind::ForgeEvent;
+    async fn verify(state: &AppState, request: &mut Request) -> Result<Self> {
+        if request.uri().path() != PRODUCT_EVENTS_PATH {
+            return Err(Error::NotFound);
+        }
+        let delivery = verify_delivery(state, request.headers(), request.uri(), ModuleRoute::ProductEvents).await?;
+        Ok(Self { delivery, body: read_body(request).await? })
+    }
+}
+
+async fn verify_delivery(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    route: ModuleRoute,
+) -> Result<ForgeDeliveryProof> {
+    let token = header_token(headers, uri.query())?;
+    let (fit, module) = verified_fit(state, token, route).await?;
+    let system_token = system_token(headers)
+        .filter(|_| module.asks_system_token())
+        .map(|t| Arc::new(SharedSecret::new(t.as_bytes().to_vec())));
+    Ok(ForgeDeliveryProof { fit, system_token })
+}
+
+/// Verifies `token` as a FIT for `route`, when Forge support is on. Only
+/// RS256 under a key of the configured JWKS; a JWKS that cannot be fetched
+/// is a 503. Returns the module the FIT was minted for.
+pub(super) async fn verified_fit(
+    state: &AppState,
+    token: RawToken<'_>,
+    route: ModuleRoute,
+) -> Result<(VerifiedFit, ForgeModule)> {
     let app_id = state.config.forge_app_id.as_deref().ok_or(TokenError::WrongAlgorithm)?;
     let header = token.header()?;
     if header.alg != "RS256" {
@@ -59,11 +117,13 @@ pub(super) async fn verified_fit(state: &AppState, token: RawToken<'_>) -> Resul
         ForgeKeyError::UnknownKid => TokenError::BadKeyId.into(),
         ForgeKeyError::Unavailable => Error::Unavailable("Forge JWKS".into()),
     })?;
-    Ok(verify_fit(token, &key, app_id, state.clock.now())?)
+    let fit = verify_fit(token, &key, app_id, state.clock.now())?;
+    let module = admitted(route, fit.module_key.as_deref(), fit.account_id.is_some()).ok_or(TokenError::WrongModule)?;
+    Ok((fit, module))
 }
 
 /// The system token a call carries, if it looks like one.
-pub(super) fn system_token(headers: &HeaderMap) -> Option<&str> {
+fn system_token(headers: &HeaderMap) -> Option<&str> {
     token_header(headers, SYSTEM_TOKEN_HEADER)
 }
 
@@ -77,25 +137,32 @@ fn token_header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     (!token.is_empty() && token.len() <= MAX_TOKEN_BYTES).then_some(token)
 }
 
-/// What a verified FIT teaches about its (already joined) tenant: the newest
-/// system token, and the site's cloudId the first time one is named. Failing
-/// to keep either does not fail the call.
-pub(crate) async fn learn_from(state: &AppState, installation: &Installation, fit: &VerifiedFit, token: Option<&str>) {
+/// What a verified FIT teaches about its (already known) tenant: the newest
+/// system token (only from a delivery whose endpoint asks for one), the
+/// site's cloudId and Forge environment the first time they are named, and a
+/// Forge tenant's new site URL after a rename. Failing to keep any of it
+/// does not fail the call; an unchanged tenant costs no write.
+pub(crate) async fn learn_from(state: &AppState, tenant: &Installation, fit: &VerifiedFit, token: Option<&str>) {
     let now = state.clock.now();
     if let Some(token) = token {
-        let kept = state.system_tokens.remember(&state.db, &state.keyring, installation, fit, token, now);
+        let kept = state.system_tokens.remember(&state.db, &state.keyring, tenant, fit, token, now);
         if let Err(e) = kept.await {
-            tracing::warn!(client_key = %installation.client_key, error = %e, "could not keep the Forge system token");
+            tracing::warn!(tenant_id = %tenant.tenant_id, error = %e, "could not keep the Forge system token");
         }
     }
-    let Some(cloud_id) = fit.cloud_id.as_deref() else { return };
-    match installation.cloud_id.as_deref() {
-        Some(known) if known == cloud_id => {}
-        Some(_) => tracing::warn!(client_key = %installation.client_key, "a FIT names another cloudId; kept the first"),
-        None => {
-            if let Err(e) = installations::learn_cloud_id(&state.db, &installation.client_key, cloud_id, now).await {
-                tracing::warn!(client_key = %installation.client_key, error = %e, "could not keep the cloudId");
-            }
-        }
+    if let (Some(known), Some(named)) = (tenant.cloud_id.as_deref(), fit.cloud_id.as_deref())
+        && known != named
+    {
+        tracing::warn!(tenant_id = %tenant.tenant_id, "a FIT names another cloudId; kept the first");
     }
+    let site_url = allowed_site_url(state, fit);
+    if let Err(e) = forge_transaction::learn(&state.db, tenant, fit, site_url.as_deref(), now).await {
+        tracing::warn!(tenant_id = %tenant.tenant_id, error = %e, "could not keep what a FIT says of its site");
+    }
+}
+
+/// The FIT's site URL, without a trailing slash, if the host allowlist accepts it.
+pub(crate) fn allowed_site_url(state: &AppState, fit: &VerifiedFit) -> Option<String> {
+    let url = fit.site_url.as_ref()?.as_str().trim_end_matches('/').to_string();
+    state.config.host_allowlist.allows(&url).then_some(url)
 }

@@ -22,7 +22,7 @@ use axum::{
 
 pub(crate) use api_caller::{ApiCaller, ContextCaller};
 pub(crate) use callback::{LifecycleProof, VerifiedCallback};
-pub(crate) use forge::{ForgeEventProof, learn_from};
+pub(crate) use forge::{ForgeEventProof, ForgeProductEventProof, allowed_site_url, learn_from};
 pub(crate) use host_page::{AdminPage, HostPage};
 pub(crate) use webhook::WebhookProof;
 
@@ -58,7 +58,8 @@ pub enum ProofKind {
     Operator,
     /// A lifecycle callback, signed as its event requires.
     Lifecycle,
-    /// A Forge lifecycle event or scheduled trigger: a FIT with no user needed.
+    /// A Forge delivery (a lifecycle or product event, the scheduled
+    /// trigger): a FIT of the module that delivers there, with no user.
     ForgeEvent,
     /// A webhook delivery: the tenant's HS256 JWT with the qsh of this POST.
     Webhook,
@@ -169,5 +170,6 @@ extract_verified!(
     Operator,
     LifecycleProof,
     ForgeEventProof,
+    ForgeProductEventProof,
     WebhookProof
 );

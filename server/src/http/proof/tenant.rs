@@ -12,21 +12,29 @@ use crate::{
     secrets::SharedSecret,
     state::AppState,
     store::{Installation, installations},
+    tenant_id::TenantId,
 };
 
-/// The installation of `client_key`, for verifying a page load, an API call
-/// or a webhook (from the short-lived cache, `installations::find_recent`);
-/// an unknown one is refused like a bad token, a database that cannot answer
-/// is a 503 (retrying may work).
-pub(super) async fn installation(state: &AppState, client_key: &str) -> Result<Installation> {
-    let found = installations::find_recent(&state.db, client_key).await.map_err(lookup_failed)?;
+/// The tenant `tenant_id` names, for verifying an API call (from the
+/// short-lived cache, `installations::find_recent`); an unknown one is
+/// refused like a bad token, a database that cannot answer is a 503
+/// (retrying may work).
+pub(super) async fn tenant(state: &AppState, tenant_id: &TenantId) -> Result<Installation> {
+    let found = installations::find_recent(&state.db, tenant_id).await.map_err(lookup_failed)?;
+    found.ok_or_else(|| TokenError::UnknownIssuer.into())
+}
+
+/// The Connect tenant of `client_key`, for verifying a page load, a context
+/// JWT or a webhook (also from the short-lived cache).
+async fn installation(state: &AppState, client_key: &str) -> Result<Installation> {
+    let found = installations::find_recent_by_client_key(&state.db, client_key).await.map_err(lookup_failed)?;
     found.ok_or_else(|| TokenError::UnknownIssuer.into())
 }
 
 /// The installation of `client_key` as the database holds it now, for a
 /// lifecycle callback, which must never be judged on a copy.
 pub(super) async fn stored_installation(state: &AppState, client_key: &str) -> Result<Option<Installation>> {
-    installations::find(&state.db, client_key).await.map_err(lookup_failed)
+    installations::find_by_client_key(&state.db, client_key).await.map_err(lookup_failed)
 }
 
 fn lookup_failed(e: Error) -> Error {
@@ -39,17 +47,15 @@ pub(super) async fn issuer_installation(state: &AppState, token: RawToken<'_>) -
     installation(state, &issuer.iss).await
 }
 
-/// The tenant's shared secret; one that cannot be opened verifies nothing.
+/// The tenant's shared secret; one that cannot be opened (or a tenant born
+/// on Forge, which has none) verifies nothing.
 pub(super) fn shared_secret(state: &AppState, installation: &Installation) -> Result<SharedSecret> {
-    state
-        .keyring
-        .open(&installation.client_key, &installation.sealed_secret())
-        .map_err(|_| TokenError::UnknownIssuer.into())
+    state.open_secret(installation).map_err(|_| TokenError::UnknownIssuer.into())
 }
 
 pub(super) fn caller(installation: &Installation, account_id: Option<String>, via: CallerVia) -> Caller {
     Caller {
-        client_key: installation.client_key.clone(),
+        tenant_id: installation.tenant_id.to_string(),
         account_id,
         install_generation: installation.install_generation,
         via,

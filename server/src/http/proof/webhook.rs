@@ -20,6 +20,7 @@ use crate::{
     },
     error::{Error, Result},
     state::AppState,
+    tenant_id::TenantId,
 };
 
 const IDENTIFIER_HEADER: &str = "x-atlassian-webhook-identifier";
@@ -27,7 +28,7 @@ const IDENTIFIER_HEADER: &str = "x-atlassian-webhook-identifier";
 #[derive(Clone)]
 pub(crate) struct WebhookProof {
     pub event: String,
-    pub client_key: String,
+    pub tenant_id: TenantId,
     pub delivery_id: String,
     pub body: Bytes,
     /// Uninstalled, disabled or orphaned: Atlassian retries anything but a
@@ -53,7 +54,7 @@ impl Proof for WebhookProof {
             delivery_id(identifier.as_deref(), &body).map_err(|reason| Error::BadRequest(reason.into()))?;
         Ok(Self {
             event,
-            client_key: installation.client_key.clone(),
+            tenant_id: installation.tenant_id.clone(),
             delivery_id,
             body,
             inactive: !installation.is_active(),

@@ -5,15 +5,16 @@ use server::store::{Database, Installation, Pool, event_log, installations};
 use super::app::TestApp;
 
 impl TestApp {
+    /// The Connect tenant of `client_key`.
     pub async fn installation(&self, client_key: &str) -> Option<Installation> {
-        installations::find(&self.raw_db, client_key).await.expect("read installation")
+        installations::find_by_client_key(&self.raw_db, client_key).await.expect("read installation")
     }
 
     /// Everything stored about one installation, as comparable text (the
     /// ciphertext included), to prove a refused request changed nothing.
     pub async fn snapshot(&self, client_key: &str) -> String {
         let row = self.installation(client_key).await;
-        let events = event_log::for_installation(&self.raw_db, client_key, 1000).await.expect("events");
+        let events = self.events(client_key).await;
         let accepted: Vec<_> =
             events.iter().filter(|e| e.outcome != "rejected").map(|e| (e.id, e.event.clone())).collect();
         match row {
@@ -22,7 +23,7 @@ impl TestApp {
                 "{:?} {} {} {:?} {} {} {} {} {:?} {:?} {}; events {accepted:?}",
                 r,
                 r.base_url,
-                hex::encode(&r.secret_ciphertext),
+                hex::encode(r.secret_ciphertext.as_deref().unwrap_or_default()),
                 r.state,
                 r.install_generation,
                 r.last_event_at,
@@ -35,8 +36,10 @@ impl TestApp {
         }
     }
 
+    /// The lifecycle log of the Connect tenant of `client_key` (none if it has no row).
     pub async fn events(&self, client_key: &str) -> Vec<event_log::EventRecord> {
-        event_log::for_installation(&self.raw_db, client_key, 1000).await.expect("events")
+        let Some(tenant) = self.installation(client_key).await else { return Vec::new() };
+        event_log::for_tenant(&self.raw_db, &tenant.tenant_id, 1000).await.expect("events")
     }
 }
 
@@ -57,6 +60,24 @@ pub async fn dump(db: &Database) -> Vec<u8> {
         }
     }
     out
+}
+
+/// The rows of every table but the purge log that contain `needle` (a
+/// tenant's id): what is left of a tenant that should be gone with its data.
+pub async fn rows_naming(db: &Database, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for table in tables(db).await {
+        if table.contains("purge_log") {
+            continue;
+        }
+        for row in table_rows(db, &table).await {
+            let text = String::from_utf8_lossy(&row).into_owned();
+            if text.contains(needle) {
+                found.push(format!("{table}: {text}"));
+            }
+        }
+    }
+    found
 }
 
 /// The dump as text, for a readable difference when two dumps differ.

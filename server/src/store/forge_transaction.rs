@@ -1,0 +1,237 @@
+//! Applying a verified Forge lifecycle delivery in one race-safe
+//! transaction, like `event_transaction` for Connect: read the tenant that
+//! holds the installation (and, for `installed`, the site's tenant in the
+//! FIT's environment), let `connect::forge_event::decide` choose, write the
+//! result and its log entry, commit. Two retries of one `installed` queue on
+//! the write lock, so the second finds the tenant the first created.
+
+use super::{
+    WriteTx,
+    event_log::{self, NewEvent, Outcome},
+    forge_tokens,
+    identities::{self, IdentityKind},
+    installations::{self, ForgeTenantFields, Installation},
+};
+use crate::{
+    connect::{
+        forge_event::{ForgeDecision, ForgeEvent, Site, TenantView, decide},
+        forge_token::VerifiedFit,
+        lifecycle::{self, Decision, Incoming, LifecycleEvent, Signature, Snapshot},
+    },
+    error::Result,
+    tenant_id::TenantId,
+};
+
+/// A verified delivery: the event, its FIT, and the site URL it may use
+/// (only one the host allowlist accepts, without a trailing slash).
+pub(crate) struct ForgeDelivery<'a> {
+    pub event: ForgeEvent,
+    pub fit: &'a VerifiedFit,
+    pub site_url: Option<&'a str>,
+    pub now: i64,
+}
+
+/// What the delivery decided, and the tenant it concerns as it is now.
+pub(crate) struct Applied {
+    pub decision: ForgeDecision,
+    pub tenant: Option<Installation>,
+}
+
+pub(crate) async fn apply_forge_event(db: &super::Database, d: &ForgeDelivery<'_>) -> Result<Applied> {
+    let mut tx = db.begin_write().await?;
+    let by_installation = installations::find_by_installation_id_in(&mut tx, &d.fit.installation_id).await?;
+    let (site, site_tenant) = match (d.event, &by_installation) {
+        (ForgeEvent::Installed, None) => site_of(&mut tx, d.fit).await?,
+        _ => (Site::Vacant, None),
+    };
+    let view = |i: &Installation| TenantView { state: i.state, active: i.is_active() };
+    let decision = decide(d.event, by_installation.as_ref().map(view).as_ref(), &site);
+    let tenant = by_installation.or(site_tenant);
+    let changed = match (&decision, &tenant) {
+        (ForgeDecision::Create, _) => Some(create(&mut tx, d).await?),
+        (ForgeDecision::Join, Some(t)) => Some(join(&mut tx, d, &t.tenant_id).await?),
+        (ForgeDecision::Uninstall, Some(t)) => Some(uninstall(&mut tx, d, t).await?),
+        (ForgeDecision::Refresh(Some(reason)), Some(t)) => {
+            log(&mut tx, d, &t.tenant_id, Outcome::Accepted, reason).await?;
+            None
+        }
+        (ForgeDecision::Ignore(reason), Some(t)) => {
+            log(&mut tx, d, &t.tenant_id, Outcome::Ignored, reason).await?;
+            None
+        }
+        _ => None,
+    };
+    let tenant = match changed {
+        Some(tenant_id) => installations::find_in(&mut tx, &tenant_id).await?,
+        None => tenant,
+    };
+    tx.commit().await?;
+    Ok(Applied { decision, tenant })
+}
+
+/// The active tenant of the FIT's site in its environment, if any.
+async fn site_of(tx: &mut WriteTx, fit: &VerifiedFit) -> Result<(Site, Option<Installation>)> {
+    let (Some(cloud_id), Some(environment)) = (fit.cloud_id.as_deref(), fit.environment.as_ref()) else {
+        return Ok((Site::Unnamed, None));
+    };
+    let on_site = installations::active_on_site_in(tx, cloud_id).await?;
+    let found = on_site.into_iter().find(|t| environment.matches(t.environment_id.as_deref()));
+    Ok(match found {
+        Some(tenant) => (Site::Taken, Some(tenant)),
+        None => (Site::Vacant, None),
+    })
+}
+
+/// A tenant born on Forge: its own id, the installation, site and
+/// environment, and no Connect secret.
+async fn create(tx: &mut WriteTx, d: &ForgeDelivery<'_>) -> Result<TenantId> {
+    let fit = d.fit;
+    let (cloud_id, environment) = (fit.cloud_id.as_deref().unwrap_or_default(), fit.environment.as_ref());
+    let tenant_id = TenantId::random()?;
+    let fields = ForgeTenantFields {
+        tenant_id: &tenant_id,
+        installation_id: &fit.installation_id,
+        cloud_id,
+        site_url: d.site_url.unwrap_or_default(),
+        product_type: product_of(fit),
+        environment_id: environment.map_or("", |e| e.id.as_str()),
+        environment_type: environment.map_or("", |e| e.kind.as_str()),
+        now: d.now,
+        iat: fit.iat,
+    };
+    installations::insert_forge(tx, &fields).await?;
+    record_identities(tx, d, &tenant_id).await?;
+    let detail = format!(
+        "born on Forge: installation {} on site {cloud_id} ({} environment)",
+        fit.installation_id, fields.environment_type
+    );
+    log(tx, d, &tenant_id, Outcome::Accepted, &detail).await?;
+    Ok(tenant_id)
+}
+
+/// A Forge reinstall: the site's tenant in this environment takes the new installationId.
+async fn join(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant_id: &TenantId) -> Result<TenantId> {
+    let fit = d.fit;
+    let environment = fit.environment.as_ref().map(|e| (e.id.as_str(), e.kind.as_str()));
+    installations::set_forge_identity(tx, tenant_id, &fit.installation_id, fit.cloud_id.as_deref(), environment)
+        .await?;
+    record_identities(tx, d, tenant_id).await?;
+    let detail = format!("joined Forge installation {}", fit.installation_id);
+    log(tx, d, tenant_id, Outcome::Accepted, &detail).await?;
+    Ok(tenant_id.clone())
+}
+
+/// `preUninstall` goes through Connect's uninstall rule, so it orders with
+/// Connect's own callbacks by `iat`; the system token goes with it.
+async fn uninstall(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant: &Installation) -> Result<TenantId> {
+    let snapshot = Snapshot {
+        state: tenant.state,
+        base_url: tenant.base_url.clone(),
+        orphaned: tenant.orphaned_at.is_some(),
+        last_event_iat: tenant.last_event_iat,
+        last_install_iat: tenant.last_install_iat,
+        last_install_token: tenant.last_install_token.clone(),
+        installation_id: tenant.installation_id.clone(),
+    };
+    let incoming = Incoming {
+        event: LifecycleEvent::Uninstalled,
+        signature: Signature::ForgeInvocation,
+        iat: d.fit.iat,
+        base_url: &tenant.base_url,
+        same_secret: false,
+        base_url_taken: false,
+        token_fingerprint: None,
+        installation_id: None,
+    };
+    let id = &tenant.tenant_id;
+    match lifecycle::decide(Some(&snapshot), &incoming) {
+        Decision::SetState(state) => {
+            installations::set_state(tx, id, state, d.now, d.fit.iat.max(tenant.last_event_iat)).await?;
+            forge_tokens::delete_in(tx, id).await?;
+            log(tx, d, id, Outcome::Accepted, &format!("state {state}")).await?;
+        }
+        Decision::Ignore(reason) | Decision::Reject(reason) => log(tx, d, id, Outcome::Ignored, reason).await?,
+        Decision::Create | Decision::Reinstall { .. } => {}
+    }
+    Ok(id.clone())
+}
+
+/// The installationId, cloudId and site URL join the tenant's history.
+async fn record_identities(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant_id: &TenantId) -> Result<()> {
+    identities::record(tx, tenant_id, IdentityKind::InstallationId, &d.fit.installation_id, d.now).await?;
+    if let Some(cloud_id) = d.fit.cloud_id.as_deref() {
+        identities::record(tx, tenant_id, IdentityKind::CloudId, cloud_id, d.now).await?;
+    }
+    if let Some(site_url) = d.site_url {
+        identities::record(tx, tenant_id, IdentityKind::BaseUrl, site_url, d.now).await?;
+    }
+    Ok(())
+}
+
+async fn log(
+    tx: &mut WriteTx,
+    d: &ForgeDelivery<'_>,
+    tenant_id: &TenantId,
+    outcome: Outcome,
+    detail: &str,
+) -> Result<()> {
+    let event = if d.event == ForgeEvent::PreUninstall { "uninstalled" } else { d.event.as_str() };
+    let entry = NewEvent { tenant_id, event, now: d.now, signature: "fit", outcome, detail: Some(detail) };
+    event_log::append(tx, &entry).await
+}
+
+/// The product, from the FIT's API base URL (`…/ex/jira/{cloudId}`, `…/ex/confluence/{cloudId}`).
+pub(crate) fn product_of(fit: &VerifiedFit) -> Option<&'static str> {
+    let mut segments = fit.api_base_url.path_segments()?.skip_while(|s| *s != "ex").skip(1);
+    match segments.next()? {
+        "jira" => Some("jira"),
+        "confluence" => Some("confluence"),
+        _ => None,
+    }
+}
+
+/// What a verified FIT teaches about a tenant it reached: the site's cloudId
+/// and Forge environment the first time they are named, and, for a tenant
+/// born on Forge, its site's new URL after a rename. Written only when it is
+/// news, so the calls of a known tenant cost no write.
+pub(crate) async fn learn(
+    db: &super::Database,
+    tenant: &Installation,
+    fit: &VerifiedFit,
+    site_url: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    let environment = fit.environment.as_ref().map(|e| (e.id.as_str(), e.kind.as_str()));
+    let new_cloud_id = fit.cloud_id.as_deref().filter(|_| tenant.cloud_id.is_none());
+    let new_environment = environment.filter(|_| tenant.environment_id.is_none());
+    let renamed = site_url.filter(|url| tenant.client_key.is_none() && *url != tenant.base_url);
+    if new_cloud_id.is_none() && new_environment.is_none() && renamed.is_none() {
+        return Ok(());
+    }
+    let id = &tenant.tenant_id;
+    let mut tx = db.begin_write().await?;
+    if installations::learn_site(&mut tx, id, new_cloud_id, new_environment).await?
+        && let Some(cloud_id) = new_cloud_id
+    {
+        identities::record(&mut tx, id, IdentityKind::CloudId, cloud_id, now).await?;
+    }
+    if let Some(url) = renamed
+        && installations::rename_site(&mut tx, id, url).await?
+    {
+        identities::record(&mut tx, id, IdentityKind::BaseUrl, url, now).await?;
+        let detail = match tenant.base_url.as_str() {
+            "" => format!("site URL {url}"),
+            old => format!("site renamed from {old} to {url}"),
+        };
+        let entry = NewEvent {
+            tenant_id: id,
+            event: "site",
+            now,
+            signature: "fit",
+            outcome: Outcome::Accepted,
+            detail: Some(&detail),
+        };
+        event_log::append(&mut tx, &entry).await?;
+    }
+    tx.commit().await
+}
