@@ -145,7 +145,8 @@ impl FakeHost {
             inner.entity_counter
         };
         let issue_key = |fresh: bool| {
-            let key = match (fresh, self.lock().last_issue.get(site).cloned()) {
+            let last = self.lock().last_issue.get(site).cloned();
+            let key = match (fresh, last) {
                 (false, Some(key)) => key,
                 _ => format!("{}-{}", site.to_ascii_uppercase(), next()),
             };

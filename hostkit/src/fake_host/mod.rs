@@ -257,6 +257,11 @@ impl FakeHost {
         self.site_forge_installation(site).is_some()
     }
 
+    /// The site's Forge installation (what its FITs say), once on Forge.
+    pub fn forge_installation(&self, site: &str) -> Option<ForgeInstall> {
+        self.site(site).and_then(|s| s.forge)
+    }
+
     /// The installationId of the site's Forge installation, once on Forge.
     pub fn site_forge_installation(&self, site: &str) -> Option<String> {
         self.site(site).and_then(|s| s.forge).map(|f| f.installation_id)

@@ -170,17 +170,25 @@ async fn create_operator_hashes_a_password_read_from_stdin() {
     assert!(!short.status.success());
 }
 
-/// The generated manifest for both products, checked against the JSON schema
-/// that the npm package `@forge/manifest` ships (installed by `cargo xtask test`).
+/// The generated manifest for both products, in both modes (Connect-on-Forge
+/// and Forge-native), checked against the JSON schema that the npm package
+/// `@forge/manifest` ships (installed by `cargo xtask test`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_forge_manifest_passes_the_schema_of_forge_manifest() {
     let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/forge-manifest");
     assert!(tools.join("node_modules/@forge/manifest").exists(), "run `cargo xtask test`: it installs the schema");
     let app = TestApp::spawn(DbKind::Sqlite).await;
     let dir = tempfile::tempdir().unwrap();
-    for (base_url, product) in [("https://notes.example.com", "jira"), ("http://127.0.0.1:3000", "confluence")] {
+    let sites = [("https://notes.example.com", "jira"), ("http://127.0.0.1:3000", "confluence")];
+    for ((base_url, product), native) in sites.into_iter().flat_map(|site| [(site, false), (site, true)]) {
         let env = env_of(&app, &[("APP_BASE_URL", base_url), ("FORGE_APP_ID", &hostkit::forge::app_id())]);
-        let manifest = stdout(&run_cli(dir.path(), &["forge-manifest", "--product", product, "--json"], &env, ""));
+        let mut args = vec!["forge-manifest", "--product", product, "--json"];
+        if native {
+            args.push("--native");
+        }
+        let manifest = stdout(&run_cli(dir.path(), &args, &env, ""));
+        let parsed: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+        assert_eq!(parsed["app"].get("connect").is_none(), native, "{product}, native {native}");
         let mut check = std::process::Command::new("node")
             .arg(tools.join("validate.mjs"))
             .stdin(std::process::Stdio::piped())
@@ -191,7 +199,11 @@ async fn the_forge_manifest_passes_the_schema_of_forge_manifest() {
         use std::io::Write;
         check.stdin.take().unwrap().write_all(manifest.as_bytes()).unwrap();
         let out = check.wait_with_output().unwrap();
-        assert!(out.status.success(), "{product}: {}\n{manifest}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{product} (native {native}): {}\n{manifest}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let valid = String::from_utf8_lossy(&out.stdout);
         assert!(valid.contains("manifest valid against @forge/manifest 13.7.0"), "{valid}");
     }

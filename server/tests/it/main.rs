@@ -15,6 +15,7 @@ mod database_faults;
 mod fake_host;
 mod forge_events;
 mod forge_fit;
+mod forge_native;
 mod foundation;
 mod hydration;
 mod install_attacks;

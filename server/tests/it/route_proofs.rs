@@ -11,7 +11,11 @@ use hostkit::Tenant;
 use reqwest::{Method, StatusCode};
 use server::http::{DeclaredRoute, check_coverage, proof::ProofKind};
 
-use crate::support::{app::TestApp, db::DbKind};
+use crate::support::{
+    app::TestApp,
+    db::DbKind,
+    rows::{dump, dump_text, wait_for_row},
+};
 
 fn password_hash() -> String {
     static HASH: OnceLock<String> = OnceLock::new();
@@ -269,4 +273,52 @@ async fn a_path_no_route_declares_is_404_whatever_it_carries() {
             assert_eq!(app.http.get(app.url(path)).send().await.unwrap().status(), StatusCode::NOT_FOUND, "GET {path}");
         }
     }
+}
+
+/// Every Forge route, walked from the router: the FIT of each module the
+/// route does not serve, and its own module's with a user where only Forge
+/// calls, is refused; so is every Forge module's FIT on a server function
+/// but the UI pages'. Nothing of any table changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_forge_route_refuses_the_fit_of_each_module_it_does_not_serve() {
+    use hostkit::forge::ForgeInstall;
+    use server::connect::forge_modules::ForgeModule;
+
+    let app = TestApp::spawn_on_forge(DbKind::Sqlite).await;
+    let forge = app.fake.forge.clone().unwrap();
+    app.fake.add_native_site("walk", "jira");
+    assert_eq!(app.fake.forge_install("walk").await, Ok(204));
+    let install: ForgeInstall = app.fake.forge_installation("walk").unwrap();
+    // The install's own product API check lands after its answer: wait for it, so only refusals are watched.
+    wait_for_row(&app.raw_db, "reachable as the app").await;
+    let mut walked = 0;
+    for route in &app.routes {
+        let wrong: Vec<(ForgeModule, Option<&str>)> = match route.proof {
+            ProofKind::ForgeEvent => {
+                let own = ForgeModule::ALL.into_iter().find(|m| m.path() == Some(route.path.as_str())).unwrap();
+                let others = ForgeModule::ALL.into_iter().filter(|m| *m != own);
+                others.flat_map(|m| [(m, None), (m, Some("user-1"))]).chain([(own, Some("user-1"))]).collect()
+            }
+            ProofKind::ApiCaller | ProofKind::ContextCaller => {
+                ForgeModule::ALL.into_iter().filter(|m| !m.is_ui()).map(|m| (m, None)).collect()
+            }
+            _ => continue,
+        };
+        for (module, user) in wrong {
+            let before = dump(&app.raw_db).await;
+            let fit = forge.jwks.fit_of(&install, module.key(), user);
+            let status = send(&app, route, Some(format!("Bearer {fit}")), None, Some(&serde_json::json!({}))).await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{} {} with {module:?}'s FIT ({user:?})",
+                route.method,
+                route.path
+            );
+            let after = dump_text(&dump(&app.raw_db).await);
+            assert_eq!(after, dump_text(&before), "{} {} with {module:?}'s FIT wrote", route.method, route.path);
+            walked += 1;
+        }
+    }
+    assert!(walked >= 5 * 13 + 11 * 5, "too few Forge refusals walked: {walked}");
 }

@@ -1,0 +1,290 @@
+//! A new Forge app on this project: a site that knows the app through Forge
+//! alone. Forge's FIT-verified `installed` event gives birth to a tenant of
+//! its own (no clientKey, no secret), reached by its FITs; it keeps its
+//! notes through a Forge reinstall and a site rename, receives product
+//! events exactly once however often Forge resends them, is answered as the
+//! app by the product API (admin check, display names), and is purged 30
+//! days after `preUninstall`. A development environment of the same app on
+//! the same site is a tenant of its own. Every Forge route refuses the FIT
+//! of another module, or one with a user where only Forge calls, and writes
+//! nothing (threats FT-09 to FT-12).
+
+use std::time::Duration;
+
+use hostkit::forge::{ForgeInstall, installation_id, modules};
+use serde_json::{Value, json};
+use server::{
+    connect::{
+        forge_event::ForgeEvent,
+        forge_modules::{ForgeModule, PRODUCT_EVENTS_PATH},
+        lifecycle::InstallState,
+    },
+    maintenance,
+    store::{Installation, identities, installations, purge, tenant_lookup},
+};
+
+use crate::{
+    on_both_databases,
+    support::{
+        app::TestApp,
+        db::DbKind,
+        rows::{dump, dump_text, rows_naming, wait_for_row},
+    },
+};
+
+const DAY: i64 = 86_400;
+
+/// The app beside a fake host that plays Forge, with the Forge-native Jira
+/// site `nova` (an admin and a plain user) where the app is installed
+/// through Forge alone.
+async fn native_site(kind: DbKind) -> TestApp {
+    let app = TestApp::spawn_on_forge(kind).await;
+    app.fake.add_native_site("nova", "jira");
+    app.fake.add_user("nova", "admin", "Ada Admin", true);
+    app.fake.add_user("nova", "user", "Uma User", false);
+    assert_eq!(app.fake.forge_install("nova").await, Ok(204), "Forge's installed event alone");
+    // The app checks the new token works after its answer; once that is stored, only requests write.
+    wait_for_row(&app.raw_db, "reachable as the app").await;
+    app
+}
+
+fn forge_of(app: &TestApp) -> hostkit::fake_host::ForgeSide {
+    app.fake.forge.clone().expect("the fake host plays Forge")
+}
+
+fn install_of(app: &TestApp) -> ForgeInstall {
+    app.fake.forge_installation("nova").expect("installed through Forge")
+}
+
+/// A server function called from the app's page in Forge, as `user`.
+async fn from_page(
+    app: &TestApp,
+    install: &ForgeInstall,
+    user: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    call_as_module(app, install, modules::GLOBAL_PAGE, Some(user), path, form).await
+}
+
+async fn call_as_module(
+    app: &TestApp,
+    install: &ForgeInstall,
+    module: &str,
+    user: Option<&str>,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let fit = forge_of(app).jwks.fit_of(install, module, user);
+    app.call(path, Some(&format!("Bearer {fit}")), form).await
+}
+
+async fn tenant_of(app: &TestApp, install: &ForgeInstall) -> Installation {
+    let found = tenant_lookup::find_tenant(&app.raw_db, &install.installation_id).await.unwrap();
+    found.expect("the installation names a tenant")
+}
+
+/// Polls (at most 10 s) until `check` holds.
+async fn eventually<F: Future<Output = bool>>(what: &str, check: impl Fn() -> F) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_tenant_born_on_forge_lives_through_reinstall_rename_and_events_and_is_purged_after_pre_uninstall(
+    kind: DbKind,
+) {
+    let app = native_site(kind).await;
+    let forge = forge_of(&app);
+    let install = install_of(&app);
+    let born = tenant_of(&app, &install).await;
+    assert_eq!((born.world(), born.client_key.as_deref(), born.secret_ciphertext.as_deref()), ("Forge", None, None));
+    assert!(born.tenant_id.as_str().starts_with("t-"), "an id of its own: {}", born.tenant_id);
+    assert_eq!(born.cloud_id.as_deref(), Some(install.cloud_id.as_str()));
+    assert_eq!(
+        (born.environment_type.as_deref(), born.environment_id.as_ref()),
+        (Some("PRODUCTION"), Some(&install.environment_id))
+    );
+    assert_eq!((born.base_url.as_str(), born.product_type.as_deref()), (install.site_url.as_str(), Some("jira")));
+    let id = born.tenant_id.clone();
+    assert!(rows_naming(&app.raw_db, id.as_str()).await.iter().any(|r| r.contains("forge_system_tokens")), "a token");
+
+    // Reached by its FITs: notes, the site, a display name asked of the product as the app.
+    let (status, note) =
+        from_page(&app, &install, "user", "/api/notes/create", &[("title", "Born on Forge"), ("body", "")]).await;
+    assert_eq!(status, 200, "{note}");
+    let (status, me) = from_page(&app, &install, "user", "/api/me/identity", &[]).await;
+    assert_eq!((status, me["base_url"].as_str()), (200, Some(install.site_url.as_str())), "{me}");
+    let (status, name) = from_page(&app, &install, "user", "/api/me/display_name", &[]).await;
+    assert_eq!((status, name.as_str()), (200, Some("Uma User")), "asked the product API as the app");
+    // The admin page is authorized on the server, from the FIT's principal.
+    let status_of =
+        |user| call_as_module(&app, &install, modules::ADMIN_PAGE, Some(user), "/api/admin/install_status", &[]);
+    let (status, body) = status_of("admin").await;
+    assert_eq!((status, body["world"].as_str()), (200, Some("Forge")), "{body}");
+    assert_eq!(status_of("user").await.0, 403, "a plain user is refused on the server");
+
+    // A Forge reinstall: a new installationId on the same site and environment keeps the tenant.
+    assert_eq!(app.fake.forge_reinstall("nova").await, Ok(204));
+    let reinstalled = install_of(&app);
+    assert_eq!(from_page(&app, &install, "user", "/api/notes/list", &[]).await.0, 401, "the old installation is gone");
+    let (status, notes) = from_page(&app, &reinstalled, "user", "/api/notes/list", &[]).await;
+    assert_eq!((status, notes[0]["title"].as_str()), (200, Some("Born on Forge")), "{notes}");
+    assert_eq!(tenant_of(&app, &reinstalled).await.tenant_id, id, "the same tenant");
+
+    // A site rename: the next FIT names the new site URL, and the tenant follows it.
+    assert_eq!(app.fake.forge_rename("nova").await, Ok(204));
+    let renamed = install_of(&app);
+    assert_ne!(renamed.site_url, install.site_url);
+    assert_eq!(tenant_of(&app, &renamed).await.base_url, renamed.site_url);
+    let history = identities::history(&app.raw_db, &id).await.unwrap();
+    for old_or_new in [&install.site_url, &renamed.site_url, &install.installation_id, &reinstalled.installation_id] {
+        assert!(history.iter().any(|h| &h.value == old_or_new), "{old_or_new} in {history:?}");
+        assert_eq!(
+            tenant_lookup::find_tenant(&app.raw_db, old_or_new).await.unwrap().map(|t| t.tenant_id),
+            Some(id.clone())
+        );
+    }
+    assert_eq!(from_page(&app, &renamed, "user", "/api/notes/list", &[]).await.1[0]["title"], "Born on Forge");
+
+    // The app's development environment on the same site is a tenant of its own.
+    assert_eq!(app.fake.forge_install_development("nova").await, Ok(204));
+    let development = app.fake.site_forge_development("nova").unwrap();
+    let dev_tenant = tenant_of(&app, &development).await;
+    assert_ne!(dev_tenant.tenant_id, id);
+    assert_eq!(
+        (dev_tenant.cloud_id, dev_tenant.environment_type.as_deref()),
+        (born.cloud_id.clone(), Some("DEVELOPMENT"))
+    );
+    let (status, notes) = from_page(&app, &development, "user", "/api/notes/list", &[]).await;
+    assert_eq!((status, notes.as_array().map(Vec::len)), (200, Some(0)), "development sees none of production's notes");
+    assert_eq!(from_page(&app, &renamed, "user", "/api/notes/list", &[]).await.1.as_array().map(Vec::len), Some(1));
+
+    // A product event, resent twice by Forge: queued once, handled once, under Connect's name.
+    let delivery = app.fake.forge_product_event("nova", "create-issue", 2).await.unwrap();
+    assert_eq!(delivery.statuses, [204, 204, 204], "answered within Forge's 5 s each time");
+    let activity = || async { from_page(&app, &renamed, "user", "/api/activity/list", &[]).await.1 };
+    eventually("the event is handled", || async { activity().await.as_array().is_some_and(|a| !a.is_empty()) }).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let entries = activity().await;
+    assert_eq!(entries.as_array().map(Vec::len), Some(1), "exactly once: {entries}");
+    assert_eq!(entries[0]["event"], "jira:issue_created", "the same name a Connect webhook has");
+    let jobs = server::store::webhook_jobs::counts(&app.raw_db).await.unwrap();
+    assert_eq!(jobs, [("done".to_string(), 1)], "one job for three deliveries");
+
+    // preUninstall marks it uninstalled, forgets its token, and the purge removes it after 30 days.
+    assert_eq!(app.fake.forge_uninstall("nova").await, Ok(204));
+    let gone = tenant_of(&app, &renamed).await;
+    assert_eq!(gone.state, InstallState::Uninstalled);
+    assert_eq!(from_page(&app, &renamed, "user", "/api/notes/list", &[]).await.0, 401);
+    assert!(!rows_naming(&app.raw_db, id.as_str()).await.iter().any(|r| r.contains("forge_system_tokens")));
+    let retention = Duration::from_secs(30 * DAY as u64);
+    app.clock.advance(29 * DAY);
+    assert!(maintenance::purge(&app.raw_db, &app.clock, retention).await.unwrap().is_empty(), "kept for 30 days");
+    app.clock.advance(2 * DAY);
+    let purged = maintenance::purge(&app.raw_db, &app.clock, retention).await.unwrap();
+    assert_eq!(purged.iter().map(|p| &p.tenant_id).collect::<Vec<_>>(), [&id]);
+    let left = rows_naming(&app.raw_db, id.as_str()).await;
+    assert!(left.is_empty(), "purged with its data: {left:?}");
+    assert!(purge::log(&app.raw_db, 5).await.unwrap().iter().any(|p| p.tenant_id == id && p.client_key.is_none()));
+    assert!(installations::find(&app.raw_db, &dev_tenant.tenant_id).await.unwrap().is_some_and(|t| t.is_active()));
+    assert_eq!(forge.api.calls().iter().filter(|c| c.status == 401).count(), 0, "every token the app used was Forge's");
+}
+on_both_databases!(a_tenant_born_on_forge_lives_through_reinstall_rename_and_events_and_is_purged_after_pre_uninstall);
+
+/// The body each Forge route takes: an event it would act on if it let the FIT in.
+fn body_for(path: &str) -> Value {
+    if path == PRODUCT_EVENTS_PATH {
+        hostkit::payload::forge_issue_event("avi:jira:created:issue", "NOVA-9", "Smuggled", "user")
+    } else {
+        json!({ "eventType": "avi:forge:installed:app", "id": "e-1" })
+    }
+}
+
+/// Threats FT-09 to FT-11: on every Forge route, a UI page's FIT (with or
+/// without its user), the route's own module with a principal, and another
+/// trigger's FIT are each a 401 with the same body, for the tenant's own
+/// installation and for one the app has never seen; no row of any table
+/// changes. The route's own FIT, sent last, is accepted: the battery could fail.
+async fn every_forge_route_refuses_the_fit_of_another_module_and_writes_nothing(kind: DbKind) {
+    let app = native_site(kind).await;
+    let forge = forge_of(&app);
+    let install = install_of(&app);
+    let (status, _) = from_page(&app, &install, "user", "/api/notes/create", &[("title", "Mine"), ("body", "")]).await;
+    assert_eq!(status, 200);
+    let token = forge.api.system_token(&install.cloud_id, 4 * 3600);
+    let stranger = ForgeInstall { installation_id: installation_id(), ..install.clone() };
+    let routes: Vec<(ForgeModule, &str)> =
+        ForgeModule::ALL.into_iter().filter_map(|m| m.path().map(|path| (m, path))).collect();
+    assert_eq!(routes.len(), 5, "installed, upgraded, preUninstall, hourly, product events");
+    let mut refusals = 0;
+    for (own, path) in &routes {
+        let other_trigger = routes.iter().map(|(m, _)| *m).find(|m| m != own).unwrap();
+        let cases = [
+            ("the global page's FIT with its user", modules::GLOBAL_PAGE, Some("user")),
+            ("the global page's FIT without a user", modules::GLOBAL_PAGE, None),
+            ("the admin page's FIT with an admin", modules::ADMIN_PAGE, Some("admin")),
+            ("the route's own module with a principal", own.key(), Some("admin")),
+            ("another trigger's FIT", other_trigger.key(), None),
+        ];
+        for (what, module, user) in cases {
+            for target in [&install, &stranger] {
+                let before = dump(&app.raw_db).await;
+                let fit = forge.jwks.fit_of(target, module, user);
+                let answer =
+                    forge.jwks.post_delivery(&app.url(path), &fit, body_for(path), Some(&token), 0).await.unwrap();
+                assert_eq!(answer.status(), 401, "{path}: {what}");
+                let body: Value = answer.json().await.unwrap();
+                assert_eq!(body, json!({ "error": "token not accepted on this route" }), "{path}: {what}");
+                assert_eq!(dump_text(&dump(&app.raw_db).await), dump_text(&before), "{path}: {what} wrote something");
+                refusals += 1;
+            }
+        }
+    }
+    // A trigger's FIT on the API, and an installed event with no FIT or a made-up one, are refused too.
+    for module in [modules::INSTALLED, modules::PRE_UNINSTALL, modules::PRODUCT_EVENTS] {
+        let before = dump(&app.raw_db).await;
+        assert_eq!(call_as_module(&app, &install, module, None, "/api/notes/list", &[]).await.0, 401, "{module}");
+        assert_eq!(dump_text(&dump(&app.raw_db).await), dump_text(&before));
+    }
+    let before = dump(&app.raw_db).await;
+    let installed = app.url(ForgeEvent::Installed.path());
+    let unsigned = app.http.post(&installed).json(&json!({ "payload": body_for(&installed) })).send().await.unwrap();
+    assert_eq!(unsigned.status(), 401, "an installed without a FIT creates nothing");
+    let forged = hostkit::jwt::hs256(&stranger.claims_for(modules::INSTALLED, None), b"not forge's key");
+    let answer = forge.jwks.post_delivery(&installed, &forged, body_for(&installed), None, 0).await.unwrap();
+    assert_eq!(answer.status(), 401, "nor one whose FIT Forge did not sign");
+    assert_eq!(dump_text(&dump(&app.raw_db).await), dump_text(&before));
+    assert_eq!(refusals, 50);
+
+    // The right FIT on the install route does create the stranger's tenant.
+    let own = forge.jwks.fit_of(&stranger, modules::INSTALLED, None);
+    let answer = forge.jwks.post_delivery(&installed, &own, body_for(&installed), None, 0).await.unwrap();
+    assert_eq!(answer.status(), 204);
+    assert_ne!(dump(&app.raw_db).await, before, "the battery's requests would have been seen");
+}
+on_both_databases!(every_forge_route_refuses_the_fit_of_another_module_and_writes_nothing);
+
+/// The fake host plays the app's manifest: each delivery carries the FIT of
+/// the module the generated manifest declares for it.
+#[test]
+fn the_fake_host_names_the_modules_the_manifest_declares() {
+    let pairs = [
+        (modules::GLOBAL_PAGE, ForgeModule::GlobalPage),
+        (modules::ADMIN_PAGE, ForgeModule::AdminPage),
+        (modules::INSTALLED, ForgeModule::Installed),
+        (modules::UPGRADED, ForgeModule::Upgraded),
+        (modules::PRE_UNINSTALL, ForgeModule::PreUninstall),
+        (modules::HOURLY, ForgeModule::Hourly),
+        (modules::PRODUCT_EVENTS, ForgeModule::ProductEvents),
+    ];
+    assert_eq!(pairs.len(), ForgeModule::ALL.len());
+    for (fake, module) in pairs {
+        assert_eq!(fake, module.key());
+    }
+    for event in ForgeEvent::ALL {
+        assert_eq!(modules::of_event(event.as_str()), ForgeModule::of_event(event).key(), "{event:?}");
+    }
+}
