@@ -7,7 +7,7 @@
 //! days after `preUninstall`. A development environment of the same app on
 //! the same site is a tenant of its own. Every Forge route refuses the FIT
 //! of another module, or one with a user where only Forge calls, and writes
-//! nothing (threats FT-09 to FT-12).
+//! nothing (threats FT-14 to FT-18).
 
 use std::time::Duration;
 
@@ -203,7 +203,7 @@ fn body_for(path: &str) -> Value {
     }
 }
 
-/// Threats FT-09 to FT-11: on every Forge route, a UI page's FIT (with or
+/// Threats FT-14 and FT-17: on every Forge route, a UI page's FIT (with or
 /// without its user), the route's own module with a principal, and another
 /// trigger's FIT are each a 401 with the same body, for the tenant's own
 /// installation and for one the app has never seen; no row of any table
