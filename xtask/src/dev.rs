@@ -4,7 +4,8 @@
 //! http://localhost:3100/. The operator console at
 //! http://127.0.0.1:3000/console accepts `operator` / `dev-operator-password`
 //! unless OPERATOR_USER is set. The fake host plays Forge as well (JWKS on
-//! :3102, product API on :3103): its panel moves a site onto Forge. Ctrl-C
+//! :3102, product API on :3103): its panel moves a site onto Forge, and
+//! its site `nova` is Forge-native (installed through Forge alone). Ctrl-C
 //! stops both.
 
 use std::{

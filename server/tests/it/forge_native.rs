@@ -288,3 +288,46 @@ fn the_fake_host_names_the_modules_the_manifest_declares() {
         assert_eq!(modules::of_event(event.as_str()), ForgeModule::of_event(event).key(), "{event:?}");
     }
 }
+
+/// Calls out for a tenant born on Forge: with no system token yet, asking
+/// the site as the app is a clear 502, not a retry-later; sharing a note
+/// needs the user's own token, and with it the comment is made as the user.
+async fn a_forge_tenant_calls_out_with_the_token_it_has_and_says_why_when_it_has_none(kind: DbKind) {
+    let app = TestApp::spawn_on_forge(kind).await;
+    let forge = forge_of(&app);
+    let cloud_id = hostkit::forge::cloud_id();
+    let install = ForgeInstall::new(&forge.app_id, &cloud_id, &forge.api.jira_base(&cloud_id));
+    forge.api.add_user(&cloud_id, "user", "Uma User", false);
+    // Born from an installed event that brought no system token.
+    let url = app.url(ForgeEvent::Installed.path());
+    assert_eq!(forge.jwks.deliver(&url, &install, ForgeEvent::Installed.as_str(), None, 0).await.status(), 204);
+    let (status, why) = from_page(&app, &install, "user", "/api/me/display_name", &[]).await;
+    assert_eq!(status, 502, "{why}");
+    assert!(why.to_string().contains("no Forge system token"), "says why: {why}");
+    let admin = call_as_module(&app, &install, modules::ADMIN_PAGE, Some("user"), "/api/admin/install_status", &[]);
+    assert_eq!(admin.await.0, 502, "the admin check cannot be asked either");
+
+    let (_, note) =
+        from_page(&app, &install, "user", "/api/notes/create", &[("title", "Share me"), ("body", "b")]).await;
+    let id = note["id"].to_string();
+    let form = [("id", id.as_str()), ("target", "NOVA-1")];
+    let (status, why) = from_page(&app, &install, "user", "/api/notes/share", &form).await;
+    assert_eq!(status, 502, "no Connect grant and no user token: {why}");
+    assert!(why.to_string().contains("no token of yours"), "{why}");
+    let fit = forge.jwks.fit_for(&install, Some("user"));
+    let user_token = forge.api.user_token(&cloud_id, "user");
+    let shared = app.http.post(app.url("/api/notes/share")).bearer_auth(fit).header("x-forge-oauth-user", &user_token);
+    let shared = shared.form(&form).send().await.unwrap();
+    assert_eq!(shared.status(), 200, "{}", shared.text().await.unwrap_or_default());
+    let comments = forge.api.comments();
+    assert_eq!((comments.len(), comments[0].author.as_str(), comments[0].target.as_str()), (1, "user", "NOVA-1"));
+    assert!(comments[0].body.to_string().contains("Share me"));
+
+    // The hourly trigger brings a system token: the site is asked as the app from then on.
+    let token = forge.api.system_token(&cloud_id, 3600);
+    let hourly = app.url(ForgeEvent::Hourly.path());
+    assert_eq!(forge.jwks.deliver(&hourly, &install, ForgeEvent::Hourly.as_str(), Some(&token), 0).await.status(), 204);
+    let (status, name) = from_page(&app, &install, "user", "/api/me/display_name", &[]).await;
+    assert_eq!((status, name.as_str()), (200, Some("Uma User")));
+}
+on_both_databases!(a_forge_tenant_calls_out_with_the_token_it_has_and_says_why_when_it_has_none);
