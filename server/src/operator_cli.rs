@@ -38,7 +38,8 @@ pub async fn show(db: &Database, key: &str) -> Result<()> {
     let i = tenant_lookup::find_tenant(db, key).await?.ok_or(Error::NotFound)?;
     let id = &i.tenant_id;
     let facts = serde_json::json!({
-        "tenantId": i.tenant_id, "clientKey": i.client_key, "baseUrl": i.base_url, "displayUrl": i.display_url, "productType": i.product_type,
+        "tenantId": i.tenant_id, "clientKey": i.client_key, "baseUrl": i.base_url, "displayUrl": i.display_url,
+        "productType": i.product_type,
         "description": i.description, "appKey": i.app_key, "state": i.state.to_string(),
         "installGeneration": i.install_generation, "installSignature": i.install_signature,
         "world": i.world(),

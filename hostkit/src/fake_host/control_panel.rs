@@ -45,7 +45,8 @@ async fn panel(State(fake): State<FakeHost>) -> Html<String> {
         let history = history(&fake, &name);
         let forge = match (&site.forge, site.native) {
             (Some(install), _) => format!(
-                r#"<p>On Forge ({env}): installation <code id="{name}-installation">{id}</code> · cloudId <code>{cloud}</code> ·
+                r#"<p>On Forge ({env}): installation <code id="{name}-installation">{id}</code> ·
+cloudId <code>{cloud}</code> ·
 <a class="open-forge-ui" href="{ui}">Forge UI (requestRemote)</a>{dev}</p>"#,
                 name = escape(&name),
                 env = escape(&install.environment_type),

@@ -348,7 +348,10 @@ mod tests {
             (with(&["context", "cloudId"], json!("c".repeat(65))), TokenError::Malformed),
             (with(&["context", "siteUrl"], json!("javascript:alert(1)")), TokenError::Malformed),
             (with(&["context", "siteUrl"], json!("https://u:p@acme.atlassian.net")), TokenError::Malformed),
-            (with(&["context", "siteUrl"], json!(format!("https://a.net/{}", "x".repeat(2048)))), TokenError::Malformed),
+            (
+                with(&["context", "siteUrl"], json!(format!("https://a.net/{}", "x".repeat(2048)))),
+                TokenError::Malformed,
+            ),
             (with(&["app", "module", "key"], json!("notes page")), TokenError::Malformed),
             (with(&["app", "module", "key"], json!("")), TokenError::Malformed),
             (with(&["app", "module"], json!("notes-page")), TokenError::Malformed),

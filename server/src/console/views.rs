@@ -60,7 +60,8 @@ pub(crate) async fn list(op: Operator, State(state): State<AppState>, Query(sear
     let headings = ["Tenant", "Base URL", "Product", "State", "Last event", "Generation"];
     let body = format!(
         r#"<form method="get" action="/console" class="search">
-<input name="q" id="q" value="{q}" placeholder="clientKey, tenant id or base URL"><button class="button">Search</button></form>
+<input name="q" id="q" value="{q}" placeholder="clientKey, tenant id or base URL">
+<button class="button">Search</button></form>
 {table}"#,
         q = escape(&search.q),
         table = table("installations", &headings, &rows)

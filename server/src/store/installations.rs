@@ -254,7 +254,8 @@ pub(crate) async fn learn_site(
 ) -> Result<bool> {
     let sql = "UPDATE installations SET cloud_id = COALESCE(cloud_id, $2), \
                environment_id = COALESCE(environment_id, $3), environment_type = COALESCE(environment_type, $4) \
-               WHERE tenant_id = $1 AND ((cloud_id IS NULL AND $2 IS NOT NULL) OR (environment_id IS NULL AND $3 IS NOT NULL))";
+               WHERE tenant_id = $1 \
+               AND ((cloud_id IS NULL AND $2 IS NOT NULL) OR (environment_id IS NULL AND $3 IS NOT NULL))";
     let (env_id, env_type) = environment.unzip();
     let changed = on_tx!(tx, conn => sqlx::query(sql).bind(tenant_id).bind(cloud_id).bind(env_id).bind(env_type)
         .execute(conn).await?.rows_affected());

@@ -121,7 +121,8 @@ async fn the_tenant_id_migration_keeps_every_row_of_todays_data(kind: DbKind) {
     .await;
     let half_connect = "INSERT INTO installations (tenant_id, client_key, base_url, state, install_generation, \
                         install_signature, first_installed_at, last_installed_at, last_event_at, last_event_iat, \
-                        last_install_iat) VALUES ('t-bad', 'ck', 'https://x.net', 'installed', 1, 'rs256', 1, 1, 1, 1, 1)";
+                        last_install_iat) \
+                        VALUES ('t-bad', 'ck', 'https://x.net', 'installed', 1, 'rs256', 1, 1, 1, 1, 1)";
     let refused = match &db.pool {
         Pool::Sqlite(pool) => sqlx::query(half_connect).execute(pool).await.is_err(),
         Pool::Postgres(pool) => sqlx::query(half_connect).execute(pool).await.is_err(),
