@@ -3,6 +3,7 @@
 //! server, and to wasm with `hydrate` for the browser.
 
 pub mod api;
+pub mod host;
 pub mod pages;
 pub mod router;
 

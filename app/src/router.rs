@@ -59,10 +59,7 @@ impl CurrentPath {
 pub(crate) fn provide_current_path() -> CurrentPath {
     let path = CurrentPath(RwSignal::new(initial_path()));
     #[cfg(feature = "hydrate")]
-    {
-        let handle = window_event_listener(leptos::ev::popstate, move |_| path.0.set(location_path()));
-        on_cleanup(move || handle.remove());
-    }
+    crate::host::follow_history(move |p| path.0.set(p));
     provide_context(path);
     path
 }
@@ -78,12 +75,8 @@ fn initial_path() -> String {
 
 #[cfg(not(feature = "ssr"))]
 fn initial_path() -> String {
-    location_path()
-}
-
-#[cfg(any(feature = "hydrate", not(feature = "ssr")))]
-fn location_path() -> String {
-    web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default()
+    crate::host::start_path()
+        .unwrap_or_else(|| web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default())
 }
 
 /// A link to another tab: a plain click stays in the page (the session and
@@ -95,12 +88,11 @@ pub(crate) fn follow_link(event: leptos::ev::MouseEvent, href: &'static str) {
         return;
     }
     event.prevent_default();
-    let Some(window) = web_sys::window() else { return };
-    if let Ok(history) = window.history() {
-        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(href));
-    }
+    crate::host::push(href);
     current_path().0.set(href.to_string());
-    window.scroll_to_with_x_and_y(0.0, 0.0);
+    if let Some(window) = web_sys::window() {
+        window.scroll_to_with_x_and_y(0.0, 0.0);
+    }
 }
 
 #[cfg(test)]

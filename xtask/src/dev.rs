@@ -5,8 +5,9 @@
 //! http://127.0.0.1:3000/console accepts `operator` / `dev-operator-password`
 //! unless OPERATOR_USER is set. The fake host plays Forge as well (JWKS on
 //! :3102, product API on :3103): its panel moves a site onto Forge, and
-//! its site `nova` is Forge-native (installed through Forge alone). Ctrl-C
-//! stops both.
+//! its site `nova` is Forge-native (installed through Forge alone), and its
+//! Custom UI pages frame `target/forge/ui` from the fake Forge CDN on :3104.
+//! Ctrl-C stops both.
 
 use std::{
     io::Write,
@@ -15,7 +16,7 @@ use std::{
 
 use anyhow::{Context, Result};
 
-use crate::{cmd, prereqs, site};
+use crate::{cmd, forge_ui, prereqs, site};
 
 const APP: &str = "http://127.0.0.1:3000";
 const FAKE_HOST: &str = "http://localhost:3100";
@@ -26,7 +27,9 @@ const DEV_FORGE_APP_ID: &str = "ari:cloud:ecosystem::app/00000000-0000-4000-8000
 pub fn run() -> Result<()> {
     prereqs::wasm_target()?;
     site::build(site::profile())?;
+    forge_ui::build()?;
     cmd::cargo(&["build", "-p", "server", "-p", "hostkit", "--bin", "server", "--bin", "fakehost"])?;
+    let manifest = write_native_manifest()?;
     let mut app_env: Vec<(String, String)> = vec![
         ("APP_BASE_URL".into(), APP.into()),
         ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:3000".into()),
@@ -44,8 +47,11 @@ pub fn run() -> Result<()> {
         app_env.push(("OPERATOR_PASSWORD_HASH".into(), dev_operator_hash()?));
     }
     let mut app = Command::new("target/debug/server").envs(app_env).spawn().context("starting the app")?;
-    let mut fake =
-        Command::new("target/debug/fakehost").env("APP_BASE_URL", APP).spawn().context("starting the fake host")?;
+    let mut fake = Command::new("target/debug/fakehost")
+        .env("APP_BASE_URL", APP)
+        .env("FAKEHOST_FORGE_MANIFEST", manifest)
+        .spawn()
+        .context("starting the fake host")?;
     eprintln!("\nxtask: app on {APP} · fake host control panel on {FAKE_HOST}/ · operator console on {APP}/console");
     eprintln!("xtask: operator console login (dev only): operator / {DEV_OPERATOR_PASSWORD}. Ctrl-C stops both.\n");
     let first = wait_any(&mut app, &mut fake);
@@ -54,6 +60,20 @@ pub fn run() -> Result<()> {
     let _ = app.wait();
     let _ = fake.wait();
     first
+}
+
+/// The Forge-native manifest, as JSON, for the fake host's Custom UI policy.
+fn write_native_manifest() -> Result<&'static str> {
+    const PATH: &str = "target/forge/manifest.json";
+    let output = Command::new("target/debug/server")
+        .args(["forge-manifest", "--native", "--json"])
+        .env("APP_BASE_URL", APP)
+        .env("FORGE_APP_ID", DEV_FORGE_APP_ID)
+        .output()
+        .context("server forge-manifest")?;
+    anyhow::ensure!(output.status.success(), "server forge-manifest: {}", String::from_utf8_lossy(&output.stderr));
+    std::fs::write(PATH, output.stdout)?;
+    Ok(PATH)
 }
 
 /// Hashes the dev operator password with the server's own command.

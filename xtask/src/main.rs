@@ -6,6 +6,7 @@
 //!   dev     the app plus a fake Jira/Confluence on loopback (no cloud site needed)
 //!   build   build the site and the release server
 //!   site    build only the wasm/JS/CSS bundle into target/site/pkg
+//!   forge-ui  the site, then the Forge Custom UI resource in target/forge/ui
 //!   test    install what tests need, check formatting, lints and import
 //!           cycles, audit Cargo.lock, run every test (SQLite, PostgreSQL,
 //!           headless Chromium)
@@ -23,6 +24,7 @@ mod citations;
 mod cmd;
 mod cycles;
 mod dev;
+mod forge_ui;
 mod fuzz;
 mod postgres;
 mod prereqs;
@@ -52,9 +54,15 @@ fn run() -> Result<()> {
             prereqs::wasm_target()?;
             site::build(site::profile())
         }
+        "forge-ui" => {
+            prereqs::wasm_target()?;
+            site::build(site::profile())?;
+            forge_ui::build()
+        }
         "build" => {
             prereqs::wasm_target()?;
             site::build(site::profile())?;
+            forge_ui::build()?;
             cmd::cargo(&["build", "-p", "server", "--release"])
         }
         "serve" => {
@@ -81,7 +89,7 @@ fn run() -> Result<()> {
         "soak" => soak(),
         "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
-            println!("usage: cargo xtask <serve|dev|build|site|test|cycles|citations|bench|soak|fuzz> [args]");
+            println!("usage: cargo xtask <serve|dev|build|site|forge-ui|test|cycles|citations|bench|soak|fuzz> [args]");
             Ok(())
         }
         other => bail!("unknown command {other:?}; try cargo xtask help"),
@@ -101,6 +109,7 @@ fn test(extra: &[String]) -> Result<()> {
     hygiene()?;
     audit::run()?;
     site::build(site::profile())?;
+    forge_ui::build()?;
     let cluster = postgres::Cluster::start()?;
     // Extra arguments go to cargo; anything after their own `--` goes to
     // the test runner, beside --include-ignored.

@@ -54,6 +54,16 @@ pub(crate) fn resize() {
     }
 }
 
+/// `AP.theming.initializeTheming()`: the host sets `data-color-mode` and
+/// its design tokens on the page, and keeps them in step with the product.
+pub fn initialize_theming() {
+    let Some(theming) = ap_member(&["theming"]) else { return };
+    let start = Reflect::get(&theming, &"initializeTheming".into()).ok().and_then(|f| f.dyn_into::<Function>().ok());
+    if let Some(start) = start {
+        let _ = start.call0(&theming);
+    }
+}
+
 /// `window.AP` or a member path below it, when all.js has loaded.
 fn ap_member(path: &[&str]) -> Option<JsValue> {
     let window = web_sys::window()?;

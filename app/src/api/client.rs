@@ -37,6 +37,12 @@ impl<IS: FromServerFnError, OS: FromServerFnError> Client<ApiError, IS, OS> for 
 /// Renews a session about to end, sends, and after a 401 renews (unless a
 /// newer session arrived meanwhile) and sends a copy made beforehand.
 async fn send_renewing(request: BrowserRequest) -> Result<SessionResponse, ApiError> {
+    // A Custom UI has no session: Forge puts a fresh FIT on every call.
+    #[cfg(feature = "hydrate")]
+    if let Some(forge) = crate::host::forge::host() {
+        let response = forge.send(request.into()).await?;
+        return Ok(SessionResponse(SendWrapper::new(response.into())));
+    }
     #[cfg(feature = "hydrate")]
     if super::renewal::expires_soon() {
         let _ = super::renewal::renew().await;

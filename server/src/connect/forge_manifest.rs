@@ -25,7 +25,9 @@ use super::{
 /// Until `FORGE_APP_ID` is set, the manifest names a placeholder (`forge register` prints the real one).
 pub(crate) const PLACEHOLDER_APP_ID: &str = "ari:cloud:ecosystem::app/00000000-0000-0000-0000-000000000000";
 /// The remote that serves the Connect modules and every Forge endpoint.
-const REMOTE: &str = "connect";
+const REMOTE: &str = app::host::FORGE_REMOTE;
+/// What the Custom UI's scripts need beyond Forge's default policy.
+const WASM_SCRIPT_PERMISSION: &str = "unsafe-eval";
 /// The Custom UI resource the pages render (`cargo xtask forge-ui` writes it).
 const UI_RESOURCE: &str = "main";
 const UI_RESOURCE_PATH: &str = "target/forge/ui";
@@ -67,7 +69,12 @@ pub(crate) fn manifest(descriptor: &Descriptor, product: Product, app_id: Option
         }],
         "modules": modules,
         "resources": [{ "key": UI_RESOURCE, "path": UI_RESOURCE_PATH }],
-        "permissions": { "scopes": scopes(d, product, mode) },
+        "permissions": {
+            "scopes": scopes(d, product, mode),
+            // The page is WebAssembly: under CSP level 3 `'unsafe-eval'` lets it compile.
+            // Forge's validator refuses `'wasm-unsafe-eval'`, which would say only that.
+            "content": { "scripts": [WASM_SCRIPT_PERMISSION] },
+        },
     })
 }
 
@@ -419,6 +426,11 @@ mod tests {
             assert!(keys.iter().all(|k| !k.starts_with("connect") && *k != "connectToForgeMigration"), "{keys:?}");
             let scopes = m["permissions"]["scopes"].as_array().unwrap();
             assert!(scopes.iter().all(|s| !s.as_str().unwrap().contains("connect")), "{scopes:?}");
+        }
+        // The wasm page compiles under Forge's CSP in both modes, with the one source Forge accepts.
+        for mode in [Mode::Native, Mode::ConnectOnForge] {
+            let m = manifest(&d, Product::Jira, None, mode);
+            assert_eq!(m["permissions"]["content"], json!({ "scripts": ["unsafe-eval"] }), "{mode:?}");
         }
         let jira = manifest(&d, Product::Jira, None, Mode::Native);
         let scopes = json!([

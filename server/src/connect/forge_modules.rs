@@ -82,8 +82,9 @@ impl ForgeModule {
             Self::PreUninstall => "forge-pre-uninstall",
             Self::Hourly => "forge-hourly",
             Self::ProductEvents => "product-events",
-            Self::GlobalPage => "notes-page",
-            Self::AdminPage => "notes-admin",
+            // The page's own code reads these to know which page it shows.
+            Self::GlobalPage => app::host::FORGE_GLOBAL_PAGE,
+            Self::AdminPage => app::host::FORGE_ADMIN_PAGE,
         }
     }
 
