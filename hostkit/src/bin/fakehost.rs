@@ -10,7 +10,9 @@
 //!
 //! Environment: FAKEHOST_ADDR (127.0.0.1:3100), FAKEHOST_KEYS_ADDR
 //! (127.0.0.1:3101), FAKEHOST_FORGE_JWKS_ADDR (127.0.0.1:3102),
-//! FAKEHOST_PRODUCT_API_ADDR (127.0.0.1:3103), APP_BASE_URL
+//! FAKEHOST_PRODUCT_API_ADDR (127.0.0.1:3103), FAKEHOST_FORGE_CDN_ADDR
+//! (127.0.0.1:3104, the Custom UI's origin), FAKEHOST_FORGE_MANIFEST (the
+//! manifest JSON whose CSP it serves the Custom UI with), APP_BASE_URL
 //! (http://127.0.0.1:3000), APP_KEY (rust-connect-app), FORGE_APP_ID (the dev
 //! app id below), FAKEHOST_STATE (data/fakehost.json).
 
@@ -47,6 +49,7 @@ async fn main() {
             fake.add_user(site, "user", "Uma User", false);
         }
     }
+    serve_custom_ui(&fake).await;
     if !wait_for_app(&app_base_url).await {
         eprintln!(
             "fakehost: the app at {app_base_url} did not answer /healthz; install from the control panel once it runs"
@@ -87,4 +90,19 @@ async fn wait_for_app(base_url: &str) -> bool {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     false
+}
+
+/// The Custom UI from `target/forge/ui`, when it is built and a manifest given.
+async fn serve_custom_ui(fake: &FakeHost) {
+    let Ok(manifest) = std::env::var("FAKEHOST_FORGE_MANIFEST")
+        .and_then(|p| std::fs::read_to_string(p).map_err(|_| std::env::VarError::NotPresent))
+    else {
+        eprintln!("fakehost: no FAKEHOST_FORGE_MANIFEST: the Custom UI pages stay off");
+        return;
+    };
+    let workspace = std::env::current_dir().unwrap_or_default();
+    match fake.serve_custom_ui(&workspace, &manifest, &var("FAKEHOST_FORGE_CDN_ADDR", "127.0.0.1:3104")).await {
+        Ok(url) => println!("fakehost: Custom UI served from {url} (the fake Forge CDN)"),
+        Err(e) => eprintln!("fakehost: no Custom UI: {e}"),
+    }
 }

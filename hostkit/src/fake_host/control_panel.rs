@@ -15,7 +15,10 @@ use axum::{
 };
 
 use super::FakeHost;
-use crate::{forge::ForgeInstall, tenant::Tenant};
+use crate::{
+    forge::{ForgeInstall, modules},
+    tenant::Tenant,
+};
 
 pub(crate) fn routes() -> Router<FakeHost> {
     Router::new().route("/", get(panel)).route("/_control/{site}/{action}", post(act))
@@ -47,12 +50,14 @@ async fn panel(State(fake): State<FakeHost>) -> Html<String> {
             (Some(install), _) => format!(
                 r#"<p>On Forge ({env}): installation <code id="{name}-installation">{id}</code> ·
 cloudId <code>{cloud}</code> ·
-<a class="open-forge-ui" href="{ui}">Forge UI (requestRemote)</a>{dev}</p>"#,
+<a class="open-forge-ui" href="{ui}">Custom UI</a> ·
+<a class="open-forge-admin" href="{admin}">Custom UI admin page</a>{dev}</p>"#,
                 name = escape(&name),
                 env = escape(&install.environment_type),
                 id = escape(&install.installation_id),
                 cloud = escape(&install.cloud_id),
-                ui = escape(&fake.forge_ui_url(&name, "user")),
+                ui = escape(&fake.custom_ui_url(&name, modules::GLOBAL_PAGE, "user")),
+                admin = escape(&fake.custom_ui_url(&name, modules::ADMIN_PAGE, "admin")),
                 dev = site.forge_dev.as_ref().map_or(String::new(), |d| {
                     format!(" · development installation <code>{}</code>", escape(&d.installation_id))
                 }),

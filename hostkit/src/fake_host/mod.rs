@@ -35,10 +35,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 mod control_panel;
+mod custom_ui;
 mod forge_native;
 mod forge_side;
 mod oauth;
 mod product_events;
+mod theme;
 
 pub use forge_side::ForgeSide;
 pub use oauth::{ACCESS_TOKEN_TTL_SECS, Comment};
@@ -111,6 +113,8 @@ pub(crate) struct Inner {
     pub(crate) access_tokens: HashMap<String, oauth::AccessToken>,
     pub(crate) revoked: std::collections::HashSet<String>,
     pub(crate) comments: Vec<Comment>,
+    /// The fake Forge CDN that serves the app's Custom UI, once started.
+    pub(crate) cdn: Option<custom_ui::Cdn>,
 }
 
 #[derive(Clone)]
@@ -168,7 +172,7 @@ impl FakeHost {
             .route("/{site}/context-token", get(context_token))
             .route("/oauth2/token", axum::routing::post(oauth::token))
             .merge(control_panel::routes())
-            .merge(forge_side::routes())
+            .merge(custom_ui::routes())
             .fallback(rest)
             .with_state(fake.clone());
         fake._task = Arc::new(tokio::spawn(async move {
@@ -327,7 +331,9 @@ const ALL_JS: &str = r#"(function () {
     if (e.source !== window.parent) return;
     var m = e.data || {};
     if (m.type === 'ap.token' && pending[m.id]) { pending[m.id](m.token); delete pending[m.id]; }
+    if (m.type === 'ap.theme' && themed) applyProductTheme(m.colorMode);
   });
+  var themed = false;
   function getToken(callback) {
     var id = next++;
     var promise = new Promise(function (resolve) { pending[id] = resolve; });
@@ -341,14 +347,15 @@ const ALL_JS: &str = r#"(function () {
   window.AP = {
     context: { getToken: getToken, getContext: function (cb) { if (cb) cb({}); return Promise.resolve({}); } },
     resize: resize,
-    sizeToParent: resize
+    sizeToParent: resize,
+    theming: { initializeTheming: function () { themed = true; window.parent.postMessage({ type: 'ap.theming' }, '*'); } }
   };
   window.addEventListener('load', resize);
 })();
 "#;
 
 async fn all_js() -> Response {
-    ([(header::CONTENT_TYPE, "text/javascript")], ALL_JS).into_response()
+    ([(header::CONTENT_TYPE, "text/javascript")], format!("{}{ALL_JS}", theme::APPLY_THEME_JS)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -356,6 +363,8 @@ struct PageQuery {
     module: String,
     #[serde(default)]
     user: Option<String>,
+    #[serde(default)]
+    theme: String,
 }
 
 async fn host_page(State(host): State<FakeHost>, Path(site): Path<String>, Query(q): Query<PageQuery>) -> Response {
@@ -377,11 +386,15 @@ async fn host_page(State(host): State<FakeHost>, Path(site): Path<String>, Query
 <style>body{{font-family:sans-serif;margin:0}}header{{background:#0c66e4;color:#fff;padding:8px 16px}}
 iframe{{width:100%;border:0;height:600px}}</style></head>
 <body><header id="host-header">Fake {product} · site <b>{site}</b> · user <b>{who}</b> ·
-module <code>{module}</code></header>
+module <code>{module}</code> · <button id="theme-switch" type="button">Switch theme</button></header>
 <iframe id="app-frame" title="app" src="{src}"></iframe>
 <script>
 window.__tokens = 0; window.__resizes = 0;
-var frame = document.getElementById('app-frame');
+var frame = document.getElementById('app-frame'), theme = {theme};
+document.getElementById('theme-switch').addEventListener('click', function () {{
+  theme = theme === 'dark' ? 'light' : 'dark';
+  frame.contentWindow.postMessage({{ type: 'ap.theme', colorMode: theme }}, '*');
+}});
 window.addEventListener('message', function (e) {{
   if (e.source !== frame.contentWindow) return;
   var m = e.data || {{}};
@@ -391,6 +404,7 @@ window.addEventListener('message', function (e) {{
       frame.contentWindow.postMessage({{ type: 'ap.token', id: m.id, token: j.token }}, '*');
     }});
   }}
+  if (m.type === 'ap.theming') frame.contentWindow.postMessage({{ type: 'ap.theme', colorMode: theme }}, '*');
   if (m.type === 'ap.resize') {{
     window.__resizes++;
     if (m.height) frame.style.height = Math.max(m.height, 200) + 'px';
@@ -401,6 +415,7 @@ window.addEventListener('message', function (e) {{
         module = html_escape(&q.module),
         site = html_escape(&site),
         src = html_escape(&src),
+        theme = if q.theme == "dark" { "'dark'" } else { "'light'" },
     ))
     .into_response()
 }

@@ -1,7 +1,7 @@
 //! The fake host as a developer uses it, in headless Chromium: install from
 //! the control panel, open the app in the host frame, switch users, fire
 //! lifecycle events and watch the app react; then move a site onto Forge and
-//! see the same notes in a Forge UI page that only has `requestRemote`.
+//! see the same notes in the app's Custom UI, which only has `@forge/bridge`.
 
 use std::time::Duration;
 
@@ -73,7 +73,7 @@ async fn a_developer_drives_the_app_through_the_fake_host() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and the built site: run by cargo xtask test"]
-async fn a_site_moved_onto_forge_shows_its_notes_through_request_remote() {
+async fn a_site_moved_onto_forge_shows_its_notes_in_the_custom_ui() {
     let app = TestApp::spawn_on_forge(DbKind::Sqlite).await;
     let forge = app.fake.forge.clone().expect("the fake host plays Forge");
     app.fake.add_site("acme", "jira");
@@ -110,22 +110,29 @@ async fn a_site_moved_onto_forge_shows_its_notes_through_request_remote() {
     assert!(body["history"].as_array().is_some_and(|h| h.iter().any(|e| e["kind"] == "installation_id")));
     assert!(!body.to_string().contains(called.token.as_deref().unwrap()), "never the token");
 
+    app.serve_custom_ui().await;
     let list_in_forge_ui = || async {
-        browser.client.goto(&app.fake.forge_ui_url("acme", "user")).await.unwrap();
-        browser
-            .wait_for("the notes in the Forge UI", WAIT, |_| async {
-                browser.text("#forge-status").await.filter(|t| t == "1 notes")
-            })
+        browser.client.enter_parent_frame().await.ok();
+        browser.client.goto(&app.fake.custom_ui_url("acme", "notes-page", "user")).await.unwrap();
+        let frame = browser
+            .wait_for("the Custom UI", WAIT, |c| async move { c.find(Locator::Css("#forge-frame")).await.ok() })
             .await;
-        browser.text("li.forge-note").await
+        frame.enter_frame().await.unwrap();
+        let tab = browser
+            .wait_for("the notes tab", WAIT, |c| async move { c.find(Locator::Css("a[href='/app/notes']")).await.ok() })
+            .await;
+        tab.click().await.unwrap();
+        browser
+            .wait_for("the notes in the Custom UI", WAIT, |_| async { browser.text(".note .note-title").await })
+            .await
     };
-    assert_eq!(list_in_forge_ui().await.as_deref(), Some("Written in Connect"));
+    assert_eq!(list_in_forge_ui().await, "Written in Connect");
 
     // Forge's deliveries from the panel: the hourly trigger and a Forge reinstall (new installationId).
     panel_action(&browser, &app, "acme-forge-hourly").await;
     let before = app.fake.site_forge_installation("acme");
     panel_action(&browser, &app, "acme-forge-reinstall").await;
     assert_ne!(app.fake.site_forge_installation("acme"), before, "a new installationId");
-    assert_eq!(list_in_forge_ui().await.as_deref(), Some("Written in Connect"), "the same tenant after a reinstall");
+    assert_eq!(list_in_forge_ui().await, "Written in Connect", "the same tenant after a reinstall");
     browser.close().await;
 }

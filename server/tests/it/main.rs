@@ -11,6 +11,7 @@ mod cli;
 mod connections;
 mod console;
 mod crash_safety;
+mod custom_ui;
 mod database_faults;
 mod fake_host;
 mod forge_events;

@@ -136,6 +136,23 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
+
+    /// Starts the fake host's Forge CDN with the Custom UI of
+    /// `target/forge/ui`, under the policy `@forge/csp` computes for the
+    /// app's Forge-native manifest (printed by the server's own command).
+    pub async fn serve_custom_ui(&self) -> String {
+        let forge = self.fake.forge.as_ref().expect("a fake host that plays Forge");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["forge-manifest", "--native", "--json"])
+            .env("APP_BASE_URL", &self.base_url)
+            .env("FORGE_APP_ID", &forge.app_id)
+            .output()
+            .expect("server forge-manifest");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace");
+        let manifest = String::from_utf8(output.stdout).expect("UTF-8");
+        self.fake.serve_custom_ui(workspace, &manifest, "127.0.0.1:0").await.expect("the Custom UI is built")
+    }
 }
 
 /// Runs `app` until the returned sender fires or is dropped.

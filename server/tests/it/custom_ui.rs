@@ -1,0 +1,163 @@
+//! The same Leptos app as a Forge Custom UI, in real headless Chromium: the
+//! fake host serves `target/forge/ui` from an origin of its own (its Forge
+//! CDN), under the policy the real `@forge/csp` computes for the app's
+//! manifest, in a sandboxed iframe, and answers the real `@forge/bridge`
+//! bundled in the page. Every call the page makes reaches the app through
+//! `requestRemote`, with a fresh FIT of the page's module.
+
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use serde_json::Value;
+
+use crate::support::{app::TestApp, browser::Browser, db::DbKind};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn js(client: &Client, script: &str) -> Value {
+    client.execute(script, vec![]).await.unwrap_or(Value::Null)
+}
+
+async fn wait_text(browser: &Browser, what: &str, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    browser.wait_for(what, WAIT, |_| async { browser.text(css).await.filter(|t| ok(t)) }).await
+}
+
+async fn click(client: &Client, css: &str) {
+    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+}
+
+async fn type_into(client: &Client, css: &str, text: &str) {
+    let field = client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Opens the product page that frames `module` as `user`, enters the
+/// Custom UI's frame and waits until the app has rendered.
+async fn open_custom_ui(browser: &Browser, app: &TestApp, module: &str, user: &str) {
+    let c = &browser.client;
+    c.enter_parent_frame().await.ok();
+    c.goto(&app.fake.custom_ui_url("acme", module, user)).await.unwrap();
+    let frame = browser
+        .wait_for("the Custom UI frame", WAIT, |c| async move { c.find(Locator::Css("#forge-frame")).await.ok() })
+        .await;
+    frame.enter_frame().await.unwrap();
+    browser
+        .wait_for("the app rendered", WAIT, |c| async move { c.find(Locator::Css("[data-hydrated=true]")).await.ok() })
+        .await;
+}
+
+/// What the frame reported to the product page: errors and CSP violations.
+async fn reported(browser: &Browser) -> (Value, Value) {
+    let c = &browser.client;
+    c.enter_parent_frame().await.unwrap();
+    let errors = js(c, "return window.__forgeErrors").await;
+    let violations = js(c, "return window.__forgeViolations").await;
+    c.find(Locator::Css("#forge-frame")).await.unwrap().enter_frame().await.unwrap();
+    (errors, violations)
+}
+
+async fn assert_clean(browser: &Browser, when: &str) {
+    let (errors, violations) = reported(browser).await;
+    assert_eq!(errors, serde_json::json!([]), "console errors {when}");
+    assert_eq!(violations, serde_json::json!([]), "CSP violations {when}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and the built Custom UI: run by cargo xtask test"]
+async fn the_custom_ui_is_the_same_app_through_the_real_forge_bridge() {
+    let app = TestApp::spawn_on_forge(DbKind::Sqlite).await;
+    let tenant = app.fake.add_site("acme", "jira");
+    app.fake.add_user("acme", "admin", "Ada Admin", true);
+    app.fake.add_user("acme", "user", "Uma User", false);
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    app.fake.move_to_forge("acme").await.unwrap();
+    let session = app.session_for(&tenant, "user").await;
+    let (status, _) =
+        app.call_as(&session, "/api/notes/create", &[("title", "Written in Connect"), ("body", "")]).await;
+    assert_eq!(status, 200);
+    assert!(app.fake.product_event("acme", "create-issue").await.unwrap().delivered());
+    let cdn = app.serve_custom_ui().await;
+    let policy = app.fake.custom_ui_csp().unwrap();
+    let script_src = policy.split("; ").find(|d| d.starts_with("script-src")).unwrap_or_default();
+    assert!(script_src.contains("'unsafe-eval'") && !script_src.contains("unsafe-inline"), "{script_src}");
+    let browser = Browser::start().await;
+    let c = browser.client.clone();
+
+    open_custom_ui(&browser, &app, "notes-page", "user").await;
+    assert_eq!(js(&c, "return location.origin").await, cdn, "served from the CDN's origin, not the app's");
+    assert_eq!(js(&c, "return typeof window.__bridge.callBridge").await, "function");
+    wait_text(&browser, "the account", "#account-id", |t| t == "user").await;
+    wait_text(&browser, "the display name", "#display-name", |t| t == "Uma User").await;
+    let rendered = js(&c, "return performance.getEntriesByName('rendered')[0].startTime").await;
+    eprintln!("custom UI: first render {:.0} ms after navigation start", rendered.as_f64().unwrap_or(-1.0));
+
+    // The notes of the tenant, through requestRemote; tabs move Forge's history.
+    click(&c, "a[href='/app/notes']").await;
+    wait_text(&browser, "the note written in Connect", ".note .note-title", |t| t == "Written in Connect").await;
+    type_into(&c, "#note-title", "Custom UI note").await;
+    type_into(&c, "#note-body", "From Forge").await;
+    click(&c, "#note-create").await;
+    wait_text(&browser, "the new note", "#notes", |t| t.contains("Custom UI note")).await;
+    let first_title = "return document.querySelector('.note .note-title').textContent";
+    assert_eq!(js(&c, first_title).await, "Custom UI note", "newest first");
+    click(&c, ".note .note-edit").await;
+    type_into(&c, ".note-title-input", "Custom UI note v2").await;
+    click(&c, ".note-save").await;
+    wait_text(&browser, "the edited note", ".note .note-title", |t| t == "Custom UI note v2").await;
+    type_into(&c, "#note-title", "Doomed").await;
+    click(&c, "#note-create").await;
+    wait_text(&browser, "the doomed note", ".note .note-title", |t| t == "Doomed").await;
+    click(&c, ".note .note-delete").await;
+    wait_text(&browser, "the note deleted", ".note .note-title", |t| t == "Custom UI note v2").await;
+
+    // Share a note to an issue: a comment by the user on the site.
+    type_into(&c, ".share-target", "ACME-1").await;
+    click(&c, ".share-button").await;
+    let done = wait_text(&browser, "the share confirmed", ".share-done", |t| t.contains("ACME-1")).await;
+    assert!(done.starts_with("Shared to ACME-1"), "{done}");
+    let comments = app.fake.comments();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert_eq!((comments[0].author.as_str(), comments[0].target.as_str()), ("Uma User", "ACME-1"));
+
+    click(&c, "a[href='/app/activity']").await;
+    let line = wait_text(&browser, "the Activity tab", "li.activity-item", |t| t.contains("ACME-1")).await;
+    assert!(line.contains("issue:ACME-1"), "{line}");
+    c.enter_parent_frame().await.unwrap();
+    let history = js(&c, "return window.__forgeHistory").await;
+    assert_eq!(history, serde_json::json!(["/app/notes", "/app/activity"]), "tabs go through view.createHistory()");
+    let calls = js(&c, "return window.__forgeCalls").await.as_i64().unwrap_or(0);
+    assert!(calls >= 8, "every server function went through fetchRemote ({calls})");
+    c.find(Locator::Css("#forge-frame")).await.unwrap().enter_frame().await.unwrap();
+
+    // The product's theme, switched from the product page, reaches the page.
+    let background = "return getComputedStyle(document.body).backgroundColor";
+    let light = js(&c, background).await;
+    assert_eq!(js(&c, "return document.documentElement.dataset.colorMode").await, "light");
+    c.enter_parent_frame().await.unwrap();
+    click(&c, "#theme-switch").await;
+    c.find(Locator::Css("#forge-frame")).await.unwrap().enter_frame().await.unwrap();
+    browser
+        .wait_for("the dark theme", WAIT, |c| async move {
+            (js(&c, "return document.documentElement.dataset.colorMode").await == "dark").then_some(())
+        })
+        .await;
+    assert_ne!(js(&c, background).await, light, "the page follows the product's palette");
+    assert_clean(&browser, "on the global page").await;
+
+    // The same notes as the Connect page of the tenant.
+    let (status, notes) = app.call_as(&session, "/api/notes/list", &[]).await;
+    let titles: Vec<&str> = notes.as_array().unwrap().iter().filter_map(|n| n["title"].as_str()).collect();
+    assert_eq!((status, titles), (200, vec!["Custom UI note v2", "Written in Connect"]));
+
+    // The admin page: the status for an admin, refused on the server for anyone else.
+    open_custom_ui(&browser, &app, "notes-admin", "admin").await;
+    wait_text(&browser, "the install status", "#state", |t| t == "installed").await;
+    wait_text(&browser, "the world", "#world", |t| t == "Connect-on-Forge").await;
+    assert_clean(&browser, "on the admin page").await;
+    open_custom_ui(&browser, &app, "notes-admin", "user").await;
+    let refusal = wait_text(&browser, "the refusal", ".error-box .error", |t| !t.is_empty()).await;
+    assert_eq!(refusal, "You are not allowed to do that.", "the server answered 403");
+    assert!(browser.text("#install-status").await.is_none(), "and showed nothing of the status");
+    browser.close().await;
+}
