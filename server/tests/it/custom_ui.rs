@@ -161,3 +161,57 @@ async fn the_custom_ui_is_the_same_app_through_the_real_forge_bridge() {
     assert!(browser.text("#install-status").await.is_none(), "and showed nothing of the status");
     browser.close().await;
 }
+
+/// The product's light and dark themes reach the page in both worlds: the
+/// Connect page asks with `AP.theming.initializeTheming()`, the Custom UI
+/// with `view.theme.enable()`, and the stylesheet reads the tokens the
+/// product sets. With `SCREENSHOTS_DIR` set, each page is saved as a PNG
+/// there (the README's screenshots come from this test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and the built Custom UI: run by cargo xtask test"]
+async fn both_worlds_wear_the_products_light_and_dark_themes() {
+    let app = TestApp::spawn_on_forge(DbKind::Sqlite).await;
+    let tenant = app.fake.add_site("acme", "jira");
+    app.fake.add_user("acme", "user", "Uma User", false);
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    app.fake.move_to_forge("acme").await.unwrap();
+    let session = app.session_for(&tenant, "user").await;
+    let note = [("title", "Release checklist"), ("body", "Tag, build, ship")];
+    assert_eq!(app.call_as(&session, "/api/notes/create", &note).await.0, 200);
+    app.serve_custom_ui().await;
+    let browser = Browser::start().await;
+    let c = browser.client.clone();
+    let pages = [
+        ("connect", format!("{}&theme=", app.fake.host_page_url("acme", "/app/notes", "user")), "#app-frame"),
+        ("custom-ui", format!("{}&theme=", app.fake.custom_ui_url("acme", "notes-page", "user")), "#forge-frame"),
+    ];
+    for (world, url, frame) in pages {
+        for (theme, surface) in [("light", "rgb(255, 255, 255)"), ("dark", "rgb(31, 31, 33)")] {
+            c.enter_parent_frame().await.ok();
+            c.goto(&format!("{url}{theme}")).await.unwrap();
+            let element =
+                browser.wait_for("the frame", WAIT, |c| async move { c.find(Locator::Css(frame)).await.ok() }).await;
+            element.clone().enter_frame().await.unwrap();
+            browser
+                .wait_for("the app", WAIT, |c| async move { c.find(Locator::Css("[data-hydrated=true]")).await.ok() })
+                .await;
+            if world == "custom-ui" {
+                click(&c, "a[href='/app/notes']").await;
+            }
+            wait_text(&browser, "the note", ".note .note-title", |t| t == "Release checklist").await;
+            browser
+                .wait_for("the product's theme", WAIT, |c| async move {
+                    let mode = js(&c, "return document.documentElement.dataset.colorMode").await;
+                    let body = js(&c, "return getComputedStyle(document.body).backgroundColor").await;
+                    (mode == theme && body == surface).then_some(())
+                })
+                .await;
+            c.enter_parent_frame().await.unwrap();
+            if let Some(dir) = std::env::var_os("SCREENSHOTS_DIR") {
+                let png = element.screenshot().await.unwrap();
+                std::fs::write(std::path::Path::new(&dir).join(format!("{world}-{theme}.png")), png).unwrap();
+            }
+        }
+    }
+    browser.close().await;
+}
