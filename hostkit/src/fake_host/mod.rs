@@ -348,7 +348,9 @@ const ALL_JS: &str = r#"(function () {
     context: { getToken: getToken, getContext: function (cb) { if (cb) cb({}); return Promise.resolve({}); } },
     resize: resize,
     sizeToParent: resize,
-    theming: { initializeTheming: function () { themed = true; window.parent.postMessage({ type: 'ap.theming' }, '*'); } }
+    theming: {
+      initializeTheming: function () { themed = true; window.parent.postMessage({ type: 'ap.theming' }, '*'); }
+    }
   };
   window.addEventListener('load', resize);
 })();
