@@ -75,8 +75,22 @@ fn initial_path() -> String {
 
 #[cfg(not(feature = "ssr"))]
 fn initial_path() -> String {
-    crate::host::start_path()
-        .unwrap_or_else(|| web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default())
+    match crate::host::forge_start() {
+        Some((module, history_path)) => forge_start_path(&module, &history_path).to_string(),
+        None => web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default(),
+    }
+}
+
+/// The page a Forge module shows first: the admin module its admin page,
+/// the global page the tab its history names (the general page if none).
+pub fn forge_start_path(module_key: &str, history_path: &str) -> &'static str {
+    if module_key == crate::host::FORGE_ADMIN_PAGE {
+        return "/admin";
+    }
+    Page::ROUTES
+        .iter()
+        .find(|(path, page)| *path == history_path && page.in_app_shell())
+        .map_or("/app", |(path, _)| path)
 }
 
 /// A link to another tab: a plain click stays in the page (the session and
@@ -97,7 +111,19 @@ pub(crate) fn follow_link(event: leptos::ev::MouseEvent, href: &'static str) {
 
 #[cfg(test)]
 mod tests {
-    use super::Page;
+    use super::{Page, forge_start_path};
+    use crate::host::{FORGE_ADMIN_PAGE, FORGE_GLOBAL_PAGE};
+
+    #[test]
+    fn each_forge_module_starts_on_its_page() {
+        assert_eq!(forge_start_path(FORGE_ADMIN_PAGE, "/app/notes"), "/admin");
+        assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/"), "/app");
+        assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/app/notes"), "/app/notes");
+        assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/app/activity"), "/app/activity");
+        // The global page never opens the admin page, whatever its history says.
+        assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/admin"), "/app");
+        assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/elsewhere"), "/app");
+    }
 
     #[test]
     fn each_path_shows_its_page_and_nothing_else_matches() {

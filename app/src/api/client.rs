@@ -40,7 +40,7 @@ async fn send_renewing(request: BrowserRequest) -> Result<SessionResponse, ApiEr
     // A Custom UI has no session: Forge puts a fresh FIT on every call.
     #[cfg(feature = "hydrate")]
     if let Some(forge) = crate::host::forge::host() {
-        let response = forge.send(request.into()).await?;
+        let response = forge.send(request.into()).await.map_err(ApiError::Transport)?;
         return Ok(SessionResponse(SendWrapper::new(response.into())));
     }
     #[cfg(feature = "hydrate")]

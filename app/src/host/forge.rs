@@ -9,7 +9,6 @@ use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use wasm_bindgen_futures::JsFuture;
 
 use super::FORGE_REMOTE;
-use crate::api::error::ApiError;
 
 /// `window.__appHost`, present only inside a Forge Custom UI.
 pub(crate) struct ForgeHost(JsValue);
@@ -30,9 +29,10 @@ impl ForgeHost {
         Reflect::get(&self.0, &name.into()).ok()?.dyn_into().ok()
     }
 
+    /// The module key of the page and the path Forge's history shows.
     #[cfg(not(feature = "ssr"))]
-    pub(crate) fn start_path(&self) -> String {
-        super::forge_start_path(&self.text("moduleKey"), &self.text("historyPath")).to_string()
+    pub(crate) fn start(&self) -> (String, String) {
+        (self.text("moduleKey"), self.text("historyPath"))
     }
 
     /// `history.push` of the history Forge's `view.createHistory()` gave.
@@ -54,7 +54,7 @@ impl ForgeHost {
     /// The server-function request as `requestRemote(remote, { path, method,
     /// headers, body })`: the path and query are the app's, the origin is
     /// the remote's. Forge's host side adds the FIT.
-    pub(crate) async fn send(&self, request: web_sys::Request) -> Result<web_sys::Response, ApiError> {
+    pub(crate) async fn send(&self, request: web_sys::Request) -> Result<web_sys::Response, String> {
         let url = web_sys::Url::new(&request.url()).map_err(transport)?;
         let path = format!("{}{}", url.pathname(), url.search());
         let body = JsFuture::from(request.text().map_err(transport)?).await.map_err(transport)?;
@@ -68,13 +68,13 @@ impl ForgeHost {
         Reflect::set(&init, &"method".into(), &request.method().into()).map_err(transport)?;
         Reflect::set(&init, &"headers".into(), &headers).map_err(transport)?;
         Reflect::set(&init, &"body".into(), &body).map_err(transport)?;
-        let request_remote = self.method("requestRemote").ok_or_else(|| ApiError::Transport("no bridge".into()))?;
+        let request_remote = self.method("requestRemote").ok_or("no requestRemote on the host")?;
         let answer = request_remote.call3(&self.0, &FORGE_REMOTE.into(), &path.into(), &init).map_err(transport)?;
         let response = JsFuture::from(Promise::from(answer)).await.map_err(transport)?;
         response.dyn_into().map_err(transport)
     }
 }
 
-fn transport(e: JsValue) -> ApiError {
-    ApiError::Transport(format!("{e:?}"))
+fn transport(e: JsValue) -> String {
+    format!("{e:?}")
 }

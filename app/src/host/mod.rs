@@ -10,32 +10,19 @@
 #[cfg(feature = "hydrate")]
 pub(crate) mod forge;
 
-use crate::router::Page;
-
 /// The remote (manifest `remotes[].key`) the page's calls go to.
 pub const FORGE_REMOTE: &str = "connect";
 /// The Custom UI modules that show the page, as the manifest keys them.
 pub const FORGE_GLOBAL_PAGE: &str = "notes-page";
 pub const FORGE_ADMIN_PAGE: &str = "notes-admin";
 
-/// The page a Forge module shows first: the admin module its admin page,
-/// the global page the tab its history names (the general page if none).
-pub fn forge_start_path(module_key: &str, history_path: &str) -> &'static str {
-    if module_key == FORGE_ADMIN_PAGE {
-        return "/admin";
-    }
-    Page::ROUTES
-        .iter()
-        .find(|(path, page)| *path == history_path && page.in_app_shell())
-        .map_or("/app", |(path, _)| path)
-}
-
-/// Where the page starts when the host says so (Forge: by module), else `None`.
+/// The Forge module the page was opened as, and the path Forge's history
+/// shows, when the page is a Custom UI (the router picks the page from them).
 #[cfg(not(feature = "ssr"))]
-pub(crate) fn start_path() -> Option<String> {
+pub(crate) fn forge_start() -> Option<(String, String)> {
     #[cfg(feature = "hydrate")]
     if let Some(forge) = forge::host() {
-        return Some(forge.start_path());
+        return Some(forge.start());
     }
     None
 }
@@ -64,20 +51,4 @@ pub(crate) fn follow_history(on_path: impl Fn(String) + 'static) {
         on_path(web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default())
     });
     on_cleanup(move || handle.remove());
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_forge_module_starts_on_its_page() {
-        assert_eq!(forge_start_path(FORGE_ADMIN_PAGE, "/app/notes"), "/admin");
-        assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/"), "/app");
-        assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/app/notes"), "/app/notes");
-        assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/app/activity"), "/app/activity");
-        // The global page never opens the admin page, whatever its history says.
-        assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/admin"), "/app");
-        assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/elsewhere"), "/app");
-    }
 }
