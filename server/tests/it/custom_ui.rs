@@ -35,9 +35,13 @@ async fn type_into(client: &Client, css: &str, text: &str) {
 /// Opens the product page that frames `module` as `user`, enters the
 /// Custom UI's frame and waits until the app has rendered.
 async fn open_custom_ui(browser: &Browser, app: &TestApp, module: &str, user: &str) {
+    open_custom_ui_of(browser, app, "acme", module, user).await
+}
+
+async fn open_custom_ui_of(browser: &Browser, app: &TestApp, site: &str, module: &str, user: &str) {
     let c = &browser.client;
     c.enter_parent_frame().await.ok();
-    c.goto(&app.fake.custom_ui_url("acme", module, user)).await.unwrap();
+    c.goto(&app.fake.custom_ui_url(site, module, user)).await.unwrap();
     let frame = browser
         .wait_for("the Custom UI frame", WAIT, |c| async move { c.find(Locator::Css("#forge-frame")).await.ok() })
         .await;
@@ -159,6 +163,42 @@ async fn the_custom_ui_is_the_same_app_through_the_real_forge_bridge() {
     let refusal = wait_text(&browser, "the refusal", ".error-box .error", |t| !t.is_empty()).await;
     assert_eq!(refusal, "You are not allowed to do that.", "the server answered 403");
     assert!(browser.text("#install-status").await.is_none(), "and showed nothing of the status");
+    browser.close().await;
+}
+
+/// A tenant born on Forge (no Connect install, no Connect secret) has the
+/// same pages: the user's identity through the product API as the app,
+/// notes, the admin page. Sharing posts as the user, and `requestRemote`
+/// carries no token of the user's, so the page says why it cannot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and the built Custom UI: run by cargo xtask test"]
+async fn a_tenant_born_on_forge_has_the_custom_ui_and_says_why_it_cannot_share() {
+    let app = TestApp::spawn_on_forge(DbKind::Sqlite).await;
+    app.fake.add_native_site("nova", "jira");
+    app.fake.add_user("nova", "admin", "Ada Admin", true);
+    app.fake.add_user("nova", "user", "Uma User", false);
+    assert_eq!(app.fake.forge_install("nova").await, Ok(204));
+    app.serve_custom_ui().await;
+    let browser = Browser::start().await;
+    let c = browser.client.clone();
+
+    open_custom_ui_of(&browser, &app, "nova", "notes-page", "user").await;
+    wait_text(&browser, "the display name, asked as the app", "#display-name", |t| t == "Uma User").await;
+    click(&c, "a[href='/app/notes']").await;
+    type_into(&c, "#note-title", "Born on Forge").await;
+    click(&c, "#note-create").await;
+    wait_text(&browser, "the new note", ".note .note-title", |t| t == "Born on Forge").await;
+    type_into(&c, ".share-target", "NOVA-1").await;
+    click(&c, ".share-button").await;
+    let why = wait_text(&browser, "the reason", ".share .error", |t| !t.is_empty()).await;
+    assert!(why.contains("no token of yours"), "{why}");
+    assert!(app.fake.comments().is_empty() && app.fake.forge.as_ref().unwrap().api.comments().is_empty());
+    assert_clean(&browser, "on a Forge-born tenant's page").await;
+
+    open_custom_ui_of(&browser, &app, "nova", "notes-admin", "admin").await;
+    wait_text(&browser, "the install status", "#world", |t| t == "Forge").await;
+    open_custom_ui_of(&browser, &app, "nova", "notes-admin", "user").await;
+    wait_text(&browser, "the refusal", ".error-box .error", |t| t == "You are not allowed to do that.").await;
     browser.close().await;
 }
 
