@@ -137,6 +137,8 @@ pub struct Config {
     pub webhook_lease: Duration,
     /// Webhook workers per instance; 0 for an instance that only receives.
     pub webhook_workers: usize,
+    /// How long one job's handlers may run before the run counts as failed.
+    pub webhook_handler_timeout: Duration,
     /// The OAuth 2.0 authorization server of the act-as-user grant.
     pub oauth_server_url: Url,
     /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
@@ -219,6 +221,7 @@ impl Config {
                 .and_then(|n: i64| positive("WEBHOOK_MAX_ATTEMPTS", n))?,
             webhook_lease: secs("WEBHOOK_LEASE_SECS", get("WEBHOOK_LEASE_SECS"), "60")?,
             webhook_workers: parse_with("WEBHOOK_WORKERS", get("WEBHOOK_WORKERS"), "2")?,
+            webhook_handler_timeout: secs("WEBHOOK_HANDLER_TIMEOUT_SECS", get("WEBHOOK_HANDLER_TIMEOUT_SECS"), "300")?,
             trusted_proxies: TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default())?,
             refusals_per_minute: parse_with("REFUSALS_PER_MINUTE", get("REFUSALS_PER_MINUTE"), "120")?,
             oauth_server_url: parse_with(
@@ -544,6 +547,7 @@ mod tests {
             ("WEBHOOK_MAX_ATTEMPTS", "0"),
             ("NOTES_PER_SITE_MAX", "0"),
             ("WEBHOOK_WORKERS", "none"),
+            ("WEBHOOK_HANDLER_TIMEOUT_SECS", "0"),
             ("CONNECT_OAUTH_SERVER_URL", "not a url"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();

@@ -111,6 +111,7 @@ impl Application {
             wakeup: self.state.webhook_wakeup.clone(),
             max_attempts: config.webhook_max_attempts,
             lease_secs: config.webhook_lease.as_secs() as i64,
+            handler_timeout: config.webhook_handler_timeout,
         }
         .spawn(config.webhook_workers);
         let router = self.router;

@@ -3,7 +3,9 @@
 //! instance claims a ready job with a lease (`FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL, the single writer on SQLite), never while an earlier job of
 //! the same issue or page is unfinished; a lease that runs out (a crash)
-//! makes the job ready again (`requeue_expired`).
+//! makes the job ready again (`requeue_expired`). A claim is fenced by its
+//! attempt number: renewing the lease, finishing and failing apply only to
+//! the run that holds the job, so a run that lost its lease changes nothing.
 
 use super::{Database, Pool};
 use crate::{error::Result, tenant_id::TenantId};
@@ -78,19 +80,33 @@ pub(crate) async fn requeue_expired(db: &Database, now: i64) -> Result<u64> {
     Ok(on_pool!(db, pool => sqlx::query(sql).bind(now).execute(pool).await?.rows_affected()))
 }
 
-/// A job's handler succeeded (or the job was dropped): it is finished.
-pub(crate) async fn finish(db: &Database, id: i64, state: &str, now: i64) -> Result<()> {
-    let sql = "UPDATE webhook_jobs SET state = $2, processed_at = $3, locked_until = NULL WHERE id = $1";
-    on_pool!(db, pool => sqlx::query(sql).bind(id).bind(state).bind(now).execute(pool).await?.rows_affected());
-    Ok(())
+/// The run `job` still holds the job until `until`. False: it lost its lease.
+pub(crate) async fn renew(db: &Database, job: &ClaimedJob, until: i64) -> Result<bool> {
+    let sql = "UPDATE webhook_jobs SET locked_until = $3 WHERE id = $1 AND attempts = $2 AND state = 'running'";
+    let renewed = on_pool!(db, pool => sqlx::query(sql).bind(job.id).bind(job.attempts).bind(until)
+        .execute(pool).await?.rows_affected());
+    Ok(renewed == 1)
 }
 
-/// A job's handler failed: ready again at `retry_at`, or dead when `None`.
-pub(crate) async fn fail(db: &Database, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
-    let sql = "UPDATE webhook_jobs SET state = CASE WHEN $3 IS NULL THEN 'dead' ELSE 'queued' END, \
-               next_attempt_at = COALESCE($3, next_attempt_at), last_error = $2, locked_until = NULL WHERE id = $1";
-    on_pool!(db, pool => sqlx::query(sql).bind(id).bind(error).bind(retry_at).execute(pool).await?.rows_affected());
-    Ok(())
+/// The run's handlers succeeded (or the job was dropped): it is finished.
+/// False when the run no longer held the job (nothing written).
+pub(crate) async fn finish(db: &Database, job: &ClaimedJob, state: &str, now: i64) -> Result<bool> {
+    let sql = "UPDATE webhook_jobs SET state = $3, processed_at = $4, locked_until = NULL \
+               WHERE id = $1 AND attempts = $2 AND state = 'running'";
+    let done = on_pool!(db, pool => sqlx::query(sql).bind(job.id).bind(job.attempts).bind(state).bind(now)
+        .execute(pool).await?.rows_affected());
+    Ok(done == 1)
+}
+
+/// The run's handlers failed: ready again at `retry_at`, or dead when
+/// `None`. False when the run no longer held the job (nothing written).
+pub(crate) async fn fail(db: &Database, job: &ClaimedJob, error: &str, retry_at: Option<i64>) -> Result<bool> {
+    let sql = "UPDATE webhook_jobs SET state = CASE WHEN $4 IS NULL THEN 'dead' ELSE 'queued' END, \
+               next_attempt_at = COALESCE($4, next_attempt_at), last_error = $3, locked_until = NULL \
+               WHERE id = $1 AND attempts = $2 AND state = 'running'";
+    let done = on_pool!(db, pool => sqlx::query(sql).bind(job.id).bind(job.attempts).bind(error).bind(retry_at)
+        .execute(pool).await?.rows_affected());
+    Ok(done == 1)
 }
 
 /// An operator's retry of a dead job: ready now, with a fresh count.

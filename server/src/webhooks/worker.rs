@@ -2,13 +2,20 @@
 //! oldest ready job under a lease, drop it if its tenant is no longer
 //! active, run the handlers of its event, then mark it done, or ready again
 //! with backoff, or dead after the last attempt (an operator can retry it).
+//! A job runs on one worker at a time: the lease is renewed while its
+//! handlers run and every write is fenced by the claim, so a run that lost
+//! its lease stops and writes nothing. A handler that panics or runs past
+//! `WEBHOOK_HANDLER_TIMEOUT_SECS` is a failed attempt like any other, and a
+//! worker that dies is started again.
 
 use std::{
+    panic::AssertUnwindSafe,
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use tokio::sync::Notify;
+use futures::FutureExt;
+use tokio::{sync::Notify, task::JoinHandle};
 
 use super::handler::{WebhookEvent, Webhooks};
 use crate::{
@@ -35,12 +42,42 @@ pub(crate) struct Workers {
     pub wakeup: Arc<Notify>,
     pub max_attempts: i64,
     pub lease_secs: i64,
+    pub handler_timeout: Duration,
+}
+
+/// Why a run ended without an outcome to write.
+enum Interrupted {
+    /// Another run holds the job now (this one's lease ran out).
+    LostLease,
+    /// The lease could not be renewed: the database is unreachable.
+    Unrenewable(String),
+}
+
+/// Aborts the task when dropped: a supervisor that is aborted takes its worker with it.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Workers {
-    /// Starts `count` workers; they run until the handles are aborted.
-    pub(crate) fn spawn(&self, count: usize) -> Vec<tokio::task::JoinHandle<()>> {
-        (0..count).map(|_| tokio::spawn(self.clone().run())).collect()
+    /// Starts `count` supervised workers; they run until the handles are aborted.
+    pub(crate) fn spawn(&self, count: usize) -> Vec<JoinHandle<()>> {
+        (0..count).map(|_| tokio::spawn(self.clone().supervise())).collect()
+    }
+
+    /// Runs a worker and starts it again whenever it dies.
+    async fn supervise(self) {
+        loop {
+            let mut worker = AbortOnDrop(tokio::spawn(self.clone().run()));
+            match (&mut worker.0).await {
+                Err(e) if e.is_panic() => tracing::error!("a webhook worker panicked; starting it again"),
+                _ => return,
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 
     async fn run(self) {
@@ -68,21 +105,60 @@ impl Workers {
     }
 
     async fn process(&self, job: ClaimedJob) {
-        let outcome = self.outcome(&job).await;
+        let outcome = tokio::select! {
+            outcome = self.guarded_outcome(&job) => outcome,
+            interrupted = self.keep_leased(&job) => {
+                match interrupted {
+                    Interrupted::LostLease => tracing::warn!(delivery_id = %job.delivery_id,
+                        "a webhook job's lease ran out while it ran; the run stops and writes nothing"),
+                    Interrupted::Unrenewable(e) => tracing::warn!(delivery_id = %job.delivery_id, error = %e,
+                        "could not renew a webhook job's lease; the run stops and the job is claimed again"),
+                }
+                return;
+            }
+        };
         let now = self.clock.now();
         let written = match &outcome {
-            Ok(state) => webhook_jobs::finish(&self.db, job.id, state, now).await,
+            Ok(state) => webhook_jobs::finish(&self.db, &job, state, now).await,
             Err(error) => {
                 let retry_at = (job.attempts < self.max_attempts).then(|| now + backoff_secs(job.attempts));
                 let dead = retry_at.is_none();
                 tracing::warn!(delivery_id = %job.delivery_id, attempt = job.attempts, error = %error, dead,
                     "webhook handler failed");
-                webhook_jobs::fail(&self.db, job.id, error, retry_at).await
+                webhook_jobs::fail(&self.db, &job, error, retry_at).await
             }
         };
-        if let Err(e) = written {
+        match written {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(delivery_id = %job.delivery_id,
+                "a webhook job was taken over before its outcome was written; nothing written"),
             // The lease runs out and the job is claimed again.
-            tracing::warn!(delivery_id = %job.delivery_id, error = %e, "could not record a webhook job's outcome");
+            Err(e) => tracing::warn!(delivery_id = %job.delivery_id, error = %e,
+                "could not record a webhook job's outcome"),
+        }
+    }
+
+    /// Renews the job's lease at a third of its length for as long as the
+    /// handlers run; returns only when the run must stop.
+    async fn keep_leased(&self, job: &ClaimedJob) -> Interrupted {
+        let every = Duration::from_millis((self.lease_secs.max(1) as u64) * 1000 / 3);
+        loop {
+            tokio::time::sleep(every).await;
+            match webhook_jobs::renew(&self.db, job, self.clock.now() + self.lease_secs).await {
+                Ok(true) => {}
+                Ok(false) => return Interrupted::LostLease,
+                Err(e) => return Interrupted::Unrenewable(e.to_string()),
+            }
+        }
+    }
+
+    /// The handlers' outcome, with a panic or a run past the timeout as a failure.
+    async fn guarded_outcome(&self, job: &ClaimedJob) -> Result<&'static str, String> {
+        let run = AssertUnwindSafe(self.outcome(job)).catch_unwind();
+        match tokio::time::timeout(self.handler_timeout, run).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(panic)) => Err(format!("a handler panicked: {}", panic_message(panic.as_ref()))),
+            Err(_) => Err(format!("the handlers ran past {} s", self.handler_timeout.as_secs())),
         }
     }
 
@@ -107,6 +183,11 @@ impl Workers {
     }
 }
 
+/// What a panic said, when it said it with text.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic.downcast_ref::<&str>().copied().or_else(|| panic.downcast_ref::<String>().map(String::as_str)).unwrap_or("?")
+}
+
 /// 1 s, 2 s, 4 s … after the first, second, third failure; at most 10 min.
 fn backoff_secs(attempts: i64) -> i64 {
     (1_i64 << attempts.clamp(1, 20).saturating_sub(1)).min(MAX_BACKOFF_SECS)
@@ -115,6 +196,16 @@ fn backoff_secs(attempts: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_says_what_it_said() {
+        let text = std::panic::catch_unwind(|| panic!("handler broke: {}", 7)).unwrap_err();
+        assert_eq!(panic_message(text.as_ref()), "handler broke: 7");
+        let literal = std::panic::catch_unwind(|| std::panic::panic_any("plain")).unwrap_err();
+        assert_eq!(panic_message(literal.as_ref()), "plain");
+        let other = std::panic::catch_unwind(|| std::panic::panic_any(42)).unwrap_err();
+        assert_eq!(panic_message(other.as_ref()), "?");
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {

@@ -461,3 +461,100 @@ async fn a_note_linked_to_an_issue_shows_its_events(kind: DbKind) {
     );
 }
 on_both_databases!(a_note_linked_to_an_issue_shows_its_events);
+
+/// Runs for `secs` each time, counting runs and the most that ever ran at once.
+#[derive(Clone, Default)]
+struct Overlap {
+    running: Arc<AtomicUsize>,
+    most: Arc<AtomicUsize>,
+    runs: Arc<AtomicUsize>,
+}
+
+impl WebhookHandler for Overlap {
+    fn handle<'a>(&'a self, _: &'a Database, _: &'a WebhookEvent) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            self.running.fetch_sub(1, Ordering::SeqCst);
+            Ok(())
+        })
+    }
+}
+
+/// A handler that runs four times longer than the lease runs once, alone:
+/// the lease is renewed while it runs (without renewal the job is taken
+/// over after 2 s and run again beside it).
+async fn a_handler_that_outlives_its_lease_runs_once_and_alone(kind: DbKind) {
+    let overlap = Overlap::default();
+    let app = TestApp::spawn_with_handlers(kind, Webhooks::new().on("jira:issue_created", overlap.clone()), |v| {
+        v.insert("WEBHOOK_LEASE_SECS".into(), "1".into());
+        v.insert("WEBHOOK_WORKERS".into(), "3".into());
+    })
+    .await;
+    let tenant = app.installed_tenant().await;
+    let sent = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-1"), "long-1", 0).await.unwrap();
+    assert_eq!(sent.status(), 204);
+    eventually("the long job done", || async { state_counts(&app.raw_db).await == [("done".to_string(), 1)] }).await;
+    assert_eq!(overlap.runs.load(Ordering::SeqCst), 1, "run once");
+    assert_eq!(overlap.most.load(Ordering::SeqCst), 1, "never two runs at once");
+    let job = webhook_jobs::recent(&app.raw_db, 1).await.unwrap().remove(0);
+    assert_eq!((job.attempts, job.last_error), (1, None));
+}
+on_both_databases!(a_handler_that_outlives_its_lease_runs_once_and_alone);
+
+/// Panics on its first run, sleeps past the handler timeout on its second
+/// (for `stuck-*` deliveries), succeeds on the third.
+#[derive(Clone, Default)]
+struct Misbehaving {
+    runs: Arc<AtomicUsize>,
+}
+
+impl WebhookHandler for Misbehaving {
+    fn handle<'a>(&'a self, _: &'a Database, event: &'a WebhookEvent) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            match event.attempt {
+                1 => panic!("the vendor's handler broke on {}", event.delivery_id),
+                2 => tokio::time::sleep(Duration::from_secs(30)).await,
+                _ => {}
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A panic and a run past `WEBHOOK_HANDLER_TIMEOUT_SECS` are failed attempts
+/// with backoff, recorded with why; the one worker lives on and handles the
+/// next delivery.
+async fn a_panicking_or_stuck_handler_is_a_failed_attempt_and_the_worker_lives_on(kind: DbKind) {
+    let handler = Misbehaving::default();
+    let app = TestApp::spawn_with_handlers(kind, Webhooks::new().on("jira:issue_created", handler.clone()), |v| {
+        v.insert("WEBHOOK_WORKERS".into(), "1".into());
+        v.insert("WEBHOOK_HANDLER_TIMEOUT_SECS".into(), "1".into());
+        v.insert("WEBHOOK_MAX_ATTEMPTS".into(), "2".into());
+    })
+    .await;
+    let tenant = app.installed_tenant().await;
+    for (id, key) in [("broken-1", "ACME-1"), ("broken-2", "ACME-2")] {
+        let sent = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue(key), id, 0).await.unwrap();
+        assert_eq!(sent.status(), 204);
+    }
+    eventually("both parked dead", || async { state_counts(&app.raw_db).await == [("dead".to_string(), 2)] }).await;
+    assert_eq!(handler.runs.load(Ordering::SeqCst), 4, "two runs each: a panic, then a run past the timeout");
+    for job in webhook_jobs::recent(&app.raw_db, 10).await.unwrap() {
+        let error = job.last_error.unwrap_or_default();
+        assert_eq!((job.attempts, error.as_str()), (2, "the handlers ran past 1 s"), "{}", job.delivery_id);
+    }
+    // The worker still takes new work: a third delivery panics, is recorded, and waits for its retry.
+    let sent = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-3"), "broken-3", 0).await.unwrap();
+    assert_eq!(sent.status(), 204);
+    let panicked = Some("a handler panicked: the vendor's handler broke on broken-3");
+    eventually("the third delivery's panic recorded", || async {
+        let jobs = webhook_jobs::recent(&app.raw_db, 10).await.unwrap();
+        jobs.iter().any(|j| j.delivery_id == "broken-3" && j.last_error.as_deref() == panicked)
+    })
+    .await;
+}
+on_both_databases!(a_panicking_or_stuck_handler_is_a_failed_attempt_and_the_worker_lives_on);
