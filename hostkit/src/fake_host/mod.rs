@@ -353,6 +353,10 @@ const ALL_JS: &str = r#"(function () {
     }
   };
   window.addEventListener('load', resize);
+  // The host page keeps every CSP violation of the frame, for tests to read.
+  document.addEventListener('securitypolicyviolation', function (e) {
+    window.parent.postMessage({ type: 'ap.violation', text: e.violatedDirective + ' ' + e.blockedURI }, '*');
+  });
 })();
 "#;
 
@@ -391,7 +395,7 @@ iframe{{width:100%;border:0;height:600px}}</style></head>
 module <code>{module}</code> · <button id="theme-switch" type="button">Switch theme</button></header>
 <iframe id="app-frame" title="app" src="{src}"></iframe>
 <script>
-window.__tokens = 0; window.__resizes = 0;
+window.__tokens = 0; window.__resizes = 0; window.__violations = [];
 var frame = document.getElementById('app-frame'), theme = {theme};
 document.getElementById('theme-switch').addEventListener('click', function () {{
   theme = theme === 'dark' ? 'light' : 'dark';
@@ -406,6 +410,7 @@ window.addEventListener('message', function (e) {{
       frame.contentWindow.postMessage({{ type: 'ap.token', id: m.id, token: j.token }}, '*');
     }});
   }}
+  if (m.type === 'ap.violation') window.__violations.push(m.text);
   if (m.type === 'ap.theming') frame.contentWindow.postMessage({{ type: 'ap.theme', colorMode: theme }}, '*');
   if (m.type === 'ap.resize') {{
     window.__resizes++;

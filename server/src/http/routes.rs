@@ -44,6 +44,7 @@ use super::{
         AdminPage, ApiCaller, ContextCaller, ForgeEventProof, ForgeProductEventProof, HostPage, LifecycleProof,
         ProofKind, Public, WebhookProof,
     },
+    security_headers::ScriptNonce,
     webhook_receiver::receive,
 };
 use crate::{
@@ -178,7 +179,14 @@ impl LeptosHandlers {
 
     fn context(&self) -> impl Fn() + Clone + Send + Sync + 'static {
         let backend = self.backend.clone();
-        move || leptos::prelude::provide_context(backend.clone())
+        move || {
+            leptos::prelude::provide_context(backend.clone());
+            // The page's inline script carries the nonce its response's policy names.
+            let parts = leptos::prelude::use_context::<axum::http::request::Parts>();
+            if let Some(nonce) = parts.and_then(|p| p.extensions.get::<ScriptNonce>().cloned()) {
+                leptos::prelude::provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+            }
+        }
     }
 
     /// Server-side rendering of the page at the request's path. The query is
@@ -190,7 +198,14 @@ impl LeptosHandlers {
         let render = render_app_async_with_context(self.context(), move || shell(options.clone()));
         move |mut request: Request<Body>| {
             without_query(request.uri_mut());
-            render(request)
+            let nonce = ScriptNonce(leptos::nonce::Nonce::new().to_string());
+            request.extensions_mut().insert(nonce.clone());
+            let rendered = render(request);
+            Box::pin(async move {
+                let mut response = rendered.await;
+                response.extensions_mut().insert(nonce);
+                response
+            }) as Responding
         }
     }
 

@@ -30,10 +30,13 @@ impl HeaderPolicy {
             .any(|p| path == p || path.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with('/')))
     }
 
-    fn content_security_policy(&self, path: &str) -> String {
+    /// No inline script runs but the page's own, which carries the nonce of
+    /// its response (a rendered page has one; nothing else has any).
+    fn content_security_policy(&self, path: &str, nonce: Option<&ScriptNonce>) -> String {
         let ancestors = if self.is_iframe_page(path) { self.frame_ancestors.as_str() } else { "'none'" };
+        let nonce = nonce.map(|n| format!(" 'nonce-{}'", n.0)).unwrap_or_default();
         format!(
-            "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval' {}; \
+            "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval' {}; \
              style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; \
              object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}",
             self.script_origin
@@ -41,14 +44,20 @@ impl HeaderPolicy {
     }
 }
 
+/// The nonce a rendered page put on its inline script, carried on the
+/// response for the policy (base64url, from the page handler).
+#[derive(Clone, Debug)]
+pub(crate) struct ScriptNonce(pub String);
+
 pub(crate) async fn apply(State(policy): State<Arc<HeaderPolicy>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let mut response = next.run(request).await;
-    set_headers(response.headers_mut(), &policy, &path);
+    let nonce = response.extensions_mut().remove::<ScriptNonce>();
+    set_headers(response.headers_mut(), &policy, &path, nonce.as_ref());
     response
 }
 
-fn set_headers(headers: &mut HeaderMap, policy: &HeaderPolicy, path: &str) {
+fn set_headers(headers: &mut HeaderMap, policy: &HeaderPolicy, path: &str, nonce: Option<&ScriptNonce>) {
     let fixed = [
         (header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -61,7 +70,7 @@ fn set_headers(headers: &mut HeaderMap, policy: &HeaderPolicy, path: &str) {
     headers.remove(header::X_FRAME_OPTIONS);
     // The policy's parts were checked at start (config.rs), so this only fails
     // on a bug; a response without CSP would be worse than none at all.
-    match HeaderValue::from_str(&policy.content_security_policy(path)) {
+    match HeaderValue::from_str(&policy.content_security_policy(path, nonce)) {
         Ok(csp) => {
             headers.insert(header::CONTENT_SECURITY_POLICY, csp);
         }
@@ -131,8 +140,19 @@ mod tests {
     fn only_iframe_pages_may_be_framed_by_atlassian_hosts() {
         let p = policy();
         assert!(
-            p.content_security_policy("/app").ends_with("frame-ancestors https://*.atlassian.net https://*.jira.com")
+            p.content_security_policy("/app", None)
+                .ends_with("frame-ancestors https://*.atlassian.net https://*.jira.com")
         );
-        assert!(p.content_security_policy("/installed").ends_with("frame-ancestors 'none'"));
+        assert!(p.content_security_policy("/installed", None).ends_with("frame-ancestors 'none'"));
+    }
+
+    #[test]
+    fn inline_scripts_run_only_with_the_nonce_of_their_response() {
+        let p = policy();
+        let script_src = |csp: String| csp.split("; ").find(|d| d.starts_with("script-src")).unwrap().to_string();
+        let page = script_src(p.content_security_policy("/app", Some(&ScriptNonce("bm9uY2U".into()))));
+        assert_eq!(page, "script-src 'self' 'nonce-bm9uY2U' 'wasm-unsafe-eval' https://connect-cdn.atl-paas.net");
+        let other = script_src(p.content_security_policy("/api/notes/list", None));
+        assert_eq!(other, "script-src 'self' 'wasm-unsafe-eval' https://connect-cdn.atl-paas.net");
     }
 }

@@ -114,6 +114,8 @@ async fn the_spa_works_in_a_third_party_iframe_and_outlives_its_session() {
     assert!(tokens >= 1, "the host answered getToken {tokens} times");
     let resizes = js(&c, "return window.__resizes").await.as_i64().unwrap_or(0);
     assert!(resizes >= 1, "the app asked the host to resize {resizes} times");
+    // The strict policy (no inline script but the page's own, by nonce) broke nothing.
+    assert_eq!(js(&c, "return window.__violations").await, serde_json::json!([]), "CSP violations");
 
     // The admin page: the status for an admin, a refusal for anyone else.
     open_in_host(&browser, &app, "/admin", "admin-1").await;

@@ -172,3 +172,34 @@ async fn inactive_installations_get_no_page(kind: DbKind) {
     assert_eq!(app.open_page(&reinstalled, "/app", &[], Some("u")).await.status, 200, "the new one works");
 }
 on_both_databases!(inactive_installations_get_no_page);
+
+/// The policy of a rendered page: no inline script runs but the page's own,
+/// under a nonce that is new with every response; other responses admit no
+/// inline script at all.
+#[tokio::test]
+async fn a_page_admits_only_its_own_inline_script_under_a_fresh_nonce() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let tenant = app.installed_tenant().await;
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let page = app.open_page(&tenant, "/app", &[], Some("user-1")).await;
+        assert_eq!(page.status, 200);
+        let csp = page.headers["content-security-policy"].to_str().unwrap().to_string();
+        let script_src = csp.split("; ").find(|d| d.starts_with("script-src")).unwrap().to_string();
+        assert!(!script_src.contains("unsafe-inline"), "{script_src}");
+        let nonce = script_src.split("'nonce-").nth(1).and_then(|n| n.split('\'').next()).expect("a nonce");
+        assert!(nonce.len() >= 22, "128 bits or more: {nonce}");
+        let inline: Vec<&str> =
+            page.html.split("<script").skip(1).filter(|s| !s.trim_start().starts_with("src=")).collect();
+        assert!(!inline.is_empty(), "the page hydrates through an inline module script");
+        for script in inline {
+            let head = script.split('>').next().unwrap_or_default();
+            assert!(head.contains(&format!("nonce=\"{nonce}\"")), "every inline script carries it: <script{head}>");
+        }
+        nonces.push(nonce.to_string());
+    }
+    assert_ne!(nonces[0], nonces[1], "a new nonce for every response");
+    let health = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let csp = health.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(!csp.contains("nonce-") && !csp.contains("'unsafe-inline' 'wasm"), "{csp}");
+}
