@@ -87,9 +87,15 @@ pub(crate) async fn submit(
         let page = html::page("Too many attempts", None, "<p>Wait a few minutes, then try again.</p>");
         return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry)], Html(page)).into_response());
     }
-    // argon2 is slow on purpose; keep it off the async workers.
+    // argon2 is slow and large on purpose: a few at a time, off the async workers.
+    let Some(turn) = throttle.password_check() else {
+        tracing::warn!(ip = %network, "operator login refused: too many password checks at once");
+        let page = html::page("Busy", None, "<p>Too many logins at once. Try again in a moment.</p>");
+        return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")], Html(page)).into_response());
+    };
     let (user, password, checked) = (form.user.clone(), form.password, credential.clone());
     let ok = tokio::task::spawn_blocking(move || credential::verify(&checked, &user, &password)).await.unwrap_or(false);
+    drop(turn);
     if !ok {
         tracing::warn!(ip = %peer.ip(), "operator login failed");
         return login_form(StatusCode::UNAUTHORIZED, Some("Wrong name or password."));

@@ -1,5 +1,9 @@
 //! Login throttling: after a few attempts in a window without a success, a key (the client's
-//! address) must wait. In memory, per instance: enough to make online guessing hopeless.
+//! network) must wait. In memory, per instance: enough to make online guessing hopeless.
+//! The table is bounded, and a full table never refuses a network it has not seen: it forgets
+//! the entry that matters least (one that is not held back, the oldest first), so 10,000
+//! networks of one attacker cannot lock the operator's own out. Password checks (argon2,
+//! about 19 MiB each) run a few at a time; more at once are answered 429 at once.
 
 use std::{
     collections::HashMap,
@@ -7,13 +11,23 @@ use std::{
     time::{Duration, Instant},
 };
 
+use tokio::sync::{Semaphore, SemaphorePermit};
+
 const MAX_FAILURES: u32 = 5;
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 const MAX_KEYS: usize = 10_000;
+/// Password checks that may run at once on an instance.
+const CONCURRENT_CHECKS: usize = 2;
 
-#[derive(Default)]
 pub(crate) struct LoginThrottle {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
+    checks: Semaphore,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self { failures: Mutex::default(), checks: Semaphore::new(CONCURRENT_CHECKS) }
+    }
 }
 
 impl LoginThrottle {
@@ -36,8 +50,7 @@ impl LoginThrottle {
         }
         for key in keys {
             if failures.len() >= MAX_KEYS && !failures.contains_key(key) {
-                // Full of live entries: refuse rather than forget someone's count.
-                return Err(WINDOW);
+                forget_least_useful(&mut failures);
             }
             let entry = failures.entry(key.clone()).or_insert((0, Instant::now()));
             if entry.1.elapsed() >= WINDOW {
@@ -56,11 +69,75 @@ impl LoginThrottle {
             }
         }
     }
+
+    /// A turn to check a password, or `None` when as many checks as allowed run already.
+    pub(crate) fn password_check(&self) -> Option<SemaphorePermit<'_>> {
+        self.checks.try_acquire().ok()
+    }
+}
+
+/// Drops the entry whose loss helps a guesser least: a key not held back
+/// (fewest attempts, then oldest) before one that is (oldest first).
+fn forget_least_useful(failures: &mut HashMap<String, (u32, Instant)>) {
+    let victim = failures
+        .iter()
+        .min_by_key(|(_, (count, since))| (*count >= MAX_FAILURES, *count, *since))
+        .map(|(key, _)| key.clone());
+    if let Some(key) = victim {
+        failures.remove(&key);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 10,000 networks held back fill the table; a network never seen still gets its attempts.
+    #[test]
+    fn a_full_table_never_locks_out_a_new_network() {
+        let throttle = LoginThrottle::default();
+        for n in 0..MAX_KEYS {
+            let key = vec![format!("ip:2001:db8:{n:x}::/64")];
+            for _ in 0..MAX_FAILURES {
+                assert!(throttle.attempt(&key).is_ok());
+            }
+        }
+        let operator = vec!["ip:198.51.100.7".to_string()];
+        for attempt in 0..MAX_FAILURES {
+            assert!(throttle.attempt(&operator).is_ok(), "attempt {attempt} of a fresh network");
+        }
+        assert!(throttle.attempt(&operator).is_err(), "and it is held back like any other");
+        let failures = throttle.failures.lock().unwrap();
+        assert_eq!(failures.len(), MAX_KEYS, "still bounded");
+        // One of the attacker's oldest networks made room; the newest is still held back.
+        assert!(failures.contains_key(&format!("ip:2001:db8:{:x}::/64", MAX_KEYS - 1)));
+    }
+
+    #[test]
+    fn the_least_useful_entry_goes_first() {
+        let now = Instant::now();
+        let later = now + Duration::from_secs(1);
+        let mut failures = HashMap::from([
+            ("held".to_string(), (MAX_FAILURES, now)),
+            ("one-old".to_string(), (1, now)),
+            ("one-new".to_string(), (1, later)),
+            ("three".to_string(), (3, now)),
+        ]);
+        forget_least_useful(&mut failures);
+        assert!(!failures.contains_key("one-old"));
+        forget_least_useful(&mut failures);
+        forget_least_useful(&mut failures);
+        assert_eq!(failures.keys().collect::<Vec<_>>(), ["held"], "a held-back key goes last");
+    }
+
+    #[test]
+    fn password_checks_run_a_few_at_a_time() {
+        let throttle = LoginThrottle::default();
+        let turns: Vec<_> = (0..CONCURRENT_CHECKS).map(|_| throttle.password_check().expect("a turn")).collect();
+        assert!(throttle.password_check().is_none(), "one more waits for none: it is refused");
+        drop(turns);
+        assert!(throttle.password_check().is_some());
+    }
 
     #[test]
     fn the_sixth_attempt_waits_and_a_success_clears_the_count() {
