@@ -28,9 +28,12 @@ pub(crate) async fn install_status(state: &AppState, caller: &Caller) -> Result<
     let key = &installation.tenant_id;
     let events = event_log::for_admin_page(&state.db, key, 50, 10).await.map_err(unavailable)?;
     let retention = state.config.retention.as_secs() as i64;
-    let orphans = installations::all_for_base_url(&state.db, &installation.base_url)
-        .await
-        .map_err(unavailable)?
+    // A tenant whose site URL is not known yet (a Forge FIT that named none) has no site's history to show.
+    let same_site = match installation.base_url.as_str() {
+        "" => Vec::new(),
+        url => installations::all_for_base_url(&state.db, url).await.map_err(unavailable)?,
+    };
+    let orphans = same_site
         .into_iter()
         .filter(|other| other.tenant_id != installation.tenant_id)
         .filter_map(|other| {

@@ -3,9 +3,12 @@
 //! there (`connect::forge_modules`): what a delivery changes. Pure and
 //! idempotent (Forge retries a delivery up to four times):
 //! - `installed` for an installation the app has never seen re-points the
-//!   active tenant of its site and Forge environment (a Forge reinstall keeps
-//!   the tenant's data), or, where the site has none in that environment,
-//!   creates a tenant born on Forge (the FIT is the signature: seed 000 holds);
+//!   active tenant of its site, product and Forge environment (a Forge
+//!   reinstall keeps the tenant's data), or brings back the tenant born on
+//!   Forge there that was uninstalled and not yet purged (uninstall, then
+//!   install again, within 30 days, keeps it too), or, where the site has
+//!   neither, creates a tenant born on Forge (the FIT is the signature: seed
+//!   000 holds);
 //! - every other delivery must name an installation the app already knows,
 //!   else it is refused, and never creates anything;
 //! - `preUninstall` marks the tenant uninstalled, never deletes it;
@@ -66,6 +69,9 @@ pub(crate) enum Site {
     Vacant,
     /// An active tenant there in this environment.
     Taken,
+    /// No active tenant, but a tenant born on Forge there in this environment,
+    /// uninstalled by an earlier delivery than this one and not yet purged.
+    Departed,
 }
 
 /// What the delivery does.
@@ -75,6 +81,8 @@ pub(crate) enum ForgeDecision {
     Create,
     /// Point the site's tenant (in this environment) at this new installationId.
     Join,
+    /// Install the site's uninstalled tenant again, at this new installationId.
+    Revive,
     /// Mark the tenant uninstalled.
     Uninstall,
     /// Keep what the FIT brought (the system token); log the reason, if any.
@@ -95,6 +103,7 @@ pub(crate) fn decide(event: ForgeEvent, by_installation: Option<&TenantView>, si
         (ForgeEvent::Installed, Some(_)) => ForgeDecision::Ignore("installed again for an inactive installation"),
         (ForgeEvent::Installed, None) => match site {
             Site::Taken => ForgeDecision::Join,
+            Site::Departed => ForgeDecision::Revive,
             Site::Vacant => ForgeDecision::Create,
             Site::Unnamed => ForgeDecision::Refuse("the FIT names no site, cloudId or environment"),
         },
@@ -121,6 +130,11 @@ mod tests {
     fn installed_joins_the_sites_tenant_or_a_tenant_is_born() {
         assert_eq!(decide(Installed, None, &Site::Taken), ForgeDecision::Join, "a Forge reinstall");
         assert_eq!(decide(Installed, None, &Site::Vacant), ForgeDecision::Create, "born on Forge");
+        assert_eq!(
+            decide(Installed, None, &Site::Departed),
+            ForgeDecision::Revive,
+            "installed again after an uninstall"
+        );
         assert!(matches!(decide(Installed, None, &Site::Unnamed), ForgeDecision::Refuse(_)));
         assert_eq!(decide(Installed, Some(&ACTIVE), &Site::Vacant), ForgeDecision::Nothing, "a retry");
         assert!(matches!(decide(Installed, Some(&GONE), &Site::Vacant), ForgeDecision::Ignore(_)), "no resurrection");
@@ -129,7 +143,7 @@ mod tests {
     #[test]
     fn other_deliveries_need_a_known_installation_and_never_create() {
         for event in [Upgraded, PreUninstall, Hourly] {
-            for site in [Site::Vacant, Site::Taken, Site::Unnamed] {
+            for site in [Site::Vacant, Site::Taken, Site::Unnamed, Site::Departed] {
                 assert!(matches!(decide(event, None, &site), ForgeDecision::Refuse(_)), "{event:?} {site:?}");
             }
         }

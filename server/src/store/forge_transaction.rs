@@ -16,7 +16,7 @@ use crate::{
     connect::{
         forge_event::{ForgeDecision, ForgeEvent, Site, TenantView, decide},
         forge_token::VerifiedFit,
-        lifecycle::{self, Decision, Incoming, LifecycleEvent, Signature, Snapshot},
+        lifecycle::{self, Decision, Incoming, InstallState, LifecycleEvent, Signature, Snapshot},
     },
     error::Result,
     tenant_id::TenantId,
@@ -50,6 +50,7 @@ pub(crate) async fn apply_forge_event(db: &super::Database, d: &ForgeDelivery<'_
     let changed = match (&decision, &tenant) {
         (ForgeDecision::Create, _) => Some(create(&mut tx, d).await?),
         (ForgeDecision::Join, Some(t)) => Some(join(&mut tx, d, &t.tenant_id).await?),
+        (ForgeDecision::Revive, Some(t)) => Some(revive(&mut tx, d, &t.tenant_id).await?),
         (ForgeDecision::Uninstall, Some(t)) => Some(uninstall(&mut tx, d, t).await?),
         (ForgeDecision::Refresh(Some(reason)), Some(t)) => {
             log(&mut tx, d, &t.tenant_id, Outcome::Accepted, reason).await?;
@@ -69,15 +70,27 @@ pub(crate) async fn apply_forge_event(db: &super::Database, d: &ForgeDelivery<'_
     Ok(Applied { decision, tenant })
 }
 
-/// The active tenant of the FIT's site in its environment, if any.
+/// The tenant of the FIT's site, product and environment, if any: the
+/// active one, else one born on Forge there that an earlier delivery
+/// uninstalled (Jira and Confluence on one site share its cloudId).
 async fn site_of(tx: &mut WriteTx, fit: &VerifiedFit) -> Result<(Site, Option<Installation>)> {
     let (Some(cloud_id), Some(environment)) = (fit.cloud_id.as_deref(), fit.environment.as_ref()) else {
         return Ok((Site::Unnamed, None));
     };
-    let on_site = installations::active_on_site_in(tx, cloud_id).await?;
-    let found = on_site.into_iter().find(|t| environment.matches(t.environment_id.as_deref()));
-    Ok(match found {
-        Some(tenant) => (Site::Taken, Some(tenant)),
+    let product = product_of(fit);
+    let same_product =
+        |t: &Installation| product.is_none() || t.product_type.is_none() || t.product_type.as_deref() == product;
+    let here = installations::on_site_in(tx, cloud_id).await?.into_iter();
+    let here = here.filter(|t| environment.matches(t.environment_id.as_deref()) && same_product(t));
+    let (active, departed): (Vec<_>, Vec<_>) = here.partition(Installation::is_active);
+    if let Some(tenant) = active.into_iter().next() {
+        return Ok((Site::Taken, Some(tenant)));
+    }
+    let departed = departed
+        .into_iter()
+        .find(|t| t.client_key.is_none() && t.state == InstallState::Uninstalled && t.last_event_iat <= fit.iat);
+    Ok(match departed {
+        Some(tenant) => (Site::Departed, Some(tenant)),
         None => (Site::Vacant, None),
     })
 }
@@ -117,6 +130,20 @@ async fn join(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant_id: &TenantId) -> 
         .await?;
     record_identities(tx, d, tenant_id).await?;
     let detail = format!("joined Forge installation {}", fit.installation_id);
+    log(tx, d, tenant_id, Outcome::Accepted, &detail).await?;
+    Ok(tenant_id.clone())
+}
+
+/// Installed again after an uninstall: the tenant, its data and its id come
+/// back at the new installationId, as a new generation (old sessions end).
+async fn revive(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant_id: &TenantId) -> Result<TenantId> {
+    let fit = d.fit;
+    installations::reinstall_forge(tx, tenant_id, &fit.installation_id, d.now, fit.iat).await?;
+    record_identities(tx, d, tenant_id).await?;
+    let detail = format!(
+        "installed again on Forge as installation {}: the tenant comes back with its data",
+        fit.installation_id
+    );
     log(tx, d, tenant_id, Outcome::Accepted, &detail).await?;
     Ok(tenant_id.clone())
 }

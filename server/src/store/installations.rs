@@ -213,11 +213,28 @@ pub(crate) async fn find_by_installation_id_in(
     Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(installation_id).fetch_optional(conn).await?))
 }
 
-/// The active tenants of the site with this cloudId, newest first (one per
-/// Forge environment, unless a Connect tenant is among them).
-pub(crate) async fn active_on_site_in(tx: &mut WriteTx, cloud_id: &str) -> Result<Vec<Installation>> {
-    let sql = format!("SELECT {COLUMNS} FROM installations WHERE cloud_id = $1 AND {ACTIVE} {NEWEST_FIRST}");
+/// The tenants of the site with this cloudId that are not orphaned, active
+/// or not (until purged), newest first.
+pub(crate) async fn on_site_in(tx: &mut WriteTx, cloud_id: &str) -> Result<Vec<Installation>> {
+    let sql = format!("SELECT {COLUMNS} FROM installations WHERE cloud_id = $1 AND orphaned_at IS NULL {NEWEST_FIRST}");
     Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(cloud_id).fetch_all(conn).await?))
+}
+
+/// A tenant born on Forge installed again (after a verified `installed`
+/// named its site): the new installation, a new generation, not uninstalled.
+pub(crate) async fn reinstall_forge(
+    tx: &mut WriteTx,
+    tenant_id: &TenantId,
+    installation_id: &str,
+    now: i64,
+    iat: i64,
+) -> Result<()> {
+    let sql = "UPDATE installations SET installation_id = $2, state = 'installed', uninstalled_at = NULL, \
+               install_generation = install_generation + 1, last_installed_at = $3, last_event_at = $3, \
+               last_event_iat = $4, last_install_iat = $4 WHERE tenant_id = $1 AND client_key IS NULL";
+    on_tx!(tx, conn => sqlx::query(sql).bind(tenant_id).bind(installation_id).bind(now).bind(iat)
+        .execute(conn).await?.rows_affected());
+    Ok(())
 }
 
 /// The active installation of the site with this cloudId.

@@ -194,6 +194,48 @@ async fn a_tenant_born_on_forge_lives_through_reinstall_rename_and_events_and_is
 }
 on_both_databases!(a_tenant_born_on_forge_lives_through_reinstall_rename_and_events_and_is_purged_after_pre_uninstall);
 
+/// Forge's reinstall is an uninstall, then an install with a new
+/// installationId: within the 30 days the tenant comes back with its data
+/// and its id, as a new generation. Confluence on the same site (the same
+/// cloudId) is a tenant of its own, and joins nothing of Jira's.
+async fn a_forge_tenant_installed_again_after_an_uninstall_comes_back_and_products_stay_apart(kind: DbKind) {
+    let app = native_site(kind).await;
+    let first = install_of(&app);
+    let born = tenant_of(&app, &first).await;
+    let (status, _) = from_page(&app, &first, "user", "/api/notes/create", &[("title", "Kept"), ("body", "")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.fake.forge_uninstall("nova").await, Ok(204));
+    assert_eq!(app.fake.forge_install("nova").await, Ok(204), "installed again");
+    let again = install_of(&app);
+    assert_ne!(again.installation_id, first.installation_id);
+    let back = tenant_of(&app, &again).await;
+    assert_eq!(back.tenant_id, born.tenant_id, "the same tenant");
+    assert_eq!((back.state, back.uninstalled_at), (InstallState::Installed, None));
+    assert_eq!(back.install_generation, born.install_generation + 1, "a new generation: old sessions end");
+    let (status, notes) = from_page(&app, &again, "user", "/api/notes/list", &[]).await;
+    assert_eq!((status, notes[0]["title"].as_str()), (200, Some("Kept")), "{notes}");
+    assert_eq!(from_page(&app, &first, "user", "/api/notes/list", &[]).await.0, 401, "the old installation is gone");
+    // The app installed in Confluence on the same site: another tenant, Jira's untouched.
+    let forge = forge_of(&app);
+    let confluence = ForgeInstall {
+        site_url: again.site_url.clone(),
+        ..ForgeInstall::new(&again.app_id, &again.cloud_id, &forge.api.base("confluence", &again.cloud_id))
+    };
+    let token = forge.api.system_token(&again.cloud_id, 3600);
+    let url = app.url("/forge/events/installed");
+    let answer = forge.jwks.deliver(&url, &confluence, "avi:forge:installed:app", Some(&token), 0).await;
+    assert_eq!(answer.status(), 204);
+    let other = tenant_of(&app, &confluence).await;
+    assert_ne!(other.tenant_id, born.tenant_id);
+    assert_eq!(other.product_type.as_deref(), Some("confluence"));
+    assert_eq!(tenant_of(&app, &again).await.installation_id.as_deref(), Some(again.installation_id.as_str()));
+    // Installed again, it is no longer due for the purge of the uninstalled.
+    let retention = Duration::from_secs(30 * DAY as u64);
+    app.clock.advance(40 * DAY);
+    assert!(maintenance::purge(&app.raw_db, &app.clock, retention).await.unwrap().is_empty(), "installed: kept");
+}
+on_both_databases!(a_forge_tenant_installed_again_after_an_uninstall_comes_back_and_products_stay_apart);
+
 /// The body each Forge route takes: an event it would act on if it let the FIT in.
 fn body_for(path: &str) -> Value {
     if path == PRODUCT_EVENTS_PATH {
