@@ -37,6 +37,9 @@ pub struct Caller {
     pub via: CallerVia,
     /// The user's Forge token, when Forge sent one with this invocation.
     pub forge_user: Option<ForgeUserToken>,
+    /// The manifest's key of the Forge module whose FIT proved the call
+    /// (`notes-page`, `notes-admin`); `None` for Connect's tokens.
+    pub forge_module: Option<&'static str>,
 }
 
 /// `x-forge-oauth-user` and the `app.apiBaseUrl` it is for: it lets the

@@ -9,12 +9,17 @@ use app::api::{
 
 use super::{active_installation, unavailable};
 use crate::{
+    connect::forge_modules::ForgeModule,
     error::Error,
     state::AppState,
     store::{event_log, forge_tokens, identities, installations},
 };
 
 pub(crate) async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStatus, ApiError> {
+    // Under Forge only the admin page's FIT asks for it; the user must still be an admin.
+    if caller.forge_module.is_some_and(|module| module != ForgeModule::AdminPage.key()) {
+        return Err(ApiError::Forbidden);
+    }
     let installation = active_installation(state, caller).await?;
     // Logged by the check itself; the browser learns to retry, or why the site cannot be asked.
     let is_admin = state.is_site_admin(&installation, caller.account_id.as_deref()).await;

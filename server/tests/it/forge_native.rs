@@ -125,6 +125,9 @@ async fn a_tenant_born_on_forge_lives_through_reinstall_rename_and_events_and_is
     let (status, body) = status_of("admin").await;
     assert_eq!((status, body["world"].as_str()), (200, Some("Forge")), "{body}");
     assert_eq!(status_of("user").await.0, 403, "a plain user is refused on the server");
+    let (status, _) =
+        call_as_module(&app, &install, modules::GLOBAL_PAGE, Some("admin"), "/api/admin/install_status", &[]).await;
+    assert_eq!(status, 403, "only the admin page's FIT asks for the install status, even an admin's");
 
     // A Forge reinstall: a new installationId on the same site and environment keeps the tenant.
     assert_eq!(app.fake.forge_reinstall("nova").await, Ok(204));

@@ -73,7 +73,7 @@ async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) 
 /// installation the app has never seen verified is refused, never created;
 /// a UI call never brings a system token (the page could make one up).
 async fn forge_caller(state: &AppState, token: RawToken<'_>, headers: &HeaderMap) -> Result<Caller> {
-    let (fit, _) = verified_fit(state, token, ModuleRoute::Api).await?;
+    let (fit, module) = verified_fit(state, token, ModuleRoute::Api).await?;
     let installation = installations::find_active_by_installation_id(&state.db, &fit.installation_id)
         .await
         .map_err(|e| Error::Unavailable(format!("installation lookup: {e}")))?
@@ -82,7 +82,8 @@ async fn forge_caller(state: &AppState, token: RawToken<'_>, headers: &HeaderMap
     let forge_user = user_token(headers)
         .filter(|_| fit.account_id.is_some())
         .map(|token| ForgeUserToken { token: token.to_string(), api_base_url: fit.api_base_url.to_string() });
-    Ok(Caller { forge_user, ..caller(&installation, fit.account_id, CallerVia::Forge) })
+    let forge_module = Some(module.key());
+    Ok(Caller { forge_user, forge_module, ..caller(&installation, fit.account_id, CallerVia::Forge) })
 }
 
 async fn session_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller> {

@@ -60,5 +60,6 @@ pub(super) fn caller(installation: &Installation, account_id: Option<String>, vi
         install_generation: installation.install_generation,
         via,
         forge_user: None,
+        forge_module: None,
     }
 }
