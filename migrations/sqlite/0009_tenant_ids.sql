@@ -60,6 +60,13 @@ CREATE TABLE notes_v9 (
 INSERT INTO notes_v9 (id, tenant_id, author_account_id, title, body, created_at, updated_at, issue_key)
     SELECT id, client_key, author_account_id, title, body, created_at, updated_at, issue_key FROM notes;
 
+-- A note's id is never given again: the new table counts on from the old one's counter.
+INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'notes_v9', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'notes_v9');
+UPDATE sqlite_sequence
+    SET seq = MAX(seq, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'notes'), 0))
+    WHERE name = 'notes_v9';
+
 -- Children first: dropping the old installations then cascades to nothing.
 DROP TABLE notes;
 DROP TABLE installations;

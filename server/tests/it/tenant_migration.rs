@@ -79,6 +79,14 @@ async fn the_tenant_id_migration_keeps_every_row_of_todays_data(kind: DbKind) {
     for sql in OLD_ROWS {
         run_sql(&db, sql).await;
     }
+    // A note deleted before the move: its id (2) must never be given again.
+    run_sql(
+        &db,
+        "INSERT INTO notes (client_key, author_account_id, title, body, created_at, updated_at) \
+         VALUES ('legacy-client-key', 'user-1', 'Deleted', '', 30, 30)",
+    )
+    .await;
+    run_sql(&db, "DELETE FROM notes WHERE title = 'Deleted'").await;
 
     db.migrate().await.expect("the migration applies to today's data");
 
@@ -109,6 +117,15 @@ async fn the_tenant_id_migration_keeps_every_row_of_todays_data(kind: DbKind) {
         Pool::Postgres(pool) => sqlx::query(orphan_note).execute(pool).await.is_err(),
     };
     assert!(refused, "the foreign key from notes to their tenant survived the rebuild");
+
+    run_sql(
+        &db,
+        "INSERT INTO notes (tenant_id, author_account_id, title, body, created_at, updated_at) \
+         VALUES ('legacy-client-key', 'user-1', 'After the move', '', 40, 40)",
+    )
+    .await;
+    let new_id = count(&db, "SELECT CAST(id AS BIGINT) FROM notes WHERE title = 'After the move'").await;
+    assert!(new_id > 2, "ids count on from the old table's: the deleted note's 2 is not given again ({new_id})");
 
     // A tenant born on Forge fits the new schema; a Connect row without its secret does not.
     run_sql(
