@@ -51,7 +51,7 @@ pub(crate) async fn receive_product_event(
             outcome: Outcome::Ignored,
             detail: Some(&detail),
         };
-        event_log::append_alone(&state.db, &entry).await?;
+        event_log::append_dropped(&state.db, &entry).await?;
         return Ok(StatusCode::NO_CONTENT);
     }
     learn_from(&state, &tenant, fit, proof.delivery.system_token()).await;

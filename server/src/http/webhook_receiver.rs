@@ -27,7 +27,7 @@ pub(crate) async fn receive(State(state): State<AppState>, proof: WebhookProof) 
             outcome: Outcome::Ignored,
             detail: Some(&format!("{} delivery {} dropped: installation not active", proof.event, proof.delivery_id)),
         };
-        event_log::append_alone(&state.db, &entry).await?;
+        event_log::append_dropped(&state.db, &entry).await?;
         return Ok(StatusCode::NO_CONTENT);
     }
     let payload: serde_json::Value =

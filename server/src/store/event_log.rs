@@ -54,11 +54,16 @@ pub(crate) async fn append(tx: &mut WriteTx, e: &NewEvent<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Appends one entry in a transaction of its own.
-pub(crate) async fn append_alone(db: &Database, e: &NewEvent<'_>) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    append(&mut tx, e).await?;
-    tx.commit().await
+/// A delivery dropped because its tenant is not active: logged at most once
+/// an hour per tenant and kind of delivery, outside the write lock that
+/// installs take (such deliveries cost an install nothing, however many).
+pub(crate) async fn append_dropped(db: &Database, e: &NewEvent<'_>) -> Result<()> {
+    let sql = "INSERT INTO lifecycle_events (tenant_id, event, occurred_at, signature, outcome, detail) \
+               SELECT $1, $2, $3, $4, 'ignored', $5 WHERE NOT EXISTS (SELECT 1 FROM lifecycle_events \
+               WHERE tenant_id = $1 AND event = $2 AND outcome = 'ignored' AND occurred_at > $3 - 3600)";
+    on_pool!(db, pool => sqlx::query(sql).bind(e.tenant_id).bind(e.event).bind(e.now).bind(e.signature)
+        .bind(e.detail).execute(pool).await?.rows_affected());
+    Ok(())
 }
 
 /// A rejected callback for the clientKey the request named.

@@ -112,6 +112,13 @@ async fn forged_and_misplaced_deliveries_are_refused_and_queue_nothing(kind: DbK
     assert!(state_counts(&app.raw_db).await.is_empty(), "dropped, not queued");
     let events = app.events(&tenant.client_key).await;
     assert!(events[0].detail.as_deref().is_some_and(|d| d.contains("late-1") && d.contains("dropped")));
+    // Many more: each answered 2xx, and the log says so once an hour, not once each.
+    for i in 0..20 {
+        let late = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-2"), &format!("late-{i}"), 0).await;
+        assert_eq!(late.unwrap().status(), 204);
+    }
+    let dropped = app.events(&tenant.client_key).await.into_iter().filter(|e| e.event == "webhook").count();
+    assert_eq!(dropped, 1, "one line for 21 dropped deliveries");
 }
 on_both_databases!(forged_and_misplaced_deliveries_are_refused_and_queue_nothing);
 
