@@ -7,30 +7,16 @@
 
 use std::time::Duration;
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use serde_json::Value;
 
-use crate::support::{app::TestApp, browser::Browser, db::DbKind};
+use crate::support::{
+    app::TestApp,
+    browser::{Browser, click, js, type_into, wait_text},
+    db::DbKind,
+};
 
 const WAIT: Duration = Duration::from_secs(20);
-
-async fn js(client: &Client, script: &str) -> Value {
-    client.execute(script, vec![]).await.unwrap_or(Value::Null)
-}
-
-async fn wait_text(browser: &Browser, what: &str, css: &str, ok: impl Fn(&str) -> bool) -> String {
-    browser.wait_for(what, WAIT, |_| async { browser.text(css).await.filter(|t| ok(t)) }).await
-}
-
-async fn click(client: &Client, css: &str) {
-    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
-}
-
-async fn type_into(client: &Client, css: &str, text: &str) {
-    let field = client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
-}
 
 /// Opens the product page that frames `module` as `user`, enters the
 /// Custom UI's frame and waits until the app has rendered.

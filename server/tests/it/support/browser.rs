@@ -7,8 +7,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use fantoccini::{Client, ClientBuilder};
-use serde_json::json;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
 
 pub struct Browser {
     pub client: Client,
@@ -91,4 +91,27 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
     }
+}
+
+/// How long the page helpers below wait for what they look for.
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The value a script returns in the current frame (null if it fails).
+pub async fn js(client: &Client, script: &str) -> Value {
+    client.execute(script, vec![]).await.unwrap_or(Value::Null)
+}
+
+/// Waits until `css` inside the current frame has text satisfying `ok`.
+pub async fn wait_text(browser: &Browser, what: &str, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    browser.wait_for(what, WAIT, |_| async { browser.text(css).await.filter(|t| ok(t)) }).await
+}
+
+pub async fn click(client: &Client, css: &str) {
+    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+}
+
+pub async fn type_into(client: &Client, css: &str, text: &str) {
+    let field = client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
 }
