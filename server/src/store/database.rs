@@ -63,9 +63,25 @@ impl Database {
         if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
-        let pool =
-            SqlitePoolOptions::new().max_connections(8).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(options).await?;
-        Ok(Pool::Sqlite(pool))
+        // Switching a new file to WAL needs it alone; another instance starting
+        // (and migrating) beside this one may hold it: wait and try again.
+        let mut attempt = 0;
+        loop {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options.clone())
+                .await;
+            match pool {
+                Ok(pool) => return Ok(Pool::Sqlite(pool)),
+                Err(e) if attempt < 10 && is_busy(&e) => {
+                    attempt += 1;
+                    tracing::warn!(attempt, "sqlite file busy at start; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Applies the embedded migrations. PostgreSQL serialises concurrent
@@ -111,6 +127,11 @@ impl Database {
     pub(crate) async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
+}
+
+/// SQLite's "database is locked" (SQLITE_BUSY, 5).
+fn is_busy(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("5"))
 }
 
 /// A pooled connection to a server that turned read-only in place is dropped,
