@@ -48,6 +48,7 @@ fn tools() -> Result<()> {
     if Path::new(TOOLS).join("node_modules/esbuild/package.json").exists() {
         return Ok(());
     }
+    crate::prereqs::node()?;
     eprintln!("xtask: installing @forge/bridge, @forge/csp and esbuild from npm (once)");
     cmd::status(std::process::Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(TOOLS))
 }

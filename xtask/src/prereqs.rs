@@ -30,18 +30,7 @@ pub fn test_packages() -> Result<()> {
         ("nodejs", cmd::output("node", &["--version"]).is_some()),
         ("npm", cmd::output("npm", &["--version"]).is_some()),
     ];
-    let missing: Vec<&str> = wanted.iter().filter(|(_, present)| !present).map(|(name, _)| *name).collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    eprintln!("xtask: installing Debian packages for the tests: {}", missing.join(" "));
-    cmd::status(cmd::privileged("apt-get").arg("update").arg("-q"))?;
-    cmd::status(
-        cmd::privileged("apt-get")
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .args(["install", "-y", "-q"])
-            .args(&missing),
-    )?;
+    apt_install(&wanted, "the tests")?;
     if chromium().is_none() || chromedriver().is_none() || crate::postgres::bin_dir().is_none() {
         bail!("apt-get finished but chromium, chromedriver or PostgreSQL is still missing");
     }
@@ -54,6 +43,31 @@ pub fn chromium() -> Option<&'static str> {
 
 pub fn chromedriver() -> Option<&'static str> {
     ["/usr/bin/chromedriver"].into_iter().find(|p| Path::new(p).exists())
+}
+
+/// node and npm, for the Custom UI build (`cargo xtask forge-ui`, `build`, `dev`).
+pub fn node() -> Result<()> {
+    let wanted = [
+        ("nodejs", cmd::output("node", &["--version"]).is_some()),
+        ("npm", cmd::output("npm", &["--version"]).is_some()),
+    ];
+    apt_install(&wanted, "the Custom UI build")
+}
+
+/// Installs the Debian packages of `wanted` that are not present yet.
+fn apt_install(wanted: &[(&str, bool)], for_what: &str) -> Result<()> {
+    let missing: Vec<&str> = wanted.iter().filter(|(_, present)| !present).map(|(name, _)| *name).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing Debian packages for {for_what}: {}", missing.join(" "));
+    cmd::status(cmd::privileged("apt-get").arg("update").arg("-q"))?;
+    cmd::status(
+        cmd::privileged("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-q"])
+            .args(&missing),
+    )
 }
 
 /// The pinned `@forge/manifest` schema and its validator (from npm, once;
