@@ -83,7 +83,10 @@ impl FakeHost {
 
 /// Runs the real `@forge/csp` on the resource's index.html and the manifest.
 fn forge_csp(workspace: &Path, dir: &Path, manifest_json: &str, host: &str) -> Result<String, String> {
-    let manifest = dir.with_file_name(format!("manifest-{}.json", std::process::id()));
+    // One file per call: fake hosts of one test process compute their policies at once.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let manifest = dir.with_file_name(format!("manifest-{}-{call}.json", std::process::id()));
     std::fs::write(&manifest, manifest_json).map_err(|e| e.to_string())?;
     let output = std::process::Command::new("node")
         .arg("csp.mjs")
