@@ -47,6 +47,18 @@ async fn reported(browser: &Browser) -> (Value, Value) {
     (errors, violations)
 }
 
+/// The Jira site `acme` (an admin and a plain user), installed through
+/// Connect and then moved onto Forge, as a vendor's existing tenant is.
+async fn acme_moved_onto_forge() -> (TestApp, hostkit::Tenant) {
+    let app = TestApp::spawn_on_forge(DbKind::Sqlite).await;
+    let tenant = app.fake.add_site("acme", "jira");
+    app.fake.add_user("acme", "admin", "Ada Admin", true);
+    app.fake.add_user("acme", "user", "Uma User", false);
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    app.fake.move_to_forge("acme").await.unwrap();
+    (app, tenant)
+}
+
 async fn assert_clean(browser: &Browser, when: &str) {
     let (errors, violations) = reported(browser).await;
     assert_eq!(errors, serde_json::json!([]), "console errors {when}");
@@ -56,12 +68,7 @@ async fn assert_clean(browser: &Browser, when: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and the built Custom UI: run by cargo xtask test"]
 async fn the_custom_ui_is_the_same_app_through_the_real_forge_bridge() {
-    let app = TestApp::spawn_on_forge(DbKind::Sqlite).await;
-    let tenant = app.fake.add_site("acme", "jira");
-    app.fake.add_user("acme", "admin", "Ada Admin", true);
-    app.fake.add_user("acme", "user", "Uma User", false);
-    assert_eq!(app.host.install(&tenant).await.status(), 204);
-    app.fake.move_to_forge("acme").await.unwrap();
+    let (app, tenant) = acme_moved_onto_forge().await;
     let session = app.session_for(&tenant, "user").await;
     let (status, _) =
         app.call_as(&session, "/api/notes/create", &[("title", "Written in Connect"), ("body", "")]).await;
@@ -196,11 +203,7 @@ async fn a_tenant_born_on_forge_has_the_custom_ui_and_says_why_it_cannot_share()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and the built Custom UI: run by cargo xtask test"]
 async fn both_worlds_wear_the_products_light_and_dark_themes() {
-    let app = TestApp::spawn_on_forge(DbKind::Sqlite).await;
-    let tenant = app.fake.add_site("acme", "jira");
-    app.fake.add_user("acme", "user", "Uma User", false);
-    assert_eq!(app.host.install(&tenant).await.status(), 204);
-    app.fake.move_to_forge("acme").await.unwrap();
+    let (app, tenant) = acme_moved_onto_forge().await;
     let session = app.session_for(&tenant, "user").await;
     let note = [("title", "Release checklist"), ("body", "Tag, build, ship")];
     assert_eq!(app.call_as(&session, "/api/notes/create", &note).await.0, 200);
