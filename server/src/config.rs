@@ -139,6 +139,8 @@ pub struct Config {
     pub webhook_workers: usize,
     /// How long one job's handlers may run before the run counts as failed.
     pub webhook_handler_timeout: Duration,
+    /// Unfinished jobs one tenant may have queued; a delivery above it gets 429.
+    pub webhook_tenant_backlog: i64,
     /// The OAuth 2.0 authorization server of the act-as-user grant.
     pub oauth_server_url: Url,
     /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
@@ -222,6 +224,8 @@ impl Config {
             webhook_lease: secs("WEBHOOK_LEASE_SECS", get("WEBHOOK_LEASE_SECS"), "60")?,
             webhook_workers: parse_with("WEBHOOK_WORKERS", get("WEBHOOK_WORKERS"), "2")?,
             webhook_handler_timeout: secs("WEBHOOK_HANDLER_TIMEOUT_SECS", get("WEBHOOK_HANDLER_TIMEOUT_SECS"), "300")?,
+            webhook_tenant_backlog: parse_with("WEBHOOK_TENANT_BACKLOG", get("WEBHOOK_TENANT_BACKLOG"), "25000")
+                .and_then(|n: i64| positive("WEBHOOK_TENANT_BACKLOG", n))?,
             trusted_proxies: TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default())?,
             refusals_per_minute: parse_with("REFUSALS_PER_MINUTE", get("REFUSALS_PER_MINUTE"), "120")?,
             oauth_server_url: parse_with(
@@ -548,6 +552,7 @@ mod tests {
             ("NOTES_PER_SITE_MAX", "0"),
             ("WEBHOOK_WORKERS", "none"),
             ("WEBHOOK_HANDLER_TIMEOUT_SECS", "0"),
+            ("WEBHOOK_TENANT_BACKLOG", "0"),
             ("CONNECT_OAUTH_SERVER_URL", "not a url"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();

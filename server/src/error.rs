@@ -38,6 +38,9 @@ pub enum Error {
     /// This client's refused requests are over its share; retry after the wait.
     #[error("too many refused requests from this client")]
     TooManyRefusals(std::time::Duration),
+    /// The tenant has as many unfinished webhook jobs as it may; Jira retries.
+    #[error("this site's webhook backlog is full")]
+    BacklogFull,
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
     /// The tenant's site cannot be asked, and retrying will not help soon

@@ -18,6 +18,10 @@ use crate::{
     error::{ConsoleError, Error},
 };
 
+/// When a delivery refused for a full backlog is worth sending again: the
+/// workers have had a minute to work it down.
+const BACKLOG_RETRY_AFTER_SECS: u64 = 60;
+
 /// Where an error is shown; it picks the body, never the status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Surface {
@@ -40,7 +44,7 @@ impl Error {
             Error::LoginRequired => StatusCode::SEE_OTHER,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::TooManyRefusals(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::TooManyRefusals(_) | Error::BacklogFull => StatusCode::TOO_MANY_REQUESTS,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::SiteRefused(_) => StatusCode::BAD_GATEWAY,
             Error::Database(e) if is_transient(e) => StatusCode::SERVICE_UNAVAILABLE,
@@ -61,6 +65,7 @@ impl Error {
         let retry_after = match &self {
             // Whole seconds, rounded up: a client that waits that long is counted afresh.
             Error::TooManyRefusals(wait) => Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)),
+            Error::BacklogFull => Some(BACKLOG_RETRY_AFTER_SECS),
             _ => None,
         };
         let mut response = self.body(status, surface);
@@ -91,6 +96,7 @@ impl Error {
             Error::NotFound => "not found".into(),
             Error::PayloadTooLarge => "payload too large".into(),
             Error::TooManyRefusals(_) => "too many refused requests, retry later".into(),
+            Error::BacklogFull => "this site's webhook backlog is full, retry later".into(),
             _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => "temporarily unavailable, retry".into(),
             _ => "internal error".into(),
         }

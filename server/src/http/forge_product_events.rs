@@ -17,7 +17,7 @@ use crate::{
     store::{
         event_log::{self, NewEvent, Outcome},
         installations,
-        webhook_jobs::{self, NewJob},
+        webhook_jobs::{self, Enqueued, NewJob},
     },
 };
 
@@ -65,7 +65,10 @@ pub(crate) async fn receive_product_event(
         payload: &payload,
         now,
     };
-    let queued = webhook_jobs::enqueue(&state.db, &job).await?;
+    let queued = match webhook_jobs::enqueue(&state.db, &job, state.config.webhook_tenant_backlog).await? {
+        Enqueued::Full => return Err(Error::BacklogFull),
+        outcome => outcome == Enqueued::Queued,
+    };
     tracing::info!(tenant_id = %tenant.tenant_id, event = forge_name, %delivery_id, queued, "Forge product event");
     if queued {
         state.webhook_wakeup.notify_one();

@@ -12,7 +12,7 @@ use crate::{
     state::AppState,
     store::{
         event_log::{self, NewEvent, Outcome},
-        webhook_jobs::{self, NewJob},
+        webhook_jobs::{self, Enqueued, NewJob},
     },
 };
 
@@ -41,7 +41,10 @@ pub(crate) async fn receive(State(state): State<AppState>, proof: WebhookProof) 
         payload: std::str::from_utf8(&proof.body).map_err(|_| Error::BadRequest("the body is not UTF-8".into()))?,
         now,
     };
-    let queued = webhook_jobs::enqueue(&state.db, &job).await?;
+    let queued = match webhook_jobs::enqueue(&state.db, &job, state.config.webhook_tenant_backlog).await? {
+        Enqueued::Full => return Err(Error::BacklogFull),
+        outcome => outcome == Enqueued::Queued,
+    };
     tracing::info!(tenant_id = %proof.tenant_id, event = %proof.event, delivery_id = %proof.delivery_id, queued,
         "webhook delivery");
     if queued {

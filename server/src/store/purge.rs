@@ -9,8 +9,15 @@ use super::Database;
 use crate::{error::Result, tenant_id::TenantId};
 
 /// Tables holding data that belongs to one tenant, by `tenant_id`.
-const TENANT_TABLES: [&str; 6] =
-    ["notes", "lifecycle_events", "forge_system_tokens", "tenant_identities", "webhook_jobs", "activity"];
+const TENANT_TABLES: [&str; 7] = [
+    "notes",
+    "lifecycle_events",
+    "forge_system_tokens",
+    "tenant_identities",
+    "webhook_jobs",
+    "webhook_tenants",
+    "activity",
+];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Expired {

@@ -1,14 +1,25 @@
 //! The `webhook_jobs` table: a durable queue of verified deliveries. A
 //! delivery id is inserted once per tenant (retries insert nothing); any
 //! instance claims a ready job with a lease (`FOR UPDATE SKIP LOCKED` on
-//! PostgreSQL, the single writer on SQLite), never while an earlier job of
-//! the same issue or page is unfinished; a lease that runs out (a crash)
+//! PostgreSQL, the single writer on SQLite); a lease that runs out (a crash)
 //! makes the job ready again (`requeue_expired`). A claim is fenced by its
 //! attempt number: renewing the lease, finishing and failing apply only to
 //! the run that holds the job, so a run that lost its lease changes nothing.
+//!
+//! Fairness (`webhook_tenants`): claims go round-robin by tenant, the one
+//! whose last turn is oldest first, and each tenant may have a bounded
+//! backlog. A job behind an unfinished job of the same issue or page is
+//! `blocked` until that one ends, so a claim never steps over the jobs
+//! waiting behind one issue.
 
-use super::{Database, Pool};
+use sqlx::{Postgres, Transaction};
+
+use super::{Database, Pool, write_tx::TxConn};
 use crate::{error::Result, tenant_id::TenantId};
+
+/// The advisory-lock class of queue transactions on PostgreSQL (two-key
+/// locks never collide with the one-key installations lock).
+const QUEUE_LOCK_CLASS: i32 = 0x7175_6575;
 
 pub(crate) struct NewJob<'a> {
     pub tenant_id: &'a TenantId,
@@ -17,6 +28,16 @@ pub(crate) struct NewJob<'a> {
     pub entity_key: Option<&'a str>,
     pub payload: &'a str,
     pub now: i64,
+}
+
+/// What became of a delivery offered to the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Enqueued {
+    Queued,
+    /// This tenant already has the delivery id: nothing written.
+    Duplicate,
+    /// The tenant's backlog is at its quota: nothing written.
+    Full,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -43,34 +64,106 @@ pub struct JobRow {
     pub processed_at: Option<i64>,
 }
 
-/// Queues a delivery. False when this tenant already has the delivery id.
-pub(crate) async fn enqueue(db: &Database, job: &NewJob<'_>) -> Result<bool> {
-    let sql = "INSERT INTO webhook_jobs (tenant_id, delivery_id, event, entity_key, payload, state, attempts, \
-               next_attempt_at, received_at) VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6) \
-               ON CONFLICT (tenant_id, delivery_id) DO NOTHING";
-    let inserted = on_pool!(db, pool => sqlx::query(sql).bind(job.tenant_id).bind(job.delivery_id).bind(job.event)
-        .bind(job.entity_key).bind(job.payload).bind(job.now).execute(pool).await?.rows_affected());
-    Ok(inserted == 1)
+/// A queue write. SQLite takes its write lock up front; PostgreSQL locks the
+/// job's issue or page, so queuing behind a job and ending it are ordered
+/// (otherwise each could miss the other and leave a job blocked for good).
+struct QueueTx {
+    conn: TxConn,
 }
 
-/// Takes the oldest ready job, if any, under a lease of `lease_secs`. The
-/// scan follows the `(state, next_attempt_at, id)` index, so a backlog
-/// costs each claim a few index steps, not a pass over the table.
+impl QueueTx {
+    async fn begin(db: &Database, tenant: &TenantId, entity: Option<&str>) -> Result<Self> {
+        Self::begin_locking(db, entity.map(|entity| format!("{tenant}\n{entity}"))).await
+    }
+
+    async fn begin_locking(db: &Database, lock: Option<String>) -> Result<Self> {
+        let conn = match &db.pool {
+            Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => {
+                let mut tx: Transaction<'static, Postgres> = pool.begin().await?;
+                if let Some(lock) = lock {
+                    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                        .bind(QUEUE_LOCK_CLASS)
+                        .bind(lock)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                TxConn::Postgres(tx)
+            }
+        };
+        Ok(Self { conn })
+    }
+
+    async fn commit(self) -> Result<()> {
+        match self.conn {
+            TxConn::Sqlite(tx) => tx.commit().await?,
+            TxConn::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// True when another unfinished job of the same issue or page exists: the new one waits behind it.
+const BEHIND_ANOTHER: &str = "CASE WHEN EXISTS (SELECT 1 FROM webhook_jobs e WHERE e.tenant_id = $1 \
+    AND e.entity_key = $4 AND e.state IN ('queued', 'running')) THEN 1 ELSE 0 END";
+
+/// Queues a delivery, unless the tenant already has it or its backlog is at `quota`.
+pub(crate) async fn enqueue(db: &Database, job: &NewJob<'_>, quota: i64) -> Result<Enqueued> {
+    let insert = format!(
+        "INSERT INTO webhook_jobs (tenant_id, delivery_id, event, entity_key, payload, state, attempts, \
+         next_attempt_at, received_at, blocked) VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6, {BEHIND_ANOTHER}) \
+         ON CONFLICT (tenant_id, delivery_id) DO NOTHING"
+    );
+    let count = "INSERT INTO webhook_tenants (tenant_id, backlog) VALUES ($1, 1) ON CONFLICT (tenant_id) \
+                 DO UPDATE SET backlog = webhook_tenants.backlog + 1 WHERE webhook_tenants.backlog < $2";
+    let mut tx = QueueTx::begin(db, job.tenant_id, job.entity_key).await?;
+    let inserted = on_tx!(tx, conn => sqlx::query(&insert).bind(job.tenant_id).bind(job.delivery_id)
+        .bind(job.event).bind(job.entity_key).bind(job.payload).bind(job.now).execute(conn).await?.rows_affected());
+    if inserted == 0 {
+        return Ok(Enqueued::Duplicate);
+    }
+    let counted = on_tx!(tx, conn => sqlx::query(count).bind(job.tenant_id).bind(quota)
+        .execute(conn).await?.rows_affected());
+    if counted == 0 {
+        // Dropping the transaction rolls the insert back.
+        return Ok(Enqueued::Full);
+    }
+    tx.commit().await?;
+    Ok(Enqueued::Queued)
+}
+
+/// Takes a ready job under a lease of `lease_secs`: the oldest ready job of
+/// the tenant whose turn it is, which goes to the back of the round. Each
+/// tenant with a backlog costs one step of the `webhook_jobs_heads` index.
 pub(crate) async fn claim(db: &Database, now: i64, lease_secs: i64) -> Result<Option<ClaimedJob>> {
-    let lock = match db.pool {
-        Pool::Postgres(_) => "FOR UPDATE SKIP LOCKED",
-        Pool::Sqlite(_) => "",
+    let head = "SELECT h.id FROM webhook_jobs h WHERE h.tenant_id = t.tenant_id AND h.state = 'queued' \
+                AND h.blocked = 0 AND h.next_attempt_at <= $1 ORDER BY h.next_attempt_at, h.id LIMIT 1";
+    let pick = match db.pool {
+        Pool::Postgres(_) => format!(
+            "SELECT j.id FROM webhook_tenants t CROSS JOIN LATERAL ({head} FOR UPDATE SKIP LOCKED) j \
+             WHERE t.backlog > 0 ORDER BY t.last_turn, t.tenant_id LIMIT 1"
+        ),
+        Pool::Sqlite(_) => format!(
+            "SELECT head FROM (SELECT t.last_turn AS turn, t.tenant_id AS tenant, ({head}) AS head \
+             FROM webhook_tenants t WHERE t.backlog > 0) AS ready WHERE head IS NOT NULL \
+             ORDER BY turn, tenant LIMIT 1"
+        ),
     };
-    let sql = format!(
+    let claim = format!(
         "UPDATE webhook_jobs SET state = 'running', locked_until = $1 + $2, attempts = attempts + 1 \
-         WHERE id = (SELECT j.id FROM webhook_jobs j WHERE j.state = 'queued' AND j.next_attempt_at <= $1 \
-           AND NOT EXISTS (SELECT 1 FROM webhook_jobs e WHERE e.tenant_id = j.tenant_id \
-             AND e.entity_key = j.entity_key AND e.state IN ('queued', 'running') AND e.id < j.id) \
-           ORDER BY j.next_attempt_at, j.id LIMIT 1 {lock}) \
-         AND state = 'queued' \
+         WHERE id = ({pick}) AND state = 'queued' \
          RETURNING id, tenant_id, delivery_id, event, entity_key, payload, attempts"
     );
-    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(now).bind(lease_secs).fetch_optional(pool).await?))
+    let turn = "UPDATE webhook_tenants SET last_turn = (SELECT MAX(last_turn) FROM webhook_tenants) + 1 \
+                WHERE tenant_id = $1";
+    let mut tx = QueueTx::begin_locking(db, None).await?;
+    let job: Option<ClaimedJob> =
+        on_tx!(tx, conn => sqlx::query_as(&claim).bind(now).bind(lease_secs).fetch_optional(conn).await?);
+    if let Some(job) = &job {
+        on_tx!(tx, conn => sqlx::query(turn).bind(&job.tenant_id).execute(conn).await?.rows_affected());
+    }
+    tx.commit().await?;
+    Ok(job)
 }
 
 /// Jobs whose worker died (its lease ran out) are ready again. Returns how many.
@@ -93,9 +186,15 @@ pub(crate) async fn renew(db: &Database, job: &ClaimedJob, until: i64) -> Result
 pub(crate) async fn finish(db: &Database, job: &ClaimedJob, state: &str, now: i64) -> Result<bool> {
     let sql = "UPDATE webhook_jobs SET state = $3, processed_at = $4, locked_until = NULL \
                WHERE id = $1 AND attempts = $2 AND state = 'running'";
-    let done = on_pool!(db, pool => sqlx::query(sql).bind(job.id).bind(job.attempts).bind(state).bind(now)
-        .execute(pool).await?.rows_affected());
-    Ok(done == 1)
+    let mut tx = QueueTx::begin(db, &job.tenant_id, job.entity_key.as_deref()).await?;
+    let done = on_tx!(tx, conn => sqlx::query(sql).bind(job.id).bind(job.attempts).bind(state).bind(now)
+        .execute(conn).await?.rows_affected())
+        == 1;
+    if done {
+        release(&mut tx, job).await?;
+    }
+    tx.commit().await?;
+    Ok(done)
 }
 
 /// The run's handlers failed: ready again at `retry_at`, or dead when
@@ -104,17 +203,56 @@ pub(crate) async fn fail(db: &Database, job: &ClaimedJob, error: &str, retry_at:
     let sql = "UPDATE webhook_jobs SET state = CASE WHEN $4 IS NULL THEN 'dead' ELSE 'queued' END, \
                next_attempt_at = COALESCE($4, next_attempt_at), last_error = $3, locked_until = NULL \
                WHERE id = $1 AND attempts = $2 AND state = 'running'";
-    let done = on_pool!(db, pool => sqlx::query(sql).bind(job.id).bind(job.attempts).bind(error).bind(retry_at)
-        .execute(pool).await?.rows_affected());
-    Ok(done == 1)
+    let mut tx = QueueTx::begin(db, &job.tenant_id, job.entity_key.as_deref()).await?;
+    let done = on_tx!(tx, conn => sqlx::query(sql).bind(job.id).bind(job.attempts).bind(error).bind(retry_at)
+        .execute(conn).await?.rows_affected())
+        == 1;
+    if done && retry_at.is_none() {
+        release(&mut tx, job).await?;
+    }
+    tx.commit().await?;
+    Ok(done)
 }
 
-/// An operator's retry of a dead job: ready now, with a fresh count.
+/// A job ended: the next job of its issue or page may run, and the tenant's backlog shrinks.
+async fn release(tx: &mut QueueTx, job: &ClaimedJob) -> Result<()> {
+    let next = "UPDATE webhook_jobs SET blocked = 0 WHERE id = (SELECT MIN(id) FROM webhook_jobs \
+                WHERE tenant_id = $1 AND entity_key = $2 AND state = 'queued' AND blocked = 1) \
+                AND NOT EXISTS (SELECT 1 FROM webhook_jobs WHERE tenant_id = $1 AND entity_key = $2 \
+                AND (state = 'running' OR (state = 'queued' AND blocked = 0)))";
+    let shrink = "UPDATE webhook_tenants SET backlog = backlog - 1 WHERE tenant_id = $1 AND backlog > 0";
+    if let Some(entity) = &job.entity_key {
+        on_tx!(tx, conn => sqlx::query(next).bind(&job.tenant_id).bind(entity).execute(conn).await?.rows_affected());
+    }
+    on_tx!(tx, conn => sqlx::query(shrink).bind(&job.tenant_id).execute(conn).await?.rows_affected());
+    Ok(())
+}
+
+/// An operator's retry of a dead job: ready now (or behind an unfinished
+/// job of its issue), with a fresh count, above any quota.
 pub(crate) async fn retry_dead(db: &Database, id: i64, now: i64) -> Result<bool> {
-    let sql = "UPDATE webhook_jobs SET state = 'queued', attempts = 0, next_attempt_at = $2 \
-               WHERE id = $1 AND state = 'dead'";
-    let done = on_pool!(db, pool => sqlx::query(sql).bind(id).bind(now).execute(pool).await?.rows_affected());
-    Ok(done == 1)
+    let find = "SELECT tenant_id, entity_key FROM webhook_jobs WHERE id = $1 AND state = 'dead'";
+    let Some((tenant, entity)): Option<(TenantId, Option<String>)> =
+        on_pool!(db, pool => sqlx::query_as(find).bind(id).fetch_optional(pool).await?)
+    else {
+        return Ok(false);
+    };
+    let retry = format!(
+        "UPDATE webhook_jobs SET state = 'queued', attempts = 0, next_attempt_at = $1, blocked = {} \
+         WHERE id = $2 AND state = 'dead'",
+        BEHIND_ANOTHER.replace("$1", "webhook_jobs.tenant_id").replace("$4", "webhook_jobs.entity_key")
+    );
+    let grow = "INSERT INTO webhook_tenants (tenant_id, backlog) VALUES ($1, 1) ON CONFLICT (tenant_id) \
+                DO UPDATE SET backlog = webhook_tenants.backlog + 1";
+    let mut tx = QueueTx::begin(db, &tenant, entity.as_deref()).await?;
+    let done = on_tx!(tx, conn => sqlx::query(&retry).bind(now).bind(id)
+        .execute(conn).await?.rows_affected())
+        == 1;
+    if done {
+        on_tx!(tx, conn => sqlx::query(grow).bind(&tenant).execute(conn).await?.rows_affected());
+    }
+    tx.commit().await?;
+    Ok(done)
 }
 
 /// The newest jobs, unfinished and dead first, for the console.

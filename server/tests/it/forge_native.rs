@@ -28,6 +28,7 @@ use crate::{
     support::{
         app::TestApp,
         db::DbKind,
+        eventually::eventually,
         rows::{dump, dump_text, rows_naming, wait_for_row},
     },
 };
@@ -82,15 +83,6 @@ async fn call_as_module(
 async fn tenant_of(app: &TestApp, install: &ForgeInstall) -> Installation {
     let found = tenant_lookup::find_tenant(&app.raw_db, &install.installation_id).await.unwrap();
     found.expect("the installation names a tenant")
-}
-
-/// Polls (at most 10 s) until `check` holds.
-async fn eventually<F: Future<Output = bool>>(what: &str, check: impl Fn() -> F) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn a_tenant_born_on_forge_lives_through_reinstall_rename_and_events_and_is_purged_after_pre_uninstall(

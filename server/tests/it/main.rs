@@ -13,6 +13,7 @@ mod console;
 mod crash_safety;
 mod custom_ui;
 mod database_faults;
+mod fair_queue;
 mod fake_host;
 mod forge_events;
 mod forge_fit;

@@ -26,6 +26,7 @@ use crate::{
     support::{
         app::{TestApp, jira_site},
         db::DbKind,
+        eventually::eventually,
     },
 };
 
@@ -41,15 +42,6 @@ async fn activity(app: &TestApp, tenant: &Tenant) -> Vec<Value> {
     let (status, list) = app.call_as(&session, "/api/activity/list", &[]).await;
     assert_eq!(status, 200, "{list}");
     list.as_array().cloned().unwrap_or_default()
-}
-
-/// Waits (at most 20 s) until `done` holds.
-async fn eventually<F: Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn state_counts(db: &Database) -> Vec<(String, i64)> {

@@ -4,6 +4,7 @@ pub mod app;
 pub mod browser;
 pub mod cluster_pair;
 pub mod db;
+pub mod eventually;
 pub mod fault_proxy;
 pub mod pages;
 pub mod process;

@@ -1,0 +1,142 @@
+//! Fair queues: one tenant's flood of deliveries neither starves another
+//! tenant nor grows without bound. Claims go round-robin by tenant, and a
+//! tenant over its backlog quota gets a 429 that Jira retries.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use hostkit::{Tenant, payload};
+use serde_json::Value;
+use server::{
+    store::{Database, webhook_jobs},
+    webhooks::{HandlerFuture, WebhookEvent, WebhookHandler, Webhooks},
+};
+use tokio::sync::Semaphore;
+
+use crate::{
+    on_both_databases,
+    support::{app::TestApp, db::DbKind, eventually::eventually},
+};
+
+const ISSUE_CREATED: &str = "/webhooks/jira-issue-created";
+
+fn issue(key: &str) -> Value {
+    payload::issue_event("jira:issue_created", key, "Flood", "user-1")
+}
+
+/// Records when each delivery ran; the noisy tenant's (`noisy-…`) take 20 ms each.
+#[derive(Clone, Default)]
+struct Stopwatch {
+    ran_at: Arc<Mutex<HashMap<String, Instant>>>,
+}
+
+impl Stopwatch {
+    fn ran_at(&self, delivery_id: &str) -> Option<Instant> {
+        self.ran_at.lock().unwrap().get(delivery_id).copied()
+    }
+}
+
+impl WebhookHandler for Stopwatch {
+    fn handle<'a>(&'a self, _: &'a Database, event: &'a WebhookEvent) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            if event.delivery_id.starts_with("noisy-") {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            self.ran_at.lock().unwrap().insert(event.delivery_id.clone(), Instant::now());
+            Ok(())
+        })
+    }
+}
+
+async fn queued(db: &Database) -> i64 {
+    let counts = webhook_jobs::counts(db).await.unwrap();
+    counts.iter().filter(|(state, _)| state == "queued").map(|(_, n)| n).sum()
+}
+
+/// Sends deliveries `noisy-{from}..noisy-{to}` for `tenant`, 200 at a time,
+/// about 50 issues; returns their statuses.
+async fn flood(app: &TestApp, tenant: &Tenant, from: usize, to: usize) -> Vec<u16> {
+    let bodies: Vec<Value> = (0..50).map(|i| issue(&format!("NOISY-{i}"))).collect();
+    let mut statuses = Vec::new();
+    for start in (from..to).step_by(200) {
+        let sends = (start..(start + 200).min(to)).map(|i| {
+            let (id, body) = (format!("noisy-{i}"), &bodies[i % bodies.len()]);
+            async move { app.host.send_webhook(tenant, ISSUE_CREATED, body, &id, 0).await }
+        });
+        for answer in futures::future::join_all(sends).await {
+            statuses.push(answer.map(|a| a.status().as_u16()).unwrap_or(0));
+        }
+    }
+    statuses
+}
+
+/// W-11: 20,000 deliveries of one tenant wait, most of them behind 50
+/// issues; another tenant's single delivery still runs within a second.
+async fn a_twenty_thousand_delivery_backlog_delays_another_tenant_by_under_a_second(kind: DbKind) {
+    let stopwatch = Stopwatch::default();
+    let app = TestApp::spawn_with_handlers(kind, Webhooks::new().on("*", stopwatch.clone()), |_| {}).await;
+    let (noisy, quiet) = (app.installed_tenant().await, app.installed_tenant().await);
+    let statuses = flood(&app, &noisy, 0, 20_000).await;
+    assert!(statuses.iter().all(|s| *s == 204), "every delivery of the flood is queued");
+    let waiting = queued(&app.raw_db).await;
+    assert!(waiting > 18_000, "the backlog is still there: {waiting} queued");
+    let sent = Instant::now();
+    let answer = app.host.send_webhook(&quiet, ISSUE_CREATED, &issue("QUIET-1"), "quiet-1", 0).await.unwrap();
+    assert_eq!(answer.status(), 204);
+    eventually("the quiet tenant's delivery ran", || async { stopwatch.ran_at("quiet-1").is_some() }).await;
+    let delay = stopwatch.ran_at("quiet-1").map(|at| at - sent).unwrap_or_default();
+    println!("the quiet tenant's delivery ran {} ms after it was sent, behind {waiting} jobs", delay.as_millis());
+    assert!(delay < Duration::from_secs(1), "the quiet tenant waited {delay:?} behind {waiting} jobs");
+    assert!(queued(&app.raw_db).await > 17_000, "the noisy tenant was not simply drained first");
+}
+on_both_databases!(a_twenty_thousand_delivery_backlog_delays_another_tenant_by_under_a_second);
+
+/// Blocks every run until the test lets it go.
+#[derive(Clone)]
+struct Gate(Arc<Semaphore>);
+
+impl WebhookHandler for Gate {
+    fn handle<'a>(&'a self, _: &'a Database, _: &'a WebhookEvent) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let _permit = self.0.acquire().await;
+            Ok(())
+        })
+    }
+}
+
+/// A tenant at `WEBHOOK_TENANT_BACKLOG` unfinished jobs gets 429 with
+/// `Retry-After` and nothing stored; a resend of a queued delivery is still
+/// 204, another tenant is not affected, and once the backlog is worked down
+/// the refused delivery is accepted.
+async fn a_tenant_over_its_backlog_quota_gets_a_429_and_others_do_not(kind: DbKind) {
+    let gate = Gate(Arc::new(Semaphore::new(0)));
+    let app = TestApp::spawn_with_handlers(kind, Webhooks::new().on("*", gate.clone()), |v| {
+        v.insert("WEBHOOK_TENANT_BACKLOG".into(), "5".into());
+    })
+    .await;
+    let (noisy, other) = (app.installed_tenant().await, app.installed_tenant().await);
+    assert_eq!(flood(&app, &noisy, 0, 5).await, [204; 5]);
+    let refused = app.host.send_webhook(&noisy, ISSUE_CREATED, &issue("NOISY-9"), "noisy-5", 0).await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("60"));
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "this site's webhook backlog is full, retry later");
+    assert_eq!(flood(&app, &noisy, 0, 1).await, [204], "a resend of a queued delivery is acknowledged");
+    assert_eq!(queued(&app.raw_db).await + running(&app.raw_db).await, 5, "nothing stored for the refused one");
+    let answer = app.host.send_webhook(&other, ISSUE_CREATED, &issue("OTHER-1"), "other-1", 0).await.unwrap();
+    assert_eq!(answer.status(), 204, "another tenant's backlog is its own");
+    gate.0.add_permits(1_000);
+    eventually("the backlog worked down", || async { queued(&app.raw_db).await + running(&app.raw_db).await == 0 })
+        .await;
+    let retried = app.host.send_webhook(&noisy, ISSUE_CREATED, &issue("NOISY-9"), "noisy-5", 1).await.unwrap();
+    assert_eq!(retried.status(), 204, "Jira's retry gets in once there is room");
+}
+on_both_databases!(a_tenant_over_its_backlog_quota_gets_a_429_and_others_do_not);
+
+async fn running(db: &Database) -> i64 {
+    let counts = webhook_jobs::counts(db).await.unwrap();
+    counts.iter().filter(|(state, _)| state == "running").map(|(_, n)| n).sum()
+}
