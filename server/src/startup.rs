@@ -58,7 +58,7 @@ impl Application {
             db,
             descriptor: Arc::new(descriptor.clone()),
             keyring: Arc::new(keyring),
-            install_keys: Arc::new(InstallKeys::new(config.keys_cdn_urls.clone())?),
+            install_keys: Arc::new(InstallKeys::new(config.keys_cdn_urls.clone(), config.key_fetches_per_second)?),
             forge_keys: Arc::new(ForgeKeys::new(config.forge_jwks_url.clone())?),
             system_tokens: Arc::new(SystemTokens::default()),
             forge_api: Arc::new(ForgeApi::new(config.forge_api_allowlist.clone())?),

@@ -1,17 +1,14 @@
 //! Atlassian's public install keys, fetched by `kid` from the configured key
 //! servers in fallback order and cached. Keys rotate with a new `kid`, so a
-//! fetched key never changes; unknown kids are cached as missing for a while,
-//! and a fetch budget stops a flood of random kids from turning the app into
-//! a request amplifier (threats L-07, L-09, L-10, R-06). The budget is sized
-//! above a flood of 1,000 forged installs a minute, each with a new kid (one
-//! fetch per key server each): such a flood leaves room for the genuine
-//! install with a new kid. Each client network also has its own share of
-//! fetches (60 a minute), so one flooding network is answered 429 long
-//! before it spends the budget; a flood from about 20 networks at once
-//! (1,200 / 60; an IPv6 network is a /64) still could, and then installs
-//! with a new kid get 503 until the window ends. Fetches of different kids run side by side (a few at a time), so a
-//! genuine install does not queue behind a flood's fetches; installs with the
-//! same kid share one fetch (threat F-10).
+//! fetched key never changes; unknown kids are cached as missing for a while
+//! (threats L-07, L-09, L-10, R-06). Every fetch waits its turn in a fair
+//! line (`fetch_queue`): at most `KEY_FETCHES_PER_SECOND` start a second,
+//! round-robin across client networks, so a flood of made-up kids neither
+//! turns the app into a request amplifier nor makes a genuine install with a
+//! new kid fail; it waits behind its own network's few waiters, even when it
+//! shares the flood's address (Atlassian's egress is shared). Fetches of
+//! different kids run side by side (a few at a time); installs with the same
+//! kid share one fetch (threat F-10).
 
 use std::{
     collections::HashMap,
@@ -25,7 +22,8 @@ use jsonwebtoken::DecodingKey;
 use url::Url;
 
 use super::capped_body::read_capped;
-use crate::{connect::kid::is_valid_kid, network_shares::NetworkShares};
+use super::fetch_queue::FetchQueue;
+use crate::connect::kid::is_valid_kid;
 
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// A PEM public key is well under 1 KB; anything past this is not one.
@@ -34,14 +32,10 @@ const MAX_KEY_BYTES: usize = 16 * 1024;
 const MAX_FOUND: usize = 64;
 const MAX_MISSING: usize = 1024;
 const MISSING_TTL: Duration = Duration::from_secs(300);
-/// Outbound fetches allowed per window, across all kids and key servers: 20 a
-/// second at most towards Atlassian's CDN.
-const FETCH_BUDGET: u32 = 1_200;
 /// Fetches of different kids in flight at once.
 const PARALLEL_FETCHES: usize = 8;
-const BUDGET_WINDOW: Duration = Duration::from_secs(60);
-/// Fetches one client network may cause a minute.
-const FETCHES_PER_NETWORK: NonZeroU32 = NonZeroU32::new(60).unwrap();
+/// The longest an install waits for its turn to fetch (the request timeout is longer).
+const MAX_WAIT: Duration = Duration::from_secs(8);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum KeyError {
@@ -51,14 +45,9 @@ pub(crate) enum KeyError {
     UnknownKid,
     #[error("install key server unavailable")]
     Unavailable,
-    /// The client's network has caused its share of fetches; retry after the wait.
-    #[error("too many key fetches from this client")]
-    OverShare(Duration),
-}
-
-struct Budget {
-    window_start: Instant,
-    used: u32,
+    /// The line of fetches is full or the wait ran out; Atlassian retries.
+    #[error("install key fetches are busy")]
+    Busy,
 }
 
 pub struct InstallKeys {
@@ -68,12 +57,11 @@ pub struct InstallKeys {
     found: Mutex<HashMap<String, (DecodingKey, Instant)>>,
     /// Kids the key servers do not know, until when to believe that.
     missing: Mutex<HashMap<String, Instant>>,
-    budget: Mutex<Budget>,
     /// One fetch per kid: concurrent installs with the same new kid wait for
     /// the first fetch and then hit the cache (threat F-10).
     fetching: Turns,
     parallel: tokio::sync::Semaphore,
-    shares: NetworkShares,
+    line: FetchQueue,
 }
 
 enum FetchResult {
@@ -83,7 +71,7 @@ enum FetchResult {
 }
 
 impl InstallKeys {
-    pub(crate) fn new(bases: Vec<Url>) -> crate::error::Result<Self> {
+    pub(crate) fn new(bases: Vec<Url>, per_second: NonZeroU32) -> crate::error::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
             .connect_timeout(FETCH_TIMEOUT)
@@ -95,14 +83,13 @@ impl InstallKeys {
             http,
             found: Mutex::new(HashMap::new()),
             missing: Mutex::new(HashMap::new()),
-            budget: Mutex::new(Budget { window_start: Instant::now(), used: 0 }),
             fetching: Mutex::new(HashMap::new()),
             parallel: tokio::sync::Semaphore::new(PARALLEL_FETCHES),
-            shares: NetworkShares::new(FETCHES_PER_NETWORK),
+            line: FetchQueue::new(per_second, MAX_WAIT),
         })
     }
 
-    /// The public key named `kid`, fetched if need be on `network`'s share
+    /// The public key named `kid`, fetched if need be in `network`'s turn
     /// (None: a caller with no address). The kid is validated before any URL is built.
     pub(crate) async fn get(&self, kid: &str, network: Option<IpAddr>) -> Result<DecodingKey, KeyError> {
         if !is_valid_kid(kid) {
@@ -116,9 +103,7 @@ impl InstallKeys {
         if let Some(hit) = self.cached(kid) {
             return hit;
         }
-        if let Some(network) = network {
-            self.shares.spend(network).map_err(KeyError::OverShare)?;
-        }
+        self.line.turn(network).await.map_err(|_| KeyError::Busy)?;
         self.fetch_from_servers(kid).await
     }
 
@@ -126,10 +111,6 @@ impl InstallKeys {
         let Ok(_slot) = self.parallel.acquire().await else { return Err(KeyError::Unavailable) };
         let mut unavailable = false;
         for base in &self.bases {
-            if !self.spend_budget() {
-                tracing::warn!("install key fetch budget exhausted");
-                return Err(KeyError::Unavailable);
-            }
             match self.fetch(base, kid).await {
                 FetchResult::Key(key) => {
                     self.remember_found(kid, key.clone());
@@ -166,7 +147,7 @@ impl InstallKeys {
     }
 
     /// Remembers an unknown kid for a while; when the table is full of live
-    /// entries the miss is simply not cached (the fetch budget still holds).
+    /// entries the miss is simply not cached (the line still bounds fetches).
     fn remember_missing(&self, kid: &str) {
         let Ok(mut missing) = self.missing.lock() else { return };
         if missing.len() >= MAX_MISSING {
@@ -176,19 +157,6 @@ impl InstallKeys {
         if missing.len() < MAX_MISSING {
             missing.insert(kid.to_string(), Instant::now() + MISSING_TTL);
         }
-    }
-
-    fn spend_budget(&self) -> bool {
-        let Ok(mut budget) = self.budget.lock() else { return false };
-        if budget.window_start.elapsed() >= BUDGET_WINDOW {
-            budget.window_start = Instant::now();
-            budget.used = 0;
-        }
-        if budget.used >= FETCH_BUDGET {
-            return false;
-        }
-        budget.used += 1;
-        true
     }
 
     async fn fetch(&self, base: &Url, kid: &str) -> FetchResult {

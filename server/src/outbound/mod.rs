@@ -5,6 +5,7 @@
 pub(crate) mod act_as_user;
 pub(crate) mod admin_check;
 mod capped_body;
+mod fetch_queue;
 pub(crate) mod forge_api;
 pub(crate) mod forge_keys;
 pub(crate) mod host_api;

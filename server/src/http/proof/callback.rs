@@ -122,7 +122,7 @@ async fn authenticate(
             let kid = header.and_then(|h| h.kid).ok_or(TokenError::BadKeyId)?;
             let key = state.install_keys.get(&kid, network).await.map_err(|e| match e {
                 KeyError::Unavailable => Error::Unavailable("install key server".into()),
-                KeyError::OverShare(wait) => Error::TooManyRefusals(wait),
+                KeyError::Busy => Error::Unavailable("install key fetches are busy".into()),
                 KeyError::InvalidKid | KeyError::UnknownKid => TokenError::BadKeyId.into(),
             })?;
             let claims = verify_signed_install(token, &key, state.config.base_url_str(), &context)?;

@@ -33,6 +33,7 @@ use crate::{
     client_address,
     connect::{
         authorization,
+        lifecycle::LifecycleEvent,
         token::{RawToken, TokenError},
     },
     console::Operator,
@@ -128,10 +129,17 @@ pub(crate) async fn require<P: Proof>(State(state): State<AppState>, mut request
 /// page about to renew its session, which a flooder behind the same NAT must
 /// not turn into a 429. (Replaying such a token costs what a verified request
 /// costs, and those are never throttled either.)
+///
+/// Nor does an unsigned install: its 401 is what a site import needs to
+/// retry the install signed (seed 000), it cost nothing to decide, and a
+/// flood from Atlassian's shared egress address must not turn it into a 429.
 fn counted_refusal<P: Proof>(state: &AppState, request: &Request, error: Error) -> Error {
-    let renewing = matches!(P::KIND.surface(), Surface::Page | Surface::Api)
-        && matches!(&error, Error::Unauthorized(reason) if *reason == TokenError::Expired.reason());
-    if !error.status().is_client_error() || renewing {
+    let refused_for = |token_error: TokenError| matches!(&error, Error::Unauthorized(r) if *r == token_error.reason());
+    let renewing = matches!(P::KIND.surface(), Surface::Page | Surface::Api) && refused_for(TokenError::Expired);
+    let unsigned_install = P::KIND == ProofKind::Lifecycle
+        && request.uri().path() == LifecycleEvent::Installed.path()
+        && refused_for(TokenError::Missing);
+    if !error.status().is_client_error() || renewing || unsigned_install {
         return error;
     }
     let Some(network) =
