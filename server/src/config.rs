@@ -139,6 +139,8 @@ pub struct Config {
     pub webhook_workers: usize,
     /// How long one job's handlers may run before the run counts as failed.
     pub webhook_handler_timeout: Duration,
+    /// Where Prometheus metrics are served (`METRICS_ADDR`); None: not at all.
+    pub metrics_addr: Option<SocketAddr>,
     /// Install-key fetches started a second at most (`KEY_FETCHES_PER_SECOND`).
     pub key_fetches_per_second: std::num::NonZeroU32,
     /// Unfinished jobs one tenant may have queued; a delivery above it gets 429.
@@ -230,6 +232,10 @@ impl Config {
                 .and_then(|n: i64| positive("WEBHOOK_TENANT_BACKLOG", n))?,
             trusted_proxies: TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default())?,
             refusals_per_minute: parse_with("REFUSALS_PER_MINUTE", get("REFUSALS_PER_MINUTE"), "120")?,
+            metrics_addr: get("METRICS_ADDR")
+                .filter(|addr| !addr.is_empty())
+                .map(|addr| parse_with("METRICS_ADDR", Some(addr), ""))
+                .transpose()?,
             key_fetches_per_second: parse_with("KEY_FETCHES_PER_SECOND", get("KEY_FETCHES_PER_SECOND"), "20")?,
             oauth_server_url: parse_with(
                 "CONNECT_OAUTH_SERVER_URL",
@@ -557,6 +563,7 @@ mod tests {
             ("WEBHOOK_HANDLER_TIMEOUT_SECS", "0"),
             ("WEBHOOK_TENANT_BACKLOG", "0"),
             ("KEY_FETCHES_PER_SECOND", "0"),
+            ("METRICS_ADDR", "everywhere"),
             ("CONNECT_OAUTH_SERVER_URL", "not a url"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();

@@ -14,6 +14,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod http;
 pub mod maintenance;
+pub(crate) mod metrics;
 pub mod network_shares;
 pub mod operator_cli;
 pub mod outbound;

@@ -29,6 +29,8 @@ use crate::{
 
 pub struct Application {
     listener: TcpListener,
+    /// `METRICS_ADDR`, bound at build so a taken port stops the start.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     router: Router,
     routes: Vec<DeclaredRoute>,
@@ -48,6 +50,10 @@ impl Application {
         let keyring = load_keyring(&config.encryption_key, &config.previous_encryption_keys)?;
         let (session_key, previous_session_keys) =
             load_keys(&config.session_key, &config.previous_session_keys, "APP_SESSION_KEY")?;
+        let metrics_listener = match config.metrics_addr {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
         let db = Database::connect(config.database_url.as_str()).await?;
         db.migrate().await?;
         console::prepare_store(&db).await?;
@@ -74,7 +80,7 @@ impl Application {
         });
         // A route without a proof declaration stops the start here.
         let (router, routes) = http::router(state.clone())?;
-        Ok(Self { listener, state, router, routes })
+        Ok(Self { listener, metrics_listener, state, router, routes })
     }
 
     /// Adds the vendor's webhook handlers after the app's own.
@@ -83,6 +89,11 @@ impl Application {
         shared.webhooks = Arc::new((*shared.webhooks).clone().merge(vendor));
         self.state = AppState::new(shared);
         self
+    }
+
+    /// Where metrics are served, when `METRICS_ADDR` is set (port 0 picks a free port).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|listener| listener.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -114,11 +125,16 @@ impl Application {
             handler_timeout: config.webhook_handler_timeout,
         }
         .spawn(config.webhook_workers);
+        let metrics = match self.metrics_listener {
+            Some(listener) => Some(crate::metrics::spawn(listener, db.clone(), self.state.clock.clone())?),
+            None => None,
+        };
         let router = self.router;
         tracing::info!(addr = %self.listener.local_addr()?, tls = tls.is_some(), database = db.kind(), "listening");
         let served = http::serve::serve(self.listener, router, config.http.clone(), tls, shutdown).await;
         purge_job.abort();
         workers.iter().for_each(|worker| worker.abort());
+        metrics.iter().for_each(|task| task.abort());
         db.close().await;
         served?;
         Ok(())

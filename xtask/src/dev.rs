@@ -41,6 +41,7 @@ pub fn run() -> Result<()> {
         ("FORGE_APP_ID".into(), DEV_FORGE_APP_ID.into()),
         ("FORGE_JWKS_URL".into(), "http://127.0.0.1:3102/.well-known/jwks.json".into()),
         ("FORGE_API_BASE_ALLOWLIST".into(), "http://127.0.0.1:3103".into()),
+        ("METRICS_ADDR".into(), "127.0.0.1:9464".into()),
     ];
     if std::env::var_os("OPERATOR_USER").is_none() {
         app_env.push(("OPERATOR_USER".into(), "operator".into()));
@@ -53,6 +54,7 @@ pub fn run() -> Result<()> {
         .spawn()
         .context("starting the fake host")?;
     eprintln!("\nxtask: app on {APP} · fake host control panel on {FAKE_HOST}/ · operator console on {APP}/console");
+    eprintln!("xtask: metrics on http://127.0.0.1:9464/metrics");
     eprintln!("xtask: operator console login (dev only): operator / {DEV_OPERATOR_PASSWORD}. Ctrl-C stops both.\n");
     let first = wait_any(&mut app, &mut fake);
     let _ = app.kill();

@@ -66,7 +66,10 @@ pub(crate) async fn receive_product_event(
         now,
     };
     let queued = match webhook_jobs::enqueue(&state.db, &job, state.config.webhook_tenant_backlog).await? {
-        Enqueued::Full => return Err(Error::BacklogFull),
+        Enqueued::Full => {
+            metrics::counter!("webhook_backlog_full_total").increment(1);
+            return Err(Error::BacklogFull);
+        }
         outcome => outcome == Enqueued::Queued,
     };
     tracing::info!(tenant_id = %tenant.tenant_id, event = forge_name, %delivery_id, queued, "Forge product event");

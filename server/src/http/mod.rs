@@ -63,6 +63,7 @@ fn harden(routes: Router, policy: HeaderPolicy, limits: &HttpLimits) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(Arc::new(policy), security_headers::apply))
         .layer(middleware::from_fn(drain::drain_unread_bodies))
+        .layer(middleware::from_fn(crate::metrics::track_request))
 }
 
 /// A handler panic becomes a plain 500; the server keeps serving (threat H-08).

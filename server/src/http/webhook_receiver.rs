@@ -42,7 +42,10 @@ pub(crate) async fn receive(State(state): State<AppState>, proof: WebhookProof) 
         now,
     };
     let queued = match webhook_jobs::enqueue(&state.db, &job, state.config.webhook_tenant_backlog).await? {
-        Enqueued::Full => return Err(Error::BacklogFull),
+        Enqueued::Full => {
+            metrics::counter!("webhook_backlog_full_total").increment(1);
+            return Err(Error::BacklogFull);
+        }
         outcome => outcome == Enqueued::Queued,
     };
     tracing::info!(tenant_id = %proof.tenant_id, event = %proof.event, delivery_id = %proof.delivery_id, queued,

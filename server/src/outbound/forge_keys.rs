@@ -80,12 +80,15 @@ impl ForgeKeys {
             return Err(self.miss());
         }
         if let Some(wait) = self.until_refetch() {
+            metrics::histogram!("key_fetch_wait_seconds", "keys" => "forge").record(wait.as_secs_f64());
             tokio::time::sleep(wait).await;
         }
         if let Ok(mut set) = self.set.lock() {
             set.fetches += 1;
         }
         let fetched = self.fetch().await;
+        let outcome = if fetched.is_some() { "found" } else { "failed" };
+        metrics::counter!("key_fetches_total", "keys" => "forge", "outcome" => outcome).increment(1);
         let Ok(mut set) = self.set.lock() else { return Err(ForgeKeyError::Unavailable) };
         set.last_fetch = Some(Instant::now());
         set.last_fetch_failed = fetched.is_none();

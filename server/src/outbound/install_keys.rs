@@ -103,7 +103,13 @@ impl InstallKeys {
         if let Some(hit) = self.cached(kid) {
             return hit;
         }
-        self.line.turn(network).await.map_err(|_| KeyError::Busy)?;
+        let waited = Instant::now();
+        let turn = self.line.turn(network).await;
+        metrics::histogram!("key_fetch_wait_seconds", "keys" => "install").record(waited.elapsed().as_secs_f64());
+        if turn.is_err() {
+            metrics::counter!("key_fetch_busy_total", "keys" => "install").increment(1);
+            return Err(KeyError::Busy);
+        }
         self.fetch_from_servers(kid).await
     }
 
@@ -111,7 +117,14 @@ impl InstallKeys {
         let Ok(_slot) = self.parallel.acquire().await else { return Err(KeyError::Unavailable) };
         let mut unavailable = false;
         for base in &self.bases {
-            match self.fetch(base, kid).await {
+            let fetched = self.fetch(base, kid).await;
+            let outcome = match &fetched {
+                FetchResult::Key(_) => "found",
+                FetchResult::NotFound => "missing",
+                FetchResult::Failed => "failed",
+            };
+            metrics::counter!("key_fetches_total", "keys" => "install", "outcome" => outcome).increment(1);
+            match fetched {
                 FetchResult::Key(key) => {
                     self.remember_found(kid, key.clone());
                     return Ok(key);

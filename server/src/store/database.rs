@@ -124,6 +124,11 @@ impl Database {
         }
     }
 
+    /// Connections the pool holds, and how many of them are idle.
+    pub(crate) fn pool_use(&self) -> (u32, u32) {
+        on_pool!(self, pool => (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX)))
+    }
+
     pub(crate) async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }

@@ -255,6 +255,14 @@ pub(crate) async fn retry_dead(db: &Database, id: i64, now: i64) -> Result<bool>
     Ok(done)
 }
 
+/// When the oldest job that could run now became ready (None: none can).
+pub(crate) async fn oldest_ready(db: &Database, now: i64) -> Result<Option<i64>> {
+    let sql = "SELECT MIN(next_attempt_at) FROM webhook_jobs WHERE state = 'queued' AND blocked = 0 \
+               AND next_attempt_at <= $1";
+    let (oldest,): (Option<i64>,) = on_pool!(db, pool => sqlx::query_as(sql).bind(now).fetch_one(pool).await?);
+    Ok(oldest)
+}
+
 /// The newest jobs, unfinished and dead first, for the console.
 pub async fn recent(db: &Database, limit: i64) -> Result<Vec<JobRow>> {
     let sql = "SELECT id, tenant_id, delivery_id, event, state, attempts, last_error, received_at, processed_at \

@@ -105,6 +105,7 @@ impl Workers {
     }
 
     async fn process(&self, job: ClaimedJob) {
+        let started = Instant::now();
         let outcome = tokio::select! {
             outcome = self.guarded_outcome(&job) => outcome,
             interrupted = self.keep_leased(&job) => {
@@ -114,10 +115,19 @@ impl Workers {
                     Interrupted::Unrenewable(e) => tracing::warn!(delivery_id = %job.delivery_id, error = %e,
                         "could not renew a webhook job's lease; the run stops and the job is claimed again"),
                 }
+                metrics::counter!("webhook_runs_total", "outcome" => "lost_lease").increment(1);
                 return;
             }
         };
+        metrics::histogram!("webhook_handler_duration_seconds", "event" => job.event.clone())
+            .record(started.elapsed().as_secs_f64());
         let now = self.clock.now();
+        let run = match &outcome {
+            Ok(state) => state,
+            Err(_) if job.attempts < self.max_attempts => "failed",
+            Err(_) => "dead",
+        };
+        metrics::counter!("webhook_runs_total", "outcome" => run).increment(1);
         let written = match &outcome {
             Ok(state) => webhook_jobs::finish(&self.db, &job, state, now).await,
             Err(error) => {

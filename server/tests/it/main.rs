@@ -25,6 +25,7 @@ mod instances;
 mod isolation;
 mod key_server;
 mod lifecycle;
+mod metrics;
 mod pages;
 mod refusal_limits;
 mod route_proofs;

@@ -67,6 +67,21 @@ pub enum ProofKind {
 }
 
 impl ProofKind {
+    /// Its name in metrics.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::HostPage => "host_page",
+            Self::AdminPage => "admin_page",
+            Self::ApiCaller => "api_caller",
+            Self::ContextCaller => "context_caller",
+            Self::Operator => "operator",
+            Self::Lifecycle => "lifecycle",
+            Self::ForgeEvent => "forge_event",
+            Self::Webhook => "webhook",
+        }
+    }
+
     /// How a refusal of this proof is shown.
     pub(crate) fn surface(self) -> Surface {
         match self {
@@ -113,11 +128,20 @@ pub(crate) async fn require<P: Proof>(State(state): State<AppState>, mut request
     match P::verify(&state, &mut request).instrument(span.clone()).await {
         Ok(proof) => {
             request.extensions_mut().insert(proof);
-            next.run(request).await
+            let mut response = next.run(request).await;
+            response.extensions_mut().insert(P::KIND);
+            response
         }
         Err(error) => {
             let error = counted_refusal::<P>(&state, &request, error);
-            span.in_scope(|| error.respond(P::KIND.surface()))
+            let reason = match &error {
+                Error::Unauthorized(reason) => reason,
+                other => other.status().canonical_reason().unwrap_or("other"),
+            };
+            metrics::counter!("proof_refusals_total", "proof" => P::KIND.label(), "reason" => reason).increment(1);
+            let mut response = span.in_scope(|| error.respond(P::KIND.surface()));
+            response.extensions_mut().insert(P::KIND);
+            response
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct TestApp {
     pub encryption_key: String,
     /// Every route the app's router declared, with its proof.
     pub routes: Vec<DeclaredRoute>,
+    /// Where it serves metrics, when the test set `METRICS_ADDR`.
+    pub metrics_addr: Option<SocketAddr>,
     /// The configuration it runs with, for a second instance beside it.
     vars: HashMap<String, String>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -113,10 +115,25 @@ impl TestApp {
         let app = Application::build_with_listener(config, listener).await.expect("build app").with_webhooks(webhooks);
         let clock = app.state().clock.clone();
         let routes = app.routes().to_vec();
+        let metrics_addr = app.metrics_addr();
         let raw_db = Database::connect(&vars["DATABASE_URL"]).await.expect("raw database pool");
         let shutdown = Some(run_in_background(app));
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { addr, base_url, http, db, host, fake, clock, raw_db, encryption_key, routes, vars, shutdown }
+        Self {
+            addr,
+            base_url,
+            http,
+            db,
+            host,
+            fake,
+            clock,
+            raw_db,
+            encryption_key,
+            routes,
+            metrics_addr,
+            vars,
+            shutdown,
+        }
     }
 
     /// A second instance on this app's database and configuration.
