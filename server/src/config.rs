@@ -91,6 +91,8 @@ pub struct HttpLimits {
     /// How long a write to a client may wait for it to read.
     pub write_timeout: Duration,
     pub max_connections: usize,
+    /// Connections one client network may hold open (`HTTP_MAX_CONNECTIONS_PER_NETWORK`).
+    pub max_connections_per_network: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -209,6 +211,11 @@ impl Config {
                 header_read_timeout: secs("HTTP_HEADER_READ_TIMEOUT_SECS", get("HTTP_HEADER_READ_TIMEOUT_SECS"), "10")?,
                 write_timeout: secs("HTTP_WRITE_TIMEOUT_SECS", get("HTTP_WRITE_TIMEOUT_SECS"), "30")?,
                 max_connections: parse_with("HTTP_MAX_CONNECTIONS", get("HTTP_MAX_CONNECTIONS"), "4096")?,
+                max_connections_per_network: parse_with(
+                    "HTTP_MAX_CONNECTIONS_PER_NETWORK",
+                    get("HTTP_MAX_CONNECTIONS_PER_NETWORK"),
+                    "512",
+                )?,
             },
             retention: Duration::from_secs(
                 86_400 * parse_with::<u64>("INSTALL_RETENTION_DAYS", get("INSTALL_RETENTION_DAYS"), "30")?,

@@ -131,7 +131,15 @@ impl Application {
         };
         let router = self.router;
         tracing::info!(addr = %self.listener.local_addr()?, tls = tls.is_some(), database = db.kind(), "listening");
-        let served = http::serve::serve(self.listener, router, config.http.clone(), tls, shutdown).await;
+        let served = http::serve::serve(
+            self.listener,
+            router,
+            config.http.clone(),
+            tls,
+            config.trusted_proxies.clone(),
+            shutdown,
+        )
+        .await;
         purge_job.abort();
         workers.iter().for_each(|worker| worker.abort());
         metrics.iter().for_each(|task| task.abort());

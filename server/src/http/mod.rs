@@ -3,6 +3,7 @@
 //! `store`, and map errors once (`error`).
 
 mod callbacks;
+mod connection_caps;
 mod declared;
 mod descriptor;
 mod drain;
@@ -84,6 +85,7 @@ mod tests {
             header_read_timeout: std::time::Duration::from_secs(5),
             write_timeout: std::time::Duration::from_secs(5),
             max_connections: 10,
+            max_connections_per_network: 10,
         }
     }
 

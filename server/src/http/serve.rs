@@ -1,7 +1,8 @@
 //! The accept loop. `axum::serve` installs no hyper timer, so hyper's header
 //! read timeout would be silently inert (threat R-02, Slowloris); this loop
 //! drives hyper's HTTP/1.1 connections itself with a Tokio timer, caps open
-//! connections (answering those over the cap a quick 503), cuts off clients
+//! connections, in all and per client network (answering those over a cap a
+//! quick 503), cuts off clients
 //! that stop reading their answers, optionally terminates TLS, and drains on
 //! shutdown.
 
@@ -23,7 +24,8 @@ use tokio_io_timeout::TimeoutStream;
 use tokio_rustls::TlsAcceptor;
 use tower_http::add_extension::AddExtension;
 
-use crate::config::HttpLimits;
+use super::connection_caps::ConnectionCaps;
+use crate::{client_address::TrustedProxies, config::HttpLimits};
 
 /// Largest request head (request line plus headers) hyper buffers.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -42,6 +44,7 @@ pub(crate) async fn serve(
     router: Router,
     limits: HttpLimits,
     tls: Option<TlsAcceptor>,
+    trusted: TrustedProxies,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let mut builder = http1::Builder::new();
@@ -50,6 +53,7 @@ pub(crate) async fn serve(
     let graceful = GracefulShutdown::new();
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
+    let caps = ConnectionCaps::new(limits.max_connections_per_network, trusted);
     tokio::pin!(shutdown);
 
     loop {
@@ -65,7 +69,7 @@ pub(crate) async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
+        let (Ok(permit), Some(slot)) = (permits.clone().try_acquire_owned(), caps.take(peer.ip())) else {
             // A TLS client could not read a plain 503: it is closed at once.
             if tls.is_none() {
                 refuse_busy(stream, &refusals);
@@ -86,7 +90,7 @@ pub(crate) async fn serve(
                     _ => tracing::debug!(%peer, "TLS handshake failed or timed out"),
                 },
             }
-            drop(permit);
+            drop((permit, slot));
         });
     }
 

@@ -1,4 +1,5 @@
-//! Connections at the edges: over the cap a client reads a quick 503 rather
+//! Connections at the edges: over the cap (in all, or for one client
+//! network) a client reads a quick 503 rather
 //! than hanging, a client that stops reading its answers loses its place, and
 //! an idle keep-alive connection is closed.
 
@@ -55,6 +56,26 @@ async fn over_the_connection_cap_a_client_reads_a_quick_503_and_a_freed_place_is
             break;
         }
         assert!(Instant::now() < deadline, "closed connections never freed their places ({line})");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// one client network holds at most `HTTP_MAX_CONNECTIONS_PER_NETWORK`
+/// connections, far below the total cap; past it, the same quick 503 (other
+/// networks keep theirs: `server/src/http/connection_caps.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_network_holds_only_its_share_of_connections() {
+    let app = spawn(&[("HTTP_MAX_CONNECTIONS", "100"), ("HTTP_MAX_CONNECTIONS_PER_NETWORK", "3")]).await;
+    let mut holders = Vec::new();
+    for _ in 0..3 {
+        holders.push(TcpStream::connect(app.addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(status_line(app.addr, HEALTH).await, "HTTP/1.1 503 Service Unavailable +retry");
+    holders.pop();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !status_line(app.addr, HEALTH).await.starts_with("HTTP/1.1 200") {
+        assert!(Instant::now() < deadline, "a closed connection never gave its slot back");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
