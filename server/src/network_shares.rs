@@ -3,8 +3,17 @@
 //! the share they are answered 429 with `Retry-After`, and only refusals
 //! count, so verified traffic is never throttled) and install-key fetches.
 //! Per instance: with several instances a client's share is per instance too.
+//! A network found over its share is remembered until its share refills, so
+//! its next requests can be refused before they cost a database read or a
+//! key wait (`over`).
 
-use std::{net::IpAddr, num::NonZeroU32, time::Duration};
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    num::NonZeroU32,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
 
 use governor::{
     Quota, RateLimiter,
@@ -18,12 +27,35 @@ const MAX_TRACKED: usize = 100_000;
 pub struct NetworkShares {
     limiter: RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>,
     clock: DefaultClock,
+    /// Networks found over their share, until when.
+    over: Mutex<HashMap<IpAddr, Instant>>,
 }
 
 impl NetworkShares {
     /// `per_minute` a minute per network, up to that many at once.
     pub fn new(per_minute: NonZeroU32) -> Self {
-        Self { limiter: RateLimiter::keyed(Quota::per_minute(per_minute)), clock: DefaultClock::default() }
+        Self {
+            limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            clock: DefaultClock::default(),
+            over: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// How long `network` is still over its share (None: it is not), without spending any.
+    pub fn over(&self, network: IpAddr) -> Option<Duration> {
+        let until = *self.over.lock().ok()?.get(&network)?;
+        until.checked_duration_since(Instant::now()).filter(|wait| !wait.is_zero())
+    }
+
+    fn remember_over(&self, network: IpAddr, wait: Duration) {
+        let Ok(mut over) = self.over.lock() else { return };
+        if over.len() >= MAX_TRACKED {
+            let now = Instant::now();
+            over.retain(|_, until| *until > now);
+        }
+        if over.len() < MAX_TRACKED {
+            over.insert(network, Instant::now() + wait);
+        }
     }
 
     /// Spends one of `network`'s share, or says how long it must wait.
@@ -31,7 +63,11 @@ impl NetworkShares {
         if self.limiter.len() > MAX_TRACKED {
             self.limiter.retain_recent();
         }
-        self.limiter.check_key(&network).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+        let spent = self.limiter.check_key(&network).map_err(|not_until| not_until.wait_time_from(self.clock.now()));
+        if let Err(wait) = spent {
+            self.remember_over(network, wait);
+        }
+        spent
     }
 }
 
@@ -55,5 +91,7 @@ mod tests {
         let wait = limiter.spend(flooder).unwrap_err();
         assert!(wait > Duration::ZERO && wait <= Duration::from_secs(20), "{wait:?}");
         assert!(limiter.spend(other).is_ok(), "another network keeps its share");
+        assert!(limiter.over(flooder).is_some_and(|w| w <= wait), "known to be over, until its share refills");
+        assert_eq!(limiter.over(other), None);
     }
 }

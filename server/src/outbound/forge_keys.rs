@@ -102,6 +102,11 @@ impl ForgeKeys {
         }
     }
 
+    /// Whether the key named `kid` is at hand, with no fetch or wait.
+    pub(crate) fn has(&self, kid: &str) -> bool {
+        self.cached(kid).is_some()
+    }
+
     fn cached(&self, kid: &str) -> Option<DecodingKey> {
         self.set.lock().ok()?.keys.get(kid).cloned()
     }

@@ -15,15 +15,14 @@ use sqlx::Connection;
 
 use hostkit::Tenant;
 
-use crate::support::{app::TestApp, cluster_pair::ClusterPair, db::DbKind, fault_proxy::FaultProxy};
+use crate::support::{
+    app::TestApp,
+    cluster_pair::ClusterPair,
+    db::DbKind,
+    fault_proxy::{FaultProxy, cluster_address},
+};
 
 const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
-
-fn cluster_address() -> SocketAddr {
-    let admin = std::env::var("TEST_POSTGRES_URL").expect("TEST_POSTGRES_URL: run the tests with `cargo xtask test`");
-    let authority = admin.split('@').nth(1).and_then(|rest| rest.split('/').next()).expect("host:port in the URL");
-    authority.parse().expect("a loopback address and port")
-}
 
 /// One note write; its status, how long it took, and its title if it was kept.
 async fn write(app: &TestApp, token: &str, title: &str) -> (u16, Duration) {

@@ -2,7 +2,13 @@
 //! gets 429 with `Retry-After`, while verified calls, from anywhere, pass.
 //! `X-Forwarded-For` counts only from a trusted proxy.
 
-use crate::support::{app::TestApp, db::DbKind};
+use std::time::{Duration, Instant};
+
+use crate::support::{
+    app::TestApp,
+    db::DbKind,
+    fault_proxy::{FaultProxy, cluster_address},
+};
 
 const FORGED: &str = "JWT eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl";
 
@@ -101,4 +107,31 @@ async fn an_expired_genuine_session_is_told_to_renew_even_from_a_flooded_network
     app.clock.advance(4 * 3600);
     let stale: Vec<u16> = futures::future::join_all((0..4).map(|_| verified_call(&app, &token, "192.0.2.44"))).await;
     assert_eq!(stale.iter().filter(|s| **s == 429).count(), 1, "a token expired hours ago counts: {stale:?}");
+}
+
+/// a network over its share is refused before its requests cost a
+/// database read. With the database down, its call naming an issuer the app
+/// does not hold gets 429 at once, where another network's same call gets
+/// the 503 of a read that failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by cargo xtask test"]
+async fn over_its_share_a_network_is_refused_before_any_database_read() {
+    let cluster = cluster_address();
+    let proxy = FaultProxy::start(cluster).await;
+    let (from, to) = (cluster.to_string(), proxy.addr.to_string());
+    let app = TestApp::spawn_with(DbKind::Postgres, |vars| {
+        let url = vars["DATABASE_URL"].replacen(&from, &to, 1);
+        vars.insert("DATABASE_URL".into(), url);
+        vars.insert("REFUSALS_PER_MINUTE".into(), "3".into());
+        vars.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
+    })
+    .await;
+    let flood = forged_calls(&app, 5, "203.0.113.7").await;
+    assert!(flood.contains(&429), "the network is over its share: {flood:?}");
+    proxy.down();
+    let started = Instant::now();
+    assert_eq!(forged_call(&app, "203.0.113.7").await.0, 429, "refused before the read");
+    assert!(started.elapsed() < Duration::from_secs(1), "it waited {:?}", started.elapsed());
+    assert_eq!(forged_call(&app, "198.51.100.2").await.0, 503, "under its share the read is tried, and fails");
+    proxy.up();
 }

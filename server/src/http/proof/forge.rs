@@ -113,7 +113,11 @@ pub(super) async fn verified_fit(
     if header.alg != "RS256" {
         return Err(TokenError::WrongAlgorithm.into());
     }
-    let key = state.forge_keys.get(header.kid.as_deref().ok_or(TokenError::BadKeyId)?).await.map_err(|e| match e {
+    let kid = header.kid.as_deref().ok_or(TokenError::BadKeyId)?;
+    if !state.forge_keys.has(kid) {
+        super::over_share::before_costly_work()?;
+    }
+    let key = state.forge_keys.get(kid).await.map_err(|e| match e {
         ForgeKeyError::UnknownKid => TokenError::BadKeyId.into(),
         ForgeKeyError::Unavailable => Error::Unavailable("Forge JWKS".into()),
     })?;

@@ -10,6 +10,7 @@ mod callback;
 mod forge;
 mod host_page;
 mod operator;
+mod over_share;
 mod tenant;
 mod webhook;
 
@@ -125,7 +126,9 @@ fn header_token<'h>(headers: &'h HeaderMap, query: Option<&str>) -> Result<RawTo
 /// refusal is logged (by `respond`) with the path and the proof it lacked.
 pub(crate) async fn require<P: Proof>(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let span = tracing::info_span!("proof", path = %request.uri().path(), kind = ?P::KIND);
-    match P::verify(&state, &mut request).instrument(span.clone()).await {
+    let network = client_address::of_request(request.extensions(), request.headers(), &state.config.trusted_proxies);
+    let over = network.and_then(|network| state.refusals.over(network));
+    match over_share::scope(over, P::verify(&state, &mut request)).instrument(span.clone()).await {
         Ok(proof) => {
             request.extensions_mut().insert(proof);
             let mut response = next.run(request).await;

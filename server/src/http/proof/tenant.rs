@@ -27,6 +27,10 @@ pub(super) async fn tenant(state: &AppState, tenant_id: &TenantId) -> Result<Ins
 /// The Connect tenant of `client_key`, for verifying a page load, a context
 /// JWT or a webhook (also from the short-lived cache).
 async fn installation(state: &AppState, client_key: &str) -> Result<Installation> {
+    if let Some(cached) = installations::cached_by_client_key(&state.db, client_key) {
+        return Ok(cached);
+    }
+    super::over_share::before_costly_work()?;
     let found = installations::find_recent_by_client_key(&state.db, client_key).await.map_err(lookup_failed)?;
     found.ok_or_else(|| TokenError::UnknownIssuer.into())
 }

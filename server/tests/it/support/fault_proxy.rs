@@ -17,6 +17,13 @@ use tokio::{
     task::AbortHandle,
 };
 
+/// The test cluster's address, from `TEST_POSTGRES_URL`.
+pub fn cluster_address() -> SocketAddr {
+    let admin = std::env::var("TEST_POSTGRES_URL").expect("TEST_POSTGRES_URL: run the tests with `cargo xtask test`");
+    let authority = admin.split('@').nth(1).and_then(|rest| rest.split('/').next()).expect("host:port in the URL");
+    authority.parse().expect("a loopback address and port")
+}
+
 pub struct FaultProxy {
     pub addr: SocketAddr,
     target: Arc<Mutex<SocketAddr>>,
