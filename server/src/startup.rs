@@ -116,9 +116,7 @@ impl Application {
         let purge_job =
             maintenance::spawn_purge_job(db.clone(), self.state.clock.clone(), config.retention, config.purge_interval);
         let workers = Workers {
-            db: db.clone(),
-            clock: self.state.clock.clone(),
-            webhooks: self.state.webhooks.clone(),
+            state: self.state.clone(),
             wakeup: self.state.webhook_wakeup.clone(),
             max_attempts: config.webhook_max_attempts,
             lease_secs: config.webhook_lease.as_secs() as i64,

@@ -1,20 +1,21 @@
 //! The demo app's handler: every product event becomes a line of the
 //! tenant's Activity view.
 
-use super::handler::{HandlerError, HandlerFuture, WebhookEvent, WebhookHandler};
+use super::{
+    context::HandlerContext,
+    handler::{HandlerError, HandlerFuture, WebhookHandler},
+};
 use crate::{
     connect::webhook::summary,
-    store::{
-        Database,
-        activity::{self, ActivityRow},
-    },
+    store::activity::{self, ActivityRow},
 };
 
 pub(crate) struct RecordActivity;
 
 impl WebhookHandler for RecordActivity {
-    fn handle<'a>(&'a self, db: &'a Database, event: &'a WebhookEvent) -> HandlerFuture<'a> {
+    fn handle<'a>(&'a self, cx: &'a HandlerContext<'a>) -> HandlerFuture<'a> {
         Box::pin(async move {
+            let event = cx.event;
             let row = ActivityRow {
                 event: event.event.clone(),
                 delivery_id: event.delivery_id.clone(),
@@ -22,7 +23,7 @@ impl WebhookHandler for RecordActivity {
                 summary: summary(&event.event, &event.payload),
                 processed_at: event.handled_at,
             };
-            activity::record(db, &event.tenant_id, &row).await.map_err(|e| HandlerError::new(e.to_string()))
+            activity::record(cx.db(), &event.tenant_id, &row).await.map_err(|e| HandlerError::new(e.to_string()))
         })
     }
 }

@@ -6,7 +6,8 @@ use std::{future::Future, pin::Pin, sync::Arc};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::{store::Database, tenant_id::TenantId};
+use super::context::HandlerContext;
+use crate::tenant_id::TenantId;
 
 /// A delivery, as a handler sees it, whichever world sent it (a Connect
 /// webhook or a Forge product event, under Connect's event name): the
@@ -50,7 +51,7 @@ pub trait WebhookHandler: Send + Sync + 'static {
     /// Handles one delivery. Runs at least once per delivery id and, unless
     /// a worker dies mid-run, exactly once; make side effects idempotent by
     /// `delivery_id` to be safe even then.
-    fn handle<'a>(&'a self, db: &'a Database, event: &'a WebhookEvent) -> HandlerFuture<'a>;
+    fn handle<'a>(&'a self, cx: &'a HandlerContext<'a>) -> HandlerFuture<'a>;
 }
 
 /// The handlers of each event (`"*"`: every event), in the order added.

@@ -12,7 +12,7 @@ use hostkit::{Tenant, payload};
 use serde_json::Value;
 use server::{
     store::{Database, webhook_jobs},
-    webhooks::{HandlerFuture, WebhookEvent, WebhookHandler, Webhooks},
+    webhooks::{HandlerContext, HandlerFuture, WebhookHandler, Webhooks},
 };
 use tokio::sync::Semaphore;
 
@@ -40,8 +40,9 @@ impl Stopwatch {
 }
 
 impl WebhookHandler for Stopwatch {
-    fn handle<'a>(&'a self, _: &'a Database, event: &'a WebhookEvent) -> HandlerFuture<'a> {
+    fn handle<'a>(&'a self, cx: &'a HandlerContext<'a>) -> HandlerFuture<'a> {
         Box::pin(async move {
+            let event = cx.event;
             if event.delivery_id.starts_with("noisy-") {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -99,7 +100,7 @@ on_both_databases!(a_twenty_thousand_delivery_backlog_delays_another_tenant_by_u
 struct Gate(Arc<Semaphore>);
 
 impl WebhookHandler for Gate {
-    fn handle<'a>(&'a self, _: &'a Database, _: &'a WebhookEvent) -> HandlerFuture<'a> {
+    fn handle<'a>(&'a self, _: &'a HandlerContext<'a>) -> HandlerFuture<'a> {
         Box::pin(async move {
             let _permit = self.0.acquire().await;
             Ok(())

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use server::{
     secrets::AppKey,
     store::{Database, webhook_jobs},
-    webhooks::{HandlerError, HandlerFuture, WebhookEvent, WebhookHandler, Webhooks},
+    webhooks::{HandlerContext, HandlerError, HandlerFuture, WebhookHandler, Webhooks},
 };
 
 use crate::{
@@ -150,7 +150,7 @@ on_both_databases!(one_delivery_sent_many_times_is_processed_once_even_across_a_
 struct Slow;
 
 impl WebhookHandler for Slow {
-    fn handle<'a>(&'a self, _: &'a Database, _: &'a WebhookEvent) -> HandlerFuture<'a> {
+    fn handle<'a>(&'a self, _: &'a HandlerContext<'a>) -> HandlerFuture<'a> {
         Box::pin(async {
             tokio::time::sleep(Duration::from_secs(30)).await;
             Ok(())
@@ -179,8 +179,9 @@ struct Flaky {
 }
 
 impl WebhookHandler for Flaky {
-    fn handle<'a>(&'a self, _: &'a Database, event: &'a WebhookEvent) -> HandlerFuture<'a> {
+    fn handle<'a>(&'a self, cx: &'a HandlerContext<'a>) -> HandlerFuture<'a> {
         Box::pin(async move {
+            let event = cx.event;
             self.runs.fetch_add(1, Ordering::SeqCst);
             if (event.attempt as usize) <= self.failures {
                 return Err(HandlerError::new(format!("failure {} of {}", event.attempt, self.failures)));
@@ -352,8 +353,9 @@ struct InOrder {
 }
 
 impl WebhookHandler for InOrder {
-    fn handle<'a>(&'a self, _: &'a Database, event: &'a WebhookEvent) -> HandlerFuture<'a> {
+    fn handle<'a>(&'a self, cx: &'a HandlerContext<'a>) -> HandlerFuture<'a> {
         Box::pin(async move {
+            let event = cx.event;
             if event.delivery_id == "same-issue-0" {
                 tokio::time::sleep(Duration::from_millis(400)).await;
             }
@@ -470,7 +472,7 @@ struct Overlap {
 }
 
 impl WebhookHandler for Overlap {
-    fn handle<'a>(&'a self, _: &'a Database, _: &'a WebhookEvent) -> HandlerFuture<'a> {
+    fn handle<'a>(&'a self, _: &'a HandlerContext<'a>) -> HandlerFuture<'a> {
         Box::pin(async move {
             self.runs.fetch_add(1, Ordering::SeqCst);
             let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
@@ -511,8 +513,9 @@ struct Misbehaving {
 }
 
 impl WebhookHandler for Misbehaving {
-    fn handle<'a>(&'a self, _: &'a Database, event: &'a WebhookEvent) -> HandlerFuture<'a> {
+    fn handle<'a>(&'a self, cx: &'a HandlerContext<'a>) -> HandlerFuture<'a> {
         Box::pin(async move {
+            let event = cx.event;
             self.runs.fetch_add(1, Ordering::SeqCst);
             match event.attempt {
                 1 => panic!("the vendor's handler broke on {}", event.delivery_id),
@@ -557,3 +560,36 @@ async fn a_panicking_or_stuck_handler_is_a_failed_attempt_and_the_worker_lives_o
     .await;
 }
 on_both_databases!(a_panicking_or_stuck_handler_is_a_failed_attempt_and_the_worker_lives_on);
+
+/// Asks the tenant's site who `user-1` is, as the app, through its context.
+#[derive(Clone, Default)]
+struct AsksTheSite {
+    names: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl WebhookHandler for AsksTheSite {
+    fn handle<'a>(&'a self, cx: &'a HandlerContext<'a>) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let user = cx.get_as_app("/rest/api/3/user", &[("accountId", "user-1")]).await?;
+            let name = user["displayName"].as_str().unwrap_or("?").to_string();
+            self.names.lock().unwrap().push(format!("{}: {name}", cx.event.delivery_id));
+            Ok(())
+        })
+    }
+}
+
+/// A vendor's handler gets a context, not the database: with it, it calls
+/// the tenant's site as the app (the fake host checks the app's JWT).
+async fn a_handler_calls_the_tenants_site_as_the_app_through_its_context(kind: DbKind) {
+    let asks = AsksTheSite::default();
+    let app = TestApp::spawn_with_handlers(kind, Webhooks::new().on("jira:issue_created", asks.clone()), |_| {}).await;
+    let tenant = app.fake.add_site("acme", "jira");
+    app.fake.add_user("acme", "user-1", "Uma User", false);
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    let sent = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-1"), "asks-1", 0).await.unwrap();
+    assert_eq!(sent.status(), 204);
+    eventually("the handler asked the site", || async { !asks.names.lock().unwrap().is_empty() }).await;
+    assert_eq!(*asks.names.lock().unwrap(), ["asks-1: Uma User"]);
+    assert!(app.fake.rest_calls().iter().any(|call| call.ends_with("/rest/api/3/user")), "{:?}", app.fake.rest_calls());
+}
+on_both_databases!(a_handler_calls_the_tenants_site_as_the_app_through_its_context);
