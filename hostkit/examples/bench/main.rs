@@ -4,10 +4,12 @@
 //! It starts `target/release/server` on a free port with a fresh SQLite
 //! database and a local key server, installs tenants through the host test
 //! kit, and prints latency percentiles and throughput; then the time from
-//! process start to the first 200 on `/healthz`, and the time to hydrated
+//! process start to the first 200 on `/healthz`, the fair queue and the
+//! flood of forged kids (`fairness`), and the time to hydrated
 //! in throttled headless Chromium (`hydration`). Every loop is bounded in
 //! count and time.
 
+mod fairness;
 mod hydration;
 
 use std::{
@@ -162,7 +164,9 @@ async fn main() {
     databases.extend(std::env::var("BENCH_POSTGRES_URL").ok().map(|url| ("PostgreSQL", url)));
     for (name, url) in databases {
         webhook_bench(&server_bin, &dir, name, &url).await;
+        fairness::queue_bench(&server_bin, &dir, name, &url).await;
     }
+    fairness::forged_kids_bench(&server_bin, &dir).await;
     startup_bench(&server_bin, &dir).await;
     hydration_bench(&server_bin, &dir).await;
     let _ = std::fs::remove_dir_all(&dir);
