@@ -1,7 +1,10 @@
-//! A share of something per client network, with `governor`'s keyed limiter:
-//! refused requests (a bad token, a forged callback, a proof missing; past
-//! the share they are answered 429 with `Retry-After`, and only refusals
-//! count, so verified traffic is never throttled) and install-key fetches.
+//! A share of refused requests per client network, with `governor`'s keyed
+//! limiter (a bad token, a forged callback, a proof missing; past the share
+//! they are answered 429 with `Retry-After`). Only refusals count. Verified
+//! traffic is never throttled while its network is within its share; past
+//! it, a verified caller passes only if its tenant or key is already cached
+//! (`http::proof::over_share`), and a webhook of an uncached tenant gets a
+//! 429 that Jira retries.
 //! Per instance: with several instances a client's share is per instance too.
 //! A network found over its share is remembered until its share refills, so
 //! its next requests can be refused before they cost a database read or a

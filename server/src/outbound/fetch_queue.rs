@@ -1,4 +1,4 @@
-//! A fair, bounded line for outbound key fetches. Fetches start at most
+//! A fair, bounded line for outbound key fetches. Turns are given at most
 //! `per_second` a second (with a burst of as many), and when callers have to
 //! wait, turns go round-robin across their client networks: a flood from one
 //! network costs a caller from another one turn per round, and a genuine
@@ -62,6 +62,8 @@ impl FetchQueue {
         loop {
             let next_token = self.hand_out();
             tokio::select! {
+                // A grant that arrives as the wait runs out is taken: its token is spent.
+                biased;
                 answer = &mut granted => return answer.map_err(|_| Busy),
                 _ = tokio::time::sleep_until(deadline.min(Instant::now() + next_token)) => {
                     if Instant::now() >= deadline {
@@ -80,14 +82,16 @@ impl FetchQueue {
             line.tokens -= 1.0;
             return Ok(None);
         }
-        let total: usize = line.waiting.values().map(|queue| queue.iter().filter(|s| !s.is_closed()).count()).sum();
-        let queue = line.waiting.entry(network).or_default();
-        queue.retain(|sender| !sender.is_closed());
-        if queue.len() >= PER_NETWORK || total >= MAX_WAITING {
+        for queue in line.waiting.values_mut() {
+            queue.retain(|sender| !sender.is_closed());
+        }
+        let total: usize = line.waiting.values().map(VecDeque::len).sum();
+        let mine = line.waiting.get(&network).map_or(0, VecDeque::len);
+        if mine >= PER_NETWORK || total >= MAX_WAITING {
             return Err(Busy);
         }
         let (sender, receiver) = oneshot::channel();
-        queue.push_back(sender);
+        line.waiting.entry(network).or_default().push_back(sender);
         if !line.order.contains(&network) {
             line.order.push_back(network);
         }

@@ -1,12 +1,16 @@
 //! Atlassian's public install keys, fetched by `kid` from the configured key
 //! servers in fallback order and cached. Keys rotate with a new `kid`, so a
 //! fetched key never changes; unknown kids are cached as missing for a while
-//! (threats L-07, L-09, L-10, R-06). Every fetch waits its turn in a fair
-//! line (`fetch_queue`): at most `KEY_FETCHES_PER_SECOND` start a second,
-//! round-robin across client networks, so a flood of made-up kids neither
-//! turns the app into a request amplifier nor makes a genuine install with a
-//! new kid fail; it waits behind its own network's few waiters, even when it
-//! shares the flood's address (Atlassian's egress is shared). Fetches of
+//! (threats L-07, L-09, L-10, R-06). Every lookup of a new kid waits its turn
+//! in a fair line (`fetch_queue`): at most `KEY_FETCHES_PER_SECOND` turns a
+//! second, each asking the key servers in fallback order (so at most that
+//! many requests a second per key server), round-robin across client
+//! networks. A flood of made-up kids neither turns the app into a request
+//! amplifier nor makes a genuine install with a new kid fail while the flood
+//! stays within the line: the install waits behind its own network's few
+//! waiters, even when it shares the flood's address (Atlassian's egress is
+//! shared). A flood past the line's places gets 503 at once, and so may a
+//! genuine install among it (Atlassian retries it). Fetches of
 //! different kids run side by side (a few at a time); installs with the same
 //! kid share one fetch (threat F-10).
 
@@ -34,8 +38,9 @@ const MAX_MISSING: usize = 1024;
 const MISSING_TTL: Duration = Duration::from_secs(300);
 /// Fetches of different kids in flight at once.
 const PARALLEL_FETCHES: usize = 8;
-/// The longest an install waits for its turn to fetch (the request timeout is longer).
-const MAX_WAIT: Duration = Duration::from_secs(8);
+/// The longest an install waits for its turn to fetch: with the fetch's own
+/// timeout it stays under the request timeout.
+const MAX_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum KeyError {

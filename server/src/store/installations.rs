@@ -153,12 +153,12 @@ pub(crate) async fn find_recent(db: &Database, tenant_id: &TenantId) -> Result<O
     Ok(found)
 }
 
-/// As [`find_recent`], by clientKey (a host JWT names its tenant by `iss`).
 /// The Connect tenant of `client_key` if the short-lived cache holds it; never a database read.
 pub(crate) fn cached_by_client_key(db: &Database, client_key: &str) -> Option<Installation> {
     db.installations.get(&format!("c:{client_key}"))
 }
 
+/// As [`find_recent`], by clientKey (a host JWT names its tenant by `iss`).
 pub(crate) async fn find_recent_by_client_key(db: &Database, client_key: &str) -> Result<Option<Installation>> {
     let key = format!("c:{client_key}");
     if let Some(cached) = db.installations.get(&key) {

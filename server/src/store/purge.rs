@@ -14,8 +14,9 @@ const TENANT_TABLES: [&str; 7] = [
     "lifecycle_events",
     "forge_system_tokens",
     "tenant_identities",
-    "webhook_jobs",
+    // Before its jobs: a job queued in between is then counted afresh, never left uncounted.
     "webhook_tenants",
+    "webhook_jobs",
     "activity",
 ];
 

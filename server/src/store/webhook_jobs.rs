@@ -80,7 +80,10 @@ impl QueueTx {
         let conn = match &db.pool {
             Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => {
-                let mut tx: Transaction<'static, Postgres> = pool.begin().await?;
+                // Explicit: under REPEATABLE READ the lock statement would take
+                // the snapshot, and a waiter would decide on stale rows.
+                let mut tx: Transaction<'static, Postgres> =
+                    pool.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await?;
                 if let Some(lock) = lock {
                     sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
                         .bind(QUEUE_LOCK_CLASS)
@@ -98,6 +101,15 @@ impl QueueTx {
         match self.conn {
             TxConn::Sqlite(tx) => tx.commit().await?,
             TxConn::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Rolls back now, so SQLite's write lock is not held until the pool gets round to it.
+    async fn rollback(self) -> Result<()> {
+        match self.conn {
+            TxConn::Sqlite(tx) => tx.rollback().await?,
+            TxConn::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())
     }
@@ -120,12 +132,13 @@ pub(crate) async fn enqueue(db: &Database, job: &NewJob<'_>, quota: i64) -> Resu
     let inserted = on_tx!(tx, conn => sqlx::query(&insert).bind(job.tenant_id).bind(job.delivery_id)
         .bind(job.event).bind(job.entity_key).bind(job.payload).bind(job.now).execute(conn).await?.rows_affected());
     if inserted == 0 {
+        tx.rollback().await?;
         return Ok(Enqueued::Duplicate);
     }
     let counted = on_tx!(tx, conn => sqlx::query(count).bind(job.tenant_id).bind(quota)
         .execute(conn).await?.rows_affected());
     if counted == 0 {
-        // Dropping the transaction rolls the insert back.
+        tx.rollback().await?;
         return Ok(Enqueued::Full);
     }
     tx.commit().await?;
@@ -139,9 +152,15 @@ pub(crate) async fn claim(db: &Database, now: i64, lease_secs: i64) -> Result<Op
     let head = "SELECT h.id FROM webhook_jobs h WHERE h.tenant_id = t.tenant_id AND h.state = 'queued' \
                 AND h.blocked = 0 AND h.next_attempt_at <= $1 ORDER BY h.next_attempt_at, h.id LIMIT 1";
     let pick = match db.pool {
+        // The tenant is chosen without locking anything; only the job taken is
+        // locked (a scan that locked every head it looked at would make other
+        // instances skip them).
         Pool::Postgres(_) => format!(
-            "SELECT j.id FROM webhook_tenants t CROSS JOIN LATERAL ({head} FOR UPDATE SKIP LOCKED) j \
-             WHERE t.backlog > 0 ORDER BY t.last_turn, t.tenant_id LIMIT 1"
+            "WITH turn AS (SELECT t.tenant_id FROM webhook_tenants t WHERE t.backlog > 0 \
+               AND EXISTS ({head}) ORDER BY t.last_turn, t.tenant_id LIMIT 1) \
+             SELECT h.id FROM webhook_jobs h JOIN turn ON h.tenant_id = turn.tenant_id \
+             WHERE h.state = 'queued' AND h.blocked = 0 AND h.next_attempt_at <= $1 \
+             ORDER BY h.next_attempt_at, h.id LIMIT 1 FOR UPDATE OF h SKIP LOCKED"
         ),
         Pool::Sqlite(_) => format!(
             "SELECT head FROM (SELECT t.last_turn AS turn, t.tenant_id AS tenant, ({head}) AS head \
@@ -224,7 +243,10 @@ async fn release(tx: &mut QueueTx, job: &ClaimedJob) -> Result<()> {
     if let Some(entity) = &job.entity_key {
         on_tx!(tx, conn => sqlx::query(next).bind(&job.tenant_id).bind(entity).execute(conn).await?.rows_affected());
     }
-    on_tx!(tx, conn => sqlx::query(shrink).bind(&job.tenant_id).execute(conn).await?.rows_affected());
+    let shrunk = on_tx!(tx, conn => sqlx::query(shrink).bind(&job.tenant_id).execute(conn).await?.rows_affected());
+    if shrunk == 0 {
+        tracing::warn!(tenant_id = %job.tenant_id, "a webhook job ended with no backlog counted for its tenant");
+    }
     Ok(())
 }
 
@@ -269,6 +291,13 @@ pub async fn recent(db: &Database, limit: i64) -> Result<Vec<JobRow>> {
                FROM webhook_jobs ORDER BY CASE state WHEN 'dead' THEN 0 WHEN 'queued' THEN 1 WHEN 'running' THEN 1 \
                ELSE 2 END, id DESC LIMIT $1";
     Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(limit).fetch_all(pool).await?))
+}
+
+/// How many jobs are queued, running or dead: an index range, however many are done.
+pub(crate) async fn unfinished_counts(db: &Database) -> Result<Vec<(String, i64)>> {
+    let sql = "SELECT state, COUNT(*) FROM webhook_jobs WHERE state IN ('queued', 'running', 'dead') \
+               GROUP BY state ORDER BY state";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?))
 }
 
 /// How many jobs are in each state.

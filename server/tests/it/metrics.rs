@@ -3,6 +3,7 @@
 //! webhook runs, and whose gauges read the queue and the pool.
 
 use hostkit::payload;
+use server::store::webhook_jobs;
 
 use crate::support::{app::TestApp, db::DbKind, eventually::eventually};
 
@@ -40,7 +41,7 @@ async fn a_scrape_shows_requests_refusals_key_fetches_and_the_queue_moving() {
     let forged = app.http.post(app.url(path)).header("authorization", "JWT not.a.token").json(&body);
     assert_eq!(forged.send().await.unwrap().status(), 401);
     eventually("the delivery processed", || async {
-        sample(&scrape(&app).await, "webhook_jobs", &[("state", "done")]) >= 1.0
+        webhook_jobs::counts(&app.raw_db).await.unwrap() == [("done".to_string(), 1)]
     })
     .await;
     let after = scrape(&app).await;
@@ -55,6 +56,7 @@ async fn a_scrape_shows_requests_refusals_key_fetches_and_the_queue_moving() {
     assert!(moved("webhook_handler_duration_seconds_count", &[("event", "jira:issue_created")]) >= 1.0);
     assert!(sample(&after, "db_pool_connections", &[("state", "idle")]) >= 1.0, "{after}");
     assert!(after.contains("webhook_oldest_ready_job_age_seconds"), "{after}");
+    assert_eq!(sample(&after, "webhook_jobs", &[("state", "queued")]), 0.0, "this app's queue is empty: {after}");
     let public = app.http.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(public.status(), 404, "metrics are never on the app's own address");
 }
