@@ -199,7 +199,7 @@ async fn a_tenant_born_on_forge_has_the_custom_ui_and_says_why_it_cannot_share()
 /// Connect page asks with `AP.theming.initializeTheming()`, the Custom UI
 /// with `view.theme.enable()`, and the stylesheet reads the tokens the
 /// product sets. With `SCREENSHOTS_DIR` set, each page is saved as a PNG
-/// there (the README's screenshots come from this test).
+/// there (the screenshots in docs/forge.md come from this test).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and the built Custom UI: run by cargo xtask test"]
 async fn both_worlds_wear_the_products_light_and_dark_themes() {
