@@ -48,7 +48,7 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command, config: Config) -> Result<()> {
     match command {
-        Command::Serve => Application::build(config).await?.run_until(shutdown_signal()).await,
+        Command::Serve => Application::builder(config).build().await?.run_until(shutdown_signal()).await,
         Command::Purge { dry_run } => purge(config, dry_run).await,
         Command::RotateKey => {
             let keyring = load_keyring(&config.encryption_key, &config.previous_encryption_keys)?;

@@ -36,17 +36,45 @@ pub struct Application {
     routes: Vec<DeclaredRoute>,
 }
 
-impl Application {
-    /// Opens the database, runs migrations, renders the descriptor and binds
-    /// the listen address (port 0 picks a free port).
-    pub async fn build(config: Config) -> Result<Self> {
-        let listener = TcpListener::bind(config.site_addr).await?;
-        Self::build_with_listener(config, listener).await
+/// How a vendor builds the app: `Application::builder(config).webhooks(handlers).build().await`.
+/// Everything is wired once, so the router and the workers share one [`AppState`].
+pub struct ApplicationBuilder {
+    config: Config,
+    listener: Option<TcpListener>,
+    webhooks: Webhooks,
+}
+
+impl ApplicationBuilder {
+    /// The vendor's webhook handlers, run after the app's own.
+    pub fn webhooks(mut self, vendor: Webhooks) -> Self {
+        self.webhooks = self.webhooks.merge(vendor);
+        self
     }
 
-    /// As [`Application::build`], on a listener the caller already bound
-    /// (tests bind first so they know the URL to configure).
-    pub async fn build_with_listener(config: Config, listener: TcpListener) -> Result<Self> {
+    /// A listener the caller already bound (tests bind first so they know the
+    /// URL to configure); otherwise `LEPTOS_SITE_ADDR` is bound.
+    pub fn listener(mut self, listener: TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// Opens the database, runs migrations, renders the descriptor and binds
+    /// the listen address (port 0 picks a free port).
+    pub async fn build(self) -> Result<Application> {
+        let listener = match self.listener {
+            Some(listener) => listener,
+            None => TcpListener::bind(self.config.site_addr).await?,
+        };
+        Application::wire(self.config, listener, self.webhooks).await
+    }
+}
+
+impl Application {
+    pub fn builder(config: Config) -> ApplicationBuilder {
+        ApplicationBuilder { config, listener: None, webhooks: Webhooks::new().on("*", RecordActivity) }
+    }
+
+    async fn wire(config: Config, listener: TcpListener, webhooks: Webhooks) -> Result<Self> {
         let keyring = load_keyring(&config.encryption_key, &config.previous_encryption_keys)?;
         let (session_key, previous_session_keys) =
             load_keys(&config.session_key, &config.previous_session_keys, "APP_SESSION_KEY")?;
@@ -73,7 +101,7 @@ impl Application {
             host_client: Arc::new(HostClient::new(descriptor.key())?),
             admin_check: Arc::new(AdminCheck::default()),
             act_as_user: Arc::new(ActAsUser::new(config.oauth_server_url.clone())?),
-            webhooks: Arc::new(Webhooks::new().on("*", RecordActivity)),
+            webhooks: Arc::new(webhooks),
             webhook_wakeup: Arc::new(Notify::new()),
             refusals: Arc::new(NetworkShares::new(config.refusals_per_minute)),
             leptos,
@@ -81,14 +109,6 @@ impl Application {
         // A route without a proof declaration stops the start here.
         let (router, routes) = http::router(state.clone())?;
         Ok(Self { listener, metrics_listener, state, router, routes })
-    }
-
-    /// Adds the vendor's webhook handlers after the app's own.
-    pub fn with_webhooks(mut self, vendor: Webhooks) -> Self {
-        let mut shared = Shared::clone(&self.state);
-        shared.webhooks = Arc::new((*shared.webhooks).clone().merge(vendor));
-        self.state = AppState::new(shared);
-        self
     }
 
     /// Where metrics are served, when `METRICS_ADDR` is set (port 0 picks a free port).

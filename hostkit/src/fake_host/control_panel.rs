@@ -14,7 +14,7 @@ use axum::{
     routing::{get, post},
 };
 
-use super::FakeHost;
+use super::{FakeHost, html_escape as escape};
 use crate::{
     forge::{ForgeInstall, modules},
     tenant::Tenant,
@@ -251,8 +251,4 @@ async fn replace(fake: &FakeHost, name: &str, tenant: Tenant) -> u16 {
         fake.set_tenant(name, tenant);
     }
     status
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

@@ -530,6 +530,7 @@ fn verify_app_jwt(
     Ok(())
 }
 
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+/// The fake host's one HTML escaper (`html-escape`): safe in text and in quoted attributes.
+pub(crate) fn html_escape(text: &str) -> String {
+    html_escape::encode_quoted_attribute(text).into_owned()
 }

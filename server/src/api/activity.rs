@@ -13,6 +13,7 @@ use url::Url;
 
 use super::{active_installation, identity::forge_refusal, unavailable};
 use crate::{
+    console::html::escape,
     outbound::{
         act_as_user::GrantError,
         forge_api::{ApiRequest, ForgeApiError},
@@ -163,10 +164,6 @@ pub(super) fn is_issue_key(key: &str) -> bool {
 
 fn is_page_id(id: &str) -> bool {
     (1..=20).contains(&id.len()) && id.chars().all(|c| c.is_ascii_digit())
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 #[cfg(test)]

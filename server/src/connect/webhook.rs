@@ -15,17 +15,13 @@ pub(crate) fn delivery_id(identifier: Option<&str>, body: &[u8]) -> Result<Strin
     match identifier {
         Some(id) if is_identifier(id) => Ok(id.to_string()),
         Some(_) => Err("malformed X-Atlassian-Webhook-Identifier"),
-        None => Ok(format!("sha256:{}", hex(&Sha256::digest(body)))),
+        None => Ok(format!("sha256:{}", hex::encode(Sha256::digest(body)))),
     }
 }
 
 fn is_identifier(id: &str) -> bool {
     (1..=128).contains(&id.len())
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.'))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The issue key (Jira) or page id (Confluence) an event is about, from a

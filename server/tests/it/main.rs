@@ -31,5 +31,6 @@ mod refusal_limits;
 mod route_proofs;
 mod secrets_at_rest;
 mod site_import;
+mod snapshots;
 mod tenant_migration;
 mod webhooks;

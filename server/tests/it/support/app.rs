@@ -112,7 +112,7 @@ impl TestApp {
         let base_url = vars["APP_BASE_URL"].clone();
         let encryption_key = vars["APP_ENCRYPTION_KEY"].clone();
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
-        let app = Application::build_with_listener(config, listener).await.expect("build app").with_webhooks(webhooks);
+        let app = Application::builder(config).listener(listener).webhooks(webhooks).build().await.expect("build app");
         let clock = app.state().clock.clone();
         let routes = app.routes().to_vec();
         let metrics_addr = app.metrics_addr();
@@ -141,7 +141,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let config = Config::from_lookup(|k| self.vars.get(k).cloned()).expect("test configuration");
-        let app = Application::build_with_listener(config, listener).await.expect("build the second instance");
+        let app = Application::builder(config).listener(listener).build().await.expect("build the second instance");
         Instance { addr, shutdown: Some(run_in_background(app)) }
     }
 
