@@ -24,7 +24,7 @@ use crate::{
     secrets::{SessionKeys, load_keyring, load_keys},
     state::{AppState, Shared},
     store::Database,
-    webhooks::{RecordActivity, Webhooks, worker::Workers},
+    webhooks::{HandlerTools, RecordActivity, Webhooks, worker::Workers},
 };
 
 pub struct Application {
@@ -136,7 +136,14 @@ impl Application {
         let purge_job =
             maintenance::spawn_purge_job(db.clone(), self.state.clock.clone(), config.retention, config.purge_interval);
         let workers = Workers {
-            state: self.state.clone(),
+            tools: HandlerTools {
+                db: db.clone(),
+                clock: self.state.clock.clone(),
+                keyring: self.state.keyring.clone(),
+                forge_api: self.state.forge_api.clone(),
+                host_client: self.state.host_client.clone(),
+                webhooks: self.state.webhooks.clone(),
+            },
             wakeup: self.state.webhook_wakeup.clone(),
             max_attempts: config.webhook_max_attempts,
             lease_secs: config.webhook_lease.as_secs() as i64,

@@ -1,10 +1,7 @@
 //! The demo app's handler: every product event becomes a line of the
 //! tenant's Activity view.
 
-use super::{
-    context::HandlerContext,
-    handler::{HandlerError, HandlerFuture, WebhookHandler},
-};
+use super::handler::{HandlerContext, HandlerError, HandlerFuture, WebhookHandler};
 use crate::{
     connect::webhook::summary,
     store::activity::{self, ActivityRow},

@@ -6,8 +6,30 @@ use std::{future::Future, pin::Pin, sync::Arc};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::context::HandlerContext;
-use crate::tenant_id::TenantId;
+use reqwest::Method;
+
+use crate::{
+    clock::Clock,
+    outbound::{
+        forge_api::ForgeApi,
+        host_client::{HostClient, HostRequest},
+    },
+    secrets::Keyring,
+    store::{Database, Installation},
+    tenant_id::TenantId,
+};
+
+/// What the workers and the handlers' contexts use of the app (a part of its
+/// state, so that this module needs nothing above it).
+#[derive(Clone)]
+pub(crate) struct HandlerTools {
+    pub db: Database,
+    pub clock: Arc<Clock>,
+    pub keyring: Arc<Keyring>,
+    pub forge_api: Arc<ForgeApi>,
+    pub host_client: Arc<HostClient>,
+    pub webhooks: Arc<Webhooks>,
+}
 
 /// A delivery, as a handler sees it, whichever world sent it (a Connect
 /// webhook or a Forge product event, under Connect's event name): the
@@ -79,5 +101,43 @@ impl Webhooks {
 
     pub(crate) fn for_event<'a>(&'a self, event: &'a str) -> impl Iterator<Item = &'a Arc<dyn WebhookHandler>> + 'a {
         self.handlers.iter().filter(move |(on, _)| on == "*" || on == event).map(|(_, h)| h)
+    }
+}
+
+/// What a handler works with: the delivery, the verified tenant it is for,
+/// and the app's means to act on it (calling the tenant's site as the app,
+/// in whichever world the tenant lives), never the raw database pool.
+pub struct HandlerContext<'a> {
+    pub event: &'a WebhookEvent,
+    installation: &'a Installation,
+    tools: &'a HandlerTools,
+}
+
+impl<'a> HandlerContext<'a> {
+    pub(crate) fn new(event: &'a WebhookEvent, installation: &'a Installation, tools: &'a HandlerTools) -> Self {
+        Self { event, installation, tools }
+    }
+
+    /// GETs `path` with `query` (e.g. `/rest/api/3/user`, `accountId=…`) from
+    /// the tenant's site as the app: a Connect JWT under the tenant's shared
+    /// secret, or, for a tenant born on Forge, its newest system token.
+    pub async fn get_as_app(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, HandlerError> {
+        let (state, installation) = (self.tools, self.installation);
+        if installation.sealed_secret().is_none() {
+            let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+            let path = if encoded.is_empty() { path.to_string() } else { format!("{path}?{encoded}") };
+            let answer = state.forge_api.get_as_app(&state.db, &state.keyring, installation, &path).await;
+            return answer.map_err(|e| HandlerError::new(format!("the product API: {e}")));
+        }
+        let (client_key, sealed) = installation.sealed_secret().ok_or_else(|| HandlerError::new("no shared secret"))?;
+        let secret = state.keyring.open(client_key, &sealed).map_err(|e| HandlerError::new(e.to_string()))?;
+        let request = HostRequest { method: Method::GET, path, query, body: None };
+        let answer = state.host_client.send(installation, &secret, request, state.clock.now()).await;
+        answer.map_err(|e| HandlerError::new(format!("the tenant's site: {e}")))
+    }
+
+    /// The app's own store, for the app's own handlers.
+    pub(crate) fn db(&self) -> &Database {
+        &self.tools.db
     }
 }

@@ -4,10 +4,9 @@
 //! through [`Webhooks`]; the demo app's own handler records the Activity view.
 
 mod activity;
-mod context;
 mod handler;
 pub(crate) mod worker;
 
 pub(crate) use activity::RecordActivity;
-pub use context::HandlerContext;
-pub use handler::{HandlerError, HandlerFuture, WebhookEvent, WebhookHandler, Webhooks};
+pub(crate) use handler::HandlerTools;
+pub use handler::{HandlerContext, HandlerError, HandlerFuture, WebhookEvent, WebhookHandler, Webhooks};

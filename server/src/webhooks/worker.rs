@@ -17,13 +17,10 @@ use std::{
 use futures::FutureExt;
 use tokio::{sync::Notify, task::JoinHandle};
 
-use super::{context::HandlerContext, handler::WebhookEvent};
-use crate::{
-    state::AppState,
-    store::{
-        installations,
-        webhook_jobs::{self, ClaimedJob},
-    },
+use super::handler::{HandlerContext, HandlerTools, WebhookEvent};
+use crate::store::{
+    installations,
+    webhook_jobs::{self, ClaimedJob},
 };
 
 /// How often an idle worker looks for jobs queued by other instances.
@@ -36,7 +33,7 @@ const MAX_BACKOFF_SECS: i64 = 600;
 #[derive(Clone)]
 pub(crate) struct Workers {
     /// The app the handlers act for: its store, clock, clients and handlers.
-    pub state: AppState,
+    pub tools: HandlerTools,
     /// Woken when this instance queues a job.
     pub wakeup: Arc<Notify>,
     pub max_attempts: i64,
@@ -84,13 +81,13 @@ impl Workers {
         loop {
             if requeued_at.elapsed() >= REQUEUE_EVERY {
                 requeued_at = Instant::now();
-                match webhook_jobs::requeue_expired(&self.state.db, self.state.clock.now()).await {
+                match webhook_jobs::requeue_expired(&self.tools.db, self.tools.clock.now()).await {
                     Ok(0) => {}
                     Ok(n) => tracing::warn!(jobs = n, "webhook jobs whose worker stopped are ready again"),
                     Err(e) => tracing::warn!(error = %e, "could not requeue expired webhook jobs"),
                 }
             }
-            match webhook_jobs::claim(&self.state.db, self.state.clock.now(), self.lease_secs).await {
+            match webhook_jobs::claim(&self.tools.db, self.tools.clock.now(), self.lease_secs).await {
                 Ok(Some(job)) => self.process(job).await,
                 Ok(None) => {
                     let _ = tokio::time::timeout(IDLE_POLL, self.wakeup.notified()).await;
@@ -120,7 +117,7 @@ impl Workers {
         };
         metrics::histogram!("webhook_handler_duration_seconds", "event" => job.event.clone())
             .record(started.elapsed().as_secs_f64());
-        let now = self.state.clock.now();
+        let now = self.tools.clock.now();
         let run = match &outcome {
             Ok(state) => state,
             Err(_) if job.attempts < self.max_attempts => "failed",
@@ -128,13 +125,13 @@ impl Workers {
         };
         metrics::counter!("webhook_runs_total", "outcome" => run).increment(1);
         let written = match &outcome {
-            Ok(state) => webhook_jobs::finish(&self.state.db, &job, state, now).await,
+            Ok(state) => webhook_jobs::finish(&self.tools.db, &job, state, now).await,
             Err(error) => {
                 let retry_at = (job.attempts < self.max_attempts).then(|| now + backoff_secs(job.attempts));
                 let dead = retry_at.is_none();
                 tracing::warn!(delivery_id = %job.delivery_id, attempt = job.attempts, error = %error, dead,
                     "webhook handler failed");
-                webhook_jobs::fail(&self.state.db, &job, error, retry_at).await
+                webhook_jobs::fail(&self.tools.db, &job, error, retry_at).await
             }
         };
         match written {
@@ -153,7 +150,7 @@ impl Workers {
         let every = Duration::from_millis((self.lease_secs.max(1) as u64) * 1000 / 3);
         loop {
             tokio::time::sleep(every).await;
-            match webhook_jobs::renew(&self.state.db, job, self.state.clock.now() + self.lease_secs).await {
+            match webhook_jobs::renew(&self.tools.db, job, self.tools.clock.now() + self.lease_secs).await {
                 Ok(true) => {}
                 Ok(false) => return Interrupted::LostLease,
                 Err(e) => return Interrupted::Unrenewable(e.to_string()),
@@ -173,7 +170,7 @@ impl Workers {
 
     /// `done` or `dropped`, or the handler's error.
     async fn outcome(&self, job: &ClaimedJob) -> Result<&'static str, String> {
-        let installation = installations::find(&self.state.db, &job.tenant_id).await.map_err(|e| e.to_string())?;
+        let installation = installations::find(&self.tools.db, &job.tenant_id).await.map_err(|e| e.to_string())?;
         let Some(installation) = installation.filter(|i| i.is_active()) else { return Ok("dropped") };
         let event = WebhookEvent {
             event: job.event.clone(),
@@ -183,10 +180,10 @@ impl Workers {
             entity_key: job.entity_key.clone(),
             payload: serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null),
             attempt: job.attempts,
-            handled_at: self.state.clock.now(),
+            handled_at: self.tools.clock.now(),
         };
-        let context = HandlerContext::new(&event, &installation, &self.state);
-        for handler in self.state.webhooks.for_event(&job.event) {
+        let context = HandlerContext::new(&event, &installation, &self.tools);
+        for handler in self.tools.webhooks.for_event(&job.event) {
             handler.handle(&context).await.map_err(|e| e.0)?;
         }
         Ok("done")

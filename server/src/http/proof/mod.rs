@@ -132,7 +132,7 @@ pub(crate) async fn require<P: Proof>(State(state): State<AppState>, mut request
         Ok(proof) => {
             request.extensions_mut().insert(proof);
             let mut response = next.run(request).await;
-            response.extensions_mut().insert(P::KIND);
+            response.extensions_mut().insert(crate::metrics::ProofLabel(P::KIND.label()));
             response
         }
         Err(error) => {
@@ -143,7 +143,7 @@ pub(crate) async fn require<P: Proof>(State(state): State<AppState>, mut request
             };
             metrics::counter!("proof_refusals_total", "proof" => P::KIND.label(), "reason" => reason).increment(1);
             let mut response = span.in_scope(|| error.respond(P::KIND.surface()));
-            response.extensions_mut().insert(P::KIND);
+            response.extensions_mut().insert(crate::metrics::ProofLabel(P::KIND.label()));
             response
         }
     }
