@@ -68,7 +68,8 @@ pub async fn queue_bench(bin: &str, dir: &std::path::Path, name: &str, database_
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     println!(
-        "another tenant's delivery behind a {flood}-delivery backlog (sent in {:.1} s): processed {:.0} ms after it was sent",
+        "another tenant's delivery behind a {flood}-delivery backlog (sent in {:.1} s): \
+         processed {:.0} ms after it was sent",
         flooded.as_secs_f64(),
         sent.elapsed().as_secs_f64() * 1000.0
     );
