@@ -1,17 +1,16 @@
 //! The server side of the server functions (compiled with `ssr` only): the
 //! verified caller the server's auth middleware puts in the request, the
-//! page session it renders into the HTML, and the `Backend` the server
-//! implements with its database and host client. The app crate cannot see
-//! the server crate, so it asks through this trait.
+//! page session it renders into the HTML, and `serve`, which hands a
+//! server function's body its resource's backend: each resource's file
+//! declares a trait the server implements with its database and host
+//! client. The app crate cannot see the server crate, so it asks through
+//! those traits.
 
-use std::{future::Future, pin::Pin, sync::Arc};
+use std::{future::Future, pin::Pin};
 
 use leptos::prelude::*;
 
-use super::{
-    error::ApiError,
-    types::{ActivityEntry, Identity, InstallStatus, Note, SessionGrant, SharedNote},
-};
+use super::error::ApiError;
 
 /// How the caller proved who they are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,35 +66,21 @@ pub struct PageSession {
 
 pub type ApiFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ApiError>> + Send + 'a>>;
 
-pub trait Backend: Send + Sync + 'static {
-    fn identity<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Identity>;
-    fn display_name<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Option<String>>;
-    fn list_notes<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Vec<Note>>;
-    fn create_note<'a>(&'a self, caller: &'a Caller, title: String, body: String) -> ApiFuture<'a, Note>;
-    fn update_note<'a>(&'a self, caller: &'a Caller, id: i64, title: String, body: String) -> ApiFuture<'a, Note>;
-    fn delete_note<'a>(&'a self, caller: &'a Caller, id: i64) -> ApiFuture<'a, ()>;
-    fn link_note<'a>(&'a self, caller: &'a Caller, id: i64, issue_key: String) -> ApiFuture<'a, Note>;
-    fn install_status<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, InstallStatus>;
-    fn renew_session<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, SessionGrant>;
-    fn list_activity<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Vec<ActivityEntry>>;
-    fn share_note<'a>(&'a self, caller: &'a Caller, id: i64, target: String) -> ApiFuture<'a, SharedNote>;
-}
-
-pub type SharedBackend = Arc<dyn Backend>;
-
 /// The page session of the current request, if its page JWT verified.
 pub(crate) fn page_session() -> Option<PageSession> {
     use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<PageSession>().cloned())
 }
 
-/// Runs a server function body with the verified caller and the backend;
-/// an error also sets the response status.
-pub(crate) async fn serve<T, F>(body: F) -> Result<T, ApiError>
+/// Runs a server function body with the verified caller and its resource's
+/// backend (`B`, an `Arc` of that resource's trait, which the server puts in
+/// the request's context); an error also sets the response status.
+pub(crate) async fn serve<B, T, F>(body: F) -> Result<T, ApiError>
 where
-    F: for<'a> FnOnce(&'a dyn Backend, &'a Caller) -> ApiFuture<'a, T>,
+    B: Clone + Send + Sync + 'static,
+    F: for<'a> FnOnce(&'a B, &'a Caller) -> ApiFuture<'a, T>,
 {
-    let result = match (caller(), use_context::<SharedBackend>()) {
-        (Some(caller), Some(backend)) => body(backend.as_ref(), &caller).await,
+    let result = match (caller(), use_context::<B>()) {
+        (Some(caller), Some(backend)) => body(&backend, &caller).await,
         (None, _) => Err(ApiError::Unauthorized),
         (_, None) => Err(ApiError::Unavailable),
     };

@@ -17,9 +17,19 @@ use super::{
     browser_defaults::browser_client_rest, codec::JsonAnswer, error::ApiError, token_store, types::SessionGrant,
 };
 
+/// What the server implements for this function (in `server/src/api/session.rs`).
+#[cfg(feature = "ssr")]
+pub trait SessionBackend {
+    fn renew_session<'a>(&'a self, caller: &'a super::backend::Caller) -> super::backend::ApiFuture<'a, SessionGrant>;
+}
+
+/// The server's implementation, as the request's context holds it.
+#[cfg(feature = "ssr")]
+pub type SharedSessionBackend = std::sync::Arc<dyn SessionBackend + Send + Sync>;
+
 #[server(endpoint = "session/renew", client = ExchangeClient, output = JsonAnswer)]
 pub async fn renew_session() -> Result<SessionGrant, ApiError> {
-    super::backend::serve(|backend, caller| backend.renew_session(caller)).await
+    super::backend::serve(|backend: &SharedSessionBackend, caller| backend.renew_session(caller)).await
 }
 
 /// Sends the renewal with the context JWT being exchanged.

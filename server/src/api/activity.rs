@@ -3,7 +3,7 @@
 //! user who asked, through the act-as-user grant.
 
 use app::api::{
-    backend::{Caller, ForgeUserToken},
+    backend::{ApiFuture, Caller, ForgeUserToken},
     error::ApiError,
     types::{ActivityEntry, SharedNote},
 };
@@ -26,7 +26,7 @@ use crate::{
 /// What the grant asks for: reading the target and writing the comment.
 const SHARE_SCOPES: [&str; 2] = ["READ", "WRITE"];
 
-pub(crate) async fn list(state: &AppState, caller: &Caller) -> Result<Vec<ActivityEntry>, ApiError> {
+async fn list(state: &AppState, caller: &Caller) -> Result<Vec<ActivityEntry>, ApiError> {
     let installation = active_installation(state, caller).await?;
     let rows = activity::recent(&state.db, &installation.tenant_id, 100).await.map_err(unavailable)?;
     Ok(rows.into_iter().map(entry).collect())
@@ -42,7 +42,7 @@ pub(super) fn entry(r: activity::ActivityRow) -> ActivityEntry {
     }
 }
 
-pub(crate) async fn share(state: &AppState, caller: &Caller, id: i64, target: String) -> Result<SharedNote, ApiError> {
+async fn share(state: &AppState, caller: &Caller, id: i64, target: String) -> Result<SharedNote, ApiError> {
     let account_id = caller.account_id.as_deref().ok_or(ApiError::Forbidden)?;
     let installation = active_installation(state, caller).await?;
     let confluence = installation.product_type.as_deref() == Some("confluence");
@@ -164,6 +164,16 @@ pub(super) fn is_issue_key(key: &str) -> bool {
 
 fn is_page_id(id: &str) -> bool {
     (1..=20).contains(&id.len()) && id.chars().all(|c| c.is_ascii_digit())
+}
+
+/// `app::api::activity`'s functions.
+impl app::api::activity::ActivityBackend for super::AppBackend {
+    fn list_activity<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Vec<ActivityEntry>> {
+        Box::pin(list(&self.state, caller))
+    }
+    fn share_note<'a>(&'a self, caller: &'a Caller, id: i64, target: String) -> ApiFuture<'a, SharedNote> {
+        Box::pin(share(&self.state, caller, id, target))
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! (asked of the host, not taken from the page).
 
 use app::api::{
-    backend::Caller,
+    backend::{ApiFuture, Caller},
     error::ApiError,
     types::{IdentityEntry, InstallStatus, LifecycleEntry, OrphanEntry},
 };
@@ -15,7 +15,7 @@ use crate::{
     store::{event_log, forge_tokens, identities, installations},
 };
 
-pub(crate) async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStatus, ApiError> {
+async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStatus, ApiError> {
     // Under Forge only the admin page's FIT asks for it; the user must still be an admin.
     if caller.forge_module.is_some_and(|module| module != ForgeModule::AdminPage.key()) {
         return Err(ApiError::Forbidden);
@@ -90,4 +90,11 @@ pub(crate) async fn install_status(state: &AppState, caller: &Caller) -> Result<
 fn masked(client_key: &str) -> String {
     let shown: String = client_key.chars().take(8).collect();
     format!("{shown}…")
+}
+
+/// `app::api::admin`'s function.
+impl app::api::admin::AdminBackend for super::AppBackend {
+    fn install_status<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, InstallStatus> {
+        Box::pin(install_status(&self.state, caller))
+    }
 }

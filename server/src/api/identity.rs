@@ -2,7 +2,7 @@
 //! their display name from the host's REST API (as the user, under Forge).
 
 use app::api::{
-    backend::{Caller, ForgeUserToken},
+    backend::{ApiFuture, Caller, ForgeUserToken},
     error::ApiError,
     types::Identity,
 };
@@ -18,7 +18,7 @@ use crate::{
     store::Installation,
 };
 
-pub(crate) async fn identity(state: &AppState, caller: &Caller) -> Result<Identity, ApiError> {
+async fn identity(state: &AppState, caller: &Caller) -> Result<Identity, ApiError> {
     let installation = active_installation(state, caller).await?;
     Ok(Identity {
         account_id: caller.account_id.clone(),
@@ -31,7 +31,7 @@ pub(crate) async fn identity(state: &AppState, caller: &Caller) -> Result<Identi
 /// The user's own token when Forge sent one; else the Connect host with the
 /// shared secret; else, for a tenant born on Forge, the product API as the
 /// app with its system token. A site that cannot be asked is a clear error.
-pub(crate) async fn display_name(state: &AppState, caller: &Caller) -> Result<Option<String>, ApiError> {
+async fn display_name(state: &AppState, caller: &Caller) -> Result<Option<String>, ApiError> {
     let Some(account_id) = caller.account_id.as_deref() else { return Ok(None) };
     let installation = active_installation(state, caller).await?;
     if let Some(user) = &caller.forge_user {
@@ -80,4 +80,14 @@ async fn display_name_as_user(
         ApiError::Unavailable
     })?;
     Ok(answer["displayName"].as_str().map(str::to_string))
+}
+
+/// `app::api::me`'s functions.
+impl app::api::me::MeBackend for super::AppBackend {
+    fn identity<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Identity> {
+        Box::pin(identity(&self.state, caller))
+    }
+    fn display_name<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Option<String>> {
+        Box::pin(display_name(&self.state, caller))
+    }
 }

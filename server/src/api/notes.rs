@@ -2,7 +2,7 @@
 //! accountId; only the author may change or delete a note.
 
 use app::api::{
-    backend::Caller,
+    backend::{ApiFuture, Caller},
     error::ApiError,
     types::{MAX_NOTE_BODY, MAX_NOTE_TITLE, Note},
 };
@@ -24,7 +24,7 @@ use crate::{
 /// How many of a linked issue's events a note shows.
 const EVENTS_PER_NOTE: i64 = 5;
 
-pub(crate) async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Note>, ApiError> {
+async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Note>, ApiError> {
     let tenant = active_installation(state, caller).await?.tenant_id;
     let rows = notes::list(&state.db, &tenant).await.map_err(unavailable)?;
     let mut list = Vec::with_capacity(rows.len());
@@ -41,7 +41,7 @@ pub(crate) async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Note>,
 }
 
 /// Links the caller's note to an issue, or unlinks it with an empty key.
-pub(crate) async fn link(state: &AppState, caller: &Caller, id: i64, issue_key: String) -> Result<Note, ApiError> {
+async fn link(state: &AppState, caller: &Caller, id: i64, issue_key: String) -> Result<Note, ApiError> {
     let author = author(caller)?;
     let key = Some(issue_key.trim()).filter(|k| !k.is_empty());
     if key.is_some_and(|k| !is_issue_key(k)) {
@@ -54,7 +54,7 @@ pub(crate) async fn link(state: &AppState, caller: &Caller, id: i64, issue_key: 
     }
 }
 
-pub(crate) async fn create(state: &AppState, caller: &Caller, title: String, body: String) -> Result<Note, ApiError> {
+async fn create(state: &AppState, caller: &Caller, title: String, body: String) -> Result<Note, ApiError> {
     let author = author(caller)?;
     let (title, body) = validate(title, body)?;
     let tenant = active_installation(state, caller).await?.tenant_id;
@@ -66,13 +66,7 @@ pub(crate) async fn create(state: &AppState, caller: &Caller, title: String, bod
     }
 }
 
-pub(crate) async fn update(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-    title: String,
-    body: String,
-) -> Result<Note, ApiError> {
+async fn update(state: &AppState, caller: &Caller, id: i64, title: String, body: String) -> Result<Note, ApiError> {
     let author = author(caller)?;
     let (title, body) = validate(title, body)?;
     let tenant = active_installation(state, caller).await?.tenant_id;
@@ -82,7 +76,7 @@ pub(crate) async fn update(
     }
 }
 
-pub(crate) async fn delete(state: &AppState, caller: &Caller, id: i64) -> Result<(), ApiError> {
+async fn delete(state: &AppState, caller: &Caller, id: i64) -> Result<(), ApiError> {
     let author = author(caller)?;
     let tenant = active_installation(state, caller).await?.tenant_id;
     if notes::delete(&state.db, &tenant, author, id).await.map_err(unavailable)? {
@@ -132,5 +126,24 @@ fn to_note(row: NoteRow, caller: &Caller) -> Note {
         updated_at: row.updated_at,
         issue_key: row.issue_key,
         issue_events: Vec::new(),
+    }
+}
+
+/// `app::api::notes`'s functions.
+impl app::api::notes::NotesBackend for super::AppBackend {
+    fn list_notes<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Vec<Note>> {
+        Box::pin(list(&self.state, caller))
+    }
+    fn create_note<'a>(&'a self, caller: &'a Caller, title: String, body: String) -> ApiFuture<'a, Note> {
+        Box::pin(create(&self.state, caller, title, body))
+    }
+    fn update_note<'a>(&'a self, caller: &'a Caller, id: i64, title: String, body: String) -> ApiFuture<'a, Note> {
+        Box::pin(update(&self.state, caller, id, title, body))
+    }
+    fn delete_note<'a>(&'a self, caller: &'a Caller, id: i64) -> ApiFuture<'a, ()> {
+        Box::pin(delete(&self.state, caller, id))
+    }
+    fn link_note<'a>(&'a self, caller: &'a Caller, id: i64, issue_key: String) -> ApiFuture<'a, Note> {
+        Box::pin(link(&self.state, caller, id, issue_key))
     }
 }

@@ -2,12 +2,23 @@
 //! route accepts only a context JWT (its proof is `ContextCaller`), so a
 //! session token cannot extend itself and a stolen one dies at its expiry.
 
-use app::api::{backend::Caller, error::ApiError, types::SessionGrant};
+use app::api::{
+    backend::{ApiFuture, Caller},
+    error::ApiError,
+    types::SessionGrant,
+};
 
 use super::{active_installation, unavailable};
 use crate::state::AppState;
 
-pub(crate) async fn renew(state: &AppState, caller: &Caller) -> Result<SessionGrant, ApiError> {
+async fn renew(state: &AppState, caller: &Caller) -> Result<SessionGrant, ApiError> {
     let installation = active_installation(state, caller).await?;
     state.mint_session(&installation, caller.account_id.as_deref()).map_err(unavailable)
+}
+
+/// `app::api::session`'s function.
+impl app::api::session::SessionBackend for super::AppBackend {
+    fn renew_session<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, SessionGrant> {
+        Box::pin(renew(&self.state, caller))
+    }
 }

@@ -10,13 +10,12 @@ use std::{collections::BTreeSet, pin::Pin, sync::Arc};
 use app::{
     api::{
         PUBLIC_PREFIX,
-        activity::{ListActivity, ShareNote},
-        admin::GetInstallStatus,
+        activity::{ListActivity, ShareNote, SharedActivityBackend},
+        admin::{GetInstallStatus, SharedAdminBackend},
         app_info::AppInfo,
-        backend::SharedBackend,
-        me::{DisplayName, GetIdentity},
-        notes::{CreateNote, DeleteNote, LinkNote, ListNotes, UpdateNote},
-        session::RenewSession,
+        me::{DisplayName, GetIdentity, SharedMeBackend},
+        notes::{CreateNote, DeleteNote, LinkNote, ListNotes, SharedNotesBackend, UpdateNote},
+        session::{RenewSession, SharedSessionBackend},
     },
     router::Page,
     shell,
@@ -165,8 +164,18 @@ type Responding = Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
 
 /// The two handlers Leptos provides, with the app's backend in their context.
 struct LeptosHandlers {
-    backend: SharedBackend,
+    backend: Arc<AppBackend>,
     state: AppState,
+}
+
+/// Each resource's server functions find their backend in the context (`app::api::backend::serve`).
+fn provide_backends(backend: &Arc<AppBackend>) {
+    use leptos::prelude::provide_context;
+    provide_context::<SharedMeBackend>(backend.clone());
+    provide_context::<SharedNotesBackend>(backend.clone());
+    provide_context::<SharedAdminBackend>(backend.clone());
+    provide_context::<SharedSessionBackend>(backend.clone());
+    provide_context::<SharedActivityBackend>(backend.clone());
 }
 
 impl LeptosHandlers {
@@ -180,7 +189,7 @@ impl LeptosHandlers {
     fn context(&self) -> impl Fn() + Clone + Send + Sync + 'static {
         let backend = self.backend.clone();
         move || {
-            leptos::prelude::provide_context(backend.clone());
+            provide_backends(&backend);
             // The page's inline script carries the nonce its response's policy names.
             let parts = leptos::prelude::use_context::<axum::http::request::Parts>();
             if let Some(nonce) = parts.and_then(|p| p.extensions.get::<ScriptNonce>().cloned()) {
