@@ -5,6 +5,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
+use secrecy::SecretString;
 use url::Url;
 
 use crate::{
@@ -33,24 +34,14 @@ pub enum AppEnv {
 /// Where an app-owned key comes from (the key that encrypts shared secrets,
 /// the key that signs session tokens). The key bytes themselves are loaded
 /// by the secrets module, never printed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum KeySource {
     /// `APP_..._KEY`: base64 of 32 bytes.
-    Inline(RedactedString),
+    Inline(SecretString),
     /// `APP_..._KEY_FILE`: a file holding that base64 text.
     File(PathBuf),
     /// Development only: generated on first run into this file.
     GeneratedDev(PathBuf),
-}
-
-/// A string whose `Debug` never shows its content.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RedactedString(pub String);
-
-impl std::fmt::Debug for RedactedString {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RedactedString(..)")
-    }
 }
 
 /// `DATABASE_URL`: its `Debug` hides the password (a PostgreSQL URL may
@@ -107,11 +98,11 @@ pub struct Config {
     pub frame_ancestors: String,
     pub encryption_key: KeySource,
     /// Keys that only open (during a rotation): `APP_ENCRYPTION_KEY_PREVIOUS`.
-    pub previous_encryption_keys: Vec<RedactedString>,
+    pub previous_encryption_keys: Vec<SecretString>,
     /// The app-owned key that signs session tokens (never a tenant secret).
     pub session_key: KeySource,
     /// Older session keys still accepted until their tokens expire.
-    pub previous_session_keys: Vec<RedactedString>,
+    pub previous_session_keys: Vec<SecretString>,
     /// Lifetime of a session token; at most 15 minutes.
     pub session_ttl: Duration,
     /// Atlassian's client library (`all.js`) the iframe pages load.
@@ -161,7 +152,7 @@ pub struct Config {
 #[derive(Clone, Debug)]
 pub struct OperatorCredential {
     pub user: String,
-    pub password_hash: RedactedString,
+    pub password_hash: SecretString,
 }
 
 impl Config {
@@ -387,7 +378,7 @@ fn parse_frame_ancestors(value: Option<String>) -> Result<String> {
 fn key_source(env: AppEnv, name: &str, inline: Option<String>, file: Option<String>) -> Result<KeySource> {
     match (inline, file) {
         (Some(_), Some(_)) => Err(Error::Config(format!("set {name} or {name}_FILE, not both"))),
-        (Some(key), None) => Ok(KeySource::Inline(RedactedString(key))),
+        (Some(key), None) => Ok(KeySource::Inline(SecretString::from(key))),
         (None, Some(path)) => Ok(KeySource::File(PathBuf::from(path))),
         (None, None) if env == AppEnv::Development => {
             let file = format!(
@@ -402,9 +393,9 @@ fn key_source(env: AppEnv, name: &str, inline: Option<String>, file: Option<Stri
     }
 }
 
-fn key_list(value: Option<String>) -> Vec<RedactedString> {
+fn key_list(value: Option<String>) -> Vec<SecretString> {
     value
-        .map(|v| v.split(',').map(|k| RedactedString(k.trim().to_string())).filter(|k| !k.0.is_empty()).collect())
+        .map(|v| v.split(',').map(str::trim).filter(|k| !k.is_empty()).map(SecretString::from).collect())
         .unwrap_or_default()
 }
 
@@ -426,7 +417,7 @@ fn parse_operator(user: Option<String>, hash: Option<String>) -> Result<Option<O
                     "OPERATOR_PASSWORD_HASH must be an argon2 hash (server create-operator prints one)".into(),
                 ));
             }
-            Ok(Some(OperatorCredential { user, password_hash: RedactedString(hash) }))
+            Ok(Some(OperatorCredential { user, password_hash: SecretString::from(hash) }))
         }
         _ => Err(Error::Config("OPERATOR_USER and OPERATOR_PASSWORD_HASH go together".into())),
     }

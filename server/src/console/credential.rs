@@ -6,6 +6,7 @@ use argon2::{
     Argon2,
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng},
 };
+use secrecy::ExposeSecret;
 
 use crate::{
     config::OperatorCredential,
@@ -31,7 +32,7 @@ pub fn hash_password(password: &str) -> Result<String> {
 pub(crate) fn verify(credential: &OperatorCredential, user: &str, password: &str) -> bool {
     // Hash anyway for an unknown user, against a fixed hash, to keep timing flat.
     let (stored, known) =
-        if user == credential.user { (credential.password_hash.0.as_str(), true) } else { (DUMMY_HASH, false) };
+        if user == credential.user { (credential.password_hash.expose_secret(), true) } else { (DUMMY_HASH, false) };
     let Ok(parsed) = PasswordHash::new(stored) else { return false };
     let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
     ok && known
@@ -44,13 +45,13 @@ const DUMMY_HASH: &str =
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::RedactedString;
+    use secrecy::SecretString;
 
     #[test]
     fn a_hashed_password_verifies_and_nothing_else_does() {
         let hash = hash_password("correct horse battery").unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        let credential = OperatorCredential { user: "ops".into(), password_hash: RedactedString(hash) };
+        let credential = OperatorCredential { user: "ops".into(), password_hash: SecretString::from(hash) };
         assert!(verify(&credential, "ops", "correct horse battery"));
         assert!(!verify(&credential, "ops", "correct horse"));
         assert!(!verify(&credential, "other", "correct horse battery"));

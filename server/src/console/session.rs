@@ -1,6 +1,7 @@
 //! The operator's cookie session (tower-sessions on the app's database):
 //! who is logged in, since when, and the CSRF token every form must echo.
 
+use secrecy::ExposeSecret;
 use tower_sessions::Session;
 
 use sha2::{Digest, Sha256};
@@ -77,6 +78,7 @@ pub(crate) async fn csrf_matches(session: &Session, presented: &str) -> bool {
 }
 
 fn fingerprint(credential: &OperatorCredential) -> String {
-    let digest = Sha256::digest(format!("{}\0{}", credential.user, credential.password_hash.0).as_bytes());
+    let digest =
+        Sha256::digest(format!("{}\0{}", credential.user, credential.password_hash.expose_secret()).as_bytes());
     hex::encode(&digest[..16])
 }

@@ -4,23 +4,27 @@
 
 use std::path::Path;
 
+use secrecy::{ExposeSecret, SecretString};
+
 use super::{AppKey, Keyring};
 use crate::{
-    config::{KeySource, RedactedString},
+    config::KeySource,
     error::{Error, Result},
 };
 
 /// The keyring that seals shared secrets (`APP_ENCRYPTION_KEY` and friends).
-pub fn load_keyring(source: &KeySource, previous: &[RedactedString]) -> Result<Keyring> {
+pub fn load_keyring(source: &KeySource, previous: &[SecretString]) -> Result<Keyring> {
     let (primary, previous) = load_keys(source, previous, "APP_ENCRYPTION_KEY")?;
     Ok(Keyring::new(primary, previous))
 }
 
 /// A primary key from `source` and the older keys from `previous`; `name` is
 /// the variable, for messages.
-pub fn load_keys(source: &KeySource, previous: &[RedactedString], name: &str) -> Result<(AppKey, Vec<AppKey>)> {
+pub fn load_keys(source: &KeySource, previous: &[SecretString], name: &str) -> Result<(AppKey, Vec<AppKey>)> {
     let primary = match source {
-        KeySource::Inline(text) => AppKey::from_base64(&text.0).map_err(|e| Error::Config(format!("{name}: {e}")))?,
+        KeySource::Inline(text) => {
+            AppKey::from_base64(text.expose_secret()).map_err(|e| Error::Config(format!("{name}: {e}")))?
+        }
         KeySource::File(path) => read_key_file(path, &format!("{name}_FILE"))?,
         KeySource::GeneratedDev(path) => {
             if !path.exists() {
@@ -32,7 +36,9 @@ pub fn load_keys(source: &KeySource, previous: &[RedactedString], name: &str) ->
     };
     let previous = previous
         .iter()
-        .map(|text| AppKey::from_base64(&text.0).map_err(|e| Error::Config(format!("{name}_PREVIOUS: {e}"))))
+        .map(|text| {
+            AppKey::from_base64(text.expose_secret()).map_err(|e| Error::Config(format!("{name}_PREVIOUS: {e}")))
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok((primary, previous))
 }
@@ -81,7 +87,7 @@ mod tests {
 
     #[test]
     fn a_short_or_missing_key_refuses_to_start_without_echoing_it() {
-        let short = KeySource::Inline(RedactedString("c2hvcnQ=".into()));
+        let short = KeySource::Inline(SecretString::from("c2hvcnQ="));
         let err = load_keyring(&short, &[]).unwrap_err().to_string();
         assert!(err.contains("32 bytes") && !err.contains("c2hvcnQ"), "{err}");
         let missing = KeySource::File("/nonexistent/key".into());
