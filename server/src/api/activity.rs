@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::{active_installation, identity::forge_refusal, unavailable};
+use super::{identity::forge_refusal, unavailable, verified_installation};
 use crate::{
     console::html::escape,
     outbound::{
@@ -27,7 +27,7 @@ use crate::{
 const SHARE_SCOPES: [&str; 2] = ["READ", "WRITE"];
 
 async fn list(state: &AppState, caller: &Caller) -> Result<Vec<ActivityEntry>, ApiError> {
-    let installation = active_installation(state, caller).await?;
+    let installation = verified_installation(caller)?;
     let rows = activity::recent(&state.db, &installation.tenant_id, 100).await.map_err(unavailable)?;
     Ok(rows.into_iter().map(entry).collect())
 }
@@ -44,7 +44,7 @@ pub(super) fn entry(r: activity::ActivityRow) -> ActivityEntry {
 
 async fn share(state: &AppState, caller: &Caller, id: i64, target: String) -> Result<SharedNote, ApiError> {
     let account_id = caller.account_id.as_deref().ok_or(ApiError::Forbidden)?;
-    let installation = active_installation(state, caller).await?;
+    let installation = verified_installation(caller)?;
     let confluence = installation.product_type.as_deref() == Some("confluence");
     let target = target.trim().to_string();
     let valid = if confluence { is_page_id(&target) } else { is_issue_key(&target) };

@@ -7,7 +7,7 @@ use app::api::{
     types::{IdentityEntry, InstallStatus, LifecycleEntry, OrphanEntry},
 };
 
-use super::{active_installation, unavailable};
+use super::{unavailable, verified_installation};
 use crate::{
     connect::forge_modules::ForgeModule,
     error::Error,
@@ -20,7 +20,7 @@ async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStat
     if caller.forge_module.is_some_and(|module| module != ForgeModule::AdminPage.key()) {
         return Err(ApiError::Forbidden);
     }
-    let installation = active_installation(state, caller).await?;
+    let installation = verified_installation(caller)?;
     // Logged by the check itself; the browser learns to retry, or why the site cannot be asked.
     let is_admin = state.is_site_admin(&installation, caller.account_id.as_deref()).await;
     let is_admin = is_admin.map_err(|e| match e {

@@ -8,7 +8,7 @@ use app::api::{
 };
 use url::Url;
 
-use super::{active_installation, unavailable};
+use super::{unavailable, verified_installation};
 use crate::{
     outbound::{
         forge_api::{ForgeApiError, myself_path},
@@ -18,8 +18,9 @@ use crate::{
     store::Installation,
 };
 
-async fn identity(state: &AppState, caller: &Caller) -> Result<Identity, ApiError> {
-    let installation = active_installation(state, caller).await?;
+/// From the installation the caller's proof verified: no lookup, no I/O.
+fn identity(caller: &Caller) -> Result<Identity, ApiError> {
+    let installation = verified_installation(caller)?;
     Ok(Identity {
         account_id: caller.account_id.clone(),
         base_url: installation.base_url.clone(),
@@ -33,7 +34,7 @@ async fn identity(state: &AppState, caller: &Caller) -> Result<Identity, ApiErro
 /// app with its system token. A site that cannot be asked is a clear error.
 async fn display_name(state: &AppState, caller: &Caller) -> Result<Option<String>, ApiError> {
     let Some(account_id) = caller.account_id.as_deref() else { return Ok(None) };
-    let installation = active_installation(state, caller).await?;
+    let installation = verified_installation(caller)?;
     if let Some(user) = &caller.forge_user {
         return display_name_as_user(state, &installation, user).await;
     }
@@ -85,7 +86,7 @@ async fn display_name_as_user(
 /// `app::api::me`'s functions.
 impl app::api::me::MeBackend for super::AppBackend {
     fn identity<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Identity> {
-        Box::pin(identity(&self.state, caller))
+        Box::pin(std::future::ready(identity(caller)))
     }
     fn display_name<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Option<String>> {
         Box::pin(display_name(&self.state, caller))

@@ -1,22 +1,21 @@
 //! The server side of the app's server functions: each file implements its
 //! resource's backend trait from `app::api` (so `AppBackend` is `app`'s
 //! `Backend`) on the database and the host client. Every method starts
-//! from the verified [`Caller`]; the tenant is never taken from arguments.
+//! from the verified `Caller` and the installation its proof verified
+//! ([`VerifiedTenant`]); the tenant is never taken from arguments.
 
 mod activity;
 mod admin;
 mod identity;
 mod notes;
 mod session;
+mod verified_tenant;
 
-use app::api::{backend::Caller, error::ApiError};
+use app::api::error::ApiError;
+pub(crate) use verified_tenant::VerifiedTenant;
+use verified_tenant::verified_installation;
 
-use crate::{
-    error::Error,
-    state::AppState,
-    store::{Installation, installations},
-    tenant_id::TenantId,
-};
+use crate::{error::Error, state::AppState};
 
 pub(crate) struct AppBackend {
     pub(super) state: AppState,
@@ -25,16 +24,6 @@ pub(crate) struct AppBackend {
 impl AppBackend {
     pub(crate) fn new(state: AppState) -> Self {
         Self { state }
-    }
-}
-
-/// The caller's installation, which must still be active (read as the
-/// caller's proof was: from the short-lived cache).
-async fn active_installation(state: &AppState, caller: &Caller) -> Result<Installation, ApiError> {
-    let tenant_id = TenantId::from_trusted(caller.tenant_id.as_str());
-    match installations::find_recent(&state.db, &tenant_id).await.map_err(unavailable)? {
-        Some(installation) if installation.is_active() => Ok(installation),
-        _ => Err(ApiError::Unauthorized),
     }
 }
 

@@ -8,9 +8,8 @@ use app::api::{
 };
 
 use super::{
-    active_installation,
     activity::{entry, is_issue_key},
-    unavailable,
+    unavailable, verified_installation,
 };
 use crate::{
     state::AppState,
@@ -25,7 +24,7 @@ use crate::{
 const EVENTS_PER_NOTE: i64 = 5;
 
 async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Note>, ApiError> {
-    let tenant = active_installation(state, caller).await?.tenant_id;
+    let tenant = verified_installation(caller)?.tenant_id.clone();
     let rows = notes::list(&state.db, &tenant).await.map_err(unavailable)?;
     let mut list = Vec::with_capacity(rows.len());
     for row in rows {
@@ -47,7 +46,7 @@ async fn link(state: &AppState, caller: &Caller, id: i64, issue_key: String) -> 
     if key.is_some_and(|k| !is_issue_key(k)) {
         return Err(ApiError::Invalid("Link to an issue key such as ACME-12.".into()));
     }
-    let tenant = active_installation(state, caller).await?.tenant_id;
+    let tenant = verified_installation(caller)?.tenant_id.clone();
     match notes::link(&state.db, &tenant, author, id, key).await.map_err(unavailable)? {
         Some(row) => Ok(to_note(row, caller)),
         None => Err(not_yours(state, &tenant, id).await),
@@ -57,7 +56,7 @@ async fn link(state: &AppState, caller: &Caller, id: i64, issue_key: String) -> 
 async fn create(state: &AppState, caller: &Caller, title: String, body: String) -> Result<Note, ApiError> {
     let author = author(caller)?;
     let (title, body) = validate(title, body)?;
-    let tenant = active_installation(state, caller).await?.tenant_id;
+    let tenant = verified_installation(caller)?.tenant_id.clone();
     let new = NewNote { tenant_id: &tenant, author, title: &title, body: &body, now: state.clock.now() };
     let quota = state.config.notes_per_site;
     match notes::insert(&state.db, &new, quota).await.map_err(unavailable)? {
@@ -69,7 +68,7 @@ async fn create(state: &AppState, caller: &Caller, title: String, body: String) 
 async fn update(state: &AppState, caller: &Caller, id: i64, title: String, body: String) -> Result<Note, ApiError> {
     let author = author(caller)?;
     let (title, body) = validate(title, body)?;
-    let tenant = active_installation(state, caller).await?.tenant_id;
+    let tenant = verified_installation(caller)?.tenant_id.clone();
     match notes::update(&state.db, &tenant, author, id, &title, &body, state.clock.now()).await.map_err(unavailable)? {
         Some(row) => Ok(to_note(row, caller)),
         None => Err(not_yours(state, &tenant, id).await),
@@ -78,7 +77,7 @@ async fn update(state: &AppState, caller: &Caller, id: i64, title: String, body:
 
 async fn delete(state: &AppState, caller: &Caller, id: i64) -> Result<(), ApiError> {
     let author = author(caller)?;
-    let tenant = active_installation(state, caller).await?.tenant_id;
+    let tenant = verified_installation(caller)?.tenant_id.clone();
     if notes::delete(&state.db, &tenant, author, id).await.map_err(unavailable)? {
         Ok(())
     } else {

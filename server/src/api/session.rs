@@ -8,11 +8,11 @@ use app::api::{
     types::SessionGrant,
 };
 
-use super::{active_installation, unavailable};
+use super::{unavailable, verified_installation};
 use crate::state::AppState;
 
 async fn renew(state: &AppState, caller: &Caller) -> Result<SessionGrant, ApiError> {
-    let installation = active_installation(state, caller).await?;
+    let installation = verified_installation(caller)?;
     state.mint_session(&installation, caller.account_id.as_deref()).map_err(unavailable)
 }
 

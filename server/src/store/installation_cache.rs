@@ -86,37 +86,9 @@ impl InstallationCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connect::lifecycle::InstallState;
 
     fn row(client_key: &str, generation: i64) -> Installation {
-        Installation {
-            tenant_id: crate::tenant_id::TenantId::from_trusted(client_key),
-            client_key: Some(client_key.into()),
-            base_url: "https://acme.atlassian.net".into(),
-            display_url: None,
-            product_type: Some("jira".into()),
-            description: None,
-            app_key: Some("app".into()),
-            oauth_client_id: None,
-            service_entitlement_number: None,
-            installation_id: None,
-            secret_ciphertext: Some(vec![1, 2, 3]),
-            secret_key_id: Some("k1".into()),
-            state: InstallState::Installed,
-            install_generation: generation,
-            install_signature: "rs256".into(),
-            first_installed_at: 0,
-            last_installed_at: 0,
-            last_event_at: 0,
-            last_event_iat: 0,
-            last_install_iat: 0,
-            uninstalled_at: None,
-            orphaned_at: None,
-            last_install_token: None,
-            cloud_id: None,
-            environment_id: None,
-            environment_type: None,
-        }
+        Installation::fixture(client_key, generation)
     }
 
     #[test]

@@ -50,6 +50,41 @@ pub struct Installation {
     pub environment_type: Option<String>,
 }
 
+#[cfg(test)]
+impl Installation {
+    /// An active Connect installation of `client_key`, for unit tests.
+    pub(crate) fn fixture(client_key: &str, generation: i64) -> Self {
+        Self {
+            tenant_id: TenantId::from_trusted(client_key),
+            client_key: Some(client_key.into()),
+            base_url: "https://acme.atlassian.net".into(),
+            display_url: None,
+            product_type: Some("jira".into()),
+            description: None,
+            app_key: Some("app".into()),
+            oauth_client_id: None,
+            service_entitlement_number: None,
+            installation_id: None,
+            secret_ciphertext: Some(vec![1, 2, 3]),
+            secret_key_id: Some("k1".into()),
+            state: InstallState::Installed,
+            install_generation: generation,
+            install_signature: "rs256".into(),
+            first_installed_at: 0,
+            last_installed_at: 0,
+            last_event_at: 0,
+            last_event_iat: 0,
+            last_install_iat: 0,
+            uninstalled_at: None,
+            orphaned_at: None,
+            last_install_token: None,
+            cloud_id: None,
+            environment_id: None,
+            environment_type: None,
+        }
+    }
+}
+
 impl Installation {
     /// Installed or enabled, and not superseded by a site import.
     pub fn is_active(&self) -> bool {

@@ -3,8 +3,9 @@
 //! Invocation Token, in the `Authorization` header only (never the query,
 //! threat C-08). The renewal
 //! function takes a context JWT alone, so a session token cannot extend
-//! itself. A verified call carries the [`Caller`] the server function reads
-//! (the proof types are markers: the `Caller` is the verified value).
+//! itself. A verified call carries the [`Caller`] and the installation the
+//! server function reads (the proof types are markers: those are the
+//! verified values).
 
 use app::api::backend::{Caller, CallerVia, ForgeUserToken};
 use axum::{extract::Request, http::HeaderMap};
@@ -13,7 +14,7 @@ use super::{
     Proof, ProofKind,
     forge::{learn_from, user_token, verified_fit},
     header_token,
-    tenant::{caller, issuer_installation, shared_secret, tenant},
+    tenant::{admit, caller, issuer_installation, shared_secret, tenant},
 };
 use crate::{
     connect::{
@@ -24,7 +25,7 @@ use crate::{
     },
     error::{Error, Result},
     state::AppState,
-    store::installations,
+    store::{Installation, installations},
     tenant_id::TenantId,
 };
 
@@ -37,8 +38,8 @@ pub(crate) struct ContextCaller;
 impl Proof for ApiCaller {
     const KIND: ProofKind = ProofKind::ApiCaller;
     async fn verify(state: &AppState, request: &mut Request) -> Result<Self> {
-        let caller = api_caller(state, request.headers(), request.uri().query()).await?;
-        request.extensions_mut().insert(caller);
+        let (caller, installation) = api_caller(state, request.headers(), request.uri().query()).await?;
+        admit(request, caller, installation);
         Ok(Self)
     }
 }
@@ -46,17 +47,20 @@ impl Proof for ApiCaller {
 impl Proof for ContextCaller {
     const KIND: ProofKind = ProofKind::ContextCaller;
     async fn verify(state: &AppState, request: &mut Request) -> Result<Self> {
-        let caller = api_caller(state, request.headers(), request.uri().query()).await?;
+        let (caller, installation) = api_caller(state, request.headers(), request.uri().query()).await?;
         // A valid session token, but the wrong kind: known caller, not allowed.
         if caller.via != CallerVia::Context {
             return Err(Error::Forbidden);
         }
-        request.extensions_mut().insert(caller);
+        admit(request, caller, installation);
         Ok(Self)
     }
 }
 
-async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<Caller> {
+/// The verified caller and the installation it belongs to.
+type Verified = (Caller, Installation);
+
+async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<Verified> {
     let token = header_token(headers, query)?;
     let header = token.header()?;
     // RS256 is Forge's alone; the app's session tokens and the host's context JWTs are HS256.
@@ -72,7 +76,7 @@ async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) 
 /// holder of the FIT's `installationId`, the user its `principal`. An
 /// installation the app has never seen verified is refused, never created;
 /// a UI call never brings a system token (the page could make one up).
-async fn forge_caller(state: &AppState, token: RawToken<'_>, headers: &HeaderMap) -> Result<Caller> {
+async fn forge_caller(state: &AppState, token: RawToken<'_>, headers: &HeaderMap) -> Result<Verified> {
     let (fit, module) = verified_fit(state, token, ModuleRoute::Api).await?;
     let installation = installations::find_active_by_installation_id(&state.db, &fit.installation_id)
         .await
@@ -83,10 +87,11 @@ async fn forge_caller(state: &AppState, token: RawToken<'_>, headers: &HeaderMap
         .filter(|_| fit.account_id.is_some())
         .map(|token| ForgeUserToken { token: token.to_string(), api_base_url: fit.api_base_url.to_string() });
     let forge_module = Some(module.key());
-    Ok(Caller { forge_user, forge_module, ..caller(&installation, fit.account_id, CallerVia::Forge) })
+    let caller = Caller { forge_user, forge_module, ..caller(&installation, fit.account_id, CallerVia::Forge) };
+    Ok((caller, installation))
 }
 
-async fn session_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller> {
+async fn session_caller(state: &AppState, token: RawToken<'_>) -> Result<Verified> {
     let claims =
         session_token::verify(token, &state.session_keys.verifying(), state.descriptor.key(), state.clock.now())?;
     let installation = tenant(state, &TenantId::from_trusted(claims.tenant)).await?;
@@ -94,15 +99,15 @@ async fn session_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller>
     if !installation.is_active() || installation.install_generation != claims.r#gen {
         return Err(TokenError::UnknownIssuer.into());
     }
-    Ok(caller(&installation, claims.sub, CallerVia::Session))
+    Ok((caller(&installation, claims.sub, CallerVia::Session), installation))
 }
 
-async fn context_caller(state: &AppState, token: RawToken<'_>) -> Result<Caller> {
+async fn context_caller(state: &AppState, token: RawToken<'_>) -> Result<Verified> {
     let installation = issuer_installation(state, token).await?;
     let secret = shared_secret(state, &installation)?;
     let claims = verify_context_token(token, secret.expose(), state.clock.now())?;
     if !installation.is_active() {
         return Err(TokenError::UnknownIssuer.into());
     }
-    Ok(caller(&installation, claims.sub, CallerVia::Context))
+    Ok((caller(&installation, claims.sub, CallerVia::Context), installation))
 }

@@ -2,7 +2,7 @@
 //! JWT in `?jwt=`, bound by its qsh to this exact request, for an active
 //! installation; an admin page also needs the host to say the user is a site
 //! administrator. A verified load mints the page's session token: the
-//! request then carries the [`Caller`] and the [`PageSession`] the page
+//! request then carries the [`Caller`], its installation and the [`PageSession`] the page
 //! renders into its `<head>` (the proof types themselves are markers).
 
 use app::api::backend::{CallerVia, PageSession};
@@ -10,7 +10,7 @@ use axum::{extract::Request, http::header};
 
 use super::{
     Proof, ProofKind,
-    tenant::{caller, issuer_installation, shared_secret},
+    tenant::{admit, caller, issuer_installation, shared_secret},
 };
 use crate::{
     connect::{
@@ -72,7 +72,7 @@ async fn page_load(state: &AppState, request: &mut Request, admin_page: bool) ->
         expires_in: grant.expires_in,
         all_js_url: state.config.all_js_url.to_string(),
     };
-    request.extensions_mut().insert(caller);
     request.extensions_mut().insert(session);
+    admit(request, caller, installation);
     Ok(())
 }

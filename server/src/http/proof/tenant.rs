@@ -1,9 +1,13 @@
 //! The installation a token names, looked up to find the key that then
 //! verifies it (threat I-12: the unverified `iss` only selects a key).
 
+use std::sync::Arc;
+
 use app::api::backend::{Caller, CallerVia};
+use axum::extract::Request;
 
 use crate::{
+    api::VerifiedTenant,
     connect::{
         claims::IssuerOnly,
         token::{RawToken, TokenError},
@@ -55,6 +59,13 @@ pub(super) async fn issuer_installation(state: &AppState, token: RawToken<'_>) -
 /// on Forge, which has none) verifies nothing.
 pub(super) fn shared_secret(state: &AppState, installation: &Installation) -> Result<SharedSecret> {
     state.open_secret(installation).map_err(|_| TokenError::UnknownIssuer.into())
+}
+
+/// Hands the request what its proof verified: the caller, and the
+/// installation the server functions then read instead of looking it up.
+pub(super) fn admit(request: &mut Request, caller: Caller, installation: Installation) {
+    request.extensions_mut().insert(caller);
+    request.extensions_mut().insert(VerifiedTenant(Arc::new(installation)));
 }
 
 pub(super) fn caller(installation: &Installation, account_id: Option<String>, via: CallerVia) -> Caller {
