@@ -13,6 +13,7 @@ pub mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod http;
+pub(crate) mod lifecycle;
 pub mod maintenance;
 pub(crate) mod metrics;
 pub mod network_shares;

@@ -9,7 +9,19 @@
 //! - Atlassian sends `disabled` without a token after an uninstall; it is
 //!   answered 2xx when the tenant is unknown or uninstalled, refused otherwise.
 
-use super::{lifecycle::LifecycleEvent, token::TokenError};
+use super::{
+    lifecycle::{LifecycleEvent, Signature},
+    token::TokenError,
+};
+
+/// How an accepted callback authenticated.
+#[derive(Clone)]
+pub(crate) struct VerifiedCallback {
+    pub signature: Signature,
+    pub iat: i64,
+    /// SHA-256 of the token, to refuse it replayed with another body.
+    pub fingerprint: Option<String>,
+}
 
 /// Whether the app still accepts the pre-2021 unsigned install protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Forge's deliveries to the app's remote endpoints: lifecycle events
 //! (`avi:forge:installed:app`, `avi:forge:upgraded:app`), the `preUninstall`
 //! hook and the hourly scheduled trigger. The proof has verified the FIT and
-//! bound it to this route's module; `store::forge_transaction` decides and
+//! bound it to this route's module; `lifecycle::forge_event` decides and
 //! writes in one transaction. Answers are quick (Forge waits 5 s): the call
 //! to the product that shows the system token works runs after the answer.
 
@@ -11,12 +11,10 @@ use super::proof::{ForgeEventProof, allowed_site_url, learn_from};
 use crate::{
     connect::forge_event::{ForgeDecision, ForgeEvent},
     error::{Error, Result},
+    lifecycle::forge_event::{ForgeDelivery, apply_forge_event},
     outbound::forge_api::health_path,
     state::AppState,
-    store::{
-        Installation, forge_tokens,
-        forge_transaction::{ForgeDelivery, apply_forge_event},
-    },
+    store::{Installation, forge_tokens},
 };
 
 pub(crate) async fn forge_event(State(state): State<AppState>, proof: ForgeEventProof) -> Result<StatusCode> {

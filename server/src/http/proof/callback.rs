@@ -20,7 +20,7 @@ use crate::{
     config::Config,
     connect::{
         authorization,
-        callback_proof::{InstallMode, RequiredProof, required_proof},
+        callback_proof::{InstallMode, RequiredProof, VerifiedCallback, required_proof},
         callback_token::{CallbackContext, verify_signed_install, verify_tenant_signed},
         lifecycle::{InstallState, LifecycleEvent, Signature},
         payload::LifecyclePayload,
@@ -40,15 +40,6 @@ pub(crate) struct LifecycleProof {
     /// `None`: a `disabled` without a JWT for a tenant that is unknown or
     /// already uninstalled. Atlassian sends these; answer 204, change nothing.
     pub verified: Option<VerifiedCallback>,
-}
-
-/// How an accepted callback authenticated.
-#[derive(Clone)]
-pub(crate) struct VerifiedCallback {
-    pub signature: Signature,
-    pub iat: i64,
-    /// SHA-256 of the token, to refuse it replayed with another body.
-    pub fingerprint: Option<String>,
 }
 
 impl Proof for LifecycleProof {

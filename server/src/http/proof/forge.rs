@@ -24,10 +24,11 @@ use crate::{
         token::{RawToken, TokenError},
     },
     error::{Error, Result},
+    lifecycle::forge_event,
     outbound::{forge_keys::ForgeKeyError, system_tokens::MAX_TOKEN_BYTES},
     secrets::SharedSecret,
     state::AppState,
-    store::{Installation, forge_transaction},
+    store::Installation,
 };
 
 /// Where Forge puts the app's system token, when the endpoint asks for one.
@@ -160,7 +161,7 @@ pub(crate) async fn learn_from(state: &AppState, tenant: &Installation, fit: &Ve
         tracing::warn!(tenant_id = %tenant.tenant_id, "a FIT names another cloudId; kept the first");
     }
     let site_url = allowed_site_url(state, fit);
-    if let Err(e) = forge_transaction::learn(&state.db, tenant, fit, site_url.as_deref(), now).await {
+    if let Err(e) = forge_event::learn(&state.db, tenant, fit, site_url.as_deref(), now).await {
         tracing::warn!(tenant_id = %tenant.tenant_id, error = %e, "could not keep what a FIT says of its site");
     }
 }

@@ -22,7 +22,7 @@ use axum::{
 };
 
 pub(crate) use api_caller::{ApiCaller, ContextCaller};
-pub(crate) use callback::{LifecycleProof, VerifiedCallback};
+pub(crate) use callback::LifecycleProof;
 pub(crate) use forge::{ForgeEventProof, ForgeProductEventProof, allowed_site_url, learn_from};
 pub(crate) use host_page::{AdminPage, HostPage};
 pub(crate) use webhook::WebhookProof;

@@ -1,17 +1,10 @@
 //! Applying a verified Forge lifecycle delivery in one race-safe
-//! transaction, like `event_transaction` for Connect: read the tenant that
+//! transaction, like `connect_event` for Connect: read the tenant that
 //! holds the installation (and, for `installed`, the site's tenant in the
 //! FIT's environment), let `connect::forge_event::decide` choose, write the
 //! result and its log entry, commit. Two retries of one `installed` queue on
 //! the write lock, so the second finds the tenant the first created.
 
-use super::{
-    WriteTx,
-    event_log::{self, NewEvent, Outcome},
-    forge_tokens,
-    identities::{self, IdentityKind},
-    installations::{self, ForgeTenantFields, Installation},
-};
 use crate::{
     connect::{
         forge_event::{ForgeDecision, ForgeEvent, Site, TenantView, decide},
@@ -19,6 +12,13 @@ use crate::{
         lifecycle::{self, Decision, Incoming, InstallState, LifecycleEvent, Signature, Snapshot},
     },
     error::Result,
+    store::{
+        Database, WriteTx,
+        event_log::{self, NewEvent, Outcome},
+        forge_tokens,
+        identities::{self, IdentityKind},
+        installations::{self, ForgeTenantFields, Installation},
+    },
     tenant_id::TenantId,
 };
 
@@ -37,7 +37,7 @@ pub(crate) struct Applied {
     pub tenant: Option<Installation>,
 }
 
-pub(crate) async fn apply_forge_event(db: &super::Database, d: &ForgeDelivery<'_>) -> Result<Applied> {
+pub(crate) async fn apply_forge_event(db: &Database, d: &ForgeDelivery<'_>) -> Result<Applied> {
     let mut tx = db.begin_write().await?;
     let by_installation = installations::find_by_installation_id_in(&mut tx, &d.fit.installation_id).await?;
     let (site, site_tenant) = match (d.event, &by_installation) {
@@ -222,7 +222,7 @@ pub(crate) fn product_of(fit: &VerifiedFit) -> Option<&'static str> {
 /// born on Forge, its site's new URL after a rename. Written only when it is
 /// news, so the calls of a known tenant cost no write.
 pub(crate) async fn learn(
-    db: &super::Database,
+    db: &Database,
     tenant: &Installation,
     fit: &VerifiedFit,
     site_url: Option<&str>,

@@ -7,32 +7,86 @@
 //! installationId of a tenant born on Forge, joins that tenant (it gains its
 //! Connect side and keeps its data) instead of creating another.
 
-use super::{
-    WriteTx,
-    event_log::{self, NewEvent, Outcome},
-    identities::{self, IdentityKind},
-    installations::{self, InstallFields, Installation},
-};
 use crate::{
-    connect::lifecycle::{Decision, Incoming, Snapshot, decide},
+    connect::{
+        callback_proof::VerifiedCallback,
+        lifecycle::{Decision, Incoming, LifecycleEvent, Signature, Snapshot, decide},
+        payload::LifecyclePayload,
+    },
     error::{Error, Result},
-    secrets::SealedSecret,
+    secrets::{SealedSecret, SharedSecret, constant_time_eq},
+    state::AppState,
+    store::{
+        WriteTx,
+        event_log::{self, NewEvent, Outcome},
+        identities::{self, IdentityKind},
+        installations::{self, InstallFields, Installation},
+    },
     tenant_id::TenantId,
 };
 
-/// Everything the transaction needs beyond the decision inputs.
-pub(crate) struct EventWrite<'a> {
-    pub client_key: &'a str,
-    pub base_url: &'a str,
-    pub now: i64,
+/// What the transaction writes beyond the decision's inputs.
+struct EventWrite<'a> {
+    client_key: &'a str,
+    base_url: &'a str,
+    now: i64,
     /// Present for `installed`: what a create or reinstall stores.
-    pub install: Option<NewInstall<'a>>,
+    install: Option<InstallFields<'a>>,
+    /// The shared secret an install brings, to compare with the stored one.
+    new_secret: &'a str,
 }
 
-pub(crate) struct NewInstall<'a> {
-    pub fields: InstallFields<'a>,
-    /// Does a stored sealed secret (bound to this clientKey) equal the new one?
-    pub same_secret: &'a (dyn Fn(&SealedSecret, &str) -> bool + Send + Sync),
+/// Applies `event`, whose callback `verified` authenticated, and says what was decided.
+pub(crate) async fn apply(
+    state: &AppState,
+    event: LifecycleEvent,
+    payload: &LifecyclePayload,
+    verified: &VerifiedCallback,
+) -> Result<Decision> {
+    let now = state.clock.now();
+    let new_secret = payload.shared_secret.as_deref().unwrap_or_default();
+    let sealed = match event {
+        LifecycleEvent::Installed => {
+            Some(state.keyring.seal(&payload.client_key, &SharedSecret::new(new_secret.as_bytes().to_vec()))?)
+        }
+        _ => None,
+    };
+    let fingerprint = verified.fingerprint.as_deref();
+    let install = sealed.as_ref().map(|sealed| InstallFields {
+        client_key: &payload.client_key,
+        base_url: &payload.base_url,
+        display_url: payload.display_url.as_deref(),
+        product_type: payload.product_type.as_deref(),
+        description: payload.description.as_deref(),
+        app_key: &payload.key,
+        oauth_client_id: payload.oauth_client_id.as_deref(),
+        service_entitlement_number: payload.service_entitlement_number.as_deref(),
+        installation_id: forge_installation(payload, verified),
+        sealed,
+        signature: verified.signature.as_str(),
+        now,
+        iat: verified.iat,
+        token_fingerprint: fingerprint,
+    });
+    let write = EventWrite { client_key: &payload.client_key, base_url: &payload.base_url, now, install, new_secret };
+    let incoming = Incoming {
+        event,
+        signature: verified.signature,
+        iat: verified.iat,
+        base_url: &payload.base_url,
+        same_secret: false,
+        base_url_taken: false,
+        token_fingerprint: fingerprint,
+        installation_id: forge_installation(payload, verified),
+    };
+    transaction(state, incoming, &write).await
+}
+
+/// The Forge installation an install joins: only one that Atlassian's RS256
+/// signature vouches for (threat FT-08). An unsigned legacy install naming
+/// another tenant's installationId must not take its Forge calls.
+fn forge_installation<'a>(payload: &'a LifecyclePayload, verified: &VerifiedCallback) -> Option<&'a str> {
+    payload.installation_id.as_deref().filter(|_| verified.signature == Signature::AtlassianRs256)
 }
 
 /// Where the event lands: the clientKey's tenant, a Forge tenant it joins, or a new one.
@@ -51,14 +105,10 @@ impl Target {
     }
 }
 
-pub(crate) async fn apply_event(
-    db: &super::Database,
-    incoming: Incoming<'_>,
-    write: &EventWrite<'_>,
-) -> Result<Decision> {
-    let mut tx = db.begin_write().await?;
+async fn transaction(state: &AppState, incoming: Incoming<'_>, write: &EventWrite<'_>) -> Result<Decision> {
+    let mut tx = state.db.begin_write().await?;
     let target = target(&mut tx, write).await?;
-    let decision = decide_in(&mut tx, incoming.clone(), write, &target).await?;
+    let decision = decide_in(state, &mut tx, incoming.clone(), write, &target).await?;
     let tenant_id = target.tenant_id().clone();
     // A rejection for a clientKey with no row is not logged: no installation owns it.
     if matches!(target, Target::Existing(_)) || !matches!(decision, Decision::Reject(_)) {
@@ -76,7 +126,7 @@ async fn target(tx: &mut WriteTx, write: &EventWrite<'_>) -> Result<Target> {
     if let Some(current) = installations::find_by_client_key_in(tx, write.client_key).await? {
         return Ok(Target::Existing(current));
     }
-    let named = write.install.as_ref().and_then(|i| i.fields.installation_id);
+    let named = write.install.as_ref().and_then(|i| i.installation_id);
     if let Some(installation_id) = named
         && let Some(holder) = installations::find_by_installation_id_in(tx, installation_id).await?
         && holder.client_key.is_none()
@@ -88,6 +138,7 @@ async fn target(tx: &mut WriteTx, write: &EventWrite<'_>) -> Result<Target> {
 }
 
 async fn decide_in(
+    state: &AppState,
     tx: &mut WriteTx,
     mut incoming: Incoming<'_>,
     write: &EventWrite<'_>,
@@ -98,7 +149,7 @@ async fn decide_in(
         Target::JoinForge(_) | Target::New(_) => None,
     };
     incoming.same_secret = match (current.and_then(Installation::sealed_secret), &write.install) {
-        (Some((client_key, sealed)), Some(install)) => (install.same_secret)(&sealed, client_key),
+        (Some((client_key, sealed)), Some(_)) => same_secret(state, &sealed, client_key, write.new_secret),
         _ => false,
     };
     incoming.base_url_taken = installations::base_url_taken(tx, write.base_url, write.client_key).await?;
@@ -112,13 +163,8 @@ async fn decide_in(
         installation_id: c.installation_id.clone(),
     });
     let decision = decide(snapshot.as_ref(), &incoming);
-    let install_fields = || {
-        write
-            .install
-            .as_ref()
-            .map(|i| &i.fields)
-            .ok_or_else(|| Error::Internal("install decided without install fields".into()))
-    };
+    let install_fields =
+        || write.install.as_ref().ok_or_else(|| Error::Internal("install decided without install fields".into()));
     let tenant_id = target.tenant_id();
     match (&decision, target) {
         (Decision::Create, Target::JoinForge(_)) => {
@@ -135,6 +181,11 @@ async fn decide_in(
         (Decision::Ignore(_) | Decision::Reject(_), _) => {}
     }
     Ok(decision)
+}
+
+/// Does the stored secret (sealed to this clientKey) equal the one the install brings?
+fn same_secret(state: &AppState, stored: &SealedSecret, client_key: &str, new_secret: &str) -> bool {
+    state.keyring.open(client_key, stored).is_ok_and(|old| constant_time_eq(old.expose(), new_secret.as_bytes()))
 }
 
 async fn record(
@@ -174,7 +225,7 @@ async fn record(
 /// (it was born from Forge's event) is superseded.
 async fn record_identities(tx: &mut WriteTx, f: &EventWrite<'_>, tenant_id: &TenantId) -> Result<()> {
     identities::record(tx, tenant_id, IdentityKind::BaseUrl, f.base_url, f.now).await?;
-    if let Some(installation_id) = f.install.as_ref().and_then(|i| i.fields.installation_id) {
+    if let Some(installation_id) = f.install.as_ref().and_then(|i| i.installation_id) {
         identities::record(tx, tenant_id, IdentityKind::InstallationId, installation_id, f.now).await?;
         for orphan in installations::orphan_other_holders(tx, installation_id, tenant_id, f.now).await? {
             let detail = format!("orphaned: Forge installation {installation_id} joined clientKey {}", f.client_key);
