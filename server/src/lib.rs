@@ -12,6 +12,7 @@ pub mod console;
 pub mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+pub mod host_ids;
 pub mod http;
 pub(crate) mod lifecycle;
 pub mod maintenance;

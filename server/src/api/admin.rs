@@ -54,7 +54,7 @@ async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStat
     Ok(InstallStatus {
         state: installation.state.to_string(),
         product_type: installation.product_type.clone().unwrap_or_else(|| "unknown".into()),
-        base_url: installation.base_url.clone(),
+        base_url: installation.base_url.to_string(),
         first_installed_at: installation.first_installed_at,
         last_installed_at: installation.last_installed_at,
         last_event_at: installation.last_event_at,
@@ -72,8 +72,8 @@ async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStat
             .collect(),
         orphans,
         world: installation.world().to_string(),
-        installation_id: installation.installation_id.clone(),
-        cloud_id: installation.cloud_id.clone(),
+        installation_id: installation.installation_id.as_deref().map(str::to_string),
+        cloud_id: installation.cloud_id.as_deref().map(str::to_string),
         system_token_until: token.map(|t| t.expires_at),
         history: history
             .into_iter()

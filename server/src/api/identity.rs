@@ -23,7 +23,7 @@ fn identity(caller: &Caller) -> Result<Identity, ApiError> {
     let installation = verified_installation(caller)?;
     Ok(Identity {
         account_id: caller.account_id.clone(),
-        base_url: installation.base_url.clone(),
+        base_url: installation.base_url.to_string(),
         display_url: installation.display_url.clone(),
         product_type: installation.product_type.clone().unwrap_or_else(|| "unknown".into()),
     })

@@ -10,6 +10,8 @@
 
 use std::fmt;
 
+use crate::host_ids::{BaseUrl, InstallationId};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LifecycleEvent {
     Installed,
@@ -114,14 +116,14 @@ impl Signature {
 #[derive(Clone, Debug)]
 pub(crate) struct Snapshot {
     pub state: InstallState,
-    pub base_url: String,
+    pub base_url: BaseUrl,
     pub orphaned: bool,
     pub last_event_iat: i64,
     pub last_install_iat: i64,
     /// Fingerprint of the token of the last accepted install.
     pub last_install_token: Option<String>,
     /// The Forge installation a Connect-on-Forge install joined.
-    pub installation_id: Option<String>,
+    pub installation_id: Option<InstallationId>,
 }
 
 /// The authenticated event.
@@ -148,7 +150,7 @@ pub(crate) enum Decision {
     /// A new accepted install of a known clientKey: new secret and generation.
     Reinstall {
         state: InstallState,
-        renamed_from: Option<String>,
+        renamed_from: Option<BaseUrl>,
     },
     SetState(InstallState),
     /// Accepted with a 2xx, nothing changes.
@@ -261,12 +263,12 @@ mod tests {
     fn apply(current: Option<Snapshot>, e: &Incoming<'_>) -> Option<Snapshot> {
         let new = |state| Snapshot {
             state,
-            base_url: e.base_url.to_string(),
+            base_url: BaseUrl::new(e.base_url),
             orphaned: false,
             last_event_iat: e.iat,
             last_install_iat: e.iat,
             last_install_token: e.token_fingerprint.map(str::to_string),
-            installation_id: e.installation_id.map(str::to_string),
+            installation_id: e.installation_id.map(InstallationId::new),
         };
         match decide(current.as_ref(), e) {
             Decision::Create => Some(new(InstallState::Installed)),
@@ -352,7 +354,7 @@ mod tests {
             decide(Some(&current), &renamed),
             Decision::Reinstall {
                 state: InstallState::Installed,
-                renamed_from: Some("https://a.atlassian.net".into())
+                renamed_from: Some(BaseUrl::new("https://a.atlassian.net"))
             }
         );
     }

@@ -231,7 +231,7 @@ pub(crate) async fn learn(
     let environment = fit.environment.as_ref().map(|e| (e.id.as_str(), e.kind.as_str()));
     let new_cloud_id = fit.cloud_id.as_deref().filter(|_| tenant.cloud_id.is_none());
     let new_environment = environment.filter(|_| tenant.environment_id.is_none());
-    let renamed = site_url.filter(|url| tenant.client_key.is_none() && *url != tenant.base_url);
+    let renamed = site_url.filter(|url| tenant.client_key.is_none() && tenant.base_url != *url);
     if new_cloud_id.is_none() && new_environment.is_none() && renamed.is_none() {
         return Ok(());
     }

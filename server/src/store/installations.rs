@@ -4,7 +4,13 @@
 //! installationId or by its site (cloudId) and Forge environment.
 
 use super::{Database, WriteTx};
-use crate::{connect::lifecycle::InstallState, error::Result, secrets::SealedSecret, tenant_id::TenantId};
+use crate::{
+    connect::lifecycle::InstallState,
+    error::Result,
+    host_ids::{BaseUrl, ClientKey, CloudId, InstallationId},
+    secrets::SealedSecret,
+    tenant_id::TenantId,
+};
 
 const COLUMNS: &str = "tenant_id, client_key, base_url, display_url, product_type, description, app_key, \
     oauth_client_id, service_entitlement_number, installation_id, secret_ciphertext, secret_key_id, state, \
@@ -19,16 +25,16 @@ const NEWEST_FIRST: &str = "ORDER BY last_installed_at DESC, tenant_id";
 pub struct Installation {
     pub tenant_id: TenantId,
     /// The Connect clientKey; none for a tenant born on Forge.
-    pub client_key: Option<String>,
+    pub client_key: Option<ClientKey>,
     /// The site's URL (Connect's `baseUrl`, Forge's `siteUrl`).
-    pub base_url: String,
+    pub base_url: BaseUrl,
     pub display_url: Option<String>,
     pub product_type: Option<String>,
     pub description: Option<String>,
     pub app_key: Option<String>,
     pub oauth_client_id: Option<String>,
     pub service_entitlement_number: Option<String>,
-    pub installation_id: Option<String>,
+    pub installation_id: Option<InstallationId>,
     pub secret_ciphertext: Option<Vec<u8>>,
     pub secret_key_id: Option<String>,
     #[sqlx(try_from = "String")]
@@ -44,7 +50,7 @@ pub struct Installation {
     pub orphaned_at: Option<i64>,
     pub last_install_token: Option<String>,
     /// The site's stable Forge id, learned from verified Forge calls.
-    pub cloud_id: Option<String>,
+    pub cloud_id: Option<CloudId>,
     /// The Forge environment (`app.environment`) the installation runs in.
     pub environment_id: Option<String>,
     pub environment_type: Option<String>,
@@ -56,8 +62,8 @@ impl Installation {
     pub(crate) fn fixture(client_key: &str, generation: i64) -> Self {
         Self {
             tenant_id: TenantId::from_trusted(client_key),
-            client_key: Some(client_key.into()),
-            base_url: "https://acme.atlassian.net".into(),
+            client_key: Some(ClientKey::new(client_key)),
+            base_url: BaseUrl::new("https://acme.atlassian.net"),
             display_url: None,
             product_type: Some("jira".into()),
             description: None,

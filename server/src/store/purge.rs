@@ -6,7 +6,11 @@
 use serde::Serialize;
 
 use super::Database;
-use crate::{error::Result, tenant_id::TenantId};
+use crate::{
+    error::Result,
+    host_ids::{BaseUrl, ClientKey},
+    tenant_id::TenantId,
+};
 
 /// Tables holding data that belongs to one tenant, by `tenant_id`.
 const TENANT_TABLES: [&str; 7] = [
@@ -23,8 +27,8 @@ const TENANT_TABLES: [&str; 7] = [
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Expired {
     pub tenant_id: TenantId,
-    pub client_key: Option<String>,
-    pub base_url: String,
+    pub client_key: Option<ClientKey>,
+    pub base_url: BaseUrl,
     pub reason: String,
     /// When it became inactive (orphaned or uninstalled).
     pub inactive_since: i64,
@@ -102,8 +106,8 @@ pub(crate) async fn purge_inactive_now(db: &Database, tenant_id: &TenantId, now:
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct PurgeRecord {
     pub tenant_id: TenantId,
-    pub client_key: Option<String>,
-    pub base_url: String,
+    pub client_key: Option<ClientKey>,
+    pub base_url: BaseUrl,
     pub reason: String,
     pub purged_at: i64,
 }

@@ -10,6 +10,7 @@ use reqwest::Method;
 
 use crate::{
     clock::Clock,
+    host_ids::BaseUrl,
     outbound::{
         forge_api::ForgeApi,
         host_client::{HostClient, HostRequest},
@@ -40,7 +41,7 @@ pub struct WebhookEvent {
     pub event: String,
     pub delivery_id: String,
     pub tenant_id: TenantId,
-    pub base_url: String,
+    pub base_url: BaseUrl,
     /// The issue (`issue:KEY`) or page (`page:ID`) it is about, if any.
     pub entity_key: Option<String>,
     pub payload: Value,

@@ -104,7 +104,7 @@ async fn one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import(kin
         assert_eq!(w.deliver(&w.install, ForgeEvent::Installed, None, retry).await, 204);
     }
     assert_eq!(dump_text(&dump(&w.app.raw_db).await), dump_text(&before), "retries change nothing");
-    assert_eq!(w.installation(&key).await.installation_id, Some(w.install.installation_id.clone()));
+    assert_eq!(w.installation(&key).await.installation_id.as_deref(), Some(w.install.installation_id.as_str()));
 
     // A Forge reinstall: a new installationId for the same site is unknown until its verified event.
     let second = w.another_installation();
@@ -134,7 +134,7 @@ async fn one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import(kin
     assert!(had("cloud_id", &w.install.cloud_id));
     for old_name in [w.tenant.base_url.as_str(), w.install.installation_id.as_str(), w.install.cloud_id.as_str()] {
         let found = tenant_lookup::find_tenant(&w.app.raw_db, old_name).await.unwrap().expect(old_name);
-        assert_eq!(found.client_key.as_ref(), Some(&key), "found by {old_name}");
+        assert_eq!(found.client_key.as_deref(), Some(key.as_str()), "found by {old_name}");
     }
 
     // A site import: a new clientKey and installation for the same URL; the old tenant is an orphan.

@@ -148,7 +148,7 @@ async fn duplicate_concurrent_installs_make_one_row_once(kind: DbKind) {
     let row = app.installation(&tenant.client_key).await.unwrap();
     assert_eq!(row.install_generation, 1, "duplicates are idempotent");
     let all = server::store::installations::list(&app.raw_db).await.unwrap();
-    assert_eq!(all.iter().filter(|i| i.client_key.as_ref() == Some(&tenant.client_key)).count(), 1);
+    assert_eq!(all.iter().filter(|i| i.client_key.as_deref() == Some(tenant.client_key.as_str())).count(), 1);
 }
 on_both_databases!(duplicate_concurrent_installs_make_one_row_once);
 

@@ -32,7 +32,11 @@ async fn a_site_import_orphans_the_old_install_and_purges_it_after_30_days(kind:
     assert_eq!(app.host.install(&after_import).await.status(), 204);
 
     let newest = installations::newest_active_by_base_url(&app.raw_db, &site).await.unwrap().unwrap();
-    assert_eq!(newest.client_key, Some(after_import.client_key.clone()), "lookups by base URL return the newest");
+    assert_eq!(
+        newest.client_key.as_deref(),
+        Some(after_import.client_key.as_str()),
+        "lookups by base URL return the newest"
+    );
     let orphan = app.installation(&before_import.client_key).await.unwrap();
     assert!(orphan.orphaned_at.is_some() && !orphan.is_active());
     assert!(app.events(&before_import.client_key).await.iter().any(|e| e.event == "orphaned"));
@@ -55,7 +59,7 @@ async fn a_site_import_orphans_the_old_install_and_purges_it_after_30_days(kind:
     assert!(app.installation(&after_import.client_key).await.is_some());
     assert!(app.installation(&bystander.client_key).await.is_some());
     let log = purge::log(&app.raw_db, 10).await.unwrap();
-    assert_eq!(log[0].client_key.as_ref(), Some(&before_import.client_key));
+    assert_eq!(log[0].client_key.as_deref(), Some(before_import.client_key.as_str()));
     assert_eq!(log[0].reason, "orphaned");
 }
 on_both_databases!(a_site_import_orphans_the_old_install_and_purges_it_after_30_days);
