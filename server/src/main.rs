@@ -51,7 +51,7 @@ async fn run(command: Command, config: Config) -> Result<()> {
         Command::Serve => Application::builder(config).build().await?.run_until(shutdown_signal()).await,
         Command::Purge { dry_run } => purge(config, dry_run).await,
         Command::RotateKey => {
-            let keyring = load_keyring(&config.encryption_key, &config.previous_encryption_keys)?;
+            let keyring = load_keyring(&config.keys.encryption, &config.keys.previous_encryption)?;
             let db = open_db(&config).await?;
             let report = maintenance::reencrypt_all(&db, &keyring).await?;
             println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
@@ -66,7 +66,7 @@ async fn run(command: Command, config: Config) -> Result<()> {
         Command::ForgeManifest { product, json, native } => {
             let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
             let product: Product = product.parse().map_err(Error::BadRequest)?;
-            let app_id = config.forge_app_id.as_deref();
+            let app_id = config.forge.app_id.as_deref();
             let mode = if native { Mode::Native } else { Mode::ConnectOnForge };
             if json {
                 println!("{}", manifest_json(&descriptor, product, app_id, mode));
@@ -92,9 +92,9 @@ async fn purge(config: Config, dry_run: bool) -> Result<()> {
     let db = open_db(&config).await?;
     let clock = Clock::system();
     let expired = if dry_run {
-        store::purge::expired(&db, clock.now(), config.retention.as_secs() as i64).await?
+        store::purge::expired(&db, clock.now(), config.retention.keep.as_secs() as i64).await?
     } else {
-        maintenance::purge(&db, &clock, config.retention).await?
+        maintenance::purge(&db, &clock, config.retention.keep).await?
     };
     let verb = if dry_run { "would purge" } else { "purged" };
     for e in &expired {

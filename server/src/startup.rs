@@ -75,9 +75,9 @@ impl Application {
     }
 
     async fn wire(config: Config, listener: TcpListener, webhooks: Webhooks) -> Result<Self> {
-        let keyring = load_keyring(&config.encryption_key, &config.previous_encryption_keys)?;
+        let keyring = load_keyring(&config.keys.encryption, &config.keys.previous_encryption)?;
         let (session_key, previous_session_keys) =
-            load_keys(&config.session_key, &config.previous_session_keys, "APP_SESSION_KEY")?;
+            load_keys(&config.keys.session, &config.keys.previous_session, "APP_SESSION_KEY")?;
         let metrics_listener = match config.metrics_addr {
             Some(addr) => Some(TcpListener::bind(addr).await?),
             None => None,
@@ -93,9 +93,9 @@ impl Application {
             descriptor: Arc::new(descriptor.clone()),
             keyring: Arc::new(keyring),
             install_keys: Arc::new(InstallKeys::new(config.keys_cdn_urls.clone(), config.key_fetches_per_second)?),
-            forge_keys: Arc::new(ForgeKeys::new(config.forge_jwks_url.clone())?),
+            forge_keys: Arc::new(ForgeKeys::new(config.forge.jwks_url.clone())?),
             system_tokens: Arc::new(SystemTokens::default()),
-            forge_api: Arc::new(ForgeApi::new(config.forge_api_allowlist.clone())?),
+            forge_api: Arc::new(ForgeApi::new(config.forge.api_allowlist.clone())?),
             clock: Arc::new(Clock::system()),
             session_keys: Arc::new(SessionKeys::new(session_key, previous_session_keys)),
             host_client: Arc::new(HostClient::new(descriptor.key())?),
@@ -133,8 +133,12 @@ impl Application {
             None => None,
         };
         let db = self.state.db.clone();
-        let purge_job =
-            maintenance::spawn_purge_job(db.clone(), self.state.clock.clone(), config.retention, config.purge_interval);
+        let purge_job = maintenance::spawn_purge_job(
+            db.clone(),
+            self.state.clock.clone(),
+            config.retention.keep,
+            config.retention.purge_interval,
+        );
         let workers = Workers {
             tools: HandlerTools {
                 db: db.clone(),
@@ -145,11 +149,11 @@ impl Application {
                 webhooks: self.state.webhooks.clone(),
             },
             wakeup: self.state.webhook_wakeup.clone(),
-            max_attempts: config.webhook_max_attempts,
-            lease_secs: config.webhook_lease.as_secs() as i64,
-            handler_timeout: config.webhook_handler_timeout,
+            max_attempts: config.queue.max_attempts,
+            lease_secs: config.queue.lease.as_secs() as i64,
+            handler_timeout: config.queue.handler_timeout,
         }
-        .spawn(config.webhook_workers);
+        .spawn(config.queue.workers);
         let metrics = match self.metrics_listener {
             Some(listener) => Some(crate::metrics::spawn(listener, db.clone(), self.state.clock.clone())?),
             None => None,

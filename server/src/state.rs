@@ -129,7 +129,7 @@ impl AppState {
             // 128 random bits (threat S-10).
             jti: random_hex(16)?,
             now: self.clock.now(),
-            ttl_secs: self.config.session_ttl.as_secs() as i64,
+            ttl_secs: self.config.keys.session_ttl.as_secs() as i64,
         };
         let (token, claims) = mint(&self.session_keys.signing(), &issue)
             .map_err(|e| Error::Internal(format!("session token: {}", e.reason())))?;

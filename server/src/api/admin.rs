@@ -32,7 +32,7 @@ async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStat
     }
     let key = &installation.tenant_id;
     let events = event_log::for_admin_page(&state.db, key, 50, 10).await.map_err(unavailable)?;
-    let retention = state.config.retention.as_secs() as i64;
+    let retention = state.config.retention.keep.as_secs() as i64;
     // A tenant whose site URL is not known yet (a Forge FIT that named none) has no site's history to show.
     let same_site = match installation.base_url.as_str() {
         "" => Vec::new(),

@@ -28,7 +28,7 @@ use crate::{
 const LOGIN_COOKIE: &str = "__Host-console-login";
 
 pub(crate) async fn form(State(state): State<AppState>, session: Session) -> Result<Response, ConsoleError> {
-    if state.config.operator.is_none() {
+    if state.config.operator.credential.is_none() {
         return Err(not_configured());
     }
     if session::logged_in_operator(&session, &state).await.is_ok() {
@@ -69,7 +69,7 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ConsoleError> {
-    let Some(credential) = state.config.operator.clone() else { return Err(not_configured()) };
+    let Some(credential) = state.config.operator.credential.clone() else { return Err(not_configured()) };
     if !login_token_matches(&headers, &form.csrf) {
         return Err(Error::Forbidden.into());
     }

@@ -29,7 +29,7 @@ const COOKIE_NAME: &str = "__Host-console";
 
 /// The console's cookie session on `store` (the app's own database).
 pub(crate) fn sessions<S: SessionStore + Clone>(store: S, config: &Config) -> SessionManagerLayer<S> {
-    let idle = tower_sessions::cookie::time::Duration::seconds(config.operator_idle.as_secs() as i64);
+    let idle = tower_sessions::cookie::time::Duration::seconds(config.operator.idle.as_secs() as i64);
     SessionManagerLayer::new(store)
         .with_name(COOKIE_NAME)
         .with_secure(true)

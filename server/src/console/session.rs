@@ -35,10 +35,10 @@ pub(crate) async fn logged_in_operator(session: &Session, state: &AppState) -> R
     let login_at: Option<i64> = session.get(LOGIN_AT).await.ok().flatten();
     let csrf: Option<String> = session.get(CSRF).await.ok().flatten();
     let credential: Option<String> = session.get(CREDENTIAL).await.ok().flatten();
-    let current = state.config.operator.as_ref().map(fingerprint);
+    let current = state.config.operator.credential.as_ref().map(fingerprint);
     match (name, login_at, csrf) {
         (Some(name), Some(at), Some(csrf))
-            if state.clock.now() - at < state.config.operator_max_session.as_secs() as i64
+            if state.clock.now() - at < state.config.operator.max_session.as_secs() as i64
                 && credential.is_some()
                 && credential == current =>
         {

@@ -144,7 +144,7 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(ten
 }
 
 pub(crate) async fn orphans(op: Operator, State(state): State<AppState>) -> Page {
-    let retention = state.config.retention.as_secs() as i64;
+    let retention = state.config.retention.keep.as_secs() as i64;
     let all = installations::list(&state.db).await?;
     let rows: String = all
         .iter()

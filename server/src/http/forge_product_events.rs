@@ -65,7 +65,7 @@ pub(crate) async fn receive_product_event(
         payload: &payload,
         now,
     };
-    let queued = match webhook_jobs::enqueue(&state.db, &job, state.config.webhook_tenant_backlog).await? {
+    let queued = match webhook_jobs::enqueue(&state.db, &job, state.config.queue.tenant_backlog).await? {
         Enqueued::Full => {
             metrics::counter!("webhook_backlog_full_total").increment(1);
             return Err(Error::BacklogFull);

@@ -68,7 +68,7 @@ fn set_headers(headers: &mut HeaderMap, policy: &HeaderPolicy, path: &str, nonce
         headers.insert(name, HeaderValue::from_static(value));
     }
     headers.remove(header::X_FRAME_OPTIONS);
-    // The policy's parts were checked at start (config.rs), so this only fails
+    // The policy's parts were checked at start (config/), so this only fails
     // on a bug; a response without CSP would be worse than none at all.
     match HeaderValue::from_str(&policy.content_security_policy(path, nonce)) {
         Ok(csp) => {

@@ -41,7 +41,7 @@ pub(crate) async fn receive(State(state): State<AppState>, proof: WebhookProof) 
         payload: std::str::from_utf8(&proof.body).map_err(|_| Error::BadRequest("the body is not UTF-8".into()))?,
         now,
     };
-    let queued = match webhook_jobs::enqueue(&state.db, &job, state.config.webhook_tenant_backlog).await? {
+    let queued = match webhook_jobs::enqueue(&state.db, &job, state.config.queue.tenant_backlog).await? {
         Enqueued::Full => {
             metrics::counter!("webhook_backlog_full_total").increment(1);
             return Err(Error::BacklogFull);

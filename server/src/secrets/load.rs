@@ -1,6 +1,6 @@
 //! Loading the keyring from the configured source. In development, a key is
 //! generated on first run into `data/dev-encryption.key` (mode 0600) so the
-//! app starts with no set-up; production never generates one (config.rs).
+//! app starts with no set-up; production never generates one (config/).
 
 use std::path::Path;
 

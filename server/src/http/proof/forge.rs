@@ -109,7 +109,7 @@ pub(super) async fn verified_fit(
     token: RawToken<'_>,
     route: ModuleRoute,
 ) -> Result<(VerifiedFit, ForgeModule)> {
-    let app_id = state.config.forge_app_id.as_deref().ok_or(TokenError::WrongAlgorithm)?;
+    let app_id = state.config.forge.app_id.as_deref().ok_or(TokenError::WrongAlgorithm)?;
     let header = token.header()?;
     if header.alg != "RS256" {
         return Err(TokenError::WrongAlgorithm.into());

@@ -15,7 +15,7 @@ use crate::{
 impl Proof for Operator {
     const KIND: ProofKind = ProofKind::Operator;
     async fn verify(state: &AppState, request: &mut Request) -> Result<Self> {
-        if state.config.operator.is_none() {
+        if state.config.operator.credential.is_none() {
             tracing::info!("operator console requested but no OPERATOR_USER is configured");
             return Err(Error::NotFound);
         }

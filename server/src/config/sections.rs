@@ -1,0 +1,156 @@
+//! The configuration's sections, each read from its own variables.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+use super::{
+    AppEnv, DEFAULT_FORGE_API_BASE_ALLOWLIST, DEFAULT_FORGE_JWKS_URL,
+    values::{KeySource, OperatorCredential, forge_app_id, key_list, key_source, operator_credential},
+    vars::Vars,
+};
+use crate::error::{Error, Result};
+
+/// What the accept loop and the router's layers allow a client.
+#[derive(Clone, Debug)]
+pub struct HttpLimits {
+    pub body_limit_bytes: usize,
+    pub request_timeout: Duration,
+    pub header_read_timeout: Duration,
+    /// How long a write to a client may wait for it to read.
+    pub write_timeout: Duration,
+    pub max_connections: usize,
+    /// Connections one client network may hold open (`HTTP_MAX_CONNECTIONS_PER_NETWORK`).
+    pub max_connections_per_network: usize,
+}
+
+impl HttpLimits {
+    pub(super) fn read(vars: &Vars) -> Result<Self> {
+        Ok(Self {
+            body_limit_bytes: vars.parse("HTTP_BODY_LIMIT_BYTES", "1048576")?,
+            request_timeout: vars.secs("HTTP_REQUEST_TIMEOUT_SECS", "15")?,
+            header_read_timeout: vars.secs("HTTP_HEADER_READ_TIMEOUT_SECS", "10")?,
+            write_timeout: vars.secs("HTTP_WRITE_TIMEOUT_SECS", "30")?,
+            max_connections: vars.parse("HTTP_MAX_CONNECTIONS", "4096")?,
+            max_connections_per_network: vars.parse("HTTP_MAX_CONNECTIONS_PER_NETWORK", "512")?,
+        })
+    }
+}
+
+/// The app's own keys: the one that seals tenants' secrets at rest and the
+/// one that signs session tokens, each with the older ones a rotation keeps.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    pub encryption: KeySource,
+    /// Keys that only open (during a rotation): `APP_ENCRYPTION_KEY_PREVIOUS`.
+    pub previous_encryption: Vec<SecretString>,
+    /// The app-owned key that signs session tokens (never a tenant secret).
+    pub session: KeySource,
+    /// Older session keys still accepted until their tokens expire.
+    pub previous_session: Vec<SecretString>,
+    /// Lifetime of a session token; at most 15 minutes.
+    pub session_ttl: Duration,
+}
+
+impl Keys {
+    pub(super) fn read(vars: &Vars, env: AppEnv) -> Result<Self> {
+        let session_ttl = vars.secs("APP_SESSION_TTL_SECS", "900")?;
+        // The SPA renews its token, so it never needs a long one.
+        if session_ttl > Duration::from_secs(900) {
+            return Err(Error::Config("APP_SESSION_TTL_SECS must be at most 900 (15 minutes)".into()));
+        }
+        Ok(Self {
+            encryption: key_source(vars, env, "APP_ENCRYPTION_KEY")?,
+            previous_encryption: key_list(vars.get("APP_ENCRYPTION_KEY_PREVIOUS")),
+            session: key_source(vars, env, "APP_SESSION_KEY")?,
+            previous_session: key_list(vars.get("APP_SESSION_KEY_PREVIOUS")),
+            session_ttl,
+        })
+    }
+}
+
+/// The Forge side: the app's id, the keys that verify its tokens, the
+/// product API origins the app may call.
+#[derive(Clone, Debug)]
+pub struct ForgeSettings {
+    /// The Forge app id (`ari:cloud:ecosystem::app/…`) for the generated manifest.
+    pub app_id: Option<String>,
+    /// Forge's JWKS, which verifies Forge Invocation Tokens (the operator's choice, never a claim).
+    pub jwks_url: Url,
+    /// Which `app.apiBaseUrl` origins the app calls with Forge tokens (`FORGE_API_BASE_ALLOWLIST`).
+    pub api_allowlist: crate::connect::host_allowlist::HostAllowlist,
+}
+
+impl ForgeSettings {
+    pub(super) fn read(vars: &Vars) -> Result<Self> {
+        Ok(Self {
+            app_id: forge_app_id(vars.get("FORGE_APP_ID"))?,
+            jwks_url: vars.parse("FORGE_JWKS_URL", DEFAULT_FORGE_JWKS_URL)?,
+            api_allowlist: vars.allowlist("FORGE_API_BASE_ALLOWLIST", DEFAULT_FORGE_API_BASE_ALLOWLIST)?,
+        })
+    }
+}
+
+/// The webhook queue.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    /// Runs of a job before it is parked dead.
+    pub max_attempts: i64,
+    /// How long a worker holds a claimed job before another may take it over.
+    pub lease: Duration,
+    /// Workers per instance; 0 for an instance that only receives.
+    pub workers: usize,
+    /// How long one job's handlers may run before the run counts as failed.
+    pub handler_timeout: Duration,
+    /// Unfinished jobs one tenant may have queued; a delivery above it gets 429.
+    pub tenant_backlog: i64,
+}
+
+impl Queue {
+    pub(super) fn read(vars: &Vars) -> Result<Self> {
+        Ok(Self {
+            max_attempts: vars.positive("WEBHOOK_MAX_ATTEMPTS", "5")?,
+            lease: vars.secs("WEBHOOK_LEASE_SECS", "60")?,
+            workers: vars.parse("WEBHOOK_WORKERS", "2")?,
+            handler_timeout: vars.secs("WEBHOOK_HANDLER_TIMEOUT_SECS", "300")?,
+            tenant_backlog: vars.positive("WEBHOOK_TENANT_BACKLOG", "25000")?,
+        })
+    }
+}
+
+/// The operator console.
+#[derive(Clone, Debug)]
+pub struct OperatorSettings {
+    /// The operator's credential; the console is off without one.
+    pub credential: Option<OperatorCredential>,
+    pub idle: Duration,
+    pub max_session: Duration,
+}
+
+impl OperatorSettings {
+    pub(super) fn read(vars: &Vars) -> Result<Self> {
+        Ok(Self {
+            credential: operator_credential(vars.get("OPERATOR_USER"), vars.get("OPERATOR_PASSWORD_HASH"))?,
+            idle: vars.secs("OPERATOR_SESSION_IDLE_SECS", "1800")?,
+            max_session: vars.secs("OPERATOR_SESSION_MAX_SECS", "28800")?,
+        })
+    }
+}
+
+/// How long the data of an inactive installation is kept.
+#[derive(Clone, Debug)]
+pub struct Retention {
+    /// How long orphans and uninstalled installations are kept (seed 000: 30 days).
+    pub keep: Duration,
+    pub purge_interval: Duration,
+}
+
+impl Retention {
+    pub(super) fn read(vars: &Vars) -> Result<Self> {
+        Ok(Self {
+            keep: Duration::from_secs(86_400 * vars.parse::<u64>("INSTALL_RETENTION_DAYS", "30")?),
+            purge_interval: vars.secs("PURGE_INTERVAL_SECS", "3600")?,
+        })
+    }
+}
