@@ -21,12 +21,12 @@ pub struct ClusterPair {
 impl ClusterPair {
     /// Starts the primary, then a standby streaming from it, with a database `app` on both.
     pub fn start() -> Self {
-        let pair = Self::start_primary();
+        let mut pair = Self::start_primary();
         let port = pair.primary.port().to_string();
         let standby = s(&pair.dir.join("standby"));
         let backup = ["-D", &standby, "-h", "127.0.0.1", "-p", &port, "-U", "app", "-R", "-X", "stream", "-c", "fast"];
         pair.run("pg_basebackup", &backup);
-        pair.start_server("standby", pair.standby);
+        pair.standby = pair.start_server("standby");
         pair
     }
 
@@ -39,10 +39,10 @@ impl ClusterPair {
         if is_root() {
             assert!(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status().unwrap().success());
         }
-        let pair = Self { bin, primary: free_address(), standby: free_address(), dir };
+        let mut pair = Self { bin, primary: free_address(), standby: free_address(), dir };
         let primary = s(&pair.dir.join("primary"));
         pair.run("initdb", &["-D", &primary, "-A", "trust", "-U", "app", "--no-sync", "-E", "UTF8", "--no-locale"]);
-        pair.start_server("primary", pair.primary);
+        pair.primary = pair.start_server("primary");
         pair.run("createdb", &["-h", "127.0.0.1", "-p", &pair.primary.port().to_string(), "-U", "app", "app"]);
         pair
     }
@@ -64,10 +64,20 @@ impl ClusterPair {
         sqlx::query(sql).execute(&mut db).await.unwrap();
     }
 
-    fn start_server(&self, name: &str, at: SocketAddr) {
-        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", at.port(), s(&self.dir));
+    /// Starts the cluster `name` on a free port and says which. A port is
+    /// free when picked but another test's server may take it before this one
+    /// listens, so a failed start tries another port (three in all).
+    fn start_server(&self, name: &str) -> SocketAddr {
         let (data, log) = (s(&self.dir.join(name)), s(&self.dir.join(format!("{name}.log"))));
-        self.run("pg_ctl", &["-D", &data, "-l", &log, "-w", "-o", &options, "start"]);
+        for _ in 0..3 {
+            let at = free_address();
+            let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", at.port(), s(&self.dir));
+            let args = ["-D", data.as_str(), "-l", log.as_str(), "-w", "-o", options.as_str(), "start"];
+            if self.as_owner("pg_ctl").args(args).status().is_ok_and(|status| status.success()) {
+                return at;
+            }
+        }
+        panic!("pg_ctl could not start {name} on three ports; logs in {}", self.dir.display());
     }
 
     fn run(&self, program: &str, args: &[&str]) {
