@@ -24,14 +24,15 @@ use crate::{
 const EVENTS_PER_NOTE: i64 = 5;
 
 async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Note>, ApiError> {
-    let tenant = verified_installation(caller)?.tenant_id.clone();
-    let rows = notes::list(&state.db, &tenant).await.map_err(unavailable)?;
+    let installation = verified_installation(caller)?;
+    let tenant = &installation.tenant_id;
+    let rows = notes::list(&state.db, tenant).await.map_err(unavailable)?;
     let mut list = Vec::with_capacity(rows.len());
     for row in rows {
         let mut note = to_note(row, caller);
         if let Some(key) = &note.issue_key {
             let entity = format!("issue:{key}");
-            let events = activity::for_entity(&state.db, &tenant, &entity, EVENTS_PER_NOTE).await;
+            let events = activity::for_entity(&state.db, tenant, &entity, EVENTS_PER_NOTE).await;
             note.issue_events = events.map_err(unavailable)?.into_iter().map(entry).collect();
         }
         list.push(note);
@@ -46,18 +47,20 @@ async fn link(state: &AppState, caller: &Caller, id: i64, issue_key: String) -> 
     if key.is_some_and(|k| !is_issue_key(k)) {
         return Err(ApiError::Invalid("Link to an issue key such as ACME-12.".into()));
     }
-    let tenant = verified_installation(caller)?.tenant_id.clone();
-    match notes::link(&state.db, &tenant, author, id, key).await.map_err(unavailable)? {
+    let installation = verified_installation(caller)?;
+    let tenant = &installation.tenant_id;
+    match notes::link(&state.db, tenant, author, id, key).await.map_err(unavailable)? {
         Some(row) => Ok(to_note(row, caller)),
-        None => Err(not_yours(state, &tenant, id).await),
+        None => Err(not_yours(state, tenant, id).await),
     }
 }
 
 async fn create(state: &AppState, caller: &Caller, title: String, body: String) -> Result<Note, ApiError> {
     let author = author(caller)?;
     let (title, body) = validate(title, body)?;
-    let tenant = verified_installation(caller)?.tenant_id.clone();
-    let new = NewNote { tenant_id: &tenant, author, title: &title, body: &body, now: state.clock.now() };
+    let installation = verified_installation(caller)?;
+    let tenant = &installation.tenant_id;
+    let new = NewNote { tenant_id: tenant, author, title: &title, body: &body, now: state.clock.now() };
     let quota = state.config.notes_per_site;
     match notes::insert(&state.db, &new, quota).await.map_err(unavailable)? {
         Some(row) => Ok(to_note(row, caller)),
@@ -68,20 +71,22 @@ async fn create(state: &AppState, caller: &Caller, title: String, body: String) 
 async fn update(state: &AppState, caller: &Caller, id: i64, title: String, body: String) -> Result<Note, ApiError> {
     let author = author(caller)?;
     let (title, body) = validate(title, body)?;
-    let tenant = verified_installation(caller)?.tenant_id.clone();
-    match notes::update(&state.db, &tenant, author, id, &title, &body, state.clock.now()).await.map_err(unavailable)? {
+    let installation = verified_installation(caller)?;
+    let tenant = &installation.tenant_id;
+    match notes::update(&state.db, tenant, author, id, &title, &body, state.clock.now()).await.map_err(unavailable)? {
         Some(row) => Ok(to_note(row, caller)),
-        None => Err(not_yours(state, &tenant, id).await),
+        None => Err(not_yours(state, tenant, id).await),
     }
 }
 
 async fn delete(state: &AppState, caller: &Caller, id: i64) -> Result<(), ApiError> {
     let author = author(caller)?;
-    let tenant = verified_installation(caller)?.tenant_id.clone();
-    if notes::delete(&state.db, &tenant, author, id).await.map_err(unavailable)? {
+    let installation = verified_installation(caller)?;
+    let tenant = &installation.tenant_id;
+    if notes::delete(&state.db, tenant, author, id).await.map_err(unavailable)? {
         Ok(())
     } else {
-        Err(not_yours(state, &tenant, id).await)
+        Err(not_yours(state, tenant, id).await)
     }
 }
 

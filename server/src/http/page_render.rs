@@ -50,7 +50,8 @@ pub(crate) async fn render<IV: IntoView + 'static>(
 /// The page with the status and headers the render set.
 fn response(page: String, options: &ResponseOptions) -> Response {
     let mut response = Response::new(Body::from(page));
-    let Ok(mut set) = options.0.write() else { return response };
+    // A render that panicked holding the lock left nothing half-written worth refusing.
+    let mut set = options.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(status) = set.status {
         *response.status_mut() = status;
     }
