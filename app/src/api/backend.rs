@@ -84,6 +84,25 @@ where
         (None, _) => Err(ApiError::Unauthorized),
         (_, None) => Err(ApiError::Unavailable),
     };
+    answered(result)
+}
+
+/// [`serve`] for a body that answers at once from what the request's proof
+/// verified: a page's server-side render reads it without a task.
+pub(crate) fn serve_now<B, T>(body: impl FnOnce(&B, &Caller) -> Result<T, ApiError>) -> Result<T, ApiError>
+where
+    B: Clone + Send + Sync + 'static,
+{
+    let result = match (caller(), use_context::<B>()) {
+        (Some(caller), Some(backend)) => body(&backend, &caller),
+        (None, _) => Err(ApiError::Unauthorized),
+        (_, None) => Err(ApiError::Unavailable),
+    };
+    answered(result)
+}
+
+/// The answer, with an error's status set on the response.
+fn answered<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
     if let Err(e) = &result
         && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
     {

@@ -10,7 +10,8 @@ use super::{client::SessionClient, codec::JsonAnswer, error::ApiError, types::Id
 /// What the server implements for these functions (in `server/src/api/identity.rs`).
 #[cfg(feature = "ssr")]
 pub trait MeBackend {
-    fn identity<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Identity>;
+    /// At once, from what the caller's proof verified (a page renders it in place).
+    fn identity(&self, caller: &Caller) -> Result<Identity, ApiError>;
     fn display_name<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Option<String>>;
 }
 
@@ -20,7 +21,20 @@ pub type SharedMeBackend = std::sync::Arc<dyn MeBackend + Send + Sync>;
 
 #[server(endpoint = "me/identity", client = SessionClient, output = JsonAnswer)]
 pub async fn get_identity() -> Result<Identity, ApiError> {
-    super::backend::serve(|backend: &SharedMeBackend, caller| backend.identity(caller)).await
+    super::backend::serve_now(|backend: &SharedMeBackend, caller| backend.identity(caller))
+}
+
+/// The identity the server renders a page with: read at once on the server,
+/// and read back from the page's hydration data in the browser. `None` where
+/// the browser renders the page itself (a Forge Custom UI), which then asks.
+pub fn rendered_identity() -> Option<Result<Identity, ApiError>> {
+    SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        return Some(super::backend::serve_now(|backend: &SharedMeBackend, caller| backend.identity(caller)));
+        #[cfg(not(feature = "ssr"))]
+        None
+    })
+    .into_inner()
 }
 
 #[server(endpoint = "me/display_name", client = SessionClient, output = JsonAnswer)]

@@ -85,8 +85,8 @@ async fn display_name_as_user(
 
 /// `app::api::me`'s functions.
 impl app::api::me::MeBackend for super::AppBackend {
-    fn identity<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Identity> {
-        Box::pin(std::future::ready(identity(caller)))
+    fn identity(&self, caller: &Caller) -> Result<Identity, ApiError> {
+        identity(caller)
     }
     fn display_name<'a>(&'a self, caller: &'a Caller) -> ApiFuture<'a, Option<String>> {
         Box::pin(display_name(&self.state, caller))
