@@ -1,33 +1,54 @@
 //! The Connect app's server: HTTP, the Connect lifecycle, storage.
 //! Layout: `connect/` is the protocol (pure), `store/` the database (SQL lives
 //! there only), `http/` the router and middleware, `startup` wires them.
+//! A vendor builds on [`vendor`], the one public surface.
 
-pub mod api;
+pub mod vendor;
+
+// The binary's commands and the test suite's reach into the house: public so
+// that `main.rs`, `tests/` and `fuzz/` can use them, not an API for vendors.
+#[doc(hidden)]
 pub mod cli;
-pub mod client_address;
+#[doc(hidden)]
 pub mod clock;
+#[doc(hidden)]
 pub mod config;
+#[doc(hidden)]
 pub mod connect;
+#[doc(hidden)]
 pub mod console;
+#[doc(hidden)]
 pub mod error;
 #[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing;
-pub mod host_ids;
+#[doc(hidden)]
 pub mod http;
-pub(crate) mod lifecycle;
+#[doc(hidden)]
 pub mod maintenance;
-pub(crate) mod metrics;
-pub mod network_shares;
+#[doc(hidden)]
 pub mod operator_cli;
-pub mod outbound;
-pub mod read_only_alarm;
+#[doc(hidden)]
 pub mod secrets;
+#[doc(hidden)]
 pub mod startup;
-pub mod state;
+#[doc(hidden)]
 pub mod store;
+#[doc(hidden)]
 pub mod telemetry;
-pub mod tenant_id;
+#[doc(hidden)]
 pub mod webhooks;
+
+pub(crate) mod api;
+pub(crate) mod client_address;
+pub(crate) mod host_ids;
+pub(crate) mod lifecycle;
+pub(crate) mod metrics;
+pub(crate) mod network_shares;
+pub(crate) mod outbound;
+pub(crate) mod read_only_alarm;
+pub(crate) mod state;
+pub(crate) mod tenant_id;
 
 #[cfg(test)]
 mod properties;

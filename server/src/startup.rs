@@ -116,8 +116,9 @@ impl Application {
         self.metrics_listener.as_ref().and_then(|listener| listener.local_addr().ok())
     }
 
-    pub fn state(&self) -> &AppState {
-        &self.state
+    /// The clock the app reads time from (a test's fake clock, when it set one).
+    pub fn clock(&self) -> &Arc<Clock> {
+        &self.state.clock
     }
 
     /// Every route the router answers, with the proof it accepts.

@@ -12,7 +12,7 @@ use hostkit::{Tenant, payload};
 use serde_json::Value;
 use server::{
     store::{Database, webhook_jobs},
-    webhooks::{HandlerContext, HandlerFuture, WebhookHandler, Webhooks},
+    vendor::{HandlerContext, HandlerFuture, WebhookHandler, Webhooks},
 };
 use tokio::sync::Semaphore;
 

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use server::{
     secrets::AppKey,
     store::{Database, webhook_jobs},
-    webhooks::{HandlerContext, HandlerError, HandlerFuture, WebhookHandler, Webhooks},
+    vendor::{HandlerContext, HandlerError, HandlerFuture, WebhookHandler, Webhooks},
 };
 
 use crate::{

@@ -4,7 +4,9 @@
 use std::{collections::HashMap, net::SocketAddr, sync::Arc};
 
 use server::{
-    clock::Clock, config::Config, http::DeclaredRoute, startup::Application, store::Database, webhooks::Webhooks,
+    http::DeclaredRoute,
+    store::Database,
+    vendor::{Application, Clock, Config, Webhooks},
 };
 use tokio::{net::TcpListener, sync::oneshot};
 
@@ -113,7 +115,7 @@ impl TestApp {
         let encryption_key = vars["APP_ENCRYPTION_KEY"].clone();
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
         let app = Application::builder(config).listener(listener).webhooks(webhooks).build().await.expect("build app");
-        let clock = app.state().clock.clone();
+        let clock = app.clock().clone();
         let routes = app.routes().to_vec();
         let metrics_addr = app.metrics_addr();
         let raw_db = Database::connect(&vars["DATABASE_URL"]).await.expect("raw database pool");

@@ -1,0 +1,39 @@
+//! What an app vendor builds on: the application and its configuration, the
+//! handlers it plugs in for the host's events, the verified user a handler
+//! or server function is given, and the context that calls the tenant's site
+//! as the app. Everything else in this crate is the house's own business.
+//!
+//! ```no_run
+//! use server::vendor::{Application, Config, HandlerContext, HandlerFuture, WebhookHandler, Webhooks};
+//!
+//! struct IssueCreated;
+//!
+//! impl WebhookHandler for IssueCreated {
+//!     fn handle<'a>(&'a self, cx: &'a HandlerContext<'a>) -> HandlerFuture<'a> {
+//!         Box::pin(async move {
+//!             let me = cx.get_as_app("/rest/api/3/myself", &[]).await?;
+//!             println!("{} on {}: the app is {}", cx.event.event, cx.event.base_url, me["accountId"]);
+//!             Ok(())
+//!         })
+//!     }
+//! }
+//!
+//! # async fn run() -> server::vendor::Result<()> {
+//! let config = Config::from_env()?;
+//! let webhooks = Webhooks::new().on("jira:issue_created", IssueCreated);
+//! let app = Application::builder(config).webhooks(webhooks).build().await?;
+//! app.run_until(std::future::pending()).await
+//! # }
+//! ```
+
+pub use app::api::backend::{Caller, CallerVia};
+
+pub use crate::{
+    clock::Clock,
+    config::Config,
+    error::{Error, Result},
+    host_ids::{BaseUrl, ClientKey, CloudId, InstallationId},
+    startup::{Application, ApplicationBuilder},
+    tenant_id::TenantId,
+    webhooks::{HandlerContext, HandlerError, HandlerFuture, WebhookEvent, WebhookHandler, Webhooks},
+};
