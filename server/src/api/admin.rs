@@ -36,7 +36,7 @@ async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStat
     // A tenant whose site URL is not known yet (a Forge FIT that named none) has no site's history to show.
     let same_site = match installation.base_url.as_str() {
         "" => Vec::new(),
-        url => installations::all_for_base_url(&state.db, url).await.map_err(unavailable)?,
+        _ => installations::all_for_base_url(&state.db, &installation.base_url).await.map_err(unavailable)?,
     };
     let orphans = same_site
         .into_iter()

@@ -11,6 +11,7 @@ use super::{
     qsh::qsh,
     token::{RawToken, TokenError, check_times},
 };
+use crate::host_ids::ClientKey;
 
 /// Clock skew allowed on lifecycle tokens, which live about three minutes.
 pub(crate) const LIFECYCLE_LEEWAY_SECS: i64 = 30;
@@ -18,7 +19,7 @@ pub(crate) const LIFECYCLE_LEEWAY_SECS: i64 = 30;
 /// What the request itself says the token must match.
 pub(crate) struct CallbackContext<'a> {
     /// `clientKey` from the request body.
-    pub client_key: &'a str,
+    pub client_key: &'a ClientKey,
     /// The callback path as received, e.g. `/installed`.
     pub path: &'a str,
     pub now: i64,
@@ -53,7 +54,7 @@ pub(crate) fn verify_tenant_signed(
 
 fn check_callback_claims(claims: &ConnectClaims, context: &CallbackContext<'_>) -> Result<(), TokenError> {
     check_times(claims, context.now, LIFECYCLE_LEEWAY_SECS)?;
-    if claims.iss != context.client_key {
+    if *context.client_key != claims.iss {
         return Err(TokenError::WrongIssuer);
     }
     if claims.qsh.as_deref() != Some(qsh("POST", context.path, "", "").as_str()) {

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use super::token::TimeClaims;
+use crate::host_ids::ClientKey;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct ConnectClaims {
@@ -57,7 +58,7 @@ impl TimeClaims for ConnectClaims {
 /// Only `iss`, read before verification to look up the tenant's secret.
 #[derive(Debug, Deserialize)]
 pub(crate) struct IssuerOnly {
-    pub iss: String,
+    pub iss: ClientKey,
 }
 
 #[cfg(test)]

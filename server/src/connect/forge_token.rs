@@ -13,6 +13,7 @@ use super::{
     claims::Audience,
     token::{RawToken, TimeClaims, TokenError, check_times},
 };
+use crate::host_ids::{CloudId, InstallationId};
 
 pub(crate) const FIT_ISSUER: &str = "forge/invocation-token";
 /// FITs live about 25 s; this covers clock skew, not replay.
@@ -94,11 +95,11 @@ impl TimeClaims for FitClaims {
 /// What a verified FIT says: the installation (the tenant) and the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct VerifiedFit {
-    pub installation_id: String,
+    pub installation_id: InstallationId,
     pub api_base_url: Url,
     pub account_id: Option<String>,
     /// The site's stable id: `context.cloudId`, else the installation's first context's.
-    pub cloud_id: Option<String>,
+    pub cloud_id: Option<CloudId>,
     /// The site's URL (`context.siteUrl`): a Forge tenant follows its renames.
     pub site_url: Option<Url>,
     /// `app.module.key`: which of the manifest's modules the call was made for.
@@ -160,10 +161,10 @@ pub(crate) fn verify_fit(
         None => None,
     };
     Ok(VerifiedFit {
-        installation_id: claims.app.installation_id,
+        installation_id: InstallationId::new(claims.app.installation_id),
         api_base_url,
         account_id: claims.principal,
-        cloud_id,
+        cloud_id: cloud_id.map(CloudId::new),
         site_url,
         module_key,
         environment,

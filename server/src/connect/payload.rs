@@ -5,6 +5,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::lifecycle::LifecycleEvent;
+use crate::host_ids::{BaseUrl, ClientKey, InstallationId};
 
 const MAX_CLIENT_KEY: usize = 255;
 const MAX_BASE_URL: usize = 2048;
@@ -40,16 +41,16 @@ struct Wire {
 /// No `Debug`: it holds the shared secret.
 pub(crate) struct LifecyclePayload {
     pub key: String,
-    pub client_key: String,
+    pub client_key: ClientKey,
     pub shared_secret: Option<String>,
     /// Without a trailing slash.
-    pub base_url: String,
+    pub base_url: BaseUrl,
     pub display_url: Option<String>,
     pub product_type: Option<String>,
     pub description: Option<String>,
     pub service_entitlement_number: Option<String>,
     pub oauth_client_id: Option<String>,
-    pub installation_id: Option<String>,
+    pub installation_id: Option<InstallationId>,
 }
 
 impl LifecyclePayload {
@@ -78,9 +79,9 @@ impl LifecyclePayload {
             };
         Ok(Self {
             key: wire.key,
-            client_key: wire.client_key,
+            client_key: ClientKey::new(wire.client_key),
             shared_secret,
-            base_url,
+            base_url: BaseUrl::new(base_url),
             display_url: optional(wire.display_url, MAX_BASE_URL, "displayUrl too long")?,
             product_type: optional(wire.product_type, MAX_FIELD, "productType too long")?,
             description: optional(wire.description, MAX_DESCRIPTION, "description too long")?,
@@ -90,7 +91,8 @@ impl LifecyclePayload {
                 "serviceEntitlementNumber too long",
             )?,
             oauth_client_id: optional(wire.oauth_client_id, MAX_FIELD, "oauthClientId too long")?,
-            installation_id: optional(wire.installation_id, MAX_FIELD, "installationId too long")?,
+            installation_id: optional(wire.installation_id, MAX_FIELD, "installationId too long")?
+                .map(InstallationId::new),
         })
     }
 }

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::{
     error::{ConsoleError, Error},
+    host_ids::ClientKey,
     state::AppState,
     store::{Installation, event_log, forge_tokens, identities, installations, purge},
     tenant_id::TenantId,
@@ -237,7 +238,7 @@ async fn find_tenant(state: &AppState, key: &str) -> Result<Installation, Error>
     if let Some(found) = installations::find(&state.db, &TenantId::from_trusted(key)).await? {
         return Ok(found);
     }
-    installations::find_by_client_key(&state.db, key).await?.ok_or(Error::NotFound)
+    installations::find_by_client_key(&state.db, &ClientKey::new(key)).await?.ok_or(Error::NotFound)
 }
 
 /// `PRODUCTION (ari:…)`, or a dash before a Forge call named one.

@@ -14,6 +14,7 @@ use crate::{
         payload::LifecyclePayload,
     },
     error::{Error, Result},
+    host_ids::{BaseUrl, ClientKey, InstallationId},
     secrets::{SealedSecret, SharedSecret, constant_time_eq},
     state::AppState,
     store::{
@@ -27,8 +28,8 @@ use crate::{
 
 /// What the transaction writes beyond the decision's inputs.
 struct EventWrite<'a> {
-    client_key: &'a str,
-    base_url: &'a str,
+    client_key: &'a ClientKey,
+    base_url: &'a BaseUrl,
     now: i64,
     /// Present for `installed`: what a create or reinstall stores.
     install: Option<InstallFields<'a>>,
@@ -77,7 +78,7 @@ pub(crate) async fn apply(
         same_secret: false,
         base_url_taken: false,
         token_fingerprint: fingerprint,
-        installation_id: forge_installation(payload, verified),
+        installation_id: forge_installation(payload, verified).map(InstallationId::as_str),
     };
     transaction(state, incoming, &write).await
 }
@@ -85,8 +86,8 @@ pub(crate) async fn apply(
 /// The Forge installation an install joins: only one that Atlassian's RS256
 /// signature vouches for (threat FT-08). An unsigned legacy install naming
 /// another tenant's installationId must not take its Forge calls.
-fn forge_installation<'a>(payload: &'a LifecyclePayload, verified: &VerifiedCallback) -> Option<&'a str> {
-    payload.installation_id.as_deref().filter(|_| verified.signature == Signature::AtlassianRs256)
+fn forge_installation<'a>(payload: &'a LifecyclePayload, verified: &VerifiedCallback) -> Option<&'a InstallationId> {
+    payload.installation_id.as_ref().filter(|_| verified.signature == Signature::AtlassianRs256)
 }
 
 /// Where the event lands: the clientKey's tenant, a Forge tenant it joins, or a new one.

@@ -74,7 +74,7 @@ pub(crate) async fn apply_forge_event(db: &Database, d: &ForgeDelivery<'_>) -> R
 /// active one, else one born on Forge there that an earlier delivery
 /// uninstalled (Jira and Confluence on one site share its cloudId).
 async fn site_of(tx: &mut WriteTx, fit: &VerifiedFit) -> Result<(Site, Option<Installation>)> {
-    let (Some(cloud_id), Some(environment)) = (fit.cloud_id.as_deref(), fit.environment.as_ref()) else {
+    let (Some(cloud_id), Some(environment)) = (fit.cloud_id.as_ref(), fit.environment.as_ref()) else {
         return Ok((Site::Unnamed, None));
     };
     let product = product_of(fit);

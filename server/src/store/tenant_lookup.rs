@@ -6,7 +6,12 @@ use super::{
     identities::{IdentityKind, tenants_with},
     installations,
 };
-use crate::{connect::forge_token::is_installation_id, error::Result, tenant_id::TenantId};
+use crate::{
+    connect::forge_token::is_installation_id,
+    error::Result,
+    host_ids::{BaseUrl, ClientKey, CloudId, InstallationId},
+    tenant_id::TenantId,
+};
 
 /// The tenant `key` names: a tenant id, a clientKey, an installationId, a
 /// cloudId or a base URL. The current holder of an id wins (seed 000: the newest active
@@ -14,15 +19,15 @@ use crate::{connect::forge_token::is_installation_id, error::Result, tenant_id::
 pub async fn find_tenant(db: &Database, key: &str) -> Result<Option<Installation>> {
     let key = key.trim_end_matches('/');
     let (current, kind) = if key.starts_with("https://") || key.starts_with("http://") {
-        (installations::newest_active_by_base_url(db, key).await?, IdentityKind::BaseUrl)
+        (installations::newest_active_by_base_url(db, &BaseUrl::new(key)).await?, IdentityKind::BaseUrl)
     } else if is_installation_id(key) {
-        (installations::find_by_installation_id(db, key).await?, IdentityKind::InstallationId)
+        (installations::find_by_installation_id(db, &InstallationId::new(key)).await?, IdentityKind::InstallationId)
     } else if let Some(found) = installations::find(db, &TenantId::from_trusted(key)).await? {
         (Some(found), IdentityKind::CloudId)
-    } else if let Some(found) = installations::find_by_client_key(db, key).await? {
+    } else if let Some(found) = installations::find_by_client_key(db, &ClientKey::new(key)).await? {
         (Some(found), IdentityKind::CloudId)
     } else {
-        (installations::find_active_by_cloud_id(db, key).await?, IdentityKind::CloudId)
+        (installations::find_active_by_cloud_id(db, &CloudId::new(key)).await?, IdentityKind::CloudId)
     };
     if current.is_some() {
         return Ok(current);

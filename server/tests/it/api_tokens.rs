@@ -150,23 +150,20 @@ on_both_databases!(session_tokens_are_not_accepted_where_host_tokens_belong_and_
 async fn a_rotated_session_key_keeps_old_tokens_and_instances_share_keys(kind: DbKind) {
     let old = server::secrets::AppKey::generate_base64().unwrap();
     let new = server::secrets::AppKey::generate_base64().unwrap();
-    let first = TestApp::spawn_with(kind, |v| {
-        v.insert("APP_SESSION_KEY".into(), old.clone());
-    })
-    .await;
+    let first = TestApp::builder(kind).var("APP_SESSION_KEY", old.clone()).start().await;
     let tenant = first.installed_tenant().await;
     let token = first.session_for(&tenant, "u").await;
     let db_url = first.db.url.clone();
     let keys_cdn = first.host.key_server.url();
     let enc = first.encryption_key.clone();
-    let second = TestApp::spawn_with(kind, |v| {
-        v.insert("DATABASE_URL".into(), db_url);
-        v.insert("CONNECT_KEYS_CDN_URL".into(), keys_cdn);
-        v.insert("APP_ENCRYPTION_KEY".into(), enc);
-        v.insert("APP_SESSION_KEY".into(), new.clone());
-        v.insert("APP_SESSION_KEY_PREVIOUS".into(), old.clone());
-    })
-    .await;
+    let second = TestApp::builder(kind)
+        .var("DATABASE_URL", db_url)
+        .var("CONNECT_KEYS_CDN_URL", keys_cdn)
+        .var("APP_ENCRYPTION_KEY", enc)
+        .var("APP_SESSION_KEY", new.clone())
+        .var("APP_SESSION_KEY_PREVIOUS", old.clone())
+        .start()
+        .await;
     assert_eq!(second.call_as(&token, LIST, &[]).await.0, 200, "S-06/S-07: minted on one instance, used on another");
     let fresh = second.session_for(&tenant, "u").await;
     assert_eq!(first.call_as(&fresh, LIST, &[]).await.0, 401, "an instance without the new key refuses its tokens");

@@ -27,10 +27,7 @@ async fn open_in_host(browser: &Browser, app: &TestApp, module: &str, user: &str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and the built site: run by cargo xtask test"]
 async fn the_spa_works_in_a_third_party_iframe_and_outlives_its_session() {
-    let app = TestApp::spawn_with(DbKind::Sqlite, |v| {
-        v.insert("APP_SESSION_TTL_SECS".into(), "6".into());
-    })
-    .await;
+    let app = TestApp::builder(DbKind::Sqlite).var("APP_SESSION_TTL_SECS", "6").start().await;
     let tenant = app.fake.add_site("acme", "jira");
     app.fake.add_user("acme", "admin-1", "Ada Admin", true);
     app.fake.add_user("acme", "user-1", "Uma User", false);

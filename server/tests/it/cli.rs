@@ -143,12 +143,12 @@ async fn rotate_key_re_encrypts_and_every_tenant_still_verifies() {
     assert!(report.contains("\"reencrypted\": 3"), "{report}");
     let db_url = app.db.url.clone();
     let cdn = app.host.key_server.url();
-    let rotated = TestApp::spawn_with(DbKind::Sqlite, |v| {
-        v.insert("DATABASE_URL".into(), db_url);
-        v.insert("CONNECT_KEYS_CDN_URL".into(), cdn);
-        v.insert("APP_ENCRYPTION_KEY".into(), new_key.clone());
-    })
-    .await;
+    let rotated = TestApp::builder(DbKind::Sqlite)
+        .var("DATABASE_URL", db_url)
+        .var("CONNECT_KEYS_CDN_URL", cdn)
+        .var("APP_ENCRYPTION_KEY", new_key.clone())
+        .start()
+        .await;
     for t in &tenants {
         assert_eq!(rotated.host.toggle(t, "disabled").await.status(), 204, "verifies under the new key alone");
     }
@@ -230,7 +230,12 @@ async fn backup_writes_a_consistent_copy_while_the_app_serves() {
     assert!(done.contains("backed up to"), "{done}");
     let copied = server::store::Database::connect(&format!("sqlite://{copy_arg}")).await.unwrap();
     for tenant in &tenants {
-        let row = server::store::installations::find_by_client_key(&copied, &tenant.client_key).await.unwrap();
+        let row = server::store::installations::find_by_client_key(
+            &copied,
+            &server::vendor::ClientKey::new(&tenant.client_key),
+        )
+        .await
+        .unwrap();
         assert!(row.is_some_and(|r| r.is_active()), "{} is in the copy", tenant.client_key);
     }
     assert_eq!(notes_in(&copied).await, 1, "the note is in the copy");

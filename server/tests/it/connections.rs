@@ -30,12 +30,11 @@ async fn status_line(addr: SocketAddr, request: &[u8]) -> String {
 }
 
 async fn spawn(vars: &'static [(&'static str, &'static str)]) -> TestApp {
-    TestApp::spawn_with(DbKind::Sqlite, |env| {
-        for (k, v) in vars {
-            env.insert((*k).into(), (*v).into());
-        }
-    })
-    .await
+    let mut app = TestApp::builder(DbKind::Sqlite);
+    for (k, v) in vars {
+        app = app.var(k, *v);
+    }
+    app.start().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,13 +1,14 @@
 //! The operator console: a cookie session that must be earned, protected
 //! and can be ended; CSRF on every change; throttled logins.
 
-use std::{collections::HashMap, sync::OnceLock};
+use std::sync::OnceLock;
 
 use hostkit::Tenant;
 use reqwest::{StatusCode, header};
 
 use crate::support::{
     app::{TestApp, jira_site},
+    app_builder::TestAppBuilder,
     db::DbKind,
 };
 
@@ -18,13 +19,9 @@ pub(crate) fn password_hash() -> String {
     HASH.get_or_init(|| server::console::hash_password(PASSWORD).unwrap()).clone()
 }
 
-async fn console_app(tweak: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
-    TestApp::spawn_with(DbKind::Sqlite, |v| {
-        v.insert("OPERATOR_USER".into(), "ops".into());
-        v.insert("OPERATOR_PASSWORD_HASH".into(), password_hash());
-        tweak(v);
-    })
-    .await
+/// The app with an operator, `ops`, whose password is [`PASSWORD`].
+fn console_app() -> TestAppBuilder {
+    TestApp::builder(DbKind::Sqlite).var("OPERATOR_USER", "ops").var("OPERATOR_PASSWORD_HASH", password_hash())
 }
 
 /// A browser-like operator: keeps its cookies by hand (they are `Secure`,
@@ -122,7 +119,7 @@ impl<'a> Operator<'a> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_pages_need_a_session_and_the_cookie_is_locked_down() {
-    let app = console_app(|_| {}).await;
+    let app = console_app().start().await;
     let tenant = Tenant::new(&jira_site());
     app.host.install(&tenant).await;
     let mut op = Operator::new(&app);
@@ -166,7 +163,7 @@ async fn console_pages_need_a_session_and_the_cookie_is_locked_down() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_passwords_are_refused_then_throttled() {
-    let app = console_app(|_| {}).await;
+    let app = console_app().start().await;
     let mut op = Operator::new(&app);
     for _ in 0..5 {
         assert_eq!(op.log_in("not the password").await.status(), StatusCode::UNAUTHORIZED);
@@ -189,10 +186,7 @@ async fn wrong_passwords_are_refused_then_throttled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_logs_in_after_a_ten_thousand_network_flood() {
     use futures::StreamExt;
-    let app = console_app(|v| {
-        v.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
-    })
-    .await;
+    let app = console_app().var("TRUSTED_PROXIES", "127.0.0.1").start().await;
     let token = "f".repeat(64);
     let cookie = format!("__Host-console-login={token}");
     let form = [("user", "ops"), ("password", "a guess"), ("csrf", token.as_str())];
@@ -216,7 +210,7 @@ async fn the_operator_logs_in_after_a_ten_thousand_network_flood() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_ends_the_session_on_the_server_and_forms_need_the_csrf_token() {
-    let app = console_app(|_| {}).await;
+    let app = console_app().start().await;
     let mut op = Operator::new(&app);
     op.log_in(PASSWORD).await;
     let session_cookie = op.cookie().unwrap();
@@ -231,7 +225,7 @@ async fn logout_ends_the_session_on_the_server_and_forms_need_the_csrf_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_orphan_is_purged_now_only_with_the_csrf_token() {
-    let app = console_app(|_| {}).await;
+    let app = console_app().start().await;
     let old = Tenant::new(&jira_site());
     app.host.install(&old).await;
     app.host.install(&Tenant::new(&old.base_url)).await;
@@ -249,17 +243,14 @@ async fn an_orphan_is_purged_now_only_with_the_csrf_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_expire_when_idle_and_after_their_absolute_lifetime() {
-    let app = console_app(|v| {
-        v.insert("OPERATOR_SESSION_IDLE_SECS".into(), "2".into());
-    })
-    .await;
+    let app = console_app().var("OPERATOR_SESSION_IDLE_SECS", "2").start().await;
     let mut op = Operator::new(&app);
     op.log_in(PASSWORD).await;
     assert_eq!(op.get("/console").await.0, 200);
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(op.get("/console").await.0, StatusCode::SEE_OTHER, "idle expiry");
 
-    let app = console_app(|_| {}).await;
+    let app = console_app().start().await;
     let mut op = Operator::new(&app);
     op.log_in(PASSWORD).await;
     assert_eq!(op.get("/console").await.0, 200);
@@ -269,7 +260,7 @@ async fn sessions_expire_when_idle_and_after_their_absolute_lifetime() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_the_operator_credential_ends_existing_sessions() {
-    let app = console_app(|_| {}).await;
+    let app = console_app().start().await;
     let mut op = Operator::new(&app);
     op.log_in(PASSWORD).await;
     assert_eq!(op.get("/console").await.0, 200);
@@ -277,20 +268,20 @@ async fn changing_the_operator_credential_ends_existing_sessions() {
     let db_url = app.db.url.clone();
     let key = app.encryption_key.clone();
     let new_hash = server::console::hash_password("a different long password").unwrap();
-    let restarted = TestApp::spawn_with(DbKind::Sqlite, |v| {
-        v.insert("DATABASE_URL".into(), db_url);
-        v.insert("APP_ENCRYPTION_KEY".into(), key);
-        v.insert("OPERATOR_USER".into(), "ops".into());
-        v.insert("OPERATOR_PASSWORD_HASH".into(), new_hash);
-    })
-    .await;
+    let restarted = TestApp::builder(DbKind::Sqlite)
+        .var("DATABASE_URL", db_url)
+        .var("APP_ENCRYPTION_KEY", key)
+        .var("OPERATOR_USER", "ops")
+        .var("OPERATOR_PASSWORD_HASH", new_hash)
+        .start()
+        .await;
     let response = restarted.http.get(restarted.url("/console")).header(header::COOKIE, &cookie).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "a session made with the old password is over");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_failure_shows_an_error_page_not_an_empty_table() {
-    let app = console_app(|_| {}).await;
+    let app = console_app().start().await;
     let tenant = Tenant::new(&jira_site());
     app.host.install(&tenant).await;
     let mut op = Operator::new(&app);
@@ -313,7 +304,7 @@ async fn a_database_failure_shows_an_error_page_not_an_empty_table() {
 /// session row: before a login succeeds the console keeps no state at all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_session_row_exists_before_a_login_succeeds() {
-    let app = console_app(|_| {}).await;
+    let app = console_app().start().await;
     let rows = || async {
         let server::store::Pool::Sqlite(pool) = &app.raw_db.pool else {
             unreachable!("the console app runs on SQLite")

@@ -50,7 +50,7 @@ async fn reported(browser: &Browser) -> (Value, Value) {
 /// The Jira site `acme` (an admin and a plain user), installed through
 /// Connect and then moved onto Forge, as a vendor's existing tenant is.
 async fn acme_moved_onto_forge() -> (TestApp, hostkit::Tenant) {
-    let app = TestApp::spawn_on_forge(DbKind::Sqlite).await;
+    let app = TestApp::builder(DbKind::Sqlite).forge().start().await;
     let tenant = app.fake.add_site("acme", "jira");
     app.fake.add_user("acme", "admin", "Ada Admin", true);
     app.fake.add_user("acme", "user", "Uma User", false);
@@ -166,7 +166,7 @@ async fn the_custom_ui_is_the_same_app_through_the_real_forge_bridge() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and the built Custom UI: run by cargo xtask test"]
 async fn a_tenant_born_on_forge_has_the_custom_ui_and_says_why_it_cannot_share() {
-    let app = TestApp::spawn_on_forge(DbKind::Sqlite).await;
+    let app = TestApp::builder(DbKind::Sqlite).forge().start().await;
     app.fake.add_native_site("nova", "jira");
     app.fake.add_user("nova", "admin", "Ada Admin", true);
     app.fake.add_user("nova", "user", "Uma User", false);

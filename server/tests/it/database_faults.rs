@@ -33,13 +33,15 @@ async fn write(app: &TestApp, token: &str, title: &str) -> (u16, Duration) {
 
 /// The app on the database `url` names (given the URL of the test's own
 /// fresh database), with an installed tenant and a user's session token.
-async fn app_on(url: impl FnOnce(&str) -> String) -> (Arc<TestApp>, Tenant, String) {
-    let app = TestApp::spawn_with(DbKind::Postgres, |vars| {
-        let url = url(&vars["DATABASE_URL"]);
-        vars.insert("DATABASE_URL".into(), url);
-        vars.insert("HTTP_REQUEST_TIMEOUT_SECS".into(), REQUEST_DEADLINE.as_secs().to_string());
-    })
-    .await;
+async fn app_on(url: impl FnOnce(&str) -> String + 'static) -> (Arc<TestApp>, Tenant, String) {
+    let app = TestApp::builder(DbKind::Postgres)
+        .vars(|vars| {
+            let url = url(&vars["DATABASE_URL"]);
+            vars.insert("DATABASE_URL".into(), url);
+        })
+        .var("HTTP_REQUEST_TIMEOUT_SECS", REQUEST_DEADLINE.as_secs().to_string())
+        .start()
+        .await;
     let tenant = app.installed_tenant().await;
     let token = app.session_for(&tenant, "user-1").await;
     (Arc::new(app), tenant, token)
@@ -116,7 +118,7 @@ async fn a_database_outage_under_load_gets_503s_then_recovers_without_losing_wri
     let cluster = cluster_address();
     let proxy = FaultProxy::start(cluster).await;
     let (from, to) = (cluster.to_string(), proxy.addr.to_string());
-    let (app, tenant, token) = app_on(|fresh| fresh.replacen(&from, &to, 1)).await;
+    let (app, tenant, token) = app_on(move |fresh| fresh.replacen(&from, &to, 1)).await;
     let traffic = Traffic::start(&app, &token, &tenant, Instant::now() + Duration::from_secs(6));
 
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -140,7 +142,8 @@ async fn a_database_outage_under_load_gets_503s_then_recovers_without_losing_wri
 #[ignore = "needs PostgreSQL: run by cargo xtask test"]
 async fn a_real_postgresql_restart_under_load_answers_only_200_or_503_and_loses_no_write() {
     let server = ClusterPair::start_primary();
-    let (app, tenant, token) = app_on(|_| format!("postgres://app@{}/app", server.primary)).await;
+    let primary = server.primary;
+    let (app, tenant, token) = app_on(move |_| format!("postgres://app@{primary}/app")).await;
     let traffic = Traffic::start(&app, &token, &tenant, Instant::now() + Duration::from_secs(5));
 
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -221,10 +224,7 @@ async fn a_primary_that_turns_read_only_in_place_is_left_for_the_promoted_standb
     let pair = ClusterPair::start();
     let proxy = FaultProxy::start(pair.primary).await;
     let url = format!("postgres://app@{}/app", proxy.addr);
-    let app = TestApp::spawn_with(DbKind::Postgres, |vars| {
-        vars.insert("DATABASE_URL".into(), url);
-    })
-    .await;
+    let app = TestApp::builder(DbKind::Postgres).var("DATABASE_URL", url).start().await;
     let tenant = app.installed_tenant().await;
     let token = app.session_for(&tenant, "user-1").await;
     // Concurrent writes leave several pooled connections open to the primary.

@@ -78,7 +78,7 @@ async fn flood(app: &TestApp, tenant: &Tenant, from: usize, to: usize) -> Vec<u1
 /// issues; another tenant's single delivery still runs within a second.
 async fn a_twenty_thousand_delivery_backlog_delays_another_tenant_by_under_a_second(kind: DbKind) {
     let stopwatch = Stopwatch::default();
-    let app = TestApp::spawn_with_handlers(kind, Webhooks::new().on("*", stopwatch.clone()), |_| {}).await;
+    let app = TestApp::builder(kind).handlers(Webhooks::new().on("*", stopwatch.clone())).start().await;
     let (noisy, quiet) = (app.installed_tenant().await, app.installed_tenant().await);
     let statuses = flood(&app, &noisy, 0, 20_000).await;
     assert!(statuses.iter().all(|s| *s == 204), "every delivery of the flood is queued");
@@ -114,10 +114,11 @@ impl WebhookHandler for Gate {
 /// the refused delivery is accepted.
 async fn a_tenant_over_its_backlog_quota_gets_a_429_and_others_do_not(kind: DbKind) {
     let gate = Gate(Arc::new(Semaphore::new(0)));
-    let app = TestApp::spawn_with_handlers(kind, Webhooks::new().on("*", gate.clone()), |v| {
-        v.insert("WEBHOOK_TENANT_BACKLOG".into(), "5".into());
-    })
-    .await;
+    let app = TestApp::builder(kind)
+        .handlers(Webhooks::new().on("*", gate.clone()))
+        .var("WEBHOOK_TENANT_BACKLOG", "5")
+        .start()
+        .await;
     let (noisy, other) = (app.installed_tenant().await, app.installed_tenant().await);
     assert_eq!(flood(&app, &noisy, 0, 5).await, [204; 5]);
     let refused = app.host.send_webhook(&noisy, ISSUE_CREATED, &issue("NOISY-9"), "noisy-5", 0).await.unwrap();

@@ -74,7 +74,7 @@ async fn a_developer_drives_the_app_through_the_fake_host() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and the built site: run by cargo xtask test"]
 async fn a_site_moved_onto_forge_shows_its_notes_in_the_custom_ui() {
-    let app = TestApp::spawn_on_forge(DbKind::Sqlite).await;
+    let app = TestApp::builder(DbKind::Sqlite).forge().start().await;
     let forge = app.fake.forge.clone().expect("the fake host plays Forge");
     app.fake.add_site("acme", "jira");
     app.fake.add_user("acme", "user", "Uma User", false);

@@ -17,6 +17,7 @@ use serde_json::Value;
 use server::{
     connect::{forge_event::ForgeEvent, lifecycle::InstallState},
     store::{identities, installations, tenant_lookup},
+    vendor::ClientKey,
 };
 
 use crate::{
@@ -43,12 +44,12 @@ async fn forge_world(kind: DbKind) -> ForgeWorld {
     let forge = ForgeJwks::start().await;
     let api = ProductApi::start().await;
     let app_id = forge::app_id();
-    let app = TestApp::spawn_with(kind, |v| {
-        v.insert("FORGE_APP_ID".into(), app_id.clone());
-        v.insert("FORGE_JWKS_URL".into(), forge.url.clone());
-        v.insert("FORGE_API_BASE_ALLOWLIST".into(), api.url.clone());
-    })
-    .await;
+    let app = TestApp::builder(kind)
+        .var("FORGE_APP_ID", app_id.clone())
+        .var("FORGE_JWKS_URL", forge.url.clone())
+        .var("FORGE_API_BASE_ALLOWLIST", api.url.clone())
+        .start()
+        .await;
     let cloud_id = forge::cloud_id();
     let install = ForgeInstall::new(&app_id, &cloud_id, &api.jira_base(&cloud_id));
     let tenant = Tenant { installation_id: Some(install.installation_id.clone()), ..Tenant::new(&jira_site()) };
@@ -68,7 +69,10 @@ impl ForgeWorld {
     }
 
     async fn installation(&self, client_key: &str) -> installations::Installation {
-        installations::find_by_client_key(&self.app.raw_db, client_key).await.unwrap().expect("the tenant is stored")
+        installations::find_by_client_key(&self.app.raw_db, &ClientKey::new(client_key))
+            .await
+            .unwrap()
+            .expect("the tenant is stored")
     }
 
     fn another_installation(&self) -> ForgeInstall {
@@ -256,12 +260,12 @@ on_both_databases!(a_user_token_calls_the_product_as_the_user_and_is_never_kept)
 async fn an_unsigned_install_cannot_take_another_tenants_forge_installation() {
     let forge = ForgeJwks::start().await;
     let app_id = forge::app_id();
-    let app = TestApp::spawn_with(DbKind::Sqlite, |v| {
-        v.insert("FORGE_APP_ID".into(), app_id.clone());
-        v.insert("FORGE_JWKS_URL".into(), forge.url.clone());
-        v.insert("CONNECT_LEGACY_INSTALL".into(), "true".into());
-    })
-    .await;
+    let app = TestApp::builder(DbKind::Sqlite)
+        .var("FORGE_APP_ID", app_id.clone())
+        .var("FORGE_JWKS_URL", forge.url.clone())
+        .var("CONNECT_LEGACY_INSTALL", "true")
+        .start()
+        .await;
     let install = ForgeInstall::new(&app_id, &forge::cloud_id(), "https://api.atlassian.com/ex/jira/x");
     let victim = Tenant { installation_id: Some(install.installation_id.clone()), ..Tenant::new(&jira_site()) };
     assert_eq!(app.host.install(&victim).await.status(), 204);
@@ -271,7 +275,8 @@ async fn an_unsigned_install_cannot_take_another_tenants_forge_installation() {
     let attacker = Tenant { installation_id: Some(install.installation_id.clone()), ..Tenant::new(&jira_site()) };
     let body = app.host.body(&attacker, "installed");
     assert_eq!(app.host.post_lifecycle("installed", &body, None).await.status(), 204, "a legacy first install");
-    let stored = installations::find_by_client_key(&app.raw_db, &attacker.client_key).await.unwrap().unwrap();
+    let stored =
+        installations::find_by_client_key(&app.raw_db, &ClientKey::new(&attacker.client_key)).await.unwrap().unwrap();
     assert_eq!(stored.installation_id, None, "an unsigned install joins no Forge installation");
     let fit = forge.fit_for(&install, Some("user-1"));
     let (status, notes) = app.call("/api/notes/list", Some(&format!("Bearer {fit}")), &[]).await;

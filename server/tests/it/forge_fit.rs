@@ -32,11 +32,11 @@ struct ForgeApp {
 async fn forge_app(kind: DbKind) -> ForgeApp {
     let forge = ForgeJwks::start().await;
     let app_id = forge::app_id();
-    let app = TestApp::spawn_with(kind, |v| {
-        v.insert("FORGE_APP_ID".into(), app_id.clone());
-        v.insert("FORGE_JWKS_URL".into(), forge.url.clone());
-    })
-    .await;
+    let app = TestApp::builder(kind)
+        .var("FORGE_APP_ID", app_id.clone())
+        .var("FORGE_JWKS_URL", forge.url.clone())
+        .start()
+        .await;
     let installation = forge::installation_id();
     let tenant = Tenant { installation_id: Some(installation.clone()), ..Tenant::new(&jira_site()) };
     assert_eq!(app.host.install(&tenant).await.status(), 204);

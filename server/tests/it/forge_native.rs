@@ -39,7 +39,7 @@ const DAY: i64 = 86_400;
 /// site `nova` (an admin and a plain user) where the app is installed
 /// through Forge alone.
 async fn native_site(kind: DbKind) -> TestApp {
-    let app = TestApp::spawn_on_forge(kind).await;
+    let app = TestApp::builder(kind).forge().start().await;
     app.fake.add_native_site("nova", "jira");
     app.fake.add_user("nova", "admin", "Ada Admin", true);
     app.fake.add_user("nova", "user", "Uma User", false);
@@ -330,7 +330,7 @@ fn the_fake_host_names_the_modules_the_manifest_declares() {
 /// the site as the app is a clear 502, not a retry-later; sharing a note
 /// needs the user's own token, and with it the comment is made as the user.
 async fn a_forge_tenant_calls_out_with_the_token_it_has_and_says_why_when_it_has_none(kind: DbKind) {
-    let app = TestApp::spawn_on_forge(kind).await;
+    let app = TestApp::builder(kind).forge().start().await;
     let forge = forge_of(&app);
     let cloud_id = hostkit::forge::cloud_id();
     let install = ForgeInstall::new(&forge.app_id, &cloud_id, &forge.api.jira_base(&cloud_id));

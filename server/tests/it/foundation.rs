@@ -157,10 +157,7 @@ async fn nodes_fetch_reads_the_413_for_an_oversized_body() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_header_sender_is_cut_off_while_others_are_served() {
-    let app = TestApp::spawn_with(DbKind::Sqlite, |vars| {
-        vars.insert("HTTP_HEADER_READ_TIMEOUT_SECS".into(), "1".into());
-    })
-    .await;
+    let app = TestApp::builder(DbKind::Sqlite).var("HTTP_HEADER_READ_TIMEOUT_SECS", "1").start().await;
     let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
     let started = Instant::now();
@@ -225,11 +222,11 @@ async fn in_process_tls_accepts_only_tls_1_2_and_1_3() {
     let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
     std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
-    let app = TestApp::spawn_with(DbKind::Sqlite, |v| {
-        v.insert("TLS_CERT_FILE".into(), cert_path.display().to_string());
-        v.insert("TLS_KEY_FILE".into(), key_path.display().to_string());
-    })
-    .await;
+    let app = TestApp::builder(DbKind::Sqlite)
+        .var("TLS_CERT_FILE", cert_path.display().to_string())
+        .var("TLS_KEY_FILE", key_path.display().to_string())
+        .start()
+        .await;
     let https = reqwest::Client::builder().danger_accept_invalid_certs(true).build().unwrap();
     let health = https.get(format!("https://127.0.0.1:{}/healthz", app.addr.port())).send().await.unwrap();
     assert_eq!(health.status(), 200);

@@ -109,10 +109,7 @@ async fn every_server_function_but_the_public_ones_requires_a_caller() {
 /// A site cannot fill the disk: past `NOTES_PER_SITE_MAX` a new note is a
 /// clear 400, and other sites are unaffected.
 async fn a_site_at_its_note_quota_gets_a_clear_refusal(kind: DbKind) {
-    let app = TestApp::spawn_with(kind, |v| {
-        v.insert("NOTES_PER_SITE_MAX".into(), "3".into());
-    })
-    .await;
+    let app = TestApp::builder(kind).var("NOTES_PER_SITE_MAX", "3").start().await;
     let full = app.installed_tenant().await;
     let token = app.session_for(&full, "user-1").await;
     for i in 0..3 {

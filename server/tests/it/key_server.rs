@@ -10,6 +10,7 @@ use crate::{
     on_both_databases,
     support::{
         app::{APP_KEY, TestApp, jira_site},
+        app_builder::TestAppBuilder,
         db::DbKind,
     },
 };
@@ -47,11 +48,13 @@ async fn a_second_key_server_is_tried_when_the_first_is_down(kind: DbKind) {
     let down = hostkit::KeyServer::start().await;
     down.set_mode(KeyServerMode::Down);
     let down_url = down.url();
-    let app = TestApp::spawn_with(kind, move |vars| {
-        let good = vars["CONNECT_KEYS_CDN_URL"].clone();
-        vars.insert("CONNECT_KEYS_CDN_URL".into(), format!("{down_url},{good}"));
-    })
-    .await;
+    let app = TestApp::builder(kind)
+        .vars(move |vars| {
+            let good = vars["CONNECT_KEYS_CDN_URL"].clone();
+            vars.insert("CONNECT_KEYS_CDN_URL".into(), format!("{down_url},{good}"));
+        })
+        .start()
+        .await;
     let tenant = Tenant::new(&jira_site());
     assert_eq!(app.host.install(&tenant).await.status(), 204);
     assert_eq!(down.requests().len(), 1);
@@ -74,17 +77,16 @@ async fn send_forged(app: &TestApp, kid: &str, client: &str) -> u16 {
     request.header("x-forwarded-for", client).send().await.unwrap().status().as_u16()
 }
 
-fn behind_a_proxy(vars: &mut std::collections::HashMap<String, String>) {
-    vars.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
+fn behind_a_proxy(app: TestAppBuilder) -> TestAppBuilder {
+    app.var("TRUSTED_PROXIES", "127.0.0.1")
 }
 
 /// The rate of the tests' fetch line, ten times the default, so that 1,000
 /// forged kids take seconds, not a minute.
 const FETCHES_PER_SECOND: u32 = 200;
 
-fn behind_a_proxy_with_a_fast_line(vars: &mut std::collections::HashMap<String, String>) {
-    behind_a_proxy(vars);
-    vars.insert("KEY_FETCHES_PER_SECOND".into(), FETCHES_PER_SECOND.to_string());
+fn behind_a_proxy_with_a_fast_line(app: TestAppBuilder) -> TestAppBuilder {
+    behind_a_proxy(app).var("KEY_FETCHES_PER_SECOND", FETCHES_PER_SECOND.to_string())
 }
 
 /// Sends forged installs with the made-up `kids` from `client`, 32 at a time.
@@ -100,7 +102,7 @@ async fn flood(app: &TestApp, kids: &[String], client: &str) -> Vec<u16> {
 /// genuine install signed with a key the app has never seen, from the same
 /// address, is 204 both during the flood and after it.
 async fn a_flood_of_made_up_kids_never_blocks_a_genuine_install_with_a_new_kid(kind: DbKind) {
-    let app = TestApp::spawn_with(kind, behind_a_proxy_with_a_fast_line).await;
+    let app = behind_a_proxy_with_a_fast_line(TestApp::builder(kind)).start().await;
     let run = hostkit::random_hex(4);
     let kids: Vec<String> = (0..1000).map(|i| format!("made-up-{run}-{i}")).collect();
     // The host's own requests come from the proxy's address, as the flood's do.
@@ -135,12 +137,11 @@ on_both_databases!(a_flood_of_made_up_kids_never_blocks_a_genuine_install_with_a
 /// install with a new kid from another network goes ahead of it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_faster_than_the_line_waits_and_another_network_goes_first() {
-    let app = TestApp::spawn_with(DbKind::Sqlite, |vars| {
-        behind_a_proxy(vars);
-        vars.insert("KEY_FETCHES_PER_SECOND".into(), "10".into());
-        vars.insert("REFUSALS_PER_MINUTE".into(), "10000".into());
-    })
-    .await;
+    let app = behind_a_proxy(TestApp::builder(DbKind::Sqlite))
+        .var("KEY_FETCHES_PER_SECOND", "10")
+        .var("REFUSALS_PER_MINUTE", "10000")
+        .start()
+        .await;
     let run = hostkit::random_hex(4);
     let kids: Vec<String> = (0..150).map(|i| format!("one-net-{run}-{i}")).collect();
     let started = Instant::now();
@@ -167,11 +168,7 @@ async fn a_flood_faster_than_the_line_waits_and_another_network_goes_first() {
 /// makes Atlassian retry it signed, even from a network over its share.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unsigned_install_gets_its_401_even_from_a_network_over_its_share() {
-    let app = TestApp::spawn_with(DbKind::Sqlite, |vars| {
-        behind_a_proxy(vars);
-        vars.insert("REFUSALS_PER_MINUTE".into(), "5".into());
-    })
-    .await;
+    let app = behind_a_proxy(TestApp::builder(DbKind::Sqlite)).var("REFUSALS_PER_MINUTE", "5").start().await;
     let run = hostkit::random_hex(4);
     let kids: Vec<String> = (0..10).map(|i| format!("over-{run}-{i}")).collect();
     let statuses = flood(&app, &kids, "127.0.0.1").await;

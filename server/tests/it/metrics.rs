@@ -29,10 +29,7 @@ async fn scrape(app: &TestApp) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scrape_shows_requests_refusals_key_fetches_and_the_queue_moving() {
-    let app = TestApp::spawn_with(DbKind::Sqlite, |vars| {
-        vars.insert("METRICS_ADDR".into(), "127.0.0.1:0".into());
-    })
-    .await;
+    let app = TestApp::builder(DbKind::Sqlite).var("METRICS_ADDR", "127.0.0.1:0").start().await;
     let before = scrape(&app).await;
     let tenant = app.installed_tenant().await;
     let body = payload::issue_event("jira:issue_created", "ACME-1", "Counted", "user-1");

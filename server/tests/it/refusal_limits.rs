@@ -29,11 +29,11 @@ async fn forged_call(app: &TestApp, client: &str) -> (u16, Option<String>) {
 /// The app behind a trusted proxy on 127.0.0.1, allowing `per_minute`
 /// refusals a network, with a user's session token.
 async fn behind_a_proxy(per_minute: u32) -> (TestApp, String) {
-    let app = TestApp::spawn_with(DbKind::Sqlite, |vars| {
-        vars.insert("REFUSALS_PER_MINUTE".into(), per_minute.to_string());
-        vars.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
-    })
-    .await;
+    let app = TestApp::builder(DbKind::Sqlite)
+        .var("REFUSALS_PER_MINUTE", per_minute.to_string())
+        .var("TRUSTED_PROXIES", "127.0.0.1")
+        .start()
+        .await;
     let tenant = app.installed_tenant().await;
     let token = app.session_for(&tenant, "user-1").await;
     (app, token)
@@ -72,10 +72,7 @@ async fn a_flood_of_refusals_gets_429_while_verified_calls_pass() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forwarded_for_header_from_an_untrusted_peer_is_ignored() {
-    let app = TestApp::spawn_with(DbKind::Sqlite, |vars| {
-        vars.insert("REFUSALS_PER_MINUTE".into(), "3".into());
-    })
-    .await;
+    let app = TestApp::builder(DbKind::Sqlite).var("REFUSALS_PER_MINUTE", "3").start().await;
     // A new made-up address each time: all counted as the peer, 127.0.0.1.
     let mut statuses = Vec::new();
     for i in 0..5 {
@@ -119,13 +116,15 @@ async fn over_its_share_a_network_is_refused_before_any_database_read() {
     let cluster = cluster_address();
     let proxy = FaultProxy::start(cluster).await;
     let (from, to) = (cluster.to_string(), proxy.addr.to_string());
-    let app = TestApp::spawn_with(DbKind::Postgres, |vars| {
-        let url = vars["DATABASE_URL"].replacen(&from, &to, 1);
-        vars.insert("DATABASE_URL".into(), url);
-        vars.insert("REFUSALS_PER_MINUTE".into(), "3".into());
-        vars.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
-    })
-    .await;
+    let app = TestApp::builder(DbKind::Postgres)
+        .vars(move |vars| {
+            let url = vars["DATABASE_URL"].replacen(&from, &to, 1);
+            vars.insert("DATABASE_URL".into(), url);
+        })
+        .var("REFUSALS_PER_MINUTE", "3")
+        .var("TRUSTED_PROXIES", "127.0.0.1")
+        .start()
+        .await;
     let flood = forged_calls(&app, 5, "203.0.113.7").await;
     assert!(flood.contains(&429), "the network is over its share: {flood:?}");
     proxy.down();

@@ -23,11 +23,11 @@ fn password_hash() -> String {
 }
 
 async fn app_with_console() -> TestApp {
-    TestApp::spawn_with(DbKind::Sqlite, |v| {
-        v.insert("OPERATOR_USER".into(), "ops".into());
-        v.insert("OPERATOR_PASSWORD_HASH".into(), password_hash());
-    })
-    .await
+    TestApp::builder(DbKind::Sqlite)
+        .var("OPERATOR_USER", "ops")
+        .var("OPERATOR_PASSWORD_HASH", password_hash())
+        .start()
+        .await
 }
 
 /// A concrete URL path for a declared path pattern.
@@ -284,7 +284,7 @@ async fn every_forge_route_refuses_the_fit_of_each_module_it_does_not_serve() {
     use hostkit::forge::ForgeInstall;
     use server::connect::forge_modules::ForgeModule;
 
-    let app = TestApp::spawn_on_forge(DbKind::Sqlite).await;
+    let app = TestApp::builder(DbKind::Sqlite).forge().start().await;
     let forge = app.fake.forge.clone().unwrap();
     app.fake.add_native_site("walk", "jira");
     assert_eq!(app.fake.forge_install("walk").await, Ok(204));

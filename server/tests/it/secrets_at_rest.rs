@@ -61,10 +61,7 @@ fn new_key() -> String {
 async fn a_key_rotation_re_encrypts_every_row_while_the_app_serves(kind: DbKind) {
     let k1 = new_key();
     let k2 = new_key();
-    let first = TestApp::spawn_with(kind, |v| {
-        v.insert("APP_ENCRYPTION_KEY".into(), k1.clone());
-    })
-    .await;
+    let first = TestApp::builder(kind).var("APP_ENCRYPTION_KEY", k1.clone()).start().await;
     let tenants: Vec<Tenant> = (0..5).map(|_| Tenant::new(&jira_site())).collect();
     for t in &tenants {
         assert_eq!(first.host.install(t).await.status(), 204);
@@ -72,23 +69,21 @@ async fn a_key_rotation_re_encrypts_every_row_while_the_app_serves(kind: DbKind)
     let db_url = first.db.url.clone();
     let cdn = first.host.key_server.url();
     let on_same_db = |key: String, previous: Option<String>| {
-        let db_url = db_url.clone();
-        let cdn = cdn.clone();
-        move |v: &mut std::collections::HashMap<String, String>| {
-            v.insert("DATABASE_URL".into(), db_url);
-            v.insert("CONNECT_KEYS_CDN_URL".into(), cdn);
-            v.insert("APP_ENCRYPTION_KEY".into(), key);
-            if let Some(p) = previous {
-                v.insert("APP_ENCRYPTION_KEY_PREVIOUS".into(), p);
-            }
+        let app = TestApp::builder(kind)
+            .var("DATABASE_URL", db_url.clone())
+            .var("CONNECT_KEYS_CDN_URL", cdn.clone())
+            .var("APP_ENCRYPTION_KEY", key);
+        match previous {
+            Some(p) => app.var("APP_ENCRYPTION_KEY_PREVIOUS", p),
+            None => app,
         }
     };
     // D-03: an instance with another key cannot use the rows, and never falls back.
-    let wrong = TestApp::spawn_with(kind, on_same_db(new_key(), None)).await;
+    let wrong = on_same_db(new_key(), None).start().await;
     assert_eq!(wrong.host.toggle(&tenants[0], "disabled").await.status(), 401);
 
     // Rolling restart with k2 primary and k1 previous, then re-encrypt live.
-    let rotating = TestApp::spawn_with(kind, on_same_db(k2.clone(), Some(k1.clone()))).await;
+    let rotating = on_same_db(k2.clone(), Some(k1.clone())).start().await;
     let keyring = Keyring::new(AppKey::from_base64(&k2).unwrap(), vec![AppKey::from_base64(&k1).unwrap()]);
     let report = maintenance::reencrypt_all(&rotating.raw_db, &keyring).await.unwrap();
     assert_eq!(report.reencrypted, 5);
@@ -97,7 +92,7 @@ async fn a_key_rotation_re_encrypts_every_row_while_the_app_serves(kind: DbKind)
     assert_eq!(rotating.host.toggle(&tenants[0], "disabled").await.status(), 204);
 
     // k1 removed: everything still verifies.
-    let after = TestApp::spawn_with(kind, on_same_db(k2.clone(), None)).await;
+    let after = on_same_db(k2.clone(), None).start().await;
     for t in &tenants[1..] {
         assert_eq!(after.host.toggle(t, "disabled").await.status(), 204);
     }

@@ -7,6 +7,7 @@ use server::{
     connect::lifecycle::InstallState,
     maintenance,
     store::{installations, purge},
+    vendor::BaseUrl,
 };
 
 use crate::{
@@ -31,7 +32,7 @@ async fn a_site_import_orphans_the_old_install_and_purges_it_after_30_days(kind:
     let after_import = Tenant::new(&site);
     assert_eq!(app.host.install(&after_import).await.status(), 204);
 
-    let newest = installations::newest_active_by_base_url(&app.raw_db, &site).await.unwrap().unwrap();
+    let newest = installations::newest_active_by_base_url(&app.raw_db, &BaseUrl::new(&site)).await.unwrap().unwrap();
     assert_eq!(
         newest.client_key.as_deref(),
         Some(after_import.client_key.as_str()),
@@ -78,10 +79,7 @@ async fn uninstalled_installations_are_purged_after_the_window_too(kind: DbKind)
 on_both_databases!(uninstalled_installations_are_purged_after_the_window_too);
 
 async fn legacy_mode_accepts_only_a_first_unsigned_install(kind: DbKind) {
-    let app = TestApp::spawn_with(kind, |vars| {
-        vars.insert("CONNECT_LEGACY_INSTALL".into(), "true".into());
-    })
-    .await;
+    let app = TestApp::builder(kind).var("CONNECT_LEGACY_INSTALL", "true").start().await;
     let tenant = Tenant::new(&jira_site());
     let body = app.host.body(&tenant, "installed");
     assert_eq!(app.host.post_lifecycle("installed", &body, None).await.status(), 204, "first unsigned install");

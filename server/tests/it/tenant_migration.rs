@@ -8,7 +8,10 @@
 
 use std::borrow::Cow;
 
-use server::store::{Database, Pool, installations};
+use server::{
+    store::{Database, Pool, installations},
+    vendor::ClientKey,
+};
 
 use crate::{
     on_both_databases,
@@ -90,7 +93,8 @@ async fn the_tenant_id_migration_keeps_every_row_of_todays_data(kind: DbKind) {
 
     db.migrate().await.expect("the migration applies to today's data");
 
-    let tenant = installations::find_by_client_key(&db, CLIENT_KEY).await.unwrap().expect("the tenant is kept");
+    let tenant =
+        installations::find_by_client_key(&db, &ClientKey::new(CLIENT_KEY)).await.unwrap().expect("the tenant is kept");
     assert_eq!(tenant.tenant_id.as_str(), CLIENT_KEY, "an existing tenant's id is its clientKey's spelling");
     assert_eq!((tenant.install_generation, tenant.cloud_id.as_deref()), (3, Some("cloud-1")));
     assert_eq!(tenant.secret_ciphertext.as_deref(), Some(&[7u8; 44][..]), "the sealed secret as it was");

@@ -125,11 +125,7 @@ async fn one_delivery_sent_many_times_is_processed_once_even_across_a_restart(ki
     eventually("the delivery processed", || async { activity(&app, &tenant).await.len() == 1 }).await;
     // Another instance on the same database (a restart) gets the retry again.
     let (db_url, key) = (app.db.url.clone(), app.encryption_key.clone());
-    let restarted = TestApp::spawn_with(kind, |v| {
-        v.insert("DATABASE_URL".into(), db_url);
-        v.insert("APP_ENCRYPTION_KEY".into(), key);
-    })
-    .await;
+    let restarted = TestApp::builder(kind).var("DATABASE_URL", db_url).var("APP_ENCRYPTION_KEY", key).start().await;
     let again = restarted.host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-9"), "same-1", 11).await.unwrap();
     assert_eq!(again.status(), 204);
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -161,7 +157,7 @@ impl WebhookHandler for Slow {
 /// W-04: the answer never waits for the handler.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_handler_does_not_delay_the_answer() {
-    let app = TestApp::spawn_with_handlers(DbKind::Sqlite, Webhooks::new().on("*", Slow), |_| {}).await;
+    let app = TestApp::builder(DbKind::Sqlite).handlers(Webhooks::new().on("*", Slow)).start().await;
     let tenant = app.installed_tenant().await;
     for i in 0..5 {
         let started = Instant::now();
@@ -194,13 +190,14 @@ impl WebhookHandler for Flaky {
 async fn two_instances_process_five_hundred_deliveries_sent_twice_exactly_once(kind: DbKind) {
     let runs = Arc::new(AtomicUsize::new(0));
     let counter = Flaky { runs: runs.clone(), failures: 0 };
-    let a = TestApp::spawn_with_handlers(kind, Webhooks::new().on("jira:issue_created", counter.clone()), |_| {}).await;
+    let a = TestApp::builder(kind).handlers(Webhooks::new().on("jira:issue_created", counter.clone())).start().await;
     let (db_url, key) = (a.db.url.clone(), a.encryption_key.clone());
-    let b = TestApp::spawn_with_handlers(kind, Webhooks::new().on("jira:issue_created", counter), |v| {
-        v.insert("DATABASE_URL".into(), db_url);
-        v.insert("APP_ENCRYPTION_KEY".into(), key);
-    })
-    .await;
+    let b = TestApp::builder(kind)
+        .handlers(Webhooks::new().on("jira:issue_created", counter))
+        .var("DATABASE_URL", db_url)
+        .var("APP_ENCRYPTION_KEY", key)
+        .start()
+        .await;
     let tenant = a.installed_tenant().await;
     let deliveries: Vec<(String, Value)> =
         (0..500).map(|i| (format!("d-{i}"), issue(&format!("ACME-{}", i % 37)))).collect();
@@ -227,12 +224,13 @@ async fn failing_handlers_are_retried_then_parked_dead_and_an_operator_retries_t
     let handlers = Webhooks::new()
         .on("jira:issue_created", Flaky { runs: flaky_runs.clone(), failures: 2 })
         .on("jira:issue_updated", Flaky { runs: broken_runs.clone(), failures: 3 });
-    let app = TestApp::spawn_with_handlers(kind, handlers, |v| {
-        v.insert("WEBHOOK_MAX_ATTEMPTS".into(), "3".into());
-        v.insert("OPERATOR_USER".into(), "ops".into());
-        v.insert("OPERATOR_PASSWORD_HASH".into(), password_hash());
-    })
-    .await;
+    let app = TestApp::builder(kind)
+        .handlers(handlers)
+        .var("WEBHOOK_MAX_ATTEMPTS", "3")
+        .var("OPERATOR_USER", "ops")
+        .var("OPERATOR_PASSWORD_HASH", password_hash())
+        .start()
+        .await;
     let tenant = app.installed_tenant().await;
     let updated = payload::issue_event("jira:issue_updated", "ACME-5", "Edited", "user-1");
     let send = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-4"), "flaky-1", 0).await.unwrap();
@@ -369,7 +367,7 @@ impl WebhookHandler for InOrder {
 /// were queued, even when a free worker could take the second at once.
 async fn events_about_one_issue_are_processed_in_order(kind: DbKind) {
     let recorder = InOrder::default();
-    let app = TestApp::spawn_with_handlers(kind, Webhooks::new().on("*", recorder.clone()), |_| {}).await;
+    let app = TestApp::builder(kind).handlers(Webhooks::new().on("*", recorder.clone())).start().await;
     let tenant = app.installed_tenant().await;
     let same_issue = issue("ACME-1");
     for i in 0..4 {
@@ -489,11 +487,12 @@ impl WebhookHandler for Overlap {
 /// over after 2 s and run again beside it).
 async fn a_handler_that_outlives_its_lease_runs_once_and_alone(kind: DbKind) {
     let overlap = Overlap::default();
-    let app = TestApp::spawn_with_handlers(kind, Webhooks::new().on("jira:issue_created", overlap.clone()), |v| {
-        v.insert("WEBHOOK_LEASE_SECS".into(), "1".into());
-        v.insert("WEBHOOK_WORKERS".into(), "3".into());
-    })
-    .await;
+    let app = TestApp::builder(kind)
+        .handlers(Webhooks::new().on("jira:issue_created", overlap.clone()))
+        .var("WEBHOOK_LEASE_SECS", "1")
+        .var("WEBHOOK_WORKERS", "3")
+        .start()
+        .await;
     let tenant = app.installed_tenant().await;
     let sent = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-1"), "long-1", 0).await.unwrap();
     assert_eq!(sent.status(), 204);
@@ -532,12 +531,13 @@ impl WebhookHandler for Misbehaving {
 /// next delivery.
 async fn a_panicking_or_stuck_handler_is_a_failed_attempt_and_the_worker_lives_on(kind: DbKind) {
     let handler = Misbehaving::default();
-    let app = TestApp::spawn_with_handlers(kind, Webhooks::new().on("jira:issue_created", handler.clone()), |v| {
-        v.insert("WEBHOOK_WORKERS".into(), "1".into());
-        v.insert("WEBHOOK_HANDLER_TIMEOUT_SECS".into(), "1".into());
-        v.insert("WEBHOOK_MAX_ATTEMPTS".into(), "2".into());
-    })
-    .await;
+    let app = TestApp::builder(kind)
+        .handlers(Webhooks::new().on("jira:issue_created", handler.clone()))
+        .var("WEBHOOK_WORKERS", "1")
+        .var("WEBHOOK_HANDLER_TIMEOUT_SECS", "1")
+        .var("WEBHOOK_MAX_ATTEMPTS", "2")
+        .start()
+        .await;
     let tenant = app.installed_tenant().await;
     for (id, key) in [("broken-1", "ACME-1"), ("broken-2", "ACME-2")] {
         let sent = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue(key), id, 0).await.unwrap();
@@ -582,7 +582,7 @@ impl WebhookHandler for AsksTheSite {
 /// the tenant's site as the app (the fake host checks the app's JWT).
 async fn a_handler_calls_the_tenants_site_as_the_app_through_its_context(kind: DbKind) {
     let asks = AsksTheSite::default();
-    let app = TestApp::spawn_with_handlers(kind, Webhooks::new().on("jira:issue_created", asks.clone()), |_| {}).await;
+    let app = TestApp::builder(kind).handlers(Webhooks::new().on("jira:issue_created", asks.clone())).start().await;
     let tenant = app.fake.add_site("acme", "jira");
     app.fake.add_user("acme", "user-1", "Uma User", false);
     assert_eq!(app.host.install(&tenant).await.status(), 204);

@@ -13,6 +13,7 @@ use crate::{
         token::{RawToken, TokenError},
     },
     error::{Error, Result},
+    host_ids::ClientKey,
     secrets::SharedSecret,
     state::AppState,
     store::{Installation, installations},
@@ -30,7 +31,7 @@ pub(super) async fn tenant(state: &AppState, tenant_id: &TenantId) -> Result<Ins
 
 /// The Connect tenant of `client_key`, for verifying a page load, a context
 /// JWT or a webhook (also from the short-lived cache).
-async fn installation(state: &AppState, client_key: &str) -> Result<Installation> {
+async fn installation(state: &AppState, client_key: &ClientKey) -> Result<Installation> {
     if let Some(cached) = installations::cached_by_client_key(&state.db, client_key) {
         return Ok(cached);
     }
@@ -41,7 +42,7 @@ async fn installation(state: &AppState, client_key: &str) -> Result<Installation
 
 /// The installation of `client_key` as the database holds it now, for a
 /// lifecycle callback, which must never be judged on a copy.
-pub(super) async fn stored_installation(state: &AppState, client_key: &str) -> Result<Option<Installation>> {
+pub(super) async fn stored_installation(state: &AppState, client_key: &ClientKey) -> Result<Option<Installation>> {
     installations::find_by_client_key(&state.db, client_key).await.map_err(lookup_failed)
 }
 

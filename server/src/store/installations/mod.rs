@@ -141,15 +141,15 @@ impl std::fmt::Debug for Installation {
 
 /// The fields an accepted Connect `installed` writes.
 pub(crate) struct InstallFields<'a> {
-    pub client_key: &'a str,
-    pub base_url: &'a str,
+    pub client_key: &'a ClientKey,
+    pub base_url: &'a BaseUrl,
     pub display_url: Option<&'a str>,
     pub product_type: Option<&'a str>,
     pub description: Option<&'a str>,
     pub app_key: &'a str,
     pub oauth_client_id: Option<&'a str>,
     pub service_entitlement_number: Option<&'a str>,
-    pub installation_id: Option<&'a str>,
+    pub installation_id: Option<&'a InstallationId>,
     pub sealed: &'a SealedSecret,
     pub signature: &'a str,
     pub now: i64,

@@ -4,6 +4,7 @@
 use super::{ACTIVE, COLUMNS, Installation, NEWEST_FIRST};
 use crate::{
     error::Result,
+    host_ids::{BaseUrl, ClientKey, CloudId, InstallationId},
     store::{Database, WriteTx},
     tenant_id::TenantId,
 };
@@ -15,7 +16,7 @@ pub async fn find(db: &Database, tenant_id: &TenantId) -> Result<Option<Installa
 }
 
 /// The Connect tenant of `client_key`, as the database holds it now.
-pub async fn find_by_client_key(db: &Database, client_key: &str) -> Result<Option<Installation>> {
+pub async fn find_by_client_key(db: &Database, client_key: &ClientKey) -> Result<Option<Installation>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE client_key = $1");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).fetch_optional(pool).await?))
 }
@@ -38,12 +39,12 @@ pub(crate) async fn find_recent(db: &Database, tenant_id: &TenantId) -> Result<O
 }
 
 /// The Connect tenant of `client_key` if the short-lived cache holds it; never a database read.
-pub(crate) fn cached_by_client_key(db: &Database, client_key: &str) -> Option<Installation> {
+pub(crate) fn cached_by_client_key(db: &Database, client_key: &ClientKey) -> Option<Installation> {
     db.installations.get(&format!("c:{client_key}"))
 }
 
 /// As [`find_recent`], by clientKey (a host JWT names its tenant by `iss`).
-pub(crate) async fn find_recent_by_client_key(db: &Database, client_key: &str) -> Result<Option<Installation>> {
+pub(crate) async fn find_recent_by_client_key(db: &Database, client_key: &ClientKey) -> Result<Option<Installation>> {
     let key = format!("c:{client_key}");
     if let Some(cached) = db.installations.get(&key) {
         return Ok(Some(cached));
@@ -61,14 +62,14 @@ pub(crate) async fn find_in(tx: &mut WriteTx, tenant_id: &TenantId) -> Result<Op
     Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(tenant_id).fetch_optional(conn).await?))
 }
 
-pub(crate) async fn find_by_client_key_in(tx: &mut WriteTx, client_key: &str) -> Result<Option<Installation>> {
+pub(crate) async fn find_by_client_key_in(tx: &mut WriteTx, client_key: &ClientKey) -> Result<Option<Installation>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE client_key = $1");
     Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(client_key).fetch_optional(conn).await?))
 }
 
 /// The installation a base URL means today: the newest active one (seed 000:
 /// after a site import, lookups by base URL must return the new clientKey).
-pub async fn newest_active_by_base_url(db: &Database, base_url: &str) -> Result<Option<Installation>> {
+pub async fn newest_active_by_base_url(db: &Database, base_url: &BaseUrl) -> Result<Option<Installation>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE base_url = $1 AND {ACTIVE} {NEWEST_FIRST} LIMIT 1");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(base_url.trim_end_matches('/')).fetch_optional(pool).await?))
 }
@@ -76,7 +77,7 @@ pub async fn newest_active_by_base_url(db: &Database, base_url: &str) -> Result<
 /// The active tenant a Forge call names by its `installationId`.
 pub(crate) async fn find_active_by_installation_id(
     db: &Database,
-    installation_id: &str,
+    installation_id: &InstallationId,
 ) -> Result<Option<Installation>> {
     let sql =
         format!("SELECT {COLUMNS} FROM installations WHERE installation_id = $1 AND {ACTIVE} {NEWEST_FIRST} LIMIT 1");
@@ -85,7 +86,10 @@ pub(crate) async fn find_active_by_installation_id(
 
 /// The tenant that holds `installation_id` now, whatever its state (a
 /// retried Forge event meets a tenant it already changed).
-pub(crate) async fn find_by_installation_id(db: &Database, installation_id: &str) -> Result<Option<Installation>> {
+pub(crate) async fn find_by_installation_id(
+    db: &Database,
+    installation_id: &InstallationId,
+) -> Result<Option<Installation>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM installations WHERE installation_id = $1 AND orphaned_at IS NULL {NEWEST_FIRST} LIMIT 1"
     );
@@ -94,7 +98,7 @@ pub(crate) async fn find_by_installation_id(db: &Database, installation_id: &str
 
 pub(crate) async fn find_by_installation_id_in(
     tx: &mut WriteTx,
-    installation_id: &str,
+    installation_id: &InstallationId,
 ) -> Result<Option<Installation>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM installations WHERE installation_id = $1 AND orphaned_at IS NULL {NEWEST_FIRST} LIMIT 1"
@@ -104,19 +108,19 @@ pub(crate) async fn find_by_installation_id_in(
 
 /// The tenants of the site with this cloudId that are not orphaned, active
 /// or not (until purged), newest first.
-pub(crate) async fn on_site_in(tx: &mut WriteTx, cloud_id: &str) -> Result<Vec<Installation>> {
+pub(crate) async fn on_site_in(tx: &mut WriteTx, cloud_id: &CloudId) -> Result<Vec<Installation>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE cloud_id = $1 AND orphaned_at IS NULL {NEWEST_FIRST}");
     Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(cloud_id).fetch_all(conn).await?))
 }
 
 /// The active installation of the site with this cloudId.
-pub(crate) async fn find_active_by_cloud_id(db: &Database, cloud_id: &str) -> Result<Option<Installation>> {
+pub(crate) async fn find_active_by_cloud_id(db: &Database, cloud_id: &CloudId) -> Result<Option<Installation>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE cloud_id = $1 AND {ACTIVE} {NEWEST_FIRST} LIMIT 1");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(cloud_id).fetch_optional(pool).await?))
 }
 
 /// Every installation ever recorded for a base URL, newest first.
-pub(crate) async fn all_for_base_url(db: &Database, base_url: &str) -> Result<Vec<Installation>> {
+pub(crate) async fn all_for_base_url(db: &Database, base_url: &BaseUrl) -> Result<Vec<Installation>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE base_url = $1 {NEWEST_FIRST}");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(base_url).fetch_all(pool).await?))
 }
@@ -128,7 +132,7 @@ pub async fn list(db: &Database) -> Result<Vec<Installation>> {
 
 /// Does a Connect tenant other than `client_key`'s hold this base URL?
 /// (Forge tenants are found by cloudId and never make a Connect install unsigned-proof.)
-pub(crate) async fn base_url_taken(tx: &mut WriteTx, base_url: &str, except: &str) -> Result<bool> {
+pub(crate) async fn base_url_taken(tx: &mut WriteTx, base_url: &BaseUrl, except: &ClientKey) -> Result<bool> {
     let sql = "SELECT COUNT(*) FROM installations WHERE base_url = $1 AND client_key IS NOT NULL \
                AND client_key <> $2 AND orphaned_at IS NULL AND state IN ('installed', 'enabled', 'disabled')";
     let count: i64 = on_tx!(tx, conn => sqlx::query_scalar(sql).bind(base_url).bind(except).fetch_one(conn).await?);

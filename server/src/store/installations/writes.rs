@@ -4,6 +4,7 @@ use super::{COLUMNS, ForgeTenantFields, InstallFields};
 use crate::{
     connect::lifecycle::InstallState,
     error::Result,
+    host_ids::InstallationId,
     secrets::SealedSecret,
     store::{Database, WriteTx},
     tenant_id::TenantId,
@@ -127,15 +128,15 @@ where
     i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     query
-        .bind(f.client_key)
-        .bind(f.base_url)
+        .bind(f.client_key.as_str())
+        .bind(f.base_url.as_str())
         .bind(f.display_url)
         .bind(f.product_type)
         .bind(f.description)
         .bind(f.app_key)
         .bind(f.oauth_client_id)
         .bind(f.service_entitlement_number)
-        .bind(f.installation_id)
+        .bind(f.installation_id.map(InstallationId::as_str))
         .bind(f.sealed.ciphertext.as_slice())
         .bind(f.sealed.key_id.as_str())
         .bind(f.signature)

@@ -10,7 +10,10 @@ use server::{
 };
 use tokio::{net::TcpListener, sync::oneshot};
 
-use super::db::{DbKind, TestDb, random_hex};
+use super::{
+    app_builder::TestAppBuilder,
+    db::{DbKind, TestDb, random_hex},
+};
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -58,35 +61,23 @@ impl Drop for Instance {
 }
 
 impl TestApp {
+    /// The app with the default configuration, as most tests want it.
     pub async fn spawn(kind: DbKind) -> Self {
-        Self::spawn_with(kind, |_| {}).await
+        Self::builder(kind).start().await
     }
 
-    /// Starts the app; `tweak` may change any configuration variable.
-    pub async fn spawn_with(kind: DbKind, tweak: impl FnOnce(&mut HashMap<String, String>)) -> Self {
-        Self::spawn_inner(kind, false, Webhooks::new(), tweak).await
+    /// The app with what a test changes: configuration, handlers, Forge.
+    pub fn builder(kind: DbKind) -> TestAppBuilder {
+        TestAppBuilder::new(kind)
     }
 
-    /// Starts the app with a vendor's webhook handlers beside its own.
-    pub async fn spawn_with_handlers(
-        kind: DbKind,
-        webhooks: Webhooks,
-        tweak: impl FnOnce(&mut HashMap<String, String>),
-    ) -> Self {
-        Self::spawn_inner(kind, false, webhooks, tweak).await
-    }
-
-    /// Starts the app with Forge on, beside a fake host that plays Forge
-    /// (`app.fake.forge`: its JWKS and product API).
-    pub async fn spawn_on_forge(kind: DbKind) -> Self {
-        Self::spawn_inner(kind, true, Webhooks::new(), |_| {}).await
-    }
-
-    async fn spawn_inner(
+    /// Starts the app; `configure` changes the configuration last, after the
+    /// defaults and the fake hosts' URLs are in.
+    pub(super) async fn launch(
         kind: DbKind,
         forge: bool,
         webhooks: Webhooks,
-        tweak: impl FnOnce(&mut HashMap<String, String>),
+        configure: impl FnOnce(&mut HashMap<String, String>),
     ) -> Self {
         let db = TestDb::new(kind).await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -110,7 +101,7 @@ impl TestApp {
         vars.insert("CONNECT_KEYS_CDN_URL".into(), host.key_server.url());
         vars.insert("CONNECT_ALL_JS_URL".into(), format!("{}/all.js", fake.url));
         vars.insert("CONNECT_OAUTH_SERVER_URL".into(), fake.url.clone());
-        tweak(&mut vars);
+        configure(&mut vars);
         let base_url = vars["APP_BASE_URL"].clone();
         let encryption_key = vars["APP_ENCRYPTION_KEY"].clone();
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");

@@ -1,6 +1,7 @@
 //! What the behaviour tests share: a spawned app, fresh databases, a browser.
 
 pub mod app;
+pub mod app_builder;
 pub mod browser;
 pub mod cluster_pair;
 pub mod db;

@@ -1,13 +1,16 @@
 //! Reading what the app stored, straight from its database.
 
-use server::store::{Database, Installation, Pool, event_log, installations};
+use server::{
+    store::{Database, Installation, Pool, event_log, installations},
+    vendor::ClientKey,
+};
 
 use super::app::TestApp;
 
 impl TestApp {
     /// The Connect tenant of `client_key`.
     pub async fn installation(&self, client_key: &str) -> Option<Installation> {
-        installations::find_by_client_key(&self.raw_db, client_key).await.expect("read installation")
+        installations::find_by_client_key(&self.raw_db, &ClientKey::new(client_key)).await.expect("read installation")
     }
 
     /// Everything stored about one installation, as comparable text (the

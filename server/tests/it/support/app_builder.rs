@@ -1,0 +1,63 @@
+//! The app a test asks for: the defaults, changed only where the test says
+//! so, and so the reader sees at the call what is special about this app.
+
+use std::collections::HashMap;
+
+use server::vendor::Webhooks;
+
+use super::{app::TestApp, db::DbKind};
+
+/// One change to the configuration; changes apply in the order given.
+type Edit = Box<dyn FnOnce(&mut HashMap<String, String>)>;
+
+/// A [`TestApp`] not yet started; see [`TestApp::builder`].
+pub struct TestAppBuilder {
+    kind: DbKind,
+    forge: bool,
+    webhooks: Webhooks,
+    edits: Vec<Edit>,
+}
+
+impl TestAppBuilder {
+    pub(super) fn new(kind: DbKind) -> Self {
+        Self { kind, forge: false, webhooks: Webhooks::new(), edits: Vec::new() }
+    }
+
+    /// Sets the configuration variable `name`, over its default if it has one.
+    pub fn var(self, name: &str, value: impl Into<String>) -> Self {
+        let (name, value) = (name.to_string(), value.into());
+        self.vars(move |vars| {
+            vars.insert(name, value);
+        })
+    }
+
+    /// Changes the configuration from what only the start knows, such as the
+    /// fresh database's URL; for a plain value, [`Self::var`] says it better.
+    pub fn vars(mut self, edit: impl FnOnce(&mut HashMap<String, String>) + 'static) -> Self {
+        self.edits.push(Box::new(edit));
+        self
+    }
+
+    /// Runs a vendor's webhook handlers beside the app's own.
+    pub fn handlers(mut self, webhooks: Webhooks) -> Self {
+        self.webhooks = webhooks;
+        self
+    }
+
+    /// Turns Forge on, beside a fake host that plays Forge (`app.fake.forge`:
+    /// its JWKS and product API).
+    pub fn forge(mut self) -> Self {
+        self.forge = true;
+        self
+    }
+
+    pub async fn start(self) -> TestApp {
+        let Self { kind, forge, webhooks, edits } = self;
+        TestApp::launch(kind, forge, webhooks, move |vars| {
+            for edit in edits {
+                edit(vars);
+            }
+        })
+        .await
+    }
+}
