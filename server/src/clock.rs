@@ -4,6 +4,8 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use ids::UnixTime;
+
 #[derive(Debug, Default)]
 pub struct Clock {
     offset_secs: AtomicI64,
@@ -14,12 +16,12 @@ impl Clock {
         Self::default()
     }
 
-    pub fn now(&self) -> i64 {
+    pub fn now(&self) -> UnixTime {
         let system = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or_default();
-        system + self.offset_secs.load(Ordering::Relaxed)
+        UnixTime::from_secs(system) + self.offset_secs.load(Ordering::Relaxed)
     }
 
     /// Moves this clock by `secs` (tests only have a reason to).

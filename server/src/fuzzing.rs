@@ -6,6 +6,7 @@
 //! corpora in CI.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use ids::{AccountId, UnixTime};
 use jsonwebtoken::{Algorithm, EncodingKey};
 
 use crate::connect::{
@@ -18,7 +19,7 @@ use crate::connect::{
 };
 
 const SECRET: &[u8] = b"fuzzing-tenant-shared-secret";
-const NOW: i64 = 1_800_000_000;
+const NOW: UnixTime = UnixTime::from_secs(1_800_000_000);
 const HS256_HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 
 /// The host-token parser and verifier. The first byte picks the mode: even,
@@ -101,10 +102,11 @@ pub fn session_token(data: &[u8]) {
     let Some((&[age, pick, generation, at], rest)) = data.split_first_chunk::<4>() else { return };
     let text = String::from_utf8_lossy(rest);
     let (tenant, account) = text.split_once('\n').unwrap_or((&text, ""));
+    let account = (!account.is_empty()).then(|| AccountId::new(account));
     let issue = Issue {
         app_key: "app",
         tenant,
-        account_id: (!account.is_empty()).then_some(account),
+        account_id: account.as_ref(),
         generation: i64::from(generation),
         jti: "0123456789abcdef0123456789abcdef".into(),
         now: NOW,

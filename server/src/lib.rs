@@ -41,14 +41,12 @@ pub mod webhooks;
 
 pub(crate) mod api;
 pub(crate) mod client_address;
-pub(crate) mod host_ids;
 pub(crate) mod lifecycle;
 pub(crate) mod metrics;
 pub(crate) mod network_shares;
 pub(crate) mod outbound;
 pub(crate) mod read_only_alarm;
 pub(crate) mod state;
-pub(crate) mod tenant_id;
 
 #[cfg(test)]
 mod properties;

@@ -14,6 +14,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
+use ids::UnixTime;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tracing::Instrument;
@@ -76,7 +77,7 @@ async fn render(State(scrape): State<Scrape>) -> Response {
 }
 
 /// Jobs by state and the age of the oldest ready one, as the database holds them now.
-async fn record_queue(db: &Database, now: i64) {
+async fn record_queue(db: &Database, now: UnixTime) {
     match webhook_jobs::unfinished_counts(db).await {
         Ok(counts) => {
             for state in ["queued", "running", "dead"] {

@@ -41,7 +41,7 @@ pub async fn show(db: &Database, key: &str) -> Result<()> {
         "tenantId": i.tenant_id, "clientKey": i.client_key, "baseUrl": i.base_url, "displayUrl": i.display_url,
         "productType": i.product_type,
         "description": i.description, "appKey": i.app_key, "state": i.state.to_string(),
-        "installGeneration": i.install_generation, "installSignature": i.install_signature,
+        "installGeneration": i.install_generation, "installSignature": i.install_signature.as_str(),
         "world": i.world(),
         "installationId": i.installation_id, "cloudId": i.cloud_id, "oauthClientId": i.oauth_client_id,
         "environment": { "type": i.environment_type, "id": i.environment_id },

@@ -8,6 +8,7 @@ use std::{ops::Deref, sync::Arc};
 
 use app::api::types::SessionGrant;
 use axum::extract::FromRef;
+use ids::AccountId;
 use leptos::config::LeptosOptions;
 use tokio::sync::Notify;
 
@@ -86,7 +87,11 @@ impl AppState {
     /// its host with its shared secret; a tenant born on Forge asks the
     /// product API as the app, with the system token Forge sent it. Asked
     /// through a short-lived cache; a site that cannot be asked is a 503.
-    pub(crate) async fn is_site_admin(&self, installation: &Installation, account_id: Option<&str>) -> Result<bool> {
+    pub(crate) async fn is_site_admin(
+        &self,
+        installation: &Installation,
+        account_id: Option<&AccountId>,
+    ) -> Result<bool> {
         let Some(account_id) = account_id else { return Ok(false) };
         if let Some(admin) = self.admin_check.cached(&installation.tenant_id, account_id) {
             return Ok(admin);
@@ -120,7 +125,11 @@ impl AppState {
 
     /// A fresh session token for a verified caller of `installation`: after
     /// its page JWT verified, or in exchange for a context JWT.
-    pub(crate) fn mint_session(&self, installation: &Installation, account_id: Option<&str>) -> Result<SessionGrant> {
+    pub(crate) fn mint_session(
+        &self,
+        installation: &Installation,
+        account_id: Option<&AccountId>,
+    ) -> Result<SessionGrant> {
         let issue = Issue {
             app_key: self.descriptor.key(),
             tenant: installation.tenant_id.as_str(),

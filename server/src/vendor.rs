@@ -27,13 +27,12 @@
 //! ```
 
 pub use app::api::backend::{Caller, CallerVia};
+pub use ids::{AccountId, BaseUrl, ClientKey, CloudId, InstallationId, TenantId, UnixTime};
 
 pub use crate::{
     clock::Clock,
     config::Config,
     error::{Error, Result},
-    host_ids::{BaseUrl, ClientKey, CloudId, InstallationId},
     startup::{Application, ApplicationBuilder},
-    tenant_id::TenantId,
     webhooks::{HandlerContext, HandlerError, HandlerFuture, WebhookEvent, WebhookHandler, Webhooks},
 };

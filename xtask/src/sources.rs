@@ -9,7 +9,7 @@ use std::{
 use anyhow::{Context, Result};
 
 /// The folders of the workspace's crates.
-pub const CRATE_DIRS: [&str; 5] = ["server", "app", "hostkit", "frontend", "xtask"];
+pub const CRATE_DIRS: [&str; 6] = ["ids", "server", "app", "hostkit", "frontend", "xtask"];
 
 /// Every `.rs` file under `dir`, with its text.
 pub fn rust_files(dir: &Path) -> Result<Vec<(PathBuf, String)>> {

@@ -8,6 +8,7 @@
 
 use std::{future::Future, pin::Pin};
 
+use ids::{AccountId, TenantId};
 use leptos::prelude::*;
 
 use super::error::ApiError;
@@ -30,8 +31,8 @@ pub enum CallerVia {
 #[derive(Clone, Debug)]
 pub struct Caller {
     /// The tenant's own id (not its clientKey: a tenant born on Forge has none).
-    pub tenant_id: String,
-    pub account_id: Option<String>,
+    pub tenant_id: TenantId,
+    pub account_id: Option<AccountId>,
     pub install_generation: i64,
     pub via: CallerVia,
     /// The user's Forge token, when Forge sent one with this invocation.

@@ -1,12 +1,13 @@
 //! What server functions send and receive.
 
+use ids::{AccountId, BaseUrl, CloudId, InstallationId, UnixTime};
 use serde::{Deserialize, Serialize};
 
 /// Who is using the page, from the verified token (never from arguments).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
-    pub account_id: Option<String>,
-    pub base_url: String,
+    pub account_id: Option<AccountId>,
+    pub base_url: BaseUrl,
     pub display_url: Option<String>,
     pub product_type: String,
 }
@@ -16,11 +17,11 @@ pub struct Note {
     pub id: i64,
     pub title: String,
     pub body: String,
-    pub author_account_id: String,
+    pub author_account_id: AccountId,
     /// The caller wrote it (only the author may change it).
     pub mine: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
     /// The Jira issue the note is linked to, if any.
     pub issue_key: Option<String>,
     /// That issue's newest events (from its webhooks), newest first.
@@ -35,7 +36,7 @@ pub const MAX_NOTE_BODY: usize = 10_000;
 pub struct SessionGrant {
     pub token: String,
     /// Server time (Unix seconds) when the token expires.
-    pub expires_at: i64,
+    pub expires_at: UnixTime,
     /// Seconds it lives from now; the browser counts on its own clock.
     pub expires_in: i64,
 }
@@ -43,7 +44,7 @@ pub struct SessionGrant {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LifecycleEntry {
     pub event: String,
-    pub occurred_at: i64,
+    pub occurred_at: UnixTime,
     pub signature: String,
     pub outcome: String,
     pub detail: Option<String>,
@@ -51,9 +52,10 @@ pub struct LifecycleEntry {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrphanEntry {
+    /// The orphan's clientKey, masked: only its first characters are shown.
     pub client_key: String,
-    pub orphaned_at: i64,
-    pub purge_at: i64,
+    pub orphaned_at: UnixTime,
+    pub purge_at: UnixTime,
 }
 
 /// An installationId, base URL or cloudId the tenant has had.
@@ -61,28 +63,28 @@ pub struct OrphanEntry {
 pub struct IdentityEntry {
     pub kind: String,
     pub value: String,
-    pub first_seen: i64,
-    pub last_seen: i64,
+    pub first_seen: UnixTime,
+    pub last_seen: UnixTime,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstallStatus {
     pub state: String,
     pub product_type: String,
-    pub base_url: String,
-    pub first_installed_at: i64,
-    pub last_installed_at: i64,
-    pub last_event_at: i64,
+    pub base_url: BaseUrl,
+    pub first_installed_at: UnixTime,
+    pub last_installed_at: UnixTime,
+    pub last_event_at: UnixTime,
     pub install_generation: i64,
     pub install_signature: String,
     pub events: Vec<LifecycleEntry>,
     pub orphans: Vec<OrphanEntry>,
     /// "Connect only" or "Connect-on-Forge".
     pub world: String,
-    pub installation_id: Option<String>,
-    pub cloud_id: Option<String>,
+    pub installation_id: Option<InstallationId>,
+    pub cloud_id: Option<CloudId>,
     /// When the Forge system token the app holds runs out (never the token).
-    pub system_token_until: Option<i64>,
+    pub system_token_until: Option<UnixTime>,
     pub history: Vec<IdentityEntry>,
     pub app_version: String,
     pub database: String,
@@ -98,7 +100,7 @@ pub struct ActivityEntry {
     /// `issue:KEY` or `page:ID`, when the event is about one.
     pub entity_key: Option<String>,
     pub summary: String,
-    pub processed_at: i64,
+    pub processed_at: UnixTime,
 }
 
 /// Where "Share" put a note: the comment the site created, as the user.

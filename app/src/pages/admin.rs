@@ -28,8 +28,8 @@ pub(crate) fn AdminPage() -> impl IntoView {
     }
 }
 
-fn or_dash(value: Option<String>) -> String {
-    value.unwrap_or_else(|| "–".into())
+fn or_dash(value: Option<impl std::fmt::Display>) -> String {
+    value.map_or_else(|| "–".into(), |value| value.to_string())
 }
 
 #[component]
@@ -43,15 +43,15 @@ fn StatusView(status: InstallStatus) -> impl IntoView {
         <dl class="facts" id="install-status">
             <dt>"State"</dt><dd id="state">{status.state.clone()}</dd>
             <dt>"Product"</dt><dd>{status.product_type.clone()}</dd>
-            <dt>"Site"</dt><dd>{status.base_url.clone()}</dd>
+            <dt>"Site"</dt><dd>{status.base_url.to_string()}</dd>
             <dt>"First installed"</dt><dd>{format_time(status.first_installed_at)}</dd>
             <dt>"Last installed"</dt><dd>{format_time(status.last_installed_at)}</dd>
             <dt>"Last event"</dt><dd>{format_time(status.last_event_at)}</dd>
             <dt>"Install generation"</dt><dd id="generation">{status.install_generation}</dd>
             <dt>"Last install signed with"</dt><dd>{status.install_signature.clone()}</dd>
             <dt>"World"</dt><dd id="world">{status.world.clone()}</dd>
-            <dt>"Forge installation"</dt><dd id="installation-id">{or_dash(status.installation_id.clone())}</dd>
-            <dt>"Cloud id"</dt><dd id="cloud-id">{or_dash(status.cloud_id.clone())}</dd>
+            <dt>"Forge installation"</dt><dd id="installation-id">{or_dash(status.installation_id.as_ref())}</dd>
+            <dt>"Cloud id"</dt><dd id="cloud-id">{or_dash(status.cloud_id.as_ref())}</dd>
             <dt>"Forge system token held until"</dt>
             <dd id="system-token">{status.system_token_until.map(format_time).unwrap_or_else(|| "–".into())}</dd>
             <dt>"App version"</dt><dd>{status.app_version.clone()}</dd>

@@ -141,7 +141,7 @@ fn NoteItem(note: Note, save: Save, remove: Remove, reload: Callback<()>) -> imp
         editing.set(false);
     });
     let mine = note.mine;
-    let author = if mine { "you".to_string() } else { note.author_account_id.clone() };
+    let author = if mine { "you".to_string() } else { note.author_account_id.to_string() };
 
     view! {
         <li class="card note" data-id=note.id.to_string() data-mine=note.mine.to_string()>
@@ -192,7 +192,7 @@ fn NoteItem(note: Note, save: Save, remove: Remove, reload: Callback<()>) -> imp
 }
 
 /// A row is rebuilt when its note changed, was linked or got new events.
-fn row_key(note: &Note) -> (i64, i64, Option<String>, usize) {
+fn row_key(note: &Note) -> (i64, ids::UnixTime, Option<String>, usize) {
     (note.id, note.updated_at, note.issue_key.clone(), note.issue_events.len())
 }
 

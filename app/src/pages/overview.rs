@@ -42,9 +42,9 @@ pub(crate) fn Overview() -> impl IntoView {
                         }}
                     </dd>
                     <dt>"Account"</dt>
-                    <dd id="account-id">{who.account_id.clone().unwrap_or_else(|| "anonymous".into())}</dd>
+                    <dd id="account-id">{who.account_id.as_ref().map_or("anonymous".into(), ToString::to_string)}</dd>
                     <dt>"Site"</dt>
-                    <dd id="site">{who.display_url.clone().unwrap_or(who.base_url.clone())}</dd>
+                    <dd id="site">{who.display_url.clone().unwrap_or_else(|| who.base_url.to_string())}</dd>
                     <dt>"Product"</dt>
                     <dd id="product">{who.product_type.clone()}</dd>
                 </dl>

@@ -22,8 +22,9 @@ pub(crate) fn ErrorBox(error: ApiError, #[prop(optional)] retry: Option<Callback
     }
 }
 
-/// Unix seconds as a short UTC date and time.
-pub fn format_time(unix: i64) -> String {
+/// A moment as a short UTC date and time.
+pub fn format_time(at: ids::UnixTime) -> String {
+    let unix = at.secs();
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -45,10 +46,13 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
+    use ids::UnixTime;
+
     #[test]
     fn formats_unix_time_as_utc() {
-        assert_eq!(super::format_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(super::format_time(1_795_000_000), "2026-11-18 11:06 UTC");
-        assert_eq!(super::format_time(951_782_400), "2000-02-29 00:00 UTC");
+        let format = |secs| super::format_time(UnixTime::from_secs(secs));
+        assert_eq!(format(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format(1_795_000_000), "2026-11-18 11:06 UTC");
+        assert_eq!(format(951_782_400), "2000-02-29 00:00 UTC");
     }
 }

@@ -7,6 +7,7 @@ use app::api::{
     error::ApiError,
     types::{ActivityEntry, SharedNote},
 };
+use ids::AccountId;
 use reqwest::Method;
 use serde_json::{Value, json};
 use url::Url;
@@ -43,7 +44,7 @@ pub(super) fn entry(r: activity::ActivityRow) -> ActivityEntry {
 }
 
 async fn share(state: &AppState, caller: &Caller, id: i64, target: String) -> Result<SharedNote, ApiError> {
-    let account_id = caller.account_id.as_deref().ok_or(ApiError::Forbidden)?;
+    let account_id = caller.account_id.as_ref().ok_or(ApiError::Forbidden)?;
     let installation = verified_installation(caller)?;
     let confluence = installation.product_type.as_deref() == Some("confluence");
     let target = target.trim().to_string();
@@ -72,7 +73,7 @@ async fn share(state: &AppState, caller: &Caller, id: i64, target: String) -> Re
 async fn comment_as_user(
     state: &AppState,
     installation: &Installation,
-    account_id: &str,
+    account_id: &AccountId,
     path: &str,
     body: Value,
 ) -> Result<Value, ApiError> {

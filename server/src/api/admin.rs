@@ -22,7 +22,7 @@ async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStat
     }
     let installation = verified_installation(caller)?;
     // Logged by the check itself; the browser learns to retry, or why the site cannot be asked.
-    let is_admin = state.is_site_admin(&installation, caller.account_id.as_deref()).await;
+    let is_admin = state.is_site_admin(&installation, caller.account_id.as_ref()).await;
     let is_admin = is_admin.map_err(|e| match e {
         Error::SiteRefused(why) => ApiError::SiteRefused(why),
         _ => ApiError::Unavailable,
@@ -54,26 +54,26 @@ async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStat
     Ok(InstallStatus {
         state: installation.state.to_string(),
         product_type: installation.product_type.clone().unwrap_or_else(|| "unknown".into()),
-        base_url: installation.base_url.to_string(),
+        base_url: installation.base_url.clone(),
         first_installed_at: installation.first_installed_at,
         last_installed_at: installation.last_installed_at,
         last_event_at: installation.last_event_at,
         install_generation: installation.install_generation,
-        install_signature: installation.install_signature.clone(),
+        install_signature: installation.install_signature.to_string(),
         events: events
             .into_iter()
             .map(|e| LifecycleEntry {
                 event: e.event,
                 occurred_at: e.occurred_at,
-                signature: e.signature,
-                outcome: e.outcome,
+                signature: e.signature.as_str().to_string(),
+                outcome: e.outcome.as_str().to_string(),
                 detail: e.detail,
             })
             .collect(),
         orphans,
         world: installation.world().to_string(),
-        installation_id: installation.installation_id.as_deref().map(str::to_string),
-        cloud_id: installation.cloud_id.as_deref().map(str::to_string),
+        installation_id: installation.installation_id.clone(),
+        cloud_id: installation.cloud_id.clone(),
         system_token_until: token.map(|t| t.expires_at),
         history: history
             .into_iter()

@@ -6,6 +6,7 @@ use app::api::{
     error::ApiError,
     types::Identity,
 };
+use ids::AccountId;
 use url::Url;
 
 use super::{unavailable, verified_installation};
@@ -23,7 +24,7 @@ fn identity(caller: &Caller) -> Result<Identity, ApiError> {
     let installation = verified_installation(caller)?;
     Ok(Identity {
         account_id: caller.account_id.clone(),
-        base_url: installation.base_url.to_string(),
+        base_url: installation.base_url.clone(),
         display_url: installation.display_url.clone(),
         product_type: installation.product_type.clone().unwrap_or_else(|| "unknown".into()),
     })
@@ -33,7 +34,7 @@ fn identity(caller: &Caller) -> Result<Identity, ApiError> {
 /// shared secret; else, for a tenant born on Forge, the product API as the
 /// app with its system token. A site that cannot be asked is a clear error.
 async fn display_name(state: &AppState, caller: &Caller) -> Result<Option<String>, ApiError> {
-    let Some(account_id) = caller.account_id.as_deref() else { return Ok(None) };
+    let Some(account_id) = caller.account_id.as_ref() else { return Ok(None) };
     let installation = verified_installation(caller)?;
     if let Some(user) = &caller.forge_user {
         return display_name_as_user(state, &installation, user).await;
@@ -53,7 +54,7 @@ async fn display_name(state: &AppState, caller: &Caller) -> Result<Option<String
 async fn display_name_as_app(
     state: &AppState,
     installation: &Installation,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> Result<Option<String>, ApiError> {
     let answer = state.forge_api.display_name(&state.db, &state.keyring, installation, account_id).await;
     answer.map_err(|e| forge_refusal(installation, &e))

@@ -6,6 +6,7 @@ use app::api::{
     error::ApiError,
     types::{MAX_NOTE_BODY, MAX_NOTE_TITLE, Note},
 };
+use ids::{AccountId, TenantId};
 
 use super::{
     activity::{entry, is_issue_key},
@@ -17,7 +18,6 @@ use crate::{
         activity,
         notes::{self, NewNote, NoteRow},
     },
-    tenant_id::TenantId,
 };
 
 /// How many of a linked issue's events a note shows.
@@ -91,8 +91,8 @@ async fn delete(state: &AppState, caller: &Caller, id: i64) -> Result<(), ApiErr
 }
 
 /// Anonymous users read; writing needs an accountId to be the author.
-fn author(caller: &Caller) -> Result<&str, ApiError> {
-    caller.account_id.as_deref().ok_or(ApiError::Forbidden)
+fn author(caller: &Caller) -> Result<&AccountId, ApiError> {
+    caller.account_id.as_ref().ok_or(ApiError::Forbidden)
 }
 
 /// 403 when the note exists on this site but is someone else's, 404 when
@@ -121,7 +121,7 @@ fn validate(title: String, body: String) -> Result<(String, String), ApiError> {
 
 fn to_note(row: NoteRow, caller: &Caller) -> Note {
     Note {
-        mine: caller.account_id.as_deref() == Some(row.author_account_id.as_str()),
+        mine: caller.account_id.as_ref() == Some(&row.author_account_id),
         id: row.id,
         title: row.title,
         body: row.body,

@@ -13,7 +13,7 @@ use crate::state::AppState;
 
 async fn renew(state: &AppState, caller: &Caller) -> Result<SessionGrant, ApiError> {
     let installation = verified_installation(caller)?;
-    state.mint_session(&installation, caller.account_id.as_deref()).map_err(unavailable)
+    state.mint_session(&installation, caller.account_id.as_ref()).map_err(unavailable)
 }
 
 /// `app::api::session`'s function.

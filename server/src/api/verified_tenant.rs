@@ -18,7 +18,7 @@ pub(crate) struct VerifiedTenant(pub(crate) Arc<Installation>);
 pub(super) fn verified_installation(caller: &Caller) -> Result<Arc<Installation>, ApiError> {
     let parts = leptos::prelude::use_context::<Parts>().ok_or(ApiError::Unauthorized)?;
     let verified = parts.extensions.get::<VerifiedTenant>().ok_or(ApiError::Unauthorized)?;
-    if verified.0.tenant_id.as_str() != caller.tenant_id {
+    if verified.0.tenant_id != caller.tenant_id {
         return Err(ApiError::Unauthorized);
     }
     Ok(verified.0.clone())
@@ -33,7 +33,7 @@ mod tests {
 
     fn caller_of(tenant: &str) -> Caller {
         Caller {
-            tenant_id: tenant.into(),
+            tenant_id: ids::TenantId::from_trusted(tenant),
             account_id: None,
             install_generation: 1,
             via: CallerVia::Session,

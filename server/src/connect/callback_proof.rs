@@ -9,6 +9,8 @@
 //! - Atlassian sends `disabled` without a token after an uninstall; it is
 //!   answered 2xx when the tenant is unknown or uninstalled, refused otherwise.
 
+use ids::UnixTime;
+
 use super::{
     lifecycle::{LifecycleEvent, Signature},
     token::TokenError,
@@ -18,7 +20,7 @@ use super::{
 #[derive(Clone)]
 pub(crate) struct VerifiedCallback {
     pub signature: Signature,
-    pub iat: i64,
+    pub iat: UnixTime,
     /// SHA-256 of the token, to refuse it replayed with another body.
     pub fingerprint: Option<String>,
 }

@@ -4,6 +4,7 @@
 //! Both bind the token to the body's clientKey and to `POST` + the callback
 //! path through the qsh.
 
+use ids::{ClientKey, UnixTime};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
 use super::{
@@ -11,7 +12,6 @@ use super::{
     qsh::qsh,
     token::{RawToken, TokenError, check_times},
 };
-use crate::host_ids::ClientKey;
 
 /// Clock skew allowed on lifecycle tokens, which live about three minutes.
 pub(crate) const LIFECYCLE_LEEWAY_SECS: i64 = 30;
@@ -22,7 +22,7 @@ pub(crate) struct CallbackContext<'a> {
     pub client_key: &'a ClientKey,
     /// The callback path as received, e.g. `/installed`.
     pub path: &'a str,
-    pub now: i64,
+    pub now: UnixTime,
 }
 
 /// A signed install or uninstall: RS256 under Atlassian's public key, `aud`

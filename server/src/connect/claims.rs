@@ -1,10 +1,10 @@
 //! The claims of a JWT Atlassian's host signs (install, lifecycle, iframe
 //! and context tokens), typed for strict parsing.
 
+use ids::{AccountId, ClientKey, UnixTime};
 use serde::Deserialize;
 
 use super::token::TimeClaims;
-use crate::host_ids::ClientKey;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct ConnectClaims {
@@ -12,15 +12,15 @@ pub(crate) struct ConnectClaims {
     pub iss: String,
     /// The user's accountId; absent for anonymous users.
     #[serde(default)]
-    pub sub: Option<String>,
+    pub sub: Option<AccountId>,
     #[serde(default)]
     pub aud: Option<Audience>,
     #[serde(default)]
     pub qsh: Option<String>,
-    pub iat: i64,
-    pub exp: i64,
+    pub iat: UnixTime,
+    pub exp: UnixTime,
     #[serde(default)]
-    pub nbf: Option<i64>,
+    pub nbf: Option<UnixTime>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,13 +44,13 @@ impl Audience {
 }
 
 impl TimeClaims for ConnectClaims {
-    fn exp(&self) -> i64 {
+    fn exp(&self) -> UnixTime {
         self.exp
     }
-    fn iat(&self) -> i64 {
+    fn iat(&self) -> UnixTime {
         self.iat
     }
-    fn nbf(&self) -> Option<i64> {
+    fn nbf(&self) -> Option<UnixTime> {
         self.nbf
     }
 }

@@ -5,6 +5,7 @@
 //! this app's id, short-lived, naming a well-formed installation and API
 //! base URL. Pure: the key and the clock are passed in.
 
+use ids::{AccountId, CloudId, InstallationId, UnixTime};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use url::Url;
@@ -13,7 +14,6 @@ use super::{
     claims::Audience,
     token::{RawToken, TimeClaims, TokenError, check_times},
 };
-use crate::host_ids::{CloudId, InstallationId};
 
 pub(crate) const FIT_ISSUER: &str = "forge/invocation-token";
 /// FITs live about 25 s; this covers clock skew, not replay.
@@ -24,9 +24,9 @@ const INSTALLATION_PREFIX: &str = "ari:cloud:ecosystem::installation/";
 struct FitClaims {
     iss: String,
     aud: Audience,
-    exp: i64,
-    iat: i64,
-    nbf: i64,
+    exp: UnixTime,
+    iat: UnixTime,
+    nbf: UnixTime,
     jti: String,
     app: FitApp,
     #[serde(default)]
@@ -81,13 +81,13 @@ struct FitContext {
 }
 
 impl TimeClaims for FitClaims {
-    fn exp(&self) -> i64 {
+    fn exp(&self) -> UnixTime {
         self.exp
     }
-    fn iat(&self) -> i64 {
+    fn iat(&self) -> UnixTime {
         self.iat
     }
-    fn nbf(&self) -> Option<i64> {
+    fn nbf(&self) -> Option<UnixTime> {
         Some(self.nbf)
     }
 }
@@ -97,7 +97,7 @@ impl TimeClaims for FitClaims {
 pub(crate) struct VerifiedFit {
     pub installation_id: InstallationId,
     pub api_base_url: Url,
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     /// The site's stable id: `context.cloudId`, else the installation's first context's.
     pub cloud_id: Option<CloudId>,
     /// The site's URL (`context.siteUrl`): a Forge tenant follows its renames.
@@ -106,7 +106,7 @@ pub(crate) struct VerifiedFit {
     pub module_key: Option<String>,
     /// `app.environment`: a development install is not the production one.
     pub environment: Option<ForgeEnvironment>,
-    pub iat: i64,
+    pub iat: UnixTime,
 }
 
 /// The Forge environment an installation runs in (`app.environment`).
@@ -134,7 +134,7 @@ pub(crate) fn verify_fit(
     token: RawToken<'_>,
     key: &DecodingKey,
     app_id: &str,
-    now: i64,
+    now: UnixTime,
 ) -> Result<VerifiedFit, TokenError> {
     let claims: FitClaims = token.verify(key, Algorithm::RS256)?;
     if claims.iss != FIT_ISSUER {
@@ -163,7 +163,7 @@ pub(crate) fn verify_fit(
     Ok(VerifiedFit {
         installation_id: InstallationId::new(claims.app.installation_id),
         api_base_url,
-        account_id: claims.principal,
+        account_id: claims.principal.map(AccountId::new),
         cloud_id: cloud_id.map(CloudId::new),
         site_url,
         module_key,
@@ -239,7 +239,7 @@ mod tests {
 
     const APP: &str = "ari:cloud:ecosystem::app/0b5b3c6e-1111-4a2b-9c3d-0123456789ab";
     const INSTALLATION: &str = "ari:cloud:ecosystem::installation/7e0d1c2b-2222-4f3e-8a1b-abcdefabcdef";
-    const NOW: i64 = 1_800_000_000;
+    const NOW: UnixTime = UnixTime::from_secs(1_800_000_000);
 
     fn key() -> &'static hostkit::InstallKey {
         static KEY: OnceLock<hostkit::InstallKey> = OnceLock::new();
@@ -293,7 +293,7 @@ mod tests {
     fn a_genuine_fit_names_its_installation_and_user() {
         let fit = verify(&claims()).unwrap();
         assert_eq!(fit.installation_id, INSTALLATION);
-        assert_eq!(fit.account_id.as_deref(), Some("user-1"));
+        assert_eq!(fit.account_id, Some(AccountId::new("user-1")));
         assert_eq!(fit.cloud_id.as_deref(), Some("c1"));
         assert_eq!(fit.api_base_url.as_str(), "https://api.atlassian.com/ex/jira/c1");
         assert_eq!(verify(&with(&["principal"], Value::Null)).unwrap().account_id, None, "no principal, no user");

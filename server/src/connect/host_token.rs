@@ -4,6 +4,7 @@
 //! `AP.context.getToken()` must carry exactly `context-qsh` and is accepted
 //! only by the API. The secret is the one stored for the token's `iss`.
 
+use ids::UnixTime;
 use jsonwebtoken::{Algorithm, DecodingKey};
 
 use super::{
@@ -26,7 +27,7 @@ pub(crate) fn verify_page_token(
     token: RawToken<'_>,
     secret: &[u8],
     request: &PageRequest<'_>,
-    now: i64,
+    now: UnixTime,
 ) -> Result<ConnectClaims, TokenError> {
     let claims = verify_signed(token, secret, now)?;
     let expected = qsh(request.method, request.path, request.query, "");
@@ -36,7 +37,11 @@ pub(crate) fn verify_page_token(
     Ok(claims)
 }
 
-pub(crate) fn verify_context_token(token: RawToken<'_>, secret: &[u8], now: i64) -> Result<ConnectClaims, TokenError> {
+pub(crate) fn verify_context_token(
+    token: RawToken<'_>,
+    secret: &[u8],
+    now: UnixTime,
+) -> Result<ConnectClaims, TokenError> {
     let claims = verify_signed(token, secret, now)?;
     if claims.qsh.as_deref() != Some(CONTEXT_QSH) {
         return Err(TokenError::WrongQsh);
@@ -44,7 +49,7 @@ pub(crate) fn verify_context_token(token: RawToken<'_>, secret: &[u8], now: i64)
     Ok(claims)
 }
 
-fn verify_signed(token: RawToken<'_>, secret: &[u8], now: i64) -> Result<ConnectClaims, TokenError> {
+fn verify_signed(token: RawToken<'_>, secret: &[u8], now: UnixTime) -> Result<ConnectClaims, TokenError> {
     let claims: ConnectClaims = token.verify(&DecodingKey::from_secret(secret), Algorithm::HS256)?;
     check_times(&claims, now, HOST_TOKEN_LEEWAY_SECS)?;
     Ok(claims)
@@ -56,7 +61,7 @@ mod tests {
     use jsonwebtoken::{EncodingKey, Header};
     use serde_json::json;
 
-    const NOW: i64 = 1_800_000_000;
+    const NOW: UnixTime = UnixTime::from_secs(1_800_000_000);
     const SECRET: &[u8] = b"tenant-secret";
 
     fn sign(claims: serde_json::Value) -> String {
@@ -107,7 +112,7 @@ mod tests {
 
     #[test]
     fn expiry_allows_at_most_a_minute_of_skew() {
-        let claims = |exp: i64| sign(json!({"iss": "t", "qsh": CONTEXT_QSH, "iat": NOW - 300, "exp": exp}));
+        let claims = |exp: UnixTime| sign(json!({"iss": "t", "qsh": CONTEXT_QSH, "iat": NOW - 300, "exp": exp}));
         assert!(verify_context_token(RawToken::parse(&claims(NOW - 30)).unwrap(), SECRET, NOW).is_ok());
         assert_eq!(
             verify_context_token(RawToken::parse(&claims(NOW - 61)).unwrap(), SECRET, NOW).unwrap_err(),

@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use crate::host_ids::{BaseUrl, InstallationId};
+use ids::{BaseUrl, InstallationId, UnixTime};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LifecycleEvent {
@@ -88,9 +88,9 @@ impl fmt::Display for InstallState {
     }
 }
 
-/// How the request proved who sent it.
+/// How the request proved who sent it; stored as its name (`rs256`, …).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Signature {
+pub enum Signature {
     /// RS256 under Atlassian's install key (signed install).
     AtlassianRs256,
     /// HS256 under the tenant's stored shared secret.
@@ -112,14 +112,30 @@ impl Signature {
     }
 }
 
+impl TryFrom<String> for Signature {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        [Self::AtlassianRs256, Self::TenantHs256, Self::Unsigned, Self::ForgeInvocation]
+            .into_iter()
+            .find(|signature| signature.as_str() == value)
+            .ok_or_else(|| format!("unknown signature {value:?}"))
+    }
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What the store holds for the event's clientKey.
 #[derive(Clone, Debug)]
 pub(crate) struct Snapshot {
     pub state: InstallState,
     pub base_url: BaseUrl,
     pub orphaned: bool,
-    pub last_event_iat: i64,
-    pub last_install_iat: i64,
+    pub last_event_iat: UnixTime,
+    pub last_install_iat: UnixTime,
     /// Fingerprint of the token of the last accepted install.
     pub last_install_token: Option<String>,
     /// The Forge installation a Connect-on-Forge install joined.
@@ -131,7 +147,7 @@ pub(crate) struct Snapshot {
 pub(crate) struct Incoming<'a> {
     pub event: LifecycleEvent,
     pub signature: Signature,
-    pub iat: i64,
+    pub iat: UnixTime,
     pub base_url: &'a str,
     /// For `installed`: the body's secret equals the stored one.
     pub same_secret: bool,
@@ -245,6 +261,7 @@ mod tests {
     use LifecycleEvent::*;
 
     fn incoming(event: LifecycleEvent, iat: i64) -> Incoming<'static> {
+        let iat = UnixTime::from_secs(iat);
         let signature =
             if matches!(event, Installed | Uninstalled) { Signature::AtlassianRs256 } else { Signature::TenantHs256 };
         Incoming {

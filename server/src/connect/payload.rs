@@ -1,11 +1,11 @@
 //! The JSON body of a lifecycle callback, parsed into typed, bounded fields
 //! (threat D-11: oversized values are refused before the database sees them).
 
+use ids::{BaseUrl, ClientKey, InstallationId};
 use serde::Deserialize;
 use url::Url;
 
 use super::lifecycle::LifecycleEvent;
-use crate::host_ids::{BaseUrl, ClientKey, InstallationId};
 
 const MAX_CLIENT_KEY: usize = 255;
 const MAX_BASE_URL: usize = 2048;

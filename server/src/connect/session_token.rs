@@ -4,6 +4,7 @@
 //! and the install generation, with a random `jti`. Pure: keys and clock
 //! come in as arguments.
 
+use ids::{AccountId, UnixTime};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 
@@ -21,24 +22,24 @@ pub(crate) struct SessionClaims {
     pub typ: String,
     /// The user's accountId, when the page had one.
     #[serde(default)]
-    pub sub: Option<String>,
+    pub sub: Option<AccountId>,
     /// The tenant's clientKey.
     pub tenant: String,
     /// The install generation when minted; a reinstall makes it stale.
     pub r#gen: i64,
     pub jti: String,
-    pub iat: i64,
-    pub exp: i64,
+    pub iat: UnixTime,
+    pub exp: UnixTime,
 }
 
 impl TimeClaims for SessionClaims {
-    fn exp(&self) -> i64 {
+    fn exp(&self) -> UnixTime {
         self.exp
     }
-    fn iat(&self) -> i64 {
+    fn iat(&self) -> UnixTime {
         self.iat
     }
-    fn nbf(&self) -> Option<i64> {
+    fn nbf(&self) -> Option<UnixTime> {
         None
     }
 }
@@ -52,11 +53,11 @@ pub(crate) struct SessionKey<'a> {
 pub(crate) struct Issue<'a> {
     pub app_key: &'a str,
     pub tenant: &'a str,
-    pub account_id: Option<&'a str>,
+    pub account_id: Option<&'a AccountId>,
     pub generation: i64,
     /// 128 bits or more of randomness, hex.
     pub jti: String,
-    pub now: i64,
+    pub now: UnixTime,
     pub ttl_secs: i64,
 }
 
@@ -69,7 +70,7 @@ pub(crate) fn mint(key: &SessionKey<'_>, issue: &Issue<'_>) -> Result<(String, S
         iss: issue.app_key.to_string(),
         aud: audience(issue.app_key),
         typ: SESSION_TYPE.to_string(),
-        sub: issue.account_id.map(str::to_string),
+        sub: issue.account_id.cloned(),
         tenant: issue.tenant.to_string(),
         r#gen: issue.generation,
         jti: issue.jti.clone(),
@@ -89,7 +90,7 @@ pub(crate) fn verify(
     token: RawToken<'_>,
     keys: &[SessionKey<'_>],
     app_key: &str,
-    now: i64,
+    now: UnixTime,
 ) -> Result<SessionClaims, TokenError> {
     let header = token.header()?;
     let kid = header.kid.as_deref().ok_or(TokenError::WrongType)?;
@@ -109,17 +110,17 @@ pub(crate) fn verify(
 mod tests {
     use super::*;
 
-    const NOW: i64 = 1_800_000_000;
+    const NOW: UnixTime = UnixTime::from_secs(1_800_000_000);
 
     fn key(id: &'static str, byte: u8) -> (String, Vec<u8>) {
         (id.to_string(), vec![byte; 32])
     }
 
-    fn issue(jti: &str) -> Issue<'static> {
+    fn issue<'a>(jti: &str, user: &'a AccountId) -> Issue<'a> {
         Issue {
             app_key: "app",
             tenant: "tenant-a",
-            account_id: Some("user-1"),
+            account_id: Some(user),
             generation: 3,
             jti: jti.into(),
             now: NOW,
@@ -128,7 +129,7 @@ mod tests {
     }
 
     fn mint_with(id: &str, bytes: &[u8], jti: &str) -> String {
-        mint(&SessionKey { id, bytes }, &issue(jti)).unwrap().0
+        mint(&SessionKey { id, bytes }, &issue(jti, &AccountId::new("user-1"))).unwrap().0
     }
 
     #[test]
@@ -137,7 +138,7 @@ mod tests {
         let token = mint_with(&id, &bytes, "j1");
         let keys = [SessionKey { id: &id, bytes: &bytes }];
         let claims = verify(RawToken::parse(&token).unwrap(), &keys, "app", NOW + 10).unwrap();
-        assert_eq!((claims.tenant.as_str(), claims.sub.as_deref(), claims.r#gen), ("tenant-a", Some("user-1"), 3));
+        assert_eq!((claims.tenant.as_str(), claims.sub, claims.r#gen), ("tenant-a", Some(AccountId::new("user-1")), 3));
         assert_eq!(claims.exp - claims.iat, 900);
     }
 

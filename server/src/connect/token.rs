@@ -4,6 +4,7 @@
 //! checks against a clock the caller passes in. Pure: no I/O.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use ids::UnixTime;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, de::DeserializeOwned};
 
@@ -175,9 +176,9 @@ fn alg_name(alg: Algorithm) -> &'static str {
 /// The time claims every token kind carries, typed so that `"exp":"never"`
 /// or `"nbf":"99999999999"` fail to parse (CVE-2026-25537).
 pub(crate) trait TimeClaims {
-    fn exp(&self) -> i64;
-    fn iat(&self) -> i64;
-    fn nbf(&self) -> Option<i64>;
+    fn exp(&self) -> UnixTime;
+    fn iat(&self) -> UnixTime;
+    fn nbf(&self) -> Option<UnixTime>;
 }
 
 /// How long after its `exp` a token counts as recently expired: a page left
@@ -187,7 +188,7 @@ pub(crate) const RENEWABLE_FOR_SECS: i64 = 3600;
 
 /// `exp` must not have passed, `iat` must not be in the future, `nbf` must
 /// have come, each allowing `leeway_secs` of clock skew.
-pub(crate) fn check_times(claims: &impl TimeClaims, now: i64, leeway_secs: i64) -> Result<(), TokenError> {
+pub(crate) fn check_times(claims: &impl TimeClaims, now: UnixTime, leeway_secs: i64) -> Result<(), TokenError> {
     if claims.exp().saturating_add(leeway_secs) < now {
         let recent = claims.exp().saturating_add(RENEWABLE_FOR_SECS) >= now;
         return Err(if recent { TokenError::Expired } else { TokenError::ExpiredLongAgo });
@@ -210,19 +211,19 @@ mod tests {
     #[derive(Debug, Deserialize)]
     struct Claims {
         iss: String,
-        exp: i64,
-        iat: i64,
-        nbf: Option<i64>,
+        exp: UnixTime,
+        iat: UnixTime,
+        nbf: Option<UnixTime>,
     }
 
     impl TimeClaims for Claims {
-        fn exp(&self) -> i64 {
+        fn exp(&self) -> UnixTime {
             self.exp
         }
-        fn iat(&self) -> i64 {
+        fn iat(&self) -> UnixTime {
             self.iat
         }
-        fn nbf(&self) -> Option<i64> {
+        fn nbf(&self) -> Option<UnixTime> {
             self.nbf
         }
     }
@@ -249,7 +250,7 @@ mod tests {
     #[test]
     fn a_well_signed_token_verifies_and_its_claims_are_typed() {
         let c = verify(&hs256(json!({"iss": "a", "exp": 200, "iat": 100}))).unwrap();
-        assert_eq!((c.iss.as_str(), c.exp, c.iat), ("a", 200, 100));
+        assert_eq!((c.iss.as_str(), c.exp.secs(), c.iat.secs()), ("a", 200, 100));
     }
 
     #[test]
@@ -338,10 +339,11 @@ mod tests {
     #[test]
     fn times_are_checked_with_the_given_leeway() {
         let claims = |exp, iat, nbf| Claims { iss: "a".into(), exp, iat, nbf };
-        let now = 1_000_000;
+        let now = UnixTime::from_secs(1_000_000);
         assert_eq!(check_times(&claims(now - 61, now - 100, None), now, 60), Err(TokenError::Expired));
         assert!(check_times(&claims(now - 30, now - 100, None), now, 60).is_ok());
-        assert_eq!(check_times(&claims(-1, 0, None), now, 60), Err(TokenError::ExpiredLongAgo));
+        let epoch = UnixTime::EPOCH;
+        assert_eq!(check_times(&claims(epoch - 1, epoch, None), now, 60), Err(TokenError::ExpiredLongAgo));
         let an_hour_ago = now - RENEWABLE_FOR_SECS;
         assert_eq!(check_times(&claims(an_hour_ago, an_hour_ago - 900, None), now, 60), Err(TokenError::Expired));
         let longer = claims(an_hour_ago - 1, an_hour_ago - 900, None);

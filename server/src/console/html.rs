@@ -1,6 +1,8 @@
 //! Server-rendered HTML for the console: one layout, and escaping for every
 //! value that comes from the database or the request.
 
+use ids::UnixTime;
+
 /// The app's one HTML escaper (`html-escape`): safe in text and in quoted attributes.
 pub(crate) fn escape(text: &str) -> String {
     html_escape::encode_quoted_attribute(text).into_owned()
@@ -42,8 +44,8 @@ pub(crate) fn row(cells: &[String]) -> String {
 }
 
 /// Unix seconds as UTC, or a dash.
-pub(crate) fn time(unix: Option<i64>) -> String {
-    unix.map(app::pages::status::format_time).unwrap_or_else(|| "–".into())
+pub(crate) fn time(at: Option<UnixTime>) -> String {
+    at.map(app::pages::status::format_time).unwrap_or_else(|| "–".into())
 }
 
 #[cfg(test)]

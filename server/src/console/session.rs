@@ -1,6 +1,7 @@
 //! The operator's cookie session (tower-sessions on the app's database):
 //! who is logged in, since when, and the CSRF token every form must echo.
 
+use ids::UnixTime;
 use secrecy::ExposeSecret;
 use tower_sessions::Session;
 
@@ -32,7 +33,7 @@ pub(crate) struct Operator {
 /// lifetime is destroyed (idle expiry is the store's job).
 pub(crate) async fn logged_in_operator(session: &Session, state: &AppState) -> Result<Operator> {
     let name: Option<String> = session.get(OPERATOR).await.ok().flatten();
-    let login_at: Option<i64> = session.get(LOGIN_AT).await.ok().flatten();
+    let login_at: Option<UnixTime> = session.get(LOGIN_AT).await.ok().flatten();
     let csrf: Option<String> = session.get(CSRF).await.ok().flatten();
     let credential: Option<String> = session.get(CREDENTIAL).await.ok().flatten();
     let current = state.config.operator.credential.as_ref().map(fingerprint);
@@ -54,7 +55,7 @@ pub(crate) async fn logged_in_operator(session: &Session, state: &AppState) -> R
 
 /// Starts a fresh session for the operator of `credential`: a new id (no
 /// fixation), a new CSRF token.
-pub(crate) async fn log_in(session: &Session, credential: &OperatorCredential, now: i64) -> Result<()> {
+pub(crate) async fn log_in(session: &Session, credential: &OperatorCredential, now: UnixTime) -> Result<()> {
     let csrf = random_hex(32)?;
     let store = |e: tower_sessions::session::Error| Error::Unavailable(format!("session store: {e}"));
     session.cycle_id().await.map_err(store)?;

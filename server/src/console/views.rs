@@ -7,6 +7,7 @@ use axum::{
     extract::{Path, Query, State},
     response::{Html, Redirect},
 };
+use ids::{ClientKey, TenantId};
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -16,10 +17,8 @@ use super::{
 };
 use crate::{
     error::{ConsoleError, Error},
-    host_ids::ClientKey,
     state::AppState,
     store::{Installation, event_log, forge_tokens, identities, installations, purge},
-    tenant_id::TenantId,
 };
 
 type Page = Result<Html<String>, ConsoleError>;
@@ -102,8 +101,8 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(ten
             row(&[
                 time(Some(e.occurred_at)),
                 escape(&e.event),
-                escape(&e.signature),
-                escape(&e.outcome),
+                escape(e.signature.as_str()),
+                escape(e.outcome.as_str()),
                 escape(e.detail.as_deref().unwrap_or("")),
             ])
         })
@@ -119,7 +118,7 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(ten
         ("App key", escape(i.app_key.as_deref().unwrap_or("–"))),
         ("State", state_label(i)),
         ("Install generation", i.install_generation.to_string()),
-        ("Last install signed with", escape(&i.install_signature)),
+        ("Last install signed with", escape(i.install_signature.as_str())),
         ("World", i.world().to_string()),
         ("Installation id (Forge)", escape(i.installation_id.as_deref().unwrap_or("–"))),
         ("Cloud id", escape(i.cloud_id.as_deref().unwrap_or("–"))),

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::proof::{ForgeProductEventProof, learn_from};
 use crate::{
-    connect::{product_events, webhook::entity_key},
+    connect::{lifecycle::Signature, product_events, webhook::entity_key},
     error::{Error, Result},
     state::AppState,
     store::{
@@ -47,7 +47,7 @@ pub(crate) async fn receive_product_event(
             tenant_id: &tenant.tenant_id,
             event: "product event",
             now,
-            signature: "fit",
+            signature: Signature::ForgeInvocation,
             outcome: Outcome::Ignored,
             detail: Some(&detail),
         };

@@ -7,7 +7,7 @@ use axum::{extract::State, http::StatusCode};
 
 use super::proof::WebhookProof;
 use crate::{
-    connect::webhook::entity_key,
+    connect::{lifecycle::Signature, webhook::entity_key},
     error::{Error, Result},
     state::AppState,
     store::{
@@ -23,7 +23,7 @@ pub(crate) async fn receive(State(state): State<AppState>, proof: WebhookProof) 
             tenant_id: &proof.tenant_id,
             event: "webhook",
             now,
-            signature: "hs256",
+            signature: Signature::TenantHs256,
             outcome: Outcome::Ignored,
             detail: Some(&format!("{} delivery {} dropped: installation not active", proof.event, proof.delivery_id)),
         };

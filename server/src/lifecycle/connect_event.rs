@@ -7,6 +7,8 @@
 //! installationId of a tenant born on Forge, joins that tenant (it gains its
 //! Connect side and keeps its data) instead of creating another.
 
+use ids::{BaseUrl, ClientKey, InstallationId, TenantId, UnixTime};
+
 use crate::{
     connect::{
         callback_proof::VerifiedCallback,
@@ -14,8 +16,7 @@ use crate::{
         payload::LifecyclePayload,
     },
     error::{Error, Result},
-    host_ids::{BaseUrl, ClientKey, InstallationId},
-    secrets::{SealedSecret, SharedSecret, constant_time_eq},
+    secrets::{SealedSecret, SharedSecret, constant_time_eq, random_hex},
     state::AppState,
     store::{
         WriteTx,
@@ -23,14 +24,13 @@ use crate::{
         identities::{self, IdentityKind},
         installations::{self, InstallFields, Installation},
     },
-    tenant_id::TenantId,
 };
 
 /// What the transaction writes beyond the decision's inputs.
 struct EventWrite<'a> {
     client_key: &'a ClientKey,
     base_url: &'a BaseUrl,
-    now: i64,
+    now: UnixTime,
     /// Present for `installed`: what a create or reinstall stores.
     install: Option<InstallFields<'a>>,
     /// The shared secret an install brings, to compare with the stored one.
@@ -64,7 +64,7 @@ pub(crate) async fn apply(
         service_entitlement_number: payload.service_entitlement_number.as_deref(),
         installation_id: forge_installation(payload, verified),
         sealed,
-        signature: verified.signature.as_str(),
+        signature: verified.signature,
         now,
         iat: verified.iat,
         token_fingerprint: fingerprint,
@@ -135,7 +135,7 @@ async fn target(tx: &mut WriteTx, write: &EventWrite<'_>) -> Result<Target> {
     {
         return Ok(Target::JoinForge(holder));
     }
-    Ok(Target::New(TenantId::random()?))
+    Ok(Target::New(TenantId::new_tenant(&random_hex(16)?)))
 }
 
 async fn decide_in(
@@ -214,7 +214,7 @@ async fn record(
         tenant_id,
         event: incoming.event.as_str(),
         now: f.now,
-        signature: incoming.signature.as_str(),
+        signature: incoming.signature,
         outcome,
         detail: Some(&detail),
     };
@@ -230,7 +230,7 @@ async fn record_identities(tx: &mut WriteTx, f: &EventWrite<'_>, tenant_id: &Ten
         identities::record(tx, tenant_id, IdentityKind::InstallationId, installation_id, f.now).await?;
         for orphan in installations::orphan_other_holders(tx, installation_id, tenant_id, f.now).await? {
             let detail = format!("orphaned: Forge installation {installation_id} joined clientKey {}", f.client_key);
-            log_orphan(tx, &orphan, f.now, "rs256", &detail).await?;
+            log_orphan(tx, &orphan, f.now, Signature::AtlassianRs256, &detail).await?;
         }
     }
     Ok(())
@@ -246,12 +246,18 @@ async fn orphan_older_installations(
 ) -> Result<()> {
     for orphan in installations::orphan_others(tx, f.base_url, tenant_id, f.now).await? {
         let detail = format!("orphaned: {} was installed again under clientKey {}", f.base_url, f.client_key);
-        log_orphan(tx, &orphan, f.now, incoming.signature.as_str(), &detail).await?;
+        log_orphan(tx, &orphan, f.now, incoming.signature, &detail).await?;
     }
     Ok(())
 }
 
-async fn log_orphan(tx: &mut WriteTx, orphan: &TenantId, now: i64, signature: &str, detail: &str) -> Result<()> {
+async fn log_orphan(
+    tx: &mut WriteTx,
+    orphan: &TenantId,
+    now: UnixTime,
+    signature: Signature,
+    detail: &str,
+) -> Result<()> {
     let entry = NewEvent {
         tenant_id: orphan,
         event: "orphaned",

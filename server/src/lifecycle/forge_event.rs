@@ -5,6 +5,8 @@
 //! result and its log entry, commit. Two retries of one `installed` queue on
 //! the write lock, so the second finds the tenant the first created.
 
+use ids::{TenantId, UnixTime};
+
 use crate::{
     connect::{
         forge_event::{ForgeDecision, ForgeEvent, Site, TenantView, decide},
@@ -12,6 +14,7 @@ use crate::{
         lifecycle::{self, Decision, Incoming, InstallState, LifecycleEvent, Signature, Snapshot},
     },
     error::Result,
+    secrets::random_hex,
     store::{
         Database, WriteTx,
         event_log::{self, NewEvent, Outcome},
@@ -19,7 +22,6 @@ use crate::{
         identities::{self, IdentityKind},
         installations::{self, ForgeTenantFields, Installation},
     },
-    tenant_id::TenantId,
 };
 
 /// A verified delivery: the event, its FIT, and the site URL it may use
@@ -28,7 +30,7 @@ pub(crate) struct ForgeDelivery<'a> {
     pub event: ForgeEvent,
     pub fit: &'a VerifiedFit,
     pub site_url: Option<&'a str>,
-    pub now: i64,
+    pub now: UnixTime,
 }
 
 /// What the delivery decided, and the tenant it concerns as it is now.
@@ -100,7 +102,7 @@ async fn site_of(tx: &mut WriteTx, fit: &VerifiedFit) -> Result<(Site, Option<In
 async fn create(tx: &mut WriteTx, d: &ForgeDelivery<'_>) -> Result<TenantId> {
     let fit = d.fit;
     let (cloud_id, environment) = (fit.cloud_id.as_deref().unwrap_or_default(), fit.environment.as_ref());
-    let tenant_id = TenantId::random()?;
+    let tenant_id = TenantId::new_tenant(&random_hex(16)?);
     let fields = ForgeTenantFields {
         tenant_id: &tenant_id,
         installation_id: &fit.installation_id,
@@ -203,7 +205,8 @@ async fn log(
     detail: &str,
 ) -> Result<()> {
     let event = if d.event == ForgeEvent::PreUninstall { "uninstalled" } else { d.event.as_str() };
-    let entry = NewEvent { tenant_id, event, now: d.now, signature: "fit", outcome, detail: Some(detail) };
+    let entry =
+        NewEvent { tenant_id, event, now: d.now, signature: Signature::ForgeInvocation, outcome, detail: Some(detail) };
     event_log::append(tx, &entry).await
 }
 
@@ -226,7 +229,7 @@ pub(crate) async fn learn(
     tenant: &Installation,
     fit: &VerifiedFit,
     site_url: Option<&str>,
-    now: i64,
+    now: UnixTime,
 ) -> Result<()> {
     let environment = fit.environment.as_ref().map(|e| (e.id.as_str(), e.kind.as_str()));
     let new_cloud_id = fit.cloud_id.as_deref().filter(|_| tenant.cloud_id.is_none());
@@ -254,7 +257,7 @@ pub(crate) async fn learn(
             tenant_id: id,
             event: "site",
             now,
-            signature: "fit",
+            signature: Signature::ForgeInvocation,
             outcome: Outcome::Accepted,
             detail: Some(&detail),
         };

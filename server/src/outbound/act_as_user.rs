@@ -11,6 +11,7 @@ use std::{
     time::Duration,
 };
 
+use ids::{AccountId, TenantId, UnixTime};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Deserialize;
 use serde_json::json;
@@ -21,7 +22,6 @@ use crate::{
     error::{Error, Result},
     secrets::SharedSecret,
     store::Installation,
-    tenant_id::TenantId,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -44,12 +44,12 @@ pub(crate) enum GrantError {
     BadResponse,
 }
 
-type CacheKey = (TenantId, i64, String, String);
+type CacheKey = (TenantId, i64, AccountId, String);
 
 pub(crate) struct ActAsUser {
     http: reqwest::Client,
     server: Url,
-    cache: Mutex<HashMap<CacheKey, (Arc<SharedSecret>, i64)>>,
+    cache: Mutex<HashMap<CacheKey, (Arc<SharedSecret>, UnixTime)>>,
 }
 
 #[derive(Deserialize)]
@@ -74,12 +74,12 @@ impl ActAsUser {
         &self,
         installation: &Installation,
         secret: &SharedSecret,
-        account_id: &str,
+        account_id: &AccountId,
         scopes: &[&str],
-        now: i64,
+        now: UnixTime,
     ) -> std::result::Result<Arc<SharedSecret>, GrantError> {
         let scope = scopes.join(" ");
-        let key = (installation.tenant_id.clone(), installation.install_generation, account_id.to_string(), scope);
+        let key = (installation.tenant_id.clone(), installation.install_generation, account_id.clone(), scope);
         if let Some(token) = self.cached(&key, now) {
             return Ok(token);
         }
@@ -98,18 +98,18 @@ impl ActAsUser {
     }
 
     /// Forgets a user's tokens (the site refused one: it may be revoked).
-    pub(crate) fn forget(&self, tenant_id: &TenantId, account_id: &str) {
+    pub(crate) fn forget(&self, tenant_id: &TenantId, account_id: &AccountId) {
         if let Ok(mut cache) = self.cache.lock() {
             cache.retain(|(tenant, _, user, _), _| !(tenant == tenant_id && user == account_id));
         }
     }
 
-    fn cached(&self, key: &CacheKey, now: i64) -> Option<Arc<SharedSecret>> {
+    fn cached(&self, key: &CacheKey, now: UnixTime) -> Option<Arc<SharedSecret>> {
         let cache = self.cache.lock().ok()?;
-        cache.get(key).filter(|(_, expires_at)| now < expires_at - RENEW_BEFORE_SECS).map(|(t, _)| t.clone())
+        cache.get(key).filter(|(_, expires_at)| now < *expires_at - RENEW_BEFORE_SECS).map(|(t, _)| t.clone())
     }
 
-    fn keep(&self, key: CacheKey, token: Arc<SharedSecret>, expires_at: i64) {
+    fn keep(&self, key: CacheKey, token: Arc<SharedSecret>, expires_at: UnixTime) {
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= MAX_CACHED {
                 cache.retain(|_, (_, at)| *at > expires_at - 3600);
@@ -126,8 +126,8 @@ impl ActAsUser {
         &self,
         installation: &Installation,
         secret: &SharedSecret,
-        account_id: &str,
-        now: i64,
+        account_id: &AccountId,
+        now: UnixTime,
     ) -> std::result::Result<String, GrantError> {
         let client_id =
             installation.oauth_client_id.as_deref().filter(|c| !c.is_empty()).ok_or(GrantError::NoClientId)?;

@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::tenant_id::TenantId;
+use ids::{AccountId, TenantId};
 
 const ADMIN_TTL: Duration = Duration::from_secs(60);
 const MAX_CACHED: usize = 10_000;
@@ -23,13 +23,13 @@ pub struct AdminCheck {
 
 impl AdminCheck {
     /// The answer given less than a minute ago, if any.
-    pub(crate) fn cached(&self, tenant_id: &TenantId, account_id: &str) -> Option<bool> {
+    pub(crate) fn cached(&self, tenant_id: &TenantId, account_id: &AccountId) -> Option<bool> {
         let answers = self.answers.lock().ok()?;
         let key = (tenant_id.clone(), account_id.to_string());
         answers.get(&key).filter(|(_, at)| at.elapsed() < ADMIN_TTL).map(|(admin, _)| *admin)
     }
 
-    pub(crate) fn remember(&self, tenant_id: &TenantId, account_id: &str, admin: bool) {
+    pub(crate) fn remember(&self, tenant_id: &TenantId, account_id: &AccountId, admin: bool) {
         let Ok(mut answers) = self.answers.lock() else { return };
         if answers.len() >= MAX_CACHED {
             answers.retain(|_, (_, at)| at.elapsed() < ADMIN_TTL);

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use ids::AccountId;
 use reqwest::Method;
 use serde_json::Value;
 use url::Url;
@@ -75,7 +76,7 @@ impl ForgeApi {
         db: &Database,
         keyring: &Keyring,
         installation: &Installation,
-        account_id: &str,
+        account_id: &AccountId,
     ) -> std::result::Result<bool, ForgeApiError> {
         let (base, token) = system_token(db, keyring, installation).await?;
         if is_confluence(installation) {
@@ -95,7 +96,7 @@ impl ForgeApi {
         db: &Database,
         keyring: &Keyring,
         installation: &Installation,
-        account_id: &str,
+        account_id: &AccountId,
     ) -> std::result::Result<Option<String>, ForgeApiError> {
         let (base, token) = system_token(db, keyring, installation).await?;
         let prefix = if is_confluence(installation) { "/wiki/rest/api/user" } else { "/rest/api/3/user" };

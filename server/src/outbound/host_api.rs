@@ -2,6 +2,7 @@
 //! administrator, and what is their display name. The checks are the ones
 //! atlassian-connect-express makes.
 
+use ids::{AccountId, UnixTime};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -15,11 +16,11 @@ pub(crate) async fn is_site_admin(
     client: &HostClient,
     installation: &Installation,
     secret: &SharedSecret,
-    account_id: &str,
-    now: i64,
+    account_id: &AccountId,
+    now: UnixTime,
 ) -> Result<bool, HostError> {
     if is_confluence(installation) {
-        let query = [("accountId", account_id), ("expand", "operations")];
+        let query = [("accountId", account_id.as_str()), ("expand", "operations")];
         let request = HostRequest { method: Method::GET, path: "/rest/api/user", query: &query, body: None };
         let user = client.send(installation, secret, request, now).await?;
         Ok(is_confluence_admin(&user))
@@ -38,7 +39,7 @@ pub(crate) async fn is_site_admin(
 /// Jira's permission check, and the body that asks it about `account_id`.
 pub(crate) const JIRA_PERMISSION_CHECK: &str = "/rest/api/3/permissions/check";
 
-pub(crate) fn admin_check(account_id: &str) -> Value {
+pub(crate) fn admin_check(account_id: &AccountId) -> Value {
     json!({ "accountId": account_id, "globalPermissions": ["ADMINISTER"] })
 }
 
@@ -61,11 +62,11 @@ pub(crate) async fn display_name(
     client: &HostClient,
     installation: &Installation,
     secret: &SharedSecret,
-    account_id: &str,
-    now: i64,
+    account_id: &AccountId,
+    now: UnixTime,
 ) -> Result<Option<String>, HostError> {
     let path = if is_confluence(installation) { "/rest/api/user" } else { "/rest/api/3/user" };
-    let query = [("accountId", account_id)];
+    let query = [("accountId", account_id.as_str())];
     let user = client
         .send(installation, secret, HostRequest { method: Method::GET, path, query: &query, body: None }, now)
         .await?;

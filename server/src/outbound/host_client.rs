@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use ids::UnixTime;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -59,7 +60,7 @@ impl HostClient {
         installation: &Installation,
         secret: &SharedSecret,
         request: HostRequest<'_>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Value, HostError> {
         let url = self.url(&installation.base_url, &request)?;
         let token = self.token(&request, url.query().unwrap_or_default(), secret, now)?;
@@ -121,7 +122,7 @@ impl HostClient {
         request: &HostRequest<'_>,
         query: &str,
         secret: &SharedSecret,
-        now: i64,
+        now: UnixTime,
     ) -> Result<String, HostError> {
         let claims = json!({
             "iss": self.app_key,

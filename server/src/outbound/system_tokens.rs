@@ -8,6 +8,7 @@
 use std::{collections::HashMap, sync::Mutex};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use ids::{TenantId, UnixTime};
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -18,7 +19,6 @@ use crate::{
         Database, Installation,
         forge_tokens::{self, NewToken},
     },
-    tenant_id::TenantId,
 };
 
 /// Forge guarantees a system token for at least two hours and issues them for
@@ -52,7 +52,7 @@ impl SystemTokens {
         installation: &Installation,
         from: &VerifiedFit,
         token: &str,
-        now: i64,
+        now: UnixTime,
     ) -> Result<()> {
         let fingerprint: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let key = &installation.tenant_id;
@@ -89,13 +89,14 @@ impl SystemTokens {
 
 /// When `token` expires: its own (unverified) `exp` when it is a JWT,
 /// within the lifetime Forge issues, else the guaranteed minimum.
-fn expiry(token: &str, now: i64) -> i64 {
+fn expiry(token: &str, now: UnixTime) -> UnixTime {
     let exp = token
         .split('.')
         .nth(1)
         .and_then(|claims| URL_SAFE_NO_PAD.decode(claims).ok())
         .and_then(|claims| serde_json::from_slice::<serde_json::Value>(&claims).ok())
-        .and_then(|claims| claims["exp"].as_i64());
+        .and_then(|claims| claims["exp"].as_i64())
+        .map(UnixTime::from_secs);
     exp.map_or(now + ASSUMED_LIFETIME_SECS, |exp| exp.clamp(now, now + MAX_LIFETIME_SECS))
 }
 
@@ -106,9 +107,10 @@ mod tests {
     #[test]
     fn the_expiry_is_the_tokens_own_within_forges_bounds() {
         let jwt = |exp: i64| format!("e30.{}.sig", URL_SAFE_NO_PAD.encode(format!(r#"{{"exp":{exp}}}"#)));
-        assert_eq!(expiry(&jwt(1_000 + 3_000), 1_000), 4_000);
-        assert_eq!(expiry(&jwt(1_000 + 99_999), 1_000), 1_000 + MAX_LIFETIME_SECS, "capped");
-        assert_eq!(expiry(&jwt(10), 1_000), 1_000, "never in the past");
-        assert_eq!(expiry("opaque-token", 1_000), 1_000 + ASSUMED_LIFETIME_SECS);
+        let now = UnixTime::from_secs(1_000);
+        assert_eq!(expiry(&jwt(1_000 + 3_000), now), UnixTime::from_secs(4_000));
+        assert_eq!(expiry(&jwt(1_000 + 99_999), now), now + MAX_LIFETIME_SECS, "capped");
+        assert_eq!(expiry(&jwt(10), now), now, "never in the past");
+        assert_eq!(expiry("opaque-token", now), now + ASSUMED_LIFETIME_SECS);
     }
 }

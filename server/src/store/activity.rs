@@ -1,8 +1,10 @@
 //! The `activity` table: the product events the demo handler recorded for a
 //! tenant. One row per delivery id, so a job run twice records once.
 
+use ids::{TenantId, UnixTime};
+
 use super::Database;
-use crate::{error::Result, tenant_id::TenantId};
+use crate::error::Result;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub(crate) struct ActivityRow {
@@ -10,7 +12,7 @@ pub(crate) struct ActivityRow {
     pub delivery_id: String,
     pub entity_key: Option<String>,
     pub summary: String,
-    pub processed_at: i64,
+    pub processed_at: UnixTime,
 }
 
 pub(crate) async fn record(db: &Database, tenant_id: &TenantId, row: &ActivityRow) -> Result<()> {

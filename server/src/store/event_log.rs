@@ -1,22 +1,26 @@
 //! The append-only `lifecycle_events` table: what happened to an installation,
 //! accepted, ignored or rejected, with a short reason. Never a secret.
 
+use ids::{ClientKey, TenantId, UnixTime};
+
 use super::{Database, WriteTx};
-use crate::{error::Result, tenant_id::TenantId};
+use crate::{connect::lifecycle::Signature, error::Result};
 
 /// Rejected attempts kept per installation and hour: enough to see an attack,
 /// too few for a flood of forged callbacks to fill the disk.
 const MAX_REJECTIONS_PER_HOUR: i64 = 50;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Outcome {
+/// What became of the request; stored as its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
     Accepted,
     Ignored,
     Rejected,
 }
 
 impl Outcome {
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Accepted => "accepted",
             Self::Ignored => "ignored",
@@ -25,22 +29,65 @@ impl Outcome {
     }
 }
 
+impl TryFrom<String> for Outcome {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<Self, String> {
+        [Self::Accepted, Self::Ignored, Self::Rejected]
+            .into_iter()
+            .find(|outcome| outcome.as_str() == value)
+            .ok_or_else(|| format!("unknown outcome {value:?}"))
+    }
+}
+
+/// The proof a logged request carried: the signature that verified, or
+/// none that did (a rejected callback); stored as its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proof {
+    Verified(Signature),
+    Invalid,
+}
+
+impl Proof {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Verified(signature) => signature.as_str(),
+            Self::Invalid => "invalid",
+        }
+    }
+}
+
+impl TryFrom<String> for Proof {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<Self, String> {
+        if value == Self::Invalid.as_str() { Ok(Self::Invalid) } else { Signature::try_from(value).map(Self::Verified) }
+    }
+}
+
+impl serde::Serialize for Proof {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct EventRecord {
     pub id: i64,
     pub tenant_id: TenantId,
+    /// The lifecycle event, Forge event or delivery the row is about.
     pub event: String,
-    pub occurred_at: i64,
-    pub signature: String,
-    pub outcome: String,
+    pub occurred_at: UnixTime,
+    #[sqlx(try_from = "String")]
+    pub signature: Proof,
+    #[sqlx(try_from = "String")]
+    pub outcome: Outcome,
     pub detail: Option<String>,
 }
 
 pub(crate) struct NewEvent<'a> {
     pub tenant_id: &'a TenantId,
     pub event: &'a str,
-    pub now: i64,
-    pub signature: &'a str,
+    pub now: UnixTime,
+    pub signature: Signature,
     pub outcome: Outcome,
     pub detail: Option<&'a str>,
 }
@@ -49,8 +96,8 @@ const INSERT: &str = "INSERT INTO lifecycle_events (tenant_id, event, occurred_a
                       VALUES ($1, $2, $3, $4, $5, $6)";
 
 pub(crate) async fn append(tx: &mut WriteTx, e: &NewEvent<'_>) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(INSERT).bind(e.tenant_id).bind(e.event).bind(e.now).bind(e.signature)
-        .bind(e.outcome.as_str()).bind(e.detail).execute(conn).await?.rows_affected());
+    on_tx!(tx, conn => sqlx::query(INSERT).bind(e.tenant_id).bind(e.event).bind(e.now)
+        .bind(e.signature.as_str()).bind(e.outcome.as_str()).bind(e.detail).execute(conn).await?.rows_affected());
     Ok(())
 }
 
@@ -59,18 +106,18 @@ pub(crate) async fn append(tx: &mut WriteTx, e: &NewEvent<'_>) -> Result<()> {
 /// installs take (such deliveries cost an install nothing, however many).
 pub(crate) async fn append_dropped(db: &Database, e: &NewEvent<'_>) -> Result<()> {
     let sql = "INSERT INTO lifecycle_events (tenant_id, event, occurred_at, signature, outcome, detail) \
-               SELECT $1, $2, $3, $4, 'ignored', $5 WHERE NOT EXISTS (SELECT 1 FROM lifecycle_events \
-               WHERE tenant_id = $1 AND event = $2 AND outcome = 'ignored' AND occurred_at > $3 - 3600)";
-    on_pool!(db, pool => sqlx::query(sql).bind(e.tenant_id).bind(e.event).bind(e.now).bind(e.signature)
-        .bind(e.detail).execute(pool).await?.rows_affected());
+               SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM lifecycle_events \
+               WHERE tenant_id = $1 AND event = $2 AND outcome = $5 AND occurred_at > $3 - 3600)";
+    on_pool!(db, pool => sqlx::query(sql).bind(e.tenant_id).bind(e.event).bind(e.now).bind(e.signature.as_str())
+        .bind(Outcome::Ignored.as_str()).bind(e.detail).execute(pool).await?.rows_affected());
     Ok(())
 }
 
 /// A rejected callback for the clientKey the request named.
 pub(crate) struct Rejection<'a> {
-    pub client_key: &'a str,
+    pub client_key: &'a ClientKey,
     pub event: &'a str,
-    pub now: i64,
+    pub now: UnixTime,
     pub detail: &'a str,
 }
 
@@ -78,11 +125,12 @@ pub(crate) struct Rejection<'a> {
 /// installation, and at most [`MAX_REJECTIONS_PER_HOUR`] an hour.
 pub(crate) async fn append_rejection(db: &Database, r: &Rejection<'_>) -> Result<()> {
     let sql = "INSERT INTO lifecycle_events (tenant_id, event, occurred_at, signature, outcome, detail) \
-               SELECT i.tenant_id, $2, $3, 'invalid', 'rejected', $4 FROM installations i WHERE i.client_key = $1 \
+               SELECT i.tenant_id, $2, $3, $6, $7, $4 FROM installations i WHERE i.client_key = $1 \
                AND (SELECT COUNT(*) FROM lifecycle_events e WHERE e.tenant_id = i.tenant_id \
-                    AND e.outcome = 'rejected' AND e.occurred_at > $3 - 3600) < $5";
+                    AND e.outcome = $7 AND e.occurred_at > $3 - 3600) < $5";
     on_pool!(db, pool => sqlx::query(sql).bind(r.client_key).bind(r.event).bind(r.now).bind(r.detail)
-        .bind(MAX_REJECTIONS_PER_HOUR).execute(pool).await?.rows_affected());
+        .bind(MAX_REJECTIONS_PER_HOUR).bind(Proof::Invalid.as_str()).bind(Outcome::Rejected.as_str())
+        .execute(pool).await?.rows_affected());
     Ok(())
 }
 

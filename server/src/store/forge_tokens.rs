@@ -2,8 +2,10 @@
 //! clear): what the app needs to call the product as itself between calls.
 //! A token replaces the stored one only if it lives longer.
 
+use ids::{TenantId, UnixTime};
+
 use super::Database;
-use crate::{error::Result, secrets::SealedSecret, tenant_id::TenantId};
+use crate::{error::Result, secrets::SealedSecret};
 
 #[derive(Clone, sqlx::FromRow)]
 pub(crate) struct StoredToken {
@@ -11,12 +13,12 @@ pub(crate) struct StoredToken {
     pub installation_id: String,
     pub token_ciphertext: Vec<u8>,
     pub token_key_id: String,
-    pub expires_at: i64,
-    pub updated_at: i64,
+    pub expires_at: UnixTime,
+    pub updated_at: UnixTime,
     /// The `app.apiBaseUrl` of the FIT that brought the token.
     pub api_base_url: Option<String>,
     /// The last call to the product as the app: when, and how it went.
-    pub api_checked_at: Option<i64>,
+    pub api_checked_at: Option<UnixTime>,
     pub api_check: Option<String>,
 }
 
@@ -37,12 +39,12 @@ pub(crate) struct NewToken<'a> {
     pub installation_id: &'a str,
     pub api_base_url: &'a str,
     pub sealed: &'a SealedSecret,
-    pub expires_at: i64,
+    pub expires_at: UnixTime,
 }
 
 /// Stores `sealed` for its tenant unless the stored token lives as long or
 /// longer. True when it was stored.
-pub(crate) async fn keep_newest(db: &Database, new: &NewToken<'_>, now: i64) -> Result<bool> {
+pub(crate) async fn keep_newest(db: &Database, new: &NewToken<'_>, now: UnixTime) -> Result<bool> {
     let sql = format!(
         "INSERT INTO forge_system_tokens ({INSERTED}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (tenant_id) DO UPDATE SET installation_id = excluded.installation_id, \
@@ -60,7 +62,7 @@ pub(crate) async fn keep_newest(db: &Database, new: &NewToken<'_>, now: i64) -> 
 }
 
 /// Records how the last call to the product as the app went.
-pub(crate) async fn record_api_check(db: &Database, tenant_id: &TenantId, now: i64, outcome: &str) -> Result<()> {
+pub(crate) async fn record_api_check(db: &Database, tenant_id: &TenantId, now: UnixTime, outcome: &str) -> Result<()> {
     let sql = "UPDATE forge_system_tokens SET api_checked_at = $2, api_check = $3 WHERE tenant_id = $1";
     on_pool!(db, pool => {
         sqlx::query(sql).bind(tenant_id).bind(now).bind(outcome).execute(pool).await?.rows_affected()

@@ -3,8 +3,10 @@
 //! Forge reinstall keeps its history). Rows are written only where a verified
 //! install or a verified Forge event is applied.
 
+use ids::{TenantId, UnixTime};
+
 use super::{Database, WriteTx};
-use crate::{error::Result, tenant_id::TenantId};
+use crate::error::Result;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum IdentityKind {
@@ -27,8 +29,8 @@ impl IdentityKind {
 pub struct Identity {
     pub kind: String,
     pub value: String,
-    pub first_seen: i64,
-    pub last_seen: i64,
+    pub first_seen: UnixTime,
+    pub last_seen: UnixTime,
 }
 
 /// Records that `tenant_id` had `value` at `now`.
@@ -37,7 +39,7 @@ pub(crate) async fn record(
     tenant_id: &TenantId,
     kind: IdentityKind,
     value: &str,
-    now: i64,
+    now: UnixTime,
 ) -> Result<()> {
     let sql = "INSERT INTO tenant_identities (tenant_id, kind, value, first_seen, last_seen) \
                VALUES ($1, $2, $3, $4, $4) ON CONFLICT (tenant_id, kind, value) \

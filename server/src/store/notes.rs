@@ -2,17 +2,19 @@
 //! and changes also by the author, so one tenant or user can never reach
 //! another's rows whatever id they send.
 
+use ids::{AccountId, TenantId, UnixTime};
+
 use super::Database;
-use crate::{error::Result, tenant_id::TenantId};
+use crate::error::Result;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub(crate) struct NoteRow {
     pub id: i64,
-    pub author_account_id: String,
+    pub author_account_id: AccountId,
     pub title: String,
     pub body: String,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
     pub issue_key: Option<String>,
 }
 
@@ -44,21 +46,21 @@ pub(crate) async fn insert(db: &Database, new: &NewNote<'_>, quota: i64) -> Resu
 
 pub(crate) struct NewNote<'a> {
     pub tenant_id: &'a TenantId,
-    pub author: &'a str,
+    pub author: &'a AccountId,
     pub title: &'a str,
     pub body: &'a str,
-    pub now: i64,
+    pub now: UnixTime,
 }
 
 /// Changes a note only if it belongs to `tenant_id` and was written by `author`.
 pub(crate) async fn update(
     db: &Database,
     tenant_id: &TenantId,
-    author: &str,
+    author: &AccountId,
     id: i64,
     title: &str,
     body: &str,
-    now: i64,
+    now: UnixTime,
 ) -> Result<Option<NoteRow>> {
     let sql = format!(
         "UPDATE notes SET title = $4, body = $5, updated_at = $6 \
@@ -75,7 +77,7 @@ pub(crate) async fn update(
 pub(crate) async fn link(
     db: &Database,
     tenant_id: &TenantId,
-    author: &str,
+    author: &AccountId,
     id: i64,
     issue_key: Option<&str>,
 ) -> Result<Option<NoteRow>> {
@@ -89,7 +91,7 @@ pub(crate) async fn link(
 }
 
 /// Deletes a note only if it belongs to `tenant_id` and was written by `author`.
-pub(crate) async fn delete(db: &Database, tenant_id: &TenantId, author: &str, id: i64) -> Result<bool> {
+pub(crate) async fn delete(db: &Database, tenant_id: &TenantId, author: &AccountId, id: i64) -> Result<bool> {
     let sql = "DELETE FROM notes WHERE tenant_id = $1 AND author_account_id = $2 AND id = $3";
     let deleted = on_pool!(db, pool => {
         sqlx::query(sql).bind(tenant_id).bind(author).bind(id).execute(pool).await?.rows_affected()

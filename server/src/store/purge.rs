@@ -3,14 +3,11 @@
 //! tenant data (seed 000: orphans are kept 30 days, then purged). Each purge
 //! is recorded in `purge_log`, which outlives the installation.
 
+use ids::{BaseUrl, ClientKey, TenantId, UnixTime};
 use serde::Serialize;
 
 use super::Database;
-use crate::{
-    error::Result,
-    host_ids::{BaseUrl, ClientKey},
-    tenant_id::TenantId,
-};
+use crate::error::Result;
 
 /// Tables holding data that belongs to one tenant, by `tenant_id`.
 const TENANT_TABLES: [&str; 7] = [
@@ -31,7 +28,7 @@ pub struct Expired {
     pub base_url: BaseUrl,
     pub reason: String,
     /// When it became inactive (orphaned or uninstalled).
-    pub inactive_since: i64,
+    pub inactive_since: UnixTime,
 }
 
 const EXPIRED_SQL: &str = "SELECT tenant_id, client_key, base_url, \
@@ -43,7 +40,7 @@ const EXPIRED_SQL: &str = "SELECT tenant_id, client_key, base_url, \
     ORDER BY tenant_id";
 
 /// What a purge at `now` would delete (`--dry-run`).
-pub async fn expired(db: &Database, now: i64, retention_secs: i64) -> Result<Vec<Expired>> {
+pub async fn expired(db: &Database, now: UnixTime, retention_secs: i64) -> Result<Vec<Expired>> {
     let cutoff = now - retention_secs;
     Ok(on_pool!(db, pool => sqlx::query_as(EXPIRED_SQL).bind(cutoff).fetch_all(pool).await?))
 }
@@ -51,7 +48,7 @@ pub async fn expired(db: &Database, now: i64, retention_secs: i64) -> Result<Vec
 /// Deletes every expired installation with its data. Each one is its own
 /// transaction that re-checks the condition, so a reinstall that lands in
 /// between keeps its installation.
-pub(crate) async fn purge_expired(db: &Database, now: i64, retention_secs: i64) -> Result<Vec<Expired>> {
+pub(crate) async fn purge_expired(db: &Database, now: UnixTime, retention_secs: i64) -> Result<Vec<Expired>> {
     let mut purged = Vec::new();
     for candidate in expired(db, now, retention_secs).await? {
         if purge_one(db, &candidate, now, now - retention_secs).await? {
@@ -62,7 +59,7 @@ pub(crate) async fn purge_expired(db: &Database, now: i64, retention_secs: i64) 
     Ok(purged)
 }
 
-async fn purge_one(db: &Database, candidate: &Expired, now: i64, cutoff: i64) -> Result<bool> {
+async fn purge_one(db: &Database, candidate: &Expired, now: UnixTime, cutoff: UnixTime) -> Result<bool> {
     let delete = "DELETE FROM installations WHERE tenant_id = $1 AND \
                   ((orphaned_at IS NOT NULL AND orphaned_at < $2) OR (state = 'uninstalled' AND uninstalled_at < $2))";
     let log = "INSERT INTO purge_log (tenant_id, client_key, base_url, reason, purged_at) VALUES ($1, $2, $3, $4, $5)";
@@ -84,7 +81,7 @@ async fn purge_one(db: &Database, candidate: &Expired, now: i64, cutoff: i64) ->
 
 /// Purges one installation now, whatever its age, if it is orphaned or
 /// uninstalled (an operator's "purge now"). Active installations stay.
-pub(crate) async fn purge_inactive_now(db: &Database, tenant_id: &TenantId, now: i64) -> Result<bool> {
+pub(crate) async fn purge_inactive_now(db: &Database, tenant_id: &TenantId, now: UnixTime) -> Result<bool> {
     let Some(installation) = super::installations::find(db, tenant_id).await? else { return Ok(false) };
     let reason = if installation.orphaned_at.is_some() {
         "orphaned (purged by an operator)"
@@ -100,7 +97,7 @@ pub(crate) async fn purge_inactive_now(db: &Database, tenant_id: &TenantId, now:
         reason: reason.into(),
         inactive_since: installation.orphaned_at.or(installation.uninstalled_at).unwrap_or(now),
     };
-    purge_one(db, &candidate, now, i64::MAX).await
+    purge_one(db, &candidate, now, UnixTime::from_secs(i64::MAX)).await
 }
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
@@ -109,7 +106,7 @@ pub struct PurgeRecord {
     pub client_key: Option<ClientKey>,
     pub base_url: BaseUrl,
     pub reason: String,
-    pub purged_at: i64,
+    pub purged_at: UnixTime,
 }
 
 pub async fn log(db: &Database, limit: i64) -> Result<Vec<PurgeRecord>> {

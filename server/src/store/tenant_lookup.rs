@@ -1,17 +1,14 @@
 //! Finding a tenant by any name it has had: tenant id, clientKey,
 //! installationId, cloudId or base URL (the operator's `server show`).
 
+use ids::{BaseUrl, ClientKey, CloudId, InstallationId, TenantId};
+
 use super::{
     Database, Installation,
     identities::{IdentityKind, tenants_with},
     installations,
 };
-use crate::{
-    connect::forge_token::is_installation_id,
-    error::Result,
-    host_ids::{BaseUrl, ClientKey, CloudId, InstallationId},
-    tenant_id::TenantId,
-};
+use crate::{connect::forge_token::is_installation_id, error::Result};
 
 /// The tenant `key` names: a tenant id, a clientKey, an installationId, a
 /// cloudId or a base URL. The current holder of an id wins (seed 000: the newest active

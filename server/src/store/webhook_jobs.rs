@@ -12,10 +12,11 @@
 //! `blocked` until that one ends, so a claim never steps over the jobs
 //! waiting behind one issue.
 
+use ids::{TenantId, UnixTime};
 use sqlx::{Postgres, Transaction};
 
 use super::{Database, Pool, write_tx::TxConn};
-use crate::{error::Result, tenant_id::TenantId};
+use crate::error::Result;
 
 /// The advisory-lock class of queue transactions on PostgreSQL (two-key
 /// locks never collide with the one-key installations lock).
@@ -27,7 +28,7 @@ pub(crate) struct NewJob<'a> {
     pub event: &'a str,
     pub entity_key: Option<&'a str>,
     pub payload: &'a str,
-    pub now: i64,
+    pub now: UnixTime,
 }
 
 /// What became of a delivery offered to the queue.
@@ -60,8 +61,8 @@ pub struct JobRow {
     pub state: String,
     pub attempts: i64,
     pub last_error: Option<String>,
-    pub received_at: i64,
-    pub processed_at: Option<i64>,
+    pub received_at: UnixTime,
+    pub processed_at: Option<UnixTime>,
 }
 
 /// A queue write. SQLite takes its write lock up front; PostgreSQL locks the
@@ -148,7 +149,7 @@ pub(crate) async fn enqueue(db: &Database, job: &NewJob<'_>, quota: i64) -> Resu
 /// Takes a ready job under a lease of `lease_secs`: the oldest ready job of
 /// the tenant whose turn it is, which goes to the back of the round. Each
 /// tenant with a backlog costs one step of the `webhook_jobs_heads` index.
-pub(crate) async fn claim(db: &Database, now: i64, lease_secs: i64) -> Result<Option<ClaimedJob>> {
+pub(crate) async fn claim(db: &Database, now: UnixTime, lease_secs: i64) -> Result<Option<ClaimedJob>> {
     let head = "SELECT h.id FROM webhook_jobs h WHERE h.tenant_id = t.tenant_id AND h.state = 'queued' \
                 AND h.blocked = 0 AND h.next_attempt_at <= $1 ORDER BY h.next_attempt_at, h.id LIMIT 1";
     let pick = match db.pool {
@@ -186,14 +187,14 @@ pub(crate) async fn claim(db: &Database, now: i64, lease_secs: i64) -> Result<Op
 }
 
 /// Jobs whose worker died (its lease ran out) are ready again. Returns how many.
-pub(crate) async fn requeue_expired(db: &Database, now: i64) -> Result<u64> {
+pub(crate) async fn requeue_expired(db: &Database, now: UnixTime) -> Result<u64> {
     let sql = "UPDATE webhook_jobs SET state = 'queued', next_attempt_at = $1, locked_until = NULL \
                WHERE state = 'running' AND locked_until < $1";
     Ok(on_pool!(db, pool => sqlx::query(sql).bind(now).execute(pool).await?.rows_affected()))
 }
 
 /// The run `job` still holds the job until `until`. False: it lost its lease.
-pub(crate) async fn renew(db: &Database, job: &ClaimedJob, until: i64) -> Result<bool> {
+pub(crate) async fn renew(db: &Database, job: &ClaimedJob, until: UnixTime) -> Result<bool> {
     let sql = "UPDATE webhook_jobs SET locked_until = $3 WHERE id = $1 AND attempts = $2 AND state = 'running'";
     let renewed = on_pool!(db, pool => sqlx::query(sql).bind(job.id).bind(job.attempts).bind(until)
         .execute(pool).await?.rows_affected());
@@ -202,7 +203,7 @@ pub(crate) async fn renew(db: &Database, job: &ClaimedJob, until: i64) -> Result
 
 /// The run's handlers succeeded (or the job was dropped): it is finished.
 /// False when the run no longer held the job (nothing written).
-pub(crate) async fn finish(db: &Database, job: &ClaimedJob, state: &str, now: i64) -> Result<bool> {
+pub(crate) async fn finish(db: &Database, job: &ClaimedJob, state: &str, now: UnixTime) -> Result<bool> {
     let sql = "UPDATE webhook_jobs SET state = $3, processed_at = $4, locked_until = NULL \
                WHERE id = $1 AND attempts = $2 AND state = 'running'";
     let mut tx = QueueTx::begin(db, &job.tenant_id, job.entity_key.as_deref()).await?;
@@ -218,7 +219,7 @@ pub(crate) async fn finish(db: &Database, job: &ClaimedJob, state: &str, now: i6
 
 /// The run's handlers failed: ready again at `retry_at`, or dead when
 /// `None`. False when the run no longer held the job (nothing written).
-pub(crate) async fn fail(db: &Database, job: &ClaimedJob, error: &str, retry_at: Option<i64>) -> Result<bool> {
+pub(crate) async fn fail(db: &Database, job: &ClaimedJob, error: &str, retry_at: Option<UnixTime>) -> Result<bool> {
     let sql = "UPDATE webhook_jobs SET state = CASE WHEN $4 IS NULL THEN 'dead' ELSE 'queued' END, \
                next_attempt_at = COALESCE($4, next_attempt_at), last_error = $3, locked_until = NULL \
                WHERE id = $1 AND attempts = $2 AND state = 'running'";
@@ -252,7 +253,7 @@ async fn release(tx: &mut QueueTx, job: &ClaimedJob) -> Result<()> {
 
 /// An operator's retry of a dead job: ready now (or behind an unfinished
 /// job of its issue), with a fresh count, above any quota.
-pub(crate) async fn retry_dead(db: &Database, id: i64, now: i64) -> Result<bool> {
+pub(crate) async fn retry_dead(db: &Database, id: i64, now: UnixTime) -> Result<bool> {
     let find = "SELECT tenant_id, entity_key FROM webhook_jobs WHERE id = $1 AND state = 'dead'";
     let Some((tenant, entity)): Option<(TenantId, Option<String>)> =
         on_pool!(db, pool => sqlx::query_as(find).bind(id).fetch_optional(pool).await?)
@@ -278,10 +279,10 @@ pub(crate) async fn retry_dead(db: &Database, id: i64, now: i64) -> Result<bool>
 }
 
 /// When the oldest job that could run now became ready (None: none can).
-pub(crate) async fn oldest_ready(db: &Database, now: i64) -> Result<Option<i64>> {
+pub(crate) async fn oldest_ready(db: &Database, now: UnixTime) -> Result<Option<UnixTime>> {
     let sql = "SELECT MIN(next_attempt_at) FROM webhook_jobs WHERE state = 'queued' AND blocked = 0 \
                AND next_attempt_at <= $1";
-    let (oldest,): (Option<i64>,) = on_pool!(db, pool => sqlx::query_as(sql).bind(now).fetch_one(pool).await?);
+    let (oldest,): (Option<UnixTime>,) = on_pool!(db, pool => sqlx::query_as(sql).bind(now).fetch_one(pool).await?);
     Ok(oldest)
 }
 

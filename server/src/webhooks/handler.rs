@@ -3,6 +3,7 @@
 
 use std::{future::Future, pin::Pin, sync::Arc};
 
+use ids::{BaseUrl, TenantId, UnixTime};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -10,14 +11,12 @@ use reqwest::Method;
 
 use crate::{
     clock::Clock,
-    host_ids::BaseUrl,
     outbound::{
         forge_api::ForgeApi,
         host_client::{HostClient, HostRequest},
     },
     secrets::Keyring,
     store::{Database, Installation},
-    tenant_id::TenantId,
 };
 
 /// What the workers and the handlers' contexts use of the app (a part of its
@@ -48,7 +47,7 @@ pub struct WebhookEvent {
     /// 1 on the first run, more on retries.
     pub attempt: i64,
     /// When this run started, by the app's clock (Unix seconds).
-    pub handled_at: i64,
+    pub handled_at: UnixTime,
 }
 
 impl WebhookEvent {

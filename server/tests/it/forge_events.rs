@@ -15,8 +15,14 @@ use hostkit::{
 };
 use serde_json::Value;
 use server::{
-    connect::{forge_event::ForgeEvent, lifecycle::InstallState},
-    store::{identities, installations, tenant_lookup},
+    connect::{
+        forge_event::ForgeEvent,
+        lifecycle::{InstallState, Signature},
+    },
+    store::{
+        event_log::{Outcome, Proof},
+        identities, installations, tenant_lookup,
+    },
     vendor::ClientKey,
 };
 
@@ -219,7 +225,9 @@ async fn deliveries_keep_the_system_token_and_the_app_calls_the_product_as_itsel
     assert_eq!(w.deliver(&second, ForgeEvent::PreUninstall, None, 1).await, 204, "a retry");
     assert_eq!(w.list_notes(&second).await.0, 401);
     let events = w.app.events(&key).await;
-    assert!(events.iter().any(|e| e.event == "uninstalled" && e.signature == "fit" && e.outcome == "accepted"));
+    assert!(events.iter().any(|e| e.event == "uninstalled"
+        && e.signature == Proof::Verified(Signature::ForgeInvocation)
+        && e.outcome == Outcome::Accepted));
     // A delivery for an installation the app never joined is refused.
     let unknown = w.another_installation();
     assert_eq!(w.deliver(&unknown, ForgeEvent::Hourly, None, 0).await, 401);

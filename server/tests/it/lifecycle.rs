@@ -2,7 +2,10 @@
 //! uninstall marks, and the stored state survives any order of delivery.
 
 use hostkit::Tenant;
-use server::connect::lifecycle::InstallState;
+use server::{
+    connect::lifecycle::{InstallState, Signature},
+    store::event_log::Outcome,
+};
 
 use crate::{
     on_both_databases,
@@ -23,7 +26,7 @@ async fn first_signed_install_stores_an_encrypted_installation(kind: DbKind) {
     assert_eq!(row.base_url, tenant.base_url);
     assert_eq!(row.state, InstallState::Installed);
     assert_eq!(row.install_generation, 1);
-    assert_eq!(row.install_signature, "rs256");
+    assert_eq!(row.install_signature, Signature::AtlassianRs256);
     assert_eq!(row.product_type.as_deref(), Some("jira"));
     assert!(row.oauth_client_id.is_some());
 
@@ -132,7 +135,7 @@ async fn a_stale_install_after_a_newer_one_is_ignored(kind: DbKind) {
     assert_eq!(app.host.toggle(&tenant, "disabled").await.status(), 204, "the newer secret still rules");
     assert_eq!(app.host.toggle(&stale, "enabled").await.status(), 401);
     let last = app.events(&tenant.client_key).await;
-    assert!(last.iter().any(|e| e.outcome == "ignored" && e.detail.as_deref().unwrap_or("").contains("stale")));
+    assert!(last.iter().any(|e| e.outcome == Outcome::Ignored && e.detail.as_deref().unwrap_or("").contains("stale")));
 }
 on_both_databases!(a_stale_install_after_a_newer_one_is_ignored);
 

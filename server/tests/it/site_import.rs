@@ -4,7 +4,7 @@
 
 use hostkit::Tenant;
 use server::{
-    connect::lifecycle::InstallState,
+    connect::lifecycle::{InstallState, Signature},
     maintenance,
     store::{installations, purge},
     vendor::BaseUrl,
@@ -83,7 +83,7 @@ async fn legacy_mode_accepts_only_a_first_unsigned_install(kind: DbKind) {
     let tenant = Tenant::new(&jira_site());
     let body = app.host.body(&tenant, "installed");
     assert_eq!(app.host.post_lifecycle("installed", &body, None).await.status(), 204, "first unsigned install");
-    assert_eq!(app.installation(&tenant.client_key).await.unwrap().install_signature, "unsigned");
+    assert_eq!(app.installation(&tenant.client_key).await.unwrap().install_signature, Signature::Unsigned);
 
     let hijack = tenant.with_new_secret();
     let before = app.snapshot(&tenant.client_key).await;

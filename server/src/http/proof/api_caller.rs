@@ -9,6 +9,7 @@
 
 use app::api::backend::{Caller, CallerVia, ForgeUserToken};
 use axum::{extract::Request, http::HeaderMap};
+use ids::TenantId;
 
 use super::{
     Proof, ProofKind,
@@ -26,7 +27,6 @@ use crate::{
     error::{Error, Result},
     state::AppState,
     store::{Installation, installations},
-    tenant_id::TenantId,
 };
 
 #[derive(Clone, Copy)]

@@ -10,6 +10,7 @@ use axum::{
     extract::{FromRequest, Request},
     http::{HeaderMap, StatusCode, Uri, header},
 };
+use ids::UnixTime;
 
 use super::{
     Proof, ProofKind,
@@ -140,7 +141,7 @@ async fn authenticate(
 
 /// HS256 under the tenant's stored secret; the tenant is found by the body's
 /// clientKey, which the token's `iss` must equal. Returns the token's `iat`.
-async fn tenant_signed(state: &AppState, token: RawToken<'_>, context: &CallbackContext<'_>) -> Result<i64> {
+async fn tenant_signed(state: &AppState, token: RawToken<'_>, context: &CallbackContext<'_>) -> Result<UnixTime> {
     let installation = stored_installation(state, context.client_key).await?.ok_or(TokenError::UnknownIssuer)?;
     let secret = shared_secret(state, &installation)?;
     Ok(verify_tenant_signed(token, secret.expose(), context)?.iat)

@@ -61,11 +61,11 @@ async fn page_load(state: &AppState, request: &mut Request, admin_page: bool) ->
     if !installation.is_active() {
         return Err(TokenError::UnknownIssuer.into());
     }
-    if admin_page && !state.is_site_admin(&installation, claims.sub.as_deref()).await? {
+    if admin_page && !state.is_site_admin(&installation, claims.sub.as_ref()).await? {
         return Err(Error::NotAdmin);
     }
     let grant =
-        state.mint_session(&installation, claims.sub.as_deref()).map_err(|e| Error::Unavailable(e.to_string()))?;
+        state.mint_session(&installation, claims.sub.as_ref()).map_err(|e| Error::Unavailable(e.to_string()))?;
     let caller = caller(&installation, claims.sub, CallerVia::Page);
     let session = PageSession {
         token: grant.token,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use app::api::backend::{Caller, CallerVia};
 use axum::extract::Request;
+use ids::{AccountId, ClientKey, TenantId};
 
 use crate::{
     api::VerifiedTenant,
@@ -13,11 +14,9 @@ use crate::{
         token::{RawToken, TokenError},
     },
     error::{Error, Result},
-    host_ids::ClientKey,
     secrets::SharedSecret,
     state::AppState,
     store::{Installation, installations},
-    tenant_id::TenantId,
 };
 
 /// The tenant `tenant_id` names, for verifying an API call (from the
@@ -69,9 +68,9 @@ pub(super) fn admit(request: &mut Request, caller: Caller, installation: Install
     request.extensions_mut().insert(VerifiedTenant(Arc::new(installation)));
 }
 
-pub(super) fn caller(installation: &Installation, account_id: Option<String>, via: CallerVia) -> Caller {
+pub(super) fn caller(installation: &Installation, account_id: Option<AccountId>, via: CallerVia) -> Caller {
     Caller {
-        tenant_id: installation.tenant_id.to_string(),
+        tenant_id: installation.tenant_id.clone(),
         account_id,
         install_generation: installation.install_generation,
         via,

@@ -6,6 +6,7 @@
 //! active verifies but is marked, so the handler answers 2xx and drops it.
 
 use axum::{body::Bytes, extract::Request};
+use ids::TenantId;
 
 use super::{
     Proof, ProofKind,
@@ -20,7 +21,6 @@ use crate::{
     },
     error::{Error, Result},
     state::AppState,
-    tenant_id::TenantId,
 };
 
 const IDENTIFIER_HEADER: &str = "x-atlassian-webhook-identifier";

@@ -11,11 +11,11 @@ mod writes;
 pub use reads::*;
 pub(crate) use writes::*;
 
+use ids::{BaseUrl, ClientKey, CloudId, InstallationId, TenantId, UnixTime};
+
 use crate::{
-    connect::lifecycle::InstallState,
-    host_ids::{BaseUrl, ClientKey, CloudId, InstallationId},
+    connect::lifecycle::{InstallState, Signature},
     secrets::SealedSecret,
-    tenant_id::TenantId,
 };
 
 pub(super) const COLUMNS: &str = "tenant_id, client_key, base_url, display_url, product_type, description, app_key, \
@@ -46,14 +46,16 @@ pub struct Installation {
     #[sqlx(try_from = "String")]
     pub state: InstallState,
     pub install_generation: i64,
-    pub install_signature: String,
-    pub first_installed_at: i64,
-    pub last_installed_at: i64,
-    pub last_event_at: i64,
-    pub last_event_iat: i64,
-    pub last_install_iat: i64,
-    pub uninstalled_at: Option<i64>,
-    pub orphaned_at: Option<i64>,
+    /// How the last accepted install was signed.
+    #[sqlx(try_from = "String")]
+    pub install_signature: Signature,
+    pub first_installed_at: UnixTime,
+    pub last_installed_at: UnixTime,
+    pub last_event_at: UnixTime,
+    pub last_event_iat: UnixTime,
+    pub last_install_iat: UnixTime,
+    pub uninstalled_at: Option<UnixTime>,
+    pub orphaned_at: Option<UnixTime>,
     pub last_install_token: Option<String>,
     /// The site's stable Forge id, learned from verified Forge calls.
     pub cloud_id: Option<CloudId>,
@@ -81,12 +83,12 @@ impl Installation {
             secret_key_id: Some("k1".into()),
             state: InstallState::Installed,
             install_generation: generation,
-            install_signature: "rs256".into(),
-            first_installed_at: 0,
-            last_installed_at: 0,
-            last_event_at: 0,
-            last_event_iat: 0,
-            last_install_iat: 0,
+            install_signature: Signature::AtlassianRs256,
+            first_installed_at: UnixTime::EPOCH,
+            last_installed_at: UnixTime::EPOCH,
+            last_event_at: UnixTime::EPOCH,
+            last_event_iat: UnixTime::EPOCH,
+            last_install_iat: UnixTime::EPOCH,
             uninstalled_at: None,
             orphaned_at: None,
             last_install_token: None,
@@ -151,9 +153,9 @@ pub(crate) struct InstallFields<'a> {
     pub service_entitlement_number: Option<&'a str>,
     pub installation_id: Option<&'a InstallationId>,
     pub sealed: &'a SealedSecret,
-    pub signature: &'a str,
-    pub now: i64,
-    pub iat: i64,
+    pub signature: Signature,
+    pub now: UnixTime,
+    pub iat: UnixTime,
     /// Fingerprint of the token that signed this install, if one did.
     pub token_fingerprint: Option<&'a str>,
 }
@@ -167,6 +169,6 @@ pub(crate) struct ForgeTenantFields<'a> {
     pub product_type: Option<&'a str>,
     pub environment_id: &'a str,
     pub environment_type: &'a str,
-    pub now: i64,
-    pub iat: i64,
+    pub now: UnixTime,
+    pub iat: UnixTime,
 }

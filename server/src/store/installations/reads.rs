@@ -1,12 +1,12 @@
 //! Finding installation rows: by tenant, clientKey, installationId, cloudId
 //! or base URL, from the database, inside a write, or from the short-lived cache.
 
+use ids::{BaseUrl, ClientKey, CloudId, InstallationId, TenantId};
+
 use super::{ACTIVE, COLUMNS, Installation, NEWEST_FIRST};
 use crate::{
     error::Result,
-    host_ids::{BaseUrl, ClientKey, CloudId, InstallationId},
     store::{Database, WriteTx},
-    tenant_id::TenantId,
 };
 
 /// The tenant `tenant_id`, as the database holds it now.

@@ -1,13 +1,13 @@
 //! Changing installation rows, always inside the caller's write transaction.
 
+use ids::{InstallationId, TenantId, UnixTime};
+
 use super::{COLUMNS, ForgeTenantFields, InstallFields};
 use crate::{
     connect::lifecycle::InstallState,
     error::Result,
-    host_ids::InstallationId,
     secrets::SealedSecret,
     store::{Database, WriteTx},
-    tenant_id::TenantId,
 };
 
 /// A tenant born on Forge installed again (after a verified `installed`
@@ -16,8 +16,8 @@ pub(crate) async fn reinstall_forge(
     tx: &mut WriteTx,
     tenant_id: &TenantId,
     installation_id: &str,
-    now: i64,
-    iat: i64,
+    now: UnixTime,
+    iat: UnixTime,
 ) -> Result<()> {
     let sql = "UPDATE installations SET installation_id = $2, state = 'installed', uninstalled_at = NULL, \
                install_generation = install_generation + 1, last_installed_at = $3, last_event_at = $3, \
@@ -139,7 +139,7 @@ where
         .bind(f.installation_id.map(InstallationId::as_str))
         .bind(f.sealed.ciphertext.as_slice())
         .bind(f.sealed.key_id.as_str())
-        .bind(f.signature)
+        .bind(f.signature.as_str())
         .bind(f.now)
         .bind(f.iat)
 }
@@ -148,8 +148,8 @@ pub(crate) async fn set_state(
     tx: &mut WriteTx,
     tenant_id: &TenantId,
     state: InstallState,
-    now: i64,
-    event_iat: i64,
+    now: UnixTime,
+    event_iat: UnixTime,
 ) -> Result<()> {
     let uninstalled_at = (state == InstallState::Uninstalled).then_some(now);
     let sql = "UPDATE installations SET state = $2, last_event_at = $3, last_event_iat = $4, \
@@ -165,7 +165,7 @@ pub(crate) async fn orphan_others(
     tx: &mut WriteTx,
     base_url: &str,
     keep: &TenantId,
-    now: i64,
+    now: UnixTime,
 ) -> Result<Vec<TenantId>> {
     let which = "base_url = $1 AND tenant_id <> $2 AND client_key IS NOT NULL AND orphaned_at IS NULL";
     orphan_where(tx, which, base_url, keep, now).await
@@ -178,13 +178,19 @@ pub(crate) async fn orphan_other_holders(
     tx: &mut WriteTx,
     installation_id: &str,
     keep: &TenantId,
-    now: i64,
+    now: UnixTime,
 ) -> Result<Vec<TenantId>> {
     let which = "installation_id = $1 AND tenant_id <> $2 AND client_key IS NULL AND orphaned_at IS NULL";
     orphan_where(tx, which, installation_id, keep, now).await
 }
 
-async fn orphan_where(tx: &mut WriteTx, which: &str, value: &str, keep: &TenantId, now: i64) -> Result<Vec<TenantId>> {
+async fn orphan_where(
+    tx: &mut WriteTx,
+    which: &str,
+    value: &str,
+    keep: &TenantId,
+    now: UnixTime,
+) -> Result<Vec<TenantId>> {
     let select = format!("SELECT tenant_id FROM installations WHERE {which}");
     let update = format!("UPDATE installations SET orphaned_at = $3 WHERE {which}");
     let ids: Vec<TenantId> =

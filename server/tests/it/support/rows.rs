@@ -18,8 +18,11 @@ impl TestApp {
     pub async fn snapshot(&self, client_key: &str) -> String {
         let row = self.installation(client_key).await;
         let events = self.events(client_key).await;
-        let accepted: Vec<_> =
-            events.iter().filter(|e| e.outcome != "rejected").map(|e| (e.id, e.event.clone())).collect();
+        let accepted: Vec<_> = events
+            .iter()
+            .filter(|e| e.outcome != event_log::Outcome::Rejected)
+            .map(|e| (e.id, e.event.clone()))
+            .collect();
         match row {
             None => format!("none; events {accepted:?}"),
             Some(r) => format!(

@@ -1,18 +1,15 @@
 //! The names Atlassian gives a tenant and its users: a Connect clientKey, a
 //! Forge installationId, a site's cloudId, its base URL, a user's accountId.
-//! Each is its own type, so one cannot be passed where another is meant;
-//! each is read as text (`Deref<Target = str>`) and stored as text
-//! (`#[sqlx(transparent)]`). A value is wrapped where it enters: a verified
-//! token or payload, or a row the app itself wrote.
+//! Each is read as text (`Deref<Target = str>`) and stored as text. A value
+//! is wrapped where it enters: a verified token or payload, or a row the app
+//! itself wrote.
 
 /// One identifier type: a `String` that says what it names.
 macro_rules! host_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(
-            Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, sqlx::Type, serde::Serialize, serde::Deserialize,
-        )]
-        #[sqlx(transparent)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(transparent))]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -81,6 +78,10 @@ host_id!(
 host_id!(
     /// A site's URL (Connect's `baseUrl`, Forge's `siteUrl`); it changes when the site is renamed.
     BaseUrl
+);
+host_id!(
+    /// A user's Atlassian account id: a token's `sub`, a FIT's `principal`.
+    AccountId
 );
 
 #[cfg(test)]
