@@ -24,7 +24,7 @@ pub(crate) async fn forge_event(State(state): State<AppState>, proof: ForgeEvent
         tracing::warn!(installation_id = %fit.installation_id, "Forge install for a site outside the host allowlist");
         return Err(Error::Forbidden);
     }
-    let delivery = ForgeDelivery { event: proof.event, fit, site_url: site_url.as_deref(), now: state.clock.now() };
+    let delivery = ForgeDelivery { event: proof.event, fit, site_url: site_url.as_ref(), now: state.clock.now() };
     let applied = apply_forge_event(&state.db, &delivery).await?;
     tracing::info!(event = proof.event.as_str(), installation_id = %fit.installation_id,
         tenant_id = ?applied.tenant.as_ref().map(|t| &t.tenant_id), decision = ?applied.decision, "Forge event");

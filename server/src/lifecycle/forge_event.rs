@@ -5,7 +5,7 @@
 //! result and its log entry, commit. Two retries of one `installed` queue on
 //! the write lock, so the second finds the tenant the first created.
 
-use ids::{TenantId, UnixTime};
+use ids::{BaseUrl, TenantId, UnixTime};
 
 use crate::{
     connect::{
@@ -29,7 +29,7 @@ use crate::{
 pub(crate) struct ForgeDelivery<'a> {
     pub event: ForgeEvent,
     pub fit: &'a VerifiedFit,
-    pub site_url: Option<&'a str>,
+    pub site_url: Option<&'a BaseUrl>,
     pub now: UnixTime,
 }
 
@@ -101,13 +101,13 @@ async fn site_of(tx: &mut WriteTx, fit: &VerifiedFit) -> Result<(Site, Option<In
 /// environment, and no Connect secret.
 async fn create(tx: &mut WriteTx, d: &ForgeDelivery<'_>) -> Result<TenantId> {
     let fit = d.fit;
-    let (cloud_id, environment) = (fit.cloud_id.as_deref().unwrap_or_default(), fit.environment.as_ref());
+    let environment = fit.environment.as_ref();
     let tenant_id = TenantId::new_tenant(&random_hex(16)?);
     let fields = ForgeTenantFields {
         tenant_id: &tenant_id,
         installation_id: &fit.installation_id,
-        cloud_id,
-        site_url: d.site_url.unwrap_or_default(),
+        cloud_id: fit.cloud_id.as_ref(),
+        site_url: d.site_url,
         product_type: product_of(fit),
         environment_id: environment.map_or("", |e| e.id.as_str()),
         environment_type: environment.map_or("", |e| e.kind.as_str()),
@@ -117,8 +117,10 @@ async fn create(tx: &mut WriteTx, d: &ForgeDelivery<'_>) -> Result<TenantId> {
     installations::insert_forge(tx, &fields).await?;
     record_identities(tx, d, &tenant_id).await?;
     let detail = format!(
-        "born on Forge: installation {} on site {cloud_id} ({} environment)",
-        fit.installation_id, fields.environment_type
+        "born on Forge: installation {} on site {} ({} environment)",
+        fit.installation_id,
+        fit.cloud_id.as_deref().unwrap_or_default(),
+        fields.environment_type
     );
     log(tx, d, &tenant_id, Outcome::Accepted, &detail).await?;
     Ok(tenant_id)
@@ -128,8 +130,7 @@ async fn create(tx: &mut WriteTx, d: &ForgeDelivery<'_>) -> Result<TenantId> {
 async fn join(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant_id: &TenantId) -> Result<TenantId> {
     let fit = d.fit;
     let environment = fit.environment.as_ref().map(|e| (e.id.as_str(), e.kind.as_str()));
-    installations::set_forge_identity(tx, tenant_id, &fit.installation_id, fit.cloud_id.as_deref(), environment)
-        .await?;
+    installations::set_forge_identity(tx, tenant_id, &fit.installation_id, fit.cloud_id.as_ref(), environment).await?;
     record_identities(tx, d, tenant_id).await?;
     let detail = format!("joined Forge installation {}", fit.installation_id);
     log(tx, d, tenant_id, Outcome::Accepted, &detail).await?;
@@ -228,13 +229,13 @@ pub(crate) async fn learn(
     db: &Database,
     tenant: &Installation,
     fit: &VerifiedFit,
-    site_url: Option<&str>,
+    site_url: Option<&BaseUrl>,
     now: UnixTime,
 ) -> Result<()> {
     let environment = fit.environment.as_ref().map(|e| (e.id.as_str(), e.kind.as_str()));
-    let new_cloud_id = fit.cloud_id.as_deref().filter(|_| tenant.cloud_id.is_none());
+    let new_cloud_id = fit.cloud_id.as_ref().filter(|_| tenant.cloud_id.is_none());
     let new_environment = environment.filter(|_| tenant.environment_id.is_none());
-    let renamed = site_url.filter(|url| tenant.client_key.is_none() && tenant.base_url != *url);
+    let renamed = site_url.filter(|url| tenant.client_key.is_none() && tenant.base_url != **url);
     if new_cloud_id.is_none() && new_environment.is_none() && renamed.is_none() {
         return Ok(());
     }

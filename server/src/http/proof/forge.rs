@@ -14,6 +14,7 @@ use axum::{
     extract::Request,
     http::{HeaderMap, Uri},
 };
+use ids::BaseUrl;
 
 use super::{Proof, ProofKind, callback::read_body, header_token};
 use crate::{
@@ -161,13 +162,13 @@ pub(crate) async fn learn_from(state: &AppState, tenant: &Installation, fit: &Ve
         tracing::warn!(tenant_id = %tenant.tenant_id, "a FIT names another cloudId; kept the first");
     }
     let site_url = allowed_site_url(state, fit);
-    if let Err(e) = forge_event::learn(&state.db, tenant, fit, site_url.as_deref(), now).await {
+    if let Err(e) = forge_event::learn(&state.db, tenant, fit, site_url.as_ref(), now).await {
         tracing::warn!(tenant_id = %tenant.tenant_id, error = %e, "could not keep what a FIT says of its site");
     }
 }
 
 /// The FIT's site URL, without a trailing slash, if the host allowlist accepts it.
-pub(crate) fn allowed_site_url(state: &AppState, fit: &VerifiedFit) -> Option<String> {
-    let url = fit.site_url.as_ref()?.as_str().trim_end_matches('/').to_string();
-    state.config.host_allowlist.allows(&url).then_some(url)
+pub(crate) fn allowed_site_url(state: &AppState, fit: &VerifiedFit) -> Option<BaseUrl> {
+    let url = fit.site_url.as_ref()?.as_str().trim_end_matches('/');
+    state.config.host_allowlist.allows(url).then(|| BaseUrl::new(url))
 }

@@ -163,9 +163,11 @@ pub(crate) struct InstallFields<'a> {
 /// What a verified Forge `installed` writes for a tenant born on Forge.
 pub(crate) struct ForgeTenantFields<'a> {
     pub tenant_id: &'a TenantId,
-    pub installation_id: &'a str,
-    pub cloud_id: &'a str,
-    pub site_url: &'a str,
+    pub installation_id: &'a InstallationId,
+    /// The site's cloudId and URL as the FIT named them (stored empty when it
+    /// named none, or a site outside the allowlist, until a verified call does).
+    pub cloud_id: Option<&'a CloudId>,
+    pub site_url: Option<&'a BaseUrl>,
     pub product_type: Option<&'a str>,
     pub environment_id: &'a str,
     pub environment_type: &'a str,

@@ -1,10 +1,10 @@
 //! Changing installation rows, always inside the caller's write transaction.
 
-use ids::{InstallationId, TenantId, UnixTime};
+use ids::{BaseUrl, CloudId, InstallationId, TenantId, UnixTime};
 
 use super::{COLUMNS, ForgeTenantFields, InstallFields};
 use crate::{
-    connect::lifecycle::InstallState,
+    connect::lifecycle::{InstallState, Signature},
     error::Result,
     secrets::SealedSecret,
     store::{Database, WriteTx},
@@ -15,7 +15,7 @@ use crate::{
 pub(crate) async fn reinstall_forge(
     tx: &mut WriteTx,
     tenant_id: &TenantId,
-    installation_id: &str,
+    installation_id: &InstallationId,
     now: UnixTime,
     iat: UnixTime,
 ) -> Result<()> {
@@ -32,8 +32,8 @@ pub(crate) async fn reinstall_forge(
 pub(crate) async fn set_forge_identity(
     tx: &mut WriteTx,
     tenant_id: &TenantId,
-    installation_id: &str,
-    cloud_id: Option<&str>,
+    installation_id: &InstallationId,
+    cloud_id: Option<&CloudId>,
     environment: Option<(&str, &str)>,
 ) -> Result<()> {
     let sql = "UPDATE installations SET installation_id = $2, cloud_id = COALESCE($3, cloud_id), \
@@ -50,7 +50,7 @@ pub(crate) async fn set_forge_identity(
 pub(crate) async fn learn_site(
     tx: &mut WriteTx,
     tenant_id: &TenantId,
-    cloud_id: Option<&str>,
+    cloud_id: Option<&CloudId>,
     environment: Option<(&str, &str)>,
 ) -> Result<bool> {
     let sql = "UPDATE installations SET cloud_id = COALESCE(cloud_id, $2), \
@@ -64,7 +64,7 @@ pub(crate) async fn learn_site(
 }
 
 /// A Forge tenant's site was renamed: the FIT's `siteUrl` is its base URL now.
-pub(crate) async fn rename_site(tx: &mut WriteTx, tenant_id: &TenantId, site_url: &str) -> Result<bool> {
+pub(crate) async fn rename_site(tx: &mut WriteTx, tenant_id: &TenantId, site_url: &BaseUrl) -> Result<bool> {
     let sql = "UPDATE installations SET base_url = $2 WHERE tenant_id = $1 AND base_url <> $2 AND client_key IS NULL";
     let changed =
         on_tx!(tx, conn => sqlx::query(sql).bind(tenant_id).bind(site_url).execute(conn).await?.rows_affected());
@@ -89,11 +89,12 @@ pub(crate) async fn insert(tx: &mut WriteTx, tenant_id: &TenantId, f: &InstallFi
 pub(crate) async fn insert_forge(tx: &mut WriteTx, f: &ForgeTenantFields<'_>) -> Result<()> {
     let sql = format!(
         "INSERT INTO installations ({COLUMNS}) VALUES ($1, NULL, $2, NULL, $3, NULL, NULL, NULL, NULL, $4, NULL, NULL, \
-         'installed', 1, 'fit', $5, $5, $5, $6, $6, NULL, NULL, NULL, $7, $8, $9)"
+         'installed', 1, $10, $5, $5, $5, $6, $6, NULL, NULL, NULL, $7, $8, $9)"
     );
-    on_tx!(tx, conn => sqlx::query(&sql).bind(f.tenant_id).bind(f.site_url).bind(f.product_type)
-        .bind(f.installation_id).bind(f.now).bind(f.iat).bind(f.cloud_id).bind(f.environment_id)
-        .bind(f.environment_type).execute(conn).await?.rows_affected());
+    let (site_url, cloud_id) = (f.site_url.map_or("", |u| u.as_str()), f.cloud_id.map_or("", |c| c.as_str()));
+    on_tx!(tx, conn => sqlx::query(&sql).bind(f.tenant_id).bind(site_url).bind(f.product_type)
+        .bind(f.installation_id).bind(f.now).bind(f.iat).bind(cloud_id).bind(f.environment_id)
+        .bind(f.environment_type).bind(Signature::ForgeInvocation.as_str()).execute(conn).await?.rows_affected());
     Ok(())
 }
 
@@ -163,7 +164,7 @@ pub(crate) async fn set_state(
 /// orphan (a site import gave the site a new clientKey). Returns their ids.
 pub(crate) async fn orphan_others(
     tx: &mut WriteTx,
-    base_url: &str,
+    base_url: &BaseUrl,
     keep: &TenantId,
     now: UnixTime,
 ) -> Result<Vec<TenantId>> {
@@ -176,7 +177,7 @@ pub(crate) async fn orphan_others(
 /// another tenant. Returns their ids.
 pub(crate) async fn orphan_other_holders(
     tx: &mut WriteTx,
-    installation_id: &str,
+    installation_id: &InstallationId,
     keep: &TenantId,
     now: UnixTime,
 ) -> Result<Vec<TenantId>> {
