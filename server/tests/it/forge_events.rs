@@ -6,7 +6,7 @@
 //! kept, and the app calls the stand-in product API with it, as itself; a
 //! user token serves its one invocation and is never kept.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hostkit::{
     ForgeJwks, ProductApi, Tenant,
@@ -31,6 +31,7 @@ use crate::{
     support::{
         app::{TestApp, jira_site},
         db::DbKind,
+        eventually::eventually,
         rows::{dump, dump_text},
     },
 };
@@ -86,16 +87,11 @@ impl ForgeWorld {
     }
 }
 
-/// Waits (at most 10 s) until the product API has answered a call with `token` `status`.
+/// The product API's calls, once it has answered one made with `token` with `status`.
 async fn api_call_with(api: &ProductApi, token: &str, status: u16) -> Vec<ApiCall> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let calls = api.calls();
-        if calls.iter().any(|c| c.token.as_deref() == Some(token) && c.status == status) || Instant::now() > deadline {
-            return calls;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let answered = || api.calls().iter().any(|c| c.token.as_deref() == Some(token) && c.status == status);
+    eventually(&format!("the product API answered {status} to a call with the token"), || async { answered() }).await;
+    api.calls()
 }
 
 async fn one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import(kind: DbKind) {
@@ -196,10 +192,7 @@ async fn deliveries_keep_the_system_token_and_the_app_calls_the_product_as_itsel
     let calls_before = w.api.calls().len();
     assert_eq!(w.deliver(&second, ForgeEvent::Hourly, Some(&older), 0).await, 204);
     let calls = api_call_with(&w.api, &newer, 200).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while w.api.calls().len() == calls_before && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the hourly check called the product API", || async { w.api.calls().len() > calls_before }).await;
     let last = w.api.calls().last().cloned().expect("the hourly check called");
     assert_eq!(last.token.as_deref(), Some(newer.as_str()), "the newest token is used: {calls:?}");
 
