@@ -61,7 +61,7 @@ fn esbuild(out: &Path) -> Result<()> {
 
 fn hashed_copy(from: &Path, out: &Path, stem: &str, ext: &str) -> Result<String> {
     let bytes = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
-    let hash: String = Sha256::digest(&bytes).iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let hash = hex::encode(&Sha256::digest(&bytes)[..8]);
     let name = format!("{stem}.{hash}.{ext}");
     std::fs::write(out.join(&name), bytes)?;
     Ok(name)

@@ -60,7 +60,7 @@ pub fn build(profile: String) -> Result<()> {
 fn hash_names(pkg: &Path) -> Result<String> {
     let (js, wasm) = (std::fs::read(pkg.join("frontend.js"))?, std::fs::read(pkg.join("frontend_bg.wasm"))?);
     let digest = Sha256::new().chain_update(&js).chain_update(&wasm).finalize();
-    let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let hash = hex::encode(&digest[..8]);
     let name = format!("frontend.{hash}");
     for entry in std::fs::read_dir(pkg)? {
         let path = entry?.path();

@@ -1,6 +1,7 @@
 //! Server functions, grouped by what they serve, and the types they share.
-//! Their bodies run on the server only (through [`backend::Backend`]); the
-//! browser gets a generated HTTP client that carries the session token.
+//! Their bodies run on the server only (through each resource's backend
+//! trait, which the server implements); the browser gets a generated HTTP
+//! client that carries the session token.
 //! The proof each endpoint accepts is declared in `server/src/http/routes.rs`;
 //! only those under `public/` need none.
 //!

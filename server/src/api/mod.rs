@@ -1,6 +1,6 @@
 //! The server side of the app's server functions: each file implements its
-//! resource's backend trait from `app::api` (so `AppBackend` is `app`'s
-//! `Backend`) on the database and the host client. Every method starts
+//! resource's backend trait from `app::api` (`NotesBackend`, `MeBackend`, …)
+//! for `AppBackend`, on the database and the host client. Every method starts
 //! from the verified `Caller` and the installation its proof verified
 //! ([`VerifiedTenant`]); the tenant is never taken from arguments.
 

@@ -11,10 +11,7 @@
 
 use ids::UnixTime;
 
-use super::{
-    lifecycle::{LifecycleEvent, Signature},
-    token::TokenError,
-};
+use super::{lifecycle::LifecycleEvent, signature::Signature, token::TokenError};
 
 /// How an accepted callback authenticated.
 #[derive(Clone)]

@@ -18,5 +18,6 @@ pub(crate) mod payload;
 pub(crate) mod product_events;
 pub(crate) mod qsh;
 pub(crate) mod session_token;
+pub mod signature;
 pub(crate) mod token;
 pub(crate) mod webhook;

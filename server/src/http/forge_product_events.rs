@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::proof::{ForgeProductEventProof, learn_from};
 use crate::{
-    connect::{lifecycle::Signature, product_events, webhook::entity_key},
+    connect::{product_events, signature::Signature, webhook::entity_key},
     error::{Error, Result},
     state::AppState,
     store::{

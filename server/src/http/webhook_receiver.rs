@@ -7,7 +7,7 @@ use axum::{extract::State, http::StatusCode};
 
 use super::proof::WebhookProof;
 use crate::{
-    connect::{lifecycle::Signature, webhook::entity_key},
+    connect::{signature::Signature, webhook::entity_key},
     error::{Error, Result},
     state::AppState,
     store::{

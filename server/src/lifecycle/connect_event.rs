@@ -12,8 +12,9 @@ use ids::{BaseUrl, ClientKey, InstallationId, TenantId, UnixTime};
 use crate::{
     connect::{
         callback_proof::VerifiedCallback,
-        lifecycle::{Decision, Incoming, LifecycleEvent, Signature, Snapshot, decide},
+        lifecycle::{Decision, Incoming, LifecycleEvent, Snapshot, decide},
         payload::LifecyclePayload,
+        signature::Signature,
     },
     error::{Error, Result},
     secrets::{SealedSecret, SharedSecret, constant_time_eq, random_hex},

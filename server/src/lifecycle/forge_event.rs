@@ -11,7 +11,8 @@ use crate::{
     connect::{
         forge_event::{ForgeDecision, ForgeEvent, Site, TenantView, decide},
         forge_token::VerifiedFit,
-        lifecycle::{self, Decision, Incoming, InstallState, LifecycleEvent, Signature, Snapshot},
+        lifecycle::{self, Decision, Incoming, InstallState, LifecycleEvent, Snapshot},
+        signature::Signature,
     },
     error::Result,
     secrets::random_hex,

@@ -4,7 +4,7 @@
 use ids::{ClientKey, TenantId, UnixTime};
 
 use super::{Database, WriteTx};
-use crate::{connect::lifecycle::Signature, error::Result};
+use crate::{connect::signature::Signature, error::Result};
 
 /// Rejected attempts kept per installation and hour: enough to see an attack,
 /// too few for a flood of forged callbacks to fill the disk.

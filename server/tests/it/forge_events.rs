@@ -15,10 +15,7 @@ use hostkit::{
 };
 use serde_json::Value;
 use server::{
-    connect::{
-        forge_event::ForgeEvent,
-        lifecycle::{InstallState, Signature},
-    },
+    connect::{forge_event::ForgeEvent, lifecycle::InstallState, signature::Signature},
     store::{
         event_log::{Outcome, Proof},
         identities, installations, tenant_lookup,

@@ -3,7 +3,7 @@
 
 use hostkit::Tenant;
 use server::{
-    connect::lifecycle::{InstallState, Signature},
+    connect::{lifecycle::InstallState, signature::Signature},
     store::event_log::Outcome,
 };
 

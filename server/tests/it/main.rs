@@ -33,4 +33,5 @@ mod secrets_at_rest;
 mod site_import;
 mod snapshots;
 mod tenant_migration;
+mod webhook_runs;
 mod webhooks;

@@ -4,7 +4,7 @@
 
 use hostkit::Tenant;
 use server::{
-    connect::lifecycle::{InstallState, Signature},
+    connect::{lifecycle::InstallState, signature::Signature},
     maintenance,
     store::{installations, purge},
     vendor::BaseUrl,

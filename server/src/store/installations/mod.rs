@@ -14,7 +14,7 @@ pub(crate) use writes::*;
 use ids::{BaseUrl, ClientKey, CloudId, InstallationId, TenantId, UnixTime};
 
 use crate::{
-    connect::lifecycle::{InstallState, Signature},
+    connect::{lifecycle::InstallState, signature::Signature},
     secrets::SealedSecret,
 };
 

@@ -4,7 +4,7 @@ use ids::{BaseUrl, CloudId, InstallationId, TenantId, UnixTime};
 
 use super::{COLUMNS, ForgeTenantFields, InstallFields};
 use crate::{
-    connect::lifecycle::{InstallState, Signature},
+    connect::{lifecycle::InstallState, signature::Signature},
     error::Result,
     secrets::SealedSecret,
     store::{Database, WriteTx},
