@@ -22,7 +22,10 @@ use tracing::Instrument;
 use crate::{
     clock::Clock,
     error::{Error, Result},
-    store::{Database, webhook_jobs},
+    store::{
+        Database,
+        webhook_jobs::{self, JobState},
+    },
 };
 
 /// Seconds: from a cached page (1 ms) to a handler near its timeout.
@@ -80,9 +83,9 @@ async fn render(State(scrape): State<Scrape>) -> Response {
 async fn record_queue(db: &Database, now: UnixTime) {
     match webhook_jobs::unfinished_counts(db).await {
         Ok(counts) => {
-            for state in ["queued", "running", "dead"] {
-                let n = counts.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
-                metrics::gauge!("webhook_jobs", "state" => state).set(n as f64);
+            for state in [JobState::Queued, JobState::Running, JobState::Dead] {
+                let n = counts.iter().find(|(s, _)| *s == state).map_or(0, |(_, n)| *n);
+                metrics::gauge!("webhook_jobs", "state" => state.as_str()).set(n as f64);
             }
         }
         Err(e) => tracing::warn!(error = %e, "metrics: could not count webhook jobs"),

@@ -51,7 +51,7 @@ pub async fn show(db: &Database, key: &str) -> Result<()> {
         "uninstalledAt": i.uninstalled_at, "orphanedAt": i.orphaned_at,
         "forgeSystemTokenHeldUntil": forge_tokens::find(db, id).await?.map(|t| t.expires_at),
         "history": identities::history(db, id).await?.iter().map(|h| serde_json::json!({
-            "kind": h.kind, "value": h.value, "firstSeen": h.first_seen, "lastSeen": h.last_seen,
+            "kind": h.kind.as_str(), "value": h.value, "firstSeen": h.first_seen, "lastSeen": h.last_seen,
         })).collect::<Vec<_>>(),
         "events": event_log::for_tenant(db, id, 50).await?,
     });
@@ -62,7 +62,7 @@ pub async fn show(db: &Database, key: &str) -> Result<()> {
 /// The webhook queue by state, as one JSON object (`{"done": 12, "queued": 1}`).
 pub async fn webhooks(db: &Database) -> Result<()> {
     let counts: serde_json::Map<String, serde_json::Value> =
-        webhook_jobs::counts(db).await?.into_iter().map(|(state, n)| (state, n.into())).collect();
+        webhook_jobs::counts(db).await?.into_iter().map(|(state, n)| (state.as_str().to_string(), n.into())).collect();
     println!("{}", serde_json::Value::Object(counts));
     Ok(())
 }

@@ -77,7 +77,12 @@ async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStat
         system_token_until: token.map(|t| t.expires_at),
         history: history
             .into_iter()
-            .map(|h| IdentityEntry { kind: h.kind, value: h.value, first_seen: h.first_seen, last_seen: h.last_seen })
+            .map(|h| IdentityEntry {
+                kind: h.kind.as_str().into(),
+                value: h.value,
+                first_seen: h.first_seen,
+                last_seen: h.last_seen,
+            })
             .collect(),
         app_version: env!("CARGO_PKG_VERSION").to_string(),
         database: state.db.kind().to_string(),

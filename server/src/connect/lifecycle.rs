@@ -110,7 +110,7 @@ pub(crate) struct Incoming<'a> {
     pub event: LifecycleEvent,
     pub signature: Signature,
     pub iat: UnixTime,
-    pub base_url: &'a str,
+    pub base_url: &'a BaseUrl,
     /// For `installed`: the body's secret equals the stored one.
     pub same_secret: bool,
     /// Another clientKey holds an active installation for this base URL.
@@ -118,7 +118,7 @@ pub(crate) struct Incoming<'a> {
     /// Fingerprint of the token that signed this request, if one did.
     pub token_fingerprint: Option<&'a str>,
     /// The `installationId` a Connect-on-Forge install carries.
-    pub installation_id: Option<&'a str>,
+    pub installation_id: Option<&'a InstallationId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,8 +154,8 @@ fn decide_install(current: Option<&Snapshot>, incoming: &Incoming<'_>) -> Decisi
     let Some(current) = current else { return Decision::Create };
     // A new installationId is news even with the same secret: Forge reinstalled the app.
     let same_installation =
-        incoming.installation_id.is_none() || incoming.installation_id == current.installation_id.as_deref();
-    let same_body = incoming.same_secret && incoming.base_url == current.base_url && same_installation;
+        incoming.installation_id.is_none() || incoming.installation_id == current.installation_id.as_ref();
+    let same_body = incoming.same_secret && *incoming.base_url == current.base_url && same_installation;
     // The body is not signed: a token seen before may only come back with the same body.
     if incoming.token_fingerprint.is_some() && incoming.token_fingerprint == current.last_install_token.as_deref() {
         return if same_body {
@@ -183,7 +183,7 @@ fn decide_install(current: Option<&Snapshot>, incoming: &Incoming<'_>) -> Decisi
         InstallState::Disabled => InstallState::Disabled,
         InstallState::Installed | InstallState::Uninstalled => InstallState::Installed,
     };
-    let renamed_from = (current.base_url != incoming.base_url).then(|| current.base_url.clone());
+    let renamed_from = (current.base_url != *incoming.base_url).then(|| current.base_url.clone());
     Decision::Reinstall { state, renamed_from }
 }
 
@@ -222,6 +222,15 @@ mod tests {
     use super::*;
     use LifecycleEvent::*;
 
+    /// A base URL that lives as long as the tests (an `Incoming` borrows it).
+    fn url(base_url: &str) -> &'static BaseUrl {
+        Box::leak(Box::new(BaseUrl::new(base_url)))
+    }
+
+    fn installation(id: &str) -> &'static InstallationId {
+        Box::leak(Box::new(InstallationId::new(id)))
+    }
+
     fn incoming(event: LifecycleEvent, iat: i64) -> Incoming<'static> {
         let iat = UnixTime::from_secs(iat);
         let signature =
@@ -230,7 +239,7 @@ mod tests {
             event,
             signature,
             iat,
-            base_url: "https://a.atlassian.net",
+            base_url: url("https://a.atlassian.net"),
             same_secret: false,
             base_url_taken: false,
             token_fingerprint: None,
@@ -242,12 +251,12 @@ mod tests {
     fn apply(current: Option<Snapshot>, e: &Incoming<'_>) -> Option<Snapshot> {
         let new = |state| Snapshot {
             state,
-            base_url: BaseUrl::new(e.base_url),
+            base_url: e.base_url.clone(),
             orphaned: false,
             last_event_iat: e.iat,
             last_install_iat: e.iat,
             last_install_token: e.token_fingerprint.map(str::to_string),
-            installation_id: e.installation_id.map(InstallationId::new),
+            installation_id: e.installation_id.cloned(),
         };
         match decide(current.as_ref(), e) {
             Decision::Create => Some(new(InstallState::Installed)),
@@ -298,7 +307,7 @@ mod tests {
         assert_eq!(decide(Some(&current), &duplicate), Decision::Ignore("duplicate install"));
         assert!(matches!(decide(Some(&current), &incoming(Installed, 100)), Decision::Reinstall { .. }));
         // The same secret in the same second, but a new Forge installation: a reinstall that joins it.
-        let joined = Incoming { installation_id: Some("ari:1"), ..duplicate.clone() };
+        let joined = Incoming { installation_id: Some(installation("ari:1")), ..duplicate.clone() };
         assert!(matches!(decide(Some(&current), &joined), Decision::Reinstall { .. }));
         let current = run(&[incoming(Installed, 100), joined.clone()]).unwrap();
         assert_eq!(decide(Some(&current), &joined), Decision::Ignore("duplicate install"));
@@ -313,7 +322,7 @@ mod tests {
         assert_eq!(decide(Some(&current), &same), Decision::Ignore("duplicate install"));
         let other_secret = Incoming { same_secret: false, ..first.clone() };
         assert!(matches!(decide(Some(&current), &other_secret), Decision::Reject(_)));
-        let other_site = Incoming { same_secret: true, base_url: "https://evil.atlassian.net", ..first };
+        let other_site = Incoming { same_secret: true, base_url: url("https://evil.atlassian.net"), ..first };
         assert!(matches!(decide(Some(&current), &other_site), Decision::Reject(_)));
     }
 
@@ -328,7 +337,7 @@ mod tests {
     #[test]
     fn a_new_base_url_for_the_same_client_key_is_a_rename() {
         let current = run(&[incoming(Installed, 100)]).unwrap();
-        let renamed = Incoming { base_url: "https://b.atlassian.net", ..incoming(Installed, 200) };
+        let renamed = Incoming { base_url: url("https://b.atlassian.net"), ..incoming(Installed, 200) };
         assert_eq!(
             decide(Some(&current), &renamed),
             Decision::Reinstall {

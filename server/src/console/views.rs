@@ -93,7 +93,7 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(ten
     let history: String = identities::history(&state.db, tenant_id)
         .await?
         .iter()
-        .map(|h| row(&[escape(&h.kind), escape(&h.value), time(Some(h.first_seen)), time(Some(h.last_seen))]))
+        .map(|h| row(&[escape(h.kind.as_str()), escape(&h.value), time(Some(h.first_seen)), time(Some(h.last_seen))]))
         .collect();
     let log: String = events
         .iter()

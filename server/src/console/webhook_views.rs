@@ -16,17 +16,17 @@ use super::{
 use crate::{
     error::{ConsoleError, Error},
     state::AppState,
-    store::webhook_jobs,
+    store::webhook_jobs::{self, JobState},
 };
 
 pub(crate) async fn list(op: Operator, State(state): State<AppState>) -> Result<Html<String>, ConsoleError> {
     let counts = webhook_jobs::counts(&state.db).await?;
-    let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{} {n}", escape(s))).collect();
+    let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{} {n}", s.as_str())).collect();
     let rows: String = webhook_jobs::recent(&state.db, 200)
         .await?
         .iter()
         .map(|j| {
-            let retry = if j.state == "dead" {
+            let retry = if j.state == JobState::Dead {
                 format!(
                     r#"<form method="post" action="/console/webhooks/{}/retry" class="inline">
 <input type="hidden" name="csrf" value="{}"><button class="button retry">Retry</button></form>"#,
@@ -40,7 +40,7 @@ pub(crate) async fn list(op: Operator, State(state): State<AppState>) -> Result<
                 escape(j.tenant_id.as_str()),
                 escape(&j.event),
                 escape(&j.delivery_id),
-                escape(&j.state),
+                j.state.as_str().to_string(),
                 j.attempts.to_string(),
                 escape(j.last_error.as_deref().unwrap_or("")),
                 time(Some(j.received_at)),

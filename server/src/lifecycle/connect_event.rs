@@ -22,7 +22,7 @@ use crate::{
     store::{
         WriteTx,
         event_log::{self, NewEvent, Outcome},
-        identities::{self, IdentityKind},
+        identities::{self, Name},
         installations::{self, InstallFields, Installation},
     },
 };
@@ -79,7 +79,7 @@ pub(crate) async fn apply(
         same_secret: false,
         base_url_taken: false,
         token_fingerprint: fingerprint,
-        installation_id: forge_installation(payload, verified).map(InstallationId::as_str),
+        installation_id: forge_installation(payload, verified),
     };
     transaction(state, incoming, &write).await
 }
@@ -226,9 +226,9 @@ async fn record(
 /// tenant's history; a Forge tenant that held that installationId before
 /// (it was born from Forge's event) is superseded.
 async fn record_identities(tx: &mut WriteTx, f: &EventWrite<'_>, tenant_id: &TenantId) -> Result<()> {
-    identities::record(tx, tenant_id, IdentityKind::BaseUrl, f.base_url, f.now).await?;
+    identities::record(tx, tenant_id, Name::BaseUrl(f.base_url), f.now).await?;
     if let Some(installation_id) = f.install.as_ref().and_then(|i| i.installation_id) {
-        identities::record(tx, tenant_id, IdentityKind::InstallationId, installation_id, f.now).await?;
+        identities::record(tx, tenant_id, Name::InstallationId(installation_id), f.now).await?;
         for orphan in installations::orphan_other_holders(tx, installation_id, tenant_id, f.now).await? {
             let detail = format!("orphaned: Forge installation {installation_id} joined clientKey {}", f.client_key);
             log_orphan(tx, &orphan, f.now, Signature::AtlassianRs256, &detail).await?;

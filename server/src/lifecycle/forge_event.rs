@@ -20,7 +20,7 @@ use crate::{
         Database, WriteTx,
         event_log::{self, NewEvent, Outcome},
         forge_tokens,
-        identities::{self, IdentityKind},
+        identities::{self, Name},
         installations::{self, ForgeTenantFields, Installation},
     },
 };
@@ -189,12 +189,12 @@ async fn uninstall(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant: &Installatio
 
 /// The installationId, cloudId and site URL join the tenant's history.
 async fn record_identities(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant_id: &TenantId) -> Result<()> {
-    identities::record(tx, tenant_id, IdentityKind::InstallationId, &d.fit.installation_id, d.now).await?;
-    if let Some(cloud_id) = d.fit.cloud_id.as_deref() {
-        identities::record(tx, tenant_id, IdentityKind::CloudId, cloud_id, d.now).await?;
+    identities::record(tx, tenant_id, Name::InstallationId(&d.fit.installation_id), d.now).await?;
+    if let Some(cloud_id) = d.fit.cloud_id.as_ref() {
+        identities::record(tx, tenant_id, Name::CloudId(cloud_id), d.now).await?;
     }
     if let Some(site_url) = d.site_url {
-        identities::record(tx, tenant_id, IdentityKind::BaseUrl, site_url, d.now).await?;
+        identities::record(tx, tenant_id, Name::BaseUrl(site_url), d.now).await?;
     }
     Ok(())
 }
@@ -245,12 +245,12 @@ pub(crate) async fn learn(
     if installations::learn_site(&mut tx, id, new_cloud_id, new_environment).await?
         && let Some(cloud_id) = new_cloud_id
     {
-        identities::record(&mut tx, id, IdentityKind::CloudId, cloud_id, now).await?;
+        identities::record(&mut tx, id, Name::CloudId(cloud_id), now).await?;
     }
     if let Some(url) = renamed
         && installations::rename_site(&mut tx, id, url).await?
     {
-        identities::record(&mut tx, id, IdentityKind::BaseUrl, url, now).await?;
+        identities::record(&mut tx, id, Name::BaseUrl(url), now).await?;
         let detail = match tenant.base_url.as_str() {
             "" => format!("site URL {url}"),
             old => format!("site renamed from {old} to {url}"),

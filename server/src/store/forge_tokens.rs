@@ -2,7 +2,7 @@
 //! clear): what the app needs to call the product as itself between calls.
 //! A token replaces the stored one only if it lives longer.
 
-use ids::{TenantId, UnixTime};
+use ids::{InstallationId, TenantId, UnixTime};
 
 use super::Database;
 use crate::{error::Result, secrets::SealedSecret};
@@ -10,7 +10,7 @@ use crate::{error::Result, secrets::SealedSecret};
 #[derive(Clone, sqlx::FromRow)]
 pub(crate) struct StoredToken {
     pub tenant_id: TenantId,
-    pub installation_id: String,
+    pub installation_id: InstallationId,
     pub token_ciphertext: Vec<u8>,
     pub token_key_id: String,
     pub expires_at: UnixTime,
@@ -36,7 +36,7 @@ const COLUMNS: &str = "tenant_id, installation_id, token_ciphertext, token_key_i
 /// What a verified invocation brought.
 pub(crate) struct NewToken<'a> {
     pub tenant_id: &'a TenantId,
-    pub installation_id: &'a str,
+    pub installation_id: &'a InstallationId,
     pub api_base_url: &'a str,
     pub sealed: &'a SealedSecret,
     pub expires_at: UnixTime,

@@ -3,20 +3,21 @@
 //! Forge reinstall keeps its history). Rows are written only where a verified
 //! install or a verified Forge event is applied.
 
-use ids::{TenantId, UnixTime};
+use ids::{BaseUrl, CloudId, InstallationId, TenantId, UnixTime};
 
 use super::{Database, WriteTx};
 use crate::error::Result;
 
+/// What kind of name a row holds; stored as its name (`base_url`, …).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum IdentityKind {
+pub enum IdentityKind {
     InstallationId,
     BaseUrl,
     CloudId,
 }
 
 impl IdentityKind {
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::InstallationId => "installation_id",
             Self::BaseUrl => "base_url",
@@ -25,26 +26,57 @@ impl IdentityKind {
     }
 }
 
+impl TryFrom<String> for IdentityKind {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<Self, String> {
+        [Self::InstallationId, Self::BaseUrl, Self::CloudId]
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+            .ok_or_else(|| format!("unknown identity kind {value:?}"))
+    }
+}
+
+/// One of a tenant's names, typed: the kind of a row follows from it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Name<'a> {
+    InstallationId(&'a InstallationId),
+    BaseUrl(&'a BaseUrl),
+    CloudId(&'a CloudId),
+}
+
+impl<'a> Name<'a> {
+    fn kind(self) -> IdentityKind {
+        match self {
+            Self::InstallationId(_) => IdentityKind::InstallationId,
+            Self::BaseUrl(_) => IdentityKind::BaseUrl,
+            Self::CloudId(_) => IdentityKind::CloudId,
+        }
+    }
+
+    fn value(self) -> &'a str {
+        match self {
+            Self::InstallationId(id) => id,
+            Self::BaseUrl(url) => url,
+            Self::CloudId(id) => id,
+        }
+    }
+}
+
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Identity {
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: IdentityKind,
     pub value: String,
     pub first_seen: UnixTime,
     pub last_seen: UnixTime,
 }
 
-/// Records that `tenant_id` had `value` at `now`.
-pub(crate) async fn record(
-    tx: &mut WriteTx,
-    tenant_id: &TenantId,
-    kind: IdentityKind,
-    value: &str,
-    now: UnixTime,
-) -> Result<()> {
+/// Records that `tenant_id` had `name` at `now`.
+pub(crate) async fn record(tx: &mut WriteTx, tenant_id: &TenantId, name: Name<'_>, now: UnixTime) -> Result<()> {
     let sql = "INSERT INTO tenant_identities (tenant_id, kind, value, first_seen, last_seen) \
                VALUES ($1, $2, $3, $4, $4) ON CONFLICT (tenant_id, kind, value) \
                DO UPDATE SET last_seen = excluded.last_seen WHERE excluded.last_seen > tenant_identities.last_seen";
-    on_tx!(tx, conn => sqlx::query(sql).bind(tenant_id).bind(kind.as_str()).bind(value).bind(now)
+    on_tx!(tx, conn => sqlx::query(sql).bind(tenant_id).bind(name.kind().as_str()).bind(name.value()).bind(now)
         .execute(conn).await?.rows_affected());
     Ok(())
 }
@@ -57,8 +89,10 @@ pub async fn history(db: &Database, tenant_id: &TenantId) -> Result<Vec<Identity
 }
 
 /// The tenants that have ever had `value`, most recently seen first.
-pub(crate) async fn tenants_with(db: &Database, kind: IdentityKind, value: &str) -> Result<Vec<TenantId>> {
+pub(crate) async fn tenants_with(db: &Database, name: Name<'_>) -> Result<Vec<TenantId>> {
     let sql = "SELECT tenant_id FROM tenant_identities WHERE kind = $1 AND value = $2 \
                ORDER BY last_seen DESC, tenant_id";
-    Ok(on_pool!(db, pool => sqlx::query_scalar(sql).bind(kind.as_str()).bind(value).fetch_all(pool).await?))
+    Ok(
+        on_pool!(db, pool => sqlx::query_scalar(sql).bind(name.kind().as_str()).bind(name.value()).fetch_all(pool).await?),
+    )
 }

@@ -5,7 +5,7 @@ use ids::{BaseUrl, ClientKey, CloudId, InstallationId, TenantId};
 
 use super::{
     Database, Installation,
-    identities::{IdentityKind, tenants_with},
+    identities::{Name, tenants_with},
     installations,
 };
 use crate::{connect::forge_token::is_installation_id, error::Result};
@@ -15,21 +15,22 @@ use crate::{connect::forge_token::is_installation_id, error::Result};
 /// installation of a base URL); else the tenant that had it most recently.
 pub async fn find_tenant(db: &Database, key: &str) -> Result<Option<Installation>> {
     let key = key.trim_end_matches('/');
-    let (current, kind) = if key.starts_with("https://") || key.starts_with("http://") {
-        (installations::newest_active_by_base_url(db, &BaseUrl::new(key)).await?, IdentityKind::BaseUrl)
+    let (base_url, installation_id, cloud_id) = (BaseUrl::new(key), InstallationId::new(key), CloudId::new(key));
+    let (current, name) = if key.starts_with("https://") || key.starts_with("http://") {
+        (installations::newest_active_by_base_url(db, &base_url).await?, Name::BaseUrl(&base_url))
     } else if is_installation_id(key) {
-        (installations::find_by_installation_id(db, &InstallationId::new(key)).await?, IdentityKind::InstallationId)
+        (installations::find_by_installation_id(db, &installation_id).await?, Name::InstallationId(&installation_id))
     } else if let Some(found) = installations::find(db, &TenantId::from_trusted(key)).await? {
-        (Some(found), IdentityKind::CloudId)
+        (Some(found), Name::CloudId(&cloud_id))
     } else if let Some(found) = installations::find_by_client_key(db, &ClientKey::new(key)).await? {
-        (Some(found), IdentityKind::CloudId)
+        (Some(found), Name::CloudId(&cloud_id))
     } else {
-        (installations::find_active_by_cloud_id(db, &CloudId::new(key)).await?, IdentityKind::CloudId)
+        (installations::find_active_by_cloud_id(db, &cloud_id).await?, Name::CloudId(&cloud_id))
     };
     if current.is_some() {
         return Ok(current);
     }
-    match tenants_with(db, kind, key).await?.first() {
+    match tenants_with(db, name).await?.first() {
         Some(tenant_id) => installations::find(db, tenant_id).await,
         None => Ok(None),
     }

@@ -16,11 +16,56 @@ use ids::{TenantId, UnixTime};
 use sqlx::{Postgres, Transaction};
 
 use super::{Database, Pool, write_tx::TxConn};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The advisory-lock class of queue transactions on PostgreSQL (two-key
 /// locks never collide with the one-key installations lock).
 const QUEUE_LOCK_CLASS: i32 = 0x7175_6575;
+
+/// Where a job is; stored as its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    /// Waiting for a worker (or for its retry time, or behind its issue).
+    Queued,
+    /// Claimed by a worker under a lease.
+    Running,
+    /// Every handler succeeded.
+    Done,
+    /// Its tenant was no longer active when it ran: nothing ran.
+    Dropped,
+    /// It failed its last attempt; an operator may retry it.
+    Dead,
+}
+
+impl JobState {
+    const ALL: [Self; 5] = [Self::Queued, Self::Running, Self::Done, Self::Dropped, Self::Dead];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Dropped => "dropped",
+            Self::Dead => "dead",
+        }
+    }
+}
+
+impl TryFrom<String> for JobState {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|state| state.as_str() == value)
+            .ok_or_else(|| format!("unknown job state {value:?}"))
+    }
+}
+
+/// Rows of (state, count) read back as states.
+fn by_state(rows: Vec<(String, i64)>) -> Result<Vec<(JobState, i64)>> {
+    rows.into_iter().map(|(state, n)| Ok((JobState::try_from(state).map_err(Error::Internal)?, n))).collect()
+}
 
 pub(crate) struct NewJob<'a> {
     pub tenant_id: &'a TenantId,
@@ -58,7 +103,8 @@ pub struct JobRow {
     pub tenant_id: TenantId,
     pub delivery_id: String,
     pub event: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: JobState,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub received_at: UnixTime,
@@ -203,11 +249,11 @@ pub(crate) async fn renew(db: &Database, job: &ClaimedJob, until: UnixTime) -> R
 
 /// The run's handlers succeeded (or the job was dropped): it is finished.
 /// False when the run no longer held the job (nothing written).
-pub(crate) async fn finish(db: &Database, job: &ClaimedJob, state: &str, now: UnixTime) -> Result<bool> {
+pub(crate) async fn finish(db: &Database, job: &ClaimedJob, state: JobState, now: UnixTime) -> Result<bool> {
     let sql = "UPDATE webhook_jobs SET state = $3, processed_at = $4, locked_until = NULL \
                WHERE id = $1 AND attempts = $2 AND state = 'running'";
     let mut tx = QueueTx::begin(db, &job.tenant_id, job.entity_key.as_deref()).await?;
-    let done = on_tx!(tx, conn => sqlx::query(sql).bind(job.id).bind(job.attempts).bind(state).bind(now)
+    let done = on_tx!(tx, conn => sqlx::query(sql).bind(job.id).bind(job.attempts).bind(state.as_str()).bind(now)
         .execute(conn).await?.rows_affected())
         == 1;
     if done {
@@ -295,14 +341,14 @@ pub async fn recent(db: &Database, limit: i64) -> Result<Vec<JobRow>> {
 }
 
 /// How many jobs are queued, running or dead: an index range, however many are done.
-pub(crate) async fn unfinished_counts(db: &Database) -> Result<Vec<(String, i64)>> {
+pub(crate) async fn unfinished_counts(db: &Database) -> Result<Vec<(JobState, i64)>> {
     let sql = "SELECT state, COUNT(*) FROM webhook_jobs WHERE state IN ('queued', 'running', 'dead') \
                GROUP BY state ORDER BY state";
-    Ok(on_pool!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?))
+    by_state(on_pool!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?))
 }
 
 /// How many jobs are in each state.
-pub async fn counts(db: &Database) -> Result<Vec<(String, i64)>> {
+pub async fn counts(db: &Database) -> Result<Vec<(JobState, i64)>> {
     let sql = "SELECT state, COUNT(*) FROM webhook_jobs GROUP BY state ORDER BY state";
-    Ok(on_pool!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?))
+    by_state(on_pool!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?))
 }

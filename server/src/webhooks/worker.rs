@@ -20,7 +20,7 @@ use tokio::{sync::Notify, task::JoinHandle};
 use super::handler::{HandlerContext, HandlerTools, WebhookEvent};
 use crate::store::{
     installations,
-    webhook_jobs::{self, ClaimedJob},
+    webhook_jobs::{self, ClaimedJob, JobState},
 };
 
 /// How often an idle worker looks for jobs queued by other instances.
@@ -119,13 +119,13 @@ impl Workers {
             .record(started.elapsed().as_secs_f64());
         let now = self.tools.clock.now();
         let run = match &outcome {
-            Ok(state) => state,
+            Ok(state) => state.as_str(),
             Err(_) if job.attempts < self.max_attempts => "failed",
             Err(_) => "dead",
         };
         metrics::counter!("webhook_runs_total", "outcome" => run).increment(1);
         let written = match &outcome {
-            Ok(state) => webhook_jobs::finish(&self.tools.db, &job, state, now).await,
+            Ok(state) => webhook_jobs::finish(&self.tools.db, &job, *state, now).await,
             Err(error) => {
                 let retry_at = (job.attempts < self.max_attempts).then(|| now + backoff_secs(job.attempts));
                 let dead = retry_at.is_none();
@@ -159,7 +159,7 @@ impl Workers {
     }
 
     /// The handlers' outcome, with a panic or a run past the timeout as a failure.
-    async fn guarded_outcome(&self, job: &ClaimedJob) -> Result<&'static str, String> {
+    async fn guarded_outcome(&self, job: &ClaimedJob) -> Result<JobState, String> {
         let run = AssertUnwindSafe(self.outcome(job)).catch_unwind();
         match tokio::time::timeout(self.handler_timeout, run).await {
             Ok(Ok(outcome)) => outcome,
@@ -168,10 +168,10 @@ impl Workers {
         }
     }
 
-    /// `done` or `dropped`, or the handler's error.
-    async fn outcome(&self, job: &ClaimedJob) -> Result<&'static str, String> {
+    /// `Done` or `Dropped`, or the handler's error.
+    async fn outcome(&self, job: &ClaimedJob) -> Result<JobState, String> {
         let installation = installations::find(&self.tools.db, &job.tenant_id).await.map_err(|e| e.to_string())?;
-        let Some(installation) = installation.filter(|i| i.is_active()) else { return Ok("dropped") };
+        let Some(installation) = installation.filter(|i| i.is_active()) else { return Ok(JobState::Dropped) };
         let event = WebhookEvent {
             event: job.event.clone(),
             delivery_id: job.delivery_id.clone(),
@@ -186,7 +186,7 @@ impl Workers {
         for handler in self.tools.webhooks.for_event(&job.event) {
             handler.handle(&context).await.map_err(|e| e.0)?;
         }
-        Ok("done")
+        Ok(JobState::Done)
     }
 }
 

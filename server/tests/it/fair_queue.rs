@@ -11,7 +11,10 @@ use std::{
 use hostkit::{Tenant, payload};
 use serde_json::Value;
 use server::{
-    store::{Database, webhook_jobs},
+    store::{
+        Database,
+        webhook_jobs::{self, JobState},
+    },
     vendor::{HandlerContext, HandlerFuture, WebhookHandler, Webhooks},
 };
 use tokio::sync::Semaphore;
@@ -54,7 +57,7 @@ impl WebhookHandler for Stopwatch {
 
 async fn queued(db: &Database) -> i64 {
     let counts = webhook_jobs::counts(db).await.unwrap();
-    counts.iter().filter(|(state, _)| state == "queued").map(|(_, n)| n).sum()
+    counts.iter().filter(|(state, _)| *state == JobState::Queued).map(|(_, n)| n).sum()
 }
 
 /// Sends deliveries `noisy-{from}..noisy-{to}` for `tenant`, 200 at a time,
@@ -140,5 +143,5 @@ on_both_databases!(a_tenant_over_its_backlog_quota_gets_a_429_and_others_do_not)
 
 async fn running(db: &Database) -> i64 {
     let counts = webhook_jobs::counts(db).await.unwrap();
-    counts.iter().filter(|(state, _)| state == "running").map(|(_, n)| n).sum()
+    counts.iter().filter(|(state, _)| *state == JobState::Running).map(|(_, n)| n).sum()
 }

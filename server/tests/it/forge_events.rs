@@ -18,7 +18,8 @@ use server::{
     connect::{forge_event::ForgeEvent, lifecycle::InstallState, signature::Signature},
     store::{
         event_log::{Outcome, Proof},
-        identities, installations, tenant_lookup,
+        identities::{self, IdentityKind},
+        installations, tenant_lookup,
     },
     vendor::ClientKey,
 };
@@ -130,11 +131,12 @@ async fn one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import(kin
     assert_eq!(w.app.host.install(&renamed).await.status(), 204);
     assert_eq!(w.list_notes(&second).await.0, 200, "a rename keeps the tenant");
     let tenant_id = w.installation(&key).await.tenant_id;
+    use IdentityKind::{BaseUrl, CloudId, InstallationId};
     let history = identities::history(&w.app.raw_db, &tenant_id).await.unwrap();
-    let had = |kind: &str, value: &str| history.iter().any(|h| h.kind == kind && h.value == value);
-    assert!(had("base_url", &w.tenant.base_url) && had("base_url", &renamed_url), "{history:?}");
-    assert!(had("installation_id", &w.install.installation_id) && had("installation_id", &second.installation_id));
-    assert!(had("cloud_id", &w.install.cloud_id));
+    let had = |kind: IdentityKind, value: &str| history.iter().any(|h| h.kind == kind && h.value == value);
+    assert!(had(BaseUrl, &w.tenant.base_url) && had(BaseUrl, &renamed_url), "{history:?}");
+    assert!(had(InstallationId, &w.install.installation_id) && had(InstallationId, &second.installation_id));
+    assert!(had(CloudId, &w.install.cloud_id));
     for old_name in [w.tenant.base_url.as_str(), w.install.installation_id.as_str(), w.install.cloud_id.as_str()] {
         let found = tenant_lookup::find_tenant(&w.app.raw_db, old_name).await.unwrap().expect(old_name);
         assert_eq!(found.client_key.as_deref(), Some(key.as_str()), "found by {old_name}");

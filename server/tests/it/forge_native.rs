@@ -167,7 +167,7 @@ async fn a_tenant_born_on_forge_lives_through_reinstall_rename_and_events_and_is
     assert_eq!(entries.as_array().map(Vec::len), Some(1), "exactly once: {entries}");
     assert_eq!(entries[0]["event"], "jira:issue_created", "the same name a Connect webhook has");
     let jobs = server::store::webhook_jobs::counts(&app.raw_db).await.unwrap();
-    assert_eq!(jobs, [("done".to_string(), 1)], "one job for three deliveries");
+    assert_eq!(jobs, [(server::store::webhook_jobs::JobState::Done, 1)], "one job for three deliveries");
 
     // preUninstall marks it uninstalled, forgets its token, and the purge removes it after 30 days.
     assert_eq!(app.fake.forge_uninstall("nova").await, Ok(204));

@@ -3,7 +3,7 @@
 //! webhook runs, and whose gauges read the queue and the pool.
 
 use hostkit::payload;
-use server::store::webhook_jobs;
+use server::store::webhook_jobs::{self, JobState};
 
 use crate::support::{app::TestApp, db::DbKind, eventually::eventually};
 
@@ -38,7 +38,7 @@ async fn a_scrape_shows_requests_refusals_key_fetches_and_the_queue_moving() {
     let forged = app.http.post(app.url(path)).header("authorization", "JWT not.a.token").json(&body);
     assert_eq!(forged.send().await.unwrap().status(), 401);
     eventually("the delivery processed", || async {
-        webhook_jobs::counts(&app.raw_db).await.unwrap() == [("done".to_string(), 1)]
+        webhook_jobs::counts(&app.raw_db).await.unwrap() == [(JobState::Done, 1)]
     })
     .await;
     let after = scrape(&app).await;

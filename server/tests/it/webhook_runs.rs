@@ -14,7 +14,7 @@ use std::{
 use hostkit::payload;
 use serde_json::Value;
 use server::{
-    store::webhook_jobs,
+    store::webhook_jobs::{self, JobState},
     vendor::{HandlerContext, HandlerError, HandlerFuture, WebhookHandler, Webhooks},
 };
 
@@ -70,7 +70,7 @@ async fn two_instances_process_five_hundred_deliveries_sent_twice_exactly_once(k
             assert_eq!(answer.unwrap().status(), 204);
         }
     }
-    eventually("500 jobs done", || async { state_counts(&a.raw_db).await == [("done".to_string(), 500)] }).await;
+    eventually("500 jobs done", || async { state_counts(&a.raw_db).await == [(JobState::Done, 500)] }).await;
     assert_eq!(runs.load(Ordering::SeqCst), 500, "each delivery handled exactly once");
     assert_eq!(activity(&a, &tenant).await.len(), 100, "the Activity view shows the newest 100");
 }
@@ -97,7 +97,7 @@ async fn failing_handlers_are_retried_then_parked_dead_and_an_operator_retries_t
     assert_eq!(send.status(), 204);
     eventually("one done, one dead", || async {
         let counts = state_counts(&app.raw_db).await;
-        counts.contains(&("done".into(), 1)) && counts.contains(&("dead".into(), 1))
+        counts.contains(&(JobState::Done, 1)) && counts.contains(&(JobState::Dead, 1))
     })
     .await;
     assert_eq!(flaky_runs.load(Ordering::SeqCst), 3, "failed twice, then succeeded once");
@@ -110,13 +110,14 @@ async fn failing_handlers_are_retried_then_parked_dead_and_an_operator_retries_t
     op.log_in(PASSWORD).await;
     let (_, page) = op.get("/console/webhooks").await;
     assert!(page.contains("dead 1") && page.contains("failure 3 of 3"), "{page}");
-    let dead = webhook_jobs::recent(&app.raw_db, 10).await.unwrap().into_iter().find(|j| j.state == "dead").unwrap();
+    let dead =
+        webhook_jobs::recent(&app.raw_db, 10).await.unwrap().into_iter().find(|j| j.state == JobState::Dead).unwrap();
     let csrf = op.csrf("/console/webhooks").await;
     let retried = op.post(&format!("/console/webhooks/{}/retry", dead.id), &[("csrf", &csrf)]).await;
     assert_eq!(retried.status(), 303);
     // A fresh count of runs: the handler now fails three more times and is dead again.
     eventually("the retried job dead again", || async {
-        broken_runs.load(Ordering::SeqCst) == 6 && state_counts(&app.raw_db).await.contains(&("dead".into(), 1))
+        broken_runs.load(Ordering::SeqCst) == 6 && state_counts(&app.raw_db).await.contains(&(JobState::Dead, 1))
     })
     .await;
     let refused = op.post(&format!("/console/webhooks/{}/retry", dead.id), &[("csrf", "wrong")]).await;
@@ -201,7 +202,7 @@ async fn a_handler_that_outlives_its_lease_runs_once_and_alone(kind: DbKind) {
     let tenant = app.installed_tenant().await;
     let sent = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-1"), "long-1", 0).await.unwrap();
     assert_eq!(sent.status(), 204);
-    eventually("the long job done", || async { state_counts(&app.raw_db).await == [("done".to_string(), 1)] }).await;
+    eventually("the long job done", || async { state_counts(&app.raw_db).await == [(JobState::Done, 1)] }).await;
     assert_eq!(overlap.runs.load(Ordering::SeqCst), 1, "run once");
     assert_eq!(overlap.most.load(Ordering::SeqCst), 1, "never two runs at once");
     let job = webhook_jobs::recent(&app.raw_db, 1).await.unwrap().remove(0);
@@ -248,7 +249,7 @@ async fn a_panicking_or_stuck_handler_is_a_failed_attempt_and_the_worker_lives_o
         let sent = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue(key), id, 0).await.unwrap();
         assert_eq!(sent.status(), 204);
     }
-    eventually("both parked dead", || async { state_counts(&app.raw_db).await == [("dead".to_string(), 2)] }).await;
+    eventually("both parked dead", || async { state_counts(&app.raw_db).await == [(JobState::Dead, 2)] }).await;
     assert_eq!(handler.runs.load(Ordering::SeqCst), 4, "two runs each: a panic, then a run past the timeout");
     for job in webhook_jobs::recent(&app.raw_db, 10).await.unwrap() {
         let error = job.last_error.unwrap_or_default();

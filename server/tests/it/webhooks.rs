@@ -16,7 +16,10 @@ use hostkit::{Tenant, payload};
 use serde_json::{Value, json};
 use server::{
     secrets::AppKey,
-    store::{Database, webhook_jobs},
+    store::{
+        Database,
+        webhook_jobs::{self, JobState},
+    },
     vendor::{HandlerContext, HandlerFuture, WebhookHandler, Webhooks},
 };
 
@@ -44,7 +47,7 @@ pub(crate) async fn activity(app: &TestApp, tenant: &Tenant) -> Vec<Value> {
     list.as_array().cloned().unwrap_or_default()
 }
 
-pub(crate) async fn state_counts(db: &Database) -> Vec<(String, i64)> {
+pub(crate) async fn state_counts(db: &Database) -> Vec<(JobState, i64)> {
     webhook_jobs::counts(db).await.unwrap()
 }
 
@@ -135,7 +138,7 @@ async fn one_delivery_sent_many_times_is_processed_once_even_across_a_restart(ki
         (events[0]["delivery_id"].as_str(), events[0]["event"].as_str()),
         (Some("same-1"), Some("jira:issue_created"))
     );
-    assert_eq!(state_counts(&app.raw_db).await, [("done".to_string(), 1)]);
+    assert_eq!(state_counts(&app.raw_db).await, [(JobState::Done, 1)]);
     // W-06: another tenant's Activity view never shows it.
     let other = app.installed_tenant().await;
     assert!(activity(&app, &other).await.is_empty());
@@ -231,7 +234,7 @@ async fn an_acknowledged_delivery_survives_kill_9_before_it_is_processed(kind: D
     let answer = host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-1"), "kept-1", 0).await.unwrap();
     assert_eq!(answer.status(), 204, "acknowledged");
     let raw = Database::connect(&db.url).await.unwrap();
-    assert_eq!(state_counts(&raw).await, [("queued".to_string(), 1)], "persisted before the answer");
+    assert_eq!(state_counts(&raw).await, [(JobState::Queued, 1)], "persisted before the answer");
     receiver.kill_hard();
 
     let dir = tempfile::tempdir().unwrap();
@@ -239,8 +242,7 @@ async fn an_acknowledged_delivery_survives_kill_9_before_it_is_processed(kind: D
     let port = base_url.rsplit(':').next().unwrap().to_string();
     vars.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}"));
     let worker = ServerProcess::start(dir, base_url, vars).await;
-    eventually("the job run after the restart", || async { state_counts(&raw).await == [("done".to_string(), 1)] })
-        .await;
+    eventually("the job run after the restart", || async { state_counts(&raw).await == [(JobState::Done, 1)] }).await;
     worker.stop();
 }
 on_both_databases!(an_acknowledged_delivery_survives_kill_9_before_it_is_processed);
