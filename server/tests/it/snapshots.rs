@@ -44,16 +44,32 @@ fn the_forge_native_manifests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_refusal_pages() {
     let app = TestApp::spawn(DbKind::Sqlite).await;
-    for (name, path) in [("page_without_a_token", "/app"), ("page_with_a_forged_token", "/app?jwt=a.b.c")] {
-        let answer = app.http.get(app.url(path)).send().await.unwrap();
-        let status = answer.status().as_u16();
-        insta::assert_snapshot!(format!("refusal_{name}"), format!("{status}\n{}", answer.text().await.unwrap()));
-    }
-    let unknown = app.http.get(app.url("/no/such/route")).send().await.unwrap();
-    let status = unknown.status().as_u16();
-    insta::assert_snapshot!("refusal_unknown_route", format!("{status}\n{}", unknown.text().await.unwrap()));
+    let missing = refusal(&app, "/app").await;
+    assert_eq!(refusal(&app, "/app?jwt=a.b.c").await, missing, "a forged token learns no more than none");
+    insta::assert_snapshot!("refusal_page_without_a_valid_token", missing);
+    insta::assert_snapshot!("refusal_unknown_route", refusal(&app, "/no/such/route").await);
     let body = app.host.body(&hostkit::Tenant::new("https://snap.atlassian.net"), "installed");
     let install = app.http.post(app.url("/installed")).json(&body).send().await.unwrap();
     let status = install.status().as_u16();
     insta::assert_snapshot!("refusal_unsigned_install", format!("{status}\n{}", install.text().await.unwrap()));
+
+    let tenant = app.fake.add_site("snap", "jira");
+    app.fake.add_user("snap", "user-1", "Uma User", false);
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    let not_admin = app.open_page(&tenant, "/admin", &[], Some("user-1")).await;
+    insta::assert_snapshot!("refusal_page_not_an_admin", format!("{}\n{}", not_admin.status, not_admin.html));
+    // A site that cannot answer whether the user administers it.
+    let unanswered = app.installed_tenant().await;
+    let unknown = app.open_page(&unanswered, "/admin", &[], Some("user-1")).await;
+    insta::assert_snapshot!("refusal_page_admin_check_unavailable", format!("{}\n{}", unknown.status, unknown.html));
+    app.host.toggle(&tenant, "disabled").await;
+    let disabled = app.open_page(&tenant, "/app", &[], Some("user-1")).await;
+    insta::assert_snapshot!("refusal_page_app_disabled", format!("{}\n{}", disabled.status, disabled.html));
+}
+
+/// The status and body a GET of `path` gets.
+async fn refusal(app: &TestApp, path: &str) -> String {
+    let answer = app.http.get(app.url(path)).send().await.unwrap();
+    let status = answer.status().as_u16();
+    format!("{status}\n{}", answer.text().await.unwrap())
 }
