@@ -13,7 +13,7 @@ use tokio::{
     net::TcpStream,
 };
 
-use crate::support::{app::TestApp, db::DbKind};
+use crate::support::{app::TestApp, db::DbKind, eventually::within};
 
 const HEALTH: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 
@@ -29,17 +29,14 @@ async fn status_line(addr: SocketAddr, request: &[u8]) -> String {
     text.lines().next().unwrap_or_default().to_string() + if text.contains("retry-after: 1") { " +retry" } else { "" }
 }
 
-async fn spawn(vars: &'static [(&'static str, &'static str)]) -> TestApp {
-    let mut app = TestApp::builder(DbKind::Sqlite);
-    for (k, v) in vars {
-        app = app.var(k, *v);
-    }
-    app.start().await
+/// Whether a new connection is served (not turned away with a 503).
+async fn served(addr: SocketAddr) -> bool {
+    status_line(addr, HEALTH).await.starts_with("HTTP/1.1 200")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_connection_cap_a_client_reads_a_quick_503_and_a_freed_place_is_served() {
-    let app = spawn(&[("HTTP_MAX_CONNECTIONS", "2")]).await;
+    let app = TestApp::builder(DbKind::Sqlite).var("HTTP_MAX_CONNECTIONS", "2").start().await;
     let holders = [TcpStream::connect(app.addr).await.unwrap(), TcpStream::connect(app.addr).await.unwrap()];
     tokio::time::sleep(Duration::from_millis(200)).await;
 
@@ -48,15 +45,7 @@ async fn over_the_connection_cap_a_client_reads_a_quick_503_and_a_freed_place_is
     assert!(started.elapsed() < Duration::from_secs(2), "the 503 took {:?}", started.elapsed());
 
     drop(holders);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let line = status_line(app.addr, HEALTH).await;
-        if line.starts_with("HTTP/1.1 200") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "closed connections never freed their places ({line})");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    within("closed connections free their places", Duration::from_secs(5), || served(app.addr)).await;
 }
 
 /// one client network holds at most `HTTP_MAX_CONNECTIONS_PER_NETWORK`
@@ -64,7 +53,11 @@ async fn over_the_connection_cap_a_client_reads_a_quick_503_and_a_freed_place_is
 /// networks keep theirs: `server/src/http/connection_caps.rs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_network_holds_only_its_share_of_connections() {
-    let app = spawn(&[("HTTP_MAX_CONNECTIONS", "100"), ("HTTP_MAX_CONNECTIONS_PER_NETWORK", "3")]).await;
+    let app = TestApp::builder(DbKind::Sqlite)
+        .var("HTTP_MAX_CONNECTIONS", "100")
+        .var("HTTP_MAX_CONNECTIONS_PER_NETWORK", "3")
+        .start()
+        .await;
     let mut holders = Vec::new();
     for _ in 0..3 {
         holders.push(TcpStream::connect(app.addr).await.unwrap());
@@ -72,16 +65,16 @@ async fn one_network_holds_only_its_share_of_connections() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(status_line(app.addr, HEALTH).await, "HTTP/1.1 503 Service Unavailable +retry");
     holders.pop();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !status_line(app.addr, HEALTH).await.starts_with("HTTP/1.1 200") {
-        assert!(Instant::now() < deadline, "a closed connection never gave its slot back");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    within("a closed connection gives its slot back", Duration::from_secs(5), || served(app.addr)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_its_answers_loses_the_connection_after_the_write_timeout() {
-    let app = spawn(&[("HTTP_MAX_CONNECTIONS", "1"), ("HTTP_WRITE_TIMEOUT_SECS", "1")]).await;
+    let app = TestApp::builder(DbKind::Sqlite)
+        .var("HTTP_MAX_CONNECTIONS", "1")
+        .var("HTTP_WRITE_TIMEOUT_SECS", "1")
+        .start()
+        .await;
     let pkg = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
     let name = std::fs::read_to_string(pkg.join("bundle.txt")).expect("cargo xtask site writes bundle.txt");
     // Far more answer than the sockets' buffers hold, asked for and never read.
@@ -95,21 +88,13 @@ async fn a_client_that_stops_reading_its_answers_loses_the_connection_after_the_
         "the stalled one holds it"
     );
 
-    let started = Instant::now();
-    loop {
-        let line = status_line(app.addr, HEALTH).await;
-        if line.starts_with("HTTP/1.1 200") {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(8), "the stalled reader kept its place ({line})");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    within("the stalled reader loses its place", Duration::from_secs(8), || served(app.addr)).await;
     drop(stalled);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_keep_alive_connection_is_closed() {
-    let app = spawn(&[("HTTP_HEADER_READ_TIMEOUT_SECS", "1")]).await;
+    let app = TestApp::builder(DbKind::Sqlite).var("HTTP_HEADER_READ_TIMEOUT_SECS", "1").start().await;
     let mut stream = TcpStream::connect(app.addr).await.unwrap();
     stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
     let mut buf = vec![0u8; 4096];

@@ -19,6 +19,7 @@ use crate::support::{
     app::TestApp,
     cluster_pair::ClusterPair,
     db::DbKind,
+    eventually::within,
     fault_proxy::{FaultProxy, cluster_address},
 };
 
@@ -35,10 +36,7 @@ async fn write(app: &TestApp, token: &str, title: &str) -> (u16, Duration) {
 /// fresh database), with an installed tenant and a user's session token.
 async fn app_on(url: impl FnOnce(&str) -> String + 'static) -> (Arc<TestApp>, Tenant, String) {
     let app = TestApp::builder(DbKind::Postgres)
-        .vars(|vars| {
-            let url = url(&vars["DATABASE_URL"]);
-            vars.insert("DATABASE_URL".into(), url);
-        })
+        .var_from("DATABASE_URL", url)
         .var("HTTP_REQUEST_TIMEOUT_SECS", REQUEST_DEADLINE.as_secs().to_string())
         .start()
         .await;
@@ -232,11 +230,8 @@ async fn a_primary_that_turns_read_only_in_place_is_left_for_the_promoted_standb
     for (status, _) in futures::future::join_all(before.iter().map(|t| write(&app, &token, t))).await {
         assert_eq!(status, 200, "a write before the failover");
     }
-    let replayed = Instant::now();
-    while titles_on(pair.standby).await.len() < before.len() {
-        assert!(replayed.elapsed() < Duration::from_secs(10), "the standby did not replay the writes");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let replayed = || async { titles_on(pair.standby).await.len() >= before.len() };
+    within("the standby replayed the writes", Duration::from_secs(10), replayed).await;
 
     pair.sql(pair.primary, "ALTER SYSTEM SET default_transaction_read_only = on").await;
     pair.sql(pair.primary, "SELECT pg_reload_conf()").await;

@@ -12,6 +12,7 @@ use crate::{
     support::{
         app::{Instance, TestApp},
         db::DbKind,
+        eventually::within,
     },
 };
 
@@ -44,17 +45,15 @@ impl Pair {
     }
 
     /// How long B took to give `expected` for the page of `tenant` and for a
-    /// call with `token` (both), polled every 20 ms for at most three seconds.
+    /// call with `token` (both), for at most three seconds.
     async fn until_b_answers(&self, tenant: &Tenant, token: &str, expected: (u16, u16)) -> Duration {
         let start = Instant::now();
-        loop {
-            let seen = (self.page_on_b(tenant).await, self.call_on_b(token).await);
-            if seen == expected {
-                return start.elapsed();
-            }
-            assert!(start.elapsed() < Duration::from_secs(3), "B still answers {seen:?}, expected {expected:?}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let what = format!("B answers {expected:?}");
+        within(&what, Duration::from_secs(3), || async {
+            (self.page_on_b(tenant).await, self.call_on_b(token).await) == expected
+        })
+        .await;
+        start.elapsed()
     }
 }
 

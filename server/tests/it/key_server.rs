@@ -48,13 +48,8 @@ async fn a_second_key_server_is_tried_when_the_first_is_down(kind: DbKind) {
     let down = hostkit::KeyServer::start().await;
     down.set_mode(KeyServerMode::Down);
     let down_url = down.url();
-    let app = TestApp::builder(kind)
-        .vars(move |vars| {
-            let good = vars["CONNECT_KEYS_CDN_URL"].clone();
-            vars.insert("CONNECT_KEYS_CDN_URL".into(), format!("{down_url},{good}"));
-        })
-        .start()
-        .await;
+    let app =
+        TestApp::builder(kind).var_from("CONNECT_KEYS_CDN_URL", move |good| format!("{down_url},{good}")).start().await;
     let tenant = Tenant::new(&jira_site());
     assert_eq!(app.host.install(&tenant).await.status(), 204);
     assert_eq!(down.requests().len(), 1);

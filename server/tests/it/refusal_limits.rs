@@ -117,10 +117,7 @@ async fn over_its_share_a_network_is_refused_before_any_database_read() {
     let proxy = FaultProxy::start(cluster).await;
     let (from, to) = (cluster.to_string(), proxy.addr.to_string());
     let app = TestApp::builder(DbKind::Postgres)
-        .vars(move |vars| {
-            let url = vars["DATABASE_URL"].replacen(&from, &to, 1);
-            vars.insert("DATABASE_URL".into(), url);
-        })
+        .var_from("DATABASE_URL", move |url| url.replacen(&from, &to, 1))
         .var("REFUSALS_PER_MINUTE", "3")
         .var("TRUSTED_PROXIES", "127.0.0.1")
         .start()

@@ -31,9 +31,17 @@ impl TestAppBuilder {
         })
     }
 
-    /// Changes the configuration from what only the start knows, such as the
-    /// fresh database's URL; for a plain value, [`Self::var`] says it better.
-    pub fn vars(mut self, edit: impl FnOnce(&mut HashMap<String, String>) + 'static) -> Self {
+    /// Sets `name` from its value as the start would give it, such as the
+    /// fresh database's URL pointed through a proxy.
+    pub fn var_from(self, name: &str, value: impl FnOnce(&str) -> String + 'static) -> Self {
+        let name = name.to_string();
+        self.vars(move |vars| {
+            let new = value(vars.get(&name).map_or("", String::as_str));
+            vars.insert(name, new);
+        })
+    }
+
+    fn vars(mut self, edit: impl FnOnce(&mut HashMap<String, String>) + 'static) -> Self {
         self.edits.push(Box::new(edit));
         self
     }

@@ -4,11 +4,13 @@
 
 use std::{
     process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+
+use super::eventually::until_some;
 
 pub struct Browser {
     pub client: Client,
@@ -43,18 +45,11 @@ impl Browser {
             _ => unreachable!(),
         };
         let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let client = loop {
-            let attempt = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(capabilities.clone())
-                .connect(&url)
-                .await;
-            match attempt {
-                Ok(client) => break client,
-                Err(e) if Instant::now() > deadline => panic!("chromedriver did not start: {e}"),
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        };
+        let client = until_some("chromedriver started", Duration::from_secs(20), || async {
+            let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+            builder.capabilities(capabilities.clone()).connect(&url).await.ok()
+        })
+        .await;
         Self { client, driver, _profile: profile }
     }
 
@@ -64,14 +59,7 @@ impl Browser {
         F: FnMut(Client) -> Fut,
         Fut: std::future::Future<Output = Option<T>>,
     {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(value) = probe(self.client.clone()).await {
-                return value;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        until_some(what, timeout, || probe(self.client.clone())).await
     }
 
     /// The text of the first element matching `css`, if any.

@@ -8,6 +8,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use super::eventually::within;
+
 pub struct ServerProcess {
     child: Child,
     log: PathBuf,
@@ -68,12 +70,9 @@ impl ServerProcess {
             .stderr(Stdio::from(out))
             .spawn()
             .expect("start server");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let http = reqwest::Client::new();
-        while http.get(format!("{base_url}/healthz")).send().await.is_err() {
-            assert!(Instant::now() < deadline, "the server did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let (http, health) = (reqwest::Client::new(), format!("{base_url}/healthz"));
+        within("the server started", Duration::from_secs(30), || async { http.get(&health).send().await.is_ok() })
+            .await;
         Self { child, log, _dir: None }
     }
 

@@ -86,14 +86,11 @@ pub async fn rows_naming(db: &Database, needle: &str) -> Vec<String> {
     found
 }
 
-/// Waits (at most 10 s) until some row holds `needle`: for a write the app
-/// makes after its answer (the product API check of a new install).
+/// Waits until some row holds `needle`: for a write the app makes after
+/// its answer (the product API check of a new install).
 pub async fn wait_for_row(db: &Database, needle: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !dump_text(&dump(db).await).contains(needle) {
-        assert!(std::time::Instant::now() < deadline, "no row came to hold {needle:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let what = format!("a row holds {needle:?}");
+    super::eventually::eventually(&what, || async { dump_text(&dump(db).await).contains(needle) }).await;
 }
 
 /// The dump as text, for a readable difference when two dumps differ.
