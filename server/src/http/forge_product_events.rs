@@ -16,7 +16,6 @@ use crate::{
     state::AppState,
     store::{
         event_log::{self, NewEvent, Outcome},
-        installations,
         webhook_jobs::{self, Enqueued, NewJob},
     },
 };
@@ -25,11 +24,7 @@ pub(crate) async fn receive_product_event(
     State(state): State<AppState>,
     proof: ForgeProductEventProof,
 ) -> Result<StatusCode> {
-    let fit = &proof.delivery.fit;
-    let tenant = installations::find_by_installation_id(&state.db, &fit.installation_id)
-        .await
-        .map_err(|e| Error::Unavailable(format!("installation lookup: {e}")))?
-        .ok_or(Error::Unauthorized("installation never installed by a verified event"))?;
+    let (fit, tenant) = (&proof.delivery.fit, &proof.tenant);
     let body: Value =
         serde_json::from_slice(&proof.body).map_err(|_| Error::BadRequest("the body is not JSON".into()))?;
     let event =
@@ -54,7 +49,7 @@ pub(crate) async fn receive_product_event(
         event_log::append_dropped(&state.db, &entry).await?;
         return Ok(StatusCode::NO_CONTENT);
     }
-    learn_from(&state, &tenant, fit, proof.delivery.system_token()).await;
+    learn_from(&state, tenant, fit, proof.delivery.system_token()).await;
     let payload = event.to_string();
     let entity = entity_key(&event);
     let job = NewJob {

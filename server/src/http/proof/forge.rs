@@ -3,9 +3,10 @@
 //! (`connect::forge_modules::admitted`): [`ForgeEventProof`] for Forge's
 //! lifecycle events and scheduled trigger, [`ForgeProductEventProof`] for
 //! product events. A FIT of another module, or one with a principal, is a
-//! 401 with the same body, and nothing is written. The tenant of an event is
-//! looked up by its handler, since `installed` may name an installation
-//! that only that event makes known.
+//! 401 with the same body, and nothing is written. A product event's proof
+//! also finds its tenant; a lifecycle event's tenant is found by the
+//! lifecycle service, since `installed` may name an installation that only
+//! that event makes known.
 
 use std::sync::Arc;
 
@@ -29,7 +30,7 @@ use crate::{
     outbound::{forge_keys::ForgeKeyError, system_tokens::MAX_TOKEN_BYTES},
     secrets::SharedSecret,
     state::AppState,
-    store::Installation,
+    store::{Installation, installations},
 };
 
 /// Where Forge puts the app's system token, when the endpoint asks for one.
@@ -49,6 +50,8 @@ pub(crate) struct ForgeEventProof {
 #[derive(Clone)]
 pub(crate) struct ForgeProductEventProof {
     pub delivery: ForgeDeliveryProof,
+    /// The tenant that holds the FIT's installation (only a verified event made it known).
+    pub tenant: Installation,
     pub body: Bytes,
 }
 
@@ -84,7 +87,11 @@ impl Proof for ForgeProductEventProof {
             return Err(Error::NotFound);
         }
         let delivery = verify_delivery(state, request.headers(), request.uri(), ModuleRoute::ProductEvents).await?;
-        Ok(Self { delivery, body: read_body(request).await? })
+        let tenant = installations::find_by_installation_id(&state.db, &delivery.fit.installation_id)
+            .await
+            .map_err(|e| Error::Unavailable(format!("installation lookup: {e}")))?
+            .ok_or(Error::Unauthorized("installation never installed by a verified event"))?;
+        Ok(Self { delivery, tenant, body: read_body(request).await? })
     }
 }
 
