@@ -92,7 +92,10 @@ impl Application {
             db,
             descriptor: Arc::new(descriptor.clone()),
             keyring: Arc::new(keyring),
-            install_keys: Arc::new(InstallKeys::new(config.keys_cdn_urls.clone(), config.key_fetches_per_second)?),
+            install_keys: Arc::new(InstallKeys::new(
+                config.connect.keys_cdn_urls.clone(),
+                config.shares.key_fetches_per_second,
+            )?),
             forge_keys: Arc::new(ForgeKeys::new(config.forge.jwks_url.clone())?),
             system_tokens: Arc::new(SystemTokens::default()),
             forge_api: Arc::new(ForgeApi::new(config.forge.api_allowlist.clone())?),
@@ -100,10 +103,10 @@ impl Application {
             session_keys: Arc::new(SessionKeys::new(session_key, previous_session_keys)),
             host_client: Arc::new(HostClient::new(descriptor.key())?),
             admin_check: Arc::new(AdminCheck::default()),
-            act_as_user: Arc::new(ActAsUser::new(config.oauth_server_url.clone())?),
+            act_as_user: Arc::new(ActAsUser::new(config.connect.oauth_server_url.clone())?),
             webhooks: Arc::new(webhooks),
             webhook_wakeup: Arc::new(Notify::new()),
-            refusals: Arc::new(NetworkShares::new(config.refusals_per_minute)),
+            refusals: Arc::new(NetworkShares::new(config.shares.refusals_per_minute)),
             leptos,
         });
         // A route without a proof declaration stops the start here.
@@ -166,7 +169,7 @@ impl Application {
             router,
             config.http.clone(),
             tls,
-            config.trusted_proxies.clone(),
+            config.shares.trusted_proxies.clone(),
             shutdown,
         )
         .await;

@@ -61,7 +61,7 @@ async fn create(state: &AppState, caller: &Caller, title: String, body: String) 
     let installation = verified_installation(caller)?;
     let tenant = &installation.tenant_id;
     let new = NewNote { tenant_id: tenant, author, title: &title, body: &body, now: state.clock.now() };
-    let quota = state.config.notes_per_site;
+    let quota = state.config.shares.notes_per_site;
     match notes::insert(&state.db, &new, quota).await.map_err(unavailable)? {
         Some(row) => Ok(to_note(row, caller)),
         None => Err(ApiError::Invalid(format!("This site has reached its limit of {quota} notes. Delete some first."))),

@@ -1,6 +1,6 @@
 //! The one typed configuration, read once at start from the environment (and
-//! an optional `.env` file), in sections: HTTP limits, keys, Forge, the
-//! queue, the operator, retention. Every value is validated here, with an
+//! an optional `.env` file), in sections: HTTP limits, keys, Connect, Forge,
+//! the shares one client or site may take, the queue, the operator, retention. Every value is validated here, with an
 //! error that names the variable, so nothing later has to re-check it; each
 //! variable is named once, where it is read (`vars.rs`). Nothing else in the
 //! crate reads `std::env`.
@@ -13,15 +13,11 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use url::Url;
 
-pub use sections::{ForgeSettings, HttpLimits, Keys, OperatorSettings, Queue, Retention};
+pub use sections::{ConnectSettings, ForgeSettings, HttpLimits, Keys, OperatorSettings, Queue, Retention, Shares};
 pub use values::{DatabaseUrl, KeySource, OperatorCredential, TlsFiles};
 use vars::Vars;
 
-use crate::{
-    client_address::TrustedProxies,
-    connect::host_allowlist::HostAllowlist,
-    error::{Error, Result},
-};
+use crate::error::{Error, Result};
 
 /// Atlassian's production install-key server (connect-protocol.md).
 pub(crate) const DEFAULT_KEYS_CDN_URL: &str = "https://connect-install-keys.atlassian.com";
@@ -55,25 +51,10 @@ pub struct Config {
     pub queue: Queue,
     pub operator: OperatorSettings,
     pub retention: Retention,
-    /// Install-key servers, in fallback order (`CONNECT_KEYS_CDN_URL`).
-    pub keys_cdn_urls: Vec<Url>,
-    pub host_allowlist: HostAllowlist,
-    pub frame_ancestors: String,
-    /// Atlassian's client library (`all.js`) the iframe pages load.
-    pub all_js_url: Url,
-    pub legacy_install: bool,
-    /// The OAuth 2.0 authorization server of the act-as-user grant.
-    pub oauth_server_url: Url,
-    /// Install-key fetches started a second at most (`KEY_FETCHES_PER_SECOND`).
-    pub key_fetches_per_second: std::num::NonZeroU32,
-    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
-    pub trusted_proxies: TrustedProxies,
-    /// Refused requests a client network may make a minute before 429s.
-    pub refusals_per_minute: std::num::NonZeroU32,
+    pub connect: ConnectSettings,
+    pub shares: Shares,
     /// Where Prometheus metrics are served (`METRICS_ADDR`); None: not at all.
     pub metrics_addr: Option<SocketAddr>,
-    /// Notes one site may hold (a tenant cannot fill the disk).
-    pub notes_per_site: i64,
 }
 
 impl Config {
@@ -106,17 +87,9 @@ impl Config {
             queue: Queue::read(&vars)?,
             operator: OperatorSettings::read(&vars)?,
             retention: Retention::read(&vars)?,
-            keys_cdn_urls: values::keys_cdn_urls(&vars)?,
-            host_allowlist: vars.allowlist("CONNECT_HOST_ALLOWLIST", DEFAULT_HOST_ALLOWLIST)?,
-            frame_ancestors: values::frame_ancestors(&vars)?,
-            all_js_url: vars.parse("CONNECT_ALL_JS_URL", DEFAULT_ALL_JS_URL)?,
-            legacy_install: vars.flag("CONNECT_LEGACY_INSTALL")?,
-            oauth_server_url: vars.parse("CONNECT_OAUTH_SERVER_URL", DEFAULT_OAUTH_SERVER)?,
-            key_fetches_per_second: vars.parse("KEY_FETCHES_PER_SECOND", "20")?,
-            trusted_proxies: TrustedProxies::parse(&vars.get("TRUSTED_PROXIES").unwrap_or_default())?,
-            refusals_per_minute: vars.parse("REFUSALS_PER_MINUTE", "120")?,
-            metrics_addr: values::metrics_addr(&vars)?,
-            notes_per_site: vars.positive("NOTES_PER_SITE_MAX", "10000")?,
+            connect: ConnectSettings::read(&vars)?,
+            shares: Shares::read(&vars)?,
+            metrics_addr: vars.parse_optional("METRICS_ADDR")?,
         };
         config.check_production()?;
         Ok(config)
@@ -141,7 +114,7 @@ impl Config {
                 )));
             }
         }
-        if self.legacy_install {
+        if self.connect.legacy_install {
             return Err(Error::Config("CONNECT_LEGACY_INSTALL=true is refused in production".into()));
         }
         if self.forge.api_allowlist.names_loopback() {
@@ -193,8 +166,8 @@ mod tests {
         assert_eq!(c.base_url_str(), "http://localhost:3000");
         assert_eq!(c.site_addr.to_string(), "127.0.0.1:3000");
         assert_eq!(c.database_url.as_str(), "sqlite://data/app.db");
-        assert_eq!(c.keys_cdn_urls[0].as_str(), "https://connect-install-keys.atlassian.com/");
-        assert!(!c.legacy_install);
+        assert_eq!(c.connect.keys_cdn_urls[0].as_str(), "https://connect-install-keys.atlassian.com/");
+        assert!(!c.connect.legacy_install);
         assert!(matches!(c.keys.encryption, KeySource::GeneratedDev(_)));
     }
 
@@ -298,7 +271,7 @@ mod tests {
     #[test]
     fn keys_cdn_urls_keep_their_fallback_order() {
         let c = config(&[("CONNECT_KEYS_CDN_URL", "http://127.0.0.1:1/a, http://127.0.0.1:2/b")]).unwrap();
-        let urls: Vec<_> = c.keys_cdn_urls.iter().map(Url::as_str).collect();
+        let urls: Vec<_> = c.connect.keys_cdn_urls.iter().map(Url::as_str).collect();
         assert_eq!(urls, ["http://127.0.0.1:1/a", "http://127.0.0.1:2/b"]);
     }
 

@@ -1,16 +1,24 @@
 //! The configuration's sections, each read from its own variables.
 
-use std::time::Duration;
+use std::{num::NonZeroU32, time::Duration};
 
 use secrecy::SecretString;
 use url::Url;
 
 use super::{
-    AppEnv, DEFAULT_FORGE_API_BASE_ALLOWLIST, DEFAULT_FORGE_JWKS_URL,
-    values::{KeySource, OperatorCredential, forge_app_id, key_list, key_source, operator_credential},
+    AppEnv, DEFAULT_ALL_JS_URL, DEFAULT_FORGE_API_BASE_ALLOWLIST, DEFAULT_FORGE_JWKS_URL, DEFAULT_HOST_ALLOWLIST,
+    DEFAULT_OAUTH_SERVER,
+    values::{
+        KeySource, OperatorCredential, forge_app_id, frame_ancestors, key_list, key_source, keys_cdn_urls,
+        operator_credential,
+    },
     vars::Vars,
 };
-use crate::error::{Error, Result};
+use crate::{
+    client_address::TrustedProxies,
+    connect::host_allowlist::HostAllowlist,
+    error::{Error, Result},
+};
 
 /// What the accept loop and the router's layers allow a client.
 #[derive(Clone, Debug)]
@@ -151,6 +159,60 @@ impl Retention {
         Ok(Self {
             keep: Duration::from_secs(86_400 * vars.parse::<u64>("INSTALL_RETENTION_DAYS", "30")?),
             purge_interval: vars.secs("PURGE_INTERVAL_SECS", "3600")?,
+        })
+    }
+}
+
+/// Connect's side of Atlassian: where install keys come from, which sites
+/// may install, who may frame the pages, and the OAuth server of the
+/// act-as-user grant.
+#[derive(Clone, Debug)]
+pub struct ConnectSettings {
+    /// Install-key servers, in fallback order (`CONNECT_KEYS_CDN_URL`).
+    pub keys_cdn_urls: Vec<Url>,
+    pub host_allowlist: HostAllowlist,
+    pub frame_ancestors: String,
+    /// Atlassian's client library (`all.js`) the iframe pages load.
+    pub all_js_url: Url,
+    pub legacy_install: bool,
+    /// The OAuth 2.0 authorization server of the act-as-user grant.
+    pub oauth_server_url: Url,
+}
+
+impl ConnectSettings {
+    pub(super) fn read(vars: &Vars) -> Result<Self> {
+        Ok(Self {
+            keys_cdn_urls: keys_cdn_urls(vars)?,
+            host_allowlist: vars.allowlist("CONNECT_HOST_ALLOWLIST", DEFAULT_HOST_ALLOWLIST)?,
+            frame_ancestors: frame_ancestors(vars)?,
+            all_js_url: vars.parse("CONNECT_ALL_JS_URL", DEFAULT_ALL_JS_URL)?,
+            legacy_install: vars.flag("CONNECT_LEGACY_INSTALL")?,
+            oauth_server_url: vars.parse("CONNECT_OAUTH_SERVER_URL", DEFAULT_OAUTH_SERVER)?,
+        })
+    }
+}
+
+/// How much any one client, network or site may take: refusals before 429s,
+/// install-key fetches, the proxies trusted to name the client, and notes.
+#[derive(Clone, Debug)]
+pub struct Shares {
+    /// Refused requests a client network may make a minute before 429s.
+    pub refusals_per_minute: NonZeroU32,
+    /// Install-key fetches started a second at most (`KEY_FETCHES_PER_SECOND`).
+    pub key_fetches_per_second: NonZeroU32,
+    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
+    /// Notes one site may hold (a tenant cannot fill the disk).
+    pub notes_per_site: i64,
+}
+
+impl Shares {
+    pub(super) fn read(vars: &Vars) -> Result<Self> {
+        Ok(Self {
+            refusals_per_minute: vars.parse("REFUSALS_PER_MINUTE", "120")?,
+            key_fetches_per_second: vars.parse("KEY_FETCHES_PER_SECOND", "20")?,
+            trusted_proxies: TrustedProxies::parse(&vars.get("TRUSTED_PROXIES").unwrap_or_default())?,
+            notes_per_site: vars.positive("NOTES_PER_SITE_MAX", "10000")?,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! The values that need more than a parse: URLs the app builds on, the
 //! CSP's frame ancestors, keys and their files, credentials that go together.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::path::PathBuf;
 
 use secrecy::SecretString;
 use url::Url;
@@ -114,13 +114,6 @@ pub(super) fn frame_ancestors(vars: &Vars) -> Result<String> {
         return Err(Error::Config("CONNECT_FRAME_ANCESTORS holds a character a CSP source cannot".into()));
     }
     Ok(raw.split_whitespace().collect::<Vec<_>>().join(" "))
-}
-
-pub(super) fn metrics_addr(vars: &Vars) -> Result<Option<SocketAddr>> {
-    if vars.get("METRICS_ADDR").is_none() {
-        return Ok(None);
-    }
-    vars.parse("METRICS_ADDR", "").map(Some)
 }
 
 pub(super) fn tls(vars: &Vars) -> Result<Option<TlsFiles>> {

@@ -32,6 +32,15 @@ impl<'a> Vars<'a> {
         raw.parse().map_err(|e| Error::Config(format!("{name} {raw:?}: {e}")))
     }
 
+    /// `name` parsed, or None when it is unset.
+    pub(super) fn parse_optional<T: FromStr>(&self, name: &str) -> Result<Option<T>>
+    where
+        T::Err: Display,
+    {
+        let Some(raw) = self.get(name) else { return Ok(None) };
+        raw.parse().map(Some).map_err(|e| Error::Config(format!("{name} {raw:?}: {e}")))
+    }
+
     /// A count that must be at least one.
     pub(super) fn positive<T: FromStr + PartialOrd + Default + Display>(&self, name: &str, default: &str) -> Result<T>
     where

@@ -79,7 +79,7 @@ pub(crate) async fn submit(
     // Counted per client network (an IPv6 /64 is one; behind a trusted proxy,
     // the address it forwards), whatever names it tries: wrong passwords for
     // a name never lock that operator out from another address.
-    let network = client_address::counted(peer.ip(), &headers, &state.config.trusted_proxies);
+    let network = client_address::counted(peer.ip(), &headers, &state.config.shares.trusted_proxies);
     let keys = vec![format!("ip:{network}")];
     if let Err(wait) = throttle.attempt(&keys) {
         tracing::warn!(ip = %network, "operator login throttled");

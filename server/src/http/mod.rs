@@ -45,8 +45,8 @@ use security_headers::HeaderPolicy;
 pub(crate) fn router(state: AppState) -> Result<(Router, Vec<DeclaredRoute>)> {
     let policy = HeaderPolicy {
         iframe_paths: state.descriptor.module_paths(),
-        frame_ancestors: state.config.frame_ancestors.clone(),
-        script_origin: state.config.all_js_url.origin().ascii_serialization(),
+        frame_ancestors: state.config.connect.frame_ancestors.clone(),
+        script_origin: state.config.connect.all_js_url.origin().ascii_serialization(),
     };
     let limits = state.config.http.clone();
     let (routes, declared) = routes::declare(&state)?;

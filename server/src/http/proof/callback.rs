@@ -53,14 +53,14 @@ impl Proof for LifecycleProof {
         if payload.key != state.descriptor.key() {
             return Err(Error::BadRequest("the payload is for another app key".into()));
         }
-        if !state.config.host_allowlist.allows(&payload.base_url) {
+        if !state.config.connect.host_allowlist.allows(&payload.base_url) {
             let (client_key, base_url) = (&payload.client_key, &payload.base_url);
             tracing::warn!(%client_key, %base_url, "install from a host outside the allowlist");
             return Err(Error::Forbidden);
         }
         // The body is not `Sync`, so only these cross the awaits below.
         let (uri, headers) = (request.uri().clone(), request.headers().clone());
-        let network = client_address::of_request(request.extensions(), &headers, &state.config.trusted_proxies);
+        let network = client_address::of_request(request.extensions(), &headers, &state.config.shares.trusted_proxies);
         match authenticate(state, event, &uri, &headers, &payload, network).await {
             Ok(verified) => Ok(Self { event, payload: Arc::new(payload), verified }),
             Err(Error::Unauthorized(reason)) => Err(reject(state, event, &payload, reason).await),
@@ -82,7 +82,7 @@ pub(super) async fn read_body(request: &mut Request) -> Result<Bytes> {
 }
 
 fn install_mode(config: &Config) -> InstallMode {
-    if config.legacy_install { InstallMode::Legacy } else { InstallMode::Signed }
+    if config.connect.legacy_install { InstallMode::Legacy } else { InstallMode::Signed }
 }
 
 async fn authenticate(

@@ -177,5 +177,5 @@ pub(crate) async fn learn_from(state: &AppState, tenant: &Installation, fit: &Ve
 /// The FIT's site URL, without a trailing slash, if the host allowlist accepts it.
 pub(crate) fn allowed_site_url(state: &AppState, fit: &VerifiedFit) -> Option<BaseUrl> {
     let url = fit.site_url.as_ref()?.as_str().trim_end_matches('/');
-    state.config.host_allowlist.allows(url).then(|| BaseUrl::new(url))
+    state.config.connect.host_allowlist.allows(url).then(|| BaseUrl::new(url))
 }

@@ -70,7 +70,7 @@ async fn page_load(state: &AppState, request: &mut Request, admin_page: bool) ->
     let session = PageSession {
         token: grant.token,
         expires_in: grant.expires_in,
-        all_js_url: state.config.all_js_url.to_string(),
+        all_js_url: state.config.connect.all_js_url.to_string(),
     };
     request.extensions_mut().insert(session);
     admit(request, caller, installation);

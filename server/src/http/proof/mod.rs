@@ -126,7 +126,8 @@ fn header_token<'h>(headers: &'h HeaderMap, query: Option<&str>) -> Result<RawTo
 /// refusal is logged (by `respond`) with the path and the proof it lacked.
 pub(crate) async fn require<P: Proof>(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let span = tracing::info_span!("proof", path = %request.uri().path(), kind = ?P::KIND);
-    let network = client_address::of_request(request.extensions(), request.headers(), &state.config.trusted_proxies);
+    let network =
+        client_address::of_request(request.extensions(), request.headers(), &state.config.shares.trusted_proxies);
     let over = network.and_then(|network| state.refusals.over(network));
     match over_share::scope(over, P::verify(&state, &mut request)).instrument(span.clone()).await {
         Ok(proof) => {
@@ -170,7 +171,7 @@ fn counted_refusal<P: Proof>(state: &AppState, request: &Request, error: Error) 
         return error;
     }
     let Some(network) =
-        client_address::of_request(request.extensions(), request.headers(), &state.config.trusted_proxies)
+        client_address::of_request(request.extensions(), request.headers(), &state.config.shares.trusted_proxies)
     else {
         return error;
     };
