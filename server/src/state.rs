@@ -31,7 +31,7 @@ use crate::{
         install_keys::InstallKeys,
         system_tokens::SystemTokens,
     },
-    secrets::{Keyring, SessionKeys, SharedSecret, random_hex},
+    secrets::{Keyring, SessionKeys, SharedSecret, request_hex},
     store::{Database, Installation},
     webhooks::Webhooks,
 };
@@ -136,7 +136,7 @@ impl AppState {
             account_id,
             generation: installation.install_generation,
             // 128 random bits (threat S-10).
-            jti: random_hex(16)?,
+            jti: request_hex(16),
             now: self.clock.now(),
             ttl_secs: self.config.keys.session_ttl.as_secs() as i64,
         };

@@ -31,16 +31,24 @@ impl HeaderPolicy {
     }
 
     /// No inline script runs but the page's own, which carries the nonce of
-    /// its response (a rendered page has one; nothing else has any).
-    fn content_security_policy(&self, path: &str, nonce: Option<&ScriptNonce>) -> String {
-        let ancestors = if self.is_iframe_page(path) { self.frame_ancestors.as_str() } else { "'none'" };
-        let nonce = nonce.map(|n| format!(" 'nonce-{}'", n.0)).unwrap_or_default();
-        format!(
-            "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval' {}; \
-             style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; \
-             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}",
-            self.script_origin
-        )
+    /// its response (a rendered page has one; nothing else has any). Written
+    /// into one buffer: it is on every response.
+    fn csp_for(&self, iframe_page: bool, nonce: Option<&ScriptNonce>) -> String {
+        const REST: &str = "; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; \
+                            object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors ";
+        let ancestors = if iframe_page { self.frame_ancestors.as_str() } else { "'none'" };
+        let mut csp = String::with_capacity(320 + self.script_origin.len() + ancestors.len());
+        csp.push_str("default-src 'self'; script-src 'self'");
+        if let Some(nonce) = nonce {
+            csp.push_str(" 'nonce-");
+            csp.push_str(&nonce.0);
+            csp.push('\'');
+        }
+        csp.push_str(" 'wasm-unsafe-eval' ");
+        csp.push_str(&self.script_origin);
+        csp.push_str(REST);
+        csp.push_str(ancestors);
+        csp
     }
 }
 
@@ -50,19 +58,20 @@ impl HeaderPolicy {
 pub(crate) struct ScriptNonce(pub String);
 
 pub(crate) async fn apply(State(policy): State<Arc<HeaderPolicy>>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
+    let path = request.uri().path();
+    let (iframe_page, cache) = (policy.is_iframe_page(path), cache_control(path));
     let mut response = next.run(request).await;
     let nonce = response.extensions_mut().remove::<ScriptNonce>();
-    set_headers(response.headers_mut(), &policy, &path, nonce.as_ref());
+    set_headers(response.headers_mut(), &policy.csp_for(iframe_page, nonce.as_ref()), cache);
     response
 }
 
-fn set_headers(headers: &mut HeaderMap, policy: &HeaderPolicy, path: &str, nonce: Option<&ScriptNonce>) {
+fn set_headers(headers: &mut HeaderMap, csp: &str, cache: &'static str) {
     let fixed = [
         (header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (header::CACHE_CONTROL, cache_control(path)),
+        (header::CACHE_CONTROL, cache),
     ];
     for (name, value) in fixed {
         headers.insert(name, HeaderValue::from_static(value));
@@ -70,7 +79,7 @@ fn set_headers(headers: &mut HeaderMap, policy: &HeaderPolicy, path: &str, nonce
     headers.remove(header::X_FRAME_OPTIONS);
     // The policy's parts were checked at start (config/), so this only fails
     // on a bug; a response without CSP would be worse than none at all.
-    match HeaderValue::from_str(&policy.content_security_policy(path, nonce)) {
+    match HeaderValue::from_str(csp) {
         Ok(csp) => {
             headers.insert(header::CONTENT_SECURITY_POLICY, csp);
         }
@@ -140,19 +149,19 @@ mod tests {
     fn only_iframe_pages_may_be_framed_by_atlassian_hosts() {
         let p = policy();
         assert!(
-            p.content_security_policy("/app", None)
+            p.csp_for(p.is_iframe_page("/app"), None)
                 .ends_with("frame-ancestors https://*.atlassian.net https://*.jira.com")
         );
-        assert!(p.content_security_policy("/installed", None).ends_with("frame-ancestors 'none'"));
+        assert!(p.csp_for(p.is_iframe_page("/installed"), None).ends_with("frame-ancestors 'none'"));
     }
 
     #[test]
     fn inline_scripts_run_only_with_the_nonce_of_their_response() {
         let p = policy();
         let script_src = |csp: String| csp.split("; ").find(|d| d.starts_with("script-src")).unwrap().to_string();
-        let page = script_src(p.content_security_policy("/app", Some(&ScriptNonce("bm9uY2U".into()))));
+        let page = script_src(p.csp_for(p.is_iframe_page("/app"), Some(&ScriptNonce("bm9uY2U".into()))));
         assert_eq!(page, "script-src 'self' 'nonce-bm9uY2U' 'wasm-unsafe-eval' https://connect-cdn.atl-paas.net");
-        let other = script_src(p.content_security_policy("/api/notes/list", None));
+        let other = script_src(p.csp_for(p.is_iframe_page("/api/notes/list"), None));
         assert_eq!(other, "script-src 'self' 'wasm-unsafe-eval' https://connect-cdn.atl-paas.net");
     }
 }

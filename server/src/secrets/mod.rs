@@ -13,6 +13,6 @@ mod shared_secret;
 pub(crate) use cipher::SealedSecret;
 pub use keyring::{AppKey, Keyring};
 pub use load::{load_keyring, load_keys};
-pub(crate) use random::{constant_time_eq, random_hex};
+pub(crate) use random::{constant_time_eq, random_hex, request_hex};
 pub(crate) use session_keys::SessionKeys;
 pub(crate) use shared_secret::SharedSecret;
