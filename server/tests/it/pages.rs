@@ -29,6 +29,10 @@ async fn a_valid_page_jwt_renders_the_app_with_a_session_token(kind: DbKind) {
     assert!(
         page.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors https://*.atlassian.net")
     );
+    // Rendered in one piece: one buffer sent with its length, not a chunked stream.
+    let length = page.headers.get("content-length").and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    assert_eq!(length, Some(page.html.len()), "the page carries its Content-Length");
+    assert!(page.headers.get("transfer-encoding").is_none(), "the page is not chunked");
     // I-23: the same URL replayed within its lifetime is accepted (qsh binds the URL).
     assert_eq!(app.get_page(&url).await.status, 200);
 }
