@@ -92,7 +92,6 @@ pub async fn history(db: &Database, tenant_id: &TenantId) -> Result<Vec<Identity
 pub(crate) async fn tenants_with(db: &Database, name: Name<'_>) -> Result<Vec<TenantId>> {
     let sql = "SELECT tenant_id FROM tenant_identities WHERE kind = $1 AND value = $2 \
                ORDER BY last_seen DESC, tenant_id";
-    Ok(
-        on_pool!(db, pool => sqlx::query_scalar(sql).bind(name.kind().as_str()).bind(name.value()).fetch_all(pool).await?),
-    )
+    let (kind, value) = (name.kind().as_str(), name.value());
+    Ok(on_pool!(db, pool => sqlx::query_scalar(sql).bind(kind).bind(value).fetch_all(pool).await?))
 }
