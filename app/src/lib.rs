@@ -3,6 +3,7 @@
 //! server, and to wasm with `hydrate` for the browser.
 
 pub mod api;
+pub mod bundle;
 pub mod host;
 pub mod pages;
 pub mod router;
@@ -19,7 +20,7 @@ pub const OUTPUT_NAME: &str = "frontend";
 /// and Atlassian's `all.js`. Title and stylesheet are the same on every page,
 /// so they are written here rather than through `leptos_meta`, whose context
 /// cost every render time and the bundle bytes.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+pub fn shell(scripts: std::sync::Arc<bundle::BundleScripts>) -> impl IntoView {
     #[cfg(feature = "ssr")]
     let session = api::backend::page_session();
     #[cfg(not(feature = "ssr"))]
@@ -33,7 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <title>"Connect app"</title>
                 <link rel="stylesheet" id="leptos" href="/pkg/frontend.css"/>
                 {session_head(session)}
-                <HydrationScripts options/>
+                <bundle::BundleTags scripts/>
             </head>
             <body>
                 <App/>

@@ -17,6 +17,7 @@ use app::{
         notes::{CreateNote, DeleteNote, LinkNote, ListNotes, SharedNotesBackend, UpdateNote},
         session::{RenewSession, SharedSessionBackend},
     },
+    bundle::BundleScripts,
     router::Page,
     shell,
 };
@@ -197,7 +198,7 @@ impl LeptosHandlers {
     /// in it, verified by then, has no business in the render (parsing it
     /// was a twentieth of a page's time).
     fn page(&self) -> impl Fn(Request<Body>) -> Responding + Clone + Send + Sync + 'static {
-        let options = self.state.leptos.clone();
+        let scripts = BundleScripts::new(&self.state.leptos);
         let context = self.context();
         move |request: Request<Body>| {
             let (mut parts, _) = request.into_parts();
@@ -212,8 +213,8 @@ impl LeptosHandlers {
                 }
             };
             let render = page_render::render(parts, page_context, {
-                let options = options.clone();
-                move || shell(options)
+                let scripts = scripts.clone();
+                move || shell(scripts)
             });
             Box::pin(async move {
                 let mut response = with_render_tasks(render).await;
