@@ -10,8 +10,6 @@ pub mod vendor;
 #[doc(hidden)]
 pub mod cli;
 #[doc(hidden)]
-pub mod clock;
-#[doc(hidden)]
 pub mod config;
 #[doc(hidden)]
 pub mod connect;
@@ -31,22 +29,21 @@ pub mod operator_cli;
 #[doc(hidden)]
 pub mod secrets;
 #[doc(hidden)]
-pub mod startup;
-#[doc(hidden)]
 pub mod store;
 #[doc(hidden)]
 pub mod telemetry;
-#[doc(hidden)]
-pub mod webhooks;
 
 pub(crate) mod api;
 pub(crate) mod client_address;
+pub(crate) mod clock;
 pub(crate) mod lifecycle;
 pub(crate) mod metrics;
 pub(crate) mod network_shares;
 pub(crate) mod outbound;
 pub(crate) mod read_only_alarm;
+pub(crate) mod startup;
 pub(crate) mod state;
+pub(crate) mod webhooks;
 
 #[cfg(test)]
 mod properties;
