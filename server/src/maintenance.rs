@@ -4,6 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use ids::{TenantId, UnixTime};
 use serde::Serialize;
 
 use crate::{
@@ -11,7 +12,10 @@ use crate::{
     error::Result,
     outbound::system_tokens,
     secrets::Keyring,
-    store::{self, Database, purge::Expired},
+    store::{
+        self, Database, installations,
+        purge::{self, Expired},
+    },
 };
 
 /// Runs the purge every `interval` until the task is dropped.
@@ -37,6 +41,27 @@ pub(crate) fn spawn_purge_job(
 
 pub async fn purge(db: &Database, clock: &Clock, retention: Duration) -> Result<Vec<Expired>> {
     store::purge::purge_expired(db, clock.now(), retention.as_secs() as i64).await
+}
+
+/// Purges one installation now, whatever its age, if it is orphaned or
+/// uninstalled (an operator's "purge now"). Active installations stay.
+pub(crate) async fn purge_now(db: &Database, tenant_id: &TenantId, now: UnixTime) -> Result<bool> {
+    let Some(installation) = installations::find(db, tenant_id).await? else { return Ok(false) };
+    let reason = if installation.orphaned_at.is_some() {
+        "orphaned (purged by an operator)"
+    } else if installation.uninstalled_at.is_some() {
+        "uninstalled (purged by an operator)"
+    } else {
+        return Ok(false);
+    };
+    let candidate = Expired {
+        tenant_id: installation.tenant_id,
+        client_key: installation.client_key,
+        base_url: installation.base_url,
+        reason: reason.into(),
+        inactive_since: installation.orphaned_at.or(installation.uninstalled_at).unwrap_or(now),
+    };
+    purge::purge_one(db, &candidate, now, UnixTime::from_secs(i64::MAX)).await
 }
 
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]

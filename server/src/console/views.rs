@@ -17,8 +17,9 @@ use super::{
 };
 use crate::{
     error::{ConsoleError, Error},
+    maintenance,
     state::AppState,
-    store::{Installation, event_log, forge_tokens, identities, installations, purge},
+    store::{Installation, event_log, forge_tokens, identities, installations},
 };
 
 type Page = Result<Html<String>, ConsoleError>;
@@ -192,7 +193,7 @@ pub(crate) async fn purge_now(
         return Err(Error::Forbidden.into());
     }
     let tenant_id = find_tenant(&state, &tenant).await?.tenant_id;
-    if !purge::purge_inactive_now(&state.db, &tenant_id, state.clock.now()).await? {
+    if !maintenance::purge_now(&state.db, &tenant_id, state.clock.now()).await? {
         return Err(Error::BadRequest("only an orphaned or uninstalled installation can be purged".into()).into());
     }
     tracing::info!(operator = %op.name, tenant_id = %tenant_id, "purged by an operator");

@@ -59,7 +59,9 @@ pub(crate) async fn purge_expired(db: &Database, now: UnixTime, retention_secs: 
     Ok(purged)
 }
 
-async fn purge_one(db: &Database, candidate: &Expired, now: UnixTime, cutoff: UnixTime) -> Result<bool> {
+/// Deletes `candidate` with its data and logs why, if it was still
+/// inactive before `cutoff` when the transaction looked.
+pub(crate) async fn purge_one(db: &Database, candidate: &Expired, now: UnixTime, cutoff: UnixTime) -> Result<bool> {
     let delete = "DELETE FROM installations WHERE tenant_id = $1 AND \
                   ((orphaned_at IS NOT NULL AND orphaned_at < $2) OR (state = 'uninstalled' AND uninstalled_at < $2))";
     let log = "INSERT INTO purge_log (tenant_id, client_key, base_url, reason, purged_at) VALUES ($1, $2, $3, $4, $5)";
@@ -77,27 +79,6 @@ async fn purge_one(db: &Database, candidate: &Expired, now: UnixTime, cutoff: Un
     }
     tx.commit().await?;
     Ok(deleted == 1)
-}
-
-/// Purges one installation now, whatever its age, if it is orphaned or
-/// uninstalled (an operator's "purge now"). Active installations stay.
-pub(crate) async fn purge_inactive_now(db: &Database, tenant_id: &TenantId, now: UnixTime) -> Result<bool> {
-    let Some(installation) = super::installations::find(db, tenant_id).await? else { return Ok(false) };
-    let reason = if installation.orphaned_at.is_some() {
-        "orphaned (purged by an operator)"
-    } else if installation.uninstalled_at.is_some() {
-        "uninstalled (purged by an operator)"
-    } else {
-        return Ok(false);
-    };
-    let candidate = Expired {
-        tenant_id: installation.tenant_id,
-        client_key: installation.client_key,
-        base_url: installation.base_url,
-        reason: reason.into(),
-        inactive_since: installation.orphaned_at.or(installation.uninstalled_at).unwrap_or(now),
-    };
-    purge_one(db, &candidate, now, UnixTime::from_secs(i64::MAX)).await
 }
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
