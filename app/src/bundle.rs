@@ -19,9 +19,11 @@ pub struct BundleScripts {
 }
 
 impl BundleScripts {
-    /// The tags for the bundle `options` names (not hashed by Leptos: the
-    /// content hash is already in its name).
+    /// The tags for the bundle `options` names. Only for options without
+    /// Leptos's `hash_files` (the app puts the content hash in the bundle's
+    /// name itself) and without wasm-split, the only ones the server builds.
     pub fn new(options: &LeptosOptions) -> Arc<Self> {
+        debug_assert!(!options.hash_files, "BundleScripts writes the tags of an unhashed bundle name");
         let (pkg, js) = (&options.site_pkg_dir, options.output_name.to_string());
         // As Leptos: the wasm is `<name>_bg` unless cargo-leptos named it.
         let wasm = if option_env!("LEPTOS_OUTPUT_NAME").is_none() { format!("{js}_bg") } else { js.clone() };

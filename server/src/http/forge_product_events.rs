@@ -24,7 +24,9 @@ pub(crate) async fn receive_product_event(
     State(state): State<AppState>,
     proof: ForgeProductEventProof,
 ) -> Result<StatusCode> {
-    let (fit, tenant) = (&proof.delivery.fit, &proof.tenant);
+    let fit = &proof.delivery.fit;
+    let tenant =
+        proof.tenant.as_ref().ok_or(Error::Unauthorized("installation never installed by a verified event"))?;
     let body: Value =
         serde_json::from_slice(&proof.body).map_err(|_| Error::BadRequest("the body is not JSON".into()))?;
     let event =

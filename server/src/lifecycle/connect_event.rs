@@ -17,7 +17,7 @@ use crate::{
         signature::Signature,
     },
     error::{Error, Result},
-    secrets::{SealedSecret, SharedSecret, constant_time_eq, random_hex},
+    secrets::{SealedSecret, SharedSecret, constant_time_eq},
     state::AppState,
     store::{
         WriteTx,
@@ -136,7 +136,7 @@ async fn target(tx: &mut WriteTx, write: &EventWrite<'_>) -> Result<Target> {
     {
         return Ok(Target::JoinForge(holder));
     }
-    Ok(Target::New(TenantId::new_tenant(&random_hex(16)?)))
+    Ok(Target::New(super::new_tenant_id()?))
 }
 
 async fn decide_in(

@@ -15,7 +15,6 @@ use crate::{
         signature::Signature,
     },
     error::Result,
-    secrets::random_hex,
     store::{
         Database, WriteTx,
         event_log::{self, NewEvent, Outcome},
@@ -103,7 +102,7 @@ async fn site_of(tx: &mut WriteTx, fit: &VerifiedFit) -> Result<(Site, Option<In
 async fn create(tx: &mut WriteTx, d: &ForgeDelivery<'_>) -> Result<TenantId> {
     let fit = d.fit;
     let environment = fit.environment.as_ref();
-    let tenant_id = TenantId::new_tenant(&random_hex(16)?);
+    let tenant_id = super::new_tenant_id()?;
     let fields = ForgeTenantFields {
         tenant_id: &tenant_id,
         installation_id: &fit.installation_id,

@@ -6,3 +6,24 @@
 
 pub(crate) mod connect_event;
 pub(crate) mod forge_event;
+
+use ids::TenantId;
+
+use crate::{error::Result, secrets::random_hex};
+
+/// A new tenant's id: 128 bits from the OS random source, marked `t-`.
+fn new_tenant_id() -> Result<TenantId> {
+    Ok(TenantId::new_tenant(&random_hex(16)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_tenant_ids_are_distinct_and_marked() {
+        let (a, b) = (new_tenant_id().unwrap(), new_tenant_id().unwrap());
+        assert_ne!(a, b);
+        assert!(a.as_str().starts_with("t-") && a.as_str().len() == 34, "{a}");
+    }
+}

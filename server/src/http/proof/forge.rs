@@ -50,9 +50,11 @@ pub(crate) struct ForgeEventProof {
 #[derive(Clone)]
 pub(crate) struct ForgeProductEventProof {
     pub delivery: ForgeDeliveryProof,
-    /// The tenant that holds the FIT's installation (only a verified event made it known).
-    pub tenant: Installation,
     pub body: Bytes,
+    /// The tenant that holds the FIT's installation, if a verified event made
+    /// it known. None is the handler's 401: the FIT verified, so it is not a
+    /// refusal counted against Forge's network.
+    pub tenant: Option<Installation>,
 }
 
 /// What every Forge delivery's proof holds: the FIT, bound to the module
@@ -87,11 +89,11 @@ impl Proof for ForgeProductEventProof {
             return Err(Error::NotFound);
         }
         let delivery = verify_delivery(state, request.headers(), request.uri(), ModuleRoute::ProductEvents).await?;
+        let body = read_body(request).await?;
         let tenant = installations::find_by_installation_id(&state.db, &delivery.fit.installation_id)
             .await
-            .map_err(|e| Error::Unavailable(format!("installation lookup: {e}")))?
-            .ok_or(Error::Unauthorized("installation never installed by a verified event"))?;
-        Ok(Self { delivery, tenant, body: read_body(request).await? })
+            .map_err(|e| Error::Unavailable(format!("installation lookup: {e}")))?;
+        Ok(Self { delivery, body, tenant })
     }
 }
 

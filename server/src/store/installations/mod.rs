@@ -164,8 +164,9 @@ pub(crate) struct InstallFields<'a> {
 pub(crate) struct ForgeTenantFields<'a> {
     pub tenant_id: &'a TenantId,
     pub installation_id: &'a InstallationId,
-    /// The site's cloudId and URL as the FIT named them (stored empty when it
-    /// named none, or a site outside the allowlist, until a verified call does).
+    /// The site's cloudId and URL as the FIT named them, stored empty when it
+    /// named none (or a site outside the allowlist): a later verified call
+    /// fills in the URL, a Forge reinstall that joins the tenant the cloudId.
     pub cloud_id: Option<&'a CloudId>,
     pub site_url: Option<&'a BaseUrl>,
     pub product_type: Option<&'a str>,
