@@ -43,6 +43,7 @@ pub(crate) mod outbound;
 pub(crate) mod read_only_alarm;
 pub(crate) mod startup;
 pub(crate) mod state;
+pub(crate) mod text_enum;
 pub(crate) mod webhooks;
 
 #[cfg(test)]

@@ -8,11 +8,10 @@
 //! - an event older (by `iat`) than what it would override is ignored, and a
 //!   duplicate delivery changes nothing.
 
-use std::fmt;
-
 use ids::{BaseUrl, InstallationId, UnixTime};
 
 use super::signature::Signature;
+use crate::text_enum::text_enum;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LifecycleEvent {
@@ -52,41 +51,13 @@ impl LifecycleEvent {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InstallState {
-    Installed,
-    Enabled,
-    Disabled,
-    Uninstalled,
-}
-
-impl InstallState {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Installed => "installed",
-            Self::Enabled => "enabled",
-            Self::Disabled => "disabled",
-            Self::Uninstalled => "uninstalled",
-        }
-    }
-}
-
-impl TryFrom<String> for InstallState {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, String> {
-        match value.as_str() {
-            "installed" => Ok(Self::Installed),
-            "enabled" => Ok(Self::Enabled),
-            "disabled" => Ok(Self::Disabled),
-            "uninstalled" => Ok(Self::Uninstalled),
-            other => Err(format!("unknown installation state {other:?}")),
-        }
-    }
-}
-
-impl fmt::Display for InstallState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+text_enum! {
+    /// Where an installation is; stored as its name.
+    pub enum InstallState {
+        Installed => "installed",
+        Enabled => "enabled",
+        Disabled => "disabled",
+        Uninstalled => "uninstalled",
     }
 }
 

@@ -4,38 +4,18 @@
 use ids::{ClientKey, TenantId, UnixTime};
 
 use super::{Database, WriteTx};
-use crate::{connect::signature::Signature, error::Result};
+use crate::{connect::signature::Signature, error::Result, text_enum::text_enum};
 
 /// Rejected attempts kept per installation and hour: enough to see an attack,
 /// too few for a flood of forged callbacks to fill the disk.
 const MAX_REJECTIONS_PER_HOUR: i64 = 50;
 
-/// What became of the request; stored as its name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Accepted,
-    Ignored,
-    Rejected,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Accepted => "accepted",
-            Self::Ignored => "ignored",
-            Self::Rejected => "rejected",
-        }
-    }
-}
-
-impl TryFrom<String> for Outcome {
-    type Error = String;
-    fn try_from(value: String) -> std::result::Result<Self, String> {
-        [Self::Accepted, Self::Ignored, Self::Rejected]
-            .into_iter()
-            .find(|outcome| outcome.as_str() == value)
-            .ok_or_else(|| format!("unknown outcome {value:?}"))
+text_enum! {
+    /// What became of the request; stored as its name.
+    pub enum Outcome {
+        Accepted => "accepted",
+        Ignored => "ignored",
+        Rejected => "rejected",
     }
 }
 

@@ -6,33 +6,14 @@
 use ids::{BaseUrl, CloudId, InstallationId, TenantId, UnixTime};
 
 use super::{Database, WriteTx};
-use crate::error::Result;
+use crate::{error::Result, text_enum::text_enum};
 
-/// What kind of name a row holds; stored as its name (`base_url`, …).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IdentityKind {
-    InstallationId,
-    BaseUrl,
-    CloudId,
-}
-
-impl IdentityKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::InstallationId => "installation_id",
-            Self::BaseUrl => "base_url",
-            Self::CloudId => "cloud_id",
-        }
-    }
-}
-
-impl TryFrom<String> for IdentityKind {
-    type Error = String;
-    fn try_from(value: String) -> std::result::Result<Self, String> {
-        [Self::InstallationId, Self::BaseUrl, Self::CloudId]
-            .into_iter()
-            .find(|kind| kind.as_str() == value)
-            .ok_or_else(|| format!("unknown identity kind {value:?}"))
+text_enum! {
+    /// What kind of name a row holds; stored as its name (`base_url`, …).
+    pub enum IdentityKind {
+        InstallationId => "installation_id",
+        BaseUrl => "base_url",
+        CloudId => "cloud_id",
     }
 }
 

@@ -16,49 +16,28 @@ use ids::{TenantId, UnixTime};
 use sqlx::{Postgres, Transaction};
 
 use super::{Database, Pool, write_tx::TxConn};
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    text_enum::text_enum,
+};
 
 /// The advisory-lock class of queue transactions on PostgreSQL (two-key
 /// locks never collide with the one-key installations lock).
 const QUEUE_LOCK_CLASS: i32 = 0x7175_6575;
 
-/// Where a job is; stored as its name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobState {
-    /// Waiting for a worker (or for its retry time, or behind its issue).
-    Queued,
-    /// Claimed by a worker under a lease.
-    Running,
-    /// Every handler succeeded.
-    Done,
-    /// Its tenant was no longer active when it ran: nothing ran.
-    Dropped,
-    /// It failed its last attempt; an operator may retry it.
-    Dead,
-}
-
-impl JobState {
-    const ALL: [Self; 5] = [Self::Queued, Self::Running, Self::Done, Self::Dropped, Self::Dead];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Done => "done",
-            Self::Dropped => "dropped",
-            Self::Dead => "dead",
-        }
-    }
-}
-
-impl TryFrom<String> for JobState {
-    type Error = String;
-    fn try_from(value: String) -> std::result::Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|state| state.as_str() == value)
-            .ok_or_else(|| format!("unknown job state {value:?}"))
+text_enum! {
+    /// Where a job is; stored as its name.
+    pub enum JobState {
+        /// Waiting for a worker (or for its retry time, or behind its issue).
+        Queued => "queued",
+        /// Claimed by a worker under a lease.
+        Running => "running",
+        /// Every handler succeeded.
+        Done => "done",
+        /// Its tenant was no longer active when it ran: nothing ran.
+        Dropped => "dropped",
+        /// It failed its last attempt; an operator may retry it.
+        Dead => "dead",
     }
 }
 
