@@ -168,7 +168,8 @@ type Responding = Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
 /// The two handlers Leptos provides, with the app's backend in their context.
 struct LeptosHandlers {
     backend: Arc<AppBackend>,
-    state: AppState,
+    /// The bundle's tags, written once for every page route.
+    scripts: Arc<BundleScripts>,
 }
 
 /// Each resource's server functions find their backend in the context (`app::api::backend::serve`).
@@ -184,7 +185,8 @@ fn provide_backends(backend: &Arc<AppBackend>) {
 impl LeptosHandlers {
     fn new(state: &AppState) -> Self {
         render_tasks::init();
-        Self { backend: Arc::new(AppBackend::new(state.clone())), state: state.clone() }
+        let scripts = BundleScripts::new(&state.leptos);
+        Self { backend: Arc::new(AppBackend::new(state.clone())), scripts }
     }
 
     fn context(&self) -> impl Fn() + Clone + Send + Sync + 'static {
@@ -198,7 +200,7 @@ impl LeptosHandlers {
     /// in it, verified by then, has no business in the render (parsing it
     /// was a twentieth of a page's time).
     fn page(&self) -> impl Fn(Request<Body>) -> Responding + Clone + Send + Sync + 'static {
-        let scripts = BundleScripts::new(&self.state.leptos);
+        let scripts = self.scripts.clone();
         let context = self.context();
         move |request: Request<Body>| {
             let (mut parts, _) = request.into_parts();
