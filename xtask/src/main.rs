@@ -2,18 +2,22 @@
 //! the wasm bundle is built with wasm-bindgen used as a library (at exactly
 //! the version in Cargo.lock), and every other tool comes from apt or PyPI.
 //!
-//!   serve   build the site and run the server (release) on 127.0.0.1:3000
+//!   serve   build the site and run the server (profile `serve`: optimised,
+//!           without the fat LTO) on 127.0.0.1:3000
 //!   dev     the app plus a fake Jira/Confluence on loopback (no cloud site needed)
-//!   build   build the site and the release server
+//!   build   build the site and the server (profile `serve`); with `--dist`,
+//!           the release server (fat LTO, one codegen unit) to ship or measure
 //!   site    build only the wasm/JS/CSS bundle into target/site/pkg
 //!   forge-ui  the site, then the Forge Custom UI resource in target/forge/ui
 //!   test    install what tests need, check formatting, lints and import
 //!           cycles, audit Cargo.lock, run every test (SQLite, PostgreSQL,
 //!           headless Chromium)
+//!   audit   only the dependency audit of `test`
 //!   cycles  only the import-cycle check of `test`
 //!   citations  only the check that cited threat ids are explained
 //!   bench   load figures against the release server on loopback, then the
-//!           side-by-side table against ACE (by hand, not CI)
+//!           side-by-side table against ACE (by hand, not CI); `bench queue`:
+//!           only the webhook queue's acknowledged and processed rates
 //!   soak    200 `kill -9`s on each database and a PostgreSQL outage under
 //!           load, with their figures (by hand, not CI)
 //!   fuzz    each fuzz target for 10 minutes (`FUZZ_SECS`), or only the
@@ -63,33 +67,42 @@ fn run() -> Result<()> {
             prereqs::wasm_target()?;
             site::build(site::profile())?;
             forge_ui::build()?;
-            cmd::cargo(&["build", "-p", "server", "--release"])
+            match rest.iter().any(|a| a == "--dist") {
+                true => cmd::cargo(&["build", "-p", "server", "--release"]),
+                false => cmd::cargo(&["build", "-p", "server", "--profile", "serve"]),
+            }
         }
         "serve" => {
             prereqs::wasm_target()?;
             site::build(site::profile())?;
-            cmd::cargo_with_args(&["run", "-p", "server", "--release", "--"], rest)
+            cmd::cargo_with_args(&["run", "-p", "server", "--profile", "serve", "--"], rest)
         }
         "test" => test(rest),
+        "audit" => audit::run(),
         "cycles" => cycles::check(),
         "citations" => citations::check(),
         "dev" => dev::run(),
         "bench" => {
+            let queue_only = rest.first().is_some_and(|a| a == "queue");
             prereqs::wasm_target()?;
             site::build(site::profile())?;
             cmd::cargo(&["build", "-p", "server", "--release"])?;
             // The webhook figures are measured on SQLite and on a throwaway PostgreSQL cluster.
             let cluster = postgres::Cluster::start()?;
-            let args = ["run", "-p", "hostkit", "--release", "--example", "bench", "--", "target/release/server"];
+            let mut args = vec!["run", "-p", "hostkit", "--release", "--example", "bench", "--", "target/release/server"];
+            args.extend(queue_only.then_some("queue"));
             let result = cmd::cargo_env(&args, &[("BENCH_POSTGRES_URL", cluster.url())]);
             drop(cluster);
             result?;
-            side_by_side::run(bench_runs())
+            match queue_only {
+                true => Ok(()),
+                false => side_by_side::run(bench_runs()),
+            }
         }
         "soak" => soak(),
         "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
-            println!("usage: cargo xtask <serve|dev|build|site|forge-ui|test|cycles|citations|bench|soak|fuzz> [args]");
+            println!("usage: cargo xtask <serve|dev|build [--dist]|site|forge-ui|test|audit|cycles|citations|bench|soak|fuzz> [args]");
             Ok(())
         }
         other => bail!("unknown command {other:?}; try cargo xtask help"),
