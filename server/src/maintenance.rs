@@ -18,11 +18,14 @@ use crate::{
     },
 };
 
-/// Runs the purge every `interval` until the task is dropped.
+/// Runs the purges every `interval` until the task is dropped: expired
+/// installations (kept `retention`) and webhook jobs that ended more than
+/// `job_retention` ago.
 pub(crate) fn spawn_purge_job(
     db: Database,
     clock: Arc<Clock>,
     retention: Duration,
+    job_retention: Duration,
     interval: Duration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -35,8 +38,19 @@ pub(crate) fn spawn_purge_job(
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),
             }
+            match purge_finished_jobs(&db, &clock, job_retention).await {
+                Ok(0) => {}
+                Ok(jobs) => tracing::info!(jobs, "finished webhook jobs past their retention purged"),
+                Err(e) => tracing::warn!(error = %e, "webhook job purge failed; will retry"),
+            }
         }
     })
+}
+
+/// Deletes the webhook jobs that ended (done, dropped, dead) more than
+/// `retention` ago; returns how many.
+pub async fn purge_finished_jobs(db: &Database, clock: &Clock, retention: Duration) -> Result<u64> {
+    store::webhook_jobs::purge_finished(db, clock.now() - retention.as_secs() as i64).await
 }
 
 pub async fn purge(db: &Database, clock: &Clock, retention: Duration) -> Result<Vec<Expired>> {

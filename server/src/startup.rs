@@ -141,11 +141,16 @@ impl Application {
             db.clone(),
             self.state.clock.clone(),
             config.retention.keep,
+            config.queue.retention,
             config.retention.purge_interval,
         );
+        let worker_db = match config.queue.workers {
+            0 => db.clone(),
+            _ => db.for_workers(config.database_url.as_str()).await?,
+        };
         let workers = Workers {
             tools: HandlerTools {
-                db: db.clone(),
+                db: worker_db.clone(),
                 clock: self.state.clock.clone(),
                 keyring: self.state.keyring.clone(),
                 forge_api: self.state.forge_api.clone(),
@@ -156,6 +161,7 @@ impl Application {
             max_attempts: config.queue.max_attempts,
             lease_secs: config.queue.lease.as_secs() as i64,
             handler_timeout: config.queue.handler_timeout,
+            concurrency: config.queue.concurrency,
         }
         .spawn(config.queue.workers);
         let metrics = match self.metrics_listener {
@@ -176,6 +182,7 @@ impl Application {
         purge_job.abort();
         workers.iter().for_each(|worker| worker.abort());
         metrics.iter().for_each(|task| task.abort());
+        worker_db.close().await;
         db.close().await;
         served?;
         Ok(())

@@ -11,6 +11,7 @@
 
 mod fairness;
 mod hydration;
+mod queue;
 
 use std::{
     collections::HashMap,
@@ -91,6 +92,13 @@ async fn main() {
     let server_bin = std::env::args().nth(1).unwrap_or_else(|| "target/release/server".into());
     let dir = std::env::temp_dir().join(format!("connect-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("bench dir");
+    if std::env::args().nth(2).as_deref() == Some("queue") {
+        for (name, url) in databases(&dir) {
+            queue::figures(&server_bin, &dir, name, &url).await;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base_url = format!("http://127.0.0.1:{port}");
     let host = Host::start(&base_url, APP_KEY).await;
@@ -160,9 +168,7 @@ async fn main() {
     let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
     let _ = server.wait();
 
-    let mut databases = vec![("SQLite", format!("sqlite://{}/webhooks.db", dir.display()))];
-    databases.extend(std::env::var("BENCH_POSTGRES_URL").ok().map(|url| ("PostgreSQL", url)));
-    for (name, url) in databases {
+    for (name, url) in databases(&dir) {
         webhook_bench(&server_bin, &dir, name, &url).await;
         fairness::queue_bench(&server_bin, &dir, name, &url).await;
     }
@@ -170,6 +176,13 @@ async fn main() {
     startup_bench(&server_bin, &dir).await;
     hydration_bench(&server_bin, &dir).await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The webhook figures' databases: SQLite, and PostgreSQL when `BENCH_POSTGRES_URL` names one.
+fn databases(dir: &std::path::Path) -> Vec<(&'static str, String)> {
+    let mut databases = vec![("SQLite", format!("sqlite://{}/webhooks.db", dir.display()))];
+    databases.extend(std::env::var("BENCH_POSTGRES_URL").ok().map(|url| ("PostgreSQL", url)));
+    databases
 }
 
 /// Process start to the first 200 on `/healthz`, on a database whose

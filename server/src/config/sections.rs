@@ -113,6 +113,10 @@ pub struct Queue {
     pub handler_timeout: Duration,
     /// Unfinished jobs one tenant may have queued; a delivery above it gets 429.
     pub tenant_backlog: i64,
+    /// Handler runs one worker overlaps, and the most jobs it claims at once.
+    pub concurrency: usize,
+    /// How long finished and dead jobs are kept (and so how long a delivery id is recognised).
+    pub retention: Duration,
 }
 
 impl Queue {
@@ -123,6 +127,8 @@ impl Queue {
             workers: vars.parse("WEBHOOK_WORKERS", "2")?,
             handler_timeout: vars.secs("WEBHOOK_HANDLER_TIMEOUT_SECS", "300")?,
             tenant_backlog: vars.positive("WEBHOOK_TENANT_BACKLOG", "25000")?,
+            concurrency: vars.positive("WEBHOOK_CONCURRENCY", "16")?,
+            retention: Duration::from_secs(86_400 * vars.positive::<u64>("WEBHOOK_RETENTION_DAYS", "14")?),
         })
     }
 }

@@ -39,20 +39,37 @@ pub enum Pool {
 impl Database {
     /// Opens a pool for `url` (`sqlite:…` or `postgres://…`).
     pub async fn connect(url: &str) -> Result<Self> {
-        let pool = if url.starts_with("sqlite:") {
-            Self::connect_sqlite(url).await?
-        } else {
-            let options = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .after_connect(|conn, _| Box::pin(refuse_read_only(conn)))
-                .before_acquire(|conn, _| Box::pin(keep_unless_read_only(conn)));
-            Pool::Postgres(options.connect(url).await?)
+        let pool = match url.starts_with("sqlite:") {
+            true => Self::connect_sqlite(url, 8).await?,
+            false => Self::connect_postgres(url, 16).await?,
         };
         Ok(Self { pool, installations: Arc::default() })
     }
 
-    async fn connect_sqlite(url: &str) -> Result<Pool> {
+    /// A pool of its own on the same database for the webhook workers, with
+    /// this one's installation cache: however many handlers run at once, they
+    /// never take the connections that requests (an acknowledgement) need.
+    /// SQLite has one writer at a time, so two connections serve them.
+    pub(crate) async fn for_workers(&self, url: &str) -> Result<Self> {
+        let pool = match &self.pool {
+            // A database in memory is this pool's alone.
+            Pool::Sqlite(_) if url.contains(":memory:") || url.contains("mode=memory") => return Ok(self.clone()),
+            Pool::Sqlite(_) => Self::connect_sqlite(url, 2).await?,
+            Pool::Postgres(_) => Self::connect_postgres(url, 8).await?,
+        };
+        Ok(Self { pool, installations: self.installations.clone() })
+    }
+
+    async fn connect_postgres(url: &str, connections: u32) -> Result<Pool> {
+        let options = PgPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_connect(|conn, _| Box::pin(refuse_read_only(conn)))
+            .before_acquire(|conn, _| Box::pin(keep_unless_read_only(conn)));
+        Ok(Pool::Postgres(options.connect(url).await?))
+    }
+
+    async fn connect_sqlite(url: &str, connections: u32) -> Result<Pool> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -68,7 +85,7 @@ impl Database {
         let mut attempt = 0;
         loop {
             let pool = SqlitePoolOptions::new()
-                .max_connections(8)
+                .max_connections(connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options.clone())
                 .await;

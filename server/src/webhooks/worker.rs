@@ -1,32 +1,40 @@
-//! The workers that process queued deliveries, on every instance: claim the
-//! oldest ready job under a lease, drop it if its tenant is no longer
-//! active, run the handlers of its event, then mark it done, or ready again
-//! with backoff, or dead after the last attempt (an operator can retry it).
-//! A job runs on one worker at a time: the lease is renewed while its
-//! handlers run and every write is fenced by the claim, so a run that lost
-//! its lease stops and writes nothing. A handler that panics or runs past
-//! `WEBHOOK_HANDLER_TIMEOUT_SECS` is a failed attempt like any other, and a
-//! worker that dies is started again.
+//! The workers that process queued deliveries, on every instance. A worker
+//! claims a batch of ready jobs under a lease, runs their handlers
+//! overlapped (up to `WEBHOOK_CONCURRENCY` at once), and writes their
+//! outcomes a batch at a time: done, dropped (its tenant is no longer
+//! active), ready again with backoff, or dead after the last attempt (an
+//! operator can retry it). It claims again when half its runs have ended.
+//! A job runs on one worker at a time: the leases of the jobs a worker holds
+//! are renewed together while it holds them, and every write is fenced by
+//! the claim, so a run that lost its lease stops and writes nothing. A
+//! handler that panics or runs past `WEBHOOK_HANDLER_TIMEOUT_SECS` is a
+//! failed attempt like any other, and a worker that dies is started again.
 
 use std::{
+    collections::HashMap,
     panic::AssertUnwindSafe,
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use futures::FutureExt;
-use tokio::{sync::Notify, task::JoinHandle};
+use tokio::{
+    sync::Notify,
+    task::{Id, JoinError, JoinHandle, JoinSet},
+};
 
 use super::handler::{HandlerContext, HandlerTools, WebhookEvent};
 use crate::store::{
     installations,
-    webhook_jobs::{self, ClaimedJob, JobState},
+    webhook_jobs::{self, ClaimedJob, Finished, JobState, Outcome},
 };
 
 /// How often an idle worker looks for jobs queued by other instances.
 const IDLE_POLL: Duration = Duration::from_millis(250);
 /// How often a worker looks for jobs whose lease ran out.
 const REQUEUE_EVERY: Duration = Duration::from_secs(2);
+/// The longest an ended run's outcome waits to be written with others.
+const FLUSH_AFTER: Duration = Duration::from_millis(50);
 /// The longest wait between retries of a failing job.
 const MAX_BACKOFF_SECS: i64 = 600;
 
@@ -39,15 +47,32 @@ pub(crate) struct Workers {
     pub max_attempts: i64,
     pub lease_secs: i64,
     pub handler_timeout: Duration,
+    /// Handler runs one worker overlaps (and the most it claims at once).
+    pub concurrency: usize,
 }
 
-/// Why a run ended without an outcome to write.
-enum Interrupted {
-    /// Another run holds the job now (this one's lease ran out).
-    LostLease,
-    /// The lease could not be renewed: the database is unreachable.
-    Unrenewable(String),
+/// A job a worker holds: the fence of its claim, and how to stop its run.
+struct Held {
+    attempts: i64,
+    stop: Arc<Notify>,
 }
+
+/// What a worker holds between its loop's turns.
+#[derive(Default)]
+struct Round {
+    held: HashMap<i64, Held>,
+    /// The job each running task runs.
+    tasks: HashMap<Id, i64>,
+    /// Runs that ended, waiting to be written together.
+    ended: Vec<Finished>,
+    /// When the oldest of `ended` must be written.
+    flush_by: Option<Instant>,
+    /// No claim before then: the last one found nothing.
+    next_claim: Option<Instant>,
+}
+
+/// A run's job, its outcome (None: it was stopped) and how long it took.
+type RunEnd = (ClaimedJob, Option<Result<JobState, String>>, Duration);
 
 /// Aborts the task when dropped: a supervisor that is aborted takes its worker with it.
 struct AbortOnDrop(JoinHandle<()>);
@@ -77,85 +102,186 @@ impl Workers {
     }
 
     async fn run(self) {
+        let concurrency = self.concurrency.max(1);
+        // Each run is a task of its own: a run paused while the loop writes
+        // could hold the pooled connection the write waits for.
+        let mut runs = JoinSet::new();
+        let mut round = Round::default();
         let mut requeued_at = Instant::now();
+        let mut renewal = tokio::time::interval(Duration::from_millis((self.lease_secs.max(1) as u64) * 1000 / 3));
+        renewal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if requeued_at.elapsed() >= REQUEUE_EVERY {
                 requeued_at = Instant::now();
-                match webhook_jobs::requeue_expired(&self.tools.db, self.tools.clock.now()).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::warn!(jobs = n, "webhook jobs whose worker stopped are ready again"),
-                    Err(e) => tracing::warn!(error = %e, "could not requeue expired webhook jobs"),
+                self.requeue_expired().await;
+            }
+            if runs.len() <= concurrency / 2 {
+                self.flush(&mut round).await;
+                if round.next_claim.is_none_or(|at| Instant::now() >= at) {
+                    for job in self.claim(&mut round, concurrency - runs.len()).await {
+                        let job_id = job.id;
+                        let task = runs.spawn(self.clone().run_one(job, &mut round));
+                        round.tasks.insert(task.id(), job_id);
+                    }
                 }
             }
-            match webhook_jobs::claim(&self.tools.db, self.tools.clock.now(), self.lease_secs).await {
-                Ok(Some(job)) => self.process(job).await,
-                Ok(None) => {
-                    let _ = tokio::time::timeout(IDLE_POLL, self.wakeup.notified()).await;
+            if runs.is_empty() {
+                let wait = round.next_claim.map_or(IDLE_POLL, |at| at.saturating_duration_since(Instant::now()));
+                if tokio::time::timeout(wait, self.wakeup.notified()).await.is_ok() {
+                    round.next_claim = None;
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "webhook queue unavailable; will retry");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            let flush_by = round.flush_by.unwrap_or_else(|| Instant::now() + FLUSH_AFTER);
+            tokio::select! {
+                Some(ended) = runs.join_next_with_id() => {
+                    self.joined(&mut round, ended);
+                    while let Some(ended) = runs.try_join_next_with_id() {
+                        self.joined(&mut round, ended);
+                    }
                 }
+                _ = renewal.tick() => self.renew(&mut round).await,
+                _ = tokio::time::sleep_until(flush_by.into()), if round.flush_by.is_some() => {
+                    self.flush(&mut round).await;
+                }
+                _ = self.wakeup.notified(), if round.next_claim.is_some() => round.next_claim = None,
             }
         }
     }
 
-    async fn process(&self, job: ClaimedJob) {
-        let started = Instant::now();
-        let outcome = tokio::select! {
-            outcome = self.guarded_outcome(&job) => outcome,
-            interrupted = self.keep_leased(&job) => {
-                match interrupted {
-                    Interrupted::LostLease => tracing::warn!(delivery_id = %job.delivery_id,
-                        "a webhook job's lease ran out while it ran; the run stops and writes nothing"),
-                    Interrupted::Unrenewable(e) => tracing::warn!(delivery_id = %job.delivery_id, error = %e,
-                        "could not renew a webhook job's lease; the run stops and the job is claimed again"),
-                }
-                metrics::counter!("webhook_runs_total", "outcome" => "lost_lease").increment(1);
-                return;
+    async fn requeue_expired(&self) {
+        match webhook_jobs::requeue_expired(&self.tools.db, self.tools.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(jobs = n, "webhook jobs whose worker stopped are ready again"),
+            Err(e) => tracing::warn!(error = %e, "could not requeue expired webhook jobs"),
+        }
+    }
+
+    /// Up to `room` jobs, now held; none (and no claim for a while) when the queue is empty or unreachable.
+    async fn claim(&self, round: &mut Round, room: usize) -> Vec<ClaimedJob> {
+        let now = self.tools.clock.now();
+        match webhook_jobs::claim_batch(&self.tools.db, now, self.lease_secs, room).await {
+            Ok(jobs) => {
+                round.next_claim = (jobs.len() < room).then(|| Instant::now() + IDLE_POLL);
+                jobs
             }
+            Err(e) => {
+                tracing::warn!(error = %e, "webhook queue unavailable; will retry");
+                round.next_claim = Some(Instant::now() + Duration::from_secs(1));
+                Vec::new()
+            }
+        }
+    }
+
+    /// One job's run: its outcome, or None when it was stopped (its lease lost).
+    fn run_one(self, job: ClaimedJob, round: &mut Round) -> impl Future<Output = RunEnd> + use<> {
+        let stop = Arc::new(Notify::new());
+        round.held.insert(job.id, Held { attempts: job.attempts, stop: stop.clone() });
+        async move {
+            let started = Instant::now();
+            let outcome = tokio::select! {
+                outcome = self.guarded_outcome(&job) => Some(outcome),
+                () = stop.notified() => None,
+            };
+            (job, outcome, started.elapsed())
+        }
+    }
+
+    /// A run's task ended: with its outcome, or (it panicked or was
+    /// cancelled) without one, when its job is let go and its lease runs out.
+    fn joined(&self, round: &mut Round, joined: Result<(Id, RunEnd), JoinError>) {
+        match joined {
+            Ok((task, ended)) => {
+                round.tasks.remove(&task);
+                self.ended(round, ended);
+            }
+            Err(e) => {
+                let job = round.tasks.remove(&e.id());
+                tracing::error!(job, error = %e, "a webhook run ended without an outcome; its lease will run out");
+                job.map(|job| round.held.remove(&job));
+            }
+        }
+    }
+
+    /// A run ended: its outcome waits to be written with the others.
+    fn ended(&self, round: &mut Round, (job, outcome, took): RunEnd) {
+        let Some(outcome) = outcome else {
+            round.held.remove(&job.id);
+            metrics::counter!("webhook_runs_total", "outcome" => "lost_lease").increment(1);
+            return;
         };
         metrics::histogram!("webhook_handler_duration_seconds", "event" => job.event.clone())
-            .record(started.elapsed().as_secs_f64());
-        let now = self.tools.clock.now();
-        let run = match &outcome {
-            Ok(state) => state.as_str(),
-            Err(_) if job.attempts < self.max_attempts => "failed",
-            Err(_) => "dead",
-        };
-        metrics::counter!("webhook_runs_total", "outcome" => run).increment(1);
-        let written = match &outcome {
-            Ok(state) => webhook_jobs::finish(&self.tools.db, &job, *state, now).await,
+            .record(took.as_secs_f64());
+        let outcome = match outcome {
+            Ok(state) => Outcome::Ended(state),
             Err(error) => {
-                let retry_at = (job.attempts < self.max_attempts).then(|| now + backoff_secs(job.attempts));
-                let dead = retry_at.is_none();
-                tracing::warn!(delivery_id = %job.delivery_id, attempt = job.attempts, error = %error, dead,
-                    "webhook handler failed");
-                webhook_jobs::fail(&self.tools.db, &job, error, retry_at).await
+                let retry_at =
+                    (job.attempts < self.max_attempts).then(|| self.tools.clock.now() + backoff_secs(job.attempts));
+                tracing::warn!(delivery_id = %job.delivery_id, attempt = job.attempts, error = %error,
+                    dead = retry_at.is_none(), "webhook handler failed");
+                Outcome::Failed { error, retry_at }
             }
         };
-        match written {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(delivery_id = %job.delivery_id,
-                "a webhook job was taken over before its outcome was written; nothing written"),
-            // The lease runs out and the job is claimed again.
-            Err(e) => tracing::warn!(delivery_id = %job.delivery_id, error = %e,
-                "could not record a webhook job's outcome"),
+        let run = match &outcome {
+            Outcome::Ended(state) => state.as_str(),
+            Outcome::Failed { retry_at: Some(_), .. } => "failed",
+            Outcome::Failed { retry_at: None, .. } => "dead",
+        };
+        metrics::counter!("webhook_runs_total", "outcome" => run).increment(1);
+        round.flush_by.get_or_insert_with(|| Instant::now() + FLUSH_AFTER);
+        round.ended.push(Finished { job, outcome });
+    }
+
+    /// Writes the ended runs' outcomes in one transaction; their jobs are no longer held.
+    async fn flush(&self, round: &mut Round) {
+        round.flush_by = None;
+        if round.ended.is_empty() {
+            return;
+        }
+        let ended = std::mem::take(&mut round.ended);
+        for finished in &ended {
+            round.held.remove(&finished.job.id);
+        }
+        match webhook_jobs::finish_batch(&self.tools.db, &ended, self.tools.clock.now()).await {
+            Ok(written) => {
+                for (finished, _) in ended.iter().zip(written).filter(|(_, written)| !written) {
+                    tracing::warn!(delivery_id = %finished.job.delivery_id,
+                        "a webhook job was taken over before its outcome was written; nothing written");
+                }
+            }
+            // The leases run out and the jobs are claimed again.
+            Err(e) => tracing::warn!(jobs = ended.len(), error = %e, "could not record webhook jobs' outcomes"),
         }
     }
 
-    /// Renews the job's lease at a third of its length for as long as the
-    /// handlers run; returns only when the run must stop.
-    async fn keep_leased(&self, job: &ClaimedJob) -> Interrupted {
-        let every = Duration::from_millis((self.lease_secs.max(1) as u64) * 1000 / 3);
-        loop {
-            tokio::time::sleep(every).await;
-            match webhook_jobs::renew(&self.tools.db, job, self.tools.clock.now() + self.lease_secs).await {
-                Ok(true) => {}
-                Ok(false) => return Interrupted::LostLease,
-                Err(e) => return Interrupted::Unrenewable(e.to_string()),
-            }
+    /// Renews the leases of every job held; a run whose job was taken over
+    /// stops, and when the database cannot be reached every run stops (its
+    /// job is claimed again once the lease runs out).
+    async fn renew(&self, round: &mut Round) {
+        if round.held.is_empty() {
+            return;
         }
+        let fences: Vec<(i64, i64)> = round.held.iter().map(|(id, held)| (*id, held.attempts)).collect();
+        let until = self.tools.clock.now() + self.lease_secs;
+        let kept = match webhook_jobs::renew_held(&self.tools.db, &fences, until).await {
+            Ok(kept) => kept,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not renew webhook jobs' leases; their runs stop");
+                Vec::new()
+            }
+        };
+        round.held.retain(|id, held| {
+            let keep = kept.contains(id);
+            if !keep {
+                tracing::warn!(
+                    job = id,
+                    "a webhook job's lease ran out while it ran; the run stops and writes nothing"
+                );
+                held.stop.notify_one();
+            }
+            keep
+        });
+        round.ended.retain(|finished| round.held.contains_key(&finished.job.id));
     }
 
     /// The handlers' outcome, with a panic or a run past the timeout as a failure.

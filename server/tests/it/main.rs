@@ -27,6 +27,7 @@ mod key_server;
 mod lifecycle;
 mod metrics;
 mod pages;
+mod queue_batches;
 mod refusal_limits;
 mod route_proofs;
 mod secrets_at_rest;

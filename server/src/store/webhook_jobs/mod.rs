@@ -7,13 +7,19 @@
 //! the run that holds the job, so a run that lost its lease changes nothing.
 //!
 //! Fairness (`webhook_tenants`): claims go round-robin by tenant, the one
-//! whose last turn is oldest first, and each tenant may have a bounded
-//! backlog. A job behind an unfinished job of the same issue or page is
+//! whose last turn is oldest first, a batch sharing its jobs among the
+//! tenants whose turn it is, and each tenant may have a bounded backlog. A job behind an unfinished job of the same issue or page is
 //! `blocked` until that one ends, so a claim never steps over the jobs
 //! waiting behind one issue.
 
 use ids::{TenantId, UnixTime};
 use sqlx::{Postgres, Transaction};
+
+mod claims;
+mod finishes;
+
+pub(crate) use claims::{claim_batch, renew_held, requeue_expired};
+pub(crate) use finishes::{Finished, Outcome, finish_batch, purge_finished};
 
 use super::{Database, Pool, write_tx::TxConn};
 use crate::{
@@ -169,111 +175,6 @@ pub(crate) async fn enqueue(db: &Database, job: &NewJob<'_>, quota: i64) -> Resu
     }
     tx.commit().await?;
     Ok(Enqueued::Queued)
-}
-
-/// Takes a ready job under a lease of `lease_secs`: the oldest ready job of
-/// the tenant whose turn it is, which goes to the back of the round. Each
-/// tenant with a backlog costs one step of the `webhook_jobs_heads` index.
-pub(crate) async fn claim(db: &Database, now: UnixTime, lease_secs: i64) -> Result<Option<ClaimedJob>> {
-    let head = "SELECT h.id FROM webhook_jobs h WHERE h.tenant_id = t.tenant_id AND h.state = 'queued' \
-                AND h.blocked = 0 AND h.next_attempt_at <= $1 ORDER BY h.next_attempt_at, h.id LIMIT 1";
-    let pick = match db.pool {
-        // The tenant is chosen without locking anything; only the job taken is
-        // locked (a scan that locked every head it looked at would make other
-        // instances skip them).
-        Pool::Postgres(_) => format!(
-            "WITH turn AS (SELECT t.tenant_id FROM webhook_tenants t WHERE t.backlog > 0 \
-               AND EXISTS ({head}) ORDER BY t.last_turn, t.tenant_id LIMIT 1) \
-             SELECT h.id FROM webhook_jobs h JOIN turn ON h.tenant_id = turn.tenant_id \
-             WHERE h.state = 'queued' AND h.blocked = 0 AND h.next_attempt_at <= $1 \
-             ORDER BY h.next_attempt_at, h.id LIMIT 1 FOR UPDATE OF h SKIP LOCKED"
-        ),
-        Pool::Sqlite(_) => format!(
-            "SELECT head FROM (SELECT t.last_turn AS turn, t.tenant_id AS tenant, ({head}) AS head \
-             FROM webhook_tenants t WHERE t.backlog > 0) AS ready WHERE head IS NOT NULL \
-             ORDER BY turn, tenant LIMIT 1"
-        ),
-    };
-    let claim = format!(
-        "UPDATE webhook_jobs SET state = 'running', locked_until = $1 + $2, attempts = attempts + 1 \
-         WHERE id = ({pick}) AND state = 'queued' \
-         RETURNING id, tenant_id, delivery_id, event, entity_key, payload, attempts"
-    );
-    let turn = "UPDATE webhook_tenants SET last_turn = (SELECT MAX(last_turn) FROM webhook_tenants) + 1 \
-                WHERE tenant_id = $1";
-    let mut tx = QueueTx::begin_locking(db, None).await?;
-    let job: Option<ClaimedJob> =
-        on_tx!(tx, conn => sqlx::query_as(&claim).bind(now).bind(lease_secs).fetch_optional(conn).await?);
-    if let Some(job) = &job {
-        on_tx!(tx, conn => sqlx::query(turn).bind(&job.tenant_id).execute(conn).await?.rows_affected());
-    }
-    tx.commit().await?;
-    Ok(job)
-}
-
-/// Jobs whose worker died (its lease ran out) are ready again. Returns how many.
-pub(crate) async fn requeue_expired(db: &Database, now: UnixTime) -> Result<u64> {
-    let sql = "UPDATE webhook_jobs SET state = 'queued', next_attempt_at = $1, locked_until = NULL \
-               WHERE state = 'running' AND locked_until < $1";
-    Ok(on_pool!(db, pool => sqlx::query(sql).bind(now).execute(pool).await?.rows_affected()))
-}
-
-/// The run `job` still holds the job until `until`. False: it lost its lease.
-pub(crate) async fn renew(db: &Database, job: &ClaimedJob, until: UnixTime) -> Result<bool> {
-    let sql = "UPDATE webhook_jobs SET locked_until = $3 WHERE id = $1 AND attempts = $2 AND state = 'running'";
-    let renewed = on_pool!(db, pool => sqlx::query(sql).bind(job.id).bind(job.attempts).bind(until)
-        .execute(pool).await?.rows_affected());
-    Ok(renewed == 1)
-}
-
-/// The run's handlers succeeded (or the job was dropped): it is finished.
-/// False when the run no longer held the job (nothing written).
-pub(crate) async fn finish(db: &Database, job: &ClaimedJob, state: JobState, now: UnixTime) -> Result<bool> {
-    let sql = "UPDATE webhook_jobs SET state = $3, processed_at = $4, locked_until = NULL \
-               WHERE id = $1 AND attempts = $2 AND state = 'running'";
-    let mut tx = QueueTx::begin(db, &job.tenant_id, job.entity_key.as_deref()).await?;
-    let done = on_tx!(tx, conn => sqlx::query(sql).bind(job.id).bind(job.attempts).bind(state.as_str()).bind(now)
-        .execute(conn).await?.rows_affected())
-        == 1;
-    if done {
-        release(&mut tx, job).await?;
-    }
-    tx.commit().await?;
-    Ok(done)
-}
-
-/// The run's handlers failed: ready again at `retry_at`, or dead when
-/// `None`. False when the run no longer held the job (nothing written).
-pub(crate) async fn fail(db: &Database, job: &ClaimedJob, error: &str, retry_at: Option<UnixTime>) -> Result<bool> {
-    let sql = "UPDATE webhook_jobs SET state = CASE WHEN $4 IS NULL THEN 'dead' ELSE 'queued' END, \
-               next_attempt_at = COALESCE($4, next_attempt_at), last_error = $3, locked_until = NULL \
-               WHERE id = $1 AND attempts = $2 AND state = 'running'";
-    let mut tx = QueueTx::begin(db, &job.tenant_id, job.entity_key.as_deref()).await?;
-    let done = on_tx!(tx, conn => sqlx::query(sql).bind(job.id).bind(job.attempts).bind(error).bind(retry_at)
-        .execute(conn).await?.rows_affected())
-        == 1;
-    if done && retry_at.is_none() {
-        release(&mut tx, job).await?;
-    }
-    tx.commit().await?;
-    Ok(done)
-}
-
-/// A job ended: the next job of its issue or page may run, and the tenant's backlog shrinks.
-async fn release(tx: &mut QueueTx, job: &ClaimedJob) -> Result<()> {
-    let next = "UPDATE webhook_jobs SET blocked = 0 WHERE id = (SELECT MIN(id) FROM webhook_jobs \
-                WHERE tenant_id = $1 AND entity_key = $2 AND state = 'queued' AND blocked = 1) \
-                AND NOT EXISTS (SELECT 1 FROM webhook_jobs WHERE tenant_id = $1 AND entity_key = $2 \
-                AND (state = 'running' OR (state = 'queued' AND blocked = 0)))";
-    let shrink = "UPDATE webhook_tenants SET backlog = backlog - 1 WHERE tenant_id = $1 AND backlog > 0";
-    if let Some(entity) = &job.entity_key {
-        on_tx!(tx, conn => sqlx::query(next).bind(&job.tenant_id).bind(entity).execute(conn).await?.rows_affected());
-    }
-    let shrunk = on_tx!(tx, conn => sqlx::query(shrink).bind(&job.tenant_id).execute(conn).await?.rows_affected());
-    if shrunk == 0 {
-        tracing::warn!(tenant_id = %job.tenant_id, "a webhook job ended with no backlog counted for its tenant");
-    }
-    Ok(())
 }
 
 /// An operator's retry of a dead job: ready now (or behind an unfinished
