@@ -35,9 +35,7 @@ pub fn run() -> Result<()> {
     let audit = binary()?;
     let args = ["audit", "--stale", "--file", "Cargo.lock"];
     match source(&audit)? {
-        Source::Local(db) => {
-            cmd::status(Command::new(&audit).args(args).arg("--no-fetch").arg("--db").arg(&db))
-        }
+        Source::Local(db) => cmd::status(Command::new(&audit).args(args).arg("--no-fetch").arg("--db").arg(&db)),
         // The fetch already audited the lock file: it failed the run if anything was found.
         Source::Fetched => Ok(()),
         Source::None(why) => unavailable(&why, is_ci()),

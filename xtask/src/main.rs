@@ -89,7 +89,8 @@ fn run() -> Result<()> {
             cmd::cargo(&["build", "-p", "server", "--release"])?;
             // The webhook figures are measured on SQLite and on a throwaway PostgreSQL cluster.
             let cluster = postgres::Cluster::start()?;
-            let mut args = vec!["run", "-p", "hostkit", "--release", "--example", "bench", "--", "target/release/server"];
+            let mut args =
+                vec!["run", "-p", "hostkit", "--release", "--example", "bench", "--", "target/release/server"];
             args.extend(queue_only.then_some("queue"));
             let result = cmd::cargo_env(&args, &[("BENCH_POSTGRES_URL", cluster.url())]);
             drop(cluster);
@@ -102,7 +103,10 @@ fn run() -> Result<()> {
         "soak" => soak(),
         "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
-            println!("usage: cargo xtask <serve|dev|build [--dist]|site|forge-ui|test|audit|cycles|citations|bench|soak|fuzz> [args]");
+            println!("usage: cargo xtask <command> [args]");
+            println!(
+                "commands: serve dev build [--dist] site forge-ui test audit cycles citations bench [queue] soak fuzz"
+            );
             Ok(())
         }
         other => bail!("unknown command {other:?}; try cargo xtask help"),
