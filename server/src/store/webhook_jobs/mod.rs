@@ -8,7 +8,8 @@
 //!
 //! Fairness (`webhook_tenants`): claims go round-robin by tenant, the one
 //! whose last turn is oldest first, a batch sharing its jobs among the
-//! tenants whose turn it is, and each tenant may have a bounded backlog. A job behind an unfinished job of the same issue or page is
+//! tenants whose turn it is, and each tenant may have a bounded backlog. A
+//! job behind an unfinished job of the same issue or page is
 //! `blocked` until that one ends, so a claim never steps over the jobs
 //! waiting behind one issue.
 
