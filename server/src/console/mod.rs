@@ -18,6 +18,9 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 pub use credential::{MIN_PASSWORD_LEN, hash_password};
 pub(crate) use session::{Operator, logged_in_operator};
 pub(crate) use throttle::LoginThrottle;
+/// The networks the login throttle remembers: the flood test must go past it.
+#[doc(hidden)]
+pub use throttle::MAX_KEYS as LOGIN_THROTTLE_MAX_KEYS;
 
 use crate::{
     config::Config,

@@ -15,7 +15,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 const MAX_FAILURES: u32 = 5;
 const WINDOW: Duration = Duration::from_secs(15 * 60);
-const MAX_KEYS: usize = 10_000;
+pub const MAX_KEYS: usize = 10_000;
 /// Password checks that may run at once on an instance.
 const CONCURRENT_CHECKS: usize = 2;
 

@@ -174,6 +174,7 @@ async fn create_operator_hashes_a_password_read_from_stdin() {
 /// and Forge-native), checked against the JSON schema that the npm package
 /// `@forge/manifest` ships (installed by `cargo xtask test`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs node and the @forge/manifest schema in tools/forge-manifest: run by cargo xtask test"]
 async fn the_forge_manifest_passes_the_schema_of_forge_manifest() {
     let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/forge-manifest");
     assert!(tools.join("node_modules/@forge/manifest").exists(), "run `cargo xtask test`: it installs the schema");

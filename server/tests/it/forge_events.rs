@@ -6,8 +6,6 @@
 //! kept, and the app calls the stand-in product API with it, as itself; a
 //! user token serves its one invocation and is never kept.
 
-use std::time::Duration;
-
 use hostkit::{
     ForgeJwks, ProductApi, Tenant,
     forge::{self, ForgeInstall},
@@ -30,7 +28,7 @@ use crate::{
         app::{TestApp, jira_site},
         db::DbKind,
         eventually::eventually,
-        rows::{dump, dump_text},
+        rows::{dump, dump_text, wait_for_row},
     },
 };
 
@@ -207,8 +205,13 @@ async fn deliveries_keep_the_system_token_and_the_app_calls_the_product_as_itsel
     let other_base = other_api.jira_base(&cloud).replace("127.0.0.1", "localhost");
     let elsewhere = ForgeInstall { api_base_url: other_base, ..second.clone() };
     let stray = other_api.system_token(&cloud, 4 * 3_600);
+    // The hourly check with the stray token is seen to end, refused by the
+    // allowlist (the console's record of it), before the other API is asked
+    // whether it was called: no waiting in silence.
+    let refusal = "the API base URL is not in FORGE_API_BASE_ALLOWLIST";
+    assert!(!dump_text(&dump(&w.app.raw_db).await).contains(refusal), "no refusal recorded yet");
     assert_eq!(w.deliver(&elsewhere, ForgeEvent::Hourly, Some(&stray), 0).await, 204);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    wait_for_row(&w.app.raw_db, refusal).await;
     assert_eq!(other_api.calls(), [], "a token went to an API base URL the allowlist does not name");
 
     // preUninstall marks the tenant uninstalled (never deletes it) and forgets the token.

@@ -16,6 +16,7 @@ use crate::{
     support::{
         app::{TestApp, jira_site},
         db::DbKind,
+        rows::Unchanged,
     },
 };
 
@@ -125,14 +126,18 @@ async fn forged_stale_and_misplaced_fits_are_refused_and_change_nothing() {
         ),
     ];
     for (what, fit) in &battery {
+        let unchanged = Unchanged::record(&f.app.raw_db).await;
         let (status, body) = f.with_fit(fit, "/api/notes/create", &[("title", "forged"), ("body", "")]).await;
         assert_eq!(status, 401, "{what}: {body}");
         assert_eq!(body, "Unauthorized", "{what}: the same body as every refusal");
+        unchanged.check(what).await;
     }
     // In the query string, and two tokens at once.
     let fit = f.fit(Some("user-1"));
+    let unchanged = Unchanged::record(&f.app.raw_db).await;
     let in_query = f.app.http.post(f.app.url(&format!("/api/notes/list?jwt={fit}"))).send().await.unwrap();
     assert_eq!(in_query.status(), 401, "a FIT in the query string");
+    unchanged.check("a FIT in the query string").await;
     let two = f
         .app
         .http
@@ -143,6 +148,7 @@ async fn forged_stale_and_misplaced_fits_are_refused_and_change_nothing() {
         .await
         .unwrap();
     assert_eq!(two.status(), 401, "two tokens at once");
+    unchanged.check("two FITs at once").await;
 
     let session = f.app.session_for(&f.tenant, "user-1").await;
     let (_, notes) = f.app.call_as(&session, "/api/notes/list", &[]).await;

@@ -11,12 +11,12 @@ use crate::{
     support::{
         app::{TestApp, jira_site},
         db::DbKind,
-        rows::{dump, dump_text},
+        rows::{Unchanged, dump, dump_text},
     },
 };
 
-/// Installs `victim`, then sends `body` with `authorization` to `/{event}`
-/// and asserts `status` and an unchanged store.
+/// Sends `body` with `authorization` to `/{event}` and asserts `status`, a
+/// reply without `victim`'s secret and a store unchanged in every table.
 async fn refused(
     app: &TestApp,
     victim: &Tenant,
@@ -26,12 +26,12 @@ async fn refused(
     status: u16,
     what: &str,
 ) {
-    let before = app.snapshot(&victim.client_key).await;
+    let unchanged = Unchanged::record(&app.raw_db).await;
     let response = app.host.post_lifecycle(event, body, authorization).await;
     assert_eq!(response.status(), status, "{what}");
     let text = response.text().await.unwrap_or_default();
     assert!(!text.contains(&victim.shared_secret), "{what}: the reply leaks a secret");
-    assert_eq!(app.snapshot(&victim.client_key).await, before, "{what}: a refused request changed the store");
+    unchanged.check(what).await;
 }
 
 fn jwt_header(token: &str) -> Option<String> {
@@ -85,7 +85,7 @@ async fn forged_and_tampered_installs_are_refused(kind: DbKind) {
 
     for (what, authorization) in cases {
         if what == "two Authorization headers" {
-            let before = app.snapshot(&victim.client_key).await;
+            let unchanged = Unchanged::record(&app.raw_db).await;
             let token = app.host.install_token(&attacker, "installed");
             let response = app
                 .host
@@ -98,7 +98,7 @@ async fn forged_and_tampered_installs_are_refused(kind: DbKind) {
                 .await
                 .unwrap();
             assert_eq!(response.status(), 401, "{what}");
-            assert_eq!(app.snapshot(&victim.client_key).await, before, "{what}");
+            unchanged.check(what).await;
             continue;
         }
         refused(&app, &victim, "installed", &body, authorization, 401, what).await;
@@ -252,9 +252,10 @@ on_both_databases!(malformed_and_oversized_bodies_get_4xx_and_the_server_keeps_s
 async fn a_host_outside_the_allowlist_cannot_install(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
     let tenant = Tenant::new("https://evil.example.com");
+    let unchanged = Unchanged::record(&app.raw_db).await;
     let response = app.host.install(&tenant).await;
     assert_eq!(response.status(), 403);
-    assert!(app.installation(&tenant.client_key).await.is_none());
+    unchanged.check("an install from a host outside the allowlist").await;
 }
 on_both_databases!(a_host_outside_the_allowlist_cannot_install);
 
@@ -269,12 +270,13 @@ async fn a_captured_install_token_cannot_carry_another_body(kind: DbKind) {
         async move { app.host.post_lifecycle("installed", &body, authorization).await }
     };
     assert_eq!(install(&victim).await.status(), 204);
-    let before = app.snapshot(&victim.client_key).await;
+    let unchanged = Unchanged::record(&app.raw_db).await;
     let swapped_secret = victim.with_new_secret();
     assert_eq!(install(&swapped_secret).await.status(), 401, "the same token with another sharedSecret");
+    unchanged.check("the same token with another sharedSecret").await;
     let moved = Tenant { base_url: jira_site(), ..victim.clone() };
     assert_eq!(install(&moved).await.status(), 401, "the same token with another baseUrl");
-    assert_eq!(app.snapshot(&victim.client_key).await, before);
+    unchanged.check("the same token with another baseUrl").await;
     assert_eq!(install(&victim).await.status(), 204, "an exact retry is an idempotent duplicate");
     assert_eq!(app.installation(&victim.client_key).await.unwrap().install_generation, 1);
     assert_eq!(app.host.toggle(&victim, "enabled").await.status(), 204, "the genuine secret still rules");

@@ -12,7 +12,7 @@ use crate::{
     support::{
         app::{TestApp, jira_site},
         db::DbKind,
-        rows::dump,
+        rows::{Unchanged, dump},
     },
 };
 
@@ -59,7 +59,9 @@ async fn a_reinstall_rotates_the_secret_and_only_the_new_one_works(kind: DbKind)
 
     let row = app.installation(&old.client_key).await.unwrap();
     assert_eq!(row.install_generation, 2, "every accepted install bumps the generation");
+    let unchanged = Unchanged::record(&app.raw_db).await;
     assert_eq!(app.host.toggle(&old, "disabled").await.status(), 401, "a JWT under the old secret is refused");
+    unchanged.check("a disable under the old secret").await;
     assert_eq!(app.host.toggle(&new, "disabled").await.status(), 204, "the new secret works");
     assert_eq!(app.installation(&old.client_key).await.unwrap().state, InstallState::Disabled);
 }
@@ -92,17 +94,19 @@ async fn disabled_without_a_jwt_is_acknowledged_only_for_gone_tenants(kind: DbKi
     let app = TestApp::spawn(kind).await;
     let tenant = Tenant::new(&jira_site());
     let body = app.host.body(&tenant, "disabled");
+    let unchanged = Unchanged::record(&app.raw_db).await;
     assert_eq!(app.host.post_lifecycle("disabled", &body, None).await.status(), 204, "unknown tenant");
-    assert!(app.installation(&tenant.client_key).await.is_none());
+    unchanged.check("an unsigned disable of an unknown tenant").await;
 
     app.host.install(&tenant).await;
+    let unchanged = Unchanged::record(&app.raw_db).await;
     assert_eq!(app.host.post_lifecycle("disabled", &body, None).await.status(), 401, "active tenant needs a JWT");
-    assert_eq!(app.installation(&tenant.client_key).await.unwrap().state, InstallState::Installed);
+    unchanged.check("an unsigned disable of an active tenant").await;
 
     app.host.uninstall(&tenant).await;
-    let before = app.snapshot(&tenant.client_key).await;
+    let unchanged = Unchanged::record(&app.raw_db).await;
     assert_eq!(app.host.post_lifecycle("disabled", &body, None).await.status(), 204, "uninstalled tenant");
-    assert_eq!(app.snapshot(&tenant.client_key).await, before);
+    unchanged.check("an unsigned disable of an uninstalled tenant").await;
 }
 on_both_databases!(disabled_without_a_jwt_is_acknowledged_only_for_gone_tenants);
 
@@ -133,7 +137,9 @@ async fn a_stale_install_after_a_newer_one_is_ignored(kind: DbKind) {
     assert_eq!(response.status(), 204);
     assert_eq!(app.installation(&tenant.client_key).await.unwrap().install_generation, 1);
     assert_eq!(app.host.toggle(&tenant, "disabled").await.status(), 204, "the newer secret still rules");
+    let unchanged = Unchanged::record(&app.raw_db).await;
     assert_eq!(app.host.toggle(&stale, "enabled").await.status(), 401);
+    unchanged.check("an enable under the stale install's secret").await;
     let last = app.events(&tenant.client_key).await;
     assert!(last.iter().any(|e| e.outcome == Outcome::Ignored && e.detail.as_deref().unwrap_or("").contains("stale")));
 }
@@ -178,8 +184,10 @@ async fn enabled_needs_the_tenant_secret_and_its_own_qsh(kind: DbKind) {
     let wrong_key = Tenant { shared_secret: "not-the-secret".into(), ..tenant.clone() };
     let wrong_sig = wrong_key.sign(&wrong_key.claims("POST", "/enabled", &[], None));
     for (what, token) in [("qsh of another callback", wrong_qsh), ("another secret", wrong_sig)] {
+        let unchanged = Unchanged::record(&app.raw_db).await;
         let response = app.host.post_lifecycle("enabled", &body, Some(format!("JWT {token}"))).await;
         assert_eq!(response.status(), 401, "{what}");
+        unchanged.check(what).await;
     }
     assert_eq!(app.installation(&tenant.client_key).await.unwrap().state, InstallState::Installed);
     assert_eq!(app.host.toggle(&tenant, "enabled").await.status(), 204);

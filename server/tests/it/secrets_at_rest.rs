@@ -19,12 +19,57 @@ use crate::{
     },
 };
 
+/// Every form in which `secret` could leak into storage: as it is, in hex
+/// (either case) and in base64 (standard or URL-safe, padded or not).
+fn encodings(secret: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    use base64::engine::{
+        Engine,
+        general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD},
+    };
+    vec![
+        ("raw", secret.to_vec()),
+        ("hex", hex::encode(secret).into_bytes()),
+        ("HEX", hex::encode_upper(secret).into_bytes()),
+        ("base64", STANDARD.encode(secret).into_bytes()),
+        ("base64 unpadded", STANDARD_NO_PAD.encode(secret).into_bytes()),
+        ("base64url", URL_SAFE.encode(secret).into_bytes()),
+        ("base64url unpadded", URL_SAFE_NO_PAD.encode(secret).into_bytes()),
+    ]
+}
+
+/// Every byte the app stored: each table's rows and, for SQLite, the
+/// database file and its write-ahead log as they are on disk.
+async fn stored_bytes(app: &TestApp) -> Vec<u8> {
+    let mut bytes = dump(&app.raw_db).await;
+    if let Some(path) = app.database_url().strip_prefix("sqlite://") {
+        bytes.extend(std::fs::read(path).expect("the database file"));
+        bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+    }
+    bytes
+}
+
+/// Fails unless `secret` is absent from `stored` in every encoding.
+fn assert_nowhere(stored: &[u8], what: &str, secret: &[u8]) {
+    for (encoding, needle) in encodings(secret) {
+        let found = stored.windows(needle.len()).any(|w| w == needle.as_slice());
+        assert!(!found, "the {what} is stored in clear ({encoding})");
+    }
+}
+
 async fn a_ciphertext_copied_to_another_tenant_does_not_open(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
     let a = Tenant::new(&jira_site());
     let b = Tenant::new(&jira_site());
-    app.host.install(&a).await;
-    app.host.install(&b).await;
+    assert_eq!(app.host.install(&a).await.status(), 204);
+    assert_eq!(app.host.install(&b).await.status(), 204);
+    // A is stored, sealed under the app's key, and opens before the copy.
+    let key_id = AppKey::from_base64(&app.encryption_key).unwrap().id().to_string();
+    let a_row = app.installation(&a.client_key).await.expect("A is stored");
+    assert_eq!(a_row.secret_key_id.as_deref(), Some(key_id.as_str()), "A's secret is sealed under the app's key");
+    let sealed = a_row.secret_ciphertext.clone().expect("A's secret is stored sealed");
+    assert!(sealed.len() > a.shared_secret.len(), "a nonce and a tag beside the ciphertext");
+    assert_nowhere(&sealed, "shared secret of A", a.shared_secret.as_bytes());
+    assert_eq!(app.host.toggle(&a, "enabled").await.status(), 204, "A's own secret works before the copy");
     let b_row = app.installation(&b.client_key).await.unwrap();
     let sql = "UPDATE installations SET secret_ciphertext = $1, secret_key_id = $2 WHERE client_key = $3";
     match &app.raw_db.pool {
@@ -96,10 +141,15 @@ async fn a_key_rotation_re_encrypts_every_row_while_the_app_serves(kind: DbKind)
     for t in &tenants[1..] {
         assert_eq!(after.host.toggle(t, "disabled").await.status(), 204);
     }
-    // D-06: the key is in neither the database nor the repository.
-    let raw = dump(&after.raw_db).await;
-    for key in [&k1, &k2] {
-        assert!(!raw.windows(key.len()).any(|w| w == key.as_bytes()));
+    // D-06: neither key is in the database, in any encoding, nor a secret in clear.
+    let raw = stored_bytes(&after).await;
+    for (what, key) in [("old key", &k1), ("new key", &k2)] {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(key).unwrap();
+        assert_nowhere(&raw, what, &bytes);
+    }
+    for t in &tenants {
+        assert_nowhere(&raw, "shared secret", t.shared_secret.as_bytes());
     }
 }
 on_both_databases!(a_key_rotation_re_encrypts_every_row_while_the_app_serves);

@@ -15,7 +15,7 @@ use crate::{
     support::{
         app::{TestApp, jira_site},
         db::DbKind,
-        rows::rows_naming,
+        rows::{Unchanged, rows_naming},
     },
 };
 
@@ -86,15 +86,15 @@ async fn legacy_mode_accepts_only_a_first_unsigned_install(kind: DbKind) {
     assert_eq!(app.installation(&tenant.client_key).await.unwrap().install_signature, Signature::Unsigned);
 
     let hijack = tenant.with_new_secret();
-    let before = app.snapshot(&tenant.client_key).await;
+    let unchanged = Unchanged::record(&app.raw_db).await;
     let response = app.host.post_lifecycle("installed", &app.host.body(&hijack, "installed"), None).await;
     assert_eq!(response.status(), 401, "unsigned reinstall");
-    assert_eq!(app.snapshot(&tenant.client_key).await, before);
+    unchanged.check("an unsigned reinstall").await;
 
     let same_site = Tenant::new(&tenant.base_url);
     let response = app.host.post_lifecycle("installed", &app.host.body(&same_site, "installed"), None).await;
     assert_eq!(response.status(), 401, "unsigned install on a base URL with an active installation");
-    assert!(app.installation(&same_site.client_key).await.is_none());
+    unchanged.check("an unsigned install on a base URL with an active installation").await;
 
     // A later install signed with the stored secret is accepted.
     let rotated = tenant.with_new_secret();
@@ -110,8 +110,9 @@ on_both_databases!(legacy_mode_accepts_only_a_first_unsigned_install);
 async fn without_legacy_mode_an_unsigned_first_install_is_refused(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
     let tenant = Tenant::new(&jira_site());
+    let unchanged = Unchanged::record(&app.raw_db).await;
     let response = app.host.post_lifecycle("installed", &app.host.body(&tenant, "installed"), None).await;
     assert_eq!(response.status(), 401);
-    assert!(app.installation(&tenant.client_key).await.is_none());
+    unchanged.check("an unsigned first install without legacy mode").await;
 }
 on_both_databases!(without_legacy_mode_an_unsigned_first_install_is_refused);

@@ -14,14 +14,22 @@ use std::{
 use hostkit::payload;
 use serde_json::Value;
 use server::{
-    store::webhook_jobs::{self, JobState},
+    store::{
+        Database, Pool,
+        webhook_jobs::{self, JobState},
+    },
     vendor::{HandlerContext, HandlerError, HandlerFuture, WebhookHandler, Webhooks},
 };
+use tokio::sync::Semaphore;
 
 use crate::{
     console::{Operator, PASSWORD, password_hash},
     on_both_databases,
-    support::{app::TestApp, db::DbKind, eventually::eventually},
+    support::{
+        app::TestApp,
+        db::DbKind,
+        eventually::{eventually, until_some},
+    },
     webhooks::{ISSUE_CREATED, activity, issue, state_counts},
 };
 
@@ -167,12 +175,20 @@ async fn events_about_one_issue_are_processed_in_order(kind: DbKind) {
 }
 on_both_databases!(events_about_one_issue_are_processed_in_order);
 
-/// Runs for `secs` each time, counting runs and the most that ever ran at once.
-#[derive(Clone, Default)]
+/// Runs until the test lets it go, counting runs and the most that ever ran at once.
+#[derive(Clone)]
 struct Overlap {
     running: Arc<AtomicUsize>,
     most: Arc<AtomicUsize>,
     runs: Arc<AtomicUsize>,
+    release: Arc<Semaphore>,
+}
+
+impl Default for Overlap {
+    fn default() -> Self {
+        let count = || Arc::new(AtomicUsize::new(0));
+        Self { running: count(), most: count(), runs: count(), release: Arc::new(Semaphore::new(0)) }
+    }
 }
 
 impl WebhookHandler for Overlap {
@@ -181,16 +197,28 @@ impl WebhookHandler for Overlap {
             self.runs.fetch_add(1, Ordering::SeqCst);
             let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
             self.most.fetch_max(now, Ordering::SeqCst);
-            tokio::time::sleep(Duration::from_secs(4)).await;
+            drop(self.release.acquire().await);
             self.running.fetch_sub(1, Ordering::SeqCst);
             Ok(())
         })
     }
 }
 
-/// A handler that runs four times longer than the lease runs once, alone:
-/// the lease is renewed while it runs (without renewal the job is taken
-/// over after 2 s and run again beside it).
+/// The running job's attempt and lease end (Unix seconds), if one runs.
+async fn running_lease(db: &Database) -> Option<(i64, i64)> {
+    let sql = "SELECT CAST(attempts AS BIGINT), locked_until FROM webhook_jobs WHERE state = 'running'";
+    let row: Option<(i64, Option<i64>)> = match &db.pool {
+        Pool::Sqlite(pool) => sqlx::query_as(sql).fetch_optional(pool).await,
+        Pool::Postgres(pool) => sqlx::query_as(sql).fetch_optional(pool).await,
+    }
+    .unwrap();
+    row.and_then(|(attempt, until)| Some((attempt, until?)))
+}
+
+/// A handler that runs for more than three lease lengths runs once, alone:
+/// the same attempt's lease is seen renewed past three times its first end
+/// (without renewal the job is requeued once that end passes, and its next
+/// claim is attempt 2), and only then is the handler let go.
 async fn a_handler_that_outlives_its_lease_runs_once_and_alone(kind: DbKind) {
     let overlap = Overlap::default();
     let app = TestApp::builder(kind)
@@ -202,6 +230,16 @@ async fn a_handler_that_outlives_its_lease_runs_once_and_alone(kind: DbKind) {
     let tenant = app.installed_tenant().await;
     let sent = app.host.send_webhook(&tenant, ISSUE_CREATED, &issue("ACME-1"), "long-1", 0).await.unwrap();
     assert_eq!(sent.status(), 204);
+    let claimed = until_some("the job claimed", Duration::from_secs(20), || running_lease(&app.raw_db)).await;
+    assert_eq!(claimed.0, 1, "the first attempt");
+    let renewed =
+        |lease: Option<(i64, i64)>| lease.is_some_and(|(attempt, until)| attempt == 1 && until >= claimed.1 + 3);
+    eventually("the first attempt's lease renewed past three lengths", || async {
+        renewed(running_lease(&app.raw_db).await)
+    })
+    .await;
+    assert_eq!(overlap.runs.load(Ordering::SeqCst), 1, "not taken over, long after its first lease ended");
+    overlap.release.add_permits(1);
     eventually("the long job done", || async { state_counts(&app.raw_db).await == [(JobState::Done, 1)] }).await;
     assert_eq!(overlap.runs.load(Ordering::SeqCst), 1, "run once");
     assert_eq!(overlap.most.load(Ordering::SeqCst), 1, "never two runs at once");

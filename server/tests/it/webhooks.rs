@@ -30,6 +30,7 @@ use crate::{
         app::{TestApp, jira_site},
         db::DbKind,
         eventually::eventually,
+        rows::Unchanged,
     },
 };
 
@@ -91,13 +92,18 @@ async fn forged_and_misplaced_deliveries_are_refused_and_queue_nothing(kind: DbK
         ("unknown tenant", Some(format!("JWT {}", stranger.sign(&stranger.claims("POST", ISSUE_CREATED, &[], None))))),
     ];
     for (what, auth) in cases {
+        let unchanged = Unchanged::record(&app.raw_db).await;
         assert_eq!(send(auth, issue("ACME-1")).await, 401, "{what}");
+        unchanged.check(what).await;
     }
     let big = json!({ "issue": { "key": "ACME-1" }, "pad": "x".repeat(300 * 1024) });
     let good = format!("JWT {}", tenant.sign(&tenant.claims("POST", ISSUE_CREATED, &[], None)));
+    let unchanged = Unchanged::record(&app.raw_db).await;
     assert_eq!(send(Some(good), big).await, 413, "oversized");
+    unchanged.check("an oversized delivery").await;
     let in_query = app.http.post(format!("{url}?jwt=x")).json(&issue("ACME-1")).send().await.unwrap();
     assert_eq!(in_query.status(), 401, "a token in the query");
+    unchanged.check("a token in the query").await;
     assert!(state_counts(&app.raw_db).await.is_empty(), "nothing queued");
 
     // An uninstalled tenant's late delivery: 2xx (Atlassian stops retrying), dropped, logged.
