@@ -36,6 +36,7 @@ pub mod telemetry;
 pub(crate) mod api;
 pub(crate) mod client_address;
 pub(crate) mod clock;
+pub(crate) mod ip_networks;
 pub(crate) mod lifecycle;
 pub(crate) mod metrics;
 pub(crate) mod network_shares;
