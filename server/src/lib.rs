@@ -41,6 +41,7 @@ pub(crate) mod lifecycle;
 pub(crate) mod metrics;
 pub(crate) mod network_shares;
 pub(crate) mod outbound;
+pub(crate) mod proven_networks;
 pub(crate) mod read_only_alarm;
 pub(crate) mod startup;
 pub(crate) mod state;

@@ -206,6 +206,17 @@ mod tests {
     }
 
     #[test]
+    fn a_quarter_of_the_connections_is_reserved_unless_said_otherwise() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.http.max_connections, c.http.reserved_connections), (4096, 1024));
+        assert!(c.http.atlassian_egress.is_empty(), "no egress ranges are assumed");
+        let c = config(&[("HTTP_MAX_CONNECTIONS", "100"), ("HTTP_RESERVED_CONNECTIONS", "10")]).unwrap();
+        assert_eq!(c.http.reserved_connections, 10);
+        let all = config(&[("HTTP_MAX_CONNECTIONS", "100"), ("HTTP_RESERVED_CONNECTIONS", "100")]).unwrap_err();
+        assert!(all.to_string().contains("HTTP_RESERVED_CONNECTIONS"), "{all}");
+    }
+
+    #[test]
     fn production_refuses_an_encryption_key_file_inside_the_sqlite_folder() {
         let production = |db: &str, key_file: &str| {
             config(&[
@@ -257,6 +268,8 @@ mod tests {
             ("KEY_FETCHES_PER_SECOND", "0"),
             ("METRICS_ADDR", "everywhere"),
             ("CONNECT_OAUTH_SERVER_URL", "not a url"),
+            ("ATLASSIAN_EGRESS_RANGES", "atlassian.com"),
+            ("HTTP_RESERVED_CONNECTIONS", "-1"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             let expected = match name {
