@@ -140,9 +140,15 @@ async fn eight_networks_of_512_slow_connections_leave_atlassian_served() {
             flood.push(stream);
         }
     }
-    let held = futures::future::join_all(flood.iter_mut().map(held_open)).await;
-    let held = held.into_iter().filter(|open| *open).count();
-    assert_eq!(held, 4096 - 512, "the flood holds the whole general pool, and no more");
+    // Polled: under load the server may still be accepting the last of them.
+    // A refused connection keeps reading as closed, so a second look agrees with the first.
+    let flood = tokio::sync::Mutex::new(flood);
+    within("the flood holds the whole general pool, and no more", Duration::from_secs(20), || async {
+        let mut flood = flood.lock().await;
+        let held = futures::future::join_all(flood.iter_mut().map(held_open)).await;
+        held.into_iter().filter(|open| *open).count() == 4096 - 512
+    })
+    .await;
 
     // The flood's own refusals may still hold every 503 being written (then a
     // connection is closed unanswered); within a second the new network reads its 503.
