@@ -11,50 +11,32 @@ use axum::{
     http::{Extensions, HeaderMap},
 };
 
-use crate::error::{Error, Result};
+use crate::{error::Result, ip_networks::IpNetworks};
 
-/// Addresses and networks (`10.0.0.0/8`, `2001:db8::/32`, `192.0.2.7`).
+/// The proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+pub struct TrustedProxies(IpNetworks);
 
 impl TrustedProxies {
     /// A comma-separated list, as `TRUSTED_PROXIES` holds it.
     pub fn parse(list: &str) -> Result<Self> {
-        let entries = list.split(',').map(str::trim).filter(|e| !e.is_empty());
-        entries.map(network).collect::<Result<Vec<_>>>().map(Self)
+        IpNetworks::parse("TRUSTED_PROXIES", list).map(Self)
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = ip.to_canonical();
-        self.0.iter().any(|(net, bits)| same_prefix(*net, ip, *bits))
+        self.0.contains(ip)
     }
-}
 
-fn network(entry: &str) -> Result<(IpAddr, u8)> {
-    let bad = || Error::Config(format!("TRUSTED_PROXIES: {entry:?} is not an address or a network"));
-    let (addr, bits) = entry.split_once('/').map_or((entry, None), |(a, b)| (a, Some(b)));
-    let addr = addr.parse::<IpAddr>().map_err(|_| bad())?.to_canonical();
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let bits = match bits {
-        None => max,
-        Some(b) => b.parse::<u8>().ok().filter(|b| *b <= max).ok_or_else(bad)?,
-    };
-    Ok((addr, bits))
-}
-
-fn same_prefix(net: IpAddr, ip: IpAddr, bits: u8) -> bool {
-    let mask = |width: u32| if bits == 0 { 0 } else { u128::MAX << (width - u32::from(bits)) };
-    match (net, ip) {
-        (IpAddr::V4(n), IpAddr::V4(i)) => (u128::from(u32::from(n)) ^ u128::from(u32::from(i))) & mask(32) == 0,
-        (IpAddr::V6(n), IpAddr::V6(i)) => (u128::from(n) ^ u128::from(i)) & mask(128) == 0,
-        _ => false,
+    pub fn networks(&self) -> &IpNetworks {
+        &self.0
     }
 }
 
 /// The client: the peer, unless it is a trusted proxy; then the nearest hop
 /// in `X-Forwarded-For` (read from the right) that is not one. A hop that
-/// does not parse ends the walk at the proxies seen so far. IPv4 addresses
-/// seen through an IPv6 socket (`::ffff:a.b.c.d`) count as IPv4.
+/// does not parse (`unknown`, a name) ends the walk at the proxies seen so
+/// far. IPv4 addresses seen through an IPv6 socket (`::ffff:a.b.c.d`) count
+/// as IPv4.
 pub fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &TrustedProxies) -> IpAddr {
     let peer = peer.to_canonical();
     if !trusted.contains(peer) {
@@ -62,13 +44,29 @@ pub fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &TrustedPro
     }
     let mut client = peer;
     for hop in forwarded_for.iter().rev().flat_map(|value| value.rsplit(',')).map(str::trim) {
-        match hop.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
-            Ok(ip) if trusted.contains(ip) => client = ip,
-            Ok(ip) => return ip,
-            Err(_) => break,
+        match hop_address(hop).map(|ip| ip.to_canonical()) {
+            Some(ip) if trusted.contains(ip) => client = ip,
+            Some(ip) => return ip,
+            None => break,
         }
     }
     client
+}
+
+/// The address of one hop, as proxies write it: bare (`203.0.113.7`,
+/// `2001:db8::1`), with the port they saw (`203.0.113.7:4711`,
+/// `[2001:db8::1]:443`), bracketed, or quoted as RFC 7239's node
+/// (`"[2001:db8::1]:443"`). Without this, a proxy that appends ports would
+/// make every client count as the proxy and share one budget.
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    let hop = hop.strip_prefix('"').and_then(|h| h.strip_suffix('"')).unwrap_or(hop);
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Ok(socket) = hop.parse::<SocketAddr>() {
+        return Some(socket.ip());
+    }
+    hop.strip_prefix('[')?.strip_suffix(']')?.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6)
 }
 
 /// The network a client is counted under: IPv4 as is, IPv6 by its /64 (one
@@ -134,15 +132,23 @@ mod tests {
     }
 
     #[test]
-    fn networks_match_by_prefix_and_bad_entries_are_refused() {
-        let trusted = TrustedProxies::parse("2001:db8::/32,192.0.2.0/24").unwrap();
-        assert!(trusted.contains(ip("2001:db8:ffff::1")) && !trusted.contains(ip("2001:db9::1")));
-        assert!(trusted.contains(ip("192.0.2.200")) && !trusted.contains(ip("192.0.3.1")));
-        assert!(!trusted.contains(ip("2001:db9::c000:201")), "families never mix");
-        assert!(trusted.contains(ip("::ffff:192.0.2.1")), "an IPv4 peer on an IPv6 socket is IPv4");
-        assert!(TrustedProxies::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
-        for bad in ["10.0.0.0/33", "proxy.internal", "10.0.0.0/x", "::1/129"] {
-            assert!(TrustedProxies::parse(bad).is_err(), "{bad}");
+    fn hops_with_ports_brackets_or_quotes_name_their_client() {
+        let trusted = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        for (hop, client) in [
+            ("203.0.113.7:4711", "203.0.113.7"),
+            ("[2001:db8::1]:443", "2001:db8::1"),
+            ("[2001:db8::1]", "2001:db8::1"),
+            ("2001:db8::1", "2001:db8::1"),
+            ("\"[2001:db8::1]:443\"", "2001:db8::1"),
+            ("\"203.0.113.7\"", "203.0.113.7"),
+            ("[::ffff:203.0.113.7]:80", "203.0.113.7"),
+        ] {
+            assert_eq!(client_address(ip("10.1.2.3"), &[hop], &trusted), ip(client), "{hop}");
+        }
+        // A proxy hop with a port is still a proxy: the walk goes on past it.
+        assert_eq!(client_address(ip("10.1.2.3"), &["203.0.113.7:1, 10.0.0.5:80"], &trusted), ip("203.0.113.7"));
+        for unparsed in ["unknown", "_hidden", "[2001:db8::1", "203.0.113.7:port", "[203.0.113.7]", "\"203.0.113.7"] {
+            assert_eq!(client_address(ip("10.1.2.3"), &[unparsed], &trusted), ip("10.1.2.3"), "{unparsed}");
         }
     }
 

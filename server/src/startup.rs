@@ -107,6 +107,7 @@ impl Application {
             webhooks: Arc::new(webhooks),
             webhook_wakeup: Arc::new(Notify::new()),
             refusals: Arc::new(NetworkShares::new(config.shares.refusals_per_minute)),
+            proven: Arc::default(),
             leptos,
         });
         // A route without a proof declaration stops the start here.
@@ -176,6 +177,7 @@ impl Application {
             config.http.clone(),
             tls,
             config.shares.trusted_proxies.clone(),
+            self.state.proven.clone(),
             shutdown,
         )
         .await;

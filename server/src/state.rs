@@ -31,6 +31,7 @@ use crate::{
         install_keys::InstallKeys,
         system_tokens::SystemTokens,
     },
+    proven_networks::ProvenNetworks,
     secrets::{Keyring, SessionKeys, SharedSecret, request_hex},
     store::{Database, Installation},
     webhooks::Webhooks,
@@ -60,6 +61,8 @@ pub struct Shared {
     pub(crate) webhook_wakeup: Arc<Notify>,
     /// Refused requests counted per client network.
     pub(crate) refusals: Arc<NetworkShares>,
+    /// Networks that recently proved a signature, for the connections kept for Atlassian.
+    pub(crate) proven: Arc<ProvenNetworks>,
     pub leptos: LeptosOptions,
 }
 

@@ -117,6 +117,19 @@ impl Config {
         if self.connect.legacy_install {
             return Err(Error::Config("CONNECT_LEGACY_INSTALL=true is refused in production".into()));
         }
+        let wide_lists = [
+            ("TRUSTED_PROXIES", self.shares.trusted_proxies.networks()),
+            ("ATLASSIAN_EGRESS_RANGES", &self.http.atlassian_egress),
+        ];
+        for (name, networks) in wide_lists {
+            if let Some(entry) = networks.too_wide() {
+                return Err(Error::Config(format!(
+                    "{name} names {entry}, wider than a /8 (IPv4) or /7 (IPv6): in production that is refused, \
+                     as it would let most of the internet choose the address it is counted under or use the \
+                     connections kept for Atlassian; name your own proxies' or Atlassian's ranges"
+                )));
+            }
+        }
         if self.forge.api_allowlist.names_loopback() {
             return Err(Error::Config("FORGE_API_BASE_ALLOWLIST may name loopback only outside production".into()));
         }
@@ -206,6 +219,38 @@ mod tests {
     }
 
     #[test]
+    fn production_refuses_a_trusted_proxy_or_egress_range_as_wide_as_the_internet() {
+        let production = |name: &str, value: &str| {
+            config(&[
+                ("APP_ENV", "production"),
+                ("APP_BASE_URL", "https://app.example.com"),
+                ("APP_ENCRYPTION_KEY", "x"),
+                ("APP_SESSION_KEY", "y"),
+                (name, value),
+            ])
+        };
+        for name in ["TRUSTED_PROXIES", "ATLASSIAN_EGRESS_RANGES"] {
+            for wide in ["0.0.0.0/0", "10.0.0.0/8, ::/0", "0.0.0.0/1,128.0.0.0/1", "::/1"] {
+                let refused = production(name, wide).unwrap_err().to_string();
+                assert!(refused.contains(name) && refused.contains("/"), "{name}={wide}: {refused}");
+            }
+            assert!(production(name, "10.0.0.0/8, fc00::/7, 192.0.2.7").is_ok(), "{name}: private ranges are fine");
+            assert!(config(&[(name, "0.0.0.0/0")]).is_ok(), "{name}: development takes what it is given");
+        }
+    }
+
+    #[test]
+    fn a_quarter_of_the_connections_is_reserved_unless_said_otherwise() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.http.max_connections, c.http.reserved_connections), (4096, 1024));
+        assert!(c.http.atlassian_egress.is_empty(), "no egress ranges are assumed");
+        let c = config(&[("HTTP_MAX_CONNECTIONS", "100"), ("HTTP_RESERVED_CONNECTIONS", "10")]).unwrap();
+        assert_eq!(c.http.reserved_connections, 10);
+        let all = config(&[("HTTP_MAX_CONNECTIONS", "100"), ("HTTP_RESERVED_CONNECTIONS", "100")]).unwrap_err();
+        assert!(all.to_string().contains("HTTP_RESERVED_CONNECTIONS"), "{all}");
+    }
+
+    #[test]
     fn production_refuses_an_encryption_key_file_inside_the_sqlite_folder() {
         let production = |db: &str, key_file: &str| {
             config(&[
@@ -257,6 +302,8 @@ mod tests {
             ("KEY_FETCHES_PER_SECOND", "0"),
             ("METRICS_ADDR", "everywhere"),
             ("CONNECT_OAUTH_SERVER_URL", "not a url"),
+            ("ATLASSIAN_EGRESS_RANGES", "atlassian.com"),
+            ("HTTP_RESERVED_CONNECTIONS", "-1"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             let expected = match name {

@@ -18,6 +18,7 @@ use crate::{
     client_address::TrustedProxies,
     connect::host_allowlist::HostAllowlist,
     error::{Error, Result},
+    ip_networks::IpNetworks,
 };
 
 /// What the accept loop and the router's layers allow a client.
@@ -31,17 +32,37 @@ pub struct HttpLimits {
     pub max_connections: usize,
     /// Connections one client network may hold open (`HTTP_MAX_CONNECTIONS_PER_NETWORK`).
     pub max_connections_per_network: usize,
+    /// Of `max_connections`, those only Atlassian's egress ranges and networks
+    /// that recently proved a signature may use (`HTTP_RESERVED_CONNECTIONS`).
+    pub reserved_connections: usize,
+    /// Atlassian's egress ranges, as its published IP ranges list them (`ATLASSIAN_EGRESS_RANGES`).
+    pub atlassian_egress: IpNetworks,
 }
 
 impl HttpLimits {
     pub(super) fn read(vars: &Vars) -> Result<Self> {
+        let max_connections: usize = vars.parse("HTTP_MAX_CONNECTIONS", "4096")?;
+        // A quarter by default: room for Atlassian, three quarters for everyone.
+        let reserved_connections: usize =
+            vars.parse("HTTP_RESERVED_CONNECTIONS", &(max_connections / 4).to_string())?;
+        if max_connections > 0 && reserved_connections >= max_connections {
+            return Err(Error::Config(format!(
+                "HTTP_RESERVED_CONNECTIONS ({reserved_connections}) must be below HTTP_MAX_CONNECTIONS \
+                 ({max_connections}), or no one else is ever served"
+            )));
+        }
         Ok(Self {
             body_limit_bytes: vars.parse("HTTP_BODY_LIMIT_BYTES", "1048576")?,
             request_timeout: vars.secs("HTTP_REQUEST_TIMEOUT_SECS", "15")?,
             header_read_timeout: vars.secs("HTTP_HEADER_READ_TIMEOUT_SECS", "10")?,
             write_timeout: vars.secs("HTTP_WRITE_TIMEOUT_SECS", "30")?,
-            max_connections: vars.parse("HTTP_MAX_CONNECTIONS", "4096")?,
+            max_connections,
             max_connections_per_network: vars.parse("HTTP_MAX_CONNECTIONS_PER_NETWORK", "512")?,
+            reserved_connections,
+            atlassian_egress: IpNetworks::parse(
+                "ATLASSIAN_EGRESS_RANGES",
+                &vars.get("ATLASSIAN_EGRESS_RANGES").unwrap_or_default(),
+            )?,
         })
     }
 }

@@ -16,7 +16,10 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{Operator, credential, html, session, throttle::LoginThrottle};
+use super::{
+    Operator, credential, html, session,
+    throttle::{LoginThrottle, NotNow},
+};
 use crate::{
     client_address,
     error::{ConsoleError, Error},
@@ -81,17 +84,20 @@ pub(crate) async fn submit(
     // a name never lock that operator out from another address.
     let network = client_address::counted(peer.ip(), &headers, &state.config.shares.trusted_proxies);
     let keys = vec![format!("ip:{network}")];
-    if let Err(wait) = throttle.attempt(&keys) {
-        tracing::warn!(ip = %network, "operator login throttled");
-        let retry = wait.as_secs().max(1).to_string();
-        let page = html::page("Too many attempts", None, "<p>Wait a few minutes, then try again.</p>");
-        return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry)], Html(page)).into_response());
-    }
     // argon2 is slow and large on purpose: a few at a time, off the async workers.
-    let Some(turn) = throttle.password_check() else {
-        tracing::warn!(ip = %network, "operator login refused: too many password checks at once");
-        let page = html::page("Busy", None, "<p>Too many logins at once. Try again in a moment.</p>");
-        return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")], Html(page)).into_response());
+    let turn = match throttle.begin(&keys) {
+        Ok(turn) => turn,
+        Err(NotNow::HeldBack(wait)) => {
+            tracing::warn!(ip = %network, "operator login throttled");
+            let retry = wait.as_secs().max(1).to_string();
+            let page = html::page("Too many attempts", None, "<p>Wait a few minutes, then try again.</p>");
+            return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry)], Html(page)).into_response());
+        }
+        Err(NotNow::Busy) => {
+            tracing::warn!(ip = %network, "operator login refused: too many password checks at once");
+            let page = html::page("Busy", None, "<p>Too many logins at once. Try again in a moment.</p>");
+            return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")], Html(page)).into_response());
+        }
     };
     let (user, password, checked) = (form.user.clone(), form.password, credential.clone());
     let ok = tokio::task::spawn_blocking(move || credential::verify(&checked, &user, &password)).await.unwrap_or(false);

@@ -3,7 +3,8 @@
 //! The table is bounded, and a full table never refuses a network it has not seen: it forgets
 //! the entry that matters least (one that is not held back, the oldest first), so 10,000
 //! networks of one attacker cannot lock the operator's own out. Password checks (argon2,
-//! about 19 MiB each) run a few at a time; more at once are answered 429 at once.
+//! about 19 MiB each) run a few at a time; more at once are answered 429 at once, and that
+//! busy answer is not an attempt: it checked nothing.
 
 use std::{
     collections::HashMap,
@@ -18,6 +19,15 @@ const WINDOW: Duration = Duration::from_secs(15 * 60);
 pub const MAX_KEYS: usize = 10_000;
 /// Password checks that may run at once on an instance.
 const CONCURRENT_CHECKS: usize = 2;
+
+/// Why a login is not checked now.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum NotNow {
+    /// The network made too many attempts: wait this long.
+    HeldBack(Duration),
+    /// As many password checks run as allowed; not an attempt, so not counted.
+    Busy,
+}
 
 pub(crate) struct LoginThrottle {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
@@ -61,6 +71,15 @@ impl LoginThrottle {
         Ok(())
     }
 
+    /// A turn to check a password, counted as an attempt for every key. A
+    /// turn is taken first: a login answered "busy" checked nothing, and
+    /// counting it would let a crowd of logins lock out the operator's network.
+    pub(crate) fn begin(&self, keys: &[String]) -> Result<SemaphorePermit<'_>, NotNow> {
+        let turn = self.password_check().ok_or(NotNow::Busy)?;
+        self.attempt(keys).map_err(NotNow::HeldBack)?;
+        Ok(turn)
+    }
+
     /// A successful login forgets the keys' attempts.
     pub(crate) fn succeeded(&self, keys: &[String]) {
         if let Ok(mut failures) = self.failures.lock() {
@@ -71,7 +90,7 @@ impl LoginThrottle {
     }
 
     /// A turn to check a password, or `None` when as many checks as allowed run already.
-    pub(crate) fn password_check(&self) -> Option<SemaphorePermit<'_>> {
+    fn password_check(&self) -> Option<SemaphorePermit<'_>> {
         self.checks.try_acquire().ok()
     }
 }
@@ -137,6 +156,21 @@ mod tests {
         assert!(throttle.password_check().is_none(), "one more waits for none: it is refused");
         drop(turns);
         assert!(throttle.password_check().is_some());
+    }
+
+    #[test]
+    fn a_login_refused_as_busy_is_not_counted_as_an_attempt() {
+        let throttle = LoginThrottle::default();
+        let keys = vec!["ip:198.51.100.7".to_string()];
+        let running: Vec<_> = (0..CONCURRENT_CHECKS).map(|_| throttle.password_check().expect("a turn")).collect();
+        for _ in 0..MAX_FAILURES * 3 {
+            assert_eq!(throttle.begin(&keys).err(), Some(NotNow::Busy));
+        }
+        drop(running);
+        for attempt in 0..MAX_FAILURES {
+            assert!(throttle.begin(&keys).is_ok(), "attempt {attempt}: the busy answers cost none");
+        }
+        assert!(matches!(throttle.begin(&keys), Err(NotNow::HeldBack(_))), "real attempts still count");
     }
 
     #[test]

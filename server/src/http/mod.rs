@@ -88,6 +88,8 @@ mod tests {
             write_timeout: std::time::Duration::from_secs(5),
             max_connections: 10,
             max_connections_per_network: 10,
+            reserved_connections: 2,
+            atlassian_egress: Default::default(),
         }
     }
 

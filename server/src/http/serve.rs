@@ -1,10 +1,10 @@
 //! The accept loop. `axum::serve` installs no hyper timer, so hyper's header
 //! read timeout would be silently inert (threat R-02, Slowloris); this loop
 //! drives hyper's HTTP/1.1 connections itself with a Tokio timer, caps open
-//! connections, in all and per client network (answering those over a cap a
-//! quick 503), cuts off clients
-//! that stop reading their answers, optionally terminates TLS, and drains on
-//! shutdown.
+//! connections, in all and per client network, with a reserve a flood cannot
+//! take from Atlassian (`connection_caps`; those over a cap get a quick 503),
+//! cuts off clients that stop reading their answers, optionally terminates
+//! TLS, and drains on shutdown.
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -24,8 +24,8 @@ use tokio_io_timeout::TimeoutStream;
 use tokio_rustls::TlsAcceptor;
 use tower_http::add_extension::AddExtension;
 
-use super::connection_caps::ConnectionCaps;
-use crate::{client_address::TrustedProxies, config::HttpLimits};
+use super::connection_caps::{ConnectionCaps, Limits};
+use crate::{client_address::TrustedProxies, config::HttpLimits, proven_networks::ProvenNetworks};
 
 /// Largest request head (request line plus headers) hyper buffers.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -45,15 +45,20 @@ pub(crate) async fn serve(
     limits: HttpLimits,
     tls: Option<TlsAcceptor>,
     trusted: TrustedProxies,
+    proven: Arc<ProvenNetworks>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).max_buf_size(MAX_HEAD_BYTES);
     let builder = Arc::new(builder);
     let graceful = GracefulShutdown::new();
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
     let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
-    let caps = ConnectionCaps::new(limits.max_connections_per_network, trusted);
+    let numbers = Limits {
+        total: limits.max_connections,
+        reserved: limits.reserved_connections,
+        per_network: limits.max_connections_per_network,
+    };
+    let caps = ConnectionCaps::new(numbers, limits.atlassian_egress.clone(), trusted, proven);
     tokio::pin!(shutdown);
 
     loop {
@@ -69,7 +74,7 @@ pub(crate) async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let (Ok(permit), Some(slot)) = (permits.clone().try_acquire_owned(), caps.take(peer.ip())) else {
+        let Some(slot) = caps.take(peer.ip()) else {
             // A TLS client could not read a plain 503: it is closed at once.
             if tls.is_none() {
                 refuse_busy(stream, &refusals);
@@ -90,7 +95,7 @@ pub(crate) async fn serve(
                     _ => tracing::debug!(%peer, "TLS handshake failed or timed out"),
                 },
             }
-            drop((permit, slot));
+            drop(slot);
         });
     }
 

@@ -67,6 +67,11 @@ impl Proof for LifecycleProof {
             Err(other) => Err(other),
         }
     }
+
+    /// A signed callback; an unsigned one (legacy installs, a bare `disabled`) proves nothing.
+    fn vouches_for_network(&self) -> bool {
+        self.verified.as_ref().is_some_and(|v| v.signature != Signature::Unsigned)
+    }
 }
 
 /// The body, bounded by the route's `DefaultBodyLimit`.

@@ -80,6 +80,11 @@ impl Proof for ForgeEventProof {
         let delivery = verify_delivery(state, request.headers(), request.uri(), ModuleRoute::Event(event)).await?;
         Ok(Self { event, delivery })
     }
+
+    /// A FIT Forge signed, sent by Forge.
+    fn vouches_for_network(&self) -> bool {
+        true
+    }
 }
 
 impl Proof for ForgeProductEventProof {
@@ -94,6 +99,11 @@ impl Proof for ForgeProductEventProof {
             .await
             .map_err(|e| Error::Unavailable(format!("installation lookup: {e}")))?;
         Ok(Self { delivery, body, tenant })
+    }
+
+    /// A FIT Forge signed, sent by Forge (whether or not its tenant is known here).
+    fn vouches_for_network(&self) -> bool {
+        true
     }
 }
 

@@ -98,6 +98,14 @@ impl ProofKind {
 pub(crate) trait Proof: Clone + Send + Sync + 'static {
     const KIND: ProofKind;
     fn verify(state: &AppState, request: &mut Request) -> impl Future<Output = Result<Self>> + Send;
+
+    /// Did Atlassian's own servers sign this request (an install key, a
+    /// tenant's secret on a server-to-server call, Forge's key)? Then its
+    /// network may use the connections kept for Atlassian for a while
+    /// (`proven_networks`). Not a browser's page token: any site's user has one.
+    fn vouches_for_network(&self) -> bool {
+        false
+    }
 }
 
 /// The explicit absence of a proof.
@@ -131,6 +139,9 @@ pub(crate) async fn require<P: Proof>(State(state): State<AppState>, mut request
     let over = network.and_then(|network| state.refusals.over(network));
     match over_share::scope(over, P::verify(&state, &mut request)).instrument(span.clone()).await {
         Ok(proof) => {
+            if let Some(network) = network.filter(|_| proof.vouches_for_network()) {
+                state.proven.proved(network, std::time::Instant::now());
+            }
             request.extensions_mut().insert(proof);
             let mut response = next.run(request).await;
             response.extensions_mut().insert(crate::metrics::ProofLabel(P::KIND.label()));

@@ -60,4 +60,9 @@ impl Proof for WebhookProof {
             inactive: !installation.is_active(),
         })
     }
+
+    /// The tenant's secret on a POST only Atlassian's servers send.
+    fn vouches_for_network(&self) -> bool {
+        true
+    }
 }
