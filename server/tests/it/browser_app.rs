@@ -8,7 +8,7 @@ use fantoccini::Locator;
 
 use crate::support::{
     app::TestApp,
-    browser::{Browser, click, js, type_into, wait_text},
+    browser::{Browser, click, control_violation, js, type_into, wait_text},
     db::DbKind,
 };
 
@@ -97,6 +97,7 @@ async fn the_spa_works_in_a_third_party_iframe_and_outlives_its_session() {
     assert!(resizes >= 1, "the app asked the host to resize {resizes} times");
     // The strict policy (no inline script but the page's own, by nonce) broke nothing.
     assert_eq!(js(&c, "return window.__violations").await, serde_json::json!([]), "CSP violations");
+    control_violation(&browser, "#app-frame", "__violations").await;
 
     // The admin page: the status for an admin, a refusal for anyone else.
     open_in_host(&browser, &app, "/admin", "admin-1").await;

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::support::{
     app::TestApp,
-    browser::{Browser, click, js, type_into, wait_text},
+    browser::{Browser, click, control_violation, js, type_into, wait_text},
     db::DbKind,
 };
 
@@ -152,6 +152,7 @@ async fn the_custom_ui_is_the_same_app_through_the_real_forge_bridge() {
     wait_text(&browser, "the install status", "#state", |t| t == "installed").await;
     wait_text(&browser, "the world", "#world", |t| t == "Connect-on-Forge").await;
     assert_clean(&browser, "on the admin page").await;
+    control_violation(&browser, "#forge-frame", "__forgeViolations").await;
     open_custom_ui(&browser, &app, "notes-admin", "user").await;
     let refusal = wait_text(&browser, "the refusal", ".error-box .error", |t| !t.is_empty()).await;
     assert_eq!(refusal, "You are not allowed to do that.", "the server answered 403");

@@ -103,3 +103,28 @@ pub async fn type_into(client: &Client, css: &str, text: &str) {
     field.clear().await.unwrap();
     field.send_keys(text).await.unwrap();
 }
+
+/// The control for a frame's CSP collector: the frame `frame_css` adds an
+/// inline script without the page's nonce, which its policy must refuse,
+/// and the host page's `collector` (a list) must then hold that one report.
+/// Without it, a collector that never receives anything passes every
+/// "no violations" check. Starts in any frame and ends in the host page.
+pub async fn control_violation(browser: &Browser, frame_css: &str, collector: &str) {
+    let c = &browser.client;
+    c.enter_parent_frame().await.ok();
+    c.find(Locator::Css(frame_css)).await.unwrap().enter_frame().await.unwrap();
+    let inject = "var s = document.createElement('script'); s.textContent = 'window.__controlRan = true'; \
+                  document.body.appendChild(s); return true";
+    js(c, inject).await;
+    assert_eq!(js(c, "return window.__controlRan === true").await, json!(false), "the policy ran an unsigned script");
+    c.enter_parent_frame().await.unwrap();
+    let read = format!("return window.{collector}");
+    let reports = browser
+        .wait_for("the control violation reported", WAIT, |c| {
+            let read = read.clone();
+            async move { js(&c, &read).await.as_array().filter(|a| !a.is_empty()).cloned() }
+        })
+        .await;
+    assert_eq!(reports.len(), 1, "one report for one violation: {reports:?}");
+    assert!(reports[0].as_str().is_some_and(|t| t.starts_with("script-src")), "{reports:?}");
+}
