@@ -145,12 +145,20 @@ async fn a_flood_faster_than_the_line_waits_and_another_network_goes_first() {
     let other = async {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let rotated = Host::with_key_server(&app.base_url, APP_KEY, app.host.key_server.clone());
-        let sent = Instant::now();
-        (rotated.install(&Tenant::new(&jira_site())).await.status(), sent.elapsed())
+        let fetched_before = app.host.key_server.requests().len();
+        (rotated.install(&Tenant::new(&jira_site())).await.status(), fetched_before)
     };
-    let (statuses, (status, waited)) = futures::join!(flood, other);
+    let (statuses, (status, fetched_before)) = futures::join!(flood, other);
     assert_eq!(status, 204, "Atlassian's install, from another network");
-    assert!(waited < Duration::from_secs(2), "it waited {waited:?} behind the flood");
+    // Counted in fetches, not seconds: the flood's network keeps up to 64
+    // callers waiting, so a line in arrival order would fetch dozens of its
+    // kids first; round-robin lets one or two go (a few more if the machine
+    // delays the install's own request on its way in).
+    let requests = app.host.key_server.requests();
+    let own = requests.iter().position(|path| !path.contains("one-net-")).expect("the install's key was fetched");
+    let ahead = own - fetched_before.min(own);
+    println!("the install's key was fetched after {ahead} of the flood's that came later");
+    assert!(ahead <= 8, "{ahead} of the flood's fetches went ahead of the install: {requests:?}");
     let (refused, busy) = (statuses.iter().filter(|s| **s == 401).count(), statuses.iter().filter(|s| **s == 503));
     assert_eq!(refused + busy.count(), kids.len(), "401 after a fetch, or 503 with no fetch: {statuses:?}");
     let fetched = app.host.key_server.requests().len();
