@@ -40,7 +40,7 @@ impl Database {
     /// Opens a pool for `url` (`sqlite:…` or `postgres://…`).
     pub async fn connect(url: &str) -> Result<Self> {
         let pool = match url.starts_with("sqlite:") {
-            true => Self::connect_sqlite(url, 8).await?,
+            true => Self::connect_sqlite(url, 8, SqliteSynchronous::Full).await?,
             false => Self::connect_postgres(url, 16).await?,
         };
         Ok(Self { pool, installations: Arc::default() })
@@ -49,12 +49,18 @@ impl Database {
     /// A pool of its own on the same database for the webhook workers, with
     /// this one's installation cache: however many handlers run at once, they
     /// never take the connections that requests (an acknowledgement) need.
-    /// SQLite has one writer at a time, so two connections serve them.
+    /// SQLite has one writer at a time, so two connections serve them, and
+    /// their commits wait for no fsync (NORMAL): a worker's writes (claims,
+    /// handler rows, outcomes) are redone if lost. The WAL keeps commits in
+    /// order, so power loss takes the newest of them, never an outcome
+    /// without the handler's writes before it, and the job runs again as
+    /// after a crash; every acknowledgement (FULL) still reaches the disk
+    /// before its 2xx, and with it every worker commit before it.
     pub(crate) async fn for_workers(&self, url: &str) -> Result<Self> {
         let pool = match &self.pool {
             // A database in memory is this pool's alone.
             Pool::Sqlite(_) if url.contains(":memory:") || url.contains("mode=memory") => return Ok(self.clone()),
-            Pool::Sqlite(_) => Self::connect_sqlite(url, 2).await?,
+            Pool::Sqlite(_) => Self::connect_sqlite(url, 1, SqliteSynchronous::Normal).await?,
             Pool::Postgres(_) => Self::connect_postgres(url, 8).await?,
         };
         Ok(Self { pool, installations: self.installations.clone() })
@@ -69,12 +75,12 @@ impl Database {
         Ok(Pool::Postgres(options.connect(url).await?))
     }
 
-    async fn connect_sqlite(url: &str, connections: u32) -> Result<Pool> {
+    async fn connect_sqlite(url: &str, connections: u32, synchronous: SqliteSynchronous) -> Result<Pool> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a 2xx for an install must survive power loss (threat F-01).
-            .synchronous(SqliteSynchronous::Full)
+            // FULL for requests: a 2xx for an install must survive power loss (threat F-01).
+            .synchronous(synchronous)
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .foreign_keys(true);
         if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -87,6 +93,9 @@ impl Database {
             let pool = SqlitePoolOptions::new()
                 .max_connections(connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                // A file in this process cannot drop the connection; a ping
+                // before each use only cost a round trip to its thread.
+                .test_before_acquire(false)
                 .connect_with(options.clone())
                 .await;
             match pool {

@@ -294,9 +294,13 @@ impl Workers {
         }
     }
 
-    /// `Done` or `Dropped`, or the handler's error.
+    /// `Done` or `Dropped`, or the handler's error. The tenant is read as
+    /// requests read it (a copy at most `FRESH_FOR` old): a backlog of one
+    /// tenant reads its row once, not once a job, and an uninstall may race
+    /// a run as it always could.
     async fn outcome(&self, job: &ClaimedJob) -> Result<JobState, String> {
-        let installation = installations::find(&self.tools.db, &job.tenant_id).await.map_err(|e| e.to_string())?;
+        let installation =
+            installations::find_recent(&self.tools.db, &job.tenant_id).await.map_err(|e| e.to_string())?;
         let Some(installation) = installation.filter(|i| i.is_active()) else { return Ok(JobState::Dropped) };
         let event = WebhookEvent {
             event: job.event.clone(),

@@ -14,7 +14,7 @@ use crate::{
 const READY: &str = "state = 'queued' AND blocked = 0 AND next_attempt_at <= $1";
 
 /// `$1, $2, …` from `first`: the placeholders of an `IN` list of `count` values.
-fn placeholders(first: usize, count: usize) -> String {
+pub(super) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 

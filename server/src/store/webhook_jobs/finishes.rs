@@ -1,7 +1,9 @@
 //! Ending runs: the outcomes of many jobs written in one transaction, each
 //! fenced by its claim, and finished jobs purged after their retention.
 
-use ids::UnixTime;
+use std::collections::BTreeMap;
+
+use ids::{TenantId, UnixTime};
 use sqlx::{Postgres, Transaction};
 
 use super::{ClaimedJob, JobState, QUEUE_LOCK_CLASS, QueueTx};
@@ -26,25 +28,40 @@ pub(crate) struct Finished {
 
 /// Writes the outcomes of `finished` in one transaction. For each, true when
 /// its run still held the job (written), false when it had lost it (nothing
-/// written), in the order given.
+/// written), in the order given. The ended jobs of a state are written by one
+/// statement and each tenant's releases by two, so a batch costs a few
+/// statements, not a few per job.
 pub(crate) async fn finish_batch(db: &Database, finished: &[Finished], now: UnixTime) -> Result<Vec<bool>> {
     let mut written = vec![false; finished.len()];
     if finished.is_empty() {
         return Ok(written);
     }
     let mut tx = begin(db, finished).await?;
-    // Rows are written in tenant order, so two batches never wait for each other in a cycle.
-    let mut order: Vec<usize> = (0..finished.len()).collect();
-    order.sort_by(|a, b| {
-        let (a, b) = (&finished[*a].job, &finished[*b].job);
-        (&a.tenant_id, a.id).cmp(&(&b.tenant_id, b.id))
-    });
-    for i in order {
-        written[i] = write_one(&mut tx, &finished[i], now).await?;
+    for state in [JobState::Done, JobState::Dropped] {
+        let ended: Vec<usize> = (0..finished.len()).filter(|i| finished[*i].outcome == Outcome::Ended(state)).collect();
+        for chunk in ended.chunks(CHUNK) {
+            let held = end_all(&mut tx, finished, chunk, state, now).await?;
+            chunk.iter().filter(|i| held.contains(&finished[**i].job.id)).for_each(|i| written[*i] = true);
+        }
     }
+    for (i, finished) in finished.iter().enumerate() {
+        if let Outcome::Failed { error, retry_at } = &finished.outcome {
+            written[i] = fail_one(&mut tx, &finished.job, error, *retry_at, now).await?;
+        }
+    }
+    let released: Vec<&ClaimedJob> = finished
+        .iter()
+        .zip(&written)
+        .filter(|(f, written)| **written && !matches!(f.outcome, Outcome::Failed { retry_at: Some(_), .. }))
+        .map(|(f, _)| &f.job)
+        .collect();
+    release(&mut tx, &released).await?;
     tx.commit().await?;
     Ok(written)
 }
+
+/// Jobs per statement: far below SQLite's and PostgreSQL's limits on bound values.
+const CHUNK: usize = 400;
 
 /// The batch's transaction; on PostgreSQL it holds the lock of every issue or
 /// page among the jobs, taken in one order, so queuing behind a job and
@@ -65,46 +82,100 @@ async fn begin(db: &Database, finished: &[Finished]) -> Result<QueueTx> {
     Ok(QueueTx { conn: TxConn::Postgres(tx) })
 }
 
-/// One outcome, fenced by the run's attempt number; an ended job lets the next of its issue run.
-async fn write_one(tx: &mut QueueTx, finished: &Finished, now: UnixTime) -> Result<bool> {
-    let job = &finished.job;
-    let ended = "UPDATE webhook_jobs SET state = $3, processed_at = $4, locked_until = NULL \
-                 WHERE id = $1 AND attempts = $2 AND state = 'running'";
+/// Ends the jobs `chunk` points at in `state`, each fenced by its run's
+/// attempt number; the ids of those their runs still held.
+async fn end_all(
+    tx: &mut QueueTx,
+    finished: &[Finished],
+    chunk: &[usize],
+    state: JobState,
+    now: UnixTime,
+) -> Result<Vec<i64>> {
+    let fences: Vec<String> =
+        (0..chunk.len()).map(|n| format!("(id = ${} AND attempts = ${})", 3 + 2 * n, 4 + 2 * n)).collect();
+    let sql = format!(
+        "UPDATE webhook_jobs SET state = $1, processed_at = $2, locked_until = NULL \
+         WHERE state = 'running' AND ({}) RETURNING id",
+        fences.join(" OR ")
+    );
+    let rows: Vec<(i64,)> = on_tx!(tx, conn => {
+        let mut query = sqlx::query_as(&sql).bind(state.as_str()).bind(now);
+        for i in chunk {
+            query = query.bind(finished[*i].job.id).bind(finished[*i].job.attempts);
+        }
+        query.fetch_all(conn).await?
+    });
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// A failed run, fenced by its attempt number: ready again at `retry_at`, or dead.
+async fn fail_one(
+    tx: &mut QueueTx,
+    job: &ClaimedJob,
+    error: &str,
+    retry_at: Option<UnixTime>,
+    now: UnixTime,
+) -> Result<bool> {
     let failed = "UPDATE webhook_jobs SET state = CASE WHEN $4 IS NULL THEN 'dead' ELSE 'queued' END, \
                   next_attempt_at = COALESCE($4, next_attempt_at), last_error = $3, locked_until = NULL, \
                   processed_at = CASE WHEN $4 IS NULL THEN $5 ELSE processed_at END \
                   WHERE id = $1 AND attempts = $2 AND state = 'running'";
-    let (done, releases) = match &finished.outcome {
-        Outcome::Ended(state) => {
-            let n = on_tx!(tx, conn => sqlx::query(ended).bind(job.id).bind(job.attempts).bind(state.as_str())
-                .bind(now).execute(conn).await?.rows_affected());
-            (n == 1, true)
-        }
-        Outcome::Failed { error, retry_at } => {
-            let n = on_tx!(tx, conn => sqlx::query(failed).bind(job.id).bind(job.attempts).bind(error)
-                .bind(retry_at).bind(now).execute(conn).await?.rows_affected());
-            (n == 1, retry_at.is_none())
-        }
-    };
-    if done && releases {
-        release(tx, job).await?;
-    }
-    Ok(done)
+    let n = on_tx!(tx, conn => sqlx::query(failed).bind(job.id).bind(job.attempts).bind(error)
+        .bind(retry_at).bind(now).execute(conn).await?.rows_affected());
+    Ok(n == 1)
 }
 
-/// A job ended: the next job of its issue or page may run, and the tenant's backlog shrinks.
-async fn release(tx: &mut QueueTx, job: &ClaimedJob) -> Result<()> {
-    let next = "UPDATE webhook_jobs SET blocked = 0 WHERE id = (SELECT MIN(id) FROM webhook_jobs \
-                WHERE tenant_id = $1 AND entity_key = $2 AND state = 'queued' AND blocked = 1) \
-                AND NOT EXISTS (SELECT 1 FROM webhook_jobs WHERE tenant_id = $1 AND entity_key = $2 \
-                AND (state = 'running' OR (state = 'queued' AND blocked = 0)))";
-    let shrink = "UPDATE webhook_tenants SET backlog = backlog - 1 WHERE tenant_id = $1 AND backlog > 0";
-    if let Some(entity) = &job.entity_key {
-        on_tx!(tx, conn => sqlx::query(next).bind(&job.tenant_id).bind(entity).execute(conn).await?.rows_affected());
+/// Jobs ended for good: the next job of each one's issue or page may run,
+/// and each tenant's backlog shrinks by its jobs. Tenants in order, so two
+/// batches never wait for each other in a cycle.
+async fn release(tx: &mut QueueTx, released: &[&ClaimedJob]) -> Result<()> {
+    let mut by_tenant: BTreeMap<&TenantId, Vec<&str>> = BTreeMap::new();
+    for job in released {
+        let entities = by_tenant.entry(&job.tenant_id).or_default();
+        entities.extend(job.entity_key.as_deref());
     }
-    let shrunk = on_tx!(tx, conn => sqlx::query(shrink).bind(&job.tenant_id).execute(conn).await?.rows_affected());
+    for (tenant, entities) in &by_tenant {
+        for chunk in entities.chunks(CHUNK) {
+            unblock_next(tx, tenant, chunk).await?;
+        }
+        let ended = released.iter().filter(|job| job.tenant_id == **tenant).count();
+        shrink_backlog(tx, tenant, i64::try_from(ended).unwrap_or(i64::MAX)).await?;
+    }
+    Ok(())
+}
+
+/// For each issue or page of `entities` (each once: jobs of one issue never
+/// run at once), its oldest blocked job is unblocked unless another of the
+/// issue is running or ready.
+async fn unblock_next(tx: &mut QueueTx, tenant: &TenantId, entities: &[&str]) -> Result<()> {
+    if entities.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE webhook_jobs SET blocked = 0 WHERE id IN (SELECT MIN(id) FROM webhook_jobs \
+         WHERE tenant_id = $1 AND entity_key IN ({}) AND state = 'queued' AND blocked = 1 GROUP BY entity_key) \
+         AND NOT EXISTS (SELECT 1 FROM webhook_jobs o WHERE o.tenant_id = $1 \
+         AND o.entity_key = webhook_jobs.entity_key AND (o.state = 'running' OR (o.state = 'queued' AND o.blocked = 0)))",
+        super::claims::placeholders(2, entities.len())
+    );
+    on_tx!(tx, conn => {
+        let mut query = sqlx::query(&sql).bind(tenant);
+        for entity in entities {
+            query = query.bind(*entity);
+        }
+        query.execute(conn).await?.rows_affected()
+    });
+    Ok(())
+}
+
+/// The tenant's backlog counts `ended` fewer unfinished jobs.
+async fn shrink_backlog(tx: &mut QueueTx, tenant: &TenantId, ended: i64) -> Result<()> {
+    let shrink = "UPDATE webhook_tenants SET backlog = backlog - $2 WHERE tenant_id = $1 AND backlog >= $2";
+    let shrunk = on_tx!(tx, conn => sqlx::query(shrink).bind(tenant).bind(ended).execute(conn).await?.rows_affected());
     if shrunk == 0 {
-        tracing::warn!(tenant_id = %job.tenant_id, "a webhook job ended with no backlog counted for its tenant");
+        tracing::warn!(tenant_id = %tenant, ended, "webhook jobs ended with less backlog counted for their tenant");
+        let empty = "UPDATE webhook_tenants SET backlog = 0 WHERE tenant_id = $1";
+        on_tx!(tx, conn => sqlx::query(empty).bind(tenant).execute(conn).await?.rows_affected());
     }
     Ok(())
 }
