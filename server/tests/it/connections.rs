@@ -166,7 +166,7 @@ async fn eight_networks_of_512_slow_connections_leave_atlassian_served() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the built site (target/site/pkg, for an answer larger than the socket buffers): run by cargo xtask test"]
+#[ignore = "needs the built site (target/site/pkg: an answer larger than the socket buffers): run by cargo xtask test"]
 async fn a_client_that_stops_reading_its_answers_loses_the_connection_after_the_write_timeout() {
     let app = TestApp::builder(DbKind::Sqlite)
         .var("HTTP_MAX_CONNECTIONS", "1")

@@ -155,7 +155,8 @@ async fn unblock_next(tx: &mut QueueTx, tenant: &TenantId, entities: &[&str]) ->
         "UPDATE webhook_jobs SET blocked = 0 WHERE id IN (SELECT MIN(id) FROM webhook_jobs \
          WHERE tenant_id = $1 AND entity_key IN ({}) AND state = 'queued' AND blocked = 1 GROUP BY entity_key) \
          AND NOT EXISTS (SELECT 1 FROM webhook_jobs o WHERE o.tenant_id = $1 \
-         AND o.entity_key = webhook_jobs.entity_key AND (o.state = 'running' OR (o.state = 'queued' AND o.blocked = 0)))",
+         AND o.entity_key = webhook_jobs.entity_key \
+         AND (o.state = 'running' OR (o.state = 'queued' AND o.blocked = 0)))",
         super::claims::placeholders(2, entities.len())
     );
     on_tx!(tx, conn => {
