@@ -148,7 +148,7 @@ impl Queue {
             workers: vars.parse("WEBHOOK_WORKERS", "2")?,
             handler_timeout: vars.secs("WEBHOOK_HANDLER_TIMEOUT_SECS", "300")?,
             tenant_backlog: vars.positive("WEBHOOK_TENANT_BACKLOG", "25000")?,
-            concurrency: vars.positive("WEBHOOK_CONCURRENCY", "16")?,
+            concurrency: vars.positive("WEBHOOK_CONCURRENCY", "64")?,
             retention: Duration::from_secs(86_400 * vars.positive::<u64>("WEBHOOK_RETENTION_DAYS", "14")?),
         })
     }

@@ -35,6 +35,8 @@ const IDLE_POLL: Duration = Duration::from_millis(250);
 const REQUEUE_EVERY: Duration = Duration::from_secs(2);
 /// The longest an ended run's outcome waits to be written with others.
 const FLUSH_AFTER: Duration = Duration::from_millis(50);
+/// How long after a failed write of outcomes it is tried again.
+const FLUSH_RETRY: Duration = Duration::from_secs(1);
 /// The longest wait between retries of a failing job.
 const MAX_BACKOFF_SECS: i64 = 600;
 
@@ -232,25 +234,32 @@ impl Workers {
         round.ended.push(Finished { job, outcome });
     }
 
-    /// Writes the ended runs' outcomes in one transaction; their jobs are no longer held.
+    /// Writes the ended runs' outcomes in one transaction; their jobs are no
+    /// longer held. When the write fails (SQLite busy past its timeout, the
+    /// database away) the outcomes are kept, their leases still renewed, and
+    /// written at a later flush; they stay fenced, so a job taken over
+    /// meanwhile is not touched.
     async fn flush(&self, round: &mut Round) {
         round.flush_by = None;
         if round.ended.is_empty() {
             return;
         }
         let ended = std::mem::take(&mut round.ended);
-        for finished in &ended {
-            round.held.remove(&finished.job.id);
-        }
         match webhook_jobs::finish_batch(&self.tools.db, &ended, self.tools.clock.now()).await {
             Ok(written) => {
-                for (finished, _) in ended.iter().zip(written).filter(|(_, written)| !written) {
-                    tracing::warn!(delivery_id = %finished.job.delivery_id,
-                        "a webhook job was taken over before its outcome was written; nothing written");
+                for (finished, written) in ended.iter().zip(written) {
+                    round.held.remove(&finished.job.id);
+                    if !written {
+                        tracing::warn!(delivery_id = %finished.job.delivery_id,
+                            "a webhook job was taken over before its outcome was written; nothing written");
+                    }
                 }
             }
-            // The leases run out and the jobs are claimed again.
-            Err(e) => tracing::warn!(jobs = ended.len(), error = %e, "could not record webhook jobs' outcomes"),
+            Err(e) => {
+                tracing::warn!(jobs = ended.len(), error = %e, "could not record webhook jobs' outcomes; will retry");
+                round.ended = ended;
+                round.flush_by = Some(Instant::now() + FLUSH_RETRY);
+            }
         }
     }
 
