@@ -18,6 +18,13 @@ pub(super) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
+/// `(id = $n AND attempts = $n+1) OR …` from `first`: `count` jobs, each
+/// matched only while its run's claim (the attempt number) still holds.
+pub(super) fn fenced(first: usize, count: usize) -> String {
+    let fence = |n: usize| format!("(id = ${} AND attempts = ${})", first + 2 * n, first + 1 + 2 * n);
+    (0..count).map(fence).collect::<Vec<_>>().join(" OR ")
+}
+
 /// Takes up to `max` ready jobs under a lease of `lease_secs`, in one
 /// transaction. The tenants whose turn it is (oldest last turn first, as
 /// many as `max`) share the batch: each gives its oldest ready jobs, up to
@@ -144,11 +151,9 @@ pub(crate) async fn renew_held(db: &Database, held: &[(i64, i64)], until: UnixTi
     if held.is_empty() {
         return Ok(Vec::new());
     }
-    let fences: Vec<String> =
-        (0..held.len()).map(|i| format!("(id = ${} AND attempts = ${})", 2 + 2 * i, 3 + 2 * i)).collect();
     let sql = format!(
         "UPDATE webhook_jobs SET locked_until = $1 WHERE state = 'running' AND ({}) RETURNING id",
-        fences.join(" OR ")
+        fenced(2, held.len())
     );
     let rows: Vec<(i64,)> = on_pool!(db, pool => {
         let mut query = sqlx::query_as(&sql).bind(until);
@@ -162,11 +167,12 @@ pub(crate) async fn renew_held(db: &Database, held: &[(i64, i64)], until: UnixTi
 
 #[cfg(test)]
 mod tests {
-    use super::placeholders;
+    use super::{fenced, placeholders};
 
     #[test]
     fn placeholders_number_from_the_first_free_one() {
         assert_eq!(placeholders(3, 3), "$3, $4, $5");
         assert_eq!(placeholders(1, 1), "$1");
+        assert_eq!(fenced(3, 2), "(id = $3 AND attempts = $4) OR (id = $5 AND attempts = $6)");
     }
 }

@@ -91,12 +91,10 @@ async fn end_all(
     state: JobState,
     now: UnixTime,
 ) -> Result<Vec<i64>> {
-    let fences: Vec<String> =
-        (0..chunk.len()).map(|n| format!("(id = ${} AND attempts = ${})", 3 + 2 * n, 4 + 2 * n)).collect();
     let sql = format!(
         "UPDATE webhook_jobs SET state = $1, processed_at = $2, locked_until = NULL \
          WHERE state = 'running' AND ({}) RETURNING id",
-        fences.join(" OR ")
+        super::claims::fenced(3, chunk.len())
     );
     let rows: Vec<(i64,)> = on_tx!(tx, conn => {
         let mut query = sqlx::query_as(&sql).bind(state.as_str()).bind(now);
@@ -129,17 +127,18 @@ async fn fail_one(
 /// and each tenant's backlog shrinks by its jobs. Tenants in order, so two
 /// batches never wait for each other in a cycle.
 async fn release(tx: &mut QueueTx, released: &[&ClaimedJob]) -> Result<()> {
-    let mut by_tenant: BTreeMap<&TenantId, Vec<&str>> = BTreeMap::new();
+    // Per tenant: the issues or pages of its jobs, and how many jobs ended.
+    let mut by_tenant: BTreeMap<&TenantId, (Vec<&str>, i64)> = BTreeMap::new();
     for job in released {
-        let entities = by_tenant.entry(&job.tenant_id).or_default();
+        let (entities, ended) = by_tenant.entry(&job.tenant_id).or_default();
         entities.extend(job.entity_key.as_deref());
+        *ended += 1;
     }
-    for (tenant, entities) in &by_tenant {
+    for (tenant, (entities, ended)) in &by_tenant {
         for chunk in entities.chunks(CHUNK) {
             unblock_next(tx, tenant, chunk).await?;
         }
-        let ended = released.iter().filter(|job| job.tenant_id == **tenant).count();
-        shrink_backlog(tx, tenant, i64::try_from(ended).unwrap_or(i64::MAX)).await?;
+        shrink_backlog(tx, tenant, *ended).await?;
     }
     Ok(())
 }
