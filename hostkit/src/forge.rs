@@ -9,10 +9,21 @@ use std::sync::{Arc, Mutex};
 
 use axum::{Json, Router, extract::State, routing::get};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use std::time::Duration;
+
 use rsa::{RsaPublicKey, pkcs8::DecodePublicKey, traits::PublicKeyParts};
 use serde_json::{Value, json};
 
 use crate::{jwt, keys::InstallKey, now, random_hex};
+
+/// How long Forge waits for a remote to answer an event or a trigger.
+pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Forge retries a failed remote delivery (a lifecycle event, a trigger, a
+/// product event) up to four times, a minute apart; the fake host does it quickly.
+pub(crate) const RETRY_DELAYS: [Duration; 4] =
+    [Duration::from_millis(200), Duration::from_millis(400), Duration::from_millis(800), Duration::from_millis(1600)];
+/// How long the system tokens the host hands out live (Forge: up to about 4 h).
+pub(crate) const SYSTEM_TOKEN_TTL_SECS: i64 = 4 * 3600;
 
 /// A Forge app id, as `FORGE_APP_ID` takes it.
 pub fn app_id() -> String {
@@ -57,6 +68,8 @@ fn uuid() -> String {
 struct Inner {
     keys: Vec<Arc<InstallKey>>,
     fetches: usize,
+    /// Seconds Forge's clock runs ahead of the machine's (tests of days passing).
+    clock_offset: i64,
 }
 
 /// Forge's JWKS endpoint and signing keys.
@@ -110,9 +123,23 @@ impl ForgeJwks {
         self.fit_of(install, modules::GLOBAL_PAGE, principal)
     }
 
-    /// A FIT minted for the manifest's module `module_key`, under `forge-1`.
+    /// A FIT minted for the manifest's module `module_key`, under `forge-1`,
+    /// at Forge's time.
     pub fn fit_of(&self, install: &ForgeInstall, module_key: &str, principal: Option<&str>) -> String {
-        self.sign("forge-1", &install.claims_for(module_key, principal))
+        let mut claims = install.claims_for(module_key, principal);
+        let offset = self.lock().clock_offset;
+        for time in ["iat", "nbf", "exp"] {
+            if let Some(at) = claims[time].as_i64() {
+                claims[time] = (at + offset).into();
+            }
+        }
+        self.sign("forge-1", &claims)
+    }
+
+    /// Moves the time Forge's FITs carry by `secs`, as the app's clock is
+    /// moved in a test where days pass (the machine's clock stays).
+    pub fn advance_clock(&self, secs: i64) {
+        self.lock().clock_offset += secs;
     }
 
     /// Delivers a Forge lifecycle event or scheduled trigger to the app's
@@ -127,15 +154,10 @@ impl ForgeJwks {
         system_token: Option<&str>,
         retry: u32,
     ) -> reqwest::Response {
-        let event = json!({
-            "eventType": event_type,
-            "id": random_hex(8),
-            "context": format!("ari:cloud:jira::site/{}", install.cloud_id),
-            "app": { "id": install.app_id },
-            "environment": { "id": install.environment_id },
-        });
+        let event = lifecycle_event(install, event_type);
         let fit = self.fit_of(install, modules::of_event(event_type), None);
-        self.post_delivery(url, &fit, event, system_token, retry).await.expect("the app answers a Forge delivery")
+        let answer = self.post_delivery(url, &fit, event, system_token, retry).await;
+        answer.expect("the app answers a Forge delivery")
     }
 
     /// Delivers a product event (`avi:jira:created:issue`, …) with the FIT of
@@ -152,7 +174,7 @@ impl ForgeJwks {
         self.post_delivery(url, &fit, event.clone(), system_token, retry).await
     }
 
-    /// A delivery as Forge posts it to a remote: `{"payload": event}`, the
+    /// A delivery as Forge posts it to a remote (given up after Forge's 5 s): `{"payload": event}`, the
     /// retry's context inside the event.
     pub async fn post_delivery(
         &self,
@@ -169,7 +191,7 @@ impl ForgeJwks {
             .post(url)
             .bearer_auth(fit)
             .json(&json!({ "payload": event }))
-            .timeout(std::time::Duration::from_secs(10));
+            .timeout(DELIVERY_TIMEOUT);
         if let Some(token) = system_token {
             request = request.header("x-forge-oauth-system", token);
         }
@@ -242,16 +264,21 @@ impl ForgeInstall {
         self.claims_for(modules::GLOBAL_PAGE, principal)
     }
 
-    /// The claims of a FIT for the manifest's module `module_key`, as Forge's
-    /// documentation shows them: a UI module's type for a page's calls,
-    /// `core:endpoint` for Forge's own invocations.
+    /// The claims of a FIT for the manifest's module `module_key`, as
+    /// Forge's invocation contract lists them: a UI module's type and the
+    /// `context` of the page for a page's calls; `core:endpoint` and no
+    /// `context` for Forge's own invocations (events, triggers), which name
+    /// the site only through `app.installation.contexts`. The licence is
+    /// there in production alone, as for a paid app.
     pub fn claims_for(&self, module_key: &str, principal: Option<&str>) -> Value {
         let now = now();
-        let module_type = match module_key {
-            modules::GLOBAL_PAGE => "jira:globalPage",
-            modules::ADMIN_PAGE => "jira:adminPage",
-            _ => "core:endpoint",
+        let product = if self.api_base_url.contains("/confluence/") { "confluence" } else { "jira" };
+        let ui_type = match module_key {
+            modules::GLOBAL_PAGE => Some(format!("{product}:globalPage")),
+            modules::ADMIN_PAGE => Some(format!("{product}:adminPage")),
+            _ => None,
         };
+        let module_type = ui_type.clone().unwrap_or_else(|| "core:endpoint".into());
         let mut claims = json!({
             "iss": "forge/invocation-token", "aud": self.app_id, "iat": now, "nbf": now, "exp": now + 25,
             "jti": random_hex(16),
@@ -260,16 +287,38 @@ impl ForgeInstall {
                 "apiBaseUrl": self.api_base_url,
                 "environment": { "type": self.environment_type, "id": self.environment_id },
                 "module": { "type": module_type, "key": module_key },
-                "license": { "isActive": true },
-                "installation": { "contexts": [{ "cloudId": self.cloud_id }] },
+                "installation": { "id": self.installation_id, "contexts": [{
+                    "name": format!("ari:cloud:{product}::site/{}", self.cloud_id),
+                    "apiBaseUrl": self.api_base_url, "cloudId": self.cloud_id,
+                }] },
             },
-            "context": { "cloudId": self.cloud_id, "siteUrl": self.site_url },
         });
+        if self.environment_type == "PRODUCTION" {
+            claims["app"]["license"] = json!({ "active": true, "type": "commercial", "isEvaluation": false });
+        }
+        if let Some(extension_type) = ui_type {
+            let local_id = format!("{}/static/{module_key}", self.environment_id.replace("environment", "extension"));
+            claims["context"] = json!({
+                "localId": local_id, "cloudId": self.cloud_id, "moduleKey": module_key, "siteUrl": self.site_url,
+                "extension": { "type": extension_type },
+            });
+        }
         if let Some(principal) = principal {
             claims["principal"] = Value::String(principal.to_string());
         }
         claims
     }
+}
+
+/// A Forge lifecycle event or trigger's body for `install` (the same on each retry).
+pub fn lifecycle_event(install: &ForgeInstall, event_type: &str) -> Value {
+    json!({
+        "eventType": event_type,
+        "id": random_hex(8),
+        "context": format!("ari:cloud:jira::site/{}", install.cloud_id),
+        "app": { "id": install.app_id },
+        "environment": { "id": install.environment_id },
+    })
 }
 
 /// An environment's id: an ARI naming the app and the environment.

@@ -59,8 +59,20 @@ pub fn forge_issue_event(event_type: &str, key: &str, summary: &str, account_id:
         "issue": { "id": crate::random_hex(3), "key": key, "fields": { "summary": summary } },
     });
     if event_type == "avi:jira:commented:issue" {
-        event["comment"] = json!({ "id": crate::random_hex(3), "author": { "accountId": account_id } });
+        let created = "2026-12-07T08:00:00.000+0000";
+        event["comment"] = json!({
+            "id": crate::random_hex(3), "author": { "accountId": account_id },
+            "created": created, "updated": created,
+        });
     }
+    event
+}
+
+/// Forge's `avi:jira:commented:issue` for an edit of a comment: the same
+/// event as a new comment's, only the comment's `updated` moved on.
+pub fn forge_comment_edit(key: &str, account_id: &str) -> Value {
+    let mut event = forge_issue_event("avi:jira:commented:issue", key, "A commented issue", account_id);
+    event["comment"]["updated"] = json!("2026-12-07T09:30:00.000+0000");
     event
 }
 

@@ -1,10 +1,14 @@
 //! A stand-in for the product API that Forge tokens call
 //! (`https://api.atlassian.com/ex/{product}/{cloudId}/…`), on loopback. It
 //! issues system and user tokens for a site, accepts only those, answers the
-//! calls the app makes as itself (server info, a user's name, whether a user
-//! administers the site) and as a user (who am I, a comment), records every
-//! call, and can refuse the first calls with 403 the way Forge does while a
-//! new install's permissions propagate.
+//! calls the app makes as itself (server info, a user's name) and as a user
+//! (who am I, am I an admin, a comment), plays Atlassian's GraphQL gateway
+//! for offline user impersonation (a system token buys a token for one user
+//! of its site, 1,000 a minute per app), refuses what the real API refuses
+//! (the app asking about another user's permissions without being an
+//! admin), records every call with the token it carried, and can refuse the
+//! first calls with 403 the way Forge does while a new install's
+//! permissions propagate.
 
 use std::sync::{Arc, Mutex};
 
@@ -51,7 +55,14 @@ struct Inner {
     /// (cloudId, accountId) → the user.
     users: std::collections::HashMap<(String, String), User>,
     comments: Vec<ApiComment>,
+    /// Impersonation tokens issued in the current minute, and when it began.
+    impersonations: (u32, i64),
 }
+
+/// Forge's limit on offline impersonation tokens, per app and minute.
+const IMPERSONATIONS_PER_MINUTE: u32 = 1_000;
+/// How long an impersonation token lives.
+const IMPERSONATION_TTL_SECS: i64 = 900;
 
 #[derive(Clone)]
 pub struct ProductApi {
@@ -73,9 +84,11 @@ impl ProductApi {
             .route("/ex/jira/{cloud_id}/rest/api/3/myself", get(myself))
             .route("/ex/jira/{cloud_id}/rest/api/3/user", get(user))
             .route("/ex/jira/{cloud_id}/rest/api/3/permissions/check", post(permissions_check))
+            .route("/ex/jira/{cloud_id}/rest/api/3/mypermissions", get(my_permissions))
             .route("/ex/jira/{cloud_id}/rest/api/3/issue/{key}/comment", post(issue_comment))
             .route("/ex/confluence/{cloud_id}/wiki/rest/api/space", get(spaces))
             .route("/ex/confluence/{cloud_id}/wiki/rest/api/user/current", get(myself))
+            .route("/graphql", post(graphql))
             .route("/ex/confluence/{cloud_id}/wiki/rest/api/user", get(user))
             .route("/ex/confluence/{cloud_id}/wiki/rest/api/content", post(page_comment))
             .with_state(inner.clone());
@@ -109,11 +122,7 @@ impl ProductApi {
     }
 
     fn issue(&self, cloud_id: &str, whom: &str, ttl_secs: i64) -> String {
-        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-        let claims = json!({ "exp": now() + ttl_secs, "sub": whom, "jti": random_hex(8) });
-        let token = format!("e30.{}.{}", URL_SAFE_NO_PAD.encode(claims.to_string()), random_hex(16));
-        self.lock().tokens.push((token.clone(), cloud_id.to_string(), whom.to_string()));
-        token
+        issue(&mut self.lock(), cloud_id, whom, ttl_secs)
     }
 
     /// A user of the site `cloud_id`, for the app's calls about them.
@@ -141,14 +150,22 @@ impl ProductApi {
     }
 }
 
+fn issue(inner: &mut Inner, cloud_id: &str, whom: &str, ttl_secs: i64) -> String {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let claims = json!({ "exp": now() + ttl_secs, "sub": whom, "jti": random_hex(8) });
+    let token = format!("e30.{}.{}", URL_SAFE_NO_PAD.encode(claims.to_string()), random_hex(16));
+    inner.tokens.push((token.clone(), cloud_id.to_string(), whom.to_string()));
+    token
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ").map(str::to_string)
+}
+
 /// The caller's token and whom it stands for, or the refusal.
 fn authorize(inner: &Mutex<Inner>, path: String, cloud_id: &str, headers: &HeaderMap) -> Result<String, StatusCode> {
     let mut inner = inner.lock().unwrap_or_else(|e| e.into_inner());
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
+    let token = bearer(headers);
     let whom = token
         .as_deref()
         .and_then(|t| inner.tokens.iter().find(|(known, site, _)| known == t && site == cloud_id))
@@ -174,13 +191,100 @@ async fn server_info(
     Ok(Json(json!({ "baseUrl": format!("https://{cloud_id}.atlassian.net"), "deploymentType": "Cloud" })))
 }
 
+/// Who the token's user is (Jira's `/myself`, Confluence's `/user/current`,
+/// with `expand=operations` telling an administrator).
 async fn myself(
     State(inner): State<Arc<Mutex<Inner>>>,
     Path(cloud_id): Path<String>,
+    Query(q): Query<UserQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, StatusCode> {
     let whom = authorize(&inner, "myself".into(), &cloud_id, &headers)?;
-    Ok(Json(json!({ "accountId": whom, "displayName": format!("User {whom}") })))
+    let known = lock(&inner).users.get(&(cloud_id, whom.clone())).cloned();
+    let name = known.as_ref().map_or_else(|| format!("User {whom}"), |u| u.display_name.clone());
+    let mut answer = json!({ "accountId": whom, "displayName": name });
+    if q.expand.split(',').any(|e| e == "operations") {
+        answer["operations"] = operations(known.is_some_and(|u| u.admin));
+    }
+    Ok(Json(answer))
+}
+
+fn operations(admin: bool) -> Value {
+    let mut operations = vec![json!({ "operation": "use", "targetType": "application" })];
+    if admin {
+        operations.push(json!({ "operation": "administer", "targetType": "application" }));
+    }
+    Value::Array(operations)
+}
+
+#[derive(serde::Deserialize)]
+struct PermissionsQuery {
+    #[serde(default)]
+    permissions: String,
+}
+
+/// Jira's `mypermissions`: the permissions asked (required, as Jira
+/// requires it) and whether the token's user holds each.
+async fn my_permissions(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(cloud_id): Path<String>,
+    Query(q): Query<PermissionsQuery>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, StatusCode> {
+    let whom = authorize(&inner, "mypermissions".into(), &cloud_id, &headers)?;
+    if q.permissions.is_empty() {
+        return Err(StatusCode::BAD_REQUEST);
+    }
+    let admin = lock(&inner).users.get(&(cloud_id, whom)).is_some_and(|u| u.admin);
+    let permissions: serde_json::Map<String, Value> = q
+        .permissions
+        .split(',')
+        .map(|p| (p.to_string(), json!({ "key": p, "havePermission": p == "ADMINISTER" && admin })))
+        .collect();
+    Ok(Json(json!({ "permissions": permissions })))
+}
+
+/// Atlassian's GraphQL gateway, for `offlineUserAuthToken` alone: a system
+/// token buys a token acting as a user of its own site who may use the app.
+async fn graphql(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    Json(request): Json<Value>,
+) -> Result<Json<Value>, StatusCode> {
+    let mut inner = lock(&inner);
+    let token = bearer(&headers);
+    let site = token.as_deref().and_then(|t| inner.tokens.iter().find(|(k, _, whom)| k == t && whom == "app"));
+    let site = site.map(|(_, cloud, _)| cloud.clone());
+    let input = &request["variables"]["input"];
+    let user = input["userId"].as_str().unwrap_or_default().to_string();
+    let status = match (&site, request["query"].as_str()) {
+        (None, _) => StatusCode::UNAUTHORIZED,
+        (_, Some(q)) if q.contains("offlineUserAuthToken") => StatusCode::OK,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    inner.calls.push(ApiCall { path: format!("graphql impersonate {user}"), token, status: status.as_u16() });
+    let site = site.filter(|_| status == StatusCode::OK).ok_or(status)?;
+    let minute = now() / 60;
+    inner.impersonations =
+        if inner.impersonations.1 == minute { (inner.impersonations.0 + 1, minute) } else { (1, minute) };
+    if inner.impersonations.0 > IMPERSONATIONS_PER_MINUTE {
+        return Err(StatusCode::TOO_MANY_REQUESTS);
+    }
+    let named_site = input["contextIds"][0].as_str().is_some_and(|c| c.ends_with(&format!("::site/{site}")));
+    let may_use_app = inner.users.contains_key(&(site.clone(), user.clone()));
+    let refusal = match (named_site, may_use_app) {
+        (false, _) => Some("the context is not the token's installation"),
+        (true, false) => Some("cannot impersonate a user who has no access to the app"),
+        (true, true) => None,
+    };
+    let result = match refusal {
+        Some(message) => json!({ "success": false, "errors": [{ "message": message }], "authToken": null }),
+        None => {
+            let token = issue(&mut inner, &site, &user, IMPERSONATION_TTL_SECS);
+            json!({ "success": true, "errors": [], "authToken": { "token": token, "ttl": IMPERSONATION_TTL_SECS } })
+        }
+    };
+    Ok(Json(json!({ "data": { "offlineUserAuthToken": result } })))
 }
 
 async fn spaces(
@@ -212,25 +316,28 @@ async fn user(
     let found = lock(&inner).users.get(&(cloud_id, q.account_id.clone())).cloned().ok_or(StatusCode::NOT_FOUND)?;
     let mut answer = json!({ "accountId": q.account_id, "displayName": found.display_name });
     if q.expand.split(',').any(|e| e == "operations") {
-        let mut operations = vec![json!({ "operation": "use", "targetType": "application" })];
-        if found.admin {
-            operations.push(json!({ "operation": "administer", "targetType": "application" }));
-        }
-        answer["operations"] = Value::Array(operations);
+        answer["operations"] = operations(found.admin);
     }
     Ok(Json(answer))
 }
 
-/// Jira's permission check: the global permissions the user has of those asked.
+/// Jira's permission check: the global permissions the user has of those
+/// asked. About another user only for a caller who administers Jira (the
+/// exemption Jira documents is Connect's, not a Forge token's).
 async fn permissions_check(
     State(inner): State<Arc<Mutex<Inner>>>,
     Path(cloud_id): Path<String>,
     headers: HeaderMap,
     Json(request): Json<Value>,
 ) -> Result<Json<Value>, StatusCode> {
-    authorize(&inner, "permissions/check".into(), &cloud_id, &headers)?;
-    let account = request["accountId"].as_str().unwrap_or_default().to_string();
-    let admin = lock(&inner).users.get(&(cloud_id, account)).is_some_and(|u| u.admin);
+    let whom = authorize(&inner, "permissions/check".into(), &cloud_id, &headers)?;
+    let account = request["accountId"].as_str().unwrap_or(&whom).to_string();
+    let is_admin =
+        |account: &str| lock(&inner).users.get(&(cloud_id.clone(), account.to_string())).is_some_and(|u| u.admin);
+    if account != whom && !is_admin(&whom) {
+        return Err(StatusCode::FORBIDDEN);
+    }
+    let admin = is_admin(&account);
     let asked = request["globalPermissions"].as_array().is_some_and(|p| p.iter().any(|p| p == "ADMINISTER"));
     let granted: Vec<&str> = if admin && asked { vec!["ADMINISTER"] } else { vec![] };
     Ok(Json(json!({ "globalPermissions": granted, "projectPermissions": [] })))

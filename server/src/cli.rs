@@ -28,7 +28,8 @@ pub enum Command {
     /// Print the descriptor as the app serves it.
     Descriptor,
     /// Print the Forge manifest.yml generated from the descriptor and the app's Forge modules:
-    /// Connect-on-Forge by default, or a Forge-native app with --native.
+    /// Connect-on-Forge by default, a Connect app done moving onto Forge with --migrated, or a
+    /// Forge-native app with --native.
     ForgeManifest {
         /// The product the Forge app targets.
         #[arg(long, default_value = "jira")]
@@ -37,8 +38,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// A Forge-native app: no `app.connect`, no Connect modules; product events through a trigger.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "migrated")]
         native: bool,
+        /// A Connect app moved onto Forge for good: keeps `app.connect.key`, declares no Connect module;
+        /// Forge pages and triggers as with --native.
+        #[arg(long)]
+        migrated: bool,
     },
     /// List installations (newest event first).
     List {

@@ -38,6 +38,7 @@ pub(crate) mod client_address;
 pub(crate) mod clock;
 pub(crate) mod ip_networks;
 pub(crate) mod lifecycle;
+pub(crate) mod lifecycle_hooks;
 pub(crate) mod metrics;
 pub(crate) mod network_shares;
 pub(crate) mod outbound;

@@ -62,11 +62,15 @@ async fn run(command: Command, config: Config) -> Result<()> {
             print!("{}", String::from_utf8_lossy(descriptor.bytes()));
             Ok(())
         }
-        Command::ForgeManifest { product, json, native } => {
+        Command::ForgeManifest { product, json, native, migrated } => {
             let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
             let product: Product = product.parse().map_err(Error::BadRequest)?;
             let app_id = config.forge.app_id.as_deref();
-            let mode = if native { Mode::Native } else { Mode::ConnectOnForge };
+            let mode = match (native, migrated) {
+                (true, _) => Mode::Native,
+                (_, true) => Mode::Migrated,
+                _ => Mode::ConnectOnForge,
+            };
             if json {
                 println!("{}", manifest_json(&descriptor, product, app_id, mode));
             } else {
@@ -74,7 +78,14 @@ async fn run(command: Command, config: Config) -> Result<()> {
             }
             Ok(())
         }
-        Command::List { search } => operator_cli::list(&open_db(&config).await?, search.as_deref()).await,
+        Command::List { search } => {
+            let listing = operator_cli::Listing {
+                search: search.as_deref(),
+                now: Clock::system().now(),
+                silence: &config.forge.silence,
+            };
+            operator_cli::list(&open_db(&config).await?, &listing, &mut std::io::stdout()).await
+        }
         Command::Show { client_key } => operator_cli::show(&open_db(&config).await?, &client_key).await,
         Command::Webhooks => operator_cli::webhooks(&open_db(&config).await?).await,
         Command::Backup { to } => {

@@ -1,5 +1,6 @@
-//! Housekeeping that runs beside request handling: the retention purge
-//! (hourly, and from the CLI) and re-encryption of shared secrets under a
+//! Housekeeping that runs beside request handling: giving up on tenants
+//! Forge stopped reaching and the retention purge (hourly, and from the
+//! CLI), and re-encryption of shared secrets under a
 //! new key while the app keeps serving.
 
 use std::{sync::Arc, time::Duration};
@@ -9,7 +10,10 @@ use serde::Serialize;
 
 use crate::{
     clock::Clock,
+    connect::forge_silence::{self, SilenceLimits},
     error::Result,
+    lifecycle,
+    lifecycle_hooks::{LifecycleHooks, TenantChange, TenantEvent},
     outbound::system_tokens,
     secrets::Keyring,
     store::{
@@ -18,24 +22,47 @@ use crate::{
     },
 };
 
-/// Runs the purges every `interval` until the task is dropped: expired
-/// installations (kept `retention`) and webhook jobs that ended more than
-/// `job_retention` ago.
-pub(crate) fn spawn_purge_job(
-    db: Database,
-    clock: Arc<Clock>,
-    retention: Duration,
-    job_retention: Duration,
-    interval: Duration,
-) -> tokio::task::JoinHandle<()> {
+/// What the housekeeping job is told.
+pub(crate) struct Housekeeping {
+    pub db: Database,
+    pub clock: Arc<Clock>,
+    /// How long inactive installations are kept.
+    pub retention: Duration,
+    /// How long webhook jobs that ended are kept.
+    pub job_retention: Duration,
+    pub silence: SilenceLimits,
+    pub interval: Duration,
+    pub hooks: Arc<LifecycleHooks>,
+}
+
+/// Runs every `interval` until the task is dropped: gives up on tenants
+/// Forge stopped reaching (once the app has run long enough for Forge to
+/// reach those still installed), then purges expired installations and
+/// webhook jobs that ended long enough ago.
+pub(crate) fn spawn_purge_job(job: Housekeeping) -> tokio::task::JoinHandle<()> {
+    let Housekeeping { db, clock, retention, job_retention, silence, interval, hooks } = job;
+    let started = clock.now();
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
+            if forge_silence::warmed_up(started, clock.now()) {
+                match lifecycle::forge_silence::give_up_on_silent(&db, clock.now(), &silence).await {
+                    Ok(given_up) => {
+                        for tenant in given_up {
+                            hooks.fire(tenant_event(TenantChange::Uninstalled, tenant.tenant_id, tenant.base_url));
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "giving up on silent Forge tenants failed; will retry"),
+                }
+            }
             match purge(&db, &clock, retention).await {
-                Ok(purged) if !purged.is_empty() => tracing::info!(count = purged.len(), "retention purge done"),
-                Ok(_) => {}
+                Ok(purged) => {
+                    for expired in purged {
+                        hooks.fire(tenant_event(TenantChange::Purged, expired.tenant_id, expired.base_url));
+                    }
+                }
                 Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),
             }
             match purge_finished_jobs(&db, &clock, job_retention).await {
@@ -51,6 +78,17 @@ pub(crate) fn spawn_purge_job(
 /// `retention` ago; returns how many.
 pub async fn purge_finished_jobs(db: &Database, clock: &Clock, retention: Duration) -> Result<u64> {
     store::webhook_jobs::purge_finished(db, clock.now() - retention.as_secs() as i64).await
+}
+
+/// Treats the tenants born on Forge that Forge has not reached for longer
+/// than `limits.gone_after` as uninstalled (`preUninstall` is best-effort).
+pub async fn give_up_on_silent(db: &Database, clock: &Clock, limits: &SilenceLimits) -> Result<Vec<TenantId>> {
+    let given_up = lifecycle::forge_silence::give_up_on_silent(db, clock.now(), limits).await?;
+    Ok(given_up.into_iter().map(|tenant| tenant.tenant_id).collect())
+}
+
+fn tenant_event(change: TenantChange, tenant_id: TenantId, base_url: ids::BaseUrl) -> TenantEvent {
+    TenantEvent { change, tenant_id, base_url }
 }
 
 pub async fn purge(db: &Database, clock: &Clock, retention: Duration) -> Result<Vec<Expired>> {

@@ -1,4 +1,6 @@
-//! A share of refused requests per client network, with `governor`'s keyed
+//! A share of refused requests per client network (and, for a FIT that
+//! verified but was sent where its module is not accepted, per installation
+//! and user: `http::proof::forge`), with `governor`'s keyed
 //! limiter (a bad token, a forged callback, a proof missing; past the share
 //! they are answered 429 with `Retry-After`). Only refusals count. Verified
 //! traffic is never throttled while its network is within its share; past
@@ -12,6 +14,7 @@
 
 use std::{
     collections::HashMap,
+    hash::Hash,
     net::IpAddr,
     num::NonZeroU32,
     sync::Mutex,
@@ -24,18 +27,24 @@ use governor::{
     state::keyed::DefaultKeyedStateStore,
 };
 
-/// Networks tracked before the ones with a full share again are forgotten.
+/// Keys tracked before the ones with a full share again are forgotten.
 const MAX_TRACKED: usize = 100_000;
 
-pub struct NetworkShares {
-    limiter: RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>,
+/// Refusals per client network.
+pub type NetworkShares = Shares<IpAddr>;
+
+/// Refusals of genuine FITs sent to the wrong route, per installation and user.
+pub type SignerShares = Shares<(String, String)>;
+
+pub struct Shares<K: Hash + Eq + Clone> {
+    limiter: RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>,
     clock: DefaultClock,
-    /// Networks found over their share, until when.
-    over: Mutex<HashMap<IpAddr, Instant>>,
+    /// Keys found over their share, until when.
+    over: Mutex<HashMap<K, Instant>>,
 }
 
-impl NetworkShares {
-    /// `per_minute` a minute per network, up to that many at once.
+impl<K: Hash + Eq + Clone> Shares<K> {
+    /// `per_minute` a minute per key, up to that many at once.
     pub fn new(per_minute: NonZeroU32) -> Self {
         Self {
             limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
@@ -44,39 +53,39 @@ impl NetworkShares {
         }
     }
 
-    /// How long `network` is still over its share (None: it is not), without spending any.
-    pub fn over(&self, network: IpAddr) -> Option<Duration> {
-        let until = *self.over.lock().ok()?.get(&network)?;
+    /// How long `key` is still over its share (None: it is not), without spending any.
+    pub fn over(&self, key: K) -> Option<Duration> {
+        let until = *self.over.lock().ok()?.get(&key)?;
         until.checked_duration_since(Instant::now()).filter(|wait| !wait.is_zero())
     }
 
-    fn remember_over(&self, network: IpAddr, wait: Duration) {
+    fn remember_over(&self, key: K, wait: Duration) {
         let Ok(mut over) = self.over.lock() else { return };
         if over.len() >= MAX_TRACKED {
             let now = Instant::now();
             over.retain(|_, until| *until > now);
         }
         if over.len() < MAX_TRACKED {
-            over.insert(network, Instant::now() + wait);
+            over.insert(key, Instant::now() + wait);
         }
     }
 
-    /// Spends one of `network`'s share, or says how long it must wait.
-    pub fn spend(&self, network: IpAddr) -> Result<(), Duration> {
+    /// Spends one of `key`'s share, or says how long it must wait.
+    pub fn spend(&self, key: K) -> Result<(), Duration> {
         if self.limiter.len() > MAX_TRACKED {
             self.limiter.retain_recent();
         }
-        let spent = self.limiter.check_key(&network).map_err(|not_until| not_until.wait_time_from(self.clock.now()));
+        let spent = self.limiter.check_key(&key).map_err(|not_until| not_until.wait_time_from(self.clock.now()));
         if let Err(wait) = spent {
-            self.remember_over(network, wait);
+            self.remember_over(key, wait);
         }
         spent
     }
 }
 
-impl std::fmt::Debug for NetworkShares {
+impl<K: Hash + Eq + Clone> std::fmt::Debug for Shares<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NetworkShares").field("tracked", &self.limiter.len()).finish()
+        f.debug_struct("Shares").field("tracked", &self.limiter.len()).finish()
     }
 }
 

@@ -1,33 +1,45 @@
 //! The read-only and credential commands of the `server` binary: list and
 //! show installations (never a secret), and hash an operator password.
 
-use std::io::BufRead;
+use std::io::{BufRead, Write};
+
+use ids::UnixTime;
 
 use crate::{
+    connect::forge_silence::SilenceLimits,
     console::hash_password,
     error::{Error, Result},
     store::{Database, event_log, forge_tokens, identities, installations, tenant_lookup, webhook_jobs},
 };
 
-pub async fn list(db: &Database, search: Option<&str>) -> Result<()> {
-    let needle = search.map(str::to_ascii_lowercase);
-    println!("{:<40} {:<12} {:<12} {:>4}  BASE URL", "CLIENT KEY (OR TENANT ID)", "STATE", "PRODUCT", "GEN");
+/// What `server list` prints, one line per installation, to `out`.
+pub struct Listing<'a> {
+    pub search: Option<&'a str>,
+    pub now: UnixTime,
+    pub silence: &'a SilenceLimits,
+}
+
+pub async fn list(db: &Database, listing: &Listing<'_>, out: &mut impl Write) -> Result<()> {
+    let needle = listing.search.map(str::to_ascii_lowercase);
+    writeln!(out, "{:<40} {:<26} {:<12} {:>4}  BASE URL", "CLIENT KEY (OR TENANT ID)", "STATE", "PRODUCT", "GEN")?;
     for i in installations::list(db).await? {
         let text = format!("{} {} {}", i.name(), i.tenant_id, i.base_url).to_ascii_lowercase();
         if needle.as_ref().is_some_and(|n| !text.contains(n.as_str())) {
             continue;
         }
-        let state = if i.orphaned_at.is_some() { format!("{}*", i.state) } else { i.state.to_string() };
-        println!(
-            "{:<40} {:<12} {:<12} {:>4}  {}",
+        writeln!(
+            out,
+            "{:<40} {:<26} {:<12} {:>4}  {}",
             i.name(),
-            state,
+            i.state_label(listing.now, listing.silence),
             i.product_type.as_deref().unwrap_or("-"),
             i.install_generation,
             i.base_url
-        );
+        )?;
     }
-    println!("(* orphaned by a site import)");
+    let days = listing.silence.silent_after.as_secs() / 86_400;
+    writeln!(out, "(orphaned: by a site import; silent: born on Forge, and Forge has not reached it for {days} days;")?;
+    writeln!(out, " Forge silent: treated as uninstalled after Forge's long silence, back at Forge's next delivery)")?;
     Ok(())
 }
 
@@ -49,6 +61,7 @@ pub async fn show(db: &Database, key: &str) -> Result<()> {
         "firstInstalledAt": i.first_installed_at, "lastInstalledAt": i.last_installed_at,
         "lastEventAt": i.last_event_at,
         "uninstalledAt": i.uninstalled_at, "orphanedAt": i.orphaned_at,
+        "forgeReachedAt": i.forge_reached_at, "givenUpAt": i.given_up_at,
         "forgeSystemTokenHeldUntil": forge_tokens::find(db, id).await?.map(|t| t.expires_at),
         "history": identities::history(db, id).await?.iter().map(|h| serde_json::json!({
             "kind": h.kind.as_str(), "value": h.value, "firstSeen": h.first_seen, "lastSeen": h.last_seen,

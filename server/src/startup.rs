@@ -13,17 +13,18 @@ use crate::{
     config::Config,
     connect::descriptor::{Descriptor, TEMPLATE},
     console,
-    error::Result,
+    error::{Error, Result},
     http::{self, DeclaredRoute},
+    lifecycle_hooks::LifecycleHooks,
     maintenance,
-    network_shares::NetworkShares,
+    network_shares::{NetworkShares, SignerShares},
     outbound::{
         act_as_user::ActAsUser, admin_check::AdminCheck, forge_api::ForgeApi, forge_keys::ForgeKeys,
         host_client::HostClient, install_keys::InstallKeys, system_tokens::SystemTokens,
     },
     secrets::{SessionKeys, load_keyring, load_keys},
     state::{AppState, Shared},
-    store::Database,
+    store::{Database, VendorMigrations},
     webhooks::{HandlerTools, RecordActivity, Webhooks, worker::Workers},
 };
 
@@ -41,13 +42,36 @@ pub struct Application {
 pub struct ApplicationBuilder {
     config: Config,
     listener: Option<TcpListener>,
+    vendor: VendorParts,
+}
+
+/// What the vendor plugs in.
+struct VendorParts {
     webhooks: Webhooks,
+    hooks: LifecycleHooks,
+    migrations: Option<VendorMigrations>,
 }
 
 impl ApplicationBuilder {
     /// The vendor's webhook handlers, run after the app's own.
     pub fn webhooks(mut self, vendor: Webhooks) -> Self {
-        self.webhooks = self.webhooks.merge(vendor);
+        self.vendor.webhooks = self.vendor.webhooks.merge(vendor);
+        self
+    }
+
+    /// The vendor's lifecycle hooks (installed, uninstalled, moved to Forge,
+    /// purged), after any added before.
+    pub fn lifecycle(mut self, hooks: LifecycleHooks) -> Self {
+        self.vendor.hooks = self.vendor.hooks.merge(hooks);
+        self
+    }
+
+    /// The vendor's own tables: migrations run after the house's, numbered
+    /// from [`VENDOR_VERSIONS_FROM`](crate::store::VENDOR_VERSIONS_FROM). A
+    /// table whose `tenant_id` references `installations (tenant_id) ON
+    /// DELETE CASCADE` is purged with its tenant.
+    pub fn migrations(mut self, migrations: VendorMigrations) -> Self {
+        self.vendor.migrations = Some(migrations);
         self
     }
 
@@ -65,16 +89,37 @@ impl ApplicationBuilder {
             Some(listener) => listener,
             None => TcpListener::bind(self.config.site_addr).await?,
         };
-        Application::wire(self.config, listener, self.webhooks).await
+        Application::wire(self.config, listener, self.vendor).await
     }
+}
+
+/// A handler for an event the descriptor does not declare would never run
+/// (Atlassian sends only what the descriptor and manifest subscribe to): a
+/// misspelt name stops the start instead.
+fn check_handlers(webhooks: &Webhooks, descriptor: &Descriptor) -> Result<()> {
+    let declared = descriptor.webhooks();
+    let undeclared = webhooks.undeclared(&declared);
+    if undeclared.is_empty() {
+        return Ok(());
+    }
+    let known: Vec<&str> = declared.iter().map(|(event, _)| event.as_str()).collect();
+    Err(Error::Config(format!(
+        "webhook handlers for {}, which atlassian-connect.json does not declare under modules.webhooks \
+         (it declares {}; \"*\" takes every event)",
+        undeclared.join(", "),
+        known.join(", ")
+    )))
 }
 
 impl Application {
     pub fn builder(config: Config) -> ApplicationBuilder {
-        ApplicationBuilder { config, listener: None, webhooks: Webhooks::new().on("*", RecordActivity) }
+        let webhooks = Webhooks::new().on("*", RecordActivity);
+        let vendor = VendorParts { webhooks, hooks: LifecycleHooks::new(), migrations: None };
+        ApplicationBuilder { config, listener: None, vendor }
     }
 
-    async fn wire(config: Config, listener: TcpListener, webhooks: Webhooks) -> Result<Self> {
+    async fn wire(config: Config, listener: TcpListener, vendor: VendorParts) -> Result<Self> {
+        let VendorParts { webhooks, hooks, migrations } = vendor;
         let keyring = load_keyring(&config.keys.encryption, &config.keys.previous_encryption)?;
         let (session_key, previous_session_keys) =
             load_keys(&config.keys.session, &config.keys.previous_session, "APP_SESSION_KEY")?;
@@ -82,10 +127,14 @@ impl Application {
             Some(addr) => Some(TcpListener::bind(addr).await?),
             None => None,
         };
+        let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
+        check_handlers(&webhooks, &descriptor)?;
         let db = Database::connect(config.database_url.as_str()).await?;
         db.migrate().await?;
+        if let Some(migrations) = migrations {
+            db.migrate_vendor(migrations).await?;
+        }
         console::prepare_store(&db).await?;
-        let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
         let leptos = leptos_options(&config, listener.local_addr()?);
         let state = AppState::new(Shared {
             config: Arc::new(config.clone()),
@@ -98,15 +147,17 @@ impl Application {
             )?),
             forge_keys: Arc::new(ForgeKeys::new(config.forge.jwks_url.clone())?),
             system_tokens: Arc::new(SystemTokens::default()),
-            forge_api: Arc::new(ForgeApi::new(config.forge.api_allowlist.clone())?),
+            forge_api: Arc::new(ForgeApi::new(config.forge.api_allowlist.clone(), config.forge.graphql_url.clone())?),
             clock: Arc::new(Clock::system()),
             session_keys: Arc::new(SessionKeys::new(session_key, previous_session_keys)),
             host_client: Arc::new(HostClient::new(descriptor.key())?),
             admin_check: Arc::new(AdminCheck::default()),
             act_as_user: Arc::new(ActAsUser::new(config.connect.oauth_server_url.clone())?),
             webhooks: Arc::new(webhooks),
+            hooks: Arc::new(hooks),
             webhook_wakeup: Arc::new(Notify::new()),
             refusals: Arc::new(NetworkShares::new(config.shares.refusals_per_minute)),
+            signer_refusals: Arc::new(SignerShares::new(config.shares.refusals_per_minute)),
             proven: Arc::default(),
             leptos,
         });
@@ -138,13 +189,15 @@ impl Application {
             None => None,
         };
         let db = self.state.db.clone();
-        let purge_job = maintenance::spawn_purge_job(
-            db.clone(),
-            self.state.clock.clone(),
-            config.retention.keep,
-            config.queue.retention,
-            config.retention.purge_interval,
-        );
+        let purge_job = maintenance::spawn_purge_job(maintenance::Housekeeping {
+            db: db.clone(),
+            clock: self.state.clock.clone(),
+            retention: config.retention.keep,
+            job_retention: config.queue.retention,
+            silence: config.forge.silence,
+            interval: config.retention.purge_interval,
+            hooks: self.state.hooks.clone(),
+        });
         let worker_db = match config.queue.workers {
             0 => db.clone(),
             _ => db.for_workers(config.database_url.as_str()).await?,
@@ -156,6 +209,7 @@ impl Application {
                 keyring: self.state.keyring.clone(),
                 forge_api: self.state.forge_api.clone(),
                 host_client: self.state.host_client.clone(),
+                act_as_user: self.state.act_as_user.clone(),
                 webhooks: self.state.webhooks.clone(),
             },
             wakeup: self.state.webhook_wakeup.clone(),

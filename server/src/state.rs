@@ -20,7 +20,8 @@ use crate::{
         session_token::{Issue, mint},
     },
     error::{Error, Result},
-    network_shares::NetworkShares,
+    lifecycle_hooks::LifecycleHooks,
+    network_shares::{NetworkShares, SignerShares},
     outbound::{
         act_as_user::ActAsUser,
         admin_check::AdminCheck,
@@ -29,6 +30,7 @@ use crate::{
         host_api,
         host_client::HostClient,
         install_keys::InstallKeys,
+        site_client::SiteClient,
         system_tokens::SystemTokens,
     },
     proven_networks::ProvenNetworks,
@@ -57,10 +59,14 @@ pub struct Shared {
     pub(crate) act_as_user: Arc<ActAsUser>,
     /// The handlers of product events, the demo's and the vendor's.
     pub webhooks: Arc<Webhooks>,
+    /// The vendor's lifecycle hooks, fired after each accepted change.
+    pub hooks: Arc<LifecycleHooks>,
     /// Wakes this instance's webhook workers when it queues a delivery.
     pub(crate) webhook_wakeup: Arc<Notify>,
     /// Refused requests counted per client network.
     pub(crate) refusals: Arc<NetworkShares>,
+    /// Genuine FITs sent where their module is not accepted, per installation and user.
+    pub(crate) signer_refusals: Arc<SignerShares>,
     /// Networks that recently proved a signature, for the connections kept for Atlassian.
     pub(crate) proven: Arc<ProvenNetworks>,
     pub leptos: LeptosOptions,
@@ -107,15 +113,23 @@ impl AppState {
                 asked.map_err(|e| admin_check_failed(installation, &e))?
             }
             None => {
-                let asked = self.forge_api.is_site_admin(&self.db, &self.keyring, installation, account_id).await;
+                let now = self.clock.now();
+                let asked = self.forge_api.is_site_admin(&self.db, &self.keyring, installation, account_id, now).await;
                 asked.map_err(|e| match e {
-                    ForgeApiError::NoToken | ForgeApiError::NotAllowed => Error::SiteRefused(e.to_string()),
+                    ForgeApiError::NoToken | ForgeApiError::NotAllowed | ForgeApiError::NoImpersonation(_) => {
+                        Error::SiteRefused(e.to_string())
+                    }
                     other => admin_check_failed(installation, &other),
                 })?
             }
         };
         self.admin_check.remember(&installation.tenant_id, account_id, admin);
         Ok(admin)
+    }
+
+    /// The client for a tenant's site, in whichever world it lives.
+    pub(crate) fn site(&self) -> SiteClient<'_> {
+        SiteClient::new(&self.db, &self.keyring, &self.clock, &self.host_client, &self.forge_api, &self.act_as_user)
     }
 
     /// The tenant's Connect shared secret; a tenant born on Forge has none.

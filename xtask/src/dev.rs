@@ -41,6 +41,9 @@ pub fn run() -> Result<()> {
         ("FORGE_APP_ID".into(), DEV_FORGE_APP_ID.into()),
         ("FORGE_JWKS_URL".into(), "http://127.0.0.1:3102/.well-known/jwks.json".into()),
         ("FORGE_API_BASE_ALLOWLIST".into(), "http://127.0.0.1:3103".into()),
+        ("FORGE_GRAPHQL_URL".into(), "http://127.0.0.1:3103/graphql".into()),
+        // Its product page calls the app's API from the browser, as a Forge site's does.
+        ("FORGE_PAGE_ORIGINS".into(), FAKE_HOST.into()),
         ("METRICS_ADDR".into(), "127.0.0.1:9464".into()),
     ];
     if std::env::var_os("OPERATOR_USER").is_none() {

@@ -32,6 +32,7 @@ mod forge_ui;
 mod fuzz;
 mod postgres;
 mod prereqs;
+mod proof_refs;
 mod side_by_side;
 mod site;
 mod sources;
@@ -78,6 +79,7 @@ fn run() -> Result<()> {
             cmd::cargo_with_args(&["run", "-p", "server", "--profile", "serve", "--"], rest)
         }
         "test" => test(rest),
+        "hygiene" => hygiene(),
         "audit" => audit::run(),
         "cycles" => cycles::check(),
         "citations" => citations::check(),
@@ -104,9 +106,8 @@ fn run() -> Result<()> {
         "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
             println!("usage: cargo xtask <command> [args]");
-            println!(
-                "commands: serve dev build [--dist] site forge-ui test audit cycles citations bench [queue] soak fuzz"
-            );
+            println!("commands: serve dev build [--dist] site forge-ui test hygiene audit cycles citations");
+            println!("          bench [queue] soak fuzz");
             Ok(())
         }
         other => bail!("unknown command {other:?}; try cargo xtask help"),
@@ -159,12 +160,14 @@ fn soak() -> Result<()> {
 /// The gate before any test: formatted (`rustfmt.toml`, 120 columns even
 /// where rustfmt cannot wrap), lint-free on both
 /// targets (the browser build compiles code the server build does not), no
-/// import cycles between modules, and every cited threat id explained.
+/// import cycles between modules, every cited threat id explained and every
+/// test the threat model names as a proof there.
 fn hygiene() -> Result<()> {
     cmd::cargo(&["fmt", "--all", "--check"])?;
     widths::check()?;
     cmd::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     cmd::cargo(&["clippy", "-p", "frontend", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
     cycles::check()?;
-    citations::check()
+    citations::check()?;
+    proof_refs::check()
 }

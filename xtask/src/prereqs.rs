@@ -70,11 +70,14 @@ fn apt_install(wanted: &[(&str, bool)], for_what: &str) -> Result<()> {
     )
 }
 
-/// The pinned `@forge/manifest` schema and its validator (from npm, once;
+/// The pinned `@forge/manifest` schema and validators (from npm, once;
 /// offline after that): `tools/forge-manifest`, as its lock file says.
 pub fn forge_manifest_tools() -> Result<()> {
     let dir = Path::new("tools/forge-manifest");
-    if dir.join("node_modules/@forge/manifest/out/schema/manifest-schema.json").exists() {
+    // `tslib` came later (the validators need it and @forge/manifest does not declare it): a checkout that
+    // installed before it installs again.
+    let installed = ["@forge/manifest/out/schema/manifest-schema.json", "tslib/package.json", "yaml/package.json"];
+    if installed.iter().all(|file| dir.join("node_modules").join(file).exists()) {
         return Ok(());
     }
     eprintln!("xtask: installing the Forge manifest schema from npm (once)");

@@ -35,26 +35,9 @@ pub struct Caller {
     pub account_id: Option<AccountId>,
     pub install_generation: i64,
     pub via: CallerVia,
-    /// The user's Forge token, when Forge sent one with this invocation.
-    pub forge_user: Option<ForgeUserToken>,
     /// The manifest's key of the Forge module whose FIT proved the call
     /// (`notes-page`, `notes-admin`); `None` for Connect's tokens.
     pub forge_module: Option<&'static str>,
-}
-
-/// `x-forge-oauth-user` and the `app.apiBaseUrl` it is for: it lets the
-/// server call the product as the user during this one invocation. Never
-/// stored; `Debug` does not show it.
-#[derive(Clone)]
-pub struct ForgeUserToken {
-    pub token: String,
-    pub api_base_url: String,
-}
-
-impl std::fmt::Debug for ForgeUserToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ForgeUserToken(<redacted>)")
-    }
 }
 
 /// What the page renders into its `<head>` after the page JWT verified.

@@ -10,8 +10,10 @@
 #[cfg(feature = "hydrate")]
 pub(crate) mod forge;
 
-/// The remote (manifest `remotes[].key`) the page's calls go to.
-pub const FORGE_REMOTE: &str = "connect";
+/// The remote (manifest `remotes[].key`) the page's calls go to: the app's
+/// backend, in the manifests that declare the Custom UI (migrated and
+/// Forge-native; Connect-on-Forge keeps Connect's pages and its `connect` remote).
+pub const FORGE_REMOTE: &str = "remote-backend";
 /// The Custom UI modules that show the page, as the manifest keys them.
 pub const FORGE_GLOBAL_PAGE: &str = "notes-page";
 pub const FORGE_ADMIN_PAGE: &str = "notes-admin";

@@ -114,7 +114,7 @@ fn actions(fake: &FakeHost, site: &super::Site) -> Vec<&'static str> {
 fn product_events(site: &super::Site) -> &'static [&'static str] {
     match (site.tenant.product_type == "confluence", site.native) {
         (true, _) => &["create-page", "edit-page"],
-        (false, true) => &["create-issue", "edit-issue", "comment-issue"],
+        (false, true) => &["create-issue", "edit-issue", "comment-issue", "edit-comment"],
         (false, false) => &["create-issue", "edit-issue"],
     }
 }

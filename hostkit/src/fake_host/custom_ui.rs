@@ -20,7 +20,12 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{FakeHost, html_escape, theme::APPLY_THEME_JS};
+use super::{
+    FakeHost,
+    custom_ui_scripts::{BRIDGE_JS, PRODUCT_PAGE_JS},
+    html_escape,
+    theme::APPLY_THEME_JS,
+};
 use crate::forge::modules;
 
 /// What the CDN serves and the policy it serves the page with.
@@ -35,11 +40,13 @@ pub(crate) struct Cdn {
 /// The iframe's sandbox, as Forge sets it.
 const SANDBOX: &str = "allow-scripts allow-same-origin allow-forms allow-modals allow-downloads allow-pointer-lock \
                        allow-popups allow-popups-to-escape-sandbox";
+/// The manifest's remote, the one `requestRemote` may name.
+const FORGE_REMOTE: &str = "remote-backend";
 /// The UI modules a Custom UI page may be opened as.
 const UI_MODULES: [&str; 2] = [modules::GLOBAL_PAGE, modules::ADMIN_PAGE];
 
 pub(crate) fn routes() -> Router<FakeHost> {
-    Router::new().route("/{site}/forge-ui", get(product_page)).route("/{site}/forge-ui/fetch", post(fetch_remote))
+    Router::new().route("/{site}/forge-ui", get(product_page)).route("/{site}/forge-ui/fit", post(page_fit))
 }
 
 impl FakeHost {
@@ -69,9 +76,14 @@ impl FakeHost {
 
     /// The product page that frames the Custom UI of `site` as `module` for `user`.
     pub fn custom_ui_url(&self, site: &str, module: &str, user: &str) -> String {
+        self.custom_ui_url_at(site, module, user, "/")
+    }
+
+    /// As [`FakeHost::custom_ui_url`], deep-linked to `path` in the app.
+    pub fn custom_ui_url_at(&self, site: &str, module: &str, user: &str, path: &str) -> String {
         let mut url = url::Url::parse(&self.url).expect("fake host URL");
         url.path_segments_mut().expect("base URL").push(site).push("forge-ui");
-        url.query_pairs_mut().append_pair("module", module).append_pair("user", user);
+        url.query_pairs_mut().append_pair("module", module).append_pair("user", user).append_pair("path", path);
         url.to_string()
     }
 
@@ -139,68 +151,6 @@ async fn bridge_js() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript")], format!("{APPLY_THEME_JS}{BRIDGE_JS}")).into_response()
 }
 
-/// What Forge puts in the frame: `__bridge.callBridge`, answered by the
-/// product page through postMessage, and a report of every error and CSP
-/// violation to that page (the tests read them there).
-const BRIDGE_JS: &str = r#"(function () {
-  var pending = {}, next = 1;
-  function tell(message) { window.parent.postMessage(message, '*'); }
-  var consoleError = console.error;
-  console.error = function () {
-    tell({ type: 'forge.error', text: Array.prototype.map.call(arguments, String).join(' ') });
-    return consoleError.apply(console, arguments);
-  };
-  window.addEventListener('error', function (e) { tell({ type: 'forge.error', text: String(e.message) }); });
-  window.addEventListener('unhandledrejection', function (e) {
-    tell({ type: 'forge.error', text: String(e.reason && e.reason.message || e.reason) });
-  });
-  document.addEventListener('securitypolicyviolation', function (e) {
-    tell({ type: 'forge.violation', text: e.violatedDirective + ' ' + e.blockedURI });
-  });
-  var themed = false;
-  function applyTheme(mode) { if (themed) applyProductTheme(mode); }
-  window.addEventListener('message', function (e) {
-    if (e.source !== window.parent) return;
-    var m = e.data || {};
-    if (m.type === 'forge.answer' && pending[m.id]) {
-      var p = pending[m.id]; delete pending[m.id];
-      if (m.error) p.reject(new Error(m.error)); else p.resolve(m.result);
-    }
-    if (m.type === 'forge.theme') applyTheme(m.colorMode);
-  });
-  function ask(name, payload) {
-    var id = next++;
-    return new Promise(function (resolve, reject) {
-      pending[id] = { resolve: resolve, reject: reject };
-      tell({ type: 'forge.call', id: id, name: name, payload: payload });
-    });
-  }
-  function createHistory() {
-    var listeners = [];
-    var history = {
-      location: { pathname: '/' },
-      push: function (path) {
-        history.location = { pathname: path };
-        tell({ type: 'forge.history', path: path });
-        listeners.forEach(function (l) { l(history.location, 'PUSH'); });
-      },
-      listen: function (l) {
-        listeners.push(l);
-        return function () { listeners = listeners.filter(function (x) { return x !== l; }); };
-      }
-    };
-    return Promise.resolve(history);
-  }
-  window.__bridge = { callBridge: function (name, payload) {
-    if (name === 'createHistory') return createHistory();
-    if (name === 'enableTheming') {
-      return ask('enableTheming').then(function (theme) { themed = true; applyTheme(theme.colorMode); });
-    }
-    return ask(name, payload);
-  } };
-})();
-"#;
-
 #[derive(Deserialize)]
 struct PageQuery {
     #[serde(default)]
@@ -209,6 +159,9 @@ struct PageQuery {
     module: String,
     #[serde(default)]
     theme: String,
+    /// A deep link: the path in the app the page opens at.
+    #[serde(default)]
+    path: String,
 }
 
 /// The product page around the Custom UI, with a light/dark switch.
@@ -233,16 +186,18 @@ async fn product_page(
         "locale": "en-US", "timezone": "UTC", "theme": { "colorMode": theme },
         "extension": { "type": if module == modules::ADMIN_PAGE { "jira:adminPage" } else { "jira:globalPage" } },
     });
-    let fetch_url = {
-        let mut query = url::form_urlencoded::Serializer::new(String::from("forge-ui/fetch?"));
+    let fit_url = {
+        let mut query = url::form_urlencoded::Serializer::new(String::from("forge-ui/fit?"));
         query.append_pair("user", &q.user).append_pair("module", module);
         query.finish()
     };
     let script = PRODUCT_PAGE_JS
         .replace("__CONTEXT__", &script_json(&context))
-        .replace("__FETCH_URL__", &script_json(&json!(fetch_url)))
+        .replace("__FIT_URL__", &script_json(&json!(fit_url)))
+        .replace("__REMOTE__", &script_json(&json!(fake.app_base_url)))
         .replace("__CDN__", &script_json(&json!(cdn.url)))
-        .replace("__THEME__", &script_json(&json!(theme)));
+        .replace("__THEME__", &script_json(&json!(theme)))
+        .replace("__START__", &script_json(&json!(if q.path.starts_with('/') { q.path.as_str() } else { "/" })));
     Html(format!(
         r#"<!DOCTYPE html><html lang="en" data-color-mode="{theme}"><head><meta charset="utf-8">
 <title>Fake Forge {module}: {site}</title>
@@ -250,7 +205,9 @@ async fn product_page(
 html[data-color-mode=dark] body{{background:#161a1d;color:#b6c2cf}}
 iframe{{width:100%;border:0;height:720px}}</style></head>
 <body><header id="host-header">Fake Forge · site <b>{site}</b> · user <b>{user}</b> · module <code>{module}</code>
-· <button id="theme-switch" type="button">Switch to {other}</button></header>
+· <button id="theme-switch" type="button">Switch to {other}</button>
+· <button id="history-back" type="button">Back</button> <button id="history-forward" type="button">Forward</button>
+</header>
 <iframe id="forge-frame" title="Custom UI" sandbox="{SANDBOX}" src="{src}"></iframe>
 <script>{script}</script></body></html>"#,
         site = html_escape(&site),
@@ -267,107 +224,30 @@ fn script_json(value: &Value) -> String {
     value.to_string().replace('<', "\\u003c")
 }
 
-/// The product side of the bridge: answers the frame's calls, keeps what it
-/// reported, and follows the light/dark switch.
-const PRODUCT_PAGE_JS: &str = r#"
-window.__forgeErrors = []; window.__forgeViolations = []; window.__forgeHistory = []; window.__forgeCalls = 0;
-var context = __CONTEXT__, fetchUrl = __FETCH_URL__, cdn = __CDN__, theme = __THEME__;
-var frame = document.getElementById('forge-frame');
-function answer(name, payload) {
-  if (name === 'getContext') return Promise.resolve(context);
-  if (name === 'enableTheming') return Promise.resolve({ colorMode: theme });
-  if (name === 'fetchRemote') {
-    window.__forgeCalls++;
-    return fetch(fetchUrl, { method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(payload) }).then(function (r) {
-        if (!r.ok) return r.text().then(function (t) { throw new Error(t); });
-        return r.json();
-      });
-  }
-  return Promise.reject(new Error('the fake host does not play ' + name));
-}
-window.addEventListener('message', function (e) {
-  if (e.source !== frame.contentWindow) return;
-  var m = e.data || {};
-  if (m.type === 'forge.error') window.__forgeErrors.push(m.text);
-  if (m.type === 'forge.violation') window.__forgeViolations.push(m.text);
-  if (m.type === 'forge.history') window.__forgeHistory.push(m.path);
-  if (m.type !== 'forge.call') return;
-  answer(m.name, m.payload).then(function (result) {
-    frame.contentWindow.postMessage({ type: 'forge.answer', id: m.id, result: result }, cdn);
-  }, function (error) {
-    frame.contentWindow.postMessage({ type: 'forge.answer', id: m.id, error: String(error.message) }, cdn);
-  });
-});
-document.getElementById('theme-switch').addEventListener('click', function (e) {
-  theme = theme === 'dark' ? 'light' : 'dark';
-  document.documentElement.setAttribute('data-color-mode', theme);
-  e.target.textContent = 'Switch to ' + (theme === 'dark' ? 'light' : 'dark');
-  frame.contentWindow.postMessage({ type: 'forge.theme', colorMode: theme }, cdn);
-});
-"#;
-
 #[derive(Deserialize)]
-struct FetchQuery {
+struct FitQuery {
     #[serde(default)]
     user: String,
     module: String,
 }
 
-/// `fetchRemote` as `@forge/bridge` sends it (`{ remoteKey, fetchRequestInit:
-/// { path, method, headers: [[name, value]], body } }`), made by the host
-/// with a FIT of the page's module; answered as the bridge reads it.
-async fn fetch_remote(
+/// What the product's own server hands its page for a `requestRemote` of
+/// the remote `remoteKey`: a fresh FIT of the page's module, for its user.
+async fn page_fit(
     State(fake): State<FakeHost>,
     UrlPath(site): UrlPath<String>,
-    Query(q): Query<FetchQuery>,
+    Query(q): Query<FitQuery>,
     Json(call): Json<Value>,
 ) -> Response {
     let (Ok(forge), Some(install)) = (fake.forge_side(), fake.site(&site).and_then(|s| s.forge)) else {
         return (StatusCode::CONFLICT, "the site is not on Forge").into_response();
     };
-    let init = &call["fetchRequestInit"];
-    let path = init["path"].as_str().unwrap_or_default();
-    if call["remoteKey"] != "connect" || !path.starts_with('/') || path.starts_with("//") {
-        return (StatusCode::BAD_REQUEST, "only paths of the manifest's remote").into_response();
+    if call["remoteKey"] != FORGE_REMOTE {
+        return (StatusCode::BAD_REQUEST, "only the manifest's remote").into_response();
     }
     if !UI_MODULES.contains(&q.module.as_str()) {
         return (StatusCode::BAD_REQUEST, "not a Custom UI module").into_response();
     }
-    let method = reqwest::Method::from_bytes(init["method"].as_str().unwrap_or("GET").as_bytes());
-    let Ok(method) = method else { return (StatusCode::BAD_REQUEST, "no such method").into_response() };
     let user = Some(q.user.as_str()).filter(|u| !u.is_empty());
-    let mut request = reqwest::Client::new()
-        .request(method, format!("{}{path}", fake.app_base_url))
-        .bearer_auth(forge.jwks.fit_of(&install, &q.module, user))
-        .timeout(std::time::Duration::from_secs(25));
-    for pair in init["headers"].as_array().into_iter().flatten() {
-        if let (Some(name), Some(value)) = (pair[0].as_str(), pair[1].as_str())
-            && !name.eq_ignore_ascii_case("authorization")
-        {
-            request = request.header(name, value);
-        }
-    }
-    if let Some(body) = init["body"].as_str() {
-        request = request.body(body.to_string());
-    }
-    let Ok(answer) = request.send().await else {
-        return (StatusCode::BAD_GATEWAY, "the remote did not answer").into_response();
-    };
-    let status = answer.status();
-    let headers = header_map(answer.headers());
-    let body = answer.text().await.unwrap_or_default();
-    Json(json!({
-        "status": status.as_u16(), "statusText": status.canonical_reason().unwrap_or_default(),
-        "headers": headers, "body": body, "isAttachment": false,
-    }))
-    .into_response()
-}
-
-fn header_map(headers: &reqwest::header::HeaderMap) -> Value {
-    let map: serde_json::Map<String, Value> = headers
-        .iter()
-        .filter_map(|(name, value)| Some((name.as_str().to_string(), json!(value.to_str().ok()?))))
-        .collect();
-    Value::Object(map)
+    Json(json!({ "token": forge.jwks.fit_of(&install, &q.module, user) })).into_response()
 }

@@ -6,19 +6,16 @@
 //! (the next FIT names the new `siteUrl`), a second installation of the
 //! app's development environment beside production, and `preUninstall`.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
-use super::{FakeHost, forge_side::SYSTEM_TOKEN_TTL_SECS, product_events::Delivery};
-use crate::{forge::ForgeInstall, payload, random_hex};
+use super::{FakeHost, product_events::Delivery};
+use crate::{
+    forge::{ForgeInstall, RETRY_DELAYS, SYSTEM_TOKEN_TTL_SECS},
+    payload, random_hex,
+};
 
 /// Where Forge delivers product events (the manifest's `events-endpoint`).
 const PRODUCT_EVENTS_PATH: &str = "/forge/events/product";
-/// Forge retries a failed remote delivery up to four times, a minute apart;
-/// the fake host does it quickly.
-const RETRY_DELAYS: [Duration; 4] =
-    [Duration::from_millis(200), Duration::from_millis(400), Duration::from_millis(800), Duration::from_millis(1600)];
 
 impl FakeHost {
     /// Adds a site that will know the app through Forge alone.
@@ -76,8 +73,9 @@ impl FakeHost {
         self.site(site).and_then(|s| s.forge_dev)
     }
 
-    /// The site is renamed: a new URL, which Forge names as `siteUrl` in every
-    /// FIT from now on; the hourly trigger is the first to carry it.
+    /// The site is renamed: a new URL, which Forge names as `siteUrl` in the
+    /// FIT of every page call from now on (a trigger's FIT has no `context`);
+    /// the hourly trigger follows.
     pub async fn forge_rename(&self, site: &str) -> Result<u16, String> {
         let renamed = format!("{}/{site}-{}", self.url, random_hex(2));
         let install = {
@@ -102,7 +100,7 @@ impl FakeHost {
     }
 
     /// Something happens on a site on Forge (`create-issue`, `edit-issue`,
-    /// `comment-issue`, `create-page`, `edit-page`): Forge's product event
+    /// `comment-issue`, `edit-comment`, `create-page`, `edit-page`): Forge's product event
     /// to the app, retried after a failed answer, then resent `resends` more
     /// times with a `retryContext`, as Forge may after a timeout.
     pub async fn forge_product_event(&self, site: &str, what: &str, resends: u32) -> Result<Delivery, String> {
@@ -163,6 +161,7 @@ impl FakeHost {
             "comment-issue" => {
                 payload::forge_issue_event("avi:jira:commented:issue", &issue_key(false), "A commented issue", actor)
             }
+            "edit-comment" => payload::forge_comment_edit(&issue_key(false), actor),
             "create-page" => {
                 payload::forge_page_event("avi:confluence:created:page", 100 + next() as i64, "A new page", actor)
             }

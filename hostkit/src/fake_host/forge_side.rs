@@ -4,10 +4,12 @@
 //! scheduled trigger to the endpoints the app's manifest names. Its Custom
 //! UI pages are in `custom_ui`.
 
+use std::time::Duration;
+
 use super::FakeHost;
 use crate::{
     ProductApi,
-    forge::{self, ForgeInstall, ForgeJwks},
+    forge::{self, ForgeInstall, ForgeJwks, RETRY_DELAYS, SYSTEM_TOKEN_TTL_SECS},
 };
 
 /// Forge's side of the fake host: its JWKS, the product API its tokens
@@ -24,8 +26,6 @@ const INSTALLED: (&str, &str) = ("/forge/events/installed", "avi:forge:installed
 const UPGRADED: (&str, &str) = ("/forge/events/upgraded", "avi:forge:upgraded:app");
 const PRE_UNINSTALL: (&str, &str) = ("/forge/events/pre-uninstall", "preUninstall");
 const HOURLY: (&str, &str) = ("/forge/scheduled/hourly", "scheduledTrigger");
-/// How long the system tokens the host hands out live (Forge: up to about 4 h).
-pub(crate) const SYSTEM_TOKEN_TTL_SECS: i64 = 4 * 3600;
 
 impl FakeHost {
     pub(crate) fn forge_side(&self) -> Result<&ForgeSide, String> {
@@ -70,10 +70,22 @@ impl FakeHost {
             "hourly" => HOURLY,
             other => return Err(format!("no Forge event {other:?}")),
         };
+        let module = forge::modules::of_event(event_type);
         let token =
             (which != "pre-uninstall").then(|| forge.api.system_token(&install.cloud_id, SYSTEM_TOKEN_TTL_SECS));
         let url = format!("{}{path}", self.app_base_url);
-        Ok(forge.jwks.deliver(&url, install, event_type, token.as_deref(), 0).await.status().as_u16())
+        let (event, fit) = (forge::lifecycle_event(install, event_type), forge.jwks.fit_of(install, module, None));
+        let mut status = 0;
+        // Forge retries anything but a 2xx, or no answer within 5 s, four times.
+        for (retry, delay) in (0..).zip(std::iter::once(&Duration::ZERO).chain(&RETRY_DELAYS)) {
+            tokio::time::sleep(*delay).await;
+            let answer = forge.jwks.post_delivery(&url, &fit, event.clone(), token.as_deref(), retry).await;
+            status = answer.map(|r| r.status().as_u16()).unwrap_or(0);
+            if (200..300).contains(&status) {
+                break;
+            }
+        }
+        Ok(status)
     }
 
     /// A Forge reinstall: a new installationId for the site, joined by

@@ -4,8 +4,9 @@
 //!   resize) over `postMessage`, as Atlassian's host does;
 //! - `/all.js`, a stand-in for Atlassian's client library (`AP.context.getToken`,
 //!   `AP.resize`, `AP.context.getContext`);
-//! - the REST endpoints the app calls (permission check, user), which verify
-//!   the app's JWT like the real site would;
+//! - the REST endpoints the app calls (permission check, user, issue
+//!   properties), which verify the app's JWT like the real site would, and
+//!   its rate limit (429 with `Retry-After`) when told to;
 //! - webhooks when something happens on a site, retried like Jira's, and
 //!   the OAuth token endpoint of the act-as-user grant, with the comments
 //!   users make through it;
@@ -23,13 +24,16 @@ use std::{
 };
 
 use axum::{Router, routing::get};
+use serde_json::Value;
 
 mod all_js;
 mod control_panel;
 mod custom_ui;
+mod custom_ui_scripts;
 mod forge_native;
 mod forge_side;
 mod host_page;
+mod issue_properties;
 mod oauth;
 mod product_events;
 mod rest;
@@ -62,6 +66,10 @@ pub(crate) struct Inner {
     pub(crate) comments: Vec<Comment>,
     /// The fake Forge CDN that serves the app's Custom UI, once started.
     pub(crate) cdn: Option<custom_ui::Cdn>,
+    /// Issue properties by "site/issue/name".
+    pub(crate) issue_properties: HashMap<String, Value>,
+    /// How many more REST calls each site answers 429.
+    pub(crate) rate_limited: HashMap<String, u32>,
 }
 
 #[derive(Clone)]

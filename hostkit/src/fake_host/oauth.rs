@@ -126,11 +126,7 @@ pub(crate) fn bearer_call(
         }
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    let text = request["body"]["content"][0]["content"][0]["text"]
-        .as_str()
-        .or_else(|| request["body"]["storage"]["value"].as_str())
-        .unwrap_or_default()
-        .to_string();
+    let text = comment_text(&request);
     let author = fake.site(site).and_then(|s| s.users.get(&grant.account_id).map(|u| u.display_name.clone()));
     let comment = Comment {
         site: site.to_string(),
@@ -145,10 +141,32 @@ pub(crate) fn bearer_call(
     (StatusCode::CREATED, Json(json!({ "id": id.to_string() }))).into_response()
 }
 
+/// A comment's text: Jira's document's first paragraph, or Confluence's storage value.
+fn comment_text(request: &Value) -> String {
+    let jira = request["body"]["content"][0]["content"][0]["text"].as_str();
+    jira.or_else(|| request["body"]["storage"]["value"].as_str()).unwrap_or_default().to_string()
+}
+
 impl FakeHost {
-    /// The comments users made through the app, oldest first.
+    /// The comments users made through the app, oldest first: through the
+    /// site's REST API (Connect's act-as-user), then through Forge's product
+    /// API (offline impersonation), each on its site as its author.
     pub fn comments(&self) -> Vec<Comment> {
-        self.lock().comments.clone()
+        let mut comments = self.lock().comments.clone();
+        let through_forge = self.forge.as_ref().map(|f| f.api.comments()).unwrap_or_default();
+        for c in through_forge {
+            let site = self.site_names().into_iter().find(|n| self.site(n).is_some_and(|s| s.cloud_id == c.cloud_id));
+            let Some(site) = site else { continue };
+            let author = self.site(&site).and_then(|s| s.users.get(&c.author).map(|u| u.display_name.clone()));
+            comments.push(Comment {
+                site,
+                target: c.target.clone(),
+                author_account_id: c.author.clone(),
+                author: author.unwrap_or_else(|| c.author.clone()),
+                text: comment_text(&c.body),
+            });
+        }
+        comments
     }
 
     /// How many act-as-user grants the token endpoint gave.

@@ -1,5 +1,6 @@
-//! The site's REST API the app calls (permission check, user), which checks the
-//! app's JWT as the real site would and logs every call for tests to read.
+//! The site's REST API the app calls (permission check, user, issue
+//! properties), which checks the app's JWT as the real site would and logs
+//! every call for tests to read.
 
 use std::collections::HashMap;
 
@@ -13,7 +14,7 @@ use axum::{
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
-use super::{FakeHost, Site, oauth};
+use super::{FakeHost, Site, issue_properties, oauth};
 use crate::qsh::qsh;
 
 impl FakeHost {
@@ -45,6 +46,12 @@ pub(super) async fn rest(
     }
     if let Err(why) = verify_app_jwt(&host, &site, &method, &relative, uri.query().unwrap_or_default(), &headers) {
         return (StatusCode::UNAUTHORIZED, why).into_response();
+    }
+    if let Some(refused) = issue_properties::limited(&host, site_name) {
+        return refused;
+    }
+    if let Some(answer) = issue_properties::answer(&host, site_name, method.as_str(), &relative, &body) {
+        return answer;
     }
     let query: HashMap<String, String> =
         url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned().collect();

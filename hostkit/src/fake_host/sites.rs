@@ -104,8 +104,13 @@ impl FakeHost {
     }
 
     pub fn add_user(&self, site: &str, account_id: &str, display_name: &str, admin: bool) {
-        if let Some(s) = self.lock().sites.get_mut(site) {
+        let cloud_id = self.lock().sites.get_mut(site).map(|s| {
             s.users.insert(account_id.to_string(), FakeUser { display_name: display_name.to_string(), admin });
+            s.cloud_id.clone()
+        });
+        // The site's product API, where Forge's tokens call, knows its users too.
+        if let (Some(forge), Some(cloud_id)) = (&self.forge, cloud_id) {
+            forge.api.add_user(&cloud_id, account_id, display_name, admin);
         }
         self.save();
     }

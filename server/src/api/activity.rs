@@ -1,16 +1,16 @@
 //! The Activity view (the tenant's processed product events) and "Share":
 //! a note posted as a comment on a Jira issue or Confluence page, as the
-//! user who asked, through the act-as-user grant.
+//! user who asked: through Connect's act-as-user grant from a Connect page,
+//! through Forge's offline impersonation from a Forge page.
 
 use app::api::{
-    backend::{ApiFuture, Caller, ForgeUserToken},
+    backend::{ApiFuture, Caller, CallerVia},
     error::ApiError,
     types::{ActivityEntry, SharedNote},
 };
 use ids::AccountId;
 use reqwest::Method;
 use serde_json::{Value, json};
-use url::Url;
 
 use super::{identity::forge_refusal, unavailable, verified_installation};
 use crate::{
@@ -61,9 +61,9 @@ async fn share(state: &AppState, caller: &Caller, id: i64, target: String) -> Re
     } else {
         (format!("/rest/api/3/issue/{target}/comment"), issue_comment(&text))
     };
-    let answer = match &caller.forge_user {
-        Some(user) => comment_as_forge_user(state, &installation, user, &path, body).await?,
-        None => comment_as_user(state, &installation, account_id, &path, body).await?,
+    let answer = match caller.via {
+        CallerVia::Forge => comment_as_forge_user(state, &installation, account_id, &path, body).await?,
+        _ => comment_as_user(state, &installation, account_id, &path, body).await?,
     };
     let comment_id = answer["id"].as_str().map(str::to_string).or_else(|| answer["id"].as_i64().map(|n| n.to_string()));
     Ok(SharedNote { target, comment_id: comment_id.unwrap_or_default() })
@@ -78,12 +78,8 @@ async fn comment_as_user(
     body: Value,
 ) -> Result<Value, ApiError> {
     if installation.sealed_secret().is_none() {
-        // Born on Forge: no grant to ask, and this call brought no token of the user's.
-        return Err(ApiError::SiteRefused(
-            "Sharing posts as you, and Forge sent no token of yours with this call: open the app from Jira or \
-             Confluence again."
-                .into(),
-        ));
+        // Born on Forge, yet called with a Connect token: there is no grant to ask.
+        return Err(ApiError::SiteRefused("Sharing posts as you: open the app from Jira or Confluence.".into()));
     }
     let secret = state.open_secret(installation).map_err(unavailable)?;
     let grant = state.act_as_user.token(installation, &secret, account_id, &SHARE_SCOPES, state.clock.now()).await;
@@ -97,19 +93,21 @@ async fn comment_as_user(
     })
 }
 
-/// Under Forge, with the user's own token of this invocation, through the product API.
+/// Under Forge, as the user by offline impersonation (the system token buys
+/// a token for them), through the product API.
 async fn comment_as_forge_user(
     state: &AppState,
     installation: &Installation,
-    user: &ForgeUserToken,
+    account_id: &AccountId,
     path: &str,
     body: Value,
 ) -> Result<Value, ApiError> {
-    let base = Url::parse(&user.api_base_url).map_err(|_| ApiError::Unavailable)?;
     let confluence = installation.product_type.as_deref() == Some("confluence");
     let path = if confluence { format!("/wiki{path}") } else { path.to_string() };
     let request = ApiRequest { method: Method::POST, path: &path, body: Some(body) };
-    state.forge_api.send(&base, &user.token, request).await.map_err(|e| match e {
+    let (db, keyring, now) = (&state.db, &state.keyring, state.clock.now());
+    let sent = state.forge_api.send_as_user(db, keyring, installation, account_id, request, now).await;
+    sent.map_err(|e| match e {
         ForgeApiError::Status(404) => ApiError::SiteRefused("The site has no such issue or page.".into()),
         ForgeApiError::Status(401 | 403) => {
             ApiError::SiteRefused("The site refused the comment: you may not comment there.".into())

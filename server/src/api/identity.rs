@@ -1,19 +1,19 @@
 //! Who the caller is: from the verified token and the installation row, and
-//! their display name from the host's REST API (as the user, under Forge).
+//! their display name from the host's REST API.
 
 use app::api::{
-    backend::{ApiFuture, Caller, ForgeUserToken},
+    backend::{ApiFuture, Caller},
     error::ApiError,
     types::Identity,
 };
-use ids::AccountId;
-use url::Url;
+use reqwest::Method;
 
-use super::{unavailable, verified_installation};
+use super::verified_installation;
 use crate::{
     outbound::{
-        forge_api::{ForgeApiError, myself_path},
+        forge_api::ForgeApiError,
         host_api,
+        site_client::{Acting, SiteCall, SiteError},
     },
     state::AppState,
     store::Installation,
@@ -30,34 +30,22 @@ fn identity(caller: &Caller) -> Result<Identity, ApiError> {
     })
 }
 
-/// The user's own token when Forge sent one; else the Connect host with the
-/// shared secret; else, for a tenant born on Forge, the product API as the
-/// app with its system token. A site that cannot be asked is a clear error.
+/// Asked as the app through the site client: the Connect host with the
+/// shared secret, or, for a tenant born on Forge, the product API with its
+/// system token. A site that cannot be asked is a clear error.
 async fn display_name(state: &AppState, caller: &Caller) -> Result<Option<String>, ApiError> {
     let Some(account_id) = caller.account_id.as_ref() else { return Ok(None) };
     let installation = verified_installation(caller)?;
-    if let Some(user) = &caller.forge_user {
-        return display_name_as_user(state, &installation, user).await;
+    let path = if host_api::is_confluence(&installation) { "/rest/api/user" } else { "/rest/api/3/user" };
+    let call = SiteCall { method: Method::GET, path, query: &[("accountId", account_id.as_str())], body: None };
+    match state.site().send(&installation, Acting::App, call).await {
+        Ok(user) => Ok(host_api::display_name_of(&user)),
+        Err(SiteError::Forge(e)) => Err(forge_refusal(&installation, &e)),
+        Err(e) => {
+            tracing::warn!(tenant_id = %installation.tenant_id, error = %e, "display name lookup failed");
+            Err(ApiError::Unavailable)
+        }
     }
-    let Some(_) = installation.sealed_secret() else {
-        return display_name_as_app(state, &installation, account_id).await;
-    };
-    let secret = state.open_secret(&installation).map_err(unavailable)?;
-    let now = state.clock.now();
-    host_api::display_name(&state.host_client, &installation, &secret, account_id, now).await.map_err(|e| {
-        tracing::warn!(tenant_id = %installation.tenant_id, error = %e, "display name lookup failed");
-        ApiError::Unavailable
-    })
-}
-
-/// A tenant born on Forge asks the product API as the app.
-async fn display_name_as_app(
-    state: &AppState,
-    installation: &Installation,
-    account_id: &AccountId,
-) -> Result<Option<String>, ApiError> {
-    let answer = state.forge_api.display_name(&state.db, &state.keyring, installation, account_id).await;
-    answer.map_err(|e| forge_refusal(installation, &e))
 }
 
 /// What the page shows when the product API cannot be asked: why, when it
@@ -65,23 +53,11 @@ async fn display_name_as_app(
 pub(super) fn forge_refusal(installation: &Installation, error: &ForgeApiError) -> ApiError {
     tracing::warn!(tenant_id = %installation.tenant_id, error = %error, "product API call failed");
     match error {
-        ForgeApiError::NoToken | ForgeApiError::NotAllowed => ApiError::SiteRefused(format!("{error}.")),
+        ForgeApiError::NoToken | ForgeApiError::NotAllowed | ForgeApiError::NoImpersonation(_) => {
+            ApiError::SiteRefused(format!("{error}."))
+        }
         _ => ApiError::Unavailable,
     }
-}
-
-/// Under Forge, the user's own token asks the product who they are.
-async fn display_name_as_user(
-    state: &AppState,
-    installation: &Installation,
-    user: &ForgeUserToken,
-) -> Result<Option<String>, ApiError> {
-    let base = Url::parse(&user.api_base_url).map_err(|_| ApiError::Unavailable)?;
-    let answer = state.forge_api.get(&base, &user.token, myself_path(installation)).await.map_err(|e| {
-        tracing::warn!(tenant_id = %installation.tenant_id, error = %e, "display name lookup as the user failed");
-        ApiError::Unavailable
-    })?;
-    Ok(answer["displayName"].as_str().map(str::to_string))
 }
 
 /// `app::api::me`'s functions.

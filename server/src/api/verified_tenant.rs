@@ -37,7 +37,6 @@ mod tests {
             account_id: None,
             install_generation: 1,
             via: CallerVia::Session,
-            forge_user: None,
             forge_module: None,
         }
     }

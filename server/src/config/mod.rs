@@ -27,6 +27,12 @@ pub(crate) const DEFAULT_FRAME_ANCESTORS: &str = "https://*.atlassian.net https:
 pub(crate) const DEFAULT_OAUTH_SERVER: &str = "https://oauth-2-authorization-server.services.atlassian.com";
 /// Where Forge's `app.apiBaseUrl` points in production.
 pub(crate) const DEFAULT_FORGE_API_BASE_ALLOWLIST: &str = "https://api.atlassian.com";
+/// The origins a Forge page's `requestRemote` comes from: the product's
+/// pages, which make the call from the browser, and Forge's Custom UI CDN.
+pub(crate) const DEFAULT_FORGE_PAGE_ORIGINS: &str =
+    "https://*.atlassian.net,https://*.jira.com,https://*.cdn.prod.atlassian-dev.net";
+/// Atlassian's GraphQL gateway, where a system token buys an impersonation token.
+pub(crate) const DEFAULT_FORGE_GRAPHQL_URL: &str = "https://api.atlassian.com/graphql";
 pub(crate) const DEFAULT_FORGE_JWKS_URL: &str = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json";
 const DEFAULT_ALL_JS_URL: &str = "https://connect-cdn.atl-paas.net/all.js";
 
@@ -313,6 +319,18 @@ mod tests {
             };
             assert!(err.contains(expected), "{name}={value}: {err}");
         }
+    }
+
+    #[test]
+    fn forge_silence_limits_default_to_2_and_14_days_and_the_second_is_later() {
+        let days = |c: Config| {
+            (c.forge.silence.silent_after.as_secs() / 86_400, c.forge.silence.gone_after.as_secs() / 86_400)
+        };
+        assert_eq!(days(config(&[]).unwrap()), (2, 14));
+        assert_eq!(days(config(&[("FORGE_SILENT_DAYS", "5"), ("FORGE_GONE_DAYS", "40")]).unwrap()), (5, 40));
+        let same = config(&[("FORGE_SILENT_DAYS", "14")]).unwrap_err().to_string();
+        assert!(same.contains("FORGE_GONE_DAYS (14) must be more than FORGE_SILENT_DAYS (14)"), "{same}");
+        assert!(config(&[("FORGE_SILENT_DAYS", "0")]).unwrap_err().to_string().contains("FORGE_SILENT_DAYS"));
     }
 
     #[test]

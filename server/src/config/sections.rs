@@ -6,8 +6,8 @@ use secrecy::SecretString;
 use url::Url;
 
 use super::{
-    AppEnv, DEFAULT_ALL_JS_URL, DEFAULT_FORGE_API_BASE_ALLOWLIST, DEFAULT_FORGE_JWKS_URL, DEFAULT_HOST_ALLOWLIST,
-    DEFAULT_OAUTH_SERVER,
+    AppEnv, DEFAULT_ALL_JS_URL, DEFAULT_FORGE_API_BASE_ALLOWLIST, DEFAULT_FORGE_GRAPHQL_URL, DEFAULT_FORGE_JWKS_URL,
+    DEFAULT_FORGE_PAGE_ORIGINS, DEFAULT_HOST_ALLOWLIST, DEFAULT_OAUTH_SERVER,
     values::{
         KeySource, OperatorCredential, forge_app_id, frame_ancestors, key_list, key_source, keys_cdn_urls,
         operator_credential,
@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     client_address::TrustedProxies,
-    connect::host_allowlist::HostAllowlist,
+    connect::{forge_silence::SilenceLimits, host_allowlist::HostAllowlist},
     error::{Error, Result},
     ip_networks::IpNetworks,
 };
@@ -109,6 +109,16 @@ pub struct ForgeSettings {
     pub jwks_url: Url,
     /// Which `app.apiBaseUrl` origins the app calls with Forge tokens (`FORGE_API_BASE_ALLOWLIST`).
     pub api_allowlist: crate::connect::host_allowlist::HostAllowlist,
+    /// The browser origins whose pages may call the app's API cross-origin
+    /// (`FORGE_PAGE_ORIGINS`): a Forge page's `requestRemote` goes from the
+    /// browser straight to the remote, so the API answers CORS for these.
+    pub page_origins: crate::connect::host_allowlist::HostAllowlist,
+    /// Atlassian's GraphQL gateway (`FORGE_GRAPHQL_URL`), for offline user impersonation;
+    /// its origin must be in `FORGE_API_BASE_ALLOWLIST` too.
+    pub graphql_url: Url,
+    /// When a tenant born on Forge that Forge stopped reaching is shown
+    /// silent (`FORGE_SILENT_DAYS`), and treated as uninstalled (`FORGE_GONE_DAYS`).
+    pub silence: SilenceLimits,
 }
 
 impl ForgeSettings {
@@ -117,8 +127,23 @@ impl ForgeSettings {
             app_id: forge_app_id(vars.get("FORGE_APP_ID"))?,
             jwks_url: vars.parse("FORGE_JWKS_URL", DEFAULT_FORGE_JWKS_URL)?,
             api_allowlist: vars.allowlist("FORGE_API_BASE_ALLOWLIST", DEFAULT_FORGE_API_BASE_ALLOWLIST)?,
+            page_origins: vars.allowlist("FORGE_PAGE_ORIGINS", DEFAULT_FORGE_PAGE_ORIGINS)?,
+            graphql_url: vars.parse("FORGE_GRAPHQL_URL", DEFAULT_FORGE_GRAPHQL_URL)?,
+            silence: silence_limits(vars)?,
         })
     }
+}
+
+/// Forge's hourly trigger reaches every installed app each hour, so days
+/// without it mean Forge has stopped (or the app was unreachable that long).
+fn silence_limits(vars: &Vars) -> Result<SilenceLimits> {
+    let silent = vars.positive::<u64>("FORGE_SILENT_DAYS", "2")?;
+    let gone = vars.positive::<u64>("FORGE_GONE_DAYS", "14")?;
+    if gone <= silent {
+        return Err(Error::Config(format!("FORGE_GONE_DAYS ({gone}) must be more than FORGE_SILENT_DAYS ({silent})")));
+    }
+    let days = |n: u64| Duration::from_secs(n.saturating_mul(86_400));
+    Ok(SilenceLimits { silent_after: days(silent), gone_after: days(gone) })
 }
 
 /// The webhook queue.

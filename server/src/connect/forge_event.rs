@@ -12,6 +12,10 @@
 //! - every other delivery must name an installation the app already knows,
 //!   else it is refused, and never creates anything;
 //! - `preUninstall` marks the tenant uninstalled, never deletes it;
+//! - a tenant the app gave up on (Forge silent too long, `forge_silence`)
+//!   comes back with any verified delivery for its installation but
+//!   `preUninstall` (Forge delivers only to installed apps), which confirms
+//!   the uninstall instead;
 //! - a retry that changes nothing writes nothing.
 
 use super::lifecycle::InstallState;
@@ -58,6 +62,8 @@ impl ForgeEvent {
 pub(crate) struct TenantView {
     pub state: InstallState,
     pub active: bool,
+    /// Treated as uninstalled because Forge stopped reaching it, not because it said so.
+    pub given_up: bool,
 }
 
 /// What the FIT of an `installed` finds on its site, in its environment.
@@ -81,10 +87,13 @@ pub(crate) enum ForgeDecision {
     Create,
     /// Point the site's tenant (in this environment) at this new installationId.
     Join,
-    /// Install the site's uninstalled tenant again, at this new installationId.
+    /// Install the site's uninstalled tenant again, at this new installationId
+    /// (or, for a tenant given up on, at its own).
     Revive,
     /// Mark the tenant uninstalled.
     Uninstall,
+    /// Forge confirms the uninstall the app had assumed: no later delivery brings it back.
+    ConfirmUninstall,
     /// Keep what the FIT brought (the system token); log the reason, if any.
     Refresh(Option<&'static str>),
     /// Answer 2xx, change nothing; logged for the tenant.
@@ -99,6 +108,8 @@ pub(crate) enum ForgeDecision {
 /// `site`: for `installed` of an unknown installation, what its site holds.
 pub(crate) fn decide(event: ForgeEvent, by_installation: Option<&TenantView>, site: &Site) -> ForgeDecision {
     match (event, by_installation) {
+        (ForgeEvent::PreUninstall, Some(t)) if t.given_up => ForgeDecision::ConfirmUninstall,
+        (_, Some(t)) if t.given_up => ForgeDecision::Revive,
         (ForgeEvent::Installed, Some(t)) if t.active => ForgeDecision::Nothing,
         (ForgeEvent::Installed, Some(_)) => ForgeDecision::Ignore("installed again for an inactive installation"),
         (ForgeEvent::Installed, None) => match site {
@@ -122,9 +133,10 @@ mod tests {
     use super::*;
     use ForgeEvent::*;
 
-    const ACTIVE: TenantView = TenantView { state: InstallState::Enabled, active: true };
-    const GONE: TenantView = TenantView { state: InstallState::Uninstalled, active: false };
-    const DISABLED: TenantView = TenantView { state: InstallState::Disabled, active: false };
+    const ACTIVE: TenantView = TenantView { state: InstallState::Enabled, active: true, given_up: false };
+    const GONE: TenantView = TenantView { state: InstallState::Uninstalled, active: false, given_up: false };
+    const DISABLED: TenantView = TenantView { state: InstallState::Disabled, active: false, given_up: false };
+    const GIVEN_UP: TenantView = TenantView { state: InstallState::Uninstalled, active: false, given_up: true };
 
     #[test]
     fn installed_joins_the_sites_tenant_or_a_tenant_is_born() {
@@ -158,6 +170,15 @@ mod tests {
         assert_eq!(decide(PreUninstall, Some(&ACTIVE), &Site::Vacant), ForgeDecision::Uninstall);
         assert_eq!(decide(PreUninstall, Some(&DISABLED), &Site::Vacant), ForgeDecision::Uninstall);
         assert_eq!(decide(PreUninstall, Some(&GONE), &Site::Vacant), ForgeDecision::Nothing, "a retry");
+    }
+
+    #[test]
+    fn a_tenant_given_up_on_comes_back_with_any_delivery_and_pre_uninstall_confirms_it_gone() {
+        for event in [Installed, Upgraded, Hourly] {
+            assert_eq!(decide(event, Some(&GIVEN_UP), &Site::Vacant), ForgeDecision::Revive, "{event:?}");
+        }
+        assert_eq!(decide(PreUninstall, Some(&GIVEN_UP), &Site::Vacant), ForgeDecision::ConfirmUninstall);
+        assert_eq!(decide(Hourly, Some(&GONE), &Site::Vacant), ForgeDecision::Nothing, "a real uninstall stays");
     }
 
     #[test]

@@ -133,11 +133,6 @@ impl ForgeModule {
         !self.is_ui() && self != Self::PreUninstall
     }
 
-    /// Whether its endpoint asks for the user's token (UI calls, to act as the user).
-    pub fn asks_user_token(self) -> bool {
-        self.is_ui()
-    }
-
     /// The module that invokes `route`'s event, for the fake host and tests.
     pub fn of_event(event: ForgeEvent) -> Self {
         match event {

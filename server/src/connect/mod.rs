@@ -9,6 +9,7 @@ pub mod descriptor;
 pub mod forge_event;
 pub mod forge_manifest;
 pub mod forge_modules;
+pub mod forge_silence;
 pub(crate) mod forge_token;
 pub(crate) mod host_allowlist;
 pub(crate) mod host_token;

@@ -15,5 +15,8 @@ text_enum! {
         Unsigned => "unsigned",
         /// RS256 under Forge's JWKS: a Forge Invocation Token (Forge's `preUninstall`).
         ForgeInvocation => "fit",
+        /// No request: the app's own housekeeping decided (a tenant born on
+        /// Forge that Forge has not reached for too long).
+        Housekeeping => "housekeeping",
     }
 }

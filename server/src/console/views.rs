@@ -17,6 +17,7 @@ use super::{
 };
 use crate::{
     error::{ConsoleError, Error},
+    lifecycle_hooks::{TenantChange, TenantEvent},
     maintenance,
     state::AppState,
     store::{Installation, event_log, forge_tokens, identities, installations},
@@ -52,7 +53,7 @@ pub(crate) async fn list(op: Operator, State(state): State<AppState>, Query(sear
                 link,
                 escape(&i.base_url),
                 escape(i.product_type.as_deref().unwrap_or("–")),
-                state_label(i),
+                state_label(&state, i),
                 time(Some(i.last_event_at)),
                 i.install_generation.to_string(),
             ])
@@ -117,7 +118,7 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(ten
         ("Product", escape(i.product_type.as_deref().unwrap_or("–"))),
         ("Description", escape(i.description.as_deref().unwrap_or("–"))),
         ("App key", escape(i.app_key.as_deref().unwrap_or("–"))),
-        ("State", state_label(i)),
+        ("State", state_label(&state, i)),
         ("Install generation", i.install_generation.to_string()),
         ("Last install signed with", escape(i.install_signature.as_str())),
         ("World", i.world().to_string()),
@@ -132,7 +133,9 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(ten
         ("First installed", time(Some(i.first_installed_at))),
         ("Last installed", time(Some(i.last_installed_at))),
         ("Last event", time(Some(i.last_event_at))),
+        ("Last reached by Forge", time(i.forge_reached_at)),
         ("Uninstalled", time(i.uninstalled_at)),
+        ("Given up on (Forge silent)", time(i.given_up_at)),
         ("Orphaned", time(i.orphaned_at)),
     ];
     let dl: String = facts.iter().map(|(k, v)| format!("<dt>{k}</dt><dd>{v}</dd>")).collect();
@@ -160,7 +163,7 @@ pub(crate) async fn orphans(op: Operator, State(state): State<AppState>) -> Page
             row(&[
                 escape(i.name()),
                 escape(&i.base_url),
-                state_label(i),
+                state_label(&state, i),
                 time(Some(since)),
                 time(Some(since + retention)),
                 purge,
@@ -192,10 +195,16 @@ pub(crate) async fn purge_now(
     if !session::csrf_matches(&session, &form.csrf).await {
         return Err(Error::Forbidden.into());
     }
-    let tenant_id = find_tenant(&state, &tenant).await?.tenant_id;
+    let found = find_tenant(&state, &tenant).await?;
+    let tenant_id = found.tenant_id;
     if !maintenance::purge_now(&state.db, &tenant_id, state.clock.now()).await? {
         return Err(Error::BadRequest("only an orphaned or uninstalled installation can be purged".into()).into());
     }
+    state.hooks.fire(TenantEvent {
+        change: TenantChange::Purged,
+        tenant_id: tenant_id.clone(),
+        base_url: found.base_url,
+    });
     tracing::info!(operator = %op.name, tenant_id = %tenant_id, "purged by an operator");
     Ok(Redirect::to("/console/orphans"))
 }
@@ -229,8 +238,8 @@ fn render(op: &Operator, title: &str, body: &str) -> Page {
     Ok(Html(page(title, Some((&op.name, &op.csrf)), body)))
 }
 
-fn state_label(i: &Installation) -> String {
-    if i.orphaned_at.is_some() { format!("{} (orphaned)", i.state) } else { i.state.to_string() }
+fn state_label(state: &AppState, i: &Installation) -> String {
+    escape(&i.state_label(state.clock.now(), &state.config.forge.silence))
 }
 
 /// The tenant a console URL names: by its tenant id, or by its clientKey.

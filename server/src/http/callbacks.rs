@@ -14,7 +14,8 @@ use crate::{
 
 pub(crate) async fn lifecycle_callback(State(state): State<AppState>, proof: LifecycleProof) -> Result<StatusCode> {
     let Some(verified) = &proof.verified else { return Ok(StatusCode::NO_CONTENT) };
-    let decision = connect_event::apply(&state, proof.event, &proof.payload, verified).await?;
+    let applied = connect_event::apply(&state, proof.event, &proof.payload, verified).await?;
+    let decision = applied.decision;
     tracing::info!(
         client_key = %proof.payload.client_key,
         event = proof.event.as_str(),
@@ -22,6 +23,9 @@ pub(crate) async fn lifecycle_callback(State(state): State<AppState>, proof: Lif
         ?decision,
         "lifecycle event"
     );
+    for change in applied.changes {
+        state.hooks.fire(change);
+    }
     match decision {
         Decision::Reject(reason) => Err(Error::Unauthorized(reason)),
         _ => Ok(StatusCode::NO_CONTENT),

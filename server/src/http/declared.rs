@@ -76,6 +76,20 @@ impl DeclaredRouter {
         self
     }
 
+    /// Answers CORS on every route declared so far (`http::cors`): the
+    /// layer answers a preflight itself, before any proof, so each route's
+    /// `OPTIONS` is declared public here, where the routes are.
+    pub(crate) fn cors(mut self, cors: tower_http::cors::CorsLayer) -> Self {
+        let preflights: Vec<DeclaredRoute> = self
+            .routes
+            .iter()
+            .map(|r| DeclaredRoute { method: Method::OPTIONS, path: r.path.clone(), proof: ProofKind::Public })
+            .collect();
+        self.routes.extend(preflights);
+        self.router = self.router.layer(cors);
+        self
+    }
+
     pub(crate) fn declared(&self) -> &[DeclaredRoute] {
         &self.routes
     }

@@ -12,6 +12,7 @@ use crate::{
     connect::forge_event::{ForgeDecision, ForgeEvent},
     error::{Error, Result},
     lifecycle::forge_event::{ForgeDelivery, apply_forge_event},
+    lifecycle_hooks::TenantEvent,
     outbound::forge_api::health_path,
     state::AppState,
     store::{Installation, forge_tokens},
@@ -32,7 +33,11 @@ pub(crate) async fn forge_event(State(state): State<AppState>, proof: ForgeEvent
         return Err(Error::Unauthorized(reason));
     }
     let Some(tenant) = applied.tenant else { return Ok(StatusCode::NO_CONTENT) };
-    if applied.decision == ForgeDecision::Uninstall {
+    if let Some(change) = applied.change {
+        let (tenant_id, base_url) = (tenant.tenant_id.clone(), tenant.base_url.clone());
+        state.hooks.fire(TenantEvent { change, tenant_id, base_url });
+    }
+    if matches!(applied.decision, ForgeDecision::Uninstall | ForgeDecision::ConfirmUninstall) {
         state.system_tokens.forget(&tenant.tenant_id);
     }
     if tenant.is_active() {

@@ -4,17 +4,24 @@
 //! same durable queue as Connect's webhooks, under Connect's name, so the
 //! same handlers and the Activity view take it, then answered at once
 //! (Forge waits 5 s and retries anything else). A retry, which differs only
-//! by its `retryContext`, inserts nothing.
+//! by its `retryContext`, inserts nothing. An event no handler takes (a type
+//! the app never heard of, its own change, a comment's edit with no handler
+//! for edits) is acknowledged and logged, since Forge would retry a 4xx.
 
 use axum::{extract::State, http::StatusCode};
 use serde_json::Value;
 
 use super::proof::{ForgeProductEventProof, learn_from};
 use crate::{
-    connect::{product_events, signature::Signature, webhook::entity_key},
+    connect::{
+        product_events::{self, Delivery},
+        signature::Signature,
+        webhook::entity_key,
+    },
     error::{Error, Result},
     state::AppState,
     store::{
+        Installation,
         event_log::{self, NewEvent, Outcome},
         webhook_jobs::{self, Enqueued, NewJob},
     },
@@ -32,25 +39,16 @@ pub(crate) async fn receive_product_event(
     let event =
         product_events::event_of(&body).ok_or_else(|| Error::BadRequest("the body names no eventType".into()))?;
     let forge_name = event["eventType"].as_str().unwrap_or_default();
-    let Some(name) = product_events::handler_name(forge_name, &state.descriptor.webhooks()) else {
-        return Err(Error::BadRequest(format!("the app subscribes to no event {forge_name}")));
-    };
-    let now = state.clock.now();
     let event = product_events::without_retry_context(event);
     let delivery_id = product_events::delivery_id(&event);
-    if !tenant.is_active() {
-        let detail = format!("{forge_name} delivery {delivery_id} dropped: installation not active");
-        let entry = NewEvent {
-            tenant_id: &tenant.tenant_id,
-            event: "product event",
-            now,
-            signature: Signature::ForgeInvocation,
-            outcome: Outcome::Ignored,
-            detail: Some(&detail),
-        };
-        event_log::append_dropped(&state.db, &entry).await?;
-        return Ok(StatusCode::NO_CONTENT);
-    }
+    let name = match product_events::delivery(&event, &state.descriptor.webhooks()) {
+        _ if !tenant.is_active() => {
+            return dropped(&state, tenant, forge_name, &delivery_id, "installation not active").await;
+        }
+        Delivery::Drop(reason) => return dropped(&state, tenant, forge_name, &delivery_id, reason).await,
+        Delivery::Handle(name) => name,
+    };
+    let now = state.clock.now();
     learn_from(&state, tenant, fit, proof.delivery.system_token()).await;
     let payload = event.to_string();
     let entity = entity_key(&event);
@@ -73,5 +71,29 @@ pub(crate) async fn receive_product_event(
     if queued {
         state.webhook_wakeup.notify_one();
     }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Acknowledges a delivery the app will not handle, so Forge does not
+/// retry it, with one line in the tenant's event log an hour at most.
+async fn dropped(
+    state: &AppState,
+    tenant: &Installation,
+    forge_name: &str,
+    delivery_id: &str,
+    reason: &str,
+) -> Result<StatusCode> {
+    let tenant_id = &tenant.tenant_id;
+    tracing::info!(%tenant_id, event = forge_name, %delivery_id, reason, "Forge product event dropped");
+    let detail = format!("{forge_name} delivery {delivery_id} dropped: {reason}");
+    let entry = NewEvent {
+        tenant_id: &tenant.tenant_id,
+        event: "product event",
+        now: state.clock.now(),
+        signature: Signature::ForgeInvocation,
+        outcome: Outcome::Ignored,
+        detail: Some(&detail),
+    };
+    event_log::append_dropped(&state.db, &entry).await?;
     Ok(StatusCode::NO_CONTENT)
 }

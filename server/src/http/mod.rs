@@ -4,6 +4,7 @@
 
 mod callbacks;
 mod connection_caps;
+mod cors;
 mod declared;
 mod descriptor;
 mod drain;

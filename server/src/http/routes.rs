@@ -35,6 +35,7 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use super::{
     callbacks::lifecycle_callback,
+    cors,
     declared::{DeclaredRoute, DeclaredRouter},
     descriptor::descriptor,
     forge_events::forge_event,
@@ -83,6 +84,21 @@ pub(crate) fn declare(state: &AppState) -> Result<(Router<AppState>, Vec<Declare
         .get::<AdminPage, _, _>("/admin", leptos.page())
         // Server functions.
         .post::<Public, _, _>(AppInfo::PATH, leptos.server_fn())
+        .merge(api(state, &leptos))
+        .post::<ContextCaller, _, _>(RenewSession::PATH, leptos.server_fn())
+        .merge(lifecycle_callbacks(state))
+        .merge(forge_endpoints(state))
+        .merge(webhook_receivers(state))
+        .merge(operator_console(state));
+    check_coverage(routes.declared(), &state.descriptor)?;
+    Ok(routes.into_parts())
+}
+
+/// The server functions a page calls with its proof: from a Connect page
+/// (same origin), and from a Forge page, whose browser calls cross-origin
+/// with the page's FIT, so these alone answer CORS (`http::cors`).
+fn api(state: &AppState, leptos: &LeptosHandlers) -> DeclaredRouter {
+    DeclaredRouter::new(state)
         .post::<ApiCaller, _, _>(GetIdentity::PATH, leptos.server_fn())
         .post::<ApiCaller, _, _>(DisplayName::PATH, leptos.server_fn())
         .post::<ApiCaller, _, _>(ListNotes::PATH, leptos.server_fn())
@@ -93,13 +109,7 @@ pub(crate) fn declare(state: &AppState) -> Result<(Router<AppState>, Vec<Declare
         .post::<ApiCaller, _, _>(GetInstallStatus::PATH, leptos.server_fn())
         .post::<ApiCaller, _, _>(ListActivity::PATH, leptos.server_fn())
         .post::<ApiCaller, _, _>(ShareNote::PATH, leptos.server_fn())
-        .post::<ContextCaller, _, _>(RenewSession::PATH, leptos.server_fn())
-        .merge(lifecycle_callbacks(state))
-        .merge(forge_endpoints(state))
-        .merge(webhook_receivers(state))
-        .merge(operator_console(state));
-    check_coverage(routes.declared(), &state.descriptor)?;
-    Ok(routes.into_parts())
+        .cors(cors::for_page_calls(state.config.forge.page_origins.clone()))
 }
 
 /// `/installed`, `/uninstalled`, `/enabled`, `/disabled`, from the one list of events.

@@ -17,6 +17,7 @@ use crate::{
         signature::Signature,
     },
     error::{Error, Result},
+    lifecycle_hooks::{TenantEvent, connect_change},
     secrets::{SealedSecret, SharedSecret, constant_time_eq},
     state::AppState,
     store::{
@@ -38,13 +39,19 @@ struct EventWrite<'a> {
     new_secret: &'a str,
 }
 
+/// What a callback decided, and what it changed for the vendor's hooks.
+pub(crate) struct Applied {
+    pub decision: Decision,
+    pub changes: Vec<TenantEvent>,
+}
+
 /// Applies `event`, whose callback `verified` authenticated, and says what was decided.
 pub(crate) async fn apply(
     state: &AppState,
     event: LifecycleEvent,
     payload: &LifecyclePayload,
     verified: &VerifiedCallback,
-) -> Result<Decision> {
+) -> Result<Applied> {
     let now = state.clock.now();
     let new_secret = payload.shared_secret.as_deref().unwrap_or_default();
     let sealed = match event {
@@ -107,7 +114,7 @@ impl Target {
     }
 }
 
-async fn transaction(state: &AppState, incoming: Incoming<'_>, write: &EventWrite<'_>) -> Result<Decision> {
+async fn transaction(state: &AppState, incoming: Incoming<'_>, write: &EventWrite<'_>) -> Result<Applied> {
     let mut tx = state.db.begin_write().await?;
     let target = target(&mut tx, write).await?;
     let decision = decide_in(state, &mut tx, incoming.clone(), write, &target).await?;
@@ -121,7 +128,14 @@ async fn transaction(state: &AppState, incoming: Incoming<'_>, write: &EventWrit
         orphan_older_installations(&mut tx, &incoming, write, &tenant_id).await?;
     }
     tx.commit().await?;
-    Ok(decision)
+    let changes = match &target {
+        Target::Existing(before) => connect_change(Some(before), &decision, incoming.installation_id.is_some()),
+        Target::New(_) => connect_change(None, &decision, false),
+        // A tenant born on Forge that a Connect install joins was installed already.
+        Target::JoinForge(_) => vec![],
+    };
+    let event = |change| TenantEvent { change, tenant_id: tenant_id.clone(), base_url: write.base_url.clone() };
+    Ok(Applied { decision, changes: changes.into_iter().map(event).collect() })
 }
 
 async fn target(tx: &mut WriteTx, write: &EventWrite<'_>) -> Result<Target> {

@@ -10,11 +10,13 @@ use ids::{BaseUrl, TenantId, UnixTime};
 use crate::{
     connect::{
         forge_event::{ForgeDecision, ForgeEvent, Site, TenantView, decide},
+        forge_silence,
         forge_token::VerifiedFit,
         lifecycle::{self, Decision, Incoming, InstallState, LifecycleEvent, Snapshot},
         signature::Signature,
     },
     error::Result,
+    lifecycle_hooks::{TenantChange, forge_change},
     store::{
         Database, WriteTx,
         event_log::{self, NewEvent, Outcome},
@@ -33,10 +35,12 @@ pub(crate) struct ForgeDelivery<'a> {
     pub now: UnixTime,
 }
 
-/// What the delivery decided, and the tenant it concerns as it is now.
+/// What the delivery decided, the tenant it concerns as it is now, and
+/// what it changed for the vendor's hooks.
 pub(crate) struct Applied {
     pub decision: ForgeDecision,
     pub tenant: Option<Installation>,
+    pub change: Option<TenantChange>,
 }
 
 pub(crate) async fn apply_forge_event(db: &Database, d: &ForgeDelivery<'_>) -> Result<Applied> {
@@ -46,7 +50,8 @@ pub(crate) async fn apply_forge_event(db: &Database, d: &ForgeDelivery<'_>) -> R
         (ForgeEvent::Installed, None) => site_of(&mut tx, d.fit).await?,
         _ => (Site::Vacant, None),
     };
-    let view = |i: &Installation| TenantView { state: i.state, active: i.is_active() };
+    let view =
+        |i: &Installation| TenantView { state: i.state, active: i.is_active(), given_up: i.given_up_at.is_some() };
     let decision = decide(d.event, by_installation.as_ref().map(view).as_ref(), &site);
     let tenant = by_installation.or(site_tenant);
     let changed = match (&decision, &tenant) {
@@ -54,6 +59,7 @@ pub(crate) async fn apply_forge_event(db: &Database, d: &ForgeDelivery<'_>) -> R
         (ForgeDecision::Join, Some(t)) => Some(join(&mut tx, d, &t.tenant_id).await?),
         (ForgeDecision::Revive, Some(t)) => Some(revive(&mut tx, d, &t.tenant_id).await?),
         (ForgeDecision::Uninstall, Some(t)) => Some(uninstall(&mut tx, d, t).await?),
+        (ForgeDecision::ConfirmUninstall, Some(t)) => Some(confirm_uninstall(&mut tx, d, &t.tenant_id).await?),
         (ForgeDecision::Refresh(Some(reason)), Some(t)) => {
             log(&mut tx, d, &t.tenant_id, Outcome::Accepted, reason).await?;
             None
@@ -64,12 +70,20 @@ pub(crate) async fn apply_forge_event(db: &Database, d: &ForgeDelivery<'_>) -> R
         }
         _ => None,
     };
-    let tenant = match changed {
+    // Reached, in this write: the give-up of a silent tenant either commits
+    // first (and this delivery revived it above) or sees this reach.
+    let reached = match &tenant {
+        Some(t) if t.client_key.is_none() => installations::record_reached(&mut tx, &t.tenant_id, d.now).await?,
+        _ => false,
+    };
+    let change = forge_change(tenant.as_ref(), &decision);
+    let reread = changed.or_else(|| tenant.as_ref().filter(|_| reached).map(|t| t.tenant_id.clone()));
+    let tenant = match reread {
         Some(tenant_id) => installations::find_in(&mut tx, &tenant_id).await?,
         None => tenant,
     };
     tx.commit().await?;
-    Ok(Applied { decision, tenant })
+    Ok(Applied { decision, tenant, change })
 }
 
 /// The tenant of the FIT's site, product and environment, if any: the
@@ -137,16 +151,22 @@ async fn join(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant_id: &TenantId) -> 
     Ok(tenant_id.clone())
 }
 
-/// Installed again after an uninstall: the tenant, its data and its id come
-/// back at the new installationId, as a new generation (old sessions end).
+/// Installed again after an uninstall (or reached again after the app gave
+/// up on it): the tenant, its data and its id come back at the FIT's
+/// installationId, as a new generation (old sessions end).
 async fn revive(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant_id: &TenantId) -> Result<TenantId> {
     let fit = d.fit;
     installations::reinstall_forge(tx, tenant_id, &fit.installation_id, d.now, fit.iat).await?;
     record_identities(tx, d, tenant_id).await?;
-    let detail = format!(
-        "installed again on Forge as installation {}: the tenant comes back with its data",
-        fit.installation_id
-    );
+    let detail = match d.event {
+        ForgeEvent::Installed => {
+            format!(
+                "installed again on Forge as installation {}: the tenant comes back with its data",
+                fit.installation_id
+            )
+        }
+        event => format!("Forge reached it again ({}): no longer treated as uninstalled", event.as_str()),
+    };
     log(tx, d, tenant_id, Outcome::Accepted, &detail).await?;
     Ok(tenant_id.clone())
 }
@@ -186,6 +206,16 @@ async fn uninstall(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant: &Installatio
     Ok(id.clone())
 }
 
+/// `preUninstall` for a tenant given up on: it stays uninstalled, for good
+/// now, and its system token goes.
+async fn confirm_uninstall(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant_id: &TenantId) -> Result<TenantId> {
+    installations::confirm_uninstall(tx, tenant_id, d.fit.iat).await?;
+    forge_tokens::delete_in(tx, tenant_id).await?;
+    let detail = "preUninstall confirmed the uninstall assumed after Forge's silence";
+    log(tx, d, tenant_id, Outcome::Accepted, detail).await?;
+    Ok(tenant_id.clone())
+}
+
 /// The installationId, cloudId and site URL join the tenant's history.
 async fn record_identities(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant_id: &TenantId) -> Result<()> {
     identities::record(tx, tenant_id, Name::InstallationId(&d.fit.installation_id), d.now).await?;
@@ -223,8 +253,9 @@ pub(crate) fn product_of(fit: &VerifiedFit) -> Option<&'static str> {
 
 /// What a verified FIT teaches about a tenant it reached: the site's cloudId
 /// and Forge environment the first time they are named, and, for a tenant
-/// born on Forge, its site's new URL after a rename. Written only when it is
-/// news, so the calls of a known tenant cost no write.
+/// born on Forge, its site's new URL after a rename and that Forge reached
+/// it (once a granule). Written only when it is news, so most calls of a
+/// known tenant cost no write.
 pub(crate) async fn learn(
     db: &Database,
     tenant: &Installation,
@@ -236,11 +267,15 @@ pub(crate) async fn learn(
     let new_cloud_id = fit.cloud_id.as_ref().filter(|_| tenant.cloud_id.is_none());
     let new_environment = environment.filter(|_| tenant.environment_id.is_none());
     let renamed = site_url.filter(|url| tenant.client_key.is_none() && tenant.base_url != **url);
-    if new_cloud_id.is_none() && new_environment.is_none() && renamed.is_none() {
+    let reached = tenant.client_key.is_none() && forge_silence::worth_recording(tenant.forge_reached_at, now);
+    if new_cloud_id.is_none() && new_environment.is_none() && renamed.is_none() && !reached {
         return Ok(());
     }
     let id = &tenant.tenant_id;
     let mut tx = db.begin_write().await?;
+    if reached {
+        installations::record_reached(&mut tx, id, now).await?;
+    }
     if installations::learn_site(&mut tx, id, new_cloud_id, new_environment).await?
         && let Some(cloud_id) = new_cloud_id
     {

@@ -6,6 +6,7 @@
 
 pub(crate) mod connect_event;
 pub(crate) mod forge_event;
+pub(crate) mod forge_silence;
 
 use ids::TenantId;
 

@@ -3,13 +3,9 @@
 //! installation's `oauthClientId` and the user, the authorization server at
 //! `CONNECT_OAUTH_SERVER_URL` exchanges it for an access token, and the token
 //! is kept in memory per (tenant, install generation, user, scopes) until a
-//! minute before it expires. Never stored, never logged, zeroed on drop.
+//! minute before it expires (`user_tokens`).
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use ids::{AccountId, TenantId, UnixTime};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -17,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use super::capped_body::read_capped;
+use super::{capped_body::read_capped, user_tokens::UserTokens};
 use crate::{
     error::{Error, Result},
     secrets::SharedSecret,
@@ -26,9 +22,6 @@ use crate::{
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const ASSERTION_TTL_SECS: i64 = 60;
-/// A cached token is renewed this long before it expires.
-const RENEW_BEFORE_SECS: i64 = 60;
-const MAX_CACHED: usize = 10_000;
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
@@ -49,7 +42,7 @@ type CacheKey = (TenantId, i64, AccountId, String);
 pub(crate) struct ActAsUser {
     http: reqwest::Client,
     server: Url,
-    cache: Mutex<HashMap<CacheKey, (Arc<SharedSecret>, UnixTime)>>,
+    tokens: UserTokens<CacheKey>,
 }
 
 #[derive(Deserialize)]
@@ -65,7 +58,7 @@ impl ActAsUser {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(format!("act-as-user client: {e}")))?;
-        Ok(Self { http, server, cache: Mutex::new(HashMap::new()) })
+        Ok(Self { http, server, tokens: UserTokens::default() })
     }
 
     /// An access token for `account_id` on `installation` with `scopes`
@@ -80,7 +73,7 @@ impl ActAsUser {
     ) -> std::result::Result<Arc<SharedSecret>, GrantError> {
         let scope = scopes.join(" ");
         let key = (installation.tenant_id.clone(), installation.install_generation, account_id.clone(), scope);
-        if let Some(token) = self.cached(&key, now) {
+        if let Some(token) = self.tokens.cached(&key, now) {
             return Ok(token);
         }
         let assertion = self.assertion(installation, secret, account_id, now)?;
@@ -93,29 +86,13 @@ impl ActAsUser {
         let body = read_capped(response, MAX_RESPONSE_BYTES).await.ok_or(GrantError::BadResponse)?;
         let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|_| GrantError::BadResponse)?;
         let token = Arc::new(SharedSecret::new(answer.access_token.into_bytes()));
-        self.keep(key, token.clone(), now + answer.expires_in.clamp(0, 24 * 3600));
+        self.tokens.keep(key, token.clone(), now + answer.expires_in.clamp(0, 24 * 3600));
         Ok(token)
     }
 
     /// Forgets a user's tokens (the site refused one: it may be revoked).
     pub(crate) fn forget(&self, tenant_id: &TenantId, account_id: &AccountId) {
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.retain(|(tenant, _, user, _), _| !(tenant == tenant_id && user == account_id));
-        }
-    }
-
-    fn cached(&self, key: &CacheKey, now: UnixTime) -> Option<Arc<SharedSecret>> {
-        let cache = self.cache.lock().ok()?;
-        cache.get(key).filter(|(_, expires_at)| now < *expires_at - RENEW_BEFORE_SECS).map(|(t, _)| t.clone())
-    }
-
-    fn keep(&self, key: CacheKey, token: Arc<SharedSecret>, expires_at: UnixTime) {
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() >= MAX_CACHED {
-                cache.retain(|_, (_, at)| *at > expires_at - 3600);
-            }
-            cache.insert(key, (token, expires_at));
-        }
+        self.tokens.forget(|(tenant, _, user, _)| tenant == tenant_id && user == account_id);
     }
 
     fn audience(&self) -> &str {

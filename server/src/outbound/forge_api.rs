@@ -1,28 +1,35 @@
 //! Calls from the app to the product as a Forge app: `{app.apiBaseUrl}/…`
-//! with `Authorization: Bearer` and the system token (as the app) or the
-//! invocation's user token (as the user, only during that invocation). The
+//! with `Authorization: Bearer` and the system token (as the app) or a token
+//! Forge's offline impersonation gave for the user (`impersonation`). The
 //! base URL must match `FORGE_API_BASE_ALLOWLIST` before anything is sent,
 //! so a token never goes to a host the operator did not name. Right after an
 //! install Forge answers 401/403 while permissions propagate: those are
-//! retried with a bounded backoff. Time, size and redirects are bounded.
+//! retried with a bounded backoff, and a rate limit as `answer` says. Time,
+//! size and redirects are bounded; an empty answer is `null`.
 
 use std::time::Duration;
 
-use ids::AccountId;
-use reqwest::Method;
+use ids::{AccountId, TenantId, UnixTime};
+use reqwest::{Method, header::RETRY_AFTER};
 use serde_json::Value;
 use url::Url;
 
-use super::{capped_body::read_capped, host_api, system_tokens::binding};
+use super::{
+    answer, capped_body::read_capped, host_api, impersonation, system_tokens::binding, user_tokens::UserTokens,
+};
 use crate::{
     connect::host_allowlist::HostAllowlist,
     error::{Error, Result},
-    secrets::Keyring,
+    secrets::{Keyring, SharedSecret},
     store::{Database, Installation, forge_tokens},
 };
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// Whether the user of the token holds Jira's global "Administer Jira".
+const JIRA_MY_ADMIN_PERMISSION: &str = "/rest/api/3/mypermissions?permissions=ADMINISTER";
+/// The user of the token, with what they may do (`administer` the `application`: a site admin).
+const CONFLUENCE_OWN_OPERATIONS: &str = "/wiki/rest/api/user/current?expand=operations";
 /// Waits before each retry of an early 401/403: at most three, about 3 s in all.
 const BACKOFF: [Duration; 3] = [Duration::from_millis(250), Duration::from_secs(1), Duration::from_secs(2)];
 
@@ -38,22 +45,27 @@ pub(crate) enum ForgeApiError {
     Unreachable,
     #[error("the product API's answer was not usable")]
     BadResponse,
+    #[error("Forge would not let the app act for you ({0})")]
+    NoImpersonation(String),
 }
 
 pub(crate) struct ForgeApi {
     http: reqwest::Client,
     allowlist: HostAllowlist,
+    graphql_url: Url,
+    /// Impersonation tokens per (tenant, install generation, user).
+    as_users: UserTokens<(TenantId, i64, AccountId)>,
 }
 
 impl ForgeApi {
-    pub(crate) fn new(allowlist: HostAllowlist) -> Result<Self> {
+    pub(crate) fn new(allowlist: HostAllowlist, graphql_url: Url) -> Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(format!("Forge API client: {e}")))?;
-        Ok(Self { http, allowlist })
+        Ok(Self { http, allowlist, graphql_url, as_users: UserTokens::default() })
     }
 
     /// GET `path` (e.g. `/rest/api/3/serverInfo`) as the app, with the
@@ -65,54 +77,97 @@ impl ForgeApi {
         installation: &Installation,
         path: &str,
     ) -> std::result::Result<Value, ForgeApiError> {
-        let (base, token) = system_token(db, keyring, installation).await?;
-        self.send(&base, &token, ApiRequest { method: Method::GET, path, body: None }).await
+        self.send_as_app(db, keyring, installation, ApiRequest { method: Method::GET, path, body: None }).await
     }
 
-    /// Is `account_id` an administrator of the tenant's site? Asked as the
-    /// app, the questions Connect asks its host (`host_api`).
+    /// Sends `request` as the app, with the newest system token held for `installation`.
+    pub(crate) async fn send_as_app(
+        &self,
+        db: &Database,
+        keyring: &Keyring,
+        installation: &Installation,
+        request: ApiRequest<'_>,
+    ) -> std::result::Result<Value, ForgeApiError> {
+        let (base, token) = system_token(db, keyring, installation).await?;
+        self.send(&base, &token, request).await
+    }
+
+    /// Is `account_id` an administrator of the tenant's site? Asked as that
+    /// user (Jira's `mypermissions`, Confluence's own operations): the
+    /// product tells the app about another user only when the app is an
+    /// administrator itself, which a Forge app is not.
     pub(crate) async fn is_site_admin(
         &self,
         db: &Database,
         keyring: &Keyring,
         installation: &Installation,
         account_id: &AccountId,
+        now: UnixTime,
     ) -> std::result::Result<bool, ForgeApiError> {
-        let (base, token) = system_token(db, keyring, installation).await?;
-        if is_confluence(installation) {
-            let path = format!("/wiki/rest/api/user?{}", query(&[("accountId", account_id), ("expand", "operations")]));
-            let user = self.send(&base, &token, ApiRequest { method: Method::GET, path: &path, body: None }).await?;
-            Ok(host_api::is_confluence_admin(&user))
+        let path = if is_confluence(installation) { CONFLUENCE_OWN_OPERATIONS } else { JIRA_MY_ADMIN_PERMISSION };
+        let request = ApiRequest { method: Method::GET, path, body: None };
+        let answer = self.send_as_user(db, keyring, installation, account_id, request, now).await?;
+        Ok(if is_confluence(installation) {
+            host_api::is_confluence_admin(&answer)
         } else {
-            let body = Some(host_api::admin_check(account_id));
-            let request = ApiRequest { method: Method::POST, path: host_api::JIRA_PERMISSION_CHECK, body };
-            Ok(host_api::is_jira_admin(&self.send(&base, &token, request).await?))
-        }
+            answer["permissions"]["ADMINISTER"]["havePermission"].as_bool() == Some(true)
+        })
     }
 
-    /// The display name of `account_id`, asked as the app.
-    pub(crate) async fn display_name(
+    /// Sends `request` as `account_id`, with a token Forge's offline
+    /// impersonation gave for them (kept until shortly before it expires).
+    pub(crate) async fn send_as_user(
         &self,
         db: &Database,
         keyring: &Keyring,
         installation: &Installation,
         account_id: &AccountId,
-    ) -> std::result::Result<Option<String>, ForgeApiError> {
-        let (base, token) = system_token(db, keyring, installation).await?;
-        let prefix = if is_confluence(installation) { "/wiki/rest/api/user" } else { "/rest/api/3/user" };
-        let path = format!("{prefix}?{}", query(&[("accountId", account_id)]));
-        let user = self.send(&base, &token, ApiRequest { method: Method::GET, path: &path, body: None }).await?;
-        Ok(host_api::display_name_of(&user))
+        request: ApiRequest<'_>,
+        now: UnixTime,
+    ) -> std::result::Result<Value, ForgeApiError> {
+        let (base, system) = system_token(db, keyring, installation).await?;
+        let key = (installation.tenant_id.clone(), installation.install_generation, account_id.clone());
+        let token = match self.as_users.cached(&key, now) {
+            Some(token) => token,
+            None => {
+                let (token, ttl) = self.impersonate(&system, installation, account_id).await?;
+                let token = std::sync::Arc::new(SharedSecret::new(token.into_bytes()));
+                self.as_users.keep(key.clone(), token.clone(), now + ttl);
+                token
+            }
+        };
+        let text = std::str::from_utf8(token.expose()).map_err(|_| ForgeApiError::BadResponse)?;
+        let answer = self.send(&base, text, request).await;
+        if matches!(answer, Err(ForgeApiError::Status(401))) {
+            self.as_users.forget(|k| *k == key);
+        }
+        answer
     }
 
-    /// GET `path` under `api_base_url` with `token`, retrying early 401/403.
-    pub(crate) async fn get(
+    /// Asks the GraphQL gateway, with the system token, for a token acting as `account_id`.
+    async fn impersonate(
         &self,
-        api_base_url: &Url,
-        token: &str,
-        path: &str,
-    ) -> std::result::Result<Value, ForgeApiError> {
-        self.send(api_base_url, token, ApiRequest { method: Method::GET, path, body: None }).await
+        system_token: &str,
+        installation: &Installation,
+        account_id: &AccountId,
+    ) -> std::result::Result<(String, i64), ForgeApiError> {
+        if !self.allowlist.allows(&self.graphql_url.origin().ascii_serialization()) {
+            return Err(ForgeApiError::NotAllowed);
+        }
+        let context = impersonation::context_ari(installation)
+            .ok_or_else(|| ForgeApiError::NoImpersonation("the site's cloudId is not known yet".into()))?;
+        let body = impersonation::request(&context, account_id);
+        let sent = self.http.post(self.graphql_url.clone()).bearer_auth(system_token).json(&body).send().await;
+        let response = sent.map_err(|_| ForgeApiError::Unreachable)?;
+        if !response.status().is_success() {
+            return Err(ForgeApiError::Status(response.status().as_u16()));
+        }
+        let body = read_capped(response, MAX_RESPONSE_BYTES).await.ok_or(ForgeApiError::BadResponse)?;
+        let answer: Value = serde_json::from_slice(&body).map_err(|_| ForgeApiError::BadResponse)?;
+        impersonation::answer(&answer).map_err(|reason| {
+            tracing::warn!(tenant_id = %installation.tenant_id, %reason, "offline impersonation refused");
+            ForgeApiError::NoImpersonation(reason)
+        })
     }
 
     /// Sends `request` under `api_base_url` with `token` (a system token or
@@ -128,23 +183,32 @@ impl ForgeApi {
             return Err(ForgeApiError::NotAllowed);
         }
         let url = format!("{}{}", api_base_url.as_str().trim_end_matches('/'), request.path);
-        let mut waits = BACKOFF.iter();
+        let (mut waits, mut rate_limited) = (BACKOFF.iter(), 0);
         loop {
-            let answer = self.send_once(&url, token, &request).await;
-            let early_refusal = matches!(answer, Err(ForgeApiError::Status(401 | 403)));
+            let (outcome, retry_after) = self.send_once(&url, token, &request).await;
+            let early_refusal = matches!(outcome, Err(ForgeApiError::Status(401 | 403)));
+            if let Err(ForgeApiError::Status(status)) = outcome
+                && let Some(wait) =
+                    answer::rate_limit_wait(&request.method, status, retry_after.as_deref(), rate_limited)
+            {
+                tokio::time::sleep(wait).await;
+                rate_limited += 1;
+                continue;
+            }
             match waits.next() {
                 Some(wait) if early_refusal => tokio::time::sleep(*wait).await,
-                _ => return answer,
+                _ => return outcome,
             }
         }
     }
 
+    /// One attempt, with the answer's `Retry-After` when it was refused.
     async fn send_once(
         &self,
         url: &str,
         token: &str,
         request: &ApiRequest<'_>,
-    ) -> std::result::Result<Value, ForgeApiError> {
+    ) -> (std::result::Result<Value, ForgeApiError>, Option<String>) {
         let mut builder = self
             .http
             .request(request.method.clone(), url)
@@ -153,12 +217,13 @@ impl ForgeApi {
         if let Some(body) = &request.body {
             builder = builder.json(body);
         }
-        let response = builder.send().await.map_err(|_| ForgeApiError::Unreachable)?;
+        let Ok(response) = builder.send().await else { return (Err(ForgeApiError::Unreachable), None) };
         if !response.status().is_success() {
-            return Err(ForgeApiError::Status(response.status().as_u16()));
+            let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
+            return (Err(ForgeApiError::Status(response.status().as_u16())), retry_after);
         }
-        let body = read_capped(response, MAX_RESPONSE_BYTES).await.ok_or(ForgeApiError::BadResponse)?;
-        serde_json::from_slice(&body).map_err(|_| ForgeApiError::BadResponse)
+        let body = read_capped(response, MAX_RESPONSE_BYTES).await;
+        (body.as_deref().and_then(answer::json_of).ok_or(ForgeApiError::BadResponse), None)
     }
 }
 
@@ -183,10 +248,6 @@ async fn system_token(
     Ok((base, token))
 }
 
-fn query(pairs: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
-}
-
 fn is_confluence(installation: &Installation) -> bool {
     installation.product_type.as_deref() == Some("confluence")
 }
@@ -196,13 +257,5 @@ pub(crate) fn health_path(installation: &Installation) -> &'static str {
     match installation.product_type.as_deref() {
         Some("confluence") => "/wiki/rest/api/space?limit=1",
         _ => "/rest/api/3/serverInfo",
-    }
-}
-
-/// Who the user of a user token is.
-pub(crate) fn myself_path(installation: &Installation) -> &'static str {
-    match installation.product_type.as_deref() {
-        Some("confluence") => "/wiki/rest/api/user/current",
-        _ => "/rest/api/3/myself",
     }
 }

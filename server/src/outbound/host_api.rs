@@ -1,6 +1,6 @@
-//! The two questions the app asks a tenant's site: is this user a site
-//! administrator, and what is their display name. The checks are the ones
-//! atlassian-connect-express makes.
+//! What the app asks a Connect tenant's site: is this user a site
+//! administrator (the checks atlassian-connect-express makes); and how to
+//! read a display name from a user record.
 
 use ids::{AccountId, UnixTime};
 use reqwest::Method;
@@ -56,21 +56,6 @@ pub(crate) fn is_confluence_admin(user: &Value) -> bool {
 /// The display name in a user record (Confluence may only give a public name).
 pub(crate) fn display_name_of(user: &Value) -> Option<String> {
     user["displayName"].as_str().or(user["publicName"].as_str()).map(str::to_string)
-}
-
-pub(crate) async fn display_name(
-    client: &HostClient,
-    installation: &Installation,
-    secret: &SharedSecret,
-    account_id: &AccountId,
-    now: UnixTime,
-) -> Result<Option<String>, HostError> {
-    let path = if is_confluence(installation) { "/rest/api/user" } else { "/rest/api/3/user" };
-    let query = [("accountId", account_id.as_str())];
-    let user = client
-        .send(installation, secret, HostRequest { method: Method::GET, path, query: &query, body: None }, now)
-        .await?;
-    Ok(display_name_of(&user))
 }
 
 pub(crate) fn is_confluence(installation: &Installation) -> bool {

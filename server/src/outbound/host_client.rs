@@ -2,16 +2,18 @@
 //! a JWT as the app (`iss` = app key, qsh over the host path relative to the
 //! site's base URL, three minutes to live), bounded time and size, and no
 //! redirects. Inactive installations (uninstalled, disabled, orphaned by a
-//! site import) get nothing sent on their behalf.
+//! site import) get nothing sent on their behalf. A rate-limited call is
+//! retried as `answer` says; an empty answer is `null`.
 
 use std::time::Duration;
 
 use ids::UnixTime;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use reqwest::Method;
+use reqwest::{Method, header::RETRY_AFTER};
 use serde_json::{Value, json};
 use url::Url;
 
+use super::{answer, capped_body::read_capped};
 use crate::{connect::qsh::qsh, secrets::SharedSecret, store::Installation};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -89,23 +91,27 @@ impl HostClient {
         if !installation.is_active() {
             return Err(HostError::Inactive);
         }
-        let mut builder = self.http.request(request.method.clone(), url).header("authorization", authorization);
-        builder = builder.header("accept", "application/json");
-        if let Some(body) = request.body {
-            builder = builder.json(&body);
-        }
-        let mut response = builder.send().await.map_err(|_| HostError::Unreachable)?;
-        if !response.status().is_success() {
-            return Err(HostError::Status(response.status().as_u16()));
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|_| HostError::Unreachable)? {
-            bytes.extend_from_slice(&chunk);
-            if bytes.len() > MAX_RESPONSE_BYTES {
-                return Err(HostError::BadResponse);
+        let mut retried = 0;
+        loop {
+            let mut builder =
+                self.http.request(request.method.clone(), url.clone()).header("authorization", authorization);
+            builder = builder.header("accept", "application/json");
+            if let Some(body) = &request.body {
+                builder = builder.json(body);
             }
+            let response = builder.send().await.map_err(|_| HostError::Unreachable)?;
+            let status = response.status();
+            if status.is_success() {
+                let body = read_capped(response, MAX_RESPONSE_BYTES).await.ok_or(HostError::BadResponse)?;
+                return answer::json_of(&body).ok_or(HostError::BadResponse);
+            }
+            let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok());
+            let Some(wait) = answer::rate_limit_wait(&request.method, status.as_u16(), retry_after, retried) else {
+                return Err(HostError::Status(status.as_u16()));
+            };
+            tokio::time::sleep(wait).await;
+            retried += 1;
         }
-        serde_json::from_slice(&bytes).map_err(|_| HostError::BadResponse)
     }
 
     fn url(&self, base_url: &str, request: &HostRequest<'_>) -> Result<Url, HostError> {

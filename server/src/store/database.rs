@@ -2,10 +2,15 @@
 //! the health probe. The database value also carries this instance's cache of
 //! installation rows, so every write through it can invalidate the cache.
 
-use std::{str::FromStr, sync::Arc, time::Duration};
+use std::{
+    str::FromStr,
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
 
 use sqlx::{
     PgConnection, PgPool, SqlitePool,
+    migrate::Migrator,
     postgres::PgPoolOptions,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
@@ -13,8 +18,13 @@ use sqlx::{
 use super::installation_cache::InstallationCache;
 use crate::{error::Result, read_only_alarm};
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+/// The house's migrations. A vendor's run after them in the same table, so
+/// each set ignores the versions the other applied.
+static SQLITE_MIGRATIONS: LazyLock<Migrator> = LazyLock::new(|| beside_others(sqlx::migrate!("../migrations/sqlite")));
+static POSTGRES_MIGRATIONS: LazyLock<Migrator> =
+    LazyLock::new(|| beside_others(sqlx::migrate!("../migrations/postgres")));
+/// A vendor's migration versions start here, clear of the house's.
+pub const VENDOR_VERSIONS_FROM: i64 = 10_000;
 
 /// How long a request may wait for a pooled connection before it gets a 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -23,6 +33,18 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 const READ_ONLY_CHECK_WINDOW: Duration = Duration::from_secs(2);
 /// How long SQLite waits on another writer's lock before reporting busy.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A vendor's migrations for each database: `sqlx::migrate!("migrations/sqlite")`
+/// and `sqlx::migrate!("migrations/postgres")` in the vendor's crate.
+pub struct VendorMigrations {
+    pub sqlite: Migrator,
+    pub postgres: Migrator,
+}
+
+fn beside_others(mut migrator: Migrator) -> Migrator {
+    migrator.set_ignore_missing(true);
+    migrator
+}
 
 #[derive(Clone, Debug)]
 pub struct Database {
@@ -114,12 +136,53 @@ impl Database {
     /// starts with sqlx's advisory lock; SQLite retries, since a second
     /// process may be midway through the same migrations.
     pub async fn migrate(&self) -> Result<()> {
+        self.run_migrations(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
+        self.refuse_a_newer_schema().await
+    }
+
+    /// The house's migrations ignore versions they do not know (a vendor's),
+    /// so a database migrated by a newer release is caught here: an older
+    /// binary must not run on a schema it does not know.
+    async fn refuse_a_newer_schema(&self) -> Result<()> {
+        let house = match &self.pool {
+            Pool::Sqlite(_) => &*SQLITE_MIGRATIONS,
+            Pool::Postgres(_) => &*POSTGRES_MIGRATIONS,
+        };
+        let sql = "SELECT version FROM _sqlx_migrations WHERE version < $1 ORDER BY version";
+        let applied: Vec<i64> = match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query_scalar(sql).bind(VENDOR_VERSIONS_FROM).fetch_all(pool).await?,
+            Pool::Postgres(pool) => sqlx::query_scalar(sql).bind(VENDOR_VERSIONS_FROM).fetch_all(pool).await?,
+        };
+        match applied.into_iter().find(|v| !house.iter().any(|m| m.version == *v)) {
+            Some(version) => Err(crate::error::Error::Config(format!(
+                "the database has migration {version}, which this release does not know: it was migrated by a \
+                 newer release; run that one"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies a vendor's own migrations, after the house's. Their versions
+    /// must be [`VENDOR_VERSIONS_FROM`] or more, so the two never meet.
+    pub async fn migrate_vendor(&self, vendor: VendorMigrations) -> Result<()> {
+        let low = |m: &Migrator| m.iter().map(|m| m.version).filter(|v| *v < VENDOR_VERSIONS_FROM).min();
+        if let Some(version) = low(&vendor.sqlite).or(low(&vendor.postgres)) {
+            return Err(crate::error::Error::Config(format!(
+                "vendor migration {version} is below {VENDOR_VERSIONS_FROM}: number the vendor's migrations from \
+                 there (a timestamp such as 20261207120000 is fine) so they never meet the house's"
+            )));
+        }
+        let (sqlite, postgres) = (beside_others(vendor.sqlite), beside_others(vendor.postgres));
+        self.run_migrations(&sqlite, &postgres).await
+    }
+
+    async fn run_migrations(&self, sqlite: &Migrator, postgres: &Migrator) -> Result<()> {
         match &self.pool {
-            Pool::Postgres(pool) => Ok(POSTGRES_MIGRATIONS.run(pool).await?),
+            Pool::Postgres(pool) => Ok(postgres.run(pool).await?),
             Pool::Sqlite(pool) => {
                 let mut attempt = 0;
                 loop {
-                    match SQLITE_MIGRATIONS.run(pool).await {
+                    match sqlite.run(pool).await {
                         Ok(()) => return Ok(()),
                         Err(e) if attempt < 5 => {
                             attempt += 1;

@@ -39,10 +39,12 @@ mod installation_cache;
 pub mod installations;
 pub(crate) mod notes;
 pub mod purge;
+mod tenant_db;
 pub mod tenant_lookup;
 pub mod webhook_jobs;
 mod write_tx;
 
-pub use database::{Database, Pool};
+pub use database::{Database, Pool, VENDOR_VERSIONS_FROM, VendorMigrations};
 pub use installations::Installation;
+pub use tenant_db::TenantDb;
 pub(crate) use write_tx::WriteTx;

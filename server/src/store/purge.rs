@@ -51,9 +51,15 @@ pub async fn expired(db: &Database, now: UnixTime, retention_secs: i64) -> Resul
 pub(crate) async fn purge_expired(db: &Database, now: UnixTime, retention_secs: i64) -> Result<Vec<Expired>> {
     let mut purged = Vec::new();
     for candidate in expired(db, now, retention_secs).await? {
-        if purge_one(db, &candidate, now, now - retention_secs).await? {
-            tracing::info!(tenant_id = %candidate.tenant_id, reason = %candidate.reason, "purged installation");
-            purged.push(candidate);
+        // One tenant that cannot be purged (a vendor's table that refuses the
+        // delete, say) must not stop the others, nor hide those already done.
+        match purge_one(db, &candidate, now, now - retention_secs).await {
+            Ok(true) => {
+                tracing::info!(tenant_id = %candidate.tenant_id, reason = %candidate.reason, "purged installation");
+                purged.push(candidate);
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(tenant_id = %candidate.tenant_id, error = %e, "could not purge; will retry"),
         }
     }
     Ok(purged)

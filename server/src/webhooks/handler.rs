@@ -3,20 +3,21 @@
 
 use std::{future::Future, pin::Pin, sync::Arc};
 
-use ids::{BaseUrl, TenantId, UnixTime};
+use ids::{AccountId, BaseUrl, TenantId, UnixTime};
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-
-use reqwest::Method;
 
 use crate::{
     clock::Clock,
     outbound::{
+        act_as_user::ActAsUser,
         forge_api::ForgeApi,
-        host_client::{HostClient, HostRequest},
+        host_client::HostClient,
+        site_client::{Acting, SiteCall, SiteClient},
     },
     secrets::Keyring,
-    store::{Database, Installation},
+    store::{Database, Installation, TenantDb},
 };
 
 /// What the workers and the handlers' contexts use of the app (a part of its
@@ -28,7 +29,14 @@ pub(crate) struct HandlerTools {
     pub keyring: Arc<Keyring>,
     pub forge_api: Arc<ForgeApi>,
     pub host_client: Arc<HostClient>,
+    pub act_as_user: Arc<ActAsUser>,
     pub webhooks: Arc<Webhooks>,
+}
+
+impl HandlerTools {
+    fn site(&self) -> SiteClient<'_> {
+        SiteClient::new(&self.db, &self.keyring, &self.clock, &self.host_client, &self.forge_api, &self.act_as_user)
+    }
 }
 
 /// A delivery, as a handler sees it, whichever world sent it (a Connect
@@ -99,6 +107,13 @@ impl Webhooks {
         self
     }
 
+    /// The events handlers were added for that `declared` (the descriptor's
+    /// webhooks) does not name: such a handler would never run.
+    pub(crate) fn undeclared(&self, declared: &[(String, String)]) -> Vec<&str> {
+        let known = |event: &str| event == "*" || declared.iter().any(|(d, _)| d == event);
+        self.handlers.iter().map(|(event, _)| event.as_str()).filter(|event| !known(event)).collect()
+    }
+
     pub(crate) fn for_event<'a>(&'a self, event: &'a str) -> impl Iterator<Item = &'a Arc<dyn WebhookHandler>> + 'a {
         self.handlers.iter().filter(move |(on, _)| on == "*" || on == event).map(|(_, h)| h)
     }
@@ -122,18 +137,45 @@ impl<'a> HandlerContext<'a> {
     /// the tenant's site as the app: a Connect JWT under the tenant's shared
     /// secret, or, for a tenant born on Forge, its newest system token.
     pub async fn get_as_app(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, HandlerError> {
-        let (state, installation) = (self.tools, self.installation);
-        if installation.sealed_secret().is_none() {
-            let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
-            let path = if encoded.is_empty() { path.to_string() } else { format!("{path}?{encoded}") };
-            let answer = state.forge_api.get_as_app(&state.db, &state.keyring, installation, &path).await;
-            return answer.map_err(|e| HandlerError::new(format!("the product API: {e}")));
-        }
-        let (client_key, sealed) = installation.sealed_secret().ok_or_else(|| HandlerError::new("no shared secret"))?;
-        let secret = state.keyring.open(client_key, &sealed).map_err(|e| HandlerError::new(e.to_string()))?;
-        let request = HostRequest { method: Method::GET, path, query, body: None };
-        let answer = state.host_client.send(installation, &secret, request, state.clock.now()).await;
-        answer.map_err(|e| HandlerError::new(format!("the tenant's site: {e}")))
+        self.send_as_app(Method::GET, path, query, None).await
+    }
+
+    /// Sends `method` to `path` (relative to the site, as Connect writes it:
+    /// `/rest/api/3/issue/ACME-1/properties/seen`) as the app, in whichever
+    /// world the tenant lives. An empty answer (a 204) is `null`; Atlassian's
+    /// rate limit is waited out twice at most, a few seconds each.
+    pub async fn send_as_app(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Result<Value, HandlerError> {
+        self.send(Acting::App, SiteCall { method, path, query, body }).await
+    }
+
+    /// As [`send_as_app`](Self::send_as_app), as the user `account_id`:
+    /// Connect's act-as-user grant (the descriptor asks for `ACT_AS_USER`),
+    /// or Forge's offline impersonation (a scope with `allowImpersonation`).
+    pub async fn send_as_user(
+        &self,
+        account_id: &AccountId,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Result<Value, HandlerError> {
+        self.send(Acting::User(account_id), SiteCall { method, path, query, body }).await
+    }
+
+    async fn send(&self, acting: Acting<'_>, call: SiteCall<'_>) -> Result<Value, HandlerError> {
+        let answer = self.tools.site().send(self.installation, acting, call).await;
+        answer.map_err(|e| HandlerError::new(e.to_string()))
+    }
+
+    /// The vendor's tables, bound to this delivery's tenant ([`TenantDb`]).
+    pub fn tenant_db(&self) -> TenantDb<'_> {
+        TenantDb::new(&self.tools.db, &self.installation.tenant_id)
     }
 
     /// The app's own store, for the app's own handlers.

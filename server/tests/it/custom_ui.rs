@@ -25,9 +25,14 @@ async fn open_custom_ui(browser: &Browser, app: &TestApp, module: &str, user: &s
 }
 
 async fn open_custom_ui_of(browser: &Browser, app: &TestApp, site: &str, module: &str, user: &str) {
+    open_frame(browser, &app.fake.custom_ui_url(site, module, user)).await
+}
+
+/// Opens the product page at `url` and enters its Custom UI once rendered.
+async fn open_frame(browser: &Browser, url: &str) {
     let c = &browser.client;
     c.enter_parent_frame().await.ok();
-    c.goto(&app.fake.custom_ui_url(site, module, user)).await.unwrap();
+    c.goto(url).await.unwrap();
     let frame = browser
         .wait_for("the Custom UI frame", WAIT, |c| async move { c.find(Locator::Css("#forge-frame")).await.ok() })
         .await;
@@ -50,7 +55,13 @@ async fn reported(browser: &Browser) -> (Value, Value) {
 /// The Jira site `acme` (an admin and a plain user), installed through
 /// Connect and then moved onto Forge, as a vendor's existing tenant is.
 async fn acme_moved_onto_forge() -> (TestApp, hostkit::Tenant) {
-    let app = TestApp::builder(DbKind::Sqlite).forge().start().await;
+    acme_moved_onto_forge_with(TestApp::builder(DbKind::Sqlite).forge()).await
+}
+
+async fn acme_moved_onto_forge_with(
+    builder: crate::support::app_builder::TestAppBuilder,
+) -> (TestApp, hostkit::Tenant) {
+    let app = builder.start().await;
     let tenant = app.fake.add_site("acme", "jira");
     app.fake.add_user("acme", "admin", "Ada Admin", true);
     app.fake.add_user("acme", "user", "Uma User", false);
@@ -108,7 +119,7 @@ async fn the_custom_ui_is_the_same_app_through_the_real_forge_bridge() {
     click(&c, ".note .note-delete").await;
     wait_text(&browser, "the note deleted", ".note .note-title", |t| t == "Custom UI note v2").await;
 
-    // Share a note to an issue: a comment by the user on the site.
+    // Share a note to an issue: a comment by the user on the site, as the user through Forge's impersonation.
     type_into(&c, ".share-target", "ACME-1").await;
     click(&c, ".share-button").await;
     let done = wait_text(&browser, "the share confirmed", ".share-done", |t| t.contains("ACME-1")).await;
@@ -116,6 +127,8 @@ async fn the_custom_ui_is_the_same_app_through_the_real_forge_bridge() {
     let comments = app.fake.comments();
     assert_eq!(comments.len(), 1, "{comments:?}");
     assert_eq!((comments[0].author.as_str(), comments[0].target.as_str()), ("Uma User", "ACME-1"));
+    let api_calls = app.fake.forge.as_ref().unwrap().api.calls();
+    assert!(api_calls.iter().any(|c| c.path == "graphql impersonate user" && c.status == 200), "{api_calls:?}");
 
     click(&c, "a[href='/app/activity']").await;
     let line = wait_text(&browser, "the Activity tab", "li.activity-item", |t| t.contains("ACME-1")).await;
@@ -162,11 +175,31 @@ async fn the_custom_ui_is_the_same_app_through_the_real_forge_bridge() {
 
 /// A tenant born on Forge (no Connect install, no Connect secret) has the
 /// same pages: the user's identity through the product API as the app,
-/// notes, the admin page. Sharing posts as the user, and `requestRemote`
-/// carries no token of the user's, so the page says why it cannot.
+/// notes, the admin page. Sharing posts as the user: `requestRemote`
+/// carries no token of theirs, so the app impersonates them through Forge.
+/// The control for the clean runs above: the product page's origin is not
+/// among FORGE_PAGE_ORIGINS, so the app answers no CORS, Chromium refuses
+/// the cross-origin answer to the page's call, and the product page hears
+/// of it, as the clean runs would have.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and the built Custom UI: run by cargo xtask test"]
-async fn a_tenant_born_on_forge_has_the_custom_ui_and_says_why_it_cannot_share() {
+async fn a_page_origin_the_app_does_not_list_is_refused_by_the_browser_and_reported() {
+    let builder = TestApp::builder(DbKind::Sqlite).forge().var("FORGE_PAGE_ORIGINS", "https://*.atlassian.net");
+    let (app, _) = acme_moved_onto_forge_with(builder).await;
+    app.serve_custom_ui().await;
+    let browser = Browser::start().await;
+    browser.client.goto(&app.fake.custom_ui_url("acme", "notes-page", "user")).await.unwrap();
+    let errors = browser
+        .wait_for("the refused call reported", WAIT, |c| async move {
+            js(&c, "return window.__forgeErrors").await.as_array().filter(|e| !e.is_empty()).cloned()
+        })
+        .await;
+    assert!(errors.iter().any(|e| e.as_str().is_some_and(|e| e.starts_with("fetchRemote /api/"))), "{errors:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and the built Custom UI: run by cargo xtask test"]
+async fn a_tenant_born_on_forge_has_the_custom_ui_and_shares_as_the_user() {
     let app = TestApp::builder(DbKind::Sqlite).forge().start().await;
     app.fake.add_native_site("nova", "jira");
     app.fake.add_user("nova", "admin", "Ada Admin", true);
@@ -178,15 +211,35 @@ async fn a_tenant_born_on_forge_has_the_custom_ui_and_says_why_it_cannot_share()
 
     open_custom_ui_of(&browser, &app, "nova", "notes-page", "user").await;
     wait_text(&browser, "the display name, asked as the app", "#display-name", |t| t == "Uma User").await;
-    click(&c, "a[href='/app/notes']").await;
+    // The product owns the history: a deep link opens the page there; back and forward move it.
+    open_frame(&browser, &app.fake.custom_ui_url_at("nova", "notes-page", "user", "/app/notes")).await;
+    wait_text(&browser, "the deep-linked notes tab", "#no-notes", |t| !t.is_empty()).await;
+    click(&c, "a[href='/app/activity']").await;
+    wait_text(&browser, "the activity tab", "#no-activity", |t| !t.is_empty()).await;
+    let host_button = |id: &'static str| {
+        let c = c.clone();
+        async move {
+            c.enter_parent_frame().await.unwrap();
+            click(&c, id).await;
+            c.find(Locator::Css("#forge-frame")).await.unwrap().enter_frame().await.unwrap();
+        }
+    };
+    host_button("#history-back").await;
+    wait_text(&browser, "back on the notes tab", "#no-notes", |t| !t.is_empty()).await;
+    host_button("#history-forward").await;
+    wait_text(&browser, "forward to the activity tab", "#no-activity", |t| !t.is_empty()).await;
+    host_button("#history-back").await;
+    wait_text(&browser, "back again", "#no-notes", |t| !t.is_empty()).await;
     type_into(&c, "#note-title", "Born on Forge").await;
     click(&c, "#note-create").await;
     wait_text(&browser, "the new note", ".note .note-title", |t| t == "Born on Forge").await;
     type_into(&c, ".share-target", "NOVA-1").await;
     click(&c, ".share-button").await;
-    let why = wait_text(&browser, "the reason", ".share .error", |t| !t.is_empty()).await;
-    assert!(why.contains("no token of yours"), "{why}");
-    assert!(app.fake.comments().is_empty() && app.fake.forge.as_ref().unwrap().api.comments().is_empty());
+    let done = wait_text(&browser, "the share confirmed", ".share-done", |t| t.contains("NOVA-1")).await;
+    assert!(done.starts_with("Shared to NOVA-1"), "{done}");
+    let comments = app.fake.comments();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert_eq!((comments[0].site.as_str(), comments[0].author.as_str()), ("nova", "Uma User"), "as the user");
     assert_clean(&browser, "on a Forge-born tenant's page").await;
 
     open_custom_ui_of(&browser, &app, "nova", "notes-admin", "admin").await;

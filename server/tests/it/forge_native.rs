@@ -38,7 +38,7 @@ const DAY: i64 = 86_400;
 /// The app beside a fake host that plays Forge, with the Forge-native Jira
 /// site `nova` (an admin and a plain user) where the app is installed
 /// through Forge alone.
-async fn native_site(kind: DbKind) -> TestApp {
+pub(crate) async fn native_site(kind: DbKind) -> TestApp {
     let app = TestApp::builder(kind).forge().start().await;
     app.fake.add_native_site("nova", "jira");
     app.fake.add_user("nova", "admin", "Ada Admin", true);
@@ -49,11 +49,11 @@ async fn native_site(kind: DbKind) -> TestApp {
     app
 }
 
-fn forge_of(app: &TestApp) -> hostkit::fake_host::ForgeSide {
+pub(crate) fn forge_of(app: &TestApp) -> hostkit::fake_host::ForgeSide {
     app.fake.forge.clone().expect("the fake host plays Forge")
 }
 
-fn install_of(app: &TestApp) -> ForgeInstall {
+pub(crate) fn install_of(app: &TestApp) -> ForgeInstall {
     app.fake.forge_installation("nova").expect("installed through Forge")
 }
 
@@ -99,16 +99,18 @@ async fn a_tenant_born_on_forge_lives_through_reinstall_rename_and_events_and_is
         (born.environment_type.as_deref(), born.environment_id.as_ref()),
         (Some("PRODUCTION"), Some(&install.environment_id))
     );
-    assert_eq!((born.base_url.as_str(), born.product_type.as_deref()), (install.site_url.as_str(), Some("jira")));
+    // Forge's events name no site URL (no `context` outside a page's calls): the first page call does.
+    assert_eq!((born.base_url.as_str(), born.product_type.as_deref()), ("", Some("jira")));
     let id = born.tenant_id.clone();
     assert!(rows_naming(&app.raw_db, id.as_str()).await.iter().any(|r| r.contains("forge_system_tokens")), "a token");
 
-    // Reached by its FITs: notes, the site, a display name asked of the product as the app.
+    // Reached by its FITs: the site (from the very first call), notes, a display name asked as the app.
+    let (status, me) = from_page(&app, &install, "user", "/api/me/identity", &[]).await;
+    assert_eq!((status, me["base_url"].as_str()), (200, Some(install.site_url.as_str())), "{me}");
+    assert_eq!(tenant_of(&app, &install).await.base_url, install.site_url, "and kept");
     let (status, note) =
         from_page(&app, &install, "user", "/api/notes/create", &[("title", "Born on Forge"), ("body", "")]).await;
     assert_eq!(status, 200, "{note}");
-    let (status, me) = from_page(&app, &install, "user", "/api/me/identity", &[]).await;
-    assert_eq!((status, me["base_url"].as_str()), (200, Some(install.site_url.as_str())), "{me}");
     let (status, name) = from_page(&app, &install, "user", "/api/me/display_name", &[]).await;
     assert_eq!((status, name.as_str()), (200, Some("Uma User")), "asked the product API as the app");
     // The admin page is authorized on the server, from the FIT's principal.
@@ -129,10 +131,13 @@ async fn a_tenant_born_on_forge_lives_through_reinstall_rename_and_events_and_is
     assert_eq!((status, notes[0]["title"].as_str()), (200, Some("Born on Forge")), "{notes}");
     assert_eq!(tenant_of(&app, &reinstalled).await.tenant_id, id, "the same tenant");
 
-    // A site rename: the next FIT names the new site URL, and the tenant follows it.
+    // A site rename: the next page's FIT names the new site URL, and the tenant follows it.
     assert_eq!(app.fake.forge_rename("nova").await, Ok(204));
     let renamed = install_of(&app);
     assert_ne!(renamed.site_url, install.site_url);
+    assert_eq!(tenant_of(&app, &renamed).await.base_url, install.site_url, "a trigger names no site");
+    let (status, me) = from_page(&app, &renamed, "user", "/api/me/identity", &[]).await;
+    assert_eq!((status, me["base_url"].as_str()), (200, Some(renamed.site_url.as_str())), "{me}");
     assert_eq!(tenant_of(&app, &renamed).await.base_url, renamed.site_url);
     let history = identities::history(&app.raw_db, &id).await.unwrap();
     for old_or_new in [&install.site_url, &renamed.site_url, &install.installation_id, &reinstalled.installation_id] {
@@ -327,8 +332,10 @@ fn the_fake_host_names_the_modules_the_manifest_declares() {
 }
 
 /// Calls out for a tenant born on Forge: with no system token yet, asking
-/// the site as the app is a clear 502, not a retry-later; sharing a note
-/// needs the user's own token, and with it the comment is made as the user.
+/// the site as the app is a clear 502, not a retry-later, and so is sharing
+/// (acting as the user is bought with the system token). With one, the
+/// comment is made as the FIT's user through Forge's offline impersonation;
+/// a user token the page put in a header is never used.
 async fn a_forge_tenant_calls_out_with_the_token_it_has_and_says_why_when_it_has_none(kind: DbKind) {
     let app = TestApp::builder(kind).forge().start().await;
     let forge = forge_of(&app);
@@ -349,16 +356,8 @@ async fn a_forge_tenant_calls_out_with_the_token_it_has_and_says_why_when_it_has
     let id = note["id"].to_string();
     let form = [("id", id.as_str()), ("target", "NOVA-1")];
     let (status, why) = from_page(&app, &install, "user", "/api/notes/share", &form).await;
-    assert_eq!(status, 502, "no Connect grant and no user token: {why}");
-    assert!(why.to_string().contains("no token of yours"), "{why}");
-    let fit = forge.jwks.fit_for(&install, Some("user"));
-    let user_token = forge.api.user_token(&cloud_id, "user");
-    let shared = app.http.post(app.url("/api/notes/share")).bearer_auth(fit).header("x-forge-oauth-user", &user_token);
-    let shared = shared.form(&form).send().await.unwrap();
-    assert_eq!(shared.status(), 200, "{}", shared.text().await.unwrap_or_default());
-    let comments = forge.api.comments();
-    assert_eq!((comments.len(), comments[0].author.as_str(), comments[0].target.as_str()), (1, "user", "NOVA-1"));
-    assert!(comments[0].body.to_string().contains("Share me"));
+    assert_eq!(status, 502, "no system token to buy the user's with: {why}");
+    assert!(why.to_string().contains("no Forge system token"), "{why}");
 
     // The hourly trigger brings a system token: the site is asked as the app from then on.
     let token = forge.api.system_token(&cloud_id, 3600);
@@ -366,5 +365,23 @@ async fn a_forge_tenant_calls_out_with_the_token_it_has_and_says_why_when_it_has
     assert_eq!(forge.jwks.deliver(&hourly, &install, ForgeEvent::Hourly.as_str(), Some(&token), 0).await.status(), 204);
     let (status, name) = from_page(&app, &install, "user", "/api/me/display_name", &[]).await;
     assert_eq!((status, name.as_str()), (200, Some("Uma User")));
+
+    // Shared as the FIT's user, twice: one impersonation, and the page's own "user token" never used.
+    forge.api.add_user(&cloud_id, "admin", "Ada Admin", true);
+    let planted = forge.api.user_token(&cloud_id, "admin");
+    for _ in 0..2 {
+        let fit = forge.jwks.fit_for(&install, Some("user"));
+        let shared = app.http.post(app.url("/api/notes/share")).bearer_auth(fit).header("x-forge-oauth-user", &planted);
+        let shared = shared.form(&form).send().await.unwrap();
+        assert_eq!(shared.status(), 200, "{}", shared.text().await.unwrap_or_default());
+    }
+    let comments = forge.api.comments();
+    assert_eq!((comments.len(), comments[0].author.as_str(), comments[0].target.as_str()), (2, "user", "NOVA-1"));
+    assert!(comments[0].body.to_string().contains("Share me"));
+    let calls = forge.api.calls();
+    assert!(calls.iter().all(|c| c.token.as_deref() != Some(planted.as_str())), "the page's token: {calls:?}");
+    let impersonations: Vec<_> = calls.iter().filter(|c| c.path.starts_with("graphql")).collect();
+    assert_eq!(impersonations.len(), 1, "one token bought, then kept: {calls:?}");
+    assert_eq!(impersonations[0].token.as_deref(), Some(token.as_str()), "bought with the system token");
 }
 on_both_databases!(a_forge_tenant_calls_out_with_the_token_it_has_and_says_why_when_it_has_none);

@@ -131,3 +131,40 @@ async fn over_its_share_a_network_is_refused_before_any_database_read() {
     assert_eq!(forged_call(&app, "198.51.100.2").await.0, 503, "under its share the read is tried, and fails");
     proxy.up();
 }
+
+/// Issue 30: any user of the app holds a genuine FIT of its global page and
+/// may send it to any path of the remote through Atlassian's egress. A flood
+/// of those at `preUninstall` is refused, past its share with 429, but
+/// charged to that installation and user: another user keeps their share,
+/// and another tenant's install and webhook from the same address pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn genuine_fits_on_the_wrong_route_never_throttle_atlassians_address() {
+    let forge = hostkit::ForgeJwks::start().await;
+    let app_id = hostkit::forge::app_id();
+    let app = TestApp::builder(DbKind::Sqlite)
+        .var("REFUSALS_PER_MINUTE", "20")
+        .var("FORGE_APP_ID", app_id.clone())
+        .var("FORGE_JWKS_URL", forge.url.clone())
+        .start()
+        .await;
+    let install = hostkit::forge::ForgeInstall::new(&app_id, &hostkit::forge::cloud_id(), "https://api.example.com");
+    let pre_uninstall = app.url(server::connect::forge_event::ForgeEvent::PreUninstall.path());
+    let page_fit = |user: &str| forge.fit_of(&install, hostkit::forge::modules::GLOBAL_PAGE, Some(user));
+    let event = serde_json::json!({ "eventType": "avi:forge:uninstalled:app" });
+    let mut statuses = Vec::new();
+    for _ in 0..300 {
+        let sent = forge.post_delivery(&pre_uninstall, &page_fit("user-1"), event.clone(), None, 0).await;
+        statuses.push(sent.unwrap().status().as_u16());
+    }
+    assert!(statuses[..20].iter().all(|s| *s == 401), "refused within the share: {statuses:?}");
+    assert!(statuses[20..].iter().all(|s| *s == 429), "then limited: {statuses:?}");
+
+    let another_user = forge.post_delivery(&pre_uninstall, &page_fit("user-2"), event, None, 0).await.unwrap();
+    assert_eq!(another_user.status(), 401, "another user of the installation keeps their share");
+    let tenant = hostkit::Tenant::new(&crate::support::app::jira_site());
+    assert_eq!(app.host.install(&tenant).await.status(), 204, "another tenant installs from the same address");
+    let issue = crate::webhooks::issue("ACME-1");
+    let webhook = app.host.send_webhook(&tenant, crate::webhooks::ISSUE_CREATED, &issue, "d-1", 0).await.unwrap();
+    assert_eq!(webhook.status(), 204, "and its webhook is taken");
+    assert_eq!(forged_call(&app, "127.0.0.1").await.0, 401, "the address's own share is whole");
+}

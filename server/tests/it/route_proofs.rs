@@ -114,8 +114,13 @@ async fn every_route_is_declared_with_its_proof_and_everything_served_is_covered
     }
     assert_eq!(has("POST", "/forge/scheduled/hourly"), Some(ProofKind::ForgeEvent));
     assert_eq!(has("POST", "/webhooks/jira-issue-created"), Some(ProofKind::Webhook));
-    let public: Vec<&str> =
-        app.routes.iter().filter(|r| r.proof == ProofKind::Public).map(|r| r.path.as_str()).collect();
+    let is_preflight = |r: &&DeclaredRoute| r.method == http::Method::OPTIONS;
+    let public: Vec<&str> = app
+        .routes
+        .iter()
+        .filter(|r| r.proof == ProofKind::Public && !is_preflight(r))
+        .map(|r| r.path.as_str())
+        .collect();
     assert_eq!(
         public,
         [
@@ -129,6 +134,12 @@ async fn every_route_is_declared_with_its_proof_and_everything_served_is_covered
         ],
         "the public routes are exactly these"
     );
+    // CORS preflights (answered by the layer, public) exactly where a Forge page's FIT is taken.
+    let preflights: Vec<&str> = app.routes.iter().filter(is_preflight).map(|r| r.path.as_str()).collect();
+    let fit_routes: Vec<&str> =
+        app.routes.iter().filter(|r| r.proof == ProofKind::ApiCaller).map(|r| r.path.as_str()).collect();
+    assert_eq!(preflights, fit_routes);
+    assert!(app.routes.iter().filter(is_preflight).all(|r| r.proof == ProofKind::Public));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,5 @@
 //! What the app hands Atlassian and its users, as reviewed text: the
-//! descriptor, both Forge manifests and the refusal pages. A change to any
+//! descriptor, the Forge manifests of each mode and the refusal pages. A change to any
 //! of them shows up as a snapshot diff (`cargo insta review`, or
 //! `INSTA_UPDATE=always`), so it is seen and meant, never a side effect.
 
@@ -29,6 +29,14 @@ fn the_connect_on_forge_manifests() {
     for (name, product) in [("jira", Product::Jira), ("confluence", Product::Confluence)] {
         let yaml = manifest_yaml(&descriptor(), product, Some(APP_ID), Mode::ConnectOnForge);
         insta::assert_snapshot!(format!("manifest_connect_on_forge_{name}"), yaml);
+    }
+}
+
+#[test]
+fn the_migrated_manifests() {
+    for (name, product) in [("jira", Product::Jira), ("confluence", Product::Confluence)] {
+        let yaml = manifest_yaml(&descriptor(), product, Some(APP_ID), Mode::Migrated);
+        insta::assert_snapshot!(format!("manifest_migrated_{name}"), yaml);
     }
 }
 

@@ -337,3 +337,17 @@ async fn a_handler_calls_the_tenants_site_as_the_app_through_its_context(kind: D
     assert!(app.fake.rest_calls().iter().any(|call| call.ends_with("/rest/api/3/user")), "{:?}", app.fake.rest_calls());
 }
 on_both_databases!(a_handler_calls_the_tenants_site_as_the_app_through_its_context);
+
+/// A handler for an event the descriptor does not declare would never run:
+/// the start stops and names it, before any database is opened.
+#[tokio::test]
+async fn a_handler_for_an_event_the_descriptor_does_not_declare_stops_the_start() {
+    let config = server::vendor::Config::from_lookup(|_| None).expect("the default configuration");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let counter = Flaky { runs: Arc::new(AtomicUsize::new(0)), failures: 0 };
+    let misspelt = Webhooks::new().on("jira:issue_created", counter.clone()).on("jira:issue_craeted", counter);
+    let refused = server::vendor::Application::builder(config).webhooks(misspelt).listener(listener).build().await;
+    let message = refused.err().expect("the start is refused").to_string();
+    assert!(message.contains("handlers for jira:issue_craeted, which"), "only the misspelt one: {message}");
+    assert!(message.contains("declares jira:issue_created"), "the declared ones are named: {message}");
+}

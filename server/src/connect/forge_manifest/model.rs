@@ -3,7 +3,10 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Mode, PLACEHOLDER_APP_ID};
+use super::{
+    Mode, PLACEHOLDER_APP_ID, REMOTE_BASE_URL_VARIABLE,
+    connect::{app_connect, connect_modules, connect_scopes, migration_intent},
+};
 use crate::connect::{
     descriptor::Descriptor,
     forge_event::ForgeEvent,
@@ -11,16 +14,15 @@ use crate::connect::{
     product_events,
 };
 
-/// The remote that serves the Connect modules and every Forge endpoint.
-const REMOTE: &str = app::host::FORGE_REMOTE;
 /// What the Custom UI's scripts need beyond Forge's default policy.
 const WASM_SCRIPT_PERMISSION: &str = "unsafe-eval";
 /// The Custom UI resource the pages render (`cargo xtask forge-ui` writes it).
 const UI_RESOURCE: &str = "main";
 const UI_RESOURCE_PATH: &str = "target/forge/ui";
 
-/// The manifest as a JSON value (what the YAML says), in the form the JSON
-/// schema of `@forge/manifest` 13.7 accepts (checked in the test command).
+/// The manifest as a JSON value (what the YAML says), in the form that
+/// `@forge/manifest` 13.7 accepts: its schema and its own validators (checked
+/// by the test command through `tools/forge-manifest/validate.mjs`).
 pub(crate) fn manifest(descriptor: &Descriptor, product: Product, app_id: Option<&str>, mode: Mode) -> Value {
     let d = descriptor.value();
     let base_url = d["baseUrl"].as_str().unwrap_or_default();
@@ -29,86 +31,69 @@ pub(crate) fn manifest(descriptor: &Descriptor, product: Product, app_id: Option
         // A remote-only app runs no Forge functions, but the schema requires a runtime.
         "runtime": { "name": "nodejs22.x" },
     });
-    let mut modules = Map::new();
-    if mode == Mode::ConnectOnForge {
-        app["connect"] = json!({ "key": descriptor.key(), "remote": REMOTE, "authentication": "jwt" });
-        modules.extend(connect_modules(d, product));
-        if let Some(migration) = migration_intent(base_url) {
-            modules.insert("connectToForgeMigration".into(), migration);
-        }
+    if let Some(connect) = app_connect(descriptor, mode) {
+        app["connect"] = connect;
     }
-    modules.extend(forge_modules(descriptor, product, mode));
-    json!({
+    let mut modules = forge_modules(descriptor, product, mode);
+    if mode.has_connect_modules()
+        && let Some(migration) = migration_intent(base_url)
+    {
+        modules.insert("connectToForgeMigration".into(), migration);
+    }
+    let mut manifest = json!({
         "app": app,
         "remotes": [{
-            "key": REMOTE,
-            "baseUrl": base_url,
+            "key": mode.remote_key(),
+            "baseUrl": format!("${{{REMOTE_BASE_URL_VARIABLE}}}"),
             "operations": ["compute", "storage"],
             "storage": { "inScopeEUD": true },
         }],
-        "modules": modules,
-        "resources": [{ "key": UI_RESOURCE, "path": UI_RESOURCE_PATH }],
-        "permissions": {
-            "scopes": scopes(d, product, mode),
-            // The page is WebAssembly: under CSP level 3 `'unsafe-eval'` lets it compile.
-            // Forge's validator refuses `'wasm-unsafe-eval'`, which would say only that.
-            "content": { "scripts": [WASM_SCRIPT_PERMISSION] },
-        },
-    })
-}
-
-/// The descriptor's modules and lifecycle callbacks, as `connect-<product>:<kind>`.
-fn connect_modules(d: &Value, product: Product) -> Map<String, Value> {
-    let prefix = product.prefix();
-    let mut modules = Map::new();
-    let mut lifecycle = json!({ "key": "lifecycle-events" });
-    if let (Some(target), Some(source)) = (lifecycle.as_object_mut(), d["lifecycle"].as_object()) {
-        target.extend(source.iter().map(|(k, v)| (k.clone(), v.clone())));
+        // Each environment's deploy names its backend (`REMOTE_BASE_URL=… forge deploy -e staging`);
+        // without it, the base URL the manifest was generated for.
+        "environment": { "variables": [{ "key": REMOTE_BASE_URL_VARIABLE, "default": base_url }] },
+    });
+    let scopes = scopes(d, product, mode, &modules);
+    if mode.has_connect_modules() {
+        manifest["connectModules"] = Value::Object(connect_modules(d, product));
     }
-    modules.insert(format!("connect-{prefix}:lifecycle"), json!([lifecycle]));
-    for (kind, list) in d["modules"].as_object().into_iter().flatten() {
-        let list = if kind == "webhooks" { webhooks_of(list, product) } else { list.clone() };
-        modules.insert(format!("connect-{prefix}:{kind}"), list);
+    manifest["modules"] = Value::Object(modules);
+    let mut permissions = json!({ "scopes": scopes });
+    if mode.has_forge_pages() {
+        manifest["resources"] = json!([{ "key": UI_RESOURCE, "path": UI_RESOURCE_PATH }]);
+        // The page is WebAssembly: under CSP level 3 `'unsafe-eval'` lets it compile.
+        // Forge's validator refuses `'wasm-unsafe-eval'`, which would say only that.
+        permissions["content"] = json!({ "scripts": [WASM_SCRIPT_PERMISSION] });
     }
-    modules
-}
-
-/// The descriptor lists both products' webhooks; each manifest keeps its own
-/// (Confluence's are the `page_*` events; `comment_created` exists in both).
-fn webhooks_of(list: &Value, product: Product) -> Value {
-    let keep = |w: &&Value| {
-        let confluence_only = w["event"].as_str().is_some_and(|e| e.starts_with("page_"));
-        let jira_only = w["event"].as_str().is_some_and(|e| e.starts_with("jira:"));
-        match product {
-            Product::Jira => !confluence_only,
-            Product::Confluence => !jira_only,
-        }
-    };
-    let with_key = |w: &Value| {
-        let mut w = w.clone();
-        // Forge wants a module key; the webhook's own path segment is unique.
-        let key = w["url"].as_str().and_then(|u| u.rsplit('/').next()).unwrap_or_default().to_string();
-        w["key"] = Value::String(key);
-        w
-    };
-    Value::Array(list.as_array().into_iter().flatten().filter(keep).map(with_key).collect())
+    manifest["permissions"] = permissions;
+    manifest
 }
 
 /// The Forge modules, from the one list the routes read: each with the
 /// endpoint that reaches the remote at the path the app serves for it.
 fn forge_modules(descriptor: &Descriptor, product: Product, mode: Mode) -> Map<String, Value> {
-    // Under Connect-on-Forge, product events keep coming as Connect webhooks.
-    let wanted = |m: &ForgeModule| mode == Mode::Native || *m != ForgeModule::ProductEvents;
+    // Under Connect-on-Forge, product events keep coming as Connect webhooks and the pages stay Connect's.
+    let wanted = |m: &ForgeModule| match m {
+        ForgeModule::ProductEvents => !mode.has_connect_modules(),
+        ForgeModule::GlobalPage | ForgeModule::AdminPage => mode.has_forge_pages(),
+        _ => true,
+    };
     let declared: Vec<ForgeModule> = ForgeModule::ALL.into_iter().filter(wanted).collect();
     let mut modules = Map::new();
-    modules.insert("endpoint".into(), Value::Array(endpoints(&declared)));
+    modules.insert("endpoint".into(), Value::Array(endpoints(&declared, mode.remote_key())));
     modules.insert("trigger".into(), json!([]));
     for module in declared {
         let (kind, entry) = match module {
             ForgeModule::Installed => ("trigger", trigger(module, vec![ForgeEvent::Installed.as_str()])),
             ForgeModule::Upgraded => ("trigger", trigger(module, vec![ForgeEvent::Upgraded.as_str()])),
             ForgeModule::ProductEvents => {
-                ("trigger", trigger(module, product_events::forge_events(&descriptor.webhooks(), product)))
+                let mut events = trigger(module, product_events::forge_events(&descriptor.webhooks(), product));
+                // The app's own changes (a note shared as a comment) do not come back to it. Forge filters
+                // Jira's events only (its validator refuses the filter on Confluence's): the app drops
+                // Confluence's `selfGenerated` events itself (`connect::product_events::delivery`).
+                if product == Product::Jira {
+                    events["filter"] = json!({ "ignoreSelf": true });
+                }
+                ("trigger", events)
             }
             ForgeModule::PreUninstall => ("preUninstall", invoking(module)),
             ForgeModule::Hourly => ("scheduledTrigger", scheduled(module)),
@@ -125,23 +110,22 @@ fn forge_modules(descriptor: &Descriptor, product: Product, mode: Mode) -> Map<S
 
 /// One `endpoint` per module endpoint (the pages share theirs): delivery
 /// endpoints name their route and ask for the system token (all but the
-/// uninstall hook); the pages' endpoint asks for the user's token.
-fn endpoints(modules: &[ForgeModule]) -> Vec<Value> {
+/// uninstall hook). The pages' endpoint asks for no token: the page's calls
+/// (`requestRemote`) carry none, and the app acts as a user through Forge's
+/// offline impersonation instead (`outbound::impersonation`).
+fn endpoints(modules: &[ForgeModule], remote: &str) -> Vec<Value> {
     let mut endpoints: Vec<Value> = Vec::new();
     for module in modules {
         if endpoints.iter().any(|e| e["key"] == module.endpoint_key()) {
             continue;
         }
-        let mut endpoint = json!({ "key": module.endpoint_key(), "remote": REMOTE });
+        let mut endpoint = json!({ "key": module.endpoint_key(), "remote": remote });
         if let Some(path) = module.path() {
             endpoint["route"] = json!({ "path": path });
         }
         let mut auth = Map::new();
         if module.asks_system_token() {
             auth.insert("appSystemToken".into(), json!({ "enabled": true }));
-        }
-        if module.asks_user_token() {
-            auth.insert("appUserToken".into(), json!({ "enabled": true }));
         }
         if !auth.is_empty() {
             endpoint["auth"] = Value::Object(auth);
@@ -186,6 +170,12 @@ fn page(descriptor: &Descriptor, module: ForgeModule, product: Product) -> Value
         "resource": UI_RESOURCE,
         "resolver": { "endpoint": module.endpoint_key() },
     });
+    if module == ForgeModule::AdminPage {
+        // The admin page is the app's configuration: Jira opens it from the Configure button of the app's
+        // entry in "Manage apps" (and no longer lists it in the admin sidebar). Confluence's
+        // `globalSettings` takes the same flag (its schema: "used as the app's configuration").
+        page["useAsConfig"] = json!(true);
+    }
     if product == Product::Confluence && module == ForgeModule::GlobalPage {
         // Confluence's global page needs a route of its own (`^[a-z0-9-]+$`).
         page["route"] = json!("notes");
@@ -193,40 +183,34 @@ fn page(descriptor: &Descriptor, module: ForgeModule, product: Product) -> Value
     page
 }
 
-/// The app's migration intent, so site admins do not see Atlassian's default
-/// end-of-support notice. The guide must be public and https.
-fn migration_intent(base_url: &str) -> Option<Value> {
-    base_url.starts_with("https://").then(|| {
-        json!([{
-            "key": "migration-intent",
-            "migrationGuideUrl": format!("{base_url}/"),
-            "willMigrateToForgeBeforeEOS": "YES",
-        }])
-    })
+/// Connect-on-Forge: the descriptor's Connect scopes and the product read
+/// the app makes as itself (`outbound::forge_api::health_path`). Migrated
+/// and Forge-native: the least the app's calls need: reading the product
+/// (its events, the health check, the admin check), users (display names),
+/// writing comments (share, as the user), in the map form that marks the
+/// scopes offline impersonation may use (`allowImpersonation`). Then, in
+/// each mode, the system token's scope if an endpoint asks for it (Forge
+/// mints none without another scope).
+fn scopes(d: &Value, product: Product, mode: Mode, modules: &Map<String, Value>) -> Value {
+    let endpoints = modules.get("endpoint").and_then(Value::as_array).into_iter().flatten();
+    let system_token = endpoints.filter_map(|e| e.get("auth")).any(|auth| auth["appSystemToken"]["enabled"] == true);
+    let system_token = system_token.then_some(SYSTEM_TOKEN_SCOPE);
+    if mode.has_connect_modules() {
+        let mut scopes = connect_scopes(d, product);
+        scopes.extend([read_scope(product)].into_iter().chain(system_token).map(str::to_string));
+        return json!(scopes);
+    }
+    let mut scopes: Map<String, Value> = native_scopes(product)
+        .iter()
+        .map(|(scope, as_user)| (scope.to_string(), json!({ "allowImpersonation": as_user })))
+        .collect();
+    if let Some(scope) = system_token {
+        scopes.insert(scope.into(), json!({}));
+    }
+    Value::Object(scopes)
 }
 
-/// Connect-on-Forge: the descriptor's Connect scopes, the product read the
-/// app makes as itself (`outbound::forge_api::health_path`), and the tokens
-/// its endpoints ask for. Forge-native: the least the app's calls need:
-/// reading the product (its events, the health check, the admin check),
-/// users (display names), writing comments (share, as the user), and the
-/// tokens.
-fn scopes(d: &Value, product: Product, mode: Mode) -> Vec<Value> {
-    let prefix = product.prefix();
-    let mut scopes: Vec<String> = match mode {
-        Mode::ConnectOnForge => {
-            let connect = d["scopes"].as_array().into_iter().flatten().filter_map(Value::as_str);
-            let mut scopes: Vec<String> = connect
-                .map(|scope| format!("{}:connect-{prefix}", scope.to_ascii_lowercase().replace('_', "-")))
-                .collect();
-            scopes.push(read_scope(product).into());
-            scopes
-        }
-        Mode::Native => native_scopes(product).iter().map(|s| s.to_string()).collect(),
-    };
-    scopes.extend(["read:app-system-token".to_string(), "read:app-user-token".to_string()]);
-    scopes.into_iter().map(Value::String).collect()
-}
+const SYSTEM_TOKEN_SCOPE: &str = "read:app-system-token";
 
 fn read_scope(product: Product) -> &'static str {
     match product {
@@ -235,14 +219,16 @@ fn read_scope(product: Product) -> &'static str {
     }
 }
 
-fn native_scopes(product: Product) -> &'static [&'static str] {
+/// Each scope, and whether the app uses it as a user: Jira's `mypermissions`
+/// and comments; Confluence's own user (with its operations) and comments.
+fn native_scopes(product: Product) -> &'static [(&'static str, bool)] {
     match product {
-        Product::Jira => &["read:jira-work", "read:jira-user", "write:jira-work"],
+        Product::Jira => &[("read:jira-work", true), ("read:jira-user", false), ("write:jira-work", true)],
         Product::Confluence => &[
-            "read:confluence-space.summary",
-            "read:confluence-content.summary",
-            "read:confluence-user",
-            "write:confluence-content",
+            ("read:confluence-space.summary", false),
+            ("read:confluence-content.summary", false),
+            ("read:confluence-user", true),
+            ("write:confluence-content", true),
         ],
     }
 }

@@ -7,13 +7,13 @@
 //! server function reads (the proof types are markers: those are the
 //! verified values).
 
-use app::api::backend::{Caller, CallerVia, ForgeUserToken};
+use app::api::backend::{Caller, CallerVia};
 use axum::{extract::Request, http::HeaderMap};
 use ids::TenantId;
 
 use super::{
     Proof, ProofKind,
-    forge::{learn_from, user_token, verified_fit},
+    forge::{allowed_site_url, learn_from, verified_fit},
     header_token,
     tenant::{admit, caller, issuer_installation, shared_secret, tenant},
 };
@@ -65,7 +65,7 @@ async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) 
     let header = token.header()?;
     // RS256 is Forge's alone; the app's session tokens and the host's context JWTs are HS256.
     if header.alg == "RS256" {
-        return forge_caller(state, token, headers).await;
+        return forge_caller(state, token).await;
     }
     let is_session = header.kid.is_some_and(|kid| state.session_keys.knows(&kid));
     if is_session { session_caller(state, token).await } else { context_caller(state, token).await }
@@ -76,18 +76,25 @@ async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) 
 /// holder of the FIT's `installationId`, the user its `principal`. An
 /// installation the app has never seen verified is refused, never created;
 /// a UI call never brings a system token (the page could make one up).
-async fn forge_caller(state: &AppState, token: RawToken<'_>, headers: &HeaderMap) -> Result<Verified> {
+async fn forge_caller(state: &AppState, token: RawToken<'_>) -> Result<Verified> {
     let (fit, module) = verified_fit(state, token, ModuleRoute::Api).await?;
-    let installation = installations::find_active_by_installation_id(&state.db, &fit.installation_id)
+    let mut installation = installations::find_active_by_installation_id(&state.db, &fit.installation_id)
         .await
         .map_err(|e| Error::Unavailable(format!("installation lookup: {e}")))?
         .ok_or(TokenError::UnknownIssuer)?;
     learn_from(state, &installation, &fit, None).await;
-    let forge_user = user_token(headers)
-        .filter(|_| fit.account_id.is_some())
-        .map(|token| ForgeUserToken { token: token.to_string(), api_base_url: fit.api_base_url.to_string() });
+    // Forge's events carry no site URL, so a tenant born of one learns it
+    // from its first page call, and that call already answers with it.
+    if installation.client_key.is_none()
+        && let Some(site_url) = allowed_site_url(state, &fit)
+    {
+        installation.base_url = site_url;
+    }
+    // A page's call never brings the user's token (`requestRemote` carries
+    // none), and a header the page wrote is never taken for one: acting as
+    // the user goes through Forge's offline impersonation (`forge_api`).
     let forge_module = Some(module.key());
-    let caller = Caller { forge_user, forge_module, ..caller(&installation, fit.account_id, CallerVia::Forge) };
+    let caller = Caller { forge_module, ..caller(&installation, fit.account_id, CallerVia::Forge) };
     Ok((caller, installation))
 }
 

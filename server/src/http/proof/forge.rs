@@ -35,8 +35,6 @@ use crate::{
 
 /// Where Forge puts the app's system token, when the endpoint asks for one.
 const SYSTEM_TOKEN_HEADER: &str = "x-forge-oauth-system";
-/// Where Forge puts the user's token, when a user is in session.
-const USER_TOKEN_HEADER: &str = "x-forge-oauth-user";
 
 /// A verified Forge lifecycle event or scheduled trigger.
 #[derive(Clone)]
@@ -143,18 +141,27 @@ pub(super) async fn verified_fit(
         ForgeKeyError::Unavailable => Error::Unavailable("Forge JWKS".into()),
     })?;
     let fit = verify_fit(token, &key, app_id, state.clock.now())?;
-    let module = admitted(route, fit.module_key.as_deref(), fit.account_id.is_some()).ok_or(TokenError::WrongModule)?;
-    Ok((fit, module))
+    match admitted(route, fit.module_key.as_deref(), fit.account_id.is_some()) {
+        Some(module) => Ok((fit, module)),
+        None => Err(wrong_module(state, &fit)),
+    }
+}
+
+/// A FIT that verified but was sent where its module is not accepted: any
+/// user of the app holds one for its pages, and Atlassian's egress carries
+/// it, so its refusal is charged to that installation and user, never to
+/// the network (`counted_refusal` leaves `WrongModule` alone).
+fn wrong_module(state: &AppState, fit: &VerifiedFit) -> Error {
+    let user = fit.account_id.as_ref().map(|a| a.as_str().to_string()).unwrap_or_default();
+    match state.signer_refusals.spend((fit.installation_id.as_str().to_string(), user)) {
+        Ok(()) => TokenError::WrongModule.into(),
+        Err(wait) => Error::TooManyRefusals(wait),
+    }
 }
 
 /// The system token a call carries, if it looks like one.
 fn system_token(headers: &HeaderMap) -> Option<&str> {
     token_header(headers, SYSTEM_TOKEN_HEADER)
-}
-
-/// The user token a call carries, if it looks like one.
-pub(super) fn user_token(headers: &HeaderMap) -> Option<&str> {
-    token_header(headers, USER_TOKEN_HEADER)
 }
 
 fn token_header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

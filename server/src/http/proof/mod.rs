@@ -172,13 +172,18 @@ pub(crate) async fn require<P: Proof>(State(state): State<AppState>, mut request
 /// Nor does an unsigned install: its 401 is what a site import needs to
 /// retry the install signed (seed 000), it cost nothing to decide, and a
 /// flood from Atlassian's shared egress address must not turn it into a 429.
+///
+/// Nor a FIT that verified on a route its module may not use: it comes
+/// through Atlassian's egress, so it is charged to its installation and
+/// user instead (`proof::forge`). A 429 was counted where it was decided.
 fn counted_refusal<P: Proof>(state: &AppState, request: &Request, error: Error) -> Error {
     let refused_for = |token_error: TokenError| matches!(&error, Error::Unauthorized(r) if *r == token_error.reason());
     let renewing = matches!(P::KIND.surface(), Surface::Page | Surface::Api) && refused_for(TokenError::Expired);
     let unsigned_install = P::KIND == ProofKind::Lifecycle
         && request.uri().path() == LifecycleEvent::Installed.path()
         && refused_for(TokenError::Missing);
-    if !error.status().is_client_error() || renewing || unsigned_install {
+    let signed = refused_for(TokenError::WrongModule) || matches!(error, Error::TooManyRefusals(_));
+    if !error.status().is_client_error() || renewing || unsigned_install || signed {
         return error;
     }
     let Some(network) =

@@ -74,7 +74,6 @@ pub(super) fn caller(installation: &Installation, account_id: Option<AccountId>,
         account_id,
         install_generation: installation.install_generation,
         via,
-        forge_user: None,
         forge_module: None,
     }
 }

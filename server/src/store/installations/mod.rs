@@ -5,23 +5,30 @@
 //! and what a write stores are here; `reads.rs` finds rows, `writes.rs`
 //! changes them (the lifecycle service calls those inside its transaction).
 
+mod forge_reach;
 mod reads;
 mod writes;
 
+pub(crate) use forge_reach::*;
 pub use reads::*;
 pub(crate) use writes::*;
 
 use ids::{BaseUrl, ClientKey, CloudId, InstallationId, TenantId, UnixTime};
 
 use crate::{
-    connect::{lifecycle::InstallState, signature::Signature},
+    connect::{
+        forge_silence::{self, Reach, SilenceLimits},
+        lifecycle::InstallState,
+        signature::Signature,
+    },
     secrets::SealedSecret,
 };
 
 pub(super) const COLUMNS: &str = "tenant_id, client_key, base_url, display_url, product_type, description, app_key, \
     oauth_client_id, service_entitlement_number, installation_id, secret_ciphertext, secret_key_id, state, \
     install_generation, install_signature, first_installed_at, last_installed_at, last_event_at, last_event_iat, \
-    last_install_iat, uninstalled_at, orphaned_at, last_install_token, cloud_id, environment_id, environment_type";
+    last_install_iat, uninstalled_at, orphaned_at, last_install_token, cloud_id, environment_id, environment_type, \
+    forge_reached_at, given_up_at";
 
 /// Active: installed or enabled, and not superseded.
 pub(super) const ACTIVE: &str = "orphaned_at IS NULL AND state IN ('installed', 'enabled')";
@@ -62,6 +69,10 @@ pub struct Installation {
     /// The Forge environment (`app.environment`) the installation runs in.
     pub environment_id: Option<String>,
     pub environment_type: Option<String>,
+    /// When a verified FIT last reached a tenant born on Forge (kept to 15 minutes).
+    pub forge_reached_at: Option<UnixTime>,
+    /// When the app treated it as uninstalled, Forge having been silent too long.
+    pub given_up_at: Option<UnixTime>,
 }
 
 #[cfg(test)]
@@ -95,6 +106,8 @@ impl Installation {
             cloud_id: None,
             environment_id: None,
             environment_type: None,
+            forge_reached_at: None,
+            given_up_at: None,
         }
     }
 }
@@ -112,6 +125,30 @@ impl Installation {
             (None, _) => "Forge",
             (Some(_), Some(_)) => "Connect-on-Forge",
             (Some(_), None) => "Connect only",
+        }
+    }
+
+    /// How Forge's silence stands for an active tenant born on Forge; None
+    /// for any other (Connect sends its own uninstall, and an inactive
+    /// tenant is not waiting to hear from Forge) and for a row with no
+    /// reach recorded.
+    pub fn forge_reach(&self, now: UnixTime, limits: &SilenceLimits) -> Option<Reach> {
+        let reached = self.forge_reached_at.filter(|_| self.client_key.is_none() && self.is_active())?;
+        Some(forge_silence::judge(reached, now, limits))
+    }
+
+    /// The state as the console and `server list` show it: orphaned, silent
+    /// (Forge has not reached it for `limits.silent_after`), or given up on.
+    pub fn state_label(&self, now: UnixTime, limits: &SilenceLimits) -> String {
+        if self.orphaned_at.is_some() {
+            return format!("{} (orphaned)", self.state);
+        }
+        if self.given_up_at.is_some() {
+            return format!("{} (Forge silent)", self.state);
+        }
+        match self.forge_reach(now, limits) {
+            Some(Reach::Silent { .. } | Reach::Gone { .. }) => format!("{} (silent)", self.state),
+            Some(Reach::Heard) | None => self.state.to_string(),
         }
     }
 

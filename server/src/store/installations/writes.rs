@@ -20,8 +20,9 @@ pub(crate) async fn reinstall_forge(
     iat: UnixTime,
 ) -> Result<()> {
     let sql = "UPDATE installations SET installation_id = $2, state = 'installed', uninstalled_at = NULL, \
-               install_generation = install_generation + 1, last_installed_at = $3, last_event_at = $3, \
-               last_event_iat = $4, last_install_iat = $4 WHERE tenant_id = $1 AND client_key IS NULL";
+               given_up_at = NULL, forge_reached_at = $3, install_generation = install_generation + 1, \
+               last_installed_at = $3, last_event_at = $3, last_event_iat = $4, last_install_iat = $4 \
+               WHERE tenant_id = $1 AND client_key IS NULL";
     on_tx!(tx, conn => sqlx::query(sql).bind(tenant_id).bind(installation_id).bind(now).bind(iat)
         .execute(conn).await?.rows_affected());
     Ok(())
@@ -76,7 +77,7 @@ pub(crate) async fn insert(tx: &mut WriteTx, tenant_id: &TenantId, f: &InstallFi
     let sql = format!(
         "INSERT INTO installations ({COLUMNS}) VALUES ($15, \
          $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'installed', 1, $12, $13, $13, $13, $14, $14, NULL, NULL, $16, \
-         NULL, NULL, NULL)"
+         NULL, NULL, NULL, NULL, NULL)"
     );
     on_tx!(tx, conn => {
         let query = bind_fields(sqlx::query(&sql), f).bind(tenant_id).bind(f.token_fingerprint);
@@ -89,7 +90,7 @@ pub(crate) async fn insert(tx: &mut WriteTx, tenant_id: &TenantId, f: &InstallFi
 pub(crate) async fn insert_forge(tx: &mut WriteTx, f: &ForgeTenantFields<'_>) -> Result<()> {
     let sql = format!(
         "INSERT INTO installations ({COLUMNS}) VALUES ($1, NULL, $2, NULL, $3, NULL, NULL, NULL, NULL, $4, NULL, NULL, \
-         'installed', 1, $10, $5, $5, $5, $6, $6, NULL, NULL, NULL, $7, $8, $9)"
+         'installed', 1, $10, $5, $5, $5, $6, $6, NULL, NULL, NULL, $7, $8, $9, $5, NULL)"
     );
     let (site_url, cloud_id) = (f.site_url.map_or("", |u| u.as_str()), f.cloud_id.map_or("", |c| c.as_str()));
     on_tx!(tx, conn => sqlx::query(&sql).bind(f.tenant_id).bind(site_url).bind(f.product_type)

@@ -6,7 +6,7 @@ use std::{collections::HashMap, net::SocketAddr, sync::Arc};
 use server::{
     http::DeclaredRoute,
     store::Database,
-    vendor::{Application, Clock, Config, Webhooks},
+    vendor::{Application, Clock, Config, LifecycleHooks, VendorMigrations, Webhooks},
 };
 use tokio::{net::TcpListener, sync::oneshot};
 
@@ -76,7 +76,7 @@ impl TestApp {
     pub(super) async fn launch(
         kind: DbKind,
         forge: bool,
-        webhooks: Webhooks,
+        (webhooks, hooks, migrations): (Webhooks, LifecycleHooks, Option<VendorMigrations>),
         configure: impl FnOnce(&mut HashMap<String, String>),
     ) -> Self {
         let db = TestDb::new(kind).await;
@@ -94,6 +94,7 @@ impl TestApp {
             vars.insert("FORGE_APP_ID".into(), side.app_id.clone());
             vars.insert("FORGE_JWKS_URL".into(), side.jwks.url.clone());
             vars.insert("FORGE_API_BASE_ALLOWLIST".into(), side.api.url.clone());
+            vars.insert("FORGE_GRAPHQL_URL".into(), format!("{}/graphql", side.api.url));
             hostkit::FakeHost::start_with_forge(host.clone(), side).await
         } else {
             hostkit::FakeHost::start(host.clone()).await
@@ -101,11 +102,17 @@ impl TestApp {
         vars.insert("CONNECT_KEYS_CDN_URL".into(), host.key_server.url());
         vars.insert("CONNECT_ALL_JS_URL".into(), format!("{}/all.js", fake.url));
         vars.insert("CONNECT_OAUTH_SERVER_URL".into(), fake.url.clone());
+        // The fake host's product page makes a Forge page's calls from the browser, cross-origin.
+        vars.insert("FORGE_PAGE_ORIGINS".into(), fake.url.trim_end_matches('/').to_string());
         configure(&mut vars);
         let base_url = vars["APP_BASE_URL"].clone();
         let encryption_key = vars["APP_ENCRYPTION_KEY"].clone();
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
-        let app = Application::builder(config).listener(listener).webhooks(webhooks).build().await.expect("build app");
+        let mut builder = Application::builder(config).listener(listener).webhooks(webhooks).lifecycle(hooks);
+        if let Some(migrations) = migrations {
+            builder = builder.migrations(migrations);
+        }
+        let app = builder.build().await.expect("build app");
         let clock = app.clock().clone();
         let routes = app.routes().to_vec();
         let metrics_addr = app.metrics_addr();

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use server::vendor::Webhooks;
+use server::vendor::{LifecycleHooks, VendorMigrations, Webhooks};
 
 use super::{app::TestApp, db::DbKind};
 
@@ -15,12 +15,21 @@ pub struct TestAppBuilder {
     kind: DbKind,
     forge: bool,
     webhooks: Webhooks,
+    hooks: LifecycleHooks,
+    migrations: Option<VendorMigrations>,
     edits: Vec<Edit>,
 }
 
 impl TestAppBuilder {
     pub(super) fn new(kind: DbKind) -> Self {
-        Self { kind, forge: false, webhooks: Webhooks::new(), edits: Vec::new() }
+        Self {
+            kind,
+            forge: false,
+            webhooks: Webhooks::new(),
+            hooks: LifecycleHooks::new(),
+            migrations: None,
+            edits: Vec::new(),
+        }
     }
 
     /// Sets the configuration variable `name`, over its default if it has one.
@@ -52,6 +61,18 @@ impl TestAppBuilder {
         self
     }
 
+    /// Runs a vendor's lifecycle hooks.
+    pub fn lifecycle(mut self, hooks: LifecycleHooks) -> Self {
+        self.hooks = hooks;
+        self
+    }
+
+    /// Runs a vendor's own migrations after the house's.
+    pub fn migrations(mut self, migrations: VendorMigrations) -> Self {
+        self.migrations = Some(migrations);
+        self
+    }
+
     /// Turns Forge on, beside a fake host that plays Forge (`app.fake.forge`:
     /// its JWKS and product API).
     pub fn forge(mut self) -> Self {
@@ -60,8 +81,8 @@ impl TestAppBuilder {
     }
 
     pub async fn start(self) -> TestApp {
-        let Self { kind, forge, webhooks, edits } = self;
-        TestApp::launch(kind, forge, webhooks, move |vars| {
+        let Self { kind, forge, webhooks, hooks, migrations, edits } = self;
+        TestApp::launch(kind, forge, (webhooks, hooks, migrations), move |vars| {
             for edit in edits {
                 edit(vars);
             }

@@ -1,0 +1,191 @@
+//! One client for a tenant's site, whichever world the tenant lives in: as
+//! the app (a Connect JWT under the shared secret, or Forge's system token)
+//! or as a user (Connect's act-as-user grant, or Forge's offline
+//! impersonation), any method. Paths are the product's REST paths as
+//! Connect writes them, relative to the site (`/rest/api/3/issue/ACME-1`,
+//! Confluence's `/rest/api/content`); under Forge they go below the API
+//! base URL, with Confluence's `/wiki`. Both clients below wait out a rate
+//! limit a bounded number of times and read an empty answer as `null`.
+
+use ids::AccountId;
+use reqwest::Method;
+use serde_json::Value;
+
+use super::{
+    act_as_user::{ActAsUser, GrantError},
+    forge_api::{ApiRequest, ForgeApi, ForgeApiError},
+    host_client::{HostClient, HostError, HostRequest},
+};
+use crate::{clock::Clock, secrets::Keyring, store::Database, store::Installation};
+
+/// What the site client borrows from the app.
+pub(crate) struct SiteClient<'a> {
+    db: &'a Database,
+    keyring: &'a Keyring,
+    clock: &'a Clock,
+    host_client: &'a HostClient,
+    forge_api: &'a ForgeApi,
+    act_as_user: &'a ActAsUser,
+}
+
+/// Whom the site sees calling.
+#[derive(Clone, Copy, Debug)]
+pub enum Acting<'a> {
+    App,
+    User(&'a AccountId),
+}
+
+/// One call: a REST path relative to the site, its query and JSON body.
+pub struct SiteCall<'a> {
+    pub method: Method,
+    pub path: &'a str,
+    pub query: &'a [(&'a str, &'a str)],
+    pub body: Option<Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SiteError {
+    #[error("the tenant's site: {0}")]
+    Connect(#[from] HostError),
+    #[error("the tenant's site would not let the app act for the user: {0}")]
+    Grant(#[from] GrantError),
+    #[error("{0}")]
+    Forge(#[from] ForgeApiError),
+    #[error("the tenant's shared secret cannot be opened")]
+    Secret,
+    #[error("{0:?} is not a REST path of the site (a path from /, no query, fragment or dot segments)")]
+    BadPath(String),
+}
+
+impl<'a> SiteClient<'a> {
+    pub(crate) fn new(
+        db: &'a Database,
+        keyring: &'a Keyring,
+        clock: &'a Clock,
+        host_client: &'a HostClient,
+        forge_api: &'a ForgeApi,
+        act_as_user: &'a ActAsUser,
+    ) -> Self {
+        Self { db, keyring, clock, host_client, forge_api, act_as_user }
+    }
+
+    pub(crate) async fn send(
+        &self,
+        installation: &Installation,
+        acting: Acting<'_>,
+        call: SiteCall<'_>,
+    ) -> Result<Value, SiteError> {
+        if !is_site_path(call.path) {
+            return Err(SiteError::BadPath(call.path.to_string()));
+        }
+        match installation.sealed_secret() {
+            Some((client_key, sealed)) => {
+                let secret = self.keyring.open(client_key, &sealed).map_err(|_| SiteError::Secret)?;
+                self.send_connect(installation, &secret, acting, call).await
+            }
+            None => self.send_forge(installation, acting, call).await,
+        }
+    }
+
+    async fn send_connect(
+        &self,
+        installation: &Installation,
+        secret: &crate::secrets::SharedSecret,
+        acting: Acting<'_>,
+        call: SiteCall<'_>,
+    ) -> Result<Value, SiteError> {
+        let now = self.clock.now();
+        let scopes = connect_scopes(&call.method);
+        let request = HostRequest { method: call.method, path: call.path, query: call.query, body: call.body };
+        let Acting::User(account_id) = acting else {
+            return Ok(self.host_client.send(installation, secret, request, now).await?);
+        };
+        let token = self.act_as_user.token(installation, secret, account_id, scopes, now).await?;
+        let sent = self.host_client.send_as_user(installation, &token, request).await;
+        if matches!(sent, Err(HostError::Status(401 | 403))) {
+            self.act_as_user.forget(&installation.tenant_id, account_id);
+        }
+        Ok(sent?)
+    }
+
+    async fn send_forge(
+        &self,
+        installation: &Installation,
+        acting: Acting<'_>,
+        call: SiteCall<'_>,
+    ) -> Result<Value, SiteError> {
+        let path = forge_path(installation, call.path, call.query);
+        let request = ApiRequest { method: call.method, path: &path, body: call.body };
+        let (db, keyring) = (self.db, self.keyring);
+        Ok(match acting {
+            Acting::App => self.forge_api.send_as_app(db, keyring, installation, request).await?,
+            Acting::User(account_id) => {
+                let now = self.clock.now();
+                self.forge_api.send_as_user(db, keyring, installation, account_id, request, now).await?
+            }
+        })
+    }
+}
+
+/// A path that stays on the site and under the API base URL it is joined
+/// to: from `/`, with no query or fragment (those go in `query`), and no
+/// `.` or `..` segment, however spelt.
+fn is_site_path(path: &str) -> bool {
+    let dot_segment = |s: &str| {
+        let s = s.to_ascii_lowercase().replace("%2e", ".");
+        s == "." || s == ".."
+    };
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains(['?', '#', '\\'])
+        && !path.split('/').any(dot_segment)
+}
+
+/// The act-as-user scopes a Connect call needs (the descriptor must ask for them).
+fn connect_scopes(method: &Method) -> &'static [&'static str] {
+    match *method {
+        Method::GET | Method::HEAD => &["READ"],
+        Method::DELETE => &["DELETE"],
+        _ => &["READ", "WRITE"],
+    }
+}
+
+/// The path below Forge's API base URL: Confluence's REST lives under `/wiki` there.
+fn forge_path(installation: &Installation, path: &str, query: &[(&str, &str)]) -> String {
+    let confluence = installation.product_type.as_deref() == Some("confluence") && !path.starts_with("/wiki/");
+    let prefix = if confluence { "/wiki" } else { "" };
+    let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+    if encoded.is_empty() { format!("{prefix}{path}") } else { format!("{prefix}{path}?{encoded}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forge_paths_keep_the_query_and_put_confluence_under_wiki() {
+        let jira = Installation::fixture("jira-tenant", 1);
+        let confluence = Installation { product_type: Some("confluence".into()), ..jira.clone() };
+        assert_eq!(forge_path(&jira, "/rest/api/3/user", &[("accountId", "a b")]), "/rest/api/3/user?accountId=a+b");
+        assert_eq!(forge_path(&confluence, "/rest/api/content", &[]), "/wiki/rest/api/content");
+        assert_eq!(forge_path(&confluence, "/wiki/rest/api/space", &[]), "/wiki/rest/api/space");
+    }
+
+    #[test]
+    fn only_a_rest_path_of_the_site_is_sent() {
+        assert!(is_site_path("/rest/api/3/issue/ACME-1/properties/seen"));
+        for bad in ["rest/api/3/user", "@evil.example/x", ".evil.example/x", "//evil.example/x", "/rest/../../x"] {
+            assert!(!is_site_path(bad), "{bad}");
+        }
+        for bad in ["/rest/%2E%2e/admin", "/rest/api/3/user?accountId=a", "/rest#x", "/rest\\x", "/./rest"] {
+            assert!(!is_site_path(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_user_call_asks_connect_for_the_scopes_of_its_method() {
+        assert_eq!(connect_scopes(&Method::GET), ["READ"]);
+        assert_eq!(connect_scopes(&Method::PUT), ["READ", "WRITE"]);
+        assert_eq!(connect_scopes(&Method::DELETE), ["DELETE"]);
+    }
+}
