@@ -32,6 +32,8 @@ pub mod secrets;
 pub mod store;
 #[doc(hidden)]
 pub mod telemetry;
+#[doc(hidden)]
+pub mod tenant;
 
 pub(crate) mod api;
 pub(crate) mod client_address;

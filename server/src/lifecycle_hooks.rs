@@ -13,7 +13,7 @@ use ids::{BaseUrl, TenantId};
 
 use crate::{
     connect::{forge_event::ForgeDecision, lifecycle::Decision, lifecycle::InstallState},
-    store::Installation,
+    store::Tenant,
 };
 
 /// What happened to the tenant.
@@ -82,7 +82,7 @@ impl LifecycleHooks {
 
 /// Whether the tenant was there before the change: not uninstalled and not
 /// superseded by a site import (a disabled tenant is still installed).
-fn present(tenant: &Installation) -> bool {
+fn present(tenant: &Tenant) -> bool {
     tenant.state != InstallState::Uninstalled && tenant.orphaned_at.is_none()
 }
 
@@ -91,7 +91,7 @@ fn present(tenant: &Installation) -> bool {
 /// `decide` returns a change only when it is one (a retry is `Ignore`), so
 /// each is told once.
 pub(crate) fn connect_change(
-    before: Option<&Installation>,
+    before: Option<&Tenant>,
     decision: &Decision,
     names_installation: bool,
 ) -> Vec<TenantChange> {
@@ -104,8 +104,7 @@ pub(crate) fn connect_change(
     match decision {
         Decision::Reinstall { .. } => {
             let back = (!present(before)).then_some(TenantChange::Installed);
-            let gains_forge =
-                (before.installation_id.is_none() && names_installation).then_some(TenantChange::MovedToForge);
+            let gains_forge = (before.forge.is_none() && names_installation).then_some(TenantChange::MovedToForge);
             back.into_iter().chain(gains_forge).collect()
         }
         Decision::SetState(InstallState::Uninstalled) => vec![TenantChange::Uninstalled],
@@ -114,10 +113,10 @@ pub(crate) fn connect_change(
 }
 
 /// What an applied Forge delivery did to the tenant that held it before.
-pub(crate) fn forge_change(before: Option<&Installation>, decision: &ForgeDecision) -> Option<TenantChange> {
+pub(crate) fn forge_change(before: Option<&Tenant>, decision: &ForgeDecision) -> Option<TenantChange> {
     match decision {
         ForgeDecision::Create | ForgeDecision::Revive => Some(TenantChange::Installed),
-        ForgeDecision::Join if before.is_some_and(|b| b.client_key.is_some() && b.installation_id.is_none()) => {
+        ForgeDecision::Join if before.is_some_and(|b| b.connect.is_some() && b.forge.is_none()) => {
             Some(TenantChange::MovedToForge)
         }
         ForgeDecision::Uninstall if before.is_some_and(present) => Some(TenantChange::Uninstalled),
@@ -132,9 +131,9 @@ mod tests {
     #[test]
     fn connect_changes_are_told_once() {
         use TenantChange::*;
-        let active = Installation::fixture("acme", 1);
-        let gone = Installation { state: InstallState::Uninstalled, ..active.clone() };
-        let disabled = Installation { state: InstallState::Disabled, ..active.clone() };
+        let active = Tenant::fixture("acme", 1);
+        let gone = Tenant { state: InstallState::Uninstalled, ..active.clone() };
+        let disabled = Tenant { state: InstallState::Disabled, ..active.clone() };
         let reinstall = Decision::Reinstall { state: InstallState::Installed, renamed_from: None };
         assert_eq!(connect_change(None, &Decision::Create, false), [Installed]);
         assert_eq!(connect_change(Some(&gone), &reinstall, false), [Installed]);
@@ -152,13 +151,13 @@ mod tests {
 
     #[test]
     fn forge_changes_are_told_once() {
-        let connect = Installation::fixture("acme", 1);
-        let forge_born = Installation { client_key: None, ..connect.clone() };
+        let connect = Tenant::fixture("acme", 1);
+        let forge_born = Tenant { connect: None, ..connect.clone() };
         assert_eq!(forge_change(None, &ForgeDecision::Create), Some(TenantChange::Installed));
         assert_eq!(forge_change(Some(&connect), &ForgeDecision::Join), Some(TenantChange::MovedToForge));
         assert_eq!(forge_change(Some(&forge_born), &ForgeDecision::Join), None, "a Forge reinstall");
         assert_eq!(forge_change(Some(&connect), &ForgeDecision::Uninstall), Some(TenantChange::Uninstalled));
-        let disabled = Installation { state: InstallState::Disabled, ..connect.clone() };
+        let disabled = Tenant { state: InstallState::Disabled, ..connect.clone() };
         assert_eq!(forge_change(Some(&disabled), &ForgeDecision::Uninstall), Some(TenantChange::Uninstalled));
         assert_eq!(forge_change(Some(&connect), &ForgeDecision::Refresh(None)), None);
     }

@@ -51,7 +51,7 @@ pub(crate) fn spawn_purge_job(job: Housekeeping) -> tokio::task::JoinHandle<()> 
                 match lifecycle::forge_silence::give_up_on_silent(&db, clock.now(), &silence).await {
                     Ok(given_up) => {
                         for tenant in given_up {
-                            hooks.fire(tenant_event(TenantChange::Uninstalled, tenant.tenant_id, tenant.base_url));
+                            hooks.fire(tenant_event(TenantChange::Uninstalled, tenant.tenant_id, tenant.site.base_url));
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "giving up on silent Forge tenants failed; will retry"),
@@ -108,8 +108,8 @@ pub(crate) async fn purge_now(db: &Database, tenant_id: &TenantId, now: UnixTime
     };
     let candidate = Expired {
         tenant_id: installation.tenant_id,
-        client_key: installation.client_key,
-        base_url: installation.base_url,
+        client_key: installation.connect.map(|c| c.client_key),
+        base_url: installation.site.base_url,
         reason: reason.into(),
         inactive_since: installation.orphaned_at.or(installation.uninstalled_at).unwrap_or(now),
     };
@@ -134,12 +134,13 @@ pub async fn reencrypt_all(db: &Database, keyring: &Keyring) -> Result<RotationR
     reencrypt_system_tokens(db, keyring, &mut report).await?;
     for installation in store::installations::list(db).await? {
         // A tenant born on Forge has no shared secret.
-        let Some((client_key, sealed)) = installation.sealed_secret() else { continue };
+        let Some(connect) = &installation.connect else { continue };
+        let (client_key, sealed) = (&connect.client_key, &connect.secret);
         if sealed.key_id == keyring.primary().id() {
             report.already_current += 1;
             continue;
         }
-        let Ok(secret) = keyring.open(client_key, &sealed) else {
+        let Ok(secret) = keyring.open(client_key, sealed) else {
             tracing::warn!(%client_key, key_id = %sealed.key_id, "cannot open a secret: its key is not configured");
             report.skipped += 1;
             continue;

@@ -10,6 +10,7 @@ use crate::{
     console::hash_password,
     error::{Error, Result},
     store::{Database, event_log, forge_tokens, identities, installations, tenant_lookup, webhook_jobs},
+    tenant::Product,
 };
 
 /// What `server list` prints, one line per installation, to `out`.
@@ -23,7 +24,7 @@ pub async fn list(db: &Database, listing: &Listing<'_>, out: &mut impl Write) ->
     let needle = listing.search.map(str::to_ascii_lowercase);
     writeln!(out, "{:<40} {:<26} {:<12} {:>4}  BASE URL", "CLIENT KEY (OR TENANT ID)", "STATE", "PRODUCT", "GEN")?;
     for i in installations::list(db).await? {
-        let text = format!("{} {} {}", i.name(), i.tenant_id, i.base_url).to_ascii_lowercase();
+        let text = format!("{} {} {}", i.name(), i.tenant_id, i.site.base_url).to_ascii_lowercase();
         if needle.as_ref().is_some_and(|n| !text.contains(n.as_str())) {
             continue;
         }
@@ -32,9 +33,9 @@ pub async fn list(db: &Database, listing: &Listing<'_>, out: &mut impl Write) ->
             "{:<40} {:<26} {:<12} {:>4}  {}",
             i.name(),
             i.state_label(listing.now, listing.silence),
-            i.product_type.as_deref().unwrap_or("-"),
+            i.site.product.map_or("-", Product::as_str),
             i.install_generation,
-            i.base_url
+            i.site.base_url
         )?;
     }
     let days = listing.silence.silent_after.as_secs() / 86_400;
@@ -48,16 +49,21 @@ pub async fn list(db: &Database, listing: &Listing<'_>, out: &mut impl Write) ->
 /// newest clientKey wins); an id the tenant had before still finds it.
 pub async fn show(db: &Database, key: &str) -> Result<()> {
     let i = tenant_lookup::find_tenant(db, key).await?.ok_or(Error::NotFound)?;
-    let id = &i.tenant_id;
+    let (id, connect, forge) = (&i.tenant_id, i.connect.as_ref(), i.forge.as_ref());
     let facts = serde_json::json!({
-        "tenantId": i.tenant_id, "clientKey": i.client_key, "baseUrl": i.base_url, "displayUrl": i.display_url,
-        "productType": i.product_type,
-        "description": i.description, "appKey": i.app_key, "state": i.state.to_string(),
+        "tenantId": i.tenant_id, "clientKey": i.client_key(), "baseUrl": i.site.base_url,
+        "displayUrl": i.site.display_url, "productType": i.site.product.map(Product::as_str),
+        "description": i.site.description, "appKey": connect.and_then(|c| c.app_key.as_ref()),
+        "state": i.state.to_string(),
         "installGeneration": i.install_generation, "installSignature": i.install_signature.as_str(),
         "world": i.world(),
-        "installationId": i.installation_id, "cloudId": i.cloud_id, "oauthClientId": i.oauth_client_id,
-        "environment": { "type": i.environment_type, "id": i.environment_id },
-        "serviceEntitlementNumber": i.service_entitlement_number, "secretKeyId": i.secret_key_id,
+        "installationId": i.installation_id(), "cloudId": i.site.cloud_id,
+        "oauthClientId": connect.and_then(|c| c.oauth_client_id.as_ref()),
+        "environment": {
+            "type": forge.and_then(|f| f.environment_type.as_ref()), "id": forge.and_then(|f| f.environment_id.as_ref())
+        },
+        "serviceEntitlementNumber": connect.and_then(|c| c.service_entitlement_number.as_ref()),
+        "secretKeyId": connect.map(|c| &c.secret.key_id),
         "firstInstalledAt": i.first_installed_at, "lastInstalledAt": i.last_installed_at,
         "lastEventAt": i.last_event_at,
         "uninstalledAt": i.uninstalled_at, "orphanedAt": i.orphaned_at,

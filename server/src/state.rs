@@ -35,7 +35,7 @@ use crate::{
     },
     proven_networks::ProvenNetworks,
     secrets::{Keyring, SessionKeys, SharedSecret, request_hex},
-    store::{Database, Installation},
+    store::{Database, Tenant},
     webhooks::Webhooks,
 };
 
@@ -96,18 +96,14 @@ impl AppState {
     /// its host with its shared secret; a tenant born on Forge asks the
     /// product API as the app, with the system token Forge sent it. Asked
     /// through a short-lived cache; a site that cannot be asked is a 503.
-    pub(crate) async fn is_site_admin(
-        &self,
-        installation: &Installation,
-        account_id: Option<&AccountId>,
-    ) -> Result<bool> {
+    pub(crate) async fn is_site_admin(&self, installation: &Tenant, account_id: Option<&AccountId>) -> Result<bool> {
         let Some(account_id) = account_id else { return Ok(false) };
         if let Some(admin) = self.admin_check.cached(&installation.tenant_id, account_id) {
             return Ok(admin);
         }
-        let admin = match installation.sealed_secret() {
-            Some(_) => {
-                let secret = self.open_secret(installation)?;
+        let admin = match &installation.connect {
+            Some(connect) => {
+                let secret = self.keyring.open(&connect.client_key, &connect.secret)?;
                 let now = self.clock.now();
                 let asked = host_api::is_site_admin(&self.host_client, installation, &secret, account_id, now).await;
                 asked.map_err(|e| admin_check_failed(installation, &e))?
@@ -133,20 +129,16 @@ impl AppState {
     }
 
     /// The tenant's Connect shared secret; a tenant born on Forge has none.
-    pub(crate) fn open_secret(&self, installation: &Installation) -> Result<SharedSecret> {
-        let (client_key, sealed) = installation.sealed_secret().ok_or_else(|| {
+    pub(crate) fn open_secret(&self, installation: &Tenant) -> Result<SharedSecret> {
+        let connect = installation.connect.as_ref().ok_or_else(|| {
             Error::Internal(format!("tenant {} has no Connect shared secret", installation.tenant_id))
         })?;
-        self.keyring.open(client_key, &sealed)
+        self.keyring.open(&connect.client_key, &connect.secret)
     }
 
     /// A fresh session token for a verified caller of `installation`: after
     /// its page JWT verified, or in exchange for a context JWT.
-    pub(crate) fn mint_session(
-        &self,
-        installation: &Installation,
-        account_id: Option<&AccountId>,
-    ) -> Result<SessionGrant> {
+    pub(crate) fn mint_session(&self, installation: &Tenant, account_id: Option<&AccountId>) -> Result<SessionGrant> {
         let issue = Issue {
             app_key: self.descriptor.key(),
             tenant: installation.tenant_id.as_str(),
@@ -163,7 +155,7 @@ impl AppState {
     }
 }
 
-fn admin_check_failed(installation: &Installation, error: &dyn std::fmt::Display) -> Error {
+fn admin_check_failed(installation: &Tenant, error: &dyn std::fmt::Display) -> Error {
     tracing::warn!(tenant_id = %installation.tenant_id, error = %error, "admin check failed");
     Error::Unavailable("admin check".into())
 }

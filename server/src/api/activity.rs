@@ -21,7 +21,7 @@ use crate::{
         host_client::{HostError, HostRequest},
     },
     state::AppState,
-    store::{Installation, activity, notes},
+    store::{Tenant, activity, notes},
 };
 
 /// What the grant asks for: reading the target and writing the comment.
@@ -46,7 +46,7 @@ pub(super) fn entry(r: activity::ActivityRow) -> ActivityEntry {
 async fn share(state: &AppState, caller: &Caller, id: i64, target: String) -> Result<SharedNote, ApiError> {
     let account_id = caller.account_id.as_ref().ok_or(ApiError::Forbidden)?;
     let installation = verified_installation(caller)?;
-    let confluence = installation.product_type.as_deref() == Some("confluence");
+    let confluence = installation.is_confluence();
     let target = target.trim().to_string();
     let valid = if confluence { is_page_id(&target) } else { is_issue_key(&target) };
     if !valid {
@@ -72,16 +72,16 @@ async fn share(state: &AppState, caller: &Caller, id: i64, target: String) -> Re
 /// Connect's act-as-user grant: the tenant's secret buys a token for the user.
 async fn comment_as_user(
     state: &AppState,
-    installation: &Installation,
+    installation: &Tenant,
     account_id: &AccountId,
     path: &str,
     body: Value,
 ) -> Result<Value, ApiError> {
-    if installation.sealed_secret().is_none() {
+    let Some(connect) = &installation.connect else {
         // Born on Forge, yet called with a Connect token: there is no grant to ask.
         return Err(ApiError::SiteRefused("Sharing posts as you: open the app from Jira or Confluence.".into()));
-    }
-    let secret = state.open_secret(installation).map_err(unavailable)?;
+    };
+    let secret = state.keyring.open(&connect.client_key, &connect.secret).map_err(unavailable)?;
     let grant = state.act_as_user.token(installation, &secret, account_id, &SHARE_SCOPES, state.clock.now()).await;
     let token = grant.map_err(|e| refused_grant(installation, &e))?;
     let request = HostRequest { method: Method::POST, path, query: &[], body: Some(body) };
@@ -97,13 +97,12 @@ async fn comment_as_user(
 /// a token for them), through the product API.
 async fn comment_as_forge_user(
     state: &AppState,
-    installation: &Installation,
+    installation: &Tenant,
     account_id: &AccountId,
     path: &str,
     body: Value,
 ) -> Result<Value, ApiError> {
-    let confluence = installation.product_type.as_deref() == Some("confluence");
-    let path = if confluence { format!("/wiki{path}") } else { path.to_string() };
+    let path = if installation.is_confluence() { format!("/wiki{path}") } else { path.to_string() };
     let request = ApiRequest { method: Method::POST, path: &path, body: Some(body) };
     let (db, keyring, now) = (&state.db, &state.keyring, state.clock.now());
     let sent = state.forge_api.send_as_user(db, keyring, installation, account_id, request, now).await;
@@ -133,14 +132,14 @@ fn page_comment(page_id: &str, text: &str) -> Value {
     })
 }
 
-fn refused_grant(installation: &Installation, error: &GrantError) -> ApiError {
+fn refused_grant(installation: &Tenant, error: &GrantError) -> ApiError {
     tracing::warn!(tenant_id = %installation.tenant_id, error = %error, "act-as-user grant failed");
     ApiError::SiteRefused(format!(
         "The site did not let the app act for you ({error}). A site admin may need to reinstall the app."
     ))
 }
 
-fn refused_comment(installation: &Installation, error: &HostError) -> ApiError {
+fn refused_comment(installation: &Tenant, error: &HostError) -> ApiError {
     tracing::warn!(tenant_id = %installation.tenant_id, error = %error, "comment as the user failed");
     match error {
         HostError::Status(404) => ApiError::SiteRefused("The site has no such issue or page.".into()),

@@ -34,9 +34,9 @@ async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStat
     let events = event_log::for_admin_page(&state.db, key, 50, 10).await.map_err(unavailable)?;
     let retention = state.config.retention.keep.as_secs() as i64;
     // A tenant whose site URL is not known yet (a Forge FIT that named none) has no site's history to show.
-    let same_site = match installation.base_url.as_str() {
+    let same_site = match installation.site.base_url.as_str() {
         "" => Vec::new(),
-        _ => installations::all_for_base_url(&state.db, &installation.base_url).await.map_err(unavailable)?,
+        _ => installations::all_for_base_url(&state.db, &installation.site.base_url).await.map_err(unavailable)?,
     };
     let orphans = same_site
         .into_iter()
@@ -53,8 +53,8 @@ async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStat
     let history = identities::history(&state.db, key).await.map_err(unavailable)?;
     Ok(InstallStatus {
         state: installation.state.to_string(),
-        product_type: installation.product_type.clone().unwrap_or_else(|| "unknown".into()),
-        base_url: installation.base_url.clone(),
+        product_type: super::identity::product_name(&installation),
+        base_url: installation.site.base_url.clone(),
         first_installed_at: installation.first_installed_at,
         last_installed_at: installation.last_installed_at,
         last_event_at: installation.last_event_at,
@@ -72,8 +72,8 @@ async fn install_status(state: &AppState, caller: &Caller) -> Result<InstallStat
             .collect(),
         orphans,
         world: installation.world().to_string(),
-        installation_id: installation.installation_id.clone(),
-        cloud_id: installation.cloud_id.clone(),
+        installation_id: installation.installation_id().cloned(),
+        cloud_id: installation.site.cloud_id.clone(),
         system_token_until: token.map(|t| t.expires_at),
         history: history
             .into_iter()

@@ -16,7 +16,8 @@ use crate::{
         site_client::{Acting, SiteCall, SiteError},
     },
     state::AppState,
-    store::Installation,
+    store::Tenant,
+    tenant::Product,
 };
 
 /// From the installation the caller's proof verified: no lookup, no I/O.
@@ -24,9 +25,9 @@ fn identity(caller: &Caller) -> Result<Identity, ApiError> {
     let installation = verified_installation(caller)?;
     Ok(Identity {
         account_id: caller.account_id.clone(),
-        base_url: installation.base_url.clone(),
-        display_url: installation.display_url.clone(),
-        product_type: installation.product_type.clone().unwrap_or_else(|| "unknown".into()),
+        base_url: installation.site.base_url.clone(),
+        display_url: installation.site.display_url.clone(),
+        product_type: product_name(&installation),
     })
 }
 
@@ -36,7 +37,7 @@ fn identity(caller: &Caller) -> Result<Identity, ApiError> {
 async fn display_name(state: &AppState, caller: &Caller) -> Result<Option<String>, ApiError> {
     let Some(account_id) = caller.account_id.as_ref() else { return Ok(None) };
     let installation = verified_installation(caller)?;
-    let path = if host_api::is_confluence(&installation) { "/rest/api/user" } else { "/rest/api/3/user" };
+    let path = if installation.is_confluence() { "/rest/api/user" } else { "/rest/api/3/user" };
     let call = SiteCall { method: Method::GET, path, query: &[("accountId", account_id.as_str())], body: None };
     match state.site().send(&installation, Acting::App, call).await {
         Ok(user) => Ok(host_api::display_name_of(&user)),
@@ -48,9 +49,14 @@ async fn display_name(state: &AppState, caller: &Caller) -> Result<Option<String
     }
 }
 
+/// The product as the page names it.
+pub(super) fn product_name(tenant: &Tenant) -> String {
+    tenant.site.product.map_or("unknown", Product::as_str).to_string()
+}
+
 /// What the page shows when the product API cannot be asked: why, when it
 /// is not a passing fault (no token yet, a host outside the allowlist).
-pub(super) fn forge_refusal(installation: &Installation, error: &ForgeApiError) -> ApiError {
+pub(super) fn forge_refusal(installation: &Tenant, error: &ForgeApiError) -> ApiError {
     tracing::warn!(tenant_id = %installation.tenant_id, error = %error, "product API call failed");
     match error {
         ForgeApiError::NoToken | ForgeApiError::NotAllowed | ForgeApiError::NoImpersonation(_) => {

@@ -7,15 +7,15 @@ use std::sync::Arc;
 use app::api::{backend::Caller, error::ApiError};
 use axum::http::request::Parts;
 
-use crate::store::Installation;
+use crate::store::Tenant;
 
 /// An active installation whose token verified for this request.
 #[derive(Clone)]
-pub(crate) struct VerifiedTenant(pub(crate) Arc<Installation>);
+pub(crate) struct VerifiedTenant(pub(crate) Arc<Tenant>);
 
 /// The caller's installation, as the proof that admitted the request found
 /// it. A request without one, or with one of another tenant, is refused.
-pub(super) fn verified_installation(caller: &Caller) -> Result<Arc<Installation>, ApiError> {
+pub(super) fn verified_installation(caller: &Caller) -> Result<Arc<Tenant>, ApiError> {
     let parts = leptos::prelude::use_context::<Parts>().ok_or(ApiError::Unauthorized)?;
     let verified = parts.extensions.get::<VerifiedTenant>().ok_or(ApiError::Unauthorized)?;
     if verified.0.tenant_id != caller.tenant_id {
@@ -47,7 +47,7 @@ mod tests {
         owner.with(|| {
             let mut parts = axum::http::Request::new(()).into_parts().0;
             if let Some(tenant) = verified {
-                parts.extensions.insert(VerifiedTenant(Arc::new(Installation::fixture(tenant, 1))));
+                parts.extensions.insert(VerifiedTenant(Arc::new(Tenant::fixture(tenant, 1))));
             }
             provide_context(parts);
             verified_installation(caller).map(|i| i.tenant_id.to_string())

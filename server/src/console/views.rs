@@ -20,7 +20,8 @@ use crate::{
     lifecycle_hooks::{TenantChange, TenantEvent},
     maintenance,
     state::AppState,
-    store::{Installation, event_log, forge_tokens, identities, installations},
+    store::{Tenant, event_log, forge_tokens, identities, installations},
+    tenant::{ConnectPart, Product},
 };
 
 type Page = Result<Html<String>, ConsoleError>;
@@ -34,11 +35,11 @@ pub(crate) struct Search {
 pub(crate) async fn list(op: Operator, State(state): State<AppState>, Query(search): Query<Search>) -> Page {
     let all = installations::list(&state.db).await?;
     let q = search.q.trim().to_ascii_lowercase();
-    let matches = |i: &&Installation| {
+    let matches = |i: &&Tenant| {
         q.is_empty()
             || i.name().to_ascii_lowercase().contains(&q)
             || i.tenant_id.as_str().contains(&q)
-            || i.base_url.to_ascii_lowercase().contains(&q)
+            || i.site.base_url.to_ascii_lowercase().contains(&q)
     };
     let rows: String = all
         .iter()
@@ -51,8 +52,8 @@ pub(crate) async fn list(op: Operator, State(state): State<AppState>, Query(sear
             );
             row(&[
                 link,
-                escape(&i.base_url),
-                escape(i.product_type.as_deref().unwrap_or("–")),
+                escape(&i.site.base_url),
+                escape(product(i)),
                 state_label(&state, i),
                 time(Some(i.last_event_at)),
                 i.install_generation.to_string(),
@@ -109,27 +110,28 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(ten
             ])
         })
         .collect();
-    let i = &installation;
+    let (i, connect) = (&installation, installation.connect.as_ref());
+    let of_connect = |field: fn(&ConnectPart) -> Option<&str>| escape(connect.and_then(field).unwrap_or("–"));
     let facts = [
         ("Tenant id", escape(i.tenant_id.as_str())),
-        ("Client key", escape(i.client_key.as_deref().unwrap_or("– (born on Forge)"))),
-        ("Base URL", escape(&i.base_url)),
-        ("Display URL", escape(i.display_url.as_deref().unwrap_or("–"))),
-        ("Product", escape(i.product_type.as_deref().unwrap_or("–"))),
-        ("Description", escape(i.description.as_deref().unwrap_or("–"))),
-        ("App key", escape(i.app_key.as_deref().unwrap_or("–"))),
+        ("Client key", escape(i.client_key().map_or("– (born on Forge)", |k| k.as_str()))),
+        ("Base URL", escape(&i.site.base_url)),
+        ("Display URL", escape(i.site.display_url.as_deref().unwrap_or("–"))),
+        ("Product", escape(product(i))),
+        ("Description", escape(i.site.description.as_deref().unwrap_or("–"))),
+        ("App key", of_connect(|c| c.app_key.as_deref())),
         ("State", state_label(&state, i)),
         ("Install generation", i.install_generation.to_string()),
         ("Last install signed with", escape(i.install_signature.as_str())),
         ("World", i.world().to_string()),
-        ("Installation id (Forge)", escape(i.installation_id.as_deref().unwrap_or("–"))),
-        ("Cloud id", escape(i.cloud_id.as_deref().unwrap_or("–"))),
+        ("Tenant id (Forge)", escape(i.installation_id().map_or("–", |id| id.as_str()))),
+        ("Cloud id", escape(i.site.cloud_id.as_deref().unwrap_or("–"))),
         ("Forge environment", escape(&environment(i))),
         ("Forge system token held until", system_token),
         ("Product API as the app", api_check),
-        ("OAuth client id", escape(i.oauth_client_id.as_deref().unwrap_or("–"))),
-        ("Entitlement", escape(i.service_entitlement_number.as_deref().unwrap_or("–"))),
-        ("Secret sealed with key", escape(i.secret_key_id.as_deref().unwrap_or("– (no Connect secret)"))),
+        ("OAuth client id", of_connect(|c| c.oauth_client_id.as_deref())),
+        ("Entitlement", of_connect(|c| c.service_entitlement_number.as_deref())),
+        ("Secret sealed with key", escape(connect.map_or("– (no Connect secret)", |c| c.secret.key_id.as_str()))),
         ("First installed", time(Some(i.first_installed_at))),
         ("Last installed", time(Some(i.last_installed_at))),
         ("Last event", time(Some(i.last_event_at))),
@@ -144,7 +146,7 @@ pub(crate) async fn detail(op: Operator, State(state): State<AppState>, Path(ten
     let body = format!(
         r#"<dl class="facts" id="installation">{dl}</dl><h2>Identities</h2>{history}<h2>Lifecycle log</h2>{log}"#
     );
-    render(&op, "Installation", &body)
+    render(&op, "Tenant", &body)
 }
 
 pub(crate) async fn orphans(op: Operator, State(state): State<AppState>) -> Page {
@@ -162,7 +164,7 @@ pub(crate) async fn orphans(op: Operator, State(state): State<AppState>) -> Page
             );
             row(&[
                 escape(i.name()),
-                escape(&i.base_url),
+                escape(&i.site.base_url),
                 state_label(&state, i),
                 time(Some(since)),
                 time(Some(since + retention)),
@@ -203,7 +205,7 @@ pub(crate) async fn purge_now(
     state.hooks.fire(TenantEvent {
         change: TenantChange::Purged,
         tenant_id: tenant_id.clone(),
-        base_url: found.base_url,
+        base_url: found.site.base_url,
     });
     tracing::info!(operator = %op.name, tenant_id = %tenant_id, "purged by an operator");
     Ok(Redirect::to("/console/orphans"))
@@ -238,12 +240,12 @@ fn render(op: &Operator, title: &str, body: &str) -> Page {
     Ok(Html(page(title, Some((&op.name, &op.csrf)), body)))
 }
 
-fn state_label(state: &AppState, i: &Installation) -> String {
+fn state_label(state: &AppState, i: &Tenant) -> String {
     escape(&i.state_label(state.clock.now(), &state.config.forge.silence))
 }
 
 /// The tenant a console URL names: by its tenant id, or by its clientKey.
-async fn find_tenant(state: &AppState, key: &str) -> Result<Installation, Error> {
+async fn find_tenant(state: &AppState, key: &str) -> Result<Tenant, Error> {
     if let Some(found) = installations::find(&state.db, &TenantId::from_trusted(key)).await? {
         return Ok(found);
     }
@@ -251,11 +253,15 @@ async fn find_tenant(state: &AppState, key: &str) -> Result<Installation, Error>
 }
 
 /// `PRODUCTION (ari:…)`, or a dash before a Forge call named one.
-fn environment(i: &Installation) -> String {
-    match (&i.environment_type, &i.environment_id) {
-        (Some(kind), Some(id)) => format!("{kind} ({id})"),
+fn environment(i: &Tenant) -> String {
+    match i.forge.as_ref().map(|f| (&f.environment_type, &f.environment_id)) {
+        Some((Some(kind), Some(id))) => format!("{kind} ({id})"),
         _ => "–".into(),
     }
+}
+
+fn product(i: &Tenant) -> &'static str {
+    i.site.product.map_or("–", Product::as_str)
 }
 
 /// An id as one URL path segment.

@@ -15,7 +15,7 @@ use crate::{
     lifecycle_hooks::TenantEvent,
     outbound::forge_api::health_path,
     state::AppState,
-    store::{Installation, forge_tokens},
+    store::{Tenant, forge_tokens},
 };
 
 pub(crate) async fn forge_event(State(state): State<AppState>, proof: ForgeEventProof) -> Result<StatusCode> {
@@ -34,7 +34,7 @@ pub(crate) async fn forge_event(State(state): State<AppState>, proof: ForgeEvent
     }
     let Some(tenant) = applied.tenant else { return Ok(StatusCode::NO_CONTENT) };
     if let Some(change) = applied.change {
-        let (tenant_id, base_url) = (tenant.tenant_id.clone(), tenant.base_url.clone());
+        let (tenant_id, base_url) = (tenant.tenant_id.clone(), tenant.site.base_url.clone());
         state.hooks.fire(TenantEvent { change, tenant_id, base_url });
     }
     if matches!(applied.decision, ForgeDecision::Uninstall | ForgeDecision::ConfirmUninstall) {
@@ -56,7 +56,7 @@ pub(crate) async fn forge_event(State(state): State<AppState>, proof: ForgeEvent
 
 /// Calls the product as the app with the newest system token, after the
 /// answer, and records how it went for the console.
-fn check_product_api_later(state: &AppState, tenant: Installation) {
+fn check_product_api_later(state: &AppState, tenant: Tenant) {
     let state = state.clone();
     tokio::spawn(async move {
         let answer = state.forge_api.get_as_app(&state.db, &state.keyring, &tenant, health_path(&tenant)).await;

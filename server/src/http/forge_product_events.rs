@@ -21,7 +21,7 @@ use crate::{
     error::{Error, Result},
     state::AppState,
     store::{
-        Installation,
+        Tenant,
         event_log::{self, NewEvent, Outcome},
         webhook_jobs::{self, Enqueued, NewJob},
     },
@@ -78,7 +78,7 @@ pub(crate) async fn receive_product_event(
 /// retry it, with one line in the tenant's event log an hour at most.
 async fn dropped(
     state: &AppState,
-    tenant: &Installation,
+    tenant: &Tenant,
     forge_name: &str,
     delivery_id: &str,
     reason: &str,

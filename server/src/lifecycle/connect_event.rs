@@ -12,7 +12,7 @@ use ids::{BaseUrl, ClientKey, InstallationId, TenantId, UnixTime};
 use crate::{
     connect::{
         callback_proof::VerifiedCallback,
-        lifecycle::{Decision, Incoming, LifecycleEvent, Snapshot, decide},
+        lifecycle::{Decision, Incoming, LifecycleEvent, decide},
         payload::LifecyclePayload,
         signature::Signature,
     },
@@ -24,7 +24,7 @@ use crate::{
         WriteTx,
         event_log::{self, NewEvent, Outcome},
         identities::{self, Name},
-        installations::{self, InstallFields, Installation},
+        installations::{self, InstallFields, Tenant},
     },
 };
 
@@ -100,8 +100,8 @@ fn forge_installation<'a>(payload: &'a LifecyclePayload, verified: &VerifiedCall
 
 /// Where the event lands: the clientKey's tenant, a Forge tenant it joins, or a new one.
 enum Target {
-    Existing(Installation),
-    JoinForge(Installation),
+    Existing(Tenant),
+    JoinForge(Tenant),
     New(TenantId),
 }
 
@@ -145,7 +145,7 @@ async fn target(tx: &mut WriteTx, write: &EventWrite<'_>) -> Result<Target> {
     let named = write.install.as_ref().and_then(|i| i.installation_id);
     if let Some(installation_id) = named
         && let Some(holder) = installations::find_by_installation_id_in(tx, installation_id).await?
-        && holder.client_key.is_none()
+        && holder.connect.is_none()
         && holder.is_active()
     {
         return Ok(Target::JoinForge(holder));
@@ -164,20 +164,12 @@ async fn decide_in(
         Target::Existing(current) => Some(current),
         Target::JoinForge(_) | Target::New(_) => None,
     };
-    incoming.same_secret = match (current.and_then(Installation::sealed_secret), &write.install) {
-        (Some((client_key, sealed)), Some(_)) => same_secret(state, &sealed, client_key, write.new_secret),
+    incoming.same_secret = match (current.and_then(|c| c.connect.as_ref()), &write.install) {
+        (Some(connect), Some(_)) => same_secret(state, &connect.secret, &connect.client_key, write.new_secret),
         _ => false,
     };
     incoming.base_url_taken = installations::base_url_taken(tx, write.base_url, write.client_key).await?;
-    let snapshot = current.map(|c| Snapshot {
-        state: c.state,
-        base_url: c.base_url.clone(),
-        orphaned: c.orphaned_at.is_some(),
-        last_event_iat: c.last_event_iat,
-        last_install_iat: c.last_install_iat,
-        last_install_token: c.last_install_token.clone(),
-        installation_id: c.installation_id.clone(),
-    });
+    let snapshot = current.map(super::snapshot);
     let decision = decide(snapshot.as_ref(), &incoming);
     let install_fields =
         || write.install.as_ref().ok_or_else(|| Error::Internal("install decided without install fields".into()));

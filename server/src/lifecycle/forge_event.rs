@@ -12,7 +12,7 @@ use crate::{
         forge_event::{ForgeDecision, ForgeEvent, Site, TenantView, decide},
         forge_silence,
         forge_token::VerifiedFit,
-        lifecycle::{self, Decision, Incoming, InstallState, LifecycleEvent, Snapshot},
+        lifecycle::{self, Decision, Incoming, InstallState, LifecycleEvent},
         signature::Signature,
     },
     error::Result,
@@ -22,8 +22,9 @@ use crate::{
         event_log::{self, NewEvent, Outcome},
         forge_tokens,
         identities::{self, Name},
-        installations::{self, ForgeTenantFields, Installation},
+        installations::{self, ForgeTenantFields, Tenant},
     },
+    tenant::Product,
 };
 
 /// A verified delivery: the event, its FIT, and the site URL it may use
@@ -39,7 +40,7 @@ pub(crate) struct ForgeDelivery<'a> {
 /// what it changed for the vendor's hooks.
 pub(crate) struct Applied {
     pub decision: ForgeDecision,
-    pub tenant: Option<Installation>,
+    pub tenant: Option<Tenant>,
     pub change: Option<TenantChange>,
 }
 
@@ -50,8 +51,7 @@ pub(crate) async fn apply_forge_event(db: &Database, d: &ForgeDelivery<'_>) -> R
         (ForgeEvent::Installed, None) => site_of(&mut tx, d.fit).await?,
         _ => (Site::Vacant, None),
     };
-    let view =
-        |i: &Installation| TenantView { state: i.state, active: i.is_active(), given_up: i.given_up_at.is_some() };
+    let view = |i: &Tenant| TenantView { state: i.state, active: i.is_active(), given_up: i.given_up_at.is_some() };
     let decision = decide(d.event, by_installation.as_ref().map(view).as_ref(), &site);
     let tenant = by_installation.or(site_tenant);
     let changed = match (&decision, &tenant) {
@@ -73,7 +73,7 @@ pub(crate) async fn apply_forge_event(db: &Database, d: &ForgeDelivery<'_>) -> R
     // Reached, in this write: the give-up of a silent tenant either commits
     // first (and this delivery revived it above) or sees this reach.
     let reached = match &tenant {
-        Some(t) if t.client_key.is_none() => installations::record_reached(&mut tx, &t.tenant_id, d.now).await?,
+        Some(t) if t.connect.is_none() => installations::record_reached(&mut tx, &t.tenant_id, d.now).await?,
         _ => false,
     };
     let change = forge_change(tenant.as_ref(), &decision);
@@ -89,22 +89,21 @@ pub(crate) async fn apply_forge_event(db: &Database, d: &ForgeDelivery<'_>) -> R
 /// The tenant of the FIT's site, product and environment, if any: the
 /// active one, else one born on Forge there that an earlier delivery
 /// uninstalled (Jira and Confluence on one site share its cloudId).
-async fn site_of(tx: &mut WriteTx, fit: &VerifiedFit) -> Result<(Site, Option<Installation>)> {
+async fn site_of(tx: &mut WriteTx, fit: &VerifiedFit) -> Result<(Site, Option<Tenant>)> {
     let (Some(cloud_id), Some(environment)) = (fit.cloud_id.as_ref(), fit.environment.as_ref()) else {
         return Ok((Site::Unnamed, None));
     };
     let product = product_of(fit);
-    let same_product =
-        |t: &Installation| product.is_none() || t.product_type.is_none() || t.product_type.as_deref() == product;
+    let same_product = |t: &Tenant| product.is_none() || t.site.product.is_none() || t.site.product == product;
     let here = installations::on_site_in(tx, cloud_id).await?.into_iter();
-    let here = here.filter(|t| environment.matches(t.environment_id.as_deref()) && same_product(t));
-    let (active, departed): (Vec<_>, Vec<_>) = here.partition(Installation::is_active);
+    let here = here.filter(|t| environment.matches(t.environment_id()) && same_product(t));
+    let (active, departed): (Vec<_>, Vec<_>) = here.partition(Tenant::is_active);
     if let Some(tenant) = active.into_iter().next() {
         return Ok((Site::Taken, Some(tenant)));
     }
     let departed = departed
         .into_iter()
-        .find(|t| t.client_key.is_none() && t.state == InstallState::Uninstalled && t.last_event_iat <= fit.iat);
+        .find(|t| t.connect.is_none() && t.state == InstallState::Uninstalled && t.last_event_iat <= fit.iat);
     Ok(match departed {
         Some(tenant) => (Site::Departed, Some(tenant)),
         None => (Site::Vacant, None),
@@ -122,7 +121,7 @@ async fn create(tx: &mut WriteTx, d: &ForgeDelivery<'_>) -> Result<TenantId> {
         installation_id: &fit.installation_id,
         cloud_id: fit.cloud_id.as_ref(),
         site_url: d.site_url,
-        product_type: product_of(fit),
+        product_type: product_of(fit).map(Product::as_str),
         environment_id: environment.map_or("", |e| e.id.as_str()),
         environment_type: environment.map_or("", |e| e.kind.as_str()),
         now: d.now,
@@ -173,21 +172,13 @@ async fn revive(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant_id: &TenantId) -
 
 /// `preUninstall` goes through Connect's uninstall rule, so it orders with
 /// Connect's own callbacks by `iat`; the system token goes with it.
-async fn uninstall(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant: &Installation) -> Result<TenantId> {
-    let snapshot = Snapshot {
-        state: tenant.state,
-        base_url: tenant.base_url.clone(),
-        orphaned: tenant.orphaned_at.is_some(),
-        last_event_iat: tenant.last_event_iat,
-        last_install_iat: tenant.last_install_iat,
-        last_install_token: tenant.last_install_token.clone(),
-        installation_id: tenant.installation_id.clone(),
-    };
+async fn uninstall(tx: &mut WriteTx, d: &ForgeDelivery<'_>, tenant: &Tenant) -> Result<TenantId> {
+    let snapshot = super::snapshot(tenant);
     let incoming = Incoming {
         event: LifecycleEvent::Uninstalled,
         signature: Signature::ForgeInvocation,
         iat: d.fit.iat,
-        base_url: &tenant.base_url,
+        base_url: &tenant.site.base_url,
         same_secret: false,
         base_url_taken: false,
         token_fingerprint: None,
@@ -242,13 +233,9 @@ async fn log(
 }
 
 /// The product, from the FIT's API base URL (`…/ex/jira/{cloudId}`, `…/ex/confluence/{cloudId}`).
-pub(crate) fn product_of(fit: &VerifiedFit) -> Option<&'static str> {
+pub(crate) fn product_of(fit: &VerifiedFit) -> Option<Product> {
     let mut segments = fit.api_base_url.path_segments()?.skip_while(|s| *s != "ex").skip(1);
-    match segments.next()? {
-        "jira" => Some("jira"),
-        "confluence" => Some("confluence"),
-        _ => None,
-    }
+    segments.next().and_then(Product::parse)
 }
 
 /// What a verified FIT teaches about a tenant it reached: the site's cloudId
@@ -258,16 +245,16 @@ pub(crate) fn product_of(fit: &VerifiedFit) -> Option<&'static str> {
 /// known tenant cost no write.
 pub(crate) async fn learn(
     db: &Database,
-    tenant: &Installation,
+    tenant: &Tenant,
     fit: &VerifiedFit,
     site_url: Option<&BaseUrl>,
     now: UnixTime,
 ) -> Result<()> {
     let environment = fit.environment.as_ref().map(|e| (e.id.as_str(), e.kind.as_str()));
-    let new_cloud_id = fit.cloud_id.as_ref().filter(|_| tenant.cloud_id.is_none());
-    let new_environment = environment.filter(|_| tenant.environment_id.is_none());
-    let renamed = site_url.filter(|url| tenant.client_key.is_none() && tenant.base_url != **url);
-    let reached = tenant.client_key.is_none() && forge_silence::worth_recording(tenant.forge_reached_at, now);
+    let new_cloud_id = fit.cloud_id.as_ref().filter(|_| tenant.site.cloud_id.is_none());
+    let new_environment = environment.filter(|_| tenant.environment_id().is_none());
+    let renamed = site_url.filter(|url| tenant.connect.is_none() && tenant.site.base_url != **url);
+    let reached = tenant.connect.is_none() && forge_silence::worth_recording(tenant.forge_reached_at, now);
     if new_cloud_id.is_none() && new_environment.is_none() && renamed.is_none() && !reached {
         return Ok(());
     }
@@ -285,7 +272,7 @@ pub(crate) async fn learn(
         && installations::rename_site(&mut tx, id, url).await?
     {
         identities::record(&mut tx, id, Name::BaseUrl(url), now).await?;
-        let detail = match tenant.base_url.as_str() {
+        let detail = match tenant.site.base_url.as_str() {
             "" => format!("site URL {url}"),
             old => format!("site renamed from {old} to {url}"),
         };

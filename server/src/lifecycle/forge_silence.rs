@@ -11,7 +11,7 @@ use crate::{
     connect::{forge_silence::SilenceLimits, signature::Signature},
     error::Result,
     store::{
-        Database, Installation,
+        Database, Tenant,
         event_log::{self, NewEvent, Outcome},
         installations,
     },
@@ -19,11 +19,7 @@ use crate::{
 
 /// Treats every active tenant born on Forge that Forge has not reached for
 /// longer than `limits.gone_after` as uninstalled; returns them as they were.
-pub(crate) async fn give_up_on_silent(
-    db: &Database,
-    now: UnixTime,
-    limits: &SilenceLimits,
-) -> Result<Vec<Installation>> {
+pub(crate) async fn give_up_on_silent(db: &Database, now: UnixTime, limits: &SilenceLimits) -> Result<Vec<Tenant>> {
     let days = limits.gone_after.as_secs() / 86_400;
     let cutoff = now - i64::try_from(limits.gone_after.as_secs()).unwrap_or(i64::MAX);
     let mut given_up = Vec::new();
@@ -39,7 +35,7 @@ pub(crate) async fn give_up_on_silent(
 }
 
 /// Gives up on one tenant in its own write, if it is still unreached.
-async fn give_up(db: &Database, tenant: &Installation, now: UnixTime, cutoff: UnixTime, days: u64) -> Result<bool> {
+async fn give_up(db: &Database, tenant: &Tenant, now: UnixTime, cutoff: UnixTime, days: u64) -> Result<bool> {
     let id = &tenant.tenant_id;
     let mut tx = db.begin_write().await?;
     if !installations::give_up(&mut tx, id, now, cutoff).await? {

@@ -10,11 +10,24 @@ pub(crate) mod forge_silence;
 
 use ids::TenantId;
 
-use crate::{error::Result, secrets::random_hex};
+use crate::{connect::lifecycle::Snapshot, error::Result, secrets::random_hex, tenant::Tenant};
 
 /// A new tenant's id: 128 bits from the OS random source, marked `t-`.
 fn new_tenant_id() -> Result<TenantId> {
     Ok(TenantId::new_tenant(&random_hex(16)?))
+}
+
+/// What the pure lifecycle rules weigh of a stored tenant.
+fn snapshot(t: &Tenant) -> Snapshot {
+    Snapshot {
+        state: t.state,
+        base_url: t.site.base_url.clone(),
+        orphaned: t.orphaned_at.is_some(),
+        last_event_iat: t.last_event_iat,
+        last_install_iat: t.last_install_iat,
+        last_install_token: t.connect.as_ref().and_then(|c| c.last_install_token.clone()),
+        installation_id: t.installation_id().cloned(),
+    }
 }
 
 #[cfg(test)]

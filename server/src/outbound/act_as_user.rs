@@ -17,7 +17,7 @@ use super::{capped_body::read_capped, user_tokens::UserTokens};
 use crate::{
     error::{Error, Result},
     secrets::SharedSecret,
-    store::Installation,
+    store::Tenant,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -65,7 +65,7 @@ impl ActAsUser {
     /// (upper-case Connect scope names), from the cache or a new grant.
     pub(crate) async fn token(
         &self,
-        installation: &Installation,
+        installation: &Tenant,
         secret: &SharedSecret,
         account_id: &AccountId,
         scopes: &[&str],
@@ -101,17 +101,21 @@ impl ActAsUser {
 
     fn assertion(
         &self,
-        installation: &Installation,
+        installation: &Tenant,
         secret: &SharedSecret,
         account_id: &AccountId,
         now: UnixTime,
     ) -> std::result::Result<String, GrantError> {
-        let client_id =
-            installation.oauth_client_id.as_deref().filter(|c| !c.is_empty()).ok_or(GrantError::NoClientId)?;
+        let client_id = installation
+            .connect
+            .as_ref()
+            .and_then(|c| c.oauth_client_id.as_deref())
+            .filter(|c| !c.is_empty())
+            .ok_or(GrantError::NoClientId)?;
         let claims = json!({
             "iss": format!("urn:atlassian:connect:clientid:{client_id}"),
             "sub": format!("urn:atlassian:connect:useraccountid:{account_id}"),
-            "tnt": installation.base_url,
+            "tnt": installation.site.base_url,
             "aud": self.audience(),
             "iat": now,
             "exp": now + ASSERTION_TTL_SECS,

@@ -21,7 +21,7 @@ use crate::{
     connect::host_allowlist::HostAllowlist,
     error::{Error, Result},
     secrets::{Keyring, SharedSecret},
-    store::{Database, Installation, forge_tokens},
+    store::{Database, Tenant, forge_tokens},
 };
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -74,7 +74,7 @@ impl ForgeApi {
         &self,
         db: &Database,
         keyring: &Keyring,
-        installation: &Installation,
+        installation: &Tenant,
         path: &str,
     ) -> std::result::Result<Value, ForgeApiError> {
         self.send_as_app(db, keyring, installation, ApiRequest { method: Method::GET, path, body: None }).await
@@ -85,7 +85,7 @@ impl ForgeApi {
         &self,
         db: &Database,
         keyring: &Keyring,
-        installation: &Installation,
+        installation: &Tenant,
         request: ApiRequest<'_>,
     ) -> std::result::Result<Value, ForgeApiError> {
         let (base, token) = system_token(db, keyring, installation).await?;
@@ -100,14 +100,14 @@ impl ForgeApi {
         &self,
         db: &Database,
         keyring: &Keyring,
-        installation: &Installation,
+        installation: &Tenant,
         account_id: &AccountId,
         now: UnixTime,
     ) -> std::result::Result<bool, ForgeApiError> {
-        let path = if is_confluence(installation) { CONFLUENCE_OWN_OPERATIONS } else { JIRA_MY_ADMIN_PERMISSION };
+        let path = if installation.is_confluence() { CONFLUENCE_OWN_OPERATIONS } else { JIRA_MY_ADMIN_PERMISSION };
         let request = ApiRequest { method: Method::GET, path, body: None };
         let answer = self.send_as_user(db, keyring, installation, account_id, request, now).await?;
-        Ok(if is_confluence(installation) {
+        Ok(if installation.is_confluence() {
             host_api::is_confluence_admin(&answer)
         } else {
             answer["permissions"]["ADMINISTER"]["havePermission"].as_bool() == Some(true)
@@ -120,7 +120,7 @@ impl ForgeApi {
         &self,
         db: &Database,
         keyring: &Keyring,
-        installation: &Installation,
+        installation: &Tenant,
         account_id: &AccountId,
         request: ApiRequest<'_>,
         now: UnixTime,
@@ -148,7 +148,7 @@ impl ForgeApi {
     async fn impersonate(
         &self,
         system_token: &str,
-        installation: &Installation,
+        installation: &Tenant,
         account_id: &AccountId,
     ) -> std::result::Result<(String, i64), ForgeApiError> {
         if !self.allowlist.allows(&self.graphql_url.origin().ascii_serialization()) {
@@ -238,7 +238,7 @@ pub(crate) struct ApiRequest<'a> {
 async fn system_token(
     db: &Database,
     keyring: &Keyring,
-    installation: &Installation,
+    installation: &Tenant,
 ) -> std::result::Result<(Url, String), ForgeApiError> {
     let id = &installation.tenant_id;
     let stored = forge_tokens::find(db, id).await.ok().flatten().ok_or(ForgeApiError::NoToken)?;
@@ -248,14 +248,7 @@ async fn system_token(
     Ok((base, token))
 }
 
-fn is_confluence(installation: &Installation) -> bool {
-    installation.product_type.as_deref() == Some("confluence")
-}
-
 /// A cheap read that shows the app can reach the tenant's product as itself.
-pub(crate) fn health_path(installation: &Installation) -> &'static str {
-    match installation.product_type.as_deref() {
-        Some("confluence") => "/wiki/rest/api/space?limit=1",
-        _ => "/rest/api/3/serverInfo",
-    }
+pub(crate) fn health_path(installation: &Tenant) -> &'static str {
+    if installation.is_confluence() { "/wiki/rest/api/space?limit=1" } else { "/rest/api/3/serverInfo" }
 }

@@ -7,19 +7,19 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::host_client::{HostClient, HostError, HostRequest};
-use crate::{secrets::SharedSecret, store::Installation};
+use crate::{secrets::SharedSecret, store::Tenant};
 
 /// Jira: `POST /rest/api/3/permissions/check` for the global ADMINISTER
 /// permission. Confluence: `GET /rest/api/user?expand=operations`, operation
 /// `administer` on target `application`.
 pub(crate) async fn is_site_admin(
     client: &HostClient,
-    installation: &Installation,
+    installation: &Tenant,
     secret: &SharedSecret,
     account_id: &AccountId,
     now: UnixTime,
 ) -> Result<bool, HostError> {
-    if is_confluence(installation) {
+    if installation.is_confluence() {
         let query = [("accountId", account_id.as_str()), ("expand", "operations")];
         let request = HostRequest { method: Method::GET, path: "/rest/api/user", query: &query, body: None };
         let user = client.send(installation, secret, request, now).await?;
@@ -56,10 +56,6 @@ pub(crate) fn is_confluence_admin(user: &Value) -> bool {
 /// The display name in a user record (Confluence may only give a public name).
 pub(crate) fn display_name_of(user: &Value) -> Option<String> {
     user["displayName"].as_str().or(user["publicName"].as_str()).map(str::to_string)
-}
-
-pub(crate) fn is_confluence(installation: &Installation) -> bool {
-    installation.product_type.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("confluence"))
 }
 
 fn has_operation(user: &Value, operation: &str, target: &str) -> bool {

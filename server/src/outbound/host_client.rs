@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::{answer, capped_body::read_capped};
-use crate::{connect::qsh::qsh, secrets::SharedSecret, store::Installation};
+use crate::{connect::qsh::qsh, secrets::SharedSecret, store::Tenant};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -59,12 +59,12 @@ impl HostClient {
     /// Sends `request` to the installation's site as the app and returns its JSON answer.
     pub(crate) async fn send(
         &self,
-        installation: &Installation,
+        installation: &Tenant,
         secret: &SharedSecret,
         request: HostRequest<'_>,
         now: UnixTime,
     ) -> Result<Value, HostError> {
-        let url = self.url(&installation.base_url, &request)?;
+        let url = self.url(&installation.site.base_url, &request)?;
         let token = self.token(&request, url.query().unwrap_or_default(), secret, now)?;
         self.exchange(installation, url, request, &format!("JWT {token}")).await
     }
@@ -72,18 +72,18 @@ impl HostClient {
     /// Sends `request` as a user, with the access token the act-as-user grant gave.
     pub(crate) async fn send_as_user(
         &self,
-        installation: &Installation,
+        installation: &Tenant,
         access_token: &SharedSecret,
         request: HostRequest<'_>,
     ) -> Result<Value, HostError> {
-        let url = self.url(&installation.base_url, &request)?;
+        let url = self.url(&installation.site.base_url, &request)?;
         let token = std::str::from_utf8(access_token.expose()).map_err(|_| HostError::BadResponse)?;
         self.exchange(installation, url, request, &format!("Bearer {token}")).await
     }
 
     async fn exchange(
         &self,
-        installation: &Installation,
+        installation: &Tenant,
         url: Url,
         request: HostRequest<'_>,
         authorization: &str,

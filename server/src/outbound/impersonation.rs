@@ -8,7 +8,7 @@
 use ids::AccountId;
 use serde_json::{Value, json};
 
-use crate::store::Installation;
+use crate::store::Tenant;
 
 /// The gateway's mutation, as Forge's "calling product APIs" guide gives it.
 const MUTATION: &str = "mutation forge_remote_offlineUserAuthToken($input: OfflineUserAuthTokenInput!) { \
@@ -19,12 +19,9 @@ const MAX_TTL_SECS: i64 = 24 * 3600;
 
 /// The site's context ARI (`ari:cloud:jira::site/{cloudId}`), which the
 /// gateway takes to name the installation; None before the cloudId is known.
-pub(crate) fn context_ari(installation: &Installation) -> Option<String> {
-    let product = match installation.product_type.as_deref() {
-        Some("confluence") => "confluence",
-        _ => "jira",
-    };
-    installation.cloud_id.as_deref().map(|cloud_id| format!("ari:cloud:{product}::site/{cloud_id}"))
+pub(crate) fn context_ari(installation: &Tenant) -> Option<String> {
+    let product = if installation.is_confluence() { "confluence" } else { "jira" };
+    installation.site.cloud_id.as_deref().map(|cloud_id| format!("ari:cloud:{product}::site/{cloud_id}"))
 }
 
 /// The GraphQL request for a token that acts as `account_id`.

@@ -23,6 +23,7 @@ use std::{
 };
 
 use jsonwebtoken::DecodingKey;
+use moka::sync::Cache;
 use url::Url;
 
 use super::capped_body::read_capped;
@@ -33,8 +34,9 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// A PEM public key is well under 1 KB; anything past this is not one.
 const MAX_KEY_BYTES: usize = 16 * 1024;
 /// Atlassian publishes a handful of keys; found keys are never pushed out by misses.
-const MAX_FOUND: usize = 64;
-const MAX_MISSING: usize = 1024;
+const MAX_FOUND: u64 = 64;
+/// Past this many, a miss may go uncached (the line still bounds fetches).
+const MAX_MISSING: u64 = 1024;
 const MISSING_TTL: Duration = Duration::from_secs(300);
 /// Fetches of different kids in flight at once.
 const PARALLEL_FETCHES: usize = 8;
@@ -58,10 +60,10 @@ pub(crate) enum KeyError {
 pub struct InstallKeys {
     bases: Vec<Url>,
     http: reqwest::Client,
-    /// Keys that verified a fetch, by kid, with when they were fetched.
-    found: Mutex<HashMap<String, (DecodingKey, Instant)>>,
-    /// Kids the key servers do not know, until when to believe that.
-    missing: Mutex<HashMap<String, Instant>>,
+    /// Keys that verified a fetch, by kid.
+    found: Cache<String, DecodingKey>,
+    /// Kids the key servers do not know, believed for [`MISSING_TTL`].
+    missing: Cache<String, ()>,
     /// One fetch per kid: concurrent installs with the same new kid wait for
     /// the first fetch and then hit the cache (threat F-10).
     fetching: Turns,
@@ -86,8 +88,8 @@ impl InstallKeys {
         Ok(Self {
             bases,
             http,
-            found: Mutex::new(HashMap::new()),
-            missing: Mutex::new(HashMap::new()),
+            found: Cache::new(MAX_FOUND),
+            missing: Cache::builder().max_capacity(MAX_MISSING).time_to_live(MISSING_TTL).build(),
             fetching: Mutex::new(HashMap::new()),
             parallel: tokio::sync::Semaphore::new(PARALLEL_FETCHES),
             line: FetchQueue::new(per_second, MAX_WAIT),
@@ -131,7 +133,7 @@ impl InstallKeys {
             metrics::counter!("key_fetches_total", "keys" => "install", "outcome" => outcome).increment(1);
             match fetched {
                 FetchResult::Key(key) => {
-                    self.remember_found(kid, key.clone());
+                    self.found.insert(kid.to_string(), key.clone());
                     return Ok(key);
                 }
                 FetchResult::NotFound => {}
@@ -142,39 +144,15 @@ impl InstallKeys {
             // Not cached: the customer's retry should reach a recovered server.
             return Err(KeyError::Unavailable);
         }
-        self.remember_missing(kid);
+        self.missing.insert(kid.to_string(), ());
         Err(KeyError::UnknownKid)
     }
 
     fn cached(&self, kid: &str) -> Option<Result<DecodingKey, KeyError>> {
-        if let Some((key, _)) = self.found.lock().ok()?.get(kid) {
-            return Some(Ok(key.clone()));
+        if let Some(key) = self.found.get(kid) {
+            return Some(Ok(key));
         }
-        let missing = self.missing.lock().ok()?;
-        missing.get(kid).filter(|until| Instant::now() < **until).map(|_| Err(KeyError::UnknownKid))
-    }
-
-    fn remember_found(&self, kid: &str, key: DecodingKey) {
-        let Ok(mut found) = self.found.lock() else { return };
-        if found.len() >= MAX_FOUND
-            && let Some(oldest) = found.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| k.clone())
-        {
-            found.remove(&oldest);
-        }
-        found.insert(kid.to_string(), (key, Instant::now()));
-    }
-
-    /// Remembers an unknown kid for a while; when the table is full of live
-    /// entries the miss is simply not cached (the line still bounds fetches).
-    fn remember_missing(&self, kid: &str) {
-        let Ok(mut missing) = self.missing.lock() else { return };
-        if missing.len() >= MAX_MISSING {
-            let now = Instant::now();
-            missing.retain(|_, until| *until > now);
-        }
-        if missing.len() < MAX_MISSING {
-            missing.insert(kid.to_string(), Instant::now() + MISSING_TTL);
-        }
+        self.missing.get(kid).map(|()| Err(KeyError::UnknownKid))
     }
 
     async fn fetch(&self, base: &Url, kid: &str) -> FetchResult {

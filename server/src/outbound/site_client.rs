@@ -16,7 +16,7 @@ use super::{
     forge_api::{ApiRequest, ForgeApi, ForgeApiError},
     host_client::{HostClient, HostError, HostRequest},
 };
-use crate::{clock::Clock, secrets::Keyring, store::Database, store::Installation};
+use crate::{clock::Clock, secrets::Keyring, store::Database, store::Tenant};
 
 /// What the site client borrows from the app.
 pub(crate) struct SiteClient<'a> {
@@ -71,16 +71,16 @@ impl<'a> SiteClient<'a> {
 
     pub(crate) async fn send(
         &self,
-        installation: &Installation,
+        installation: &Tenant,
         acting: Acting<'_>,
         call: SiteCall<'_>,
     ) -> Result<Value, SiteError> {
         if !is_site_path(call.path) {
             return Err(SiteError::BadPath(call.path.to_string()));
         }
-        match installation.sealed_secret() {
-            Some((client_key, sealed)) => {
-                let secret = self.keyring.open(client_key, &sealed).map_err(|_| SiteError::Secret)?;
+        match &installation.connect {
+            Some(connect) => {
+                let secret = self.keyring.open(&connect.client_key, &connect.secret).map_err(|_| SiteError::Secret)?;
                 self.send_connect(installation, &secret, acting, call).await
             }
             None => self.send_forge(installation, acting, call).await,
@@ -89,7 +89,7 @@ impl<'a> SiteClient<'a> {
 
     async fn send_connect(
         &self,
-        installation: &Installation,
+        installation: &Tenant,
         secret: &crate::secrets::SharedSecret,
         acting: Acting<'_>,
         call: SiteCall<'_>,
@@ -110,7 +110,7 @@ impl<'a> SiteClient<'a> {
 
     async fn send_forge(
         &self,
-        installation: &Installation,
+        installation: &Tenant,
         acting: Acting<'_>,
         call: SiteCall<'_>,
     ) -> Result<Value, SiteError> {
@@ -151,8 +151,8 @@ fn connect_scopes(method: &Method) -> &'static [&'static str] {
 }
 
 /// The path below Forge's API base URL: Confluence's REST lives under `/wiki` there.
-fn forge_path(installation: &Installation, path: &str, query: &[(&str, &str)]) -> String {
-    let confluence = installation.product_type.as_deref() == Some("confluence") && !path.starts_with("/wiki/");
+fn forge_path(installation: &Tenant, path: &str, query: &[(&str, &str)]) -> String {
+    let confluence = installation.is_confluence() && !path.starts_with("/wiki/");
     let prefix = if confluence { "/wiki" } else { "" };
     let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
     if encoded.is_empty() { format!("{prefix}{path}") } else { format!("{prefix}{path}?{encoded}") }
@@ -161,11 +161,13 @@ fn forge_path(installation: &Installation, path: &str, query: &[(&str, &str)]) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tenant::Product;
 
     #[test]
     fn forge_paths_keep_the_query_and_put_confluence_under_wiki() {
-        let jira = Installation::fixture("jira-tenant", 1);
-        let confluence = Installation { product_type: Some("confluence".into()), ..jira.clone() };
+        let jira = Tenant::fixture("jira-tenant", 1);
+        let mut confluence = jira.clone();
+        confluence.site.product = Some(Product::Confluence);
         assert_eq!(forge_path(&jira, "/rest/api/3/user", &[("accountId", "a b")]), "/rest/api/3/user?accountId=a+b");
         assert_eq!(forge_path(&confluence, "/rest/api/content", &[]), "/wiki/rest/api/content");
         assert_eq!(forge_path(&confluence, "/wiki/rest/api/space", &[]), "/wiki/rest/api/space");

@@ -5,10 +5,9 @@
 //! This instance remembers which token it stored last, so an unchanged token
 //! costs no write on the hot path.
 
-use std::{collections::HashMap, sync::Mutex};
-
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use ids::{TenantId, UnixTime};
+use moka::sync::Cache;
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -16,7 +15,7 @@ use crate::{
     error::Result,
     secrets::{Keyring, SharedSecret},
     store::{
-        Database, Installation,
+        Database, Tenant,
         forge_tokens::{self, NewToken},
     },
 };
@@ -27,7 +26,7 @@ const ASSUMED_LIFETIME_SECS: i64 = 2 * 3600;
 const MAX_LIFETIME_SECS: i64 = 4 * 3600;
 /// Larger values are not tokens.
 pub(crate) const MAX_TOKEN_BYTES: usize = 8 * 1024;
-const MAX_REMEMBERED: usize = 10_000;
+const MAX_REMEMBERED: u64 = 10_000;
 
 /// The AES-GCM associated data of a tenant's system token. (A tenant that
 /// was Connect's before tenant ids has its clientKey's spelling as its id,
@@ -36,10 +35,15 @@ pub(crate) fn binding(tenant_id: &TenantId) -> String {
     format!("forge-system-token/{tenant_id}")
 }
 
-#[derive(Default)]
 pub(crate) struct SystemTokens {
     /// Tenant → SHA-256 of the token this instance stored last.
-    stored: Mutex<HashMap<TenantId, [u8; 32]>>,
+    stored: Cache<TenantId, [u8; 32]>,
+}
+
+impl Default for SystemTokens {
+    fn default() -> Self {
+        Self { stored: Cache::new(MAX_REMEMBERED) }
+    }
 }
 
 impl SystemTokens {
@@ -49,14 +53,14 @@ impl SystemTokens {
         &self,
         db: &Database,
         keyring: &Keyring,
-        installation: &Installation,
+        installation: &Tenant,
         from: &VerifiedFit,
         token: &str,
         now: UnixTime,
     ) -> Result<()> {
         let fingerprint: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let key = &installation.tenant_id;
-        if self.stored.lock().is_ok_and(|stored| stored.get(key) == Some(&fingerprint)) {
+        if self.stored.get(key) == Some(fingerprint) {
             return Ok(());
         }
         let sealed = keyring.seal(&binding(key), &SharedSecret::new(token.as_bytes().to_vec()))?;
@@ -67,13 +71,8 @@ impl SystemTokens {
             sealed: &sealed,
             expires_at: expiry(token, now),
         };
-        if forge_tokens::keep_newest(db, &new, now).await?
-            && let Ok(mut stored) = self.stored.lock()
-        {
-            if stored.len() >= MAX_REMEMBERED {
-                stored.clear();
-            }
-            stored.insert(key.clone(), fingerprint);
+        if forge_tokens::keep_newest(db, &new, now).await? {
+            self.stored.insert(key.clone(), fingerprint);
         }
         Ok(())
     }
@@ -81,9 +80,7 @@ impl SystemTokens {
     /// Forgets which token this instance stored for a tenant whose token
     /// was deleted (its Forge installation ended).
     pub(crate) fn forget(&self, tenant_id: &TenantId) {
-        if let Ok(mut stored) = self.stored.lock() {
-            stored.remove(tenant_id);
-        }
+        self.stored.invalidate(tenant_id);
     }
 }
 

@@ -2,50 +2,48 @@
 //! Forge's offline impersonation), kept in memory until a minute before
 //! they expire. Never stored, never logged, zeroed on drop.
 
-use std::{
-    collections::HashMap,
-    hash::Hash,
-    sync::{Arc, Mutex},
-};
+use std::{hash::Hash, sync::Arc, time::Duration};
 
 use ids::UnixTime;
+use moka::sync::Cache;
 
 use crate::secrets::SharedSecret;
 
 /// A cached token is renewed this long before it expires.
 const RENEW_BEFORE_SECS: i64 = 60;
-const MAX_CACHED: usize = 10_000;
+const MAX_CACHED: u64 = 10_000;
+/// No token outlives this in the cache, whatever its own expiry says: a
+/// longer-lived one is simply asked for again.
+const LONGEST_KEPT: Duration = Duration::from_secs(3600);
 
 pub(crate) struct UserTokens<K> {
-    cache: Mutex<HashMap<K, (Arc<SharedSecret>, UnixTime)>>,
+    cache: Cache<K, (Arc<SharedSecret>, UnixTime)>,
 }
 
-impl<K> Default for UserTokens<K> {
+impl<K: Hash + Eq + Send + Sync + 'static> Default for UserTokens<K> {
     fn default() -> Self {
-        Self { cache: Mutex::new(HashMap::new()) }
+        Self { cache: Cache::builder().max_capacity(MAX_CACHED).time_to_live(LONGEST_KEPT).build() }
     }
 }
 
-impl<K: Hash + Eq> UserTokens<K> {
-    /// The token kept for `key`, unless it is about to expire at `now`.
+impl<K: Hash + Eq + Send + Sync + 'static> UserTokens<K> {
+    /// The token kept for `key`, unless it is about to expire at `now` (the
+    /// app's clock: the token's own expiry decides, the cache's only bounds).
     pub(crate) fn cached(&self, key: &K, now: UnixTime) -> Option<Arc<SharedSecret>> {
-        let cache = self.cache.lock().ok()?;
-        cache.get(key).filter(|(_, expires_at)| now < *expires_at - RENEW_BEFORE_SECS).map(|(t, _)| t.clone())
+        let (token, expires_at) = self.cache.get(key)?;
+        (now < expires_at - RENEW_BEFORE_SECS).then_some(token)
     }
 
     pub(crate) fn keep(&self, key: K, token: Arc<SharedSecret>, expires_at: UnixTime) {
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() >= MAX_CACHED {
-                cache.retain(|_, (_, at)| *at > expires_at - 3600);
-            }
-            cache.insert(key, (token, expires_at));
-        }
+        self.cache.insert(key, (token, expires_at));
     }
 
     /// Forgets the tokens whose key `forgotten` names (the site refused one: it may be revoked).
     pub(crate) fn forget(&self, forgotten: impl Fn(&K) -> bool) {
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.retain(|key, _| !forgotten(key));
+        for (key, _) in &self.cache {
+            if forgotten(&key) {
+                self.cache.invalidate(&*key);
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ const NONCE_LEN: usize = 12;
 
 /// What a row stores: the sealed bytes and the id of the key that sealed them.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct SealedSecret {
+pub struct SealedSecret {
     pub key_id: String,
     pub ciphertext: Vec<u8>,
 }

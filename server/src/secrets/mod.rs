@@ -10,7 +10,7 @@ mod random;
 mod session_keys;
 mod shared_secret;
 
-pub(crate) use cipher::SealedSecret;
+pub use cipher::SealedSecret;
 pub use keyring::{AppKey, Keyring};
 pub use load::{load_keyring, load_keys};
 pub(crate) use random::{constant_time_eq, random_hex, request_hex};

@@ -10,51 +10,52 @@
 //! with such a write is not cached: entries carry the epoch they were read in.
 
 use std::{
-    collections::HashMap,
-    sync::{
-        RwLock,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::{Duration, Instant},
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
 };
 
-use super::Installation;
+use moka::sync::Cache;
+
+use super::Tenant;
 
 /// How long a row read from the database answers for it. Under a second, so
 /// another instance's write is honoured within one second.
 pub(crate) const FRESH_FOR: Duration = Duration::from_millis(500);
 
-/// Rows kept at most; past it the cache starts again empty. Made-up
-/// clientKeys are never cached (only rows that exist), so only real tenants
-/// count towards it.
-const MAX_ENTRIES: usize = 10_000;
+/// Rows kept at most. Made-up clientKeys are never cached (only rows that
+/// exist), so only real tenants count towards it.
+const MAX_ENTRIES: u64 = 10_000;
 
-#[derive(Default)]
 pub(crate) struct InstallationCache {
-    entries: RwLock<HashMap<String, Entry>>,
+    entries: Cache<String, Entry>,
     epoch: AtomicU64,
 }
 
+#[derive(Clone)]
 struct Entry {
-    row: Installation,
-    read_at: Instant,
+    row: Tenant,
     epoch: u64,
+}
+
+impl Default for InstallationCache {
+    fn default() -> Self {
+        let entries = Cache::builder().max_capacity(MAX_ENTRIES).time_to_live(FRESH_FOR).build();
+        Self { entries, epoch: AtomicU64::new(0) }
+    }
 }
 
 impl std::fmt::Debug for InstallationCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let entries = self.entries.read().map(|e| e.len()).unwrap_or_default();
+        let entries = self.entries.entry_count();
         f.debug_struct("InstallationCache").field("entries", &entries).field("epoch", &self.epoch()).finish()
     }
 }
 
 impl InstallationCache {
-    /// The cached row under `key`, when it is fresh.
-    pub(crate) fn get(&self, key: &str) -> Option<Installation> {
-        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let entry = entries.get(key)?;
-        let current = entry.epoch == self.epoch() && entry.read_at.elapsed() < FRESH_FOR;
-        current.then(|| entry.row.clone())
+    /// The cached row under `key`, when it is fresh and no write came after its read.
+    pub(crate) fn get(&self, key: &str) -> Option<Tenant> {
+        let entry = self.entries.get(key)?;
+        (entry.epoch == self.epoch()).then_some(entry.row)
     }
 
     /// The epoch to pass to [`put`](Self::put), taken before the database read.
@@ -63,23 +64,19 @@ impl InstallationCache {
     }
 
     /// Keeps `row` under `key`, read from the database in `epoch`, unless a
-    /// write has changed rows since that read began.
-    pub(crate) fn put(&self, epoch: u64, key: String, row: &Installation) {
-        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if epoch != self.epoch() {
-            return;
+    /// write has changed rows since that read began. A write that lands
+    /// between this check and the insert leaves an entry of the old epoch,
+    /// which `get` never answers with.
+    pub(crate) fn put(&self, epoch: u64, key: String, row: &Tenant) {
+        if epoch == self.epoch() {
+            self.entries.insert(key, Entry { row: row.clone(), epoch });
         }
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(key, Entry { row: row.clone(), read_at: Instant::now(), epoch });
     }
 
-    /// Installation rows changed through this instance: forget every entry.
+    /// Tenant rows changed through this instance: forget every entry.
     pub(crate) fn changed(&self) {
-        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         self.epoch.fetch_add(1, Ordering::AcqRel);
-        entries.clear();
+        self.entries.invalidate_all();
     }
 }
 
@@ -87,8 +84,8 @@ impl InstallationCache {
 mod tests {
     use super::*;
 
-    fn row(client_key: &str, generation: i64) -> Installation {
-        Installation::fixture(client_key, generation)
+    fn row(client_key: &str, generation: i64) -> Tenant {
+        Tenant::fixture(client_key, generation)
     }
 
     #[test]
@@ -125,10 +122,10 @@ mod tests {
     #[test]
     fn the_cache_is_bounded() {
         let cache = InstallationCache::default();
-        for i in 0..=MAX_ENTRIES {
+        for i in 0..=MAX_ENTRIES + 100 {
             cache.put(cache.epoch(), format!("k{i}"), &row(&format!("k{i}"), 1));
         }
-        let entries = cache.entries.read().unwrap();
-        assert!(entries.len() <= MAX_ENTRIES, "{} entries", entries.len());
+        cache.entries.run_pending_tasks();
+        assert!(cache.entries.entry_count() <= MAX_ENTRIES, "{} entries", cache.entries.entry_count());
     }
 }

@@ -44,7 +44,7 @@ pub mod tenant_lookup;
 pub mod webhook_jobs;
 mod write_tx;
 
+pub use crate::tenant::Tenant;
 pub use database::{Database, Pool, VENDOR_VERSIONS_FROM, VendorMigrations};
-pub use installations::Installation;
 pub use tenant_db::TenantDb;
 pub(crate) use write_tx::WriteTx;

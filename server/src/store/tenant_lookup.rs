@@ -4,7 +4,7 @@
 use ids::{BaseUrl, ClientKey, CloudId, InstallationId, TenantId};
 
 use super::{
-    Database, Installation,
+    Database, Tenant,
     identities::{Name, tenants_with},
     installations,
 };
@@ -13,7 +13,7 @@ use crate::{connect::forge_token::is_installation_id, error::Result};
 /// The tenant `key` names: a tenant id, a clientKey, an installationId, a
 /// cloudId or a base URL. The current holder of an id wins (seed 000: the newest active
 /// installation of a base URL); else the tenant that had it most recently.
-pub async fn find_tenant(db: &Database, key: &str) -> Result<Option<Installation>> {
+pub async fn find_tenant(db: &Database, key: &str) -> Result<Option<Tenant>> {
     let key = key.trim_end_matches('/');
     let (base_url, installation_id, cloud_id) = (BaseUrl::new(key), InstallationId::new(key), CloudId::new(key));
     let (current, name) = if key.starts_with("https://") || key.starts_with("http://") {

@@ -17,7 +17,7 @@ use crate::{
         site_client::{Acting, SiteCall, SiteClient},
     },
     secrets::Keyring,
-    store::{Database, Installation, TenantDb},
+    store::{Database, Tenant, TenantDb},
 };
 
 /// What the workers and the handlers' contexts use of the app (a part of its
@@ -124,12 +124,12 @@ impl Webhooks {
 /// in whichever world the tenant lives), never the raw database pool.
 pub struct HandlerContext<'a> {
     pub event: &'a WebhookEvent,
-    installation: &'a Installation,
+    installation: &'a Tenant,
     tools: &'a HandlerTools,
 }
 
 impl<'a> HandlerContext<'a> {
-    pub(crate) fn new(event: &'a WebhookEvent, installation: &'a Installation, tools: &'a HandlerTools) -> Self {
+    pub(crate) fn new(event: &'a WebhookEvent, installation: &'a Tenant, tools: &'a HandlerTools) -> Self {
         Self { event, installation, tools }
     }
 

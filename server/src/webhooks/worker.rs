@@ -315,7 +315,7 @@ impl Workers {
             event: job.event.clone(),
             delivery_id: job.delivery_id.clone(),
             tenant_id: job.tenant_id.clone(),
-            base_url: installation.base_url.clone(),
+            base_url: installation.site.base_url.clone(),
             entity_key: job.entity_key.clone(),
             payload: serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null),
             attempt: job.attempts,

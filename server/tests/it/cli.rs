@@ -80,7 +80,7 @@ async fn a_forge_era_install_works_without_enabled_or_disabled() {
         Tenant { installation_id: Some("ari:cloud:ecosystem::installation/77".into()), ..Tenant::new(&jira_site()) };
     assert_eq!(app.host.install(&tenant).await.status(), 204);
     let row = app.installation(&tenant.client_key).await.unwrap();
-    assert_eq!(row.installation_id.as_deref(), Some("ari:cloud:ecosystem::installation/77"));
+    assert_eq!(row.installation_id().map(|i| i.as_str()), Some("ari:cloud:ecosystem::installation/77"));
     assert_eq!(row.state, InstallState::Installed);
     assert_eq!(app.open_page(&tenant, "/app", &[], Some("u")).await.status, 200, "no enabled event is needed");
 }

@@ -72,7 +72,7 @@ impl ForgeWorld {
         self.forge.deliver(&url, install, event.as_str(), token, retry).await.status().as_u16()
     }
 
-    async fn installation(&self, client_key: &str) -> installations::Installation {
+    async fn installation(&self, client_key: &str) -> server::tenant::Tenant {
         installations::find_by_client_key(&self.app.raw_db, &ClientKey::new(client_key))
             .await
             .unwrap()
@@ -99,7 +99,7 @@ async fn one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import(kin
     assert_eq!(status, 200);
     let (status, notes) = w.list_notes(&w.install).await;
     assert_eq!((status, notes[0]["title"].as_str()), (200, Some("Before")), "{notes}");
-    assert_eq!(w.installation(&key).await.cloud_id.as_deref(), Some(w.install.cloud_id.as_str()), "learned");
+    assert_eq!(w.installation(&key).await.site.cloud_id.as_deref(), Some(w.install.cloud_id.as_str()), "learned");
 
     // Forge's `installed` for the installation a signed install joined: retries change nothing.
     let before = dump(&w.app.raw_db).await;
@@ -107,7 +107,10 @@ async fn one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import(kin
         assert_eq!(w.deliver(&w.install, ForgeEvent::Installed, None, retry).await, 204);
     }
     assert_eq!(dump_text(&dump(&w.app.raw_db).await), dump_text(&before), "retries change nothing");
-    assert_eq!(w.installation(&key).await.installation_id.as_deref(), Some(w.install.installation_id.as_str()));
+    assert_eq!(
+        w.installation(&key).await.installation_id().map(|i| i.as_str()),
+        Some(w.install.installation_id.as_str())
+    );
 
     // A Forge reinstall: a new installationId for the same site is unknown until its verified event.
     let second = w.another_installation();
@@ -138,7 +141,7 @@ async fn one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import(kin
     assert!(had(CloudId, &w.install.cloud_id));
     for old_name in [w.tenant.base_url.as_str(), w.install.installation_id.as_str(), w.install.cloud_id.as_str()] {
         let found = tenant_lookup::find_tenant(&w.app.raw_db, old_name).await.unwrap().expect(old_name);
-        assert_eq!(found.client_key.as_deref(), Some(key.as_str()), "found by {old_name}");
+        assert_eq!(found.client_key().map(|k| k.as_str()), Some(key.as_str()), "found by {old_name}");
     }
 
     // A site import: a new clientKey and installation for the same URL; the old tenant is an orphan.
@@ -273,7 +276,7 @@ async fn an_unsigned_install_cannot_take_another_tenants_forge_installation() {
     assert_eq!(app.host.post_lifecycle("installed", &body, None).await.status(), 204, "a legacy first install");
     let stored =
         installations::find_by_client_key(&app.raw_db, &ClientKey::new(&attacker.client_key)).await.unwrap().unwrap();
-    assert_eq!(stored.installation_id, None, "an unsigned install joins no Forge installation");
+    assert_eq!(stored.installation_id(), None, "an unsigned install joins no Forge installation");
     let fit = forge.fit_for(&install, Some("user-1"));
     let (status, notes) = app.call("/api/notes/list", Some(&format!("Bearer {fit}")), &[]).await;
     assert_eq!((status, notes[0]["title"].as_str()), (200, Some("Victim's")), "the FIT still reaches its tenant");

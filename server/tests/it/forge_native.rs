@@ -20,7 +20,8 @@ use server::{
         lifecycle::InstallState,
     },
     maintenance,
-    store::{Installation, identities, installations, purge, tenant_lookup},
+    store::{identities, installations, purge, tenant_lookup},
+    tenant::{Product, Tenant},
 };
 
 use crate::{
@@ -80,7 +81,7 @@ async fn call_as_module(
     app.call(path, Some(&format!("Bearer {fit}")), form).await
 }
 
-async fn tenant_of(app: &TestApp, install: &ForgeInstall) -> Installation {
+async fn tenant_of(app: &TestApp, install: &ForgeInstall) -> Tenant {
     let found = tenant_lookup::find_tenant(&app.raw_db, &install.installation_id).await.unwrap();
     found.expect("the installation names a tenant")
 }
@@ -92,22 +93,22 @@ async fn a_tenant_born_on_forge_lives_through_reinstall_rename_and_events_and_is
     let forge = forge_of(&app);
     let install = install_of(&app);
     let born = tenant_of(&app, &install).await;
-    assert_eq!((born.world(), born.client_key.as_deref(), born.secret_ciphertext.as_deref()), ("Forge", None, None));
+    assert_eq!((born.world(), born.connect.is_none()), ("Forge", true), "no clientKey, no secret");
     assert!(born.tenant_id.as_str().starts_with("t-"), "an id of its own: {}", born.tenant_id);
-    assert_eq!(born.cloud_id.as_deref(), Some(install.cloud_id.as_str()));
+    assert_eq!(born.site.cloud_id.as_deref(), Some(install.cloud_id.as_str()));
     assert_eq!(
-        (born.environment_type.as_deref(), born.environment_id.as_ref()),
-        (Some("PRODUCTION"), Some(&install.environment_id))
+        (born.forge.as_ref().and_then(|f| f.environment_type.as_deref()), born.environment_id()),
+        (Some("PRODUCTION"), Some(install.environment_id.as_str()))
     );
     // Forge's events name no site URL (no `context` outside a page's calls): the first page call does.
-    assert_eq!((born.base_url.as_str(), born.product_type.as_deref()), ("", Some("jira")));
+    assert_eq!((born.site.base_url.as_str(), born.site.product), ("", Some(Product::Jira)));
     let id = born.tenant_id.clone();
     assert!(rows_naming(&app.raw_db, id.as_str()).await.iter().any(|r| r.contains("forge_system_tokens")), "a token");
 
     // Reached by its FITs: the site (from the very first call), notes, a display name asked as the app.
     let (status, me) = from_page(&app, &install, "user", "/api/me/identity", &[]).await;
     assert_eq!((status, me["base_url"].as_str()), (200, Some(install.site_url.as_str())), "{me}");
-    assert_eq!(tenant_of(&app, &install).await.base_url, install.site_url, "and kept");
+    assert_eq!(tenant_of(&app, &install).await.site.base_url, install.site_url, "and kept");
     let (status, note) =
         from_page(&app, &install, "user", "/api/notes/create", &[("title", "Born on Forge"), ("body", "")]).await;
     assert_eq!(status, 200, "{note}");
@@ -135,10 +136,10 @@ async fn a_tenant_born_on_forge_lives_through_reinstall_rename_and_events_and_is
     assert_eq!(app.fake.forge_rename("nova").await, Ok(204));
     let renamed = install_of(&app);
     assert_ne!(renamed.site_url, install.site_url);
-    assert_eq!(tenant_of(&app, &renamed).await.base_url, install.site_url, "a trigger names no site");
+    assert_eq!(tenant_of(&app, &renamed).await.site.base_url, install.site_url, "a trigger names no site");
     let (status, me) = from_page(&app, &renamed, "user", "/api/me/identity", &[]).await;
     assert_eq!((status, me["base_url"].as_str()), (200, Some(renamed.site_url.as_str())), "{me}");
-    assert_eq!(tenant_of(&app, &renamed).await.base_url, renamed.site_url);
+    assert_eq!(tenant_of(&app, &renamed).await.site.base_url, renamed.site_url);
     let history = identities::history(&app.raw_db, &id).await.unwrap();
     for old_or_new in [&install.site_url, &renamed.site_url, &install.installation_id, &reinstalled.installation_id] {
         assert!(history.iter().any(|h| &h.value == old_or_new), "{old_or_new} in {history:?}");
@@ -155,8 +156,8 @@ async fn a_tenant_born_on_forge_lives_through_reinstall_rename_and_events_and_is
     let dev_tenant = tenant_of(&app, &development).await;
     assert_ne!(dev_tenant.tenant_id, id);
     assert_eq!(
-        (dev_tenant.cloud_id, dev_tenant.environment_type.as_deref()),
-        (born.cloud_id.clone(), Some("DEVELOPMENT"))
+        (&dev_tenant.site.cloud_id, dev_tenant.forge.as_ref().and_then(|f| f.environment_type.as_deref())),
+        (&born.site.cloud_id, Some("DEVELOPMENT"))
     );
     let (status, notes) = from_page(&app, &development, "user", "/api/notes/list", &[]).await;
     assert_eq!((status, notes.as_array().map(Vec::len)), (200, Some(0)), "development sees none of production's notes");
@@ -227,8 +228,11 @@ async fn a_forge_tenant_installed_again_after_an_uninstall_comes_back_and_produc
     assert_eq!(answer.status(), 204);
     let other = tenant_of(&app, &confluence).await;
     assert_ne!(other.tenant_id, born.tenant_id);
-    assert_eq!(other.product_type.as_deref(), Some("confluence"));
-    assert_eq!(tenant_of(&app, &again).await.installation_id.as_deref(), Some(again.installation_id.as_str()));
+    assert_eq!(other.site.product, Some(Product::Confluence));
+    assert_eq!(
+        tenant_of(&app, &again).await.installation_id().map(|i| i.as_str()),
+        Some(again.installation_id.as_str())
+    );
     // Installed again, it is no longer due for the purge of the uninstalled.
     let retention = Duration::from_secs(30 * DAY as u64);
     app.clock.advance(40 * DAY);

@@ -16,7 +16,8 @@ use serde_json::Value;
 use server::{
     connect::{forge_silence::SilenceLimits, lifecycle::InstallState},
     maintenance, operator_cli,
-    store::{Installation, event_log, tenant_lookup},
+    store::{event_log, tenant_lookup},
+    tenant::Tenant as Stored,
 };
 
 use crate::{
@@ -64,7 +65,7 @@ async fn page_call(app: &TestApp, install: &ForgeInstall, path: &str, form: &[(&
     app.call(path, Some(&format!("Bearer {fit}")), form).await
 }
 
-async fn tenant(app: &TestApp, key: &str) -> Installation {
+async fn tenant(app: &TestApp, key: &str) -> Stored {
     tenant_lookup::find_tenant(&app.raw_db, key).await.unwrap().expect("a tenant")
 }
 

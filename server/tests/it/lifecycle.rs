@@ -5,6 +5,7 @@ use hostkit::Tenant;
 use server::{
     connect::{lifecycle::InstallState, signature::Signature},
     store::event_log::Outcome,
+    tenant::Product,
 };
 
 use crate::{
@@ -23,12 +24,12 @@ async fn first_signed_install_stores_an_encrypted_installation(kind: DbKind) {
     assert_eq!(response.status(), 204);
 
     let row = app.installation(&tenant.client_key).await.expect("stored");
-    assert_eq!(row.base_url, tenant.base_url);
+    assert_eq!(row.site.base_url, tenant.base_url);
     assert_eq!(row.state, InstallState::Installed);
     assert_eq!(row.install_generation, 1);
     assert_eq!(row.install_signature, Signature::AtlassianRs256);
-    assert_eq!(row.product_type.as_deref(), Some("jira"));
-    assert!(row.oauth_client_id.is_some());
+    assert_eq!(row.site.product, Some(Product::Jira));
+    assert!(row.connect.as_ref().is_some_and(|c| c.oauth_client_id.is_some()));
 
     // D-01: neither the secret nor its hex form is anywhere in the database.
     let raw = dump(&app.raw_db).await;
@@ -157,7 +158,7 @@ async fn duplicate_concurrent_installs_make_one_row_once(kind: DbKind) {
     let row = app.installation(&tenant.client_key).await.unwrap();
     assert_eq!(row.install_generation, 1, "duplicates are idempotent");
     let all = server::store::installations::list(&app.raw_db).await.unwrap();
-    assert_eq!(all.iter().filter(|i| i.client_key.as_deref() == Some(tenant.client_key.as_str())).count(), 1);
+    assert_eq!(all.iter().filter(|i| i.client_key().is_some_and(|k| k.as_str() == tenant.client_key)).count(), 1);
 }
 on_both_databases!(duplicate_concurrent_installs_make_one_row_once);
 
@@ -168,7 +169,7 @@ async fn a_site_rename_updates_the_base_url_and_records_it(kind: DbKind) {
     let renamed = Tenant { base_url: jira_site(), ..tenant.clone() };
     assert_eq!(app.host.install(&renamed).await.status(), 204);
     let row = app.installation(&tenant.client_key).await.unwrap();
-    assert_eq!(row.base_url, renamed.base_url);
+    assert_eq!(row.site.base_url, renamed.base_url);
     let events = app.events(&tenant.client_key).await;
     let detail = events[0].detail.clone().unwrap_or_default();
     assert!(detail.contains(&tenant.base_url) && detail.contains(&renamed.base_url), "{detail}");

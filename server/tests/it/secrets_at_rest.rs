@@ -65,24 +65,26 @@ async fn a_ciphertext_copied_to_another_tenant_does_not_open(kind: DbKind) {
     // A is stored, sealed under the app's key, and opens before the copy.
     let key_id = AppKey::from_base64(&app.encryption_key).unwrap().id().to_string();
     let a_row = app.installation(&a.client_key).await.expect("A is stored");
-    assert_eq!(a_row.secret_key_id.as_deref(), Some(key_id.as_str()), "A's secret is sealed under the app's key");
-    let sealed = a_row.secret_ciphertext.clone().expect("A's secret is stored sealed");
+    let a_sealed = &a_row.connect.as_ref().expect("A is a Connect tenant").secret;
+    assert_eq!(a_sealed.key_id, key_id, "A's secret is sealed under the app's key");
+    let sealed = a_sealed.ciphertext.clone();
     assert!(sealed.len() > a.shared_secret.len(), "a nonce and a tag beside the ciphertext");
     assert_nowhere(&sealed, "shared secret of A", a.shared_secret.as_bytes());
     assert_eq!(app.host.toggle(&a, "enabled").await.status(), 204, "A's own secret works before the copy");
     let b_row = app.installation(&b.client_key).await.unwrap();
+    let b_sealed = b_row.connect.expect("B is a Connect tenant").secret;
     let sql = "UPDATE installations SET secret_ciphertext = $1, secret_key_id = $2 WHERE client_key = $3";
     match &app.raw_db.pool {
         Pool::Sqlite(p) => sqlx::query(sql)
-            .bind(&b_row.secret_ciphertext)
-            .bind(&b_row.secret_key_id)
+            .bind(&b_sealed.ciphertext)
+            .bind(&b_sealed.key_id)
             .bind(&a.client_key)
             .execute(p)
             .await
             .map(drop),
         Pool::Postgres(p) => sqlx::query(sql)
-            .bind(&b_row.secret_ciphertext)
-            .bind(&b_row.secret_key_id)
+            .bind(&b_sealed.ciphertext)
+            .bind(&b_sealed.key_id)
             .bind(&a.client_key)
             .execute(p)
             .await

@@ -96,8 +96,9 @@ async fn the_tenant_id_migration_keeps_every_row_of_todays_data(kind: DbKind) {
     let tenant =
         installations::find_by_client_key(&db, &ClientKey::new(CLIENT_KEY)).await.unwrap().expect("the tenant is kept");
     assert_eq!(tenant.tenant_id.as_str(), CLIENT_KEY, "an existing tenant's id is its clientKey's spelling");
-    assert_eq!((tenant.install_generation, tenant.cloud_id.as_deref()), (3, Some("cloud-1")));
-    assert_eq!(tenant.secret_ciphertext.as_deref(), Some(&[7u8; 44][..]), "the sealed secret as it was");
+    assert_eq!((tenant.install_generation, tenant.site.cloud_id.as_deref()), (3, Some("cloud-1")));
+    let sealed = tenant.connect.as_ref().map(|c| c.secret.ciphertext.as_slice());
+    assert_eq!(sealed, Some(&[7u8; 44][..]), "the sealed secret as it was");
     assert_eq!(tenant.world(), "Connect-on-Forge");
     for (table, expected) in [
         ("notes", 1),

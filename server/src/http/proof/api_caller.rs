@@ -26,7 +26,7 @@ use crate::{
     },
     error::{Error, Result},
     state::AppState,
-    store::{Installation, installations},
+    store::{Tenant, installations},
 };
 
 #[derive(Clone, Copy)]
@@ -58,7 +58,7 @@ impl Proof for ContextCaller {
 }
 
 /// The verified caller and the installation it belongs to.
-type Verified = (Caller, Installation);
+type Verified = (Caller, Tenant);
 
 async fn api_caller(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<Verified> {
     let token = header_token(headers, query)?;
@@ -85,10 +85,10 @@ async fn forge_caller(state: &AppState, token: RawToken<'_>) -> Result<Verified>
     learn_from(state, &installation, &fit, None).await;
     // Forge's events carry no site URL, so a tenant born of one learns it
     // from its first page call, and that call already answers with it.
-    if installation.client_key.is_none()
+    if installation.connect.is_none()
         && let Some(site_url) = allowed_site_url(state, &fit)
     {
-        installation.base_url = site_url;
+        installation.site.base_url = site_url;
     }
     // A page's call never brings the user's token (`requestRemote` carries
     // none), and a header the page wrote is never taken for one: acting as

@@ -30,7 +30,7 @@ use crate::{
     outbound::{forge_keys::ForgeKeyError, system_tokens::MAX_TOKEN_BYTES},
     secrets::SharedSecret,
     state::AppState,
-    store::{Installation, installations},
+    store::{Tenant, installations},
 };
 
 /// Where Forge puts the app's system token, when the endpoint asks for one.
@@ -52,7 +52,7 @@ pub(crate) struct ForgeProductEventProof {
     /// The tenant that holds the FIT's installation, if a verified event made
     /// it known. None is the handler's 401: the FIT verified, so it is not a
     /// refusal counted against Forge's network.
-    pub tenant: Option<Installation>,
+    pub tenant: Option<Tenant>,
 }
 
 /// What every Forge delivery's proof holds: the FIT, bound to the module
@@ -174,7 +174,7 @@ fn token_header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// site's cloudId and Forge environment the first time they are named, and a
 /// Forge tenant's new site URL after a rename. Failing to keep any of it
 /// does not fail the call; an unchanged tenant costs no write.
-pub(crate) async fn learn_from(state: &AppState, tenant: &Installation, fit: &VerifiedFit, token: Option<&str>) {
+pub(crate) async fn learn_from(state: &AppState, tenant: &Tenant, fit: &VerifiedFit, token: Option<&str>) {
     let now = state.clock.now();
     if let Some(token) = token {
         let kept = state.system_tokens.remember(&state.db, &state.keyring, tenant, fit, token, now);
@@ -182,7 +182,7 @@ pub(crate) async fn learn_from(state: &AppState, tenant: &Installation, fit: &Ve
             tracing::warn!(tenant_id = %tenant.tenant_id, error = %e, "could not keep the Forge system token");
         }
     }
-    if let (Some(known), Some(named)) = (tenant.cloud_id.as_deref(), fit.cloud_id.as_deref())
+    if let (Some(known), Some(named)) = (tenant.site.cloud_id.as_deref(), fit.cloud_id.as_deref())
         && known != named
     {
         tracing::warn!(tenant_id = %tenant.tenant_id, "a FIT names another cloudId; kept the first");

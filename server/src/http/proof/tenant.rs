@@ -16,21 +16,21 @@ use crate::{
     error::{Error, Result},
     secrets::SharedSecret,
     state::AppState,
-    store::{Installation, installations},
+    store::{Tenant, installations},
 };
 
 /// The tenant `tenant_id` names, for verifying an API call (from the
 /// short-lived cache, `installations::find_recent`); an unknown one is
 /// refused like a bad token, a database that cannot answer is a 503
 /// (retrying may work).
-pub(super) async fn tenant(state: &AppState, tenant_id: &TenantId) -> Result<Installation> {
+pub(super) async fn tenant(state: &AppState, tenant_id: &TenantId) -> Result<Tenant> {
     let found = installations::find_recent(&state.db, tenant_id).await.map_err(lookup_failed)?;
     found.ok_or_else(|| TokenError::UnknownIssuer.into())
 }
 
 /// The Connect tenant of `client_key`, for verifying a page load, a context
 /// JWT or a webhook (also from the short-lived cache).
-async fn installation(state: &AppState, client_key: &ClientKey) -> Result<Installation> {
+async fn installation(state: &AppState, client_key: &ClientKey) -> Result<Tenant> {
     if let Some(cached) = installations::cached_by_client_key(&state.db, client_key) {
         return Ok(cached);
     }
@@ -41,7 +41,7 @@ async fn installation(state: &AppState, client_key: &ClientKey) -> Result<Instal
 
 /// The installation of `client_key` as the database holds it now, for a
 /// lifecycle callback, which must never be judged on a copy.
-pub(super) async fn stored_installation(state: &AppState, client_key: &ClientKey) -> Result<Option<Installation>> {
+pub(super) async fn stored_installation(state: &AppState, client_key: &ClientKey) -> Result<Option<Tenant>> {
     installations::find_by_client_key(&state.db, client_key).await.map_err(lookup_failed)
 }
 
@@ -50,25 +50,25 @@ fn lookup_failed(e: Error) -> Error {
 }
 
 /// The installation named by the token's (still unverified) `iss`.
-pub(super) async fn issuer_installation(state: &AppState, token: RawToken<'_>) -> Result<Installation> {
+pub(super) async fn issuer_installation(state: &AppState, token: RawToken<'_>) -> Result<Tenant> {
     let issuer: IssuerOnly = token.unverified_claims()?;
     installation(state, &issuer.iss).await
 }
 
 /// The tenant's shared secret; one that cannot be opened (or a tenant born
 /// on Forge, which has none) verifies nothing.
-pub(super) fn shared_secret(state: &AppState, installation: &Installation) -> Result<SharedSecret> {
+pub(super) fn shared_secret(state: &AppState, installation: &Tenant) -> Result<SharedSecret> {
     state.open_secret(installation).map_err(|_| TokenError::UnknownIssuer.into())
 }
 
 /// Hands the request what its proof verified: the caller, and the
 /// installation the server functions then read instead of looking it up.
-pub(super) fn admit(request: &mut Request, caller: Caller, installation: Installation) {
+pub(super) fn admit(request: &mut Request, caller: Caller, installation: Tenant) {
     request.extensions_mut().insert(caller);
     request.extensions_mut().insert(VerifiedTenant(Arc::new(installation)));
 }
 
-pub(super) fn caller(installation: &Installation, account_id: Option<AccountId>, via: CallerVia) -> Caller {
+pub(super) fn caller(installation: &Tenant, account_id: Option<AccountId>, via: CallerVia) -> Caller {
     Caller {
         tenant_id: installation.tenant_id.clone(),
         account_id,

@@ -3,7 +3,7 @@
 
 use ids::{TenantId, UnixTime};
 
-use super::{ACTIVE, COLUMNS, Installation};
+use super::{ACTIVE, COLUMNS, Tenant};
 use crate::{
     connect::forge_silence::REACH_GRANULARITY_SECS,
     error::Result,
@@ -25,7 +25,7 @@ pub(crate) async fn record_reached(tx: &mut WriteTx, tenant_id: &TenantId, now: 
 
 /// The active tenants born on Forge not reached since `cutoff`, longest
 /// silent first (a row with no reach recorded is not judged).
-pub(crate) async fn not_reached_since(db: &Database, cutoff: UnixTime) -> Result<Vec<Installation>> {
+pub(crate) async fn not_reached_since(db: &Database, cutoff: UnixTime) -> Result<Vec<Tenant>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM installations WHERE client_key IS NULL AND {ACTIVE} AND forge_reached_at < $1 \
          ORDER BY forge_reached_at, tenant_id"

@@ -3,20 +3,20 @@
 
 use ids::{BaseUrl, ClientKey, CloudId, InstallationId, TenantId};
 
-use super::{ACTIVE, COLUMNS, Installation, NEWEST_FIRST};
+use super::{ACTIVE, COLUMNS, NEWEST_FIRST, Tenant};
 use crate::{
     error::Result,
     store::{Database, WriteTx},
 };
 
 /// The tenant `tenant_id`, as the database holds it now.
-pub async fn find(db: &Database, tenant_id: &TenantId) -> Result<Option<Installation>> {
+pub async fn find(db: &Database, tenant_id: &TenantId) -> Result<Option<Tenant>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE tenant_id = $1");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(tenant_id).fetch_optional(pool).await?))
 }
 
 /// The Connect tenant of `client_key`, as the database holds it now.
-pub async fn find_by_client_key(db: &Database, client_key: &ClientKey) -> Result<Option<Installation>> {
+pub async fn find_by_client_key(db: &Database, client_key: &ClientKey) -> Result<Option<Tenant>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE client_key = $1");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_key).fetch_optional(pool).await?))
 }
@@ -25,7 +25,7 @@ pub async fn find_by_client_key(db: &Database, client_key: &ClientKey) -> Result
 /// instance's copy when it read the row less than `installation_cache::FRESH_FOR`
 /// ago, else the database's. Lifecycle decisions never use it: they read the
 /// row inside their write transaction.
-pub(crate) async fn find_recent(db: &Database, tenant_id: &TenantId) -> Result<Option<Installation>> {
+pub(crate) async fn find_recent(db: &Database, tenant_id: &TenantId) -> Result<Option<Tenant>> {
     let key = format!("t:{tenant_id}");
     if let Some(cached) = db.installations.get(&key) {
         return Ok(Some(cached));
@@ -39,12 +39,12 @@ pub(crate) async fn find_recent(db: &Database, tenant_id: &TenantId) -> Result<O
 }
 
 /// The Connect tenant of `client_key` if the short-lived cache holds it; never a database read.
-pub(crate) fn cached_by_client_key(db: &Database, client_key: &ClientKey) -> Option<Installation> {
+pub(crate) fn cached_by_client_key(db: &Database, client_key: &ClientKey) -> Option<Tenant> {
     db.installations.get(&format!("c:{client_key}"))
 }
 
 /// As [`find_recent`], by clientKey (a host JWT names its tenant by `iss`).
-pub(crate) async fn find_recent_by_client_key(db: &Database, client_key: &ClientKey) -> Result<Option<Installation>> {
+pub(crate) async fn find_recent_by_client_key(db: &Database, client_key: &ClientKey) -> Result<Option<Tenant>> {
     let key = format!("c:{client_key}");
     if let Some(cached) = db.installations.get(&key) {
         return Ok(Some(cached));
@@ -57,19 +57,19 @@ pub(crate) async fn find_recent_by_client_key(db: &Database, client_key: &Client
     Ok(found)
 }
 
-pub(crate) async fn find_in(tx: &mut WriteTx, tenant_id: &TenantId) -> Result<Option<Installation>> {
+pub(crate) async fn find_in(tx: &mut WriteTx, tenant_id: &TenantId) -> Result<Option<Tenant>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE tenant_id = $1");
     Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(tenant_id).fetch_optional(conn).await?))
 }
 
-pub(crate) async fn find_by_client_key_in(tx: &mut WriteTx, client_key: &ClientKey) -> Result<Option<Installation>> {
+pub(crate) async fn find_by_client_key_in(tx: &mut WriteTx, client_key: &ClientKey) -> Result<Option<Tenant>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE client_key = $1");
     Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(client_key).fetch_optional(conn).await?))
 }
 
 /// The installation a base URL means today: the newest active one (seed 000:
 /// after a site import, lookups by base URL must return the new clientKey).
-pub async fn newest_active_by_base_url(db: &Database, base_url: &BaseUrl) -> Result<Option<Installation>> {
+pub async fn newest_active_by_base_url(db: &Database, base_url: &BaseUrl) -> Result<Option<Tenant>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE base_url = $1 AND {ACTIVE} {NEWEST_FIRST} LIMIT 1");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(base_url.trim_end_matches('/')).fetch_optional(pool).await?))
 }
@@ -78,7 +78,7 @@ pub async fn newest_active_by_base_url(db: &Database, base_url: &BaseUrl) -> Res
 pub(crate) async fn find_active_by_installation_id(
     db: &Database,
     installation_id: &InstallationId,
-) -> Result<Option<Installation>> {
+) -> Result<Option<Tenant>> {
     let sql =
         format!("SELECT {COLUMNS} FROM installations WHERE installation_id = $1 AND {ACTIVE} {NEWEST_FIRST} LIMIT 1");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(installation_id).fetch_optional(pool).await?))
@@ -86,10 +86,7 @@ pub(crate) async fn find_active_by_installation_id(
 
 /// The tenant that holds `installation_id` now, whatever its state (a
 /// retried Forge event meets a tenant it already changed).
-pub(crate) async fn find_by_installation_id(
-    db: &Database,
-    installation_id: &InstallationId,
-) -> Result<Option<Installation>> {
+pub(crate) async fn find_by_installation_id(db: &Database, installation_id: &InstallationId) -> Result<Option<Tenant>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM installations WHERE installation_id = $1 AND orphaned_at IS NULL {NEWEST_FIRST} LIMIT 1"
     );
@@ -99,7 +96,7 @@ pub(crate) async fn find_by_installation_id(
 pub(crate) async fn find_by_installation_id_in(
     tx: &mut WriteTx,
     installation_id: &InstallationId,
-) -> Result<Option<Installation>> {
+) -> Result<Option<Tenant>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM installations WHERE installation_id = $1 AND orphaned_at IS NULL {NEWEST_FIRST} LIMIT 1"
     );
@@ -108,24 +105,24 @@ pub(crate) async fn find_by_installation_id_in(
 
 /// The tenants of the site with this cloudId that are not orphaned, active
 /// or not (until purged), newest first.
-pub(crate) async fn on_site_in(tx: &mut WriteTx, cloud_id: &CloudId) -> Result<Vec<Installation>> {
+pub(crate) async fn on_site_in(tx: &mut WriteTx, cloud_id: &CloudId) -> Result<Vec<Tenant>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE cloud_id = $1 AND orphaned_at IS NULL {NEWEST_FIRST}");
     Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(cloud_id).fetch_all(conn).await?))
 }
 
 /// The active installation of the site with this cloudId.
-pub(crate) async fn find_active_by_cloud_id(db: &Database, cloud_id: &CloudId) -> Result<Option<Installation>> {
+pub(crate) async fn find_active_by_cloud_id(db: &Database, cloud_id: &CloudId) -> Result<Option<Tenant>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE cloud_id = $1 AND {ACTIVE} {NEWEST_FIRST} LIMIT 1");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(cloud_id).fetch_optional(pool).await?))
 }
 
 /// Every installation ever recorded for a base URL, newest first.
-pub(crate) async fn all_for_base_url(db: &Database, base_url: &BaseUrl) -> Result<Vec<Installation>> {
+pub(crate) async fn all_for_base_url(db: &Database, base_url: &BaseUrl) -> Result<Vec<Tenant>> {
     let sql = format!("SELECT {COLUMNS} FROM installations WHERE base_url = $1 {NEWEST_FIRST}");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(base_url).fetch_all(pool).await?))
 }
 
-pub async fn list(db: &Database) -> Result<Vec<Installation>> {
+pub async fn list(db: &Database) -> Result<Vec<Tenant>> {
     let sql = format!("SELECT {COLUMNS} FROM installations ORDER BY last_event_at DESC, tenant_id");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?))
 }

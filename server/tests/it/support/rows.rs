@@ -1,7 +1,7 @@
 //! Reading what the app stored, straight from its database.
 
 use server::{
-    store::{Database, Installation, Pool, event_log, installations},
+    store::{Database, Pool, Tenant, event_log, installations},
     vendor::ClientKey,
 };
 
@@ -9,7 +9,7 @@ use super::app::TestApp;
 
 impl TestApp {
     /// The Connect tenant of `client_key`.
-    pub async fn installation(&self, client_key: &str) -> Option<Installation> {
+    pub async fn installation(&self, client_key: &str) -> Option<Tenant> {
         installations::find_by_client_key(&self.raw_db, &ClientKey::new(client_key)).await.expect("read installation")
     }
 
