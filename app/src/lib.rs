@@ -7,6 +7,8 @@ pub mod bundle;
 pub mod host;
 pub mod pages;
 pub mod router;
+pub mod ui;
+pub mod vendor;
 
 use leptos::{either::EitherOf4, prelude::*};
 use router::Page;

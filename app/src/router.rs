@@ -15,6 +15,8 @@ pub enum Page {
     Activity,
     Help,
     Admin,
+    /// A page of the vendor's (`crate::vendor::PAGES`, by its place in the list).
+    Vendor(usize),
     NotFound,
 }
 
@@ -30,12 +32,20 @@ impl Page {
     ];
 
     pub fn at(path: &str) -> Page {
-        Self::ROUTES.iter().find(|(p, _)| *p == path).map_or(Page::NotFound, |(_, page)| *page)
+        if let Some((_, page)) = Self::ROUTES.iter().find(|(p, _)| *p == path) {
+            return *page;
+        }
+        crate::vendor::PAGES.iter().position(|p| p.path == path).map_or(Page::NotFound, Page::Vendor)
+    }
+
+    /// Every path a page renders at: the house's, then the vendor's.
+    pub fn paths() -> impl Iterator<Item = &'static str> {
+        Self::ROUTES.iter().map(|(path, _)| *path).chain(crate::vendor::PAGES.iter().map(|p| p.path))
     }
 
     /// A tab of the general page (`/app` and below).
     pub fn in_app_shell(self) -> bool {
-        matches!(self, Page::Overview | Page::Notes | Page::Activity | Page::Help)
+        matches!(self, Page::Overview | Page::Notes | Page::Activity | Page::Help | Page::Vendor(_))
     }
 }
 
@@ -87,10 +97,7 @@ pub fn forge_start_path(module_key: &str, history_path: &str) -> &'static str {
     if module_key == crate::host::FORGE_ADMIN_PAGE {
         return "/admin";
     }
-    Page::ROUTES
-        .iter()
-        .find(|(path, page)| *path == history_path && page.in_app_shell())
-        .map_or("/app", |(path, _)| path)
+    Page::paths().find(|path| *path == history_path && Page::at(path).in_app_shell()).unwrap_or("/app")
 }
 
 /// A link to another tab: a plain click stays in the page (the session and

@@ -98,3 +98,73 @@ fn answered<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
 fn caller() -> Option<Caller> {
     use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<Caller>().cloned())
 }
+
+/// What any server function may ask of the server for its verified caller,
+/// implemented once by the server (`server/src/api/services.rs`): a server
+/// function of yours needs no trait of its own (see [`serve_cx`]).
+pub trait Services: Send + Sync {
+    /// The caller's site: its product (`jira`, `confluence`) and base URL.
+    fn site_of(&self, caller: &Caller) -> Result<SiteFacts, ApiError>;
+    /// One call to the caller's site, as the app or as the caller.
+    fn call_site<'a>(&'a self, caller: &'a Caller, call: SiteRequest<'a>) -> ApiFuture<'a, serde_json::Value>;
+}
+
+/// The server's implementation, as the request's context holds it.
+pub type SharedServices = std::sync::Arc<dyn Services>;
+
+/// The caller's site, as its verified tenant records it.
+#[derive(Clone, Debug)]
+pub struct SiteFacts {
+    pub product: Option<&'static str>,
+    pub base_url: String,
+}
+
+/// A REST call relative to the site, as Connect writes it (`/rest/api/3/myself`).
+pub struct SiteRequest<'a> {
+    /// As the caller (Connect's act-as-user grant, Forge's impersonation), or as the app.
+    pub as_caller: bool,
+    pub method: http::Method,
+    pub path: &'a str,
+    pub query: &'a [(&'a str, &'a str)],
+    pub body: Option<serde_json::Value>,
+}
+
+/// A server function's view of the server: its verified caller, and the
+/// caller's site to call as the app or as the caller.
+pub struct ServerCx<'a> {
+    pub caller: &'a Caller,
+    services: &'a dyn Services,
+}
+
+impl ServerCx<'_> {
+    pub fn site(&self) -> Result<SiteFacts, ApiError> {
+        self.services.site_of(self.caller)
+    }
+
+    /// `GET path?query` as the app: a Connect JWT, or Forge's system token.
+    pub async fn get_as_app(&self, path: &str, query: &[(&str, &str)]) -> Result<serde_json::Value, ApiError> {
+        let call = SiteRequest { as_caller: false, method: http::Method::GET, path, query, body: None };
+        self.services.call_site(self.caller, call).await
+    }
+
+    /// Any method as the caller (the descriptor and manifest must grant it).
+    pub async fn send_as_caller(
+        &self,
+        method: http::Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, ApiError> {
+        let call = SiteRequest { as_caller: true, method, path, query, body };
+        self.services.call_site(self.caller, call).await
+    }
+}
+
+/// Runs a server function body with its [`ServerCx`]: the one way in for a
+/// server function of yours, with no trait and no backend to write.
+pub async fn serve_cx<T, F>(body: F) -> Result<T, ApiError>
+where
+    F: for<'a> FnOnce(ServerCx<'a>) -> ApiFuture<'a, T>,
+{
+    serve(|services: &SharedServices, caller| body(ServerCx { caller, services: services.as_ref() })).await
+}

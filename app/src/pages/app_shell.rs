@@ -1,7 +1,8 @@
 //! The general page (`/app`): a single-page app whose tabs (the overview, the
-//! notes, the site's activity and the help) switch inside the host's iframe.
+//! notes, the site's activity, the help, and the vendor's pages) switch
+//! inside the host's iframe.
 
-use leptos::{either::EitherOf5, prelude::*};
+use leptos::{either::EitherOf6, prelude::*};
 
 use super::{
     activity::ActivityView, help::Help, hydration::hydrated, not_found::NotFound, notes::NotesView, overview::Overview,
@@ -22,14 +23,16 @@ pub(crate) fn AppShell() -> impl IntoView {
                 {tab(path, "/app/notes", "Notes")}
                 {tab(path, "/app/activity", "Activity")}
                 {tab(path, "/app/help", "Help")}
+                {crate::vendor::PAGES.iter().map(|p| tab(path, p.path, p.label)).collect_view()}
             </nav>
             <main class="page">
                 {move || match page.get() {
-                    Page::Overview => EitherOf5::A(view! { <Overview/> }),
-                    Page::Notes => EitherOf5::B(view! { <NotesView/> }),
-                    Page::Activity => EitherOf5::C(view! { <ActivityView/> }),
-                    Page::Help => EitherOf5::D(view! { <Help/> }),
-                    _ => EitherOf5::E(view! { <NotFound/> }),
+                    Page::Overview => EitherOf6::A(view! { <Overview/> }),
+                    Page::Notes => EitherOf6::B(view! { <NotesView/> }),
+                    Page::Activity => EitherOf6::C(view! { <ActivityView/> }),
+                    Page::Help => EitherOf6::D(view! { <Help/> }),
+                    Page::Vendor(i) => EitherOf6::E(crate::vendor::page(i)),
+                    _ => EitherOf6::F(view! { <NotFound/> }),
                 }}
             </main>
         </div>

@@ -8,6 +8,7 @@ mod activity;
 mod admin;
 mod identity;
 mod notes;
+mod services;
 mod session;
 mod verified_tenant;
 

@@ -13,13 +13,14 @@ use app::{
         activity::{ListActivity, ShareNote, SharedActivityBackend},
         admin::{GetInstallStatus, SharedAdminBackend},
         app_info::AppInfo,
+        backend::SharedServices,
         me::{DisplayName, GetIdentity, SharedMeBackend},
         notes::{CreateNote, DeleteNote, LinkNote, ListNotes, SharedNotesBackend, UpdateNote},
         session::{RenewSession, SharedSessionBackend},
     },
     bundle::BundleScripts,
     router::Page,
-    shell,
+    shell, vendor,
 };
 use axum::{
     Extension, Router,
@@ -82,6 +83,7 @@ pub(crate) fn declare(state: &AppState) -> Result<(Router<AppState>, Vec<Declare
         .get::<HostPage, _, _>("/app/help", leptos.page())
         .get::<HostPage, _, _>("/app/activity", leptos.page())
         .get::<AdminPage, _, _>("/admin", leptos.page())
+        .merge(vendor_pages(state, &leptos))
         // Server functions.
         .post::<Public, _, _>(AppInfo::PATH, leptos.server_fn())
         .merge(api(state, &leptos))
@@ -109,7 +111,23 @@ fn api(state: &AppState, leptos: &LeptosHandlers) -> DeclaredRouter {
         .post::<ApiCaller, _, _>(GetInstallStatus::PATH, leptos.server_fn())
         .post::<ApiCaller, _, _>(ListActivity::PATH, leptos.server_fn())
         .post::<ApiCaller, _, _>(ShareNote::PATH, leptos.server_fn())
+        .merge(vendor_functions(state, leptos))
         .cors(cors::for_page_calls(state.config.forge.page_origins.clone()))
+}
+
+/// The vendor's pages (`app/src/vendor/`), each a tab of the general page.
+fn vendor_pages(state: &AppState, leptos: &LeptosHandlers) -> DeclaredRouter {
+    vendor::PAGES
+        .iter()
+        .fold(DeclaredRouter::new(state), |routes, page| routes.get::<HostPage, _, _>(page.path, leptos.page()))
+}
+
+/// The vendor's server functions, with the proof `app/src/vendor/mod.rs` gives each.
+fn vendor_functions(state: &AppState, leptos: &LeptosHandlers) -> DeclaredRouter {
+    vendor::SERVER_FUNCTIONS.iter().fold(DeclaredRouter::new(state), |routes, (path, proof)| match proof {
+        vendor::Proof::Caller => routes.post::<ApiCaller, _, _>(path, leptos.server_fn()),
+        vendor::Proof::Public => routes.post::<Public, _, _>(path, leptos.server_fn()),
+    })
 }
 
 /// `/installed`, `/uninstalled`, `/enabled`, `/disabled`, from the one list of events.
@@ -190,6 +208,7 @@ fn provide_backends(backend: &Arc<AppBackend>) {
     provide_context::<SharedAdminBackend>(backend.clone());
     provide_context::<SharedSessionBackend>(backend.clone());
     provide_context::<SharedActivityBackend>(backend.clone());
+    provide_context::<SharedServices>(backend.clone());
 }
 
 impl LeptosHandlers {
@@ -285,7 +304,7 @@ pub fn check_coverage(declared: &[DeclaredRoute], descriptor: &Descriptor) -> Re
             _ => false,
         };
     }
-    for (path, _) in Page::ROUTES {
+    for path in Page::paths() {
         if has(&Method::GET, path).is_none() {
             missing.insert(format!("page GET {path}"));
         }

@@ -68,7 +68,7 @@ fn route_inventory() -> Vec<(reqwest::Method, String)> {
     ];
     routes.extend(LifecycleEvent::ALL.iter().map(|event| (reqwest::Method::POST, event.path().to_string())));
     routes.extend(descriptor.module_paths().into_iter().map(|p| (reqwest::Method::GET, p)));
-    routes.extend(app::router::Page::ROUTES.iter().map(|(path, _)| (reqwest::Method::GET, path.to_string())));
+    routes.extend(app::router::Page::paths().map(|path| (reqwest::Method::GET, path.to_string())));
     for (path, method) in leptos::server_fn::axum::server_fn_paths() {
         routes.push((reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap(), path.to_string()));
     }

@@ -53,8 +53,10 @@ async fn bundle_as_loaded(browser: &Browser) -> serde_json::Value {
     browser.client.execute_async(script, vec![]).await.expect("reading the resource timings")
 }
 
-/// Wasm and JS as the browser downloads them (brotli), in bytes.
-const BUNDLE_BUDGET: u64 = 200_000;
+/// Wasm and JS as the browser downloads them (brotli), in bytes: the
+/// house's 200 KB (199.8 KB on 2026-12-07), and 5 KB for the vendor's pages
+/// (the example's Hello tab and its server function take 2.4 KB of it).
+const BUNDLE_BUDGET: u64 = 205_000;
 
 async fn wait_hydrated(browser: &Browser) {
     browser

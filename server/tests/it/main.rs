@@ -41,6 +41,7 @@ mod site_import;
 mod snapshots;
 mod tenant_migration;
 mod vendor_example;
+mod vendor_pages;
 mod vendor_tables;
 mod webhook_runs;
 mod webhooks;

@@ -97,9 +97,11 @@ async fn every_route_is_declared_with_its_proof_and_everything_served_is_covered
             "{path}: only /api/public/ server functions are public ({proof:?})"
         );
     }
-    for (path, _) in app::router::Page::ROUTES {
+    for path in app::router::Page::paths() {
         assert!(has("GET", path).is_some(), "page {path} has no declaration");
     }
+    assert_eq!(has("GET", "/app/hello"), Some(ProofKind::HostPage), "the vendor's page");
+    assert_eq!(has("POST", "/api/vendor/greeting"), Some(ProofKind::ApiCaller), "the vendor's server function");
     assert_eq!(has("GET", "/app"), Some(ProofKind::HostPage));
     assert_eq!(has("GET", "/app/notes"), Some(ProofKind::HostPage));
     assert_eq!(has("GET", "/admin"), Some(ProofKind::AdminPage));

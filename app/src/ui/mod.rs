@@ -1,0 +1,6 @@
+//! What every page is built with, the house's and the vendor's alike: the
+//! hydration signals and the loading, error and time displays. Nothing here
+//! knows which pages exist.
+
+pub mod hydration;
+pub mod status;

@@ -1,0 +1,74 @@
+//! The vendor's own page and server function (`app/src/vendor/`): declared
+//! with their proof in the vendor's folder, routed by the house's table,
+//! and answering through the one `Services` facade in both worlds.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use hostkit::forge::modules;
+
+use crate::{
+    forge_native::{forge_of, install_of, native_site},
+    on_both_databases,
+    support::{
+        app::TestApp,
+        browser::{Browser, click, wait_text},
+        db::DbKind,
+    },
+};
+
+const GREETING: &str = "/api/vendor/greeting";
+
+async fn the_vendors_server_function_greets_the_caller_by_the_name_their_site_knows(kind: DbKind) {
+    let app = TestApp::spawn(kind).await;
+    let jira = app.fake.add_site("acme", "jira");
+    app.fake.add_user("acme", "user-1", "Uma User", false);
+    let confluence = app.fake.add_site("docs", "confluence");
+    app.fake.add_user("docs", "user-2", "Carl Confluence", false);
+    app.host.install(&jira).await;
+    app.host.install(&confluence).await;
+
+    let token = app.session_for(&jira, "user-1").await;
+    assert_eq!(app.call_as(&token, GREETING, &[]).await, (200, "Hello, Uma User".into()));
+    let token = app.session_for(&confluence, "user-2").await;
+    assert_eq!(app.call_as(&token, GREETING, &[]).await, (200, "Hello, Carl Confluence".into()), "Confluence's path");
+    let asked = app.fake.rest_calls();
+    assert!(asked.iter().any(|c| c.contains("/rest/api/user")), "Confluence's user record was asked: {asked:?}");
+
+    assert_eq!(app.call(GREETING, None, &[]).await.0, 401, "the proof the vendor's list gives it");
+    let page = app.http.get(app.url("/app/hello")).send().await.unwrap();
+    assert_eq!(page.status(), 401, "the vendor's page needs the host's page token");
+}
+on_both_databases!(the_vendors_server_function_greets_the_caller_by_the_name_their_site_knows);
+
+async fn under_forge_the_same_function_calls_the_product_api_as_the_app(kind: DbKind) {
+    let app = native_site(kind).await;
+    let fit = forge_of(&app).jwks.fit_of(&install_of(&app), modules::GLOBAL_PAGE, Some("user"));
+    let (status, greeting) = app.call(GREETING, Some(&format!("Bearer {fit}")), &[]).await;
+    assert_eq!((status, greeting.as_str()), (200, Some("Hello, Uma User")), "{greeting}");
+}
+on_both_databases!(under_forge_the_same_function_calls_the_product_api_as_the_app);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and the built site: run by cargo xtask test"]
+async fn the_vendors_page_is_a_tab_of_the_general_page() {
+    const WAIT: Duration = Duration::from_secs(20);
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let tenant = app.fake.add_site("acme", "jira");
+    app.fake.add_user("acme", "user-1", "Uma User", false);
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    let browser = Browser::start().await;
+    let c = browser.client.clone();
+    c.goto(&app.fake.host_page_url("acme", "/app", "user-1")).await.unwrap();
+    let frame = browser
+        .wait_for("the app iframe", WAIT, |c| async move { c.find(Locator::Css("#app-frame")).await.ok() })
+        .await;
+    frame.enter_frame().await.unwrap();
+    browser
+        .wait_for("hydration", WAIT, |c| async move { c.find(Locator::Css(".app[data-hydrated=true]")).await.ok() })
+        .await;
+    click(&c, "a[href='/app/hello']").await;
+    wait_text(&browser, "the vendor's page", "h1", |t| t == "Hello").await;
+    wait_text(&browser, "the greeting from the site", "#greeting", |t| t == "Hello, Uma User").await;
+    browser.close().await;
+}
