@@ -20,6 +20,8 @@
 //!           only the webhook queue's acknowledged and processed rates
 //!   soak    200 `kill -9`s on each database and a PostgreSQL outage under
 //!           load, with their figures (by hand, not CI)
+//!   new-app  a new app from this project in a folder of its own: its key,
+//!           name, vendor and product (`--key --name --vendor --product --into`)
 //!   fuzz    each fuzz target for 10 minutes (`FUZZ_SECS`), or only the
 //!           targets named, with executions, coverage and crashes (by hand)
 
@@ -30,6 +32,7 @@ mod cycles;
 mod dev;
 mod forge_ui;
 mod fuzz;
+mod new_app;
 mod postgres;
 mod prereqs;
 mod proof_refs;
@@ -84,6 +87,7 @@ fn run() -> Result<()> {
         "cycles" => cycles::check(),
         "citations" => citations::check(),
         "dev" => dev::run(),
+        "new-app" => new_app::run(rest),
         "bench" => {
             let queue_only = rest.first().is_some_and(|a| a == "queue");
             prereqs::wasm_target()?;
@@ -108,6 +112,7 @@ fn run() -> Result<()> {
             println!("usage: cargo xtask <command> [args]");
             println!("commands: serve dev build [--dist] site forge-ui test hygiene audit cycles citations");
             println!("          bench [queue] soak fuzz");
+            println!("          {}", new_app::USAGE.trim_start_matches("cargo xtask "));
             Ok(())
         }
         other => bail!("unknown command {other:?}; try cargo xtask help"),
