@@ -143,7 +143,8 @@ fn test(extra: &[String]) -> Result<()> {
     args.extend(extra[split..].iter().skip(1).map(String::as_str));
     let result = cmd::cargo_env(&args, &[("TEST_POSTGRES_URL", cluster.url())]);
     drop(cluster);
-    result
+    result?;
+    new_app::smoke()
 }
 
 /// The crash and outage tests at length (`SOAK_ITERATIONS`, default 200),

@@ -88,6 +88,27 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// What `cargo xtask test` proves of new-app: an app it writes compiles,
+/// its tests included. Checked, not built, beside this checkout's own
+/// artifacts: a check writes no binary that could stand in for this
+/// checkout's `server`, and reuses the dependencies already compiled.
+pub(crate) fn smoke() -> Result<()> {
+    let root = Path::new("target/new-app-smoke");
+    if root.exists() {
+        std::fs::remove_dir_all(root).with_context(|| format!("cannot empty {}", root.display()))?;
+    }
+    let args = "--key smoke-test-app --name Smoke --vendor Smokers --product both --into target/new-app-smoke/app";
+    let spec = parse(&args.split(' ').map(str::to_string).collect::<Vec<_>>())?;
+    let written = create(Path::new("."), &spec)?;
+    println!("xtask: new-app wrote {written} files into {}; checking that they compile", spec.into.display());
+    let manifest = spec.into.join("Cargo.toml");
+    let manifest = manifest.to_str().context("the smoke app's path is not UTF-8")?;
+    let target = std::env::current_dir()?.join("target");
+    let target = target.to_str().context("the target folder's path is not UTF-8")?;
+    let check = ["check", "--manifest-path", manifest, "--workspace", "--all-targets", "--exclude", "frontend"];
+    crate::cmd::cargo_env(&check, &[("CARGO_TARGET_DIR", target)])
+}
+
 /// The options, each checked; a wrong or missing one says which and why.
 pub(crate) fn parse(args: &[String]) -> Result<Spec> {
     if args.iter().any(|a| a == "--no-demo") {
