@@ -30,16 +30,7 @@ async fn open_custom_ui_of(browser: &Browser, app: &TestApp, site: &str, module:
 
 /// Opens the product page at `url` and enters its Custom UI once rendered.
 async fn open_frame(browser: &Browser, url: &str) {
-    let c = &browser.client;
-    c.enter_parent_frame().await.ok();
-    c.goto(url).await.unwrap();
-    let frame = browser
-        .wait_for("the Custom UI frame", WAIT, |c| async move { c.find(Locator::Css("#forge-frame")).await.ok() })
-        .await;
-    frame.enter_frame().await.unwrap();
-    browser
-        .wait_for("the app rendered", WAIT, |c| async move { c.find(Locator::Css("[data-hydrated=true]")).await.ok() })
-        .await;
+    browser.open_frame(url, "#forge-frame", "[data-hydrated=true]").await;
 }
 
 /// What the frame reported to the product page: errors and CSP violations.

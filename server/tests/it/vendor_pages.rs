@@ -2,9 +2,6 @@
 //! with their proof in the vendor's folder, routed by the house's table,
 //! and answering through the one `Services` facade in both worlds.
 
-use std::time::Duration;
-
-use fantoccini::Locator;
 use hostkit::forge::modules;
 
 use crate::{
@@ -52,20 +49,14 @@ on_both_databases!(under_forge_the_same_function_calls_the_product_api_as_the_ap
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and the built site: run by cargo xtask test"]
 async fn the_vendors_page_is_a_tab_of_the_general_page() {
-    const WAIT: Duration = Duration::from_secs(20);
     let app = TestApp::spawn(DbKind::Sqlite).await;
     let tenant = app.fake.add_site("acme", "jira");
     app.fake.add_user("acme", "user-1", "Uma User", false);
     assert_eq!(app.host.install(&tenant).await.status(), 204);
     let browser = Browser::start().await;
     let c = browser.client.clone();
-    c.goto(&app.fake.host_page_url("acme", "/app", "user-1")).await.unwrap();
-    let frame = browser
-        .wait_for("the app iframe", WAIT, |c| async move { c.find(Locator::Css("#app-frame")).await.ok() })
-        .await;
-    frame.enter_frame().await.unwrap();
     browser
-        .wait_for("hydration", WAIT, |c| async move { c.find(Locator::Css(".app[data-hydrated=true]")).await.ok() })
+        .open_frame(&app.fake.host_page_url("acme", "/app", "user-1"), "#app-frame", ".app[data-hydrated=true]")
         .await;
     click(&c, "a[href='/app/hello']").await;
     wait_text(&browser, "the vendor's page", "h1", |t| t == "Hello").await;

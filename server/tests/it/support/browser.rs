@@ -62,6 +62,17 @@ impl Browser {
         until_some(what, timeout, || probe(self.client.clone())).await
     }
 
+    /// Opens the host page at `url`, enters its frame `frame_css` and waits
+    /// until the frame shows `ready_css` (20 s at most for each).
+    pub async fn open_frame(&self, url: &str, frame_css: &str, ready_css: &str) {
+        const WAIT: Duration = Duration::from_secs(20);
+        self.client.enter_parent_frame().await.ok();
+        self.client.goto(url).await.unwrap();
+        let frame = self.wait_for(frame_css, WAIT, |c| async move { c.find(Locator::Css(frame_css)).await.ok() }).await;
+        frame.enter_frame().await.unwrap();
+        self.wait_for(ready_css, WAIT, |c| async move { c.find(Locator::Css(ready_css)).await.ok() }).await;
+    }
+
     /// The text of the first element matching `css`, if any.
     pub async fn text(&self, css: &str) -> Option<String> {
         let element = self.client.find(fantoccini::Locator::Css(css)).await.ok()?;
