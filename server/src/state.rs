@@ -103,7 +103,7 @@ impl AppState {
         }
         let admin = match &installation.connect {
             Some(connect) => {
-                let secret = self.keyring.open(&connect.client_key, &connect.secret)?;
+                let secret = connect.open_secret(&self.keyring)?;
                 let now = self.clock.now();
                 let asked = host_api::is_site_admin(&self.host_client, installation, &secret, account_id, now).await;
                 asked.map_err(|e| admin_check_failed(installation, &e))?
@@ -133,7 +133,7 @@ impl AppState {
         let connect = installation.connect.as_ref().ok_or_else(|| {
             Error::Internal(format!("tenant {} has no Connect shared secret", installation.tenant_id))
         })?;
-        self.keyring.open(&connect.client_key, &connect.secret)
+        connect.open_secret(&self.keyring)
     }
 
     /// A fresh session token for a verified caller of `installation`: after

@@ -14,7 +14,8 @@ use crate::{
         lifecycle::InstallState,
         signature::Signature,
     },
-    secrets::SealedSecret,
+    error::Result,
+    secrets::{Keyring, SealedSecret, SharedSecret},
 };
 
 #[derive(Clone)]
@@ -97,6 +98,13 @@ pub struct ConnectPart {
     pub service_entitlement_number: Option<String>,
     /// Fingerprint of the token that signed the last install.
     pub last_install_token: Option<String>,
+}
+
+impl ConnectPart {
+    /// The shared secret, opened under the app's keys; it is sealed bound to the clientKey.
+    pub(crate) fn open_secret(&self, keyring: &Keyring) -> Result<SharedSecret> {
+        keyring.open(&self.client_key, &self.secret)
+    }
 }
 
 /// The Forge installation joined to the tenant.

@@ -81,7 +81,7 @@ async fn comment_as_user(
         // Born on Forge, yet called with a Connect token: there is no grant to ask.
         return Err(ApiError::SiteRefused("Sharing posts as you: open the app from Jira or Confluence.".into()));
     };
-    let secret = state.keyring.open(&connect.client_key, &connect.secret).map_err(unavailable)?;
+    let secret = connect.open_secret(&state.keyring).map_err(unavailable)?;
     let grant = state.act_as_user.token(installation, &secret, account_id, &SHARE_SCOPES, state.clock.now()).await;
     let token = grant.map_err(|e| refused_grant(installation, &e))?;
     let request = HostRequest { method: Method::POST, path, query: &[], body: Some(body) };

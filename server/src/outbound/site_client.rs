@@ -80,7 +80,7 @@ impl<'a> SiteClient<'a> {
         }
         match &installation.connect {
             Some(connect) => {
-                let secret = self.keyring.open(&connect.client_key, &connect.secret).map_err(|_| SiteError::Secret)?;
+                let secret = connect.open_secret(self.keyring).map_err(|_| SiteError::Secret)?;
                 self.send_connect(installation, &secret, acting, call).await
             }
             None => self.send_forge(installation, acting, call).await,
