@@ -11,8 +11,8 @@ use leptos::prelude::*;
 pub enum Page {
     Home,
     Overview,
-    Notes,
-    Activity,
+    Notes,    // demo
+    Activity, // demo
     Help,
     Admin,
     /// A page of the vendor's (`crate::vendor::PAGES`, by its place in the list).
@@ -22,11 +22,11 @@ pub enum Page {
 
 impl Page {
     /// Each rendered page with its path.
-    pub const ROUTES: [(&'static str, Page); 6] = [
+    pub const ROUTES: &[(&'static str, Page)] = &[
         ("/", Page::Home),
         ("/app", Page::Overview),
-        ("/app/notes", Page::Notes),
-        ("/app/activity", Page::Activity),
+        ("/app/notes", Page::Notes),       // demo
+        ("/app/activity", Page::Activity), // demo
         ("/app/help", Page::Help),
         ("/admin", Page::Admin),
     ];
@@ -45,7 +45,10 @@ impl Page {
 
     /// A tab of the general page (`/app` and below).
     pub fn in_app_shell(self) -> bool {
+        // demo:begin
         matches!(self, Page::Overview | Page::Notes | Page::Activity | Page::Help | Page::Vendor(_))
+        // demo:end
+        // no-demo: matches!(self, Page::Overview | Page::Help | Page::Vendor(_))
     }
 }
 
@@ -123,10 +126,10 @@ mod tests {
 
     #[test]
     fn each_forge_module_starts_on_its_page() {
-        assert_eq!(forge_start_path(FORGE_ADMIN_PAGE, "/app/notes"), "/admin");
+        assert_eq!(forge_start_path(FORGE_ADMIN_PAGE, "/app/help"), "/admin");
         assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/"), "/app");
-        assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/app/notes"), "/app/notes");
-        assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/app/activity"), "/app/activity");
+        assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/app/help"), "/app/help");
+        assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/app/activity"), "/app/activity"); // demo
         // The global page never opens the admin page, whatever its history says.
         assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/admin"), "/app");
         assert_eq!(forge_start_path(FORGE_GLOBAL_PAGE, "/elsewhere"), "/app");
@@ -136,9 +139,9 @@ mod tests {
     fn each_path_shows_its_page_and_nothing_else_matches() {
         assert_eq!(Page::at("/"), Page::Home);
         assert_eq!(Page::at("/app"), Page::Overview);
-        assert_eq!(Page::at("/app/notes"), Page::Notes);
+        assert_eq!(Page::at("/app/notes"), Page::Notes); // demo
         assert_eq!(Page::at("/admin"), Page::Admin);
-        for other in ["", "/app/", "/app/notes/", "/APP", "/app/nothing", "/admin/x"] {
+        for other in ["", "/app/", "/app/help/", "/APP", "/app/nothing", "/admin/x"] {
             assert_eq!(Page::at(other), Page::NotFound, "{other:?}");
         }
         assert!(Page::Help.in_app_shell() && !Page::Admin.in_app_shell() && !Page::NotFound.in_app_shell());

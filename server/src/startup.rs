@@ -25,7 +25,7 @@ use crate::{
     secrets::{SessionKeys, load_keyring, load_keys},
     state::{AppState, Shared},
     store::{Database, VendorMigrations},
-    webhooks::{HandlerTools, RecordActivity, Webhooks, worker::Workers},
+    webhooks::{HandlerTools, Webhooks, worker::Workers},
 };
 
 pub struct Application {
@@ -113,7 +113,8 @@ fn check_handlers(webhooks: &Webhooks, descriptor: &Descriptor) -> Result<()> {
 
 impl Application {
     pub fn builder(config: Config) -> ApplicationBuilder {
-        let webhooks = Webhooks::new().on("*", RecordActivity);
+        let webhooks = Webhooks::new();
+        let webhooks = webhooks.on("*", crate::webhooks::RecordActivity); // demo
         let vendor = VendorParts { webhooks, hooks: LifecycleHooks::new(), migrations: None };
         ApplicationBuilder { config, listener: None, vendor }
     }

@@ -10,7 +10,7 @@
 //! `renewal` → `ap_bridge` (`AP.context.getToken()`, `AP.resize()`); both clients
 //! → `browser_defaults`.
 
-pub mod activity;
+pub mod activity; // demo
 pub mod admin;
 #[cfg(feature = "hydrate")]
 pub mod ap_bridge;
@@ -22,7 +22,7 @@ pub(crate) mod client;
 pub mod codec;
 pub mod error;
 pub mod me;
-pub mod notes;
+pub mod notes; // demo
 #[cfg(feature = "hydrate")]
 pub mod renewal;
 pub mod session;

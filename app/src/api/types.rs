@@ -12,6 +12,7 @@ pub struct Identity {
     pub product_type: String,
 }
 
+// demo:begin
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {
     pub id: i64,
@@ -31,6 +32,7 @@ pub struct Note {
 /// Limits the server enforces on notes; the form shows them too.
 pub const MAX_NOTE_TITLE: usize = 200;
 pub const MAX_NOTE_BODY: usize = 10_000;
+// demo:end
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionGrant {
@@ -91,6 +93,7 @@ pub struct InstallStatus {
     pub database_ok: bool,
 }
 
+// demo:begin
 /// A product event the app processed for the caller's site (the Activity view).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityEntry {
@@ -109,3 +112,4 @@ pub struct SharedNote {
     pub target: String,
     pub comment_id: String,
 }
+// demo:end

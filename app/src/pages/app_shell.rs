@@ -2,11 +2,10 @@
 //! notes, the site's activity, the help, and the vendor's pages) switch
 //! inside the host's iframe.
 
-use leptos::{either::EitherOf6, prelude::*};
+use leptos::{either::EitherOf6 as Tab, prelude::*}; // no-demo: use leptos::{either::EitherOf4 as Tab, prelude::*};
 
-use super::{
-    activity::ActivityView, help::Help, hydration::hydrated, not_found::NotFound, notes::NotesView, overview::Overview,
-};
+use super::{activity::ActivityView, notes::NotesView}; // demo
+use super::{help::Help, hydration::hydrated, not_found::NotFound, overview::Overview};
 use crate::router::{CurrentPath, Page, current_path, follow_link};
 
 #[component]
@@ -20,19 +19,19 @@ pub(crate) fn AppShell() -> impl IntoView {
         <div class="app" data-hydrated=move || hydrated.get().to_string()>
             <nav class="tabs" aria-label="Sections">
                 {tab(path, "/app", "Overview")}
-                {tab(path, "/app/notes", "Notes")}
-                {tab(path, "/app/activity", "Activity")}
+                {tab(path, "/app/notes", "Notes")} // demo
+                {tab(path, "/app/activity", "Activity")} // demo
                 {tab(path, "/app/help", "Help")}
                 {crate::vendor::PAGES.iter().map(|p| tab(path, p.path, p.label)).collect_view()}
             </nav>
             <main class="page">
                 {move || match page.get() {
-                    Page::Overview => EitherOf6::A(view! { <Overview/> }),
-                    Page::Notes => EitherOf6::B(view! { <NotesView/> }),
-                    Page::Activity => EitherOf6::C(view! { <ActivityView/> }),
-                    Page::Help => EitherOf6::D(view! { <Help/> }),
-                    Page::Vendor(i) => EitherOf6::E(crate::vendor::page(i)),
-                    _ => EitherOf6::F(view! { <NotFound/> }),
+                    Page::Overview => Tab::A(view! { <Overview/> }),
+                    Page::Help => Tab::B(view! { <Help/> }),
+                    Page::Vendor(i) => Tab::C(crate::vendor::page(i)),
+                    Page::Notes => Tab::E(view! { <NotesView/> }), // demo
+                    Page::Activity => Tab::F(view! { <ActivityView/> }), // demo
+                    _ => Tab::D(view! { <NotFound/> }),
                 }}
             </main>
         </div>

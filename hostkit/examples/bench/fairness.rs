@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use hostkit::{Host, Tenant, jwt};
 
-use super::{APP_KEY, bench_key, drain, meta_token, server_command, start_server};
+use super::{APP_KEY, server_command, start_server};
+use super::{bench_key, drain, meta_token}; // demo
 
+// demo:begin
 const PATH: &str = "/webhooks/jira-issue-created";
 
 /// Sends `count` deliveries for `tenant`, 64 at a time, about 50 issues; returns how many were acknowledged.
@@ -78,7 +80,6 @@ pub async fn queue_bench(bin: &str, dir: &std::path::Path, name: &str, database_
     let _ = std::process::Command::new("kill").arg("-TERM").arg(server.id().to_string()).status();
     let _ = server.wait();
 }
-
 fn print_throughput(what: &str, jobs: usize, wall: Duration, drained: bool) {
     match drained {
         true => println!(
@@ -89,6 +90,7 @@ fn print_throughput(what: &str, jobs: usize, wall: Duration, drained: bool) {
         false => println!("queue throughput, {what}: the queue did not drain"),
     }
 }
+// demo:end
 
 /// An unsigned-looking install signed with a made-up kid, from the proxy's address as Atlassian's.
 async fn forged(host: &Host, base_url: &str, kid: &str) -> u16 {

@@ -144,14 +144,15 @@ async fn main() {
     let html = host.http.get(&page_url).send().await.expect("page").text().await.expect("page body");
     let token = meta_token(&html).expect("a session token in the page");
 
-    println!("\n== server function with a session token (POST /api/notes/list) ==");
-    let list_url = format!("{base_url}/api/notes/list");
+    const CALL: &str = "/api/notes/list"; // no-demo: const CALL: &str = "/api/me/identity";
+    println!("\n== server function with a session token (POST {CALL}) ==");
+    let list_url = format!("{base_url}{CALL}");
     let call =
         load(&host.http, 64, LOAD_TIME, || host.http.post(&list_url).header("authorization", format!("JWT {token}")))
             .await;
-    call.print("notes/list");
+    call.print(CALL);
 
-    println!("\n== server function with a Forge Invocation Token (POST /api/notes/list, RS256) ==");
+    println!("\n== server function with a Forge Invocation Token (POST {CALL}, RS256) ==");
     let installation = hostkit::forge::installation_id();
     let forge_tenant =
         Tenant { installation_id: Some(installation.clone()), ..Tenant::new("https://forge.atlassian.net") };
@@ -161,7 +162,7 @@ async fn main() {
     let forge_call =
         load(&host.http, 64, LOAD_TIME, || host.http.post(&list_url).header("authorization", format!("Bearer {fit}")))
             .await;
-    forge_call.print("notes/list with a FIT");
+    forge_call.print(&format!("{CALL} with a FIT"));
 
     println!("\nserver RSS after load: {} KiB", rss_kib(pid).unwrap_or(0));
     bundle_sizes();
@@ -170,7 +171,7 @@ async fn main() {
 
     for (name, url) in databases(&dir) {
         webhook_bench(&server_bin, &dir, name, &url).await;
-        fairness::queue_bench(&server_bin, &dir, name, &url).await;
+        fairness::queue_bench(&server_bin, &dir, name, &url).await; // demo
     }
     fairness::forged_kids_bench(&server_bin, &dir).await;
     startup_bench(&server_bin, &dir).await;

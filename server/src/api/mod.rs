@@ -1,13 +1,13 @@
 //! The server side of the app's server functions: each file implements its
-//! resource's backend trait from `app::api` (`NotesBackend`, `MeBackend`, …)
+//! resource's backend trait from `app::api` (`MeBackend`, `AdminBackend`, …)
 //! for `AppBackend`, on the database and the host client. Every method starts
 //! from the verified `Caller` and the installation its proof verified
 //! ([`VerifiedTenant`]); the tenant is never taken from arguments.
 
-mod activity;
+mod activity; // demo
 mod admin;
 mod identity;
-mod notes;
+mod notes; // demo
 mod services;
 mod session;
 mod verified_tenant;

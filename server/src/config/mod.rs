@@ -301,7 +301,7 @@ mod tests {
             ("OPERATOR_PASSWORD_HASH", "plaintext"),
             ("FORGE_API_BASE_ALLOWLIST", "api.atlassian.com"),
             ("WEBHOOK_MAX_ATTEMPTS", "0"),
-            ("NOTES_PER_SITE_MAX", "0"),
+            ("NOTES_PER_SITE_MAX", "0"), // demo
             ("WEBHOOK_WORKERS", "none"),
             ("WEBHOOK_HANDLER_TIMEOUT_SECS", "0"),
             ("WEBHOOK_TENANT_BACKLOG", "0"),

@@ -255,7 +255,7 @@ pub struct Shares {
     /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
     /// Notes one site may hold (a tenant cannot fill the disk).
-    pub notes_per_site: i64,
+    pub notes_per_site: i64, // demo
 }
 
 impl Shares {
@@ -264,7 +264,7 @@ impl Shares {
             refusals_per_minute: vars.parse("REFUSALS_PER_MINUTE", "120")?,
             key_fetches_per_second: vars.parse("KEY_FETCHES_PER_SECOND", "20")?,
             trusted_proxies: TrustedProxies::parse(&vars.get("TRUSTED_PROXIES").unwrap_or_default())?,
-            notes_per_site: vars.positive("NOTES_PER_SITE_MAX", "10000")?,
+            notes_per_site: vars.positive("NOTES_PER_SITE_MAX", "10000")?, // demo
         })
     }
 }

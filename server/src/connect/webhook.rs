@@ -40,6 +40,7 @@ pub(crate) fn entity_key(payload: &Value) -> Option<String> {
         .or_else(|| as_text(&payload["page"]["id"]).or(forge_page).map(|id| format!("page:{id}")))
 }
 
+// demo:begin
 /// One line for the Activity view: what happened to what.
 pub(crate) fn summary(event: &str, payload: &Value) -> String {
     let title = payload["issue"]["fields"]["summary"]
@@ -53,6 +54,7 @@ pub(crate) fn summary(event: &str, payload: &Value) -> String {
     };
     line.chars().take(300).collect()
 }
+// demo:end
 
 #[cfg(test)]
 mod tests {
@@ -74,16 +76,24 @@ mod tests {
     fn events_are_keyed_by_their_issue_or_page() {
         let issue = json!({ "issue": { "key": "ACME-7", "fields": { "summary": "Broken build" } } });
         assert_eq!(entity_key(&issue).as_deref(), Some("issue:ACME-7"));
-        assert_eq!(summary("jira:issue_updated", &issue), "jira:issue_updated on issue:ACME-7: Broken build");
         let page = json!({ "page": { "id": 42, "title": "Plan" } });
         assert_eq!(entity_key(&page).as_deref(), Some("page:42"));
         assert_eq!(entity_key(&json!({ "user": {} })), None);
         let forge_page = json!({ "content": { "id": "838205441", "type": "page", "title": "A brand new page" } });
         assert_eq!(entity_key(&forge_page).as_deref(), Some("page:838205441"));
-        assert_eq!(summary("page_created", &forge_page), "page_created on page:838205441: A brand new page");
         let forge_comment =
             json!({ "content": { "id": "9", "type": "comment", "container": { "id": 42, "type": "page" } } });
         assert_eq!(entity_key(&forge_comment).as_deref(), Some("page:42"), "a comment is about its page");
+    }
+
+    // demo:begin
+    #[test]
+    fn the_activity_line_says_what_happened_to_what() {
+        let issue = json!({ "issue": { "key": "ACME-7", "fields": { "summary": "Broken build" } } });
+        assert_eq!(summary("jira:issue_updated", &issue), "jira:issue_updated on issue:ACME-7: Broken build");
+        let forge_page = json!({ "content": { "id": "838205441", "type": "page", "title": "A brand new page" } });
+        assert_eq!(summary("page_created", &forge_page), "page_created on page:838205441: A brand new page");
         assert_eq!(summary("x", &json!({})), "x on the site");
     }
+    // demo:end
 }

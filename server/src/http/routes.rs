@@ -10,12 +10,12 @@ use std::{collections::BTreeSet, pin::Pin, sync::Arc};
 use app::{
     api::{
         PUBLIC_PREFIX,
-        activity::{ListActivity, ShareNote, SharedActivityBackend},
+        activity::{ListActivity, ShareNote, SharedActivityBackend}, // demo
         admin::{GetInstallStatus, SharedAdminBackend},
         app_info::AppInfo,
         backend::SharedServices,
         me::{DisplayName, GetIdentity, SharedMeBackend},
-        notes::{CreateNote, DeleteNote, LinkNote, ListNotes, SharedNotesBackend, UpdateNote},
+        notes::{CreateNote, DeleteNote, LinkNote, ListNotes, SharedNotesBackend, UpdateNote}, // demo
         session::{RenewSession, SharedSessionBackend},
     },
     bundle::BundleScripts,
@@ -79,9 +79,9 @@ pub(crate) fn declare(state: &AppState) -> Result<(Router<AppState>, Vec<Declare
         // Leptos pages: the landing page, the iframe modules and their client-side routes.
         .get::<Public, _, _>("/", leptos.page())
         .get::<HostPage, _, _>("/app", leptos.page())
-        .get::<HostPage, _, _>("/app/notes", leptos.page())
+        .get::<HostPage, _, _>("/app/notes", leptos.page()) // demo
         .get::<HostPage, _, _>("/app/help", leptos.page())
-        .get::<HostPage, _, _>("/app/activity", leptos.page())
+        .get::<HostPage, _, _>("/app/activity", leptos.page()) // demo
         .get::<AdminPage, _, _>("/admin", leptos.page())
         .merge(vendor_pages(state, &leptos))
         // Server functions.
@@ -103,14 +103,14 @@ fn api(state: &AppState, leptos: &LeptosHandlers) -> DeclaredRouter {
     DeclaredRouter::new(state)
         .post::<ApiCaller, _, _>(GetIdentity::PATH, leptos.server_fn())
         .post::<ApiCaller, _, _>(DisplayName::PATH, leptos.server_fn())
-        .post::<ApiCaller, _, _>(ListNotes::PATH, leptos.server_fn())
-        .post::<ApiCaller, _, _>(CreateNote::PATH, leptos.server_fn())
-        .post::<ApiCaller, _, _>(UpdateNote::PATH, leptos.server_fn())
-        .post::<ApiCaller, _, _>(DeleteNote::PATH, leptos.server_fn())
-        .post::<ApiCaller, _, _>(LinkNote::PATH, leptos.server_fn())
+        .post::<ApiCaller, _, _>(ListNotes::PATH, leptos.server_fn()) // demo
+        .post::<ApiCaller, _, _>(CreateNote::PATH, leptos.server_fn()) // demo
+        .post::<ApiCaller, _, _>(UpdateNote::PATH, leptos.server_fn()) // demo
+        .post::<ApiCaller, _, _>(DeleteNote::PATH, leptos.server_fn()) // demo
+        .post::<ApiCaller, _, _>(LinkNote::PATH, leptos.server_fn()) // demo
         .post::<ApiCaller, _, _>(GetInstallStatus::PATH, leptos.server_fn())
-        .post::<ApiCaller, _, _>(ListActivity::PATH, leptos.server_fn())
-        .post::<ApiCaller, _, _>(ShareNote::PATH, leptos.server_fn())
+        .post::<ApiCaller, _, _>(ListActivity::PATH, leptos.server_fn()) // demo
+        .post::<ApiCaller, _, _>(ShareNote::PATH, leptos.server_fn()) // demo
         .merge(vendor_functions(state, leptos))
         .cors(cors::for_page_calls(state.config.forge.page_origins.clone()))
 }
@@ -204,10 +204,10 @@ struct LeptosHandlers {
 fn provide_backends(backend: &Arc<AppBackend>) {
     use leptos::prelude::provide_context;
     provide_context::<SharedMeBackend>(backend.clone());
-    provide_context::<SharedNotesBackend>(backend.clone());
+    provide_context::<SharedNotesBackend>(backend.clone()); // demo
     provide_context::<SharedAdminBackend>(backend.clone());
     provide_context::<SharedSessionBackend>(backend.clone());
-    provide_context::<SharedActivityBackend>(backend.clone());
+    provide_context::<SharedActivityBackend>(backend.clone()); // demo
     provide_context::<SharedServices>(backend.clone());
 }
 

@@ -123,7 +123,7 @@ mod tests {
             assert_eq!(cache_control(revalidated), "no-cache", "{revalidated}");
         }
         assert_eq!(cache_control("/app"), "no-cache, no-store");
-        assert_eq!(cache_control("/api/notes/list"), "no-cache, no-store");
+        assert_eq!(cache_control("/api/me/identity"), "no-cache, no-store");
     }
 
     fn policy() -> HeaderPolicy {
@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn module_urls_and_their_sub_paths_are_iframe_pages() {
         let p = policy();
-        for path in ["/app", "/app/notes", "/admin"] {
+        for path in ["/app", "/app/help", "/admin"] {
             assert!(p.is_iframe_page(path), "{path}");
         }
         for path in ["/", "/apps", "/administrator", "/api/x", "/installed"] {
@@ -161,7 +161,7 @@ mod tests {
         let script_src = |csp: String| csp.split("; ").find(|d| d.starts_with("script-src")).unwrap().to_string();
         let page = script_src(p.csp_for(p.is_iframe_page("/app"), Some(&ScriptNonce("bm9uY2U".into()))));
         assert_eq!(page, "script-src 'self' 'nonce-bm9uY2U' 'wasm-unsafe-eval' https://connect-cdn.atl-paas.net");
-        let other = script_src(p.csp_for(p.is_iframe_page("/api/notes/list"), None));
+        let other = script_src(p.csp_for(p.is_iframe_page("/api/me/identity"), None));
         assert_eq!(other, "script-src 'self' 'wasm-unsafe-eval' https://connect-cdn.atl-paas.net");
     }
 }

@@ -29,7 +29,7 @@ macro_rules! on_tx {
     };
 }
 
-pub(crate) mod activity;
+pub(crate) mod activity; // demo
 pub mod backup;
 mod database;
 pub mod event_log;
@@ -37,7 +37,7 @@ pub(crate) mod forge_tokens;
 pub mod identities;
 mod installation_cache;
 pub mod installations;
-pub(crate) mod notes;
+pub(crate) mod notes; // demo
 pub mod purge;
 mod tenant_db;
 pub mod tenant_lookup;

@@ -10,15 +10,15 @@ use super::Database;
 use crate::error::Result;
 
 /// Tables holding data that belongs to one tenant, by `tenant_id`.
-const TENANT_TABLES: [&str; 7] = [
-    "notes",
+const TENANT_TABLES: &[&str] = &[
+    "notes", // demo
     "lifecycle_events",
     "forge_system_tokens",
     "tenant_identities",
     // Before its jobs: a job queued in between is then counted afresh, never left uncounted.
     "webhook_tenants",
     "webhook_jobs",
-    "activity",
+    "activity", // demo
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]

@@ -178,8 +178,10 @@ impl<'a> HandlerContext<'a> {
         TenantDb::new(&self.tools.db, &self.installation.tenant_id)
     }
 
+    // demo:begin
     /// The app's own store, for the app's own handlers.
     pub(crate) fn db(&self) -> &Database {
         &self.tools.db
     }
+    // demo:end
 }

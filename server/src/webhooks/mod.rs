@@ -3,10 +3,10 @@
 //! by any instance, exactly once per delivery id. A vendor plugs handlers in
 //! through [`Webhooks`]; the demo app's own handler records the Activity view.
 
-mod activity;
+mod activity; // demo
 mod handler;
 pub(crate) mod worker;
 
-pub(crate) use activity::RecordActivity;
+pub(crate) use activity::RecordActivity; // demo
 pub(crate) use handler::HandlerTools;
 pub use handler::{HandlerContext, HandlerError, HandlerFuture, WebhookEvent, WebhookHandler, Webhooks};

@@ -10,7 +10,7 @@ use crate::{
     support::{app::TestApp, db::DbKind},
 };
 
-const LIST: &str = "/api/notes/list";
+const CALL: &str = "/api/me/identity";
 
 fn claims_of(token: &str) -> serde_json::Value {
     use base64::Engine;
@@ -32,7 +32,7 @@ async fn the_page_issues_a_session_token_bound_to_tenant_user_and_generation(kin
     assert!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap() <= 900, "lifetime at most 15 minutes");
     assert!(c["jti"].as_str().unwrap().len() >= 32, "128-bit jti");
     for scheme in ["JWT", "Bearer", "jwt"] {
-        let (status, body) = app.call(LIST, Some(&format!("{scheme} {token}")), &[]).await;
+        let (status, body) = app.call(CALL, Some(&format!("{scheme} {token}")), &[]).await;
         assert_eq!(status, 200, "{scheme}: {body}");
     }
     let landing = app.get_page(&app.url("/")).await;
@@ -44,27 +44,27 @@ async fn context_jwts_work_on_the_api_only_with_the_exact_context_qsh(kind: DbKi
     let app = TestApp::spawn(kind).await;
     let tenant = app.installed_tenant().await;
     let context = tenant.context_token("user-1", 900);
-    assert_eq!(app.call_as(&context, LIST, &[]).await.0, 200, "C-01");
+    assert_eq!(app.call_as(&context, CALL, &[]).await.0, 200, "C-01");
     let page_token = tenant.sign(&tenant.claims("GET", "/app", &[], Some("user-1")));
-    assert_eq!(app.call_as(&page_token, LIST, &[]).await.0, 401, "C-02 iframe token on the API");
+    assert_eq!(app.call_as(&page_token, CALL, &[]).await.0, 401, "C-02 iframe token on the API");
     for qsh in [json!(""), json!("CONTEXT-QSH"), json!(null)] {
         let mut c = tenant.claims("GET", "/", &[], Some("u"));
         c["qsh"] = qsh.clone();
-        assert_eq!(app.call_as(&tenant.sign(&c), LIST, &[]).await.0, 401, "C-04 {qsh}");
+        assert_eq!(app.call_as(&tenant.sign(&c), CALL, &[]).await.0, 401, "C-04 {qsh}");
     }
     let expired = tenant.context_token("user-1", -120);
-    assert_eq!(app.call_as(&expired, LIST, &[]).await.0, 401, "C-06 expired");
-    assert_eq!(app.call_as(&tenant.context_token("user-1", 900), LIST, &[]).await.0, 200, "C-06 a new one works");
+    assert_eq!(app.call_as(&expired, CALL, &[]).await.0, 401, "C-06 expired");
+    assert_eq!(app.call_as(&tenant.context_token("user-1", 900), CALL, &[]).await.0, 200, "C-06 a new one works");
     // C-08: never from the query string or a cookie.
-    let in_query = app.http.post(app.url(&format!("{LIST}?jwt={context}"))).send().await.unwrap();
+    let in_query = app.http.post(app.url(&format!("{CALL}?jwt={context}"))).send().await.unwrap();
     assert_eq!(in_query.status(), 401);
-    let in_cookie = app.http.post(app.url(LIST)).header("cookie", format!("jwt={context}")).send().await.unwrap();
+    let in_cookie = app.http.post(app.url(CALL)).header("cookie", format!("jwt={context}")).send().await.unwrap();
     assert_eq!(in_cookie.status(), 401);
     // C-09: odd spacing and two headers are refused.
-    assert_eq!(app.call(LIST, Some(&format!("JWT  {context}")), &[]).await.0, 401);
+    assert_eq!(app.call(CALL, Some(&format!("JWT  {context}")), &[]).await.0, 401);
     let two = app
         .http
-        .post(app.url(LIST))
+        .post(app.url(CALL))
         .header("authorization", format!("JWT {context}"))
         .header("authorization", format!("JWT {context}"))
         .send()
@@ -82,7 +82,7 @@ async fn a_context_jwt_renews_the_session_and_a_session_cannot_renew_itself(kind
     assert_eq!(status, 200, "{grant}");
     let fresh = grant["token"].as_str().unwrap();
     assert_eq!(claims_of(fresh)["sub"], "user-1");
-    assert_eq!(app.call_as(fresh, LIST, &[]).await.0, 200);
+    assert_eq!(app.call_as(fresh, CALL, &[]).await.0, 200);
     assert_eq!(app.call_as(&session, "/api/session/renew", &[]).await.0, 403, "only a context JWT buys a session");
 }
 on_both_databases!(a_context_jwt_renews_the_session_and_a_session_cannot_renew_itself);
@@ -92,16 +92,16 @@ async fn sessions_die_with_uninstall_disable_and_reinstall(kind: DbKind) {
     let tenant = app.installed_tenant().await;
     let session = app.session_for(&tenant, "u").await;
     app.host.install(&tenant.with_new_secret()).await;
-    assert_eq!(app.call_as(&session, LIST, &[]).await.0, 401, "S-05 a reinstall bumps the generation");
+    assert_eq!(app.call_as(&session, CALL, &[]).await.0, 401, "S-05 a reinstall bumps the generation");
 
     let second = app.installed_tenant().await;
     let session = app.session_for(&second, "u").await;
     app.host.toggle(&second, "disabled").await;
-    assert_eq!(app.call_as(&session, LIST, &[]).await.0, 401, "disabled");
+    assert_eq!(app.call_as(&session, CALL, &[]).await.0, 401, "disabled");
     app.host.toggle(&second, "enabled").await;
-    assert_eq!(app.call_as(&session, LIST, &[]).await.0, 200, "enabled again, same generation");
+    assert_eq!(app.call_as(&session, CALL, &[]).await.0, 200, "enabled again, same generation");
     app.host.uninstall(&second).await;
-    assert_eq!(app.call_as(&session, LIST, &[]).await.0, 401, "S-05 uninstalled");
+    assert_eq!(app.call_as(&session, CALL, &[]).await.0, 401, "S-05 uninstalled");
 }
 on_both_databases!(sessions_die_with_uninstall_disable_and_reinstall);
 
@@ -123,10 +123,10 @@ async fn session_tokens_are_not_accepted_where_host_tokens_belong_and_vice_versa
         &claims_of(&session).to_string(),
         Some((&EncodingKey::from_secret(tenant.shared_secret.as_bytes()), Algorithm::HS256)),
     );
-    assert_eq!(app.call_as(&forged, LIST, &[]).await.0, 401, "S-04");
+    assert_eq!(app.call_as(&forged, CALL, &[]).await.0, 401, "S-04");
     // S-08: the session validator refuses the same attacks as the others.
     let none = jwt::raw(&json!({"alg": "none", "kid": kid}).to_string(), &claims_of(&session).to_string(), None);
-    assert_eq!(app.call_as(&none, LIST, &[]).await.0, 401, "S-08 alg none");
+    assert_eq!(app.call_as(&none, CALL, &[]).await.0, 401, "S-08 alg none");
     let mut tampered = claims_of(&session);
     tampered["tenant"] = json!("someone-else");
     let (message, signature) = session.rsplit_once('.').unwrap();
@@ -134,7 +134,7 @@ async fn session_tokens_are_not_accepted_where_host_tokens_belong_and_vice_versa
     use base64::Engine;
     let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tampered.to_string());
     assert_eq!(
-        app.call_as(&format!("{header_part}.{body}.{signature}"), LIST, &[]).await.0,
+        app.call_as(&format!("{header_part}.{body}.{signature}"), CALL, &[]).await.0,
         401,
         "S-08 tampered claims"
     );
@@ -143,7 +143,7 @@ async fn session_tokens_are_not_accepted_where_host_tokens_belong_and_vice_versa
         &claims_of(&session).to_string(),
         Some((&EncodingKey::from_secret(b"guess"), Algorithm::HS256)),
     );
-    assert_eq!(app.call_as(&unknown_kid, LIST, &[]).await.0, 401, "S-06 unknown kid");
+    assert_eq!(app.call_as(&unknown_kid, CALL, &[]).await.0, 401, "S-06 unknown kid");
 }
 on_both_databases!(session_tokens_are_not_accepted_where_host_tokens_belong_and_vice_versa);
 
@@ -164,9 +164,9 @@ async fn a_rotated_session_key_keeps_old_tokens_and_instances_share_keys(kind: D
         .var("APP_SESSION_KEY_PREVIOUS", old.clone())
         .start()
         .await;
-    assert_eq!(second.call_as(&token, LIST, &[]).await.0, 200, "S-06/S-07: minted on one instance, used on another");
+    assert_eq!(second.call_as(&token, CALL, &[]).await.0, 200, "S-06/S-07: minted on one instance, used on another");
     let fresh = second.session_for(&tenant, "u").await;
-    assert_eq!(first.call_as(&fresh, LIST, &[]).await.0, 401, "an instance without the new key refuses its tokens");
+    assert_eq!(first.call_as(&fresh, CALL, &[]).await.0, 401, "an instance without the new key refuses its tokens");
 }
 on_both_databases!(a_rotated_session_key_keeps_old_tokens_and_instances_share_keys);
 
@@ -175,7 +175,7 @@ async fn no_cors_grant_for_foreign_origins() {
     let app = TestApp::spawn(DbKind::Sqlite).await;
     let preflight = app
         .http
-        .request(reqwest::Method::OPTIONS, app.url(LIST))
+        .request(reqwest::Method::OPTIONS, app.url(CALL))
         .header("origin", "https://evil.example")
         .header("access-control-request-method", "POST")
         .header("access-control-request-headers", "authorization")
@@ -183,7 +183,7 @@ async fn no_cors_grant_for_foreign_origins() {
         .await
         .unwrap();
     assert!(preflight.headers().get("access-control-allow-origin").is_none(), "S-09");
-    let post = app.http.post(app.url(LIST)).header("origin", "https://evil.example").send().await.unwrap();
+    let post = app.http.post(app.url(CALL)).header("origin", "https://evil.example").send().await.unwrap();
     assert!(post.headers().get("access-control-allow-origin").is_none());
     assert!(post.headers().get("access-control-allow-credentials").is_none());
 }

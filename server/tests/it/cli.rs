@@ -90,10 +90,12 @@ async fn purge_dry_run_changes_nothing_and_purge_removes_only_expired_installati
     let app = TestApp::spawn(DbKind::Sqlite).await;
     let orphan = Tenant::new(&jira_site());
     app.host.install(&orphan).await;
+    // demo:begin
     let orphan_session = app.session_for(&orphan, "u").await;
     let (status, _) =
         app.call_as(&orphan_session, "/api/notes/create", &[("title", "old site note"), ("body", "")]).await;
     assert_eq!(status, 200);
+    // demo:end
     let successor = Tenant::new(&orphan.base_url);
     app.host.install(&successor).await;
     let gone = Tenant::new(&jira_site());
@@ -123,8 +125,10 @@ async fn purge_dry_run_changes_nothing_and_purge_removes_only_expired_installati
         let left = rows_naming(&app.raw_db, id.as_str()).await;
         assert!(left.is_empty(), "{}'s data went with it: {left:?}", purged.client_key);
     }
+    // demo:begin
     let remaining = dump(&app.raw_db).await;
     assert!(!remaining.windows(13).any(|w| w == b"old site note"), "the orphan's notes went with it");
+    // demo:end
     for kept in [&active, &successor] {
         assert!(app.installation(&kept.client_key).await.is_some());
     }
@@ -232,9 +236,11 @@ async fn backup_writes_a_consistent_copy_while_the_app_serves() {
     for tenant in &tenants {
         assert_eq!(app.host.install(tenant).await.status(), 204);
     }
+    // demo:begin
     let session = app.session_for(&tenants[0], "u").await;
     let (status, _) = app.call_as(&session, "/api/notes/create", &[("title", "kept in the copy"), ("body", "")]).await;
     assert_eq!(status, 200);
+    // demo:end
 
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("copy.db");
@@ -251,13 +257,15 @@ async fn backup_writes_a_consistent_copy_while_the_app_serves() {
         .unwrap();
         assert!(row.is_some_and(|r| r.is_active()), "{} is in the copy", tenant.client_key);
     }
-    assert_eq!(notes_in(&copied).await, 1, "the note is in the copy");
+    assert_eq!(notes_in(&copied).await, 1, "the note is in the copy"); // demo
     let again = run_cli(dir.path(), &["backup", copy_arg], &env_of(&app, &[]), "");
     assert!(!again.status.success(), "an existing file is never overwritten");
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
 }
 
+// demo:begin
 async fn notes_in(db: &server::store::Database) -> i64 {
     let server::store::Pool::Sqlite(pool) = &db.pool else { unreachable!() };
     sqlx::query_scalar("SELECT COUNT(*) FROM notes WHERE title = 'kept in the copy'").fetch_one(pool).await.unwrap()
 }
+// demo:end

@@ -27,7 +27,7 @@ fn header(response: &Response, name: &str) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_answers_a_preflight_from_a_forge_page_origin_and_no_other() {
     let app = app().await;
-    let allowed = preflight(&app, "/api/notes/list", PAGE_ORIGIN).await;
+    let allowed = preflight(&app, "/api/me/identity", PAGE_ORIGIN).await;
     assert!(allowed.status().is_success(), "{}", allowed.status());
     assert_eq!(header(&allowed, "access-control-allow-origin").as_deref(), Some(PAGE_ORIGIN));
     let headers = header(&allowed, "access-control-allow-headers").unwrap_or_default();
@@ -36,7 +36,7 @@ async fn the_api_answers_a_preflight_from_a_forge_page_origin_and_no_other() {
     assert_eq!(header(&allowed, "access-control-allow-credentials"), None, "no credentials");
 
     for origin in ["https://evil.example", "https://acme.atlassian.net.evil.example", "null"] {
-        let refused = preflight(&app, "/api/notes/list", origin).await;
+        let refused = preflight(&app, "/api/me/identity", origin).await;
         assert_eq!(header(&refused, "access-control-allow-origin"), None, "{origin}");
     }
     for path in ["/installed", "/forge/events/installed", "/app", "/console/login", "/api/session/renew"] {
@@ -53,7 +53,7 @@ async fn a_cross_origin_call_is_answered_with_the_origin_and_still_needs_its_pro
     let tenant = app.installed_tenant().await;
     let session = app.session_for(&tenant, "user-1").await;
     let call = |auth: Option<String>| {
-        let request = app.http.post(app.url("/api/notes/list")).header("origin", PAGE_ORIGIN).form(&[("x", "")]);
+        let request = app.http.post(app.url("/api/me/identity")).header("origin", PAGE_ORIGIN).form(&[("x", "")]);
         match auth {
             Some(auth) => request.header("authorization", auth),
             None => request,

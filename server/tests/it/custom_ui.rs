@@ -7,17 +7,18 @@
 
 use std::time::Duration;
 
-use fantoccini::Locator;
-use serde_json::Value;
+use fantoccini::Locator; // demo
+use serde_json::Value; // demo
 
 use crate::support::{
     app::TestApp,
-    browser::{Browser, click, control_violation, js, type_into, wait_text},
+    browser::{Browser, click, control_violation, js, type_into, wait_text}, // no-demo: browser::{Browser, js},
     db::DbKind,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
 
+// demo:begin
 /// Opens the product page that frames `module` as `user`, enters the
 /// Custom UI's frame and waits until the app has rendered.
 async fn open_custom_ui(browser: &Browser, app: &TestApp, module: &str, user: &str) {
@@ -48,6 +49,7 @@ async fn reported(browser: &Browser) -> (Value, Value) {
 async fn acme_moved_onto_forge() -> (TestApp, hostkit::Tenant) {
     acme_moved_onto_forge_with(TestApp::builder(DbKind::Sqlite).forge()).await
 }
+// demo:end
 
 async fn acme_moved_onto_forge_with(
     builder: crate::support::app_builder::TestAppBuilder,
@@ -61,6 +63,7 @@ async fn acme_moved_onto_forge_with(
     (app, tenant)
 }
 
+// demo:begin
 async fn assert_clean(browser: &Browser, when: &str) {
     let (errors, violations) = reported(browser).await;
     assert_eq!(errors, serde_json::json!([]), "console errors {when}");
@@ -163,11 +166,8 @@ async fn the_custom_ui_is_the_same_app_through_the_real_forge_bridge() {
     assert!(browser.text("#install-status").await.is_none(), "and showed nothing of the status");
     browser.close().await;
 }
+// demo:end
 
-/// A tenant born on Forge (no Connect install, no Connect secret) has the
-/// same pages: the user's identity through the product API as the app,
-/// notes, the admin page. Sharing posts as the user: `requestRemote`
-/// carries no token of theirs, so the app impersonates them through Forge.
 /// The control for the clean runs above: the product page's origin is not
 /// among FORGE_PAGE_ORIGINS, so the app answers no CORS, Chromium refuses
 /// the cross-origin answer to the page's call, and the product page hears
@@ -188,6 +188,11 @@ async fn a_page_origin_the_app_does_not_list_is_refused_by_the_browser_and_repor
     assert!(errors.iter().any(|e| e.as_str().is_some_and(|e| e.starts_with("fetchRemote /api/"))), "{errors:?}");
 }
 
+// demo:begin
+/// A tenant born on Forge (no Connect install, no Connect secret) has the
+/// same pages: the user's identity through the product API as the app,
+/// notes, the admin page. Sharing posts as the user: `requestRemote`
+/// carries no token of theirs, so the app impersonates them through Forge.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and the built Custom UI: run by cargo xtask test"]
 async fn a_tenant_born_on_forge_has_the_custom_ui_and_shares_as_the_user() {
@@ -289,3 +294,4 @@ async fn both_worlds_wear_the_products_light_and_dark_themes() {
     }
     browser.close().await;
 }
+// demo:end

@@ -71,6 +71,7 @@ async fn a_developer_drives_the_app_through_the_fake_host() {
     browser.close().await;
 }
 
+// demo:begin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and the built site: run by cargo xtask test"]
 async fn a_site_moved_onto_forge_shows_its_notes_in_the_custom_ui() {
@@ -136,3 +137,4 @@ async fn a_site_moved_onto_forge_shows_its_notes_in_the_custom_ui() {
     assert_eq!(list_in_forge_ui().await, "Written in Connect", "the same tenant after a reinstall");
     browser.close().await;
 }
+// demo:end

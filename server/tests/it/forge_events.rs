@@ -11,13 +11,14 @@ use hostkit::{
     forge::{self, ForgeInstall},
     product_api::ApiCall,
 };
-use serde_json::Value;
+use serde_json::Value; // demo
 use server::{
     connect::{forge_event::ForgeEvent, lifecycle::InstallState, signature::Signature},
     store::{
         event_log::{Outcome, Proof},
-        identities::{self, IdentityKind},
-        installations, tenant_lookup,
+        identities::{self, IdentityKind}, // demo
+        installations,
+        tenant_lookup, // demo
     },
     vendor::ClientKey,
 };
@@ -62,10 +63,18 @@ async fn forge_world(kind: DbKind) -> ForgeWorld {
 }
 
 impl ForgeWorld {
+    /// The status of a server function called with a FIT of `install`'s, as `user-1`.
+    async fn call_with_fit(&self, install: &ForgeInstall) -> u16 {
+        let fit = self.forge.fit_for(install, Some("user-1"));
+        self.app.call("/api/me/identity", Some(&format!("Bearer {fit}")), &[]).await.0
+    }
+
+    // demo:begin
     async fn list_notes(&self, install: &ForgeInstall) -> (u16, Value) {
         let fit = self.forge.fit_for(install, Some("user-1"));
         self.app.call("/api/notes/list", Some(&format!("Bearer {fit}")), &[]).await
     }
+    // demo:end
 
     async fn deliver(&self, install: &ForgeInstall, event: ForgeEvent, token: Option<&str>, retry: u32) -> u16 {
         let url = self.app.url(event.path());
@@ -91,6 +100,7 @@ async fn api_call_with(api: &ProductApi, token: &str, status: u16) -> Vec<ApiCal
     api.calls()
 }
 
+// demo:begin
 async fn one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import(kind: DbKind) {
     let w = forge_world(kind).await;
     let key = w.tenant.client_key.clone();
@@ -168,12 +178,13 @@ async fn one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import(kin
     assert_eq!((status, notes.as_array().map(Vec::len)), (200, Some(0)), "born empty, apart from the others");
 }
 on_both_databases!(one_tenant_across_a_forge_reinstall_a_site_rename_and_a_site_import);
+// demo:end
 
 async fn deliveries_keep_the_system_token_and_the_app_calls_the_product_as_itself(kind: DbKind) {
     let w = forge_world(kind).await;
     let key = w.tenant.client_key.clone();
     let cloud = w.install.cloud_id.clone();
-    assert_eq!(w.list_notes(&w.install).await.0, 200, "teaches the cloudId");
+    assert_eq!(w.call_with_fit(&w.install).await, 200, "teaches the cloudId");
 
     // A reinstall's `installed` brings a token; the first calls meet 403 while permissions propagate.
     let second = w.another_installation();
@@ -222,7 +233,7 @@ async fn deliveries_keep_the_system_token_and_the_app_calls_the_product_as_itsel
     assert_eq!(w.deliver(&second, ForgeEvent::PreUninstall, None, 0).await, 204);
     assert_eq!(w.installation(&key).await.state, InstallState::Uninstalled);
     assert_eq!(w.deliver(&second, ForgeEvent::PreUninstall, None, 1).await, 204, "a retry");
-    assert_eq!(w.list_notes(&second).await.0, 401);
+    assert_eq!(w.call_with_fit(&second).await, 401);
     let events = w.app.events(&key).await;
     assert!(events.iter().any(|e| e.event == "uninstalled"
         && e.signature == Proof::Verified(Signature::ForgeInvocation)
@@ -241,7 +252,11 @@ async fn a_user_token_the_page_sent_is_never_used_or_kept(kind: DbKind) {
     let cloud = w.install.cloud_id.clone();
     let user_token = w.api.user_token(&cloud, "user-1");
     let fit = w.forge.fit_for(&w.install, Some("user-1"));
-    for path in ["/api/me/display_name", "/api/me/identity", "/api/notes/list"] {
+    for path in [
+        "/api/me/display_name",
+        "/api/me/identity",
+        "/api/notes/list", // demo
+    ] {
         let request = w.app.http.post(w.app.url(path)).bearer_auth(&fit).header("x-forge-oauth-user", &user_token);
         let answer = request.form(&[("", "")]).send().await.unwrap();
         assert_ne!(answer.status(), 401, "{path}: the FIT is fine");
@@ -253,6 +268,7 @@ async fn a_user_token_the_page_sent_is_never_used_or_kept(kind: DbKind) {
 }
 on_both_databases!(a_user_token_the_page_sent_is_never_used_or_kept);
 
+// demo:begin
 /// Threat FT-08: where legacy unsigned installs are allowed, one naming another
 /// tenant's installationId gets a row but never that installation's Forge calls.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,3 +297,4 @@ async fn an_unsigned_install_cannot_take_another_tenants_forge_installation() {
     let (status, notes) = app.call("/api/notes/list", Some(&format!("Bearer {fit}")), &[]).await;
     assert_eq!((status, notes[0]["title"].as_str()), (200, Some("Victim's")), "the FIT still reaches its tenant");
 }
+// demo:end

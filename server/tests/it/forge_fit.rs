@@ -7,16 +7,16 @@
 
 use std::time::{Duration, Instant};
 
-use hostkit::{ForgeJwks, InstallKey, Tenant, forge, jwt};
-use serde_json::{Value, json};
+use hostkit::{ForgeJwks, InstallKey, Tenant, forge, jwt}; // no-demo: use hostkit::{ForgeJwks, Tenant, forge, jwt};
+use serde_json::{Value, json}; // no-demo: use serde_json::Value;
 use server::connect::forge_event::ForgeEvent;
 
 use crate::{
-    on_both_databases,
+    on_both_databases, // demo
     support::{
         app::{TestApp, jira_site},
         db::DbKind,
-        rows::Unchanged,
+        rows::Unchanged, // demo
     },
 };
 
@@ -68,6 +68,7 @@ impl ForgeApp {
     }
 }
 
+// demo:begin
 async fn a_connect_tenant_is_reached_through_a_fit_after_its_signed_install(kind: DbKind) {
     let f = forge_app(kind).await;
     let session = f.app.session_for(&f.tenant, "user-1").await;
@@ -154,14 +155,15 @@ async fn forged_stale_and_misplaced_fits_are_refused_and_change_nothing() {
     let (_, notes) = f.app.call_as(&session, "/api/notes/list", &[]).await;
     assert_eq!(notes, json!([]), "nothing was written");
 }
+// demo:end
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_kid_costs_one_fetch_and_a_rotated_key_is_found_despite_a_flood() {
     let f = forge_app(DbKind::Sqlite).await;
-    assert_eq!(f.with_fit(&f.fit(Some("user-1")), "/api/notes/list", &[]).await.0, 200);
+    assert_eq!(f.with_fit(&f.fit(Some("user-1")), "/api/me/identity", &[]).await.0, 200);
     let after_first = f.forge.fetches();
     assert_eq!(after_first, 1, "the key set is fetched once, then cached");
-    assert_eq!(f.with_fit(&f.fit(Some("user-1")), "/api/notes/list", &[]).await.0, 200);
+    assert_eq!(f.with_fit(&f.fit(Some("user-1")), "/api/me/identity", &[]).await.0, 200);
     assert_eq!(f.forge.fetches(), 1, "a known kid costs no fetch");
 
     // 200 made-up kids, at once: refused, and the JWKS host barely notices.
@@ -169,7 +171,7 @@ async fn an_unknown_kid_costs_one_fetch_and_a_rotated_key_is_found_despite_a_flo
     let flood = (0..200).map(|i| {
         let fit = jwt::raw(&format!(r#"{{"alg":"RS256","kid":"made-up-{i}"}}"#), &claims, None) + "c2ln";
         let f = &f;
-        async move { f.with_fit(&fit, "/api/notes/list", &[]).await.0 }
+        async move { f.with_fit(&fit, "/api/me/identity", &[]).await.0 }
     });
     let statuses = futures::future::join_all(flood).await;
     assert!(statuses.iter().all(|s| *s == 401), "made-up kids are refused: {statuses:?}");
@@ -180,7 +182,7 @@ async fn an_unknown_kid_costs_one_fetch_and_a_rotated_key_is_found_despite_a_flo
     f.forge.add_key("forge-2");
     let rotated = f.forge.fit("forge-2", &f.app_id, &f.installation, Some("user-1"));
     let started = Instant::now();
-    assert_eq!(f.with_fit(&rotated, "/api/notes/list", &[]).await.0, 200, "the genuine new key, first time");
+    assert_eq!(f.with_fit(&rotated, "/api/me/identity", &[]).await.0, 200, "the genuine new key, first time");
     assert!(started.elapsed() < Duration::from_secs(7), "it waited {:?}", started.elapsed());
     assert!(f.forge.fetches() <= after_first + 2, "fetches stay bounded: {}", f.forge.fetches());
 }
@@ -219,7 +221,7 @@ async fn the_newest_system_token_is_kept_sealed_and_never_in_clear() {
 
     // A page's call names its own headers: a token it made up is never kept.
     let made_up = system_token(now + 4 * 3600);
-    let call = f.app.http.post(f.app.url("/api/notes/list")).bearer_auth(f.fit(Some("user-1")));
+    let call = f.app.http.post(f.app.url("/api/me/identity")).bearer_auth(f.fit(Some("user-1")));
     assert_eq!(call.header("x-forge-oauth-system", &made_up).send().await.unwrap().status(), 200);
     assert_eq!(stored().await.unwrap().0, now + 7200, "a UI call's system token header is ignored");
 

@@ -9,7 +9,7 @@
 //! of another module, or one with a user where only Forge calls, and writes
 //! nothing (threats FT-14 to FT-18).
 
-use std::time::Duration;
+use std::time::Duration; // demo
 
 use hostkit::forge::{ForgeInstall, installation_id, modules};
 use serde_json::{Value, json};
@@ -17,11 +17,11 @@ use server::{
     connect::{
         forge_event::ForgeEvent,
         forge_modules::{ForgeModule, PRODUCT_EVENTS_PATH},
-        lifecycle::InstallState,
+        lifecycle::InstallState, // demo
     },
-    maintenance,
-    store::{identities, installations, purge, tenant_lookup},
-    tenant::{Product, Tenant},
+    maintenance,                                              // demo
+    store::{identities, installations, purge, tenant_lookup}, // demo
+    tenant::{Product, Tenant},                                // demo
 };
 
 use crate::{
@@ -29,12 +29,12 @@ use crate::{
     support::{
         app::TestApp,
         db::DbKind,
-        eventually::eventually,
-        rows::{dump, dump_text, rows_naming, wait_for_row},
+        eventually::eventually,                             // demo
+        rows::{dump, dump_text, rows_naming, wait_for_row}, // no-demo: rows::{dump, dump_text, wait_for_row},
     },
 };
 
-const DAY: i64 = 86_400;
+const DAY: i64 = 86_400; // demo
 
 /// The app beside a fake host that plays Forge, with the Forge-native Jira
 /// site `nova` (an admin and a plain user) where the app is installed
@@ -81,6 +81,7 @@ async fn call_as_module(
     app.call(path, Some(&format!("Bearer {fit}")), form).await
 }
 
+// demo:begin
 async fn tenant_of(app: &TestApp, install: &ForgeInstall) -> Tenant {
     let found = tenant_lookup::find_tenant(&app.raw_db, &install.installation_id).await.unwrap();
     found.expect("the installation names a tenant")
@@ -239,6 +240,7 @@ async fn a_forge_tenant_installed_again_after_an_uninstall_comes_back_and_produc
     assert!(maintenance::purge(&app.raw_db, &app.clock, retention).await.unwrap().is_empty(), "installed: kept");
 }
 on_both_databases!(a_forge_tenant_installed_again_after_an_uninstall_comes_back_and_products_stay_apart);
+// demo:end
 
 /// The body each Forge route takes: an event it would act on if it let the FIT in.
 fn body_for(path: &str) -> Value {
@@ -258,7 +260,7 @@ async fn every_forge_route_refuses_the_fit_of_another_module_and_writes_nothing(
     let app = native_site(kind).await;
     let forge = forge_of(&app);
     let install = install_of(&app);
-    let (status, _) = from_page(&app, &install, "user", "/api/notes/create", &[("title", "Mine"), ("body", "")]).await;
+    let (status, _) = from_page(&app, &install, "user", "/api/me/identity", &[]).await;
     assert_eq!(status, 200);
     let token = forge.api.system_token(&install.cloud_id, 4 * 3600);
     let stranger = ForgeInstall { installation_id: installation_id(), ..install.clone() };
@@ -292,7 +294,7 @@ async fn every_forge_route_refuses_the_fit_of_another_module_and_writes_nothing(
     // A trigger's FIT on the API, and an installed event with no FIT or a made-up one, are refused too.
     for module in [modules::INSTALLED, modules::PRE_UNINSTALL, modules::PRODUCT_EVENTS] {
         let before = dump(&app.raw_db).await;
-        assert_eq!(call_as_module(&app, &install, module, None, "/api/notes/list", &[]).await.0, 401, "{module}");
+        assert_eq!(call_as_module(&app, &install, module, None, "/api/me/identity", &[]).await.0, 401, "{module}");
         assert_eq!(dump_text(&dump(&app.raw_db).await), dump_text(&before));
     }
     let before = dump(&app.raw_db).await;
@@ -335,6 +337,7 @@ fn the_fake_host_names_the_modules_the_manifest_declares() {
     }
 }
 
+// demo:begin
 /// Calls out for a tenant born on Forge: with no system token yet, asking
 /// the site as the app is a clear 502, not a retry-later, and so is sharing
 /// (acting as the user is bought with the system token). With one, the
@@ -389,3 +392,4 @@ async fn a_forge_tenant_calls_out_with_the_token_it_has_and_says_why_when_it_has
     assert_eq!(impersonations[0].token.as_deref(), Some(token.as_str()), "bought with the system token");
 }
 on_both_databases!(a_forge_tenant_calls_out_with_the_token_it_has_and_says_why_when_it_has_none);
+// demo:end

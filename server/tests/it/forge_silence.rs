@@ -8,31 +8,35 @@
 
 use std::time::Duration;
 
+// demo:begin
 use hostkit::{
     Tenant,
     forge::{ForgeInstall, modules},
 };
 use serde_json::Value;
+// demo:end
 use server::{
-    connect::{forge_silence::SilenceLimits, lifecycle::InstallState},
-    maintenance, operator_cli,
-    store::{event_log, tenant_lookup},
+    connect::{forge_silence::SilenceLimits, lifecycle::InstallState}, // demo
+    maintenance,                                                      // demo
+    operator_cli,                                                     // demo
+    store::{event_log, tenant_lookup},                                // no-demo: store::tenant_lookup,
     tenant::Tenant as Stored,
 };
 
 use crate::{
-    console::{Operator, PASSWORD, password_hash},
+    console::{Operator, PASSWORD, password_hash}, // demo
     forge_native::{forge_of, install_of},
     on_both_databases,
     support::{
-        app::{TestApp, jira_site},
+        app::{TestApp, jira_site}, // no-demo: app::TestApp,
         db::DbKind,
         eventually::eventually,
-        rows::wait_for_row,
+        rows::wait_for_row, // demo
     },
 };
 
 const DAY: i64 = 86_400;
+// demo:begin
 const LIMITS: SilenceLimits =
     SilenceLimits { silent_after: Duration::from_secs(2 * 86_400), gone_after: Duration::from_secs(14 * 86_400) };
 
@@ -54,21 +58,25 @@ async fn two_sites(kind: DbKind) -> (TestApp, Tenant) {
     assert!(app.host.install(&connect).await.status().is_success());
     (app, connect)
 }
+// demo:end
 
 fn days_pass(app: &TestApp, days: i64) {
     app.clock.advance(days * DAY);
     forge_of(app).jwks.advance_clock(days * DAY);
 }
 
+// demo:begin
 async fn page_call(app: &TestApp, install: &ForgeInstall, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let fit = forge_of(app).jwks.fit_of(install, modules::GLOBAL_PAGE, Some("user"));
     app.call(path, Some(&format!("Bearer {fit}")), form).await
 }
+// demo:end
 
 async fn tenant(app: &TestApp, key: &str) -> Stored {
     tenant_lookup::find_tenant(&app.raw_db, key).await.unwrap().expect("a tenant")
 }
 
+// demo:begin
 /// The mark the console's list and `server list` show on the state of
 /// `name`, which must agree. (The operator logs in each time: days pass.)
 async fn shown_state(app: &TestApp, name: &str) -> String {
@@ -154,6 +162,7 @@ async fn forge_silent_too_long_is_shown_then_treated_as_uninstalled_then_purged(
     assert!(tenant(&app, &connect.client_key).await.is_active(), "Connect's tenant is still installed");
 }
 on_both_databases!(forge_silent_too_long_is_shown_then_treated_as_uninstalled_then_purged);
+// demo:end
 
 /// The server's own housekeeping does it, hourly (here every second), with
 /// no one calling it.

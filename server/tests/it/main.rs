@@ -6,14 +6,14 @@ mod support;
 
 mod admin_page;
 mod api_tokens;
-mod browser_app;
+mod browser_app; // demo
 mod cli;
 mod connections;
 mod console;
 mod cors;
-mod crash_safety;
+mod crash_safety; // demo
 mod custom_ui;
-mod database_faults;
+mod database_faults; // demo
 mod fair_queue;
 mod fake_host;
 mod forge_admin_check;
@@ -26,7 +26,7 @@ mod foundation;
 mod hydration;
 mod install_attacks;
 mod instances;
-mod isolation;
+mod isolation; // demo
 mod key_server;
 mod lifecycle;
 mod lifecycle_hooks;
@@ -39,7 +39,7 @@ mod secrets_at_rest;
 mod site_client;
 mod site_import;
 mod snapshots;
-mod tenant_migration;
+mod tenant_migration; // demo
 mod vendor_example;
 mod vendor_pages;
 mod vendor_tables;

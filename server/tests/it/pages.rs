@@ -43,7 +43,7 @@ async fn a_page_jwt_is_bound_to_method_path_and_query(kind: DbKind) {
     let tenant = app.installed_tenant().await;
     let token = tenant.sign(&tenant.claims("GET", "/app", &[("project", "A")], Some("u")));
     assert_eq!(open_with_token(&app, "/app?project=A", &token).await.status, 200);
-    for other in ["/app?project=B", "/admin?project=A", "/app/notes?project=A"] {
+    for other in ["/app?project=B", "/admin?project=A", "/app/help?project=A"] {
         let page = open_with_token(&app, other, &token).await;
         assert_eq!(page.status, 401, "I-02 {other}");
         assert!(page.html.contains("could not be opened") && !page.html.contains(&token));

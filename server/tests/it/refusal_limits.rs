@@ -16,7 +16,7 @@ const FORGED: &str = "JWT eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl";
 async fn forged_call(app: &TestApp, client: &str) -> (u16, Option<String>) {
     let response = app
         .http
-        .post(app.url("/api/notes/list"))
+        .post(app.url("/api/me/identity"))
         .header("authorization", FORGED)
         .header("x-forwarded-for", client)
         .send()
@@ -46,7 +46,7 @@ async fn forged_calls(app: &TestApp, count: usize, client: &str) -> Vec<u16> {
 }
 
 async fn verified_call(app: &TestApp, token: &str, client: &str) -> u16 {
-    let request = app.http.post(app.url("/api/notes/list")).header("authorization", format!("JWT {token}"));
+    let request = app.http.post(app.url("/api/me/identity")).header("authorization", format!("JWT {token}"));
     request.header("x-forwarded-for", client).send().await.unwrap().status().as_u16()
 }
 

@@ -103,9 +103,9 @@ async fn every_route_is_declared_with_its_proof_and_everything_served_is_covered
     assert_eq!(has("GET", "/app/hello"), Some(ProofKind::HostPage), "the vendor's page");
     assert_eq!(has("POST", "/api/vendor/greeting"), Some(ProofKind::ApiCaller), "the vendor's server function");
     assert_eq!(has("GET", "/app"), Some(ProofKind::HostPage));
-    assert_eq!(has("GET", "/app/notes"), Some(ProofKind::HostPage));
+    assert_eq!(has("GET", "/app/notes"), Some(ProofKind::HostPage)); // demo
     assert_eq!(has("GET", "/admin"), Some(ProofKind::AdminPage));
-    assert_eq!(has("POST", "/api/notes/list"), Some(ProofKind::ApiCaller));
+    assert_eq!(has("POST", "/api/notes/list"), Some(ProofKind::ApiCaller)); // demo
     assert_eq!(has("POST", "/api/session/renew"), Some(ProofKind::ContextCaller));
     assert_eq!(has("GET", "/console/orphans"), Some(ProofKind::Operator));
     for event in ["/installed", "/uninstalled", "/enabled", "/disabled"] {
@@ -150,7 +150,13 @@ async fn a_route_missing_from_the_declarations_stops_the_start() {
     let descriptor =
         server::connect::descriptor::Descriptor::render(server::connect::descriptor::TEMPLATE, &app.base_url).unwrap();
     assert!(check_coverage(&app.routes, &descriptor).is_ok());
-    for dropped in ["/api/notes/list", "/app/notes", "/admin", "/enabled", "/forge/scheduled/hourly"] {
+    for dropped in [
+        "/api/notes/list", // demo
+        "/app/notes",      // demo
+        "/admin",
+        "/enabled",
+        "/forge/scheduled/hourly",
+    ] {
         let fewer: Vec<DeclaredRoute> = app.routes.iter().filter(|r| r.path != dropped).cloned().collect();
         let error = check_coverage(&fewer, &descriptor).expect_err(dropped).to_string();
         assert!(error.contains(dropped) && error.contains("server/src/http/routes.rs"), "{dropped}: {error}");
@@ -159,7 +165,7 @@ async fn a_route_missing_from_the_declarations_stops_the_start() {
     let weaker = [
         ("/admin", ProofKind::HostPage, "an admin module declared as a plain page"),
         ("/api/session/renew", ProofKind::ApiCaller, "a session token could renew itself"),
-        ("/api/notes/list", ProofKind::Public, "a tenant's server function declared public"),
+        ("/api/notes/list", ProofKind::Public, "a tenant's server function declared public"), // demo
         ("/api/public/app_info", ProofKind::ApiCaller, "a public function behind a proof"),
         ("/installed", ProofKind::Public, "a lifecycle callback declared public"),
         ("/forge/events/pre-uninstall", ProofKind::Lifecycle, "a Forge delivery under a Connect proof"),
@@ -268,7 +274,7 @@ async fn a_path_no_route_declares_is_404_whatever_it_carries() {
     let tenant: Tenant = app.installed_tenant().await;
     let session = app.session_for(&tenant, "user-1").await;
     for path in [
-        "/api/notes/nope",
+        "/api/notes/nope", // no-demo: "/api/me/nope",
         "/api/public/nope",
         "/app/unknown",
         "/admin/x",
@@ -333,5 +339,6 @@ async fn every_forge_route_refuses_the_fit_of_each_module_it_does_not_serve() {
             walked += 1;
         }
     }
-    assert!(walked >= 5 * 13 + 11 * 5, "too few Forge refusals walked: {walked}");
+    let server_functions = 11; // no-demo: let server_functions = 4;
+    assert!(walked >= 5 * 13 + server_functions * 5, "too few Forge refusals walked: {walked}");
 }

@@ -185,7 +185,7 @@ async fn no_secret_token_or_key_appears_in_trace_logs() {
     let fit = forge.fit("forge-1", &forge_app, &installation, Some("user-1"));
     let system_token = format!("system-token-{}", hostkit::random_hex(24));
     let forge_call = reqwest::Client::new()
-        .post(format!("{base_url}/api/notes/list"))
+        .post(format!("{base_url}/api/me/identity"))
         .header("authorization", format!("Bearer {fit}"))
         .header("x-forge-oauth-system", &system_token);
     assert_eq!(forge_call.send().await.unwrap().status(), 200);

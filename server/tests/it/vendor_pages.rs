@@ -46,6 +46,22 @@ async fn under_forge_the_same_function_calls_the_product_api_as_the_app(kind: Db
 }
 on_both_databases!(under_forge_the_same_function_calls_the_product_api_as_the_app);
 
+/// The tab opened from the host over HTTP, as the host's iframe would: it
+/// renders on the server beside the house's tabs (and, in an app made with
+/// `new-app --no-demo`, without the demo's).
+async fn the_vendors_tab_renders_inside_the_host(kind: DbKind) {
+    let app = TestApp::spawn(kind).await;
+    let tenant = app.fake.add_site("acme", "jira");
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    let page = app.get_page(&app.host.page_url(&tenant, "/app/hello", &[], Some("user-1"))).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("<h1>Hello</h1>") && page.html.contains(r#"id="hello""#), "{}", page.html);
+    assert!(page.html.contains(">Help</a>"), "the house's tabs beside it");
+    let demo_tab = page.html.contains(">Notes</a>");
+    assert!(demo_tab, "the demo's tab"); // no-demo: assert!(!demo_tab, "an app without the demo has no Notes tab");
+}
+on_both_databases!(the_vendors_tab_renders_inside_the_host);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and the built site: run by cargo xtask test"]
 async fn the_vendors_page_is_a_tab_of_the_general_page() {

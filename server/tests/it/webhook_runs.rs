@@ -30,7 +30,8 @@ use crate::{
         db::DbKind,
         eventually::{eventually, until_some},
     },
-    webhooks::{ISSUE_CREATED, activity, issue, state_counts},
+    webhooks::activity, // demo
+    webhooks::{ISSUE_CREATED, issue, state_counts},
 };
 
 /// Counts its runs per delivery; fails the first `failures` runs of each.
@@ -80,7 +81,7 @@ async fn two_instances_process_five_hundred_deliveries_sent_twice_exactly_once(k
     }
     eventually("500 jobs done", || async { state_counts(&a.raw_db).await == [(JobState::Done, 500)] }).await;
     assert_eq!(runs.load(Ordering::SeqCst), 500, "each delivery handled exactly once");
-    assert_eq!(activity(&a, &tenant).await.len(), 100, "the Activity view shows the newest 100");
+    assert_eq!(activity(&a, &tenant).await.len(), 100, "the Activity view shows the newest 100"); // demo
 }
 on_both_databases!(two_instances_process_five_hundred_deliveries_sent_twice_exactly_once);
 
@@ -110,9 +111,11 @@ async fn failing_handlers_are_retried_then_parked_dead_and_an_operator_retries_t
     .await;
     assert_eq!(flaky_runs.load(Ordering::SeqCst), 3, "failed twice, then succeeded once");
     assert_eq!(broken_runs.load(Ordering::SeqCst), 3, "three runs, then parked");
+    // demo:begin
     // The app's own handler runs first on every run; it records by delivery id, so once each.
     let items = activity(&app, &tenant).await;
     assert_eq!(items.len(), 2, "{items:?}");
+    // demo:end
 
     let mut op = Operator::new(&app);
     op.log_in(PASSWORD).await;

@@ -40,6 +40,7 @@ pub(crate) fn issue(key: &str) -> Value {
     payload::issue_event("jira:issue_created", key, "Something broke", "user-1")
 }
 
+// demo:begin
 /// Activity the app recorded for `tenant`, through its own API.
 pub(crate) async fn activity(app: &TestApp, tenant: &Tenant) -> Vec<Value> {
     let session = app.session_for(tenant, "user-1").await;
@@ -47,6 +48,7 @@ pub(crate) async fn activity(app: &TestApp, tenant: &Tenant) -> Vec<Value> {
     assert_eq!(status, 200, "{list}");
     list.as_array().cloned().unwrap_or_default()
 }
+// demo:end
 
 pub(crate) async fn state_counts(db: &Database) -> Vec<(JobState, i64)> {
     webhook_jobs::counts(db).await.unwrap()
@@ -123,6 +125,7 @@ async fn forged_and_misplaced_deliveries_are_refused_and_queue_nothing(kind: DbK
 }
 on_both_databases!(forged_and_misplaced_deliveries_are_refused_and_queue_nothing);
 
+// demo:begin
 async fn one_delivery_sent_many_times_is_processed_once_even_across_a_restart(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
     let tenant = app.installed_tenant().await;
@@ -150,6 +153,7 @@ async fn one_delivery_sent_many_times_is_processed_once_even_across_a_restart(ki
     assert!(activity(&app, &other).await.is_empty());
 }
 on_both_databases!(one_delivery_sent_many_times_is_processed_once_even_across_a_restart);
+// demo:end
 
 /// Takes 30 s per delivery.
 struct Slow;
@@ -176,6 +180,7 @@ async fn a_slow_handler_does_not_delay_the_answer() {
     }
 }
 
+// demo:begin
 async fn share_to_issue_comments_as_the_user_with_one_cached_grant(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
     let tenant = app.fake.add_site("acme", "jira");
@@ -218,6 +223,7 @@ async fn share_to_issue_comments_as_the_user_with_one_cached_grant(kind: DbKind)
     assert_eq!(app.fake.comments().len(), 3);
 }
 on_both_databases!(share_to_issue_comments_as_the_user_with_one_cached_grant);
+// demo:end
 
 /// Nothing lost: an instance that only receives acknowledges a delivery and
 /// is killed with `kill -9` before any worker ran it; the next start runs it.
@@ -298,6 +304,7 @@ async fn the_fake_host_retries_like_jira_and_lists_failed_deliveries() {
     assert!(panel.contains("FAILED") && panel.contains(&failed.delivery_id), "the panel lists it as failed");
 }
 
+// demo:begin
 /// A note linked to an issue shows that issue's events, and only its author links it.
 async fn a_note_linked_to_an_issue_shows_its_events(kind: DbKind) {
     let app = TestApp::spawn(kind).await;
@@ -327,3 +334,4 @@ async fn a_note_linked_to_an_issue_shows_its_events(kind: DbKind) {
     );
 }
 on_both_databases!(a_note_linked_to_an_issue_shows_its_events);
+// demo:end

@@ -109,12 +109,15 @@ pub async fn click(client: &Client, css: &str) {
     client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
 }
 
+// demo:begin
 pub async fn type_into(client: &Client, css: &str, text: &str) {
     let field = client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
     field.clear().await.unwrap();
     field.send_keys(text).await.unwrap();
 }
+// demo:end
 
+// demo:begin
 /// The control for a frame's CSP collector: the frame `frame_css` adds an
 /// inline script without the page's nonce, which its policy must refuse,
 /// and the host page's `collector` (a list) must then hold that one report.
@@ -139,3 +142,4 @@ pub async fn control_violation(browser: &Browser, frame_css: &str, collector: &s
     assert_eq!(reports.len(), 1, "one report for one violation: {reports:?}");
     assert!(reports[0].as_str().is_some_and(|t| t.starts_with("script-src")), "{reports:?}");
 }
+// demo:end

@@ -26,7 +26,7 @@ pub fn cluster_address() -> SocketAddr {
 
 pub struct FaultProxy {
     pub addr: SocketAddr,
-    target: Arc<Mutex<SocketAddr>>,
+    target: Arc<Mutex<SocketAddr>>, // demo
     down: Arc<AtomicBool>,
     open: Arc<Mutex<Vec<AbortHandle>>>,
     accept: AbortHandle,
@@ -57,7 +57,10 @@ impl FaultProxy {
                 open.push(pipe.abort_handle());
             }
         });
+        // demo:begin
         Self { addr, target, down, open, accept: accept.abort_handle() }
+        // demo:end
+        // no-demo: Self { addr, down, open, accept: accept.abort_handle() }
     }
 
     /// The database "goes away": open connections are cut, new ones refused.
@@ -69,10 +72,12 @@ impl FaultProxy {
         }
     }
 
+    // demo:begin
     /// New connections go to `target`; open ones stay where they are.
     pub fn switch(&self, target: SocketAddr) {
         *self.target.lock().unwrap() = target;
     }
+    // demo:end
 
     pub fn up(&self) {
         self.down.store(false, Ordering::SeqCst);

@@ -3,7 +3,7 @@
 pub mod app;
 pub mod app_builder;
 pub mod browser;
-pub mod cluster_pair;
+pub mod cluster_pair; // demo
 pub mod db;
 pub mod eventually;
 pub mod fault_proxy;

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+mod demo;
+
 /// What the checkout calls itself (its descriptor's key, name and vendor);
 /// a new app's files say its own instead.
 #[derive(Debug)]
@@ -17,6 +19,9 @@ pub(crate) struct Names {
     key: String,
     name: String,
     vendor: String,
+    /// What the app does, in the descriptor's words: the demo's, said again
+    /// in the snapshots, so an app without the demo says its own.
+    description: String,
 }
 
 impl Names {
@@ -36,6 +41,7 @@ impl Names {
             key: field(&d["key"], "key")?,
             name: field(&d["name"], "name")?,
             vendor: field(&d["vendor"]["name"], "vendor name")?,
+            description: field(&d["description"], "description")?,
         })
     }
 }
@@ -75,10 +81,12 @@ pub(crate) struct Spec {
     pub vendor: String,
     pub product: Product,
     pub into: PathBuf,
+    /// Whether the notes and activity demo comes along (not with `--no-demo`).
+    pub demo: bool,
 }
 
 pub(crate) const USAGE: &str =
-    "cargo xtask new-app --key KEY --name NAME --vendor VENDOR --product jira|confluence|both --into DIR";
+    "cargo xtask new-app --key KEY --name NAME --vendor VENDOR --product jira|confluence|both [--no-demo] --into DIR";
 
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let spec = parse(args)?;
@@ -88,39 +96,59 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// What `cargo xtask test` proves of new-app: an app it writes compiles,
-/// its tests included. Checked, not built, beside this checkout's own
-/// artifacts: a check writes no binary that could stand in for this
-/// checkout's `server`, and reuses the dependencies already compiled.
+/// What `cargo xtask test` proves of new-app. An app with the demo
+/// compiles, its tests included. An app without it (`--no-demo`) compiles
+/// too, then starts and, inside the fake host, shows its Hello page and its
+/// admin page and answers its server function: its own `vendor_pages` and
+/// `admin_page` tests, on SQLite. Both build beside this checkout's
+/// artifacts, reusing the dependencies compiled; the copy's `server` binary
+/// stands in `target/debug` until this checkout's next cargo build links
+/// its own back.
 pub(crate) fn smoke() -> Result<()> {
     let root = Path::new("target/new-app-smoke");
     if root.exists() {
         std::fs::remove_dir_all(root).with_context(|| format!("cannot empty {}", root.display()))?;
     }
-    let args = "--key smoke-test-app --name Smoke --vendor Smokers --product both --into target/new-app-smoke/app";
+    let check = ["check", "--workspace", "--all-targets", "--exclude", "frontend"];
+    let with_demo = write_smoke("--product both --into target/new-app-smoke/app")?;
+    cargo_in(&with_demo, &check)?;
+    let bare = write_smoke("--product jira --no-demo --into target/new-app-smoke/bare")?;
+    cargo_in(&bare, &check)?;
+    cargo_in(&bare, &["check", "-p", "frontend", "--target", "wasm32-unknown-unknown"])?;
+    cargo_in(&bare, &["test", "-p", "server", "--test", "it", "--", "vendor_pages", "admin_page"])
+}
+
+fn write_smoke(options: &str) -> Result<PathBuf> {
+    let args = format!("--key smoke-test-app --name Smoke --vendor Smokers {options}");
     let spec = parse(&args.split(' ').map(str::to_string).collect::<Vec<_>>())?;
     let written = create(Path::new("."), &spec)?;
-    println!("xtask: new-app wrote {written} files into {}; checking that they compile", spec.into.display());
-    let manifest = spec.into.join("Cargo.toml");
+    println!("xtask: new-app {options}: {written} files");
+    Ok(spec.into)
+}
+
+/// Cargo on the app in `dir`, with this checkout's target folder.
+fn cargo_in(dir: &Path, args: &[&str]) -> Result<()> {
+    let manifest = dir.join("Cargo.toml");
     let manifest = manifest.to_str().context("the smoke app's path is not UTF-8")?;
     let target = std::env::current_dir()?.join("target");
     let target = target.to_str().context("the target folder's path is not UTF-8")?;
-    let check = ["check", "--manifest-path", manifest, "--workspace", "--all-targets", "--exclude", "frontend"];
-    crate::cmd::cargo_env(&check, &[("CARGO_TARGET_DIR", target)])
+    let (command, rest) = args.split_first().context("cargo_in needs a command")?;
+    let mut all = vec![*command, "--manifest-path", manifest];
+    all.extend(rest);
+    crate::cmd::cargo_env(&all, &[("CARGO_TARGET_DIR", target)])
 }
 
 /// The options, each checked; a wrong or missing one says which and why.
 pub(crate) fn parse(args: &[String]) -> Result<Spec> {
-    if args.iter().any(|a| a == "--no-demo") {
-        bail!(
-            "--no-demo is not built yet: the notes and activity demo cannot be left out (the house's own tests \
-             use it); leave the flag out and remove the demo by hand, or wait for it"
-        );
-    }
     let mut values = std::collections::BTreeMap::new();
+    let mut demo = true;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         let name = match flag.as_str() {
+            "--no-demo" => {
+                demo = false;
+                continue;
+            }
             "--key" | "--name" | "--vendor" | "--product" | "--into" => flag.as_str(),
             other => bail!("unknown option {other:?}; usage: {USAGE}"),
         };
@@ -134,6 +162,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Spec> {
         vendor: take("--vendor")?,
         product: Product::parse(&take("--product")?)?,
         into: PathBuf::from(take("--into")?),
+        demo,
     };
     check_key(&spec.key)?;
     check_words("--name", &spec.name)?;
@@ -172,7 +201,9 @@ pub(crate) fn create(from: &Path, spec: &Spec) -> Result<usize> {
     if spec.key == names.key {
         bail!("--key {:?} is this checkout's own; give your app a key of its own", spec.key);
     }
-    let files = tracked_files(from)?;
+    let files: Vec<PathBuf> =
+        tracked_files(from)?.into_iter().filter(|f| spec.demo || !demo::is_demo_file(f)).collect();
+    let mut leftovers = Vec::new();
     for file in &files {
         let target = into.join(file);
         if let Some(parent) = target.parent() {
@@ -180,13 +211,35 @@ pub(crate) fn create(from: &Path, spec: &Spec) -> Result<usize> {
         }
         let bytes = std::fs::read(from.join(file)).with_context(|| format!("cannot read {}", file.display()))?;
         let bytes = match String::from_utf8(bytes) {
-            Ok(text) => rewrite(&text, file, &names, spec).into_bytes(),
+            Ok(text) => {
+                let text = rewrite(&text, file, &names, spec)?;
+                if !spec.demo && speaks_code(file) {
+                    leftovers.extend(demo::leftovers(file, &text));
+                }
+                text.into_bytes()
+            }
             Err(binary) => binary.into_bytes(),
         };
         std::fs::write(&target, bytes).with_context(|| format!("cannot write {}", target.display()))?;
         copy_mode(&from.join(file), &target)?;
     }
+    if !leftovers.is_empty() {
+        bail!(
+            "--no-demo: {} line(s) use the demo without a mark (docs/vendor.md, \"Without the demo\"):\n{}",
+            leftovers.len(),
+            leftovers.iter().take(30).cloned().collect::<Vec<_>>().join("\n")
+        );
+    }
     Ok(files.len())
+}
+
+/// A file whose words run: code, migrations, manifests. Not the docs, not
+/// new-app's own list of the demo's words, and not the reader of the peer
+/// script's output, which names the demo's route whatever the app.
+fn speaks_code(file: &Path) -> bool {
+    let code =
+        file.extension().is_some_and(|e| ["rs", "sql", "json", "toml", "js", "ts", "yml"].iter().any(|x| e == *x));
+    code && !file.starts_with("xtask/src/new_app") && file != Path::new("xtask/src/side_by_side.rs")
 }
 
 /// The files git tracks in the checkout (its index: committed or added).
@@ -205,16 +258,22 @@ fn tracked_files(from: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// One file's text as the new app has it.
-pub(crate) fn rewrite(text: &str, file: &Path, names: &Names, spec: &Spec) -> String {
+pub(crate) fn rewrite(text: &str, file: &Path, names: &Names, spec: &Spec) -> Result<String> {
     let mut text =
         text.replace(&names.key, &spec.key).replace(&names.name, &spec.name).replace(&names.vendor, &spec.vendor);
+    // new-app's own files name the marks rather than carry them.
+    if !spec.demo && !file.starts_with("xtask/src/new_app") {
+        text = demo::strip(&text, file)?;
+        let description = format!("{}, an app for {}.", spec.name, spec.product.words());
+        text = text.replace(&names.description, &description);
+    }
     if file == Path::new("README.md") {
         text = with_intro(&text, spec);
     }
     if file == Path::new(MANIFEST_DEFAULT.0) && spec.product == Product::Confluence {
         text = text.replace(MANIFEST_DEFAULT.1, r#"#[arg(long, default_value = "confluence")]"#);
     }
-    text
+    Ok(text)
 }
 
 /// The README's title, then who made the app and for which product.
@@ -222,8 +281,9 @@ fn with_intro(readme: &str, spec: &Spec) -> String {
     let (title, rest) = readme.split_once('\n').unwrap_or((readme, ""));
     format!(
         "{title}\n\n{name} by {vendor}, an app for {product}, made with `cargo xtask new-app` from this \
-         foundation. Your pages and server functions go in `app/src/vendor/` \
+         foundation{without}. Your pages and server functions go in `app/src/vendor/` \
          ([docs/vendor.md](docs/vendor.md)); what follows is the foundation's own guide.\n{rest}",
+        without = if spec.demo { "" } else { ", without its notes and activity demo (the guide still tells of it)" },
         name = spec.name,
         vendor = spec.vendor,
         product = spec.product.words()
@@ -266,7 +326,6 @@ mod tests {
             ("--key t --name T --vendor V --product jira", "--into is missing"),
             ("--key t --name T --vendor V --product bitbucket --into d", "not \"bitbucket\""),
             ("--key t --name T\"x --vendor V --product jira --into d", "--name"),
-            ("--key t --name T --vendor V --product jira --into d --no-demo", "--no-demo is not built yet"),
             ("--key t --colour red", "unknown option \"--colour\""),
         ];
         for (line, said) in wrong {
@@ -282,12 +341,12 @@ mod tests {
             r#"{{"key": "{}", "name": "{}", "vendor": {{"name": "{}"}}}}"#,
             house.key, house.name, house.vendor
         );
-        let rewritten = rewrite(&descriptor, Path::new("atlassian-connect.json"), &house, &spec);
+        let rewritten = rewrite(&descriptor, Path::new("atlassian-connect.json"), &house, &spec).unwrap();
         assert_eq!(rewritten, r#"{"key": "zz-tasks-test", "name": "Tasks", "vendor": {"name": "Acme"}}"#);
-        let readme = rewrite(&format!("# {}\n\nAn app.\n", house.name), Path::new("README.md"), &house, &spec);
+        let readme = rewrite(&format!("# {}\n\nAn app.\n", house.name), Path::new("README.md"), &house, &spec).unwrap();
         assert!(readme.starts_with("# Tasks\n\nTasks by Acme, an app for Confluence, made with"), "{readme}");
         assert!(readme.ends_with("\n\nAn app.\n"), "{readme}");
-        let cli = rewrite(MANIFEST_DEFAULT.1, Path::new(MANIFEST_DEFAULT.0), &house, &spec);
+        let cli = rewrite(MANIFEST_DEFAULT.1, Path::new(MANIFEST_DEFAULT.0), &house, &spec).unwrap();
         assert_eq!(cli, r#"#[arg(long, default_value = "confluence")]"#, "a Confluence app's manifest by default");
     }
 
@@ -307,6 +366,28 @@ mod tests {
         }
         let again = create(Path::new(".."), &new_app).unwrap_err().to_string();
         assert!(again.contains("exists and is not empty"), "{again}");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn without_the_demo_its_files_marks_and_tables_are_left_out() {
+        let root = std::env::temp_dir().join(format!("new-app-bare-{}", std::process::id()));
+        let bare = Spec { into: root.join("app"), demo: false, ..spec() };
+        create(Path::new(".."), &bare).unwrap();
+        let read = |file: &str| std::fs::read_to_string(bare.into.join(file)).unwrap();
+        assert!(
+            !bare.into.join("app/src/api/notes.rs").exists()
+                && !bare.into.join("migrations/sqlite/0002_notes.sql").exists()
+        );
+        let shell = read("app/src/pages/app_shell.rs");
+        assert!(
+            shell.contains("EitherOf4 as Tab") && !shell.contains("// demo") && !shell.contains("Notes"),
+            "{shell}"
+        );
+        let migration = read("migrations/sqlite/0009_tenant_ids.sql");
+        assert!(migration.contains("CREATE TABLE installations_v9") && !migration.contains("notes"), "{migration}");
+        let descriptor = read("atlassian-connect.json");
+        assert!(descriptor.contains(r#""description": "Tasks, an app for Confluence.""#), "{descriptor}");
         std::fs::remove_dir_all(&root).unwrap();
     }
 }
