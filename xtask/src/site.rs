@@ -33,7 +33,9 @@ pub fn profile() -> String {
 pub fn build(profile: String) -> Result<()> {
     cmd::cargo(&["build", "-p", "frontend", "--lib", "--target", "wasm32-unknown-unknown", "--profile", &profile])?;
     let profile_dir = if profile == "dev" { "debug" } else { profile.as_str() };
-    let input = format!("target/wasm32-unknown-unknown/{profile_dir}/frontend.wasm");
+    // An app made by new-app may build beside the foundation's artifacts.
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let input = format!("{target}/wasm32-unknown-unknown/{profile_dir}/frontend.wasm");
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(&input)
         .web(true)?
