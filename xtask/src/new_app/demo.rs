@@ -160,7 +160,10 @@ mod tests {
 
     #[test]
     fn marked_lines_and_blocks_go_and_a_replacement_takes_its_lines_place() {
-        let text = "a\n  /// B.\n  #[b]\n  b // demo\n// demo:begin\nc\n// demo:end\n    use x::Y6; // no-demo: use x::Y5;\nd\n";
+        let text = concat!(
+            "a\n  /// B.\n  #[b]\n  b // demo\n// demo:begin\nc\n// demo:end\n",
+            "    use x::Y6; // no-demo: use x::Y5;\nd\n"
+        );
         assert_eq!(strip(text, Path::new("x.rs")).unwrap(), "a\n    use x::Y5;\nd\n");
         for (bad, said) in [
             ("// demo:begin\n", "never ended"),
@@ -178,10 +181,8 @@ mod tests {
                    CREATE INDEX activity_by_tenant ON activity (id);\nUPDATE s SET n = 1 WHERE name = 'notes_v9';\n\
                    ALTER TABLE jobs ADD COLUMN activity_count INT; -- not the demo's\n";
         let stripped = strip(sql, Path::new("migrations/sqlite/0007_x.sql")).unwrap();
-        assert_eq!(
-            stripped,
-            "-- jobs\nCREATE TABLE jobs (id INT);\n\nALTER TABLE jobs ADD COLUMN activity_count INT; -- not the demo's\n"
-        );
+        let kept = "-- jobs\nCREATE TABLE jobs (id INT);\n\nALTER TABLE jobs ADD COLUMN activity_count INT;";
+        assert_eq!(stripped, format!("{kept} -- not the demo's\n"));
     }
 
     #[test]

@@ -223,6 +223,12 @@ pub(crate) fn create(from: &Path, spec: &Spec) -> Result<usize> {
         std::fs::write(&target, bytes).with_context(|| format!("cannot write {}", target.display()))?;
         copy_mode(&from.join(file), &target)?;
     }
+    if !spec.demo {
+        // What the marks leave (blank lines, a shorter list) in the house's layout again.
+        let manifest = into.join("Cargo.toml");
+        let manifest = manifest.to_str().context("the new app's path is not UTF-8")?;
+        crate::cmd::cargo(&["fmt", "--manifest-path", manifest, "--all"])?;
+    }
     if !leftovers.is_empty() {
         bail!(
             "--no-demo: {} line(s) use the demo without a mark (docs/vendor.md, \"Without the demo\"):\n{}",
