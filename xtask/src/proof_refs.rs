@@ -42,6 +42,48 @@ pub fn check() -> Result<()> {
     Ok(())
 }
 
+/// `doc` with each test it names that `exists` denies replaced by a word
+/// that its test went with the demo: what `new-app --no-demo` writes, so the
+/// copy's threat model says which threats lost their proof there.
+pub fn without_missing(doc: &str, exists: impl Fn(&str, &str) -> bool) -> String {
+    let rows = doc.lines().map(|line| match line.trim_start().starts_with('|') {
+        true => row_without_missing(line, &exists),
+        false => line.to_string(),
+    });
+    let mut out = rows.collect::<Vec<_>>().join("\n");
+    if doc.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+fn row_without_missing(line: &str, exists: &impl Fn(&str, &str) -> bool) -> String {
+    let start = line.trim_end().trim_end_matches('|').rfind('|').map_or(0, |i| i + 1);
+    let (head, last) = line.split_at(start);
+    let mut out = head.to_string();
+    let (mut previous, mut dropped) = (None::<(String, String)>, false);
+    for (i, piece) in last.split('`').enumerate() {
+        if i % 2 == 0 {
+            out.push_str(piece);
+            continue;
+        }
+        match reference(piece, previous.as_ref()) {
+            Some(Reference::Test(path, name)) => {
+                let kept = exists(&path, &name);
+                out += &match (kept, piece.starts_with("::") && dropped) {
+                    (false, _) => "(its test went with the demo)".to_string(),
+                    (true, true) => format!("`{path}::{name}`"),
+                    (true, false) => format!("`{piece}`"),
+                };
+                (previous, dropped) = (Some((path, name)), !kept);
+            }
+            Some(Reference::Variant) if dropped => {}
+            _ => out += &format!("`{piece}`"),
+        }
+    }
+    out
+}
+
 enum Reference {
     Test(String, String),
     /// `::sqlite` or `::postgres` after a test: its variant, not another test.
@@ -65,7 +107,7 @@ fn is_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn defines(text: &str, name: &str) -> bool {
+pub fn defines(text: &str, name: &str) -> bool {
     text.contains(&format!("fn {name}(")) || text.contains(&format!("fn {name}<"))
 }
 
@@ -94,5 +136,16 @@ mod tests {
         assert!(reference("::second", None).is_none(), "no file before it");
         assert!(reference("not::a.rs", None).is_none());
         assert!(defines("async fn first(kind: DbKind) {", "first") && !defines("fn firsts() {}", "first"));
+    }
+
+    #[test]
+    fn a_proof_gone_with_the_demo_is_said_to_be_and_the_rest_kept() {
+        let row = "| T-1 | `x.rs::kept` stays | `a.rs::gone`, `::sqlite`, `::next`; `b.rs::kept` |\n";
+        let kept = |_: &str, name: &str| name != "gone";
+        assert_eq!(
+            without_missing(row, kept),
+            "| T-1 | `x.rs::kept` stays | (its test went with the demo), , `a.rs::next`; `b.rs::kept` |\n"
+        );
+        assert_eq!(without_missing("text `a.rs::gone`\n", kept), "text `a.rs::gone`\n", "only tables' proofs");
     }
 }

@@ -1,5 +1,5 @@
 //! `kill -9` of the real server binary in the middle of installs, uninstalls
-//! and note writes, 20 times on each database (`SOAK_ITERATIONS` times under
+//! and (with the demo) note writes, 20 times on each database (`SOAK_ITERATIONS` times under
 //! `cargo xtask soak`): after each restart every acknowledged write is there
 //! and the database is sound (SQLite's integrity check). And `kill -9` of
 //! `server rotate-key` part-way: the next run resumes where it stopped.
@@ -33,7 +33,7 @@ fn iterations() -> usize {
 struct Acknowledged {
     installed: Vec<String>,
     uninstalled: Vec<String>,
-    notes: Vec<String>,
+    notes: Vec<String>, // demo
 }
 
 fn key() -> String {
@@ -51,7 +51,10 @@ async fn lifecycle(host: &Host, http: &reqwest::Client, base_url: &str, tenant: 
 
 /// Installs new tenants, uninstalls one of each pair and writes notes, until
 /// the server dies under it.
+// demo:begin
 async fn load(host: &Host, http: &reqwest::Client, base_url: &str, token: &str, done: &Mutex<Acknowledged>) {
+    // demo:end
+    // no-demo: async fn load(host: &Host, http: &reqwest::Client, base_url: &str, done: &Mutex<Acknowledged>) {
     for i in 0.. {
         let tenant = Tenant::new(&jira_site());
         if !lifecycle(host, http, base_url, &tenant, "installed").await {
@@ -61,6 +64,7 @@ async fn load(host: &Host, http: &reqwest::Client, base_url: &str, token: &str, 
         if i % 2 == 1 && lifecycle(host, http, base_url, &tenant, "uninstalled").await {
             done.lock().unwrap().uninstalled.push(tenant.client_key.clone());
         }
+        // demo:begin
         let title = format!("note-{}", random_hex(6));
         let form = [("title", title.as_str()), ("body", "b")];
         let created = http.post(format!("{base_url}/api/notes/create")).header("authorization", format!("JWT {token}"));
@@ -68,26 +72,37 @@ async fn load(host: &Host, http: &reqwest::Client, base_url: &str, token: &str, 
             Ok(r) if r.status() == 200 => done.lock().unwrap().notes.push(title),
             _ => return,
         }
+        // demo:end
     }
 }
 
-/// The installations and their states, and the note titles, as stored.
-async fn stored(url: &str) -> (HashMap<String, String>, Vec<String>, String) {
+/// The installations and their states, and the database's own check, as stored.
+async fn stored(url: &str) -> (HashMap<String, String>, String) {
     let db = server::store::Database::connect(url).await.expect("open the database after the crash");
-    let (states, notes, check) = match &db.pool {
+    let states = "SELECT client_key, state FROM installations";
+    let (states, check) = match &db.pool {
         server::store::Pool::Sqlite(pool) => (
-            sqlx::query_as("SELECT client_key, state FROM installations").fetch_all(pool).await.unwrap(),
-            sqlx::query_scalar("SELECT title FROM notes").fetch_all(pool).await.unwrap(),
+            sqlx::query_as(states).fetch_all(pool).await.unwrap(),
             sqlx::query_scalar("PRAGMA integrity_check").fetch_one(pool).await.unwrap(),
         ),
-        server::store::Pool::Postgres(pool) => (
-            sqlx::query_as("SELECT client_key, state FROM installations").fetch_all(pool).await.unwrap(),
-            sqlx::query_scalar("SELECT title FROM notes").fetch_all(pool).await.unwrap(),
-            postgres_integrity(pool).await,
-        ),
+        server::store::Pool::Postgres(pool) => {
+            (sqlx::query_as(states).fetch_all(pool).await.unwrap(), postgres_integrity(pool).await)
+        }
     };
-    (states.into_iter().collect(), notes, check)
+    (states.into_iter().collect(), check)
 }
+
+// demo:begin
+/// The note titles, as stored.
+async fn stored_notes(url: &str) -> Vec<String> {
+    let db = server::store::Database::connect(url).await.expect("open the database after the crash");
+    let query = "SELECT title FROM notes";
+    match &db.pool {
+        server::store::Pool::Sqlite(pool) => sqlx::query_scalar(query).fetch_all(pool).await.unwrap(),
+        server::store::Pool::Postgres(pool) => sqlx::query_scalar(query).fetch_all(pool).await.unwrap(),
+    }
+}
+// demo:end
 
 /// PostgreSQL's own checks (`amcheck`): every heap page of the app's tables
 /// and every B-tree index against its table. "ok", or what they found.
@@ -130,10 +145,12 @@ async fn every_acknowledged_write_survives_kill_9(kind: DbKind) {
     let server = ServerProcess::start_in(dir.path(), &base_url, &vars).await;
     let author = Tenant::new(&jira_site());
     assert!(lifecycle(&host, &http, &base_url, &author, "installed").await);
+    // demo:begin
     let page = http.get(host.page_url(&author, "/app", &[], Some("user-1"))).send().await.unwrap();
     let html = page.text().await.unwrap();
     let token = html.split(r#"<meta name="token" content=""#).nth(1).and_then(|t| t.split('"').next()).unwrap();
     let token = token.to_string();
+    // demo:end
     let mut server = Some(server);
 
     let iterations = iterations();
@@ -142,17 +159,20 @@ async fn every_acknowledged_write_survives_kill_9(kind: DbKind) {
             Some(first) => first,
             None => ServerProcess::start_in(dir.path(), &base_url, &vars).await,
         };
+        // demo:begin
         let writer = {
             let (host, http, base_url, token, done) = (&host, &http, &base_url, &token, &done);
             async move { load(host, http, base_url, token, done).await }
         };
+        // demo:end
+        // no-demo: let writer = load(&host, &http, &base_url, &done);
         let kill = async {
             tokio::time::sleep(Duration::from_millis(100 + 37 * (iteration as u64 % 7))).await;
             running.kill_hard();
         };
         tokio::join!(writer, kill);
 
-        let (states, notes, check) = stored(&db.url).await;
+        let (states, check) = stored(&db.url).await;
         assert_eq!(check, "ok", "iteration {iteration}: the database file is sound");
         let done = done.lock().unwrap();
         for client_key in &done.installed {
@@ -161,17 +181,17 @@ async fn every_acknowledged_write_survives_kill_9(kind: DbKind) {
         for client_key in &done.uninstalled {
             assert_eq!(states[client_key], "uninstalled", "iteration {iteration}: acknowledged uninstall lost");
         }
+        // demo:begin
+        let notes = stored_notes(&db.url).await;
         let missing: Vec<_> = done.notes.iter().filter(|t| !notes.contains(t)).collect();
         assert!(missing.is_empty(), "iteration {iteration}: acknowledged notes lost: {missing:?}");
+        // demo:end
     }
     let done = done.lock().unwrap();
     assert!(done.installed.len() > iterations, "the load did work: {} installs", done.installed.len());
-    println!(
-        "{kind:?}: {iterations} kill -9s, {} installs, {} uninstalls, {} notes acknowledged, all kept",
-        done.installed.len(),
-        done.uninstalled.len(),
-        done.notes.len()
-    );
+    let (installs, uninstalls) = (done.installed.len(), done.uninstalled.len());
+    println!("{kind:?}: {iterations} kill -9s, {installs} installs, {uninstalls} uninstalls acknowledged, all kept");
+    println!("{kind:?}: and {} notes acknowledged, all kept", done.notes.len()); // demo
 }
 on_both_databases!(every_acknowledged_write_survives_kill_9);
 

@@ -11,7 +11,7 @@ mod cli;
 mod connections;
 mod console;
 mod cors;
-mod crash_safety; // demo
+mod crash_safety;
 mod custom_ui;
 mod database_faults; // demo
 mod fair_queue;

@@ -342,3 +342,27 @@ async fn every_forge_route_refuses_the_fit_of_each_module_it_does_not_serve() {
     let server_functions = 11; // no-demo: let server_functions = 4;
     assert!(walked >= 5 * 13 + server_functions * 5, "too few Forge refusals walked: {walked}");
 }
+
+/// H-09: enumerate every registered server function; each refuses a call
+/// without a token, except the deliberately public ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_server_function_but_the_public_ones_requires_a_caller() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let paths: Vec<(String, String)> =
+        leptos::server_fn::axum::server_fn_paths().map(|(p, m)| (p.to_string(), m.to_string())).collect();
+    assert!(paths.len() >= 5, "the house's own and the vendor's: {paths:?}");
+    for (path, method) in paths {
+        let request = app.http.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), app.url(&path));
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        if path.starts_with(app::api::PUBLIC_PREFIX) {
+            // The public functions take no arguments: a caller without a token gets
+            // their answer, never a refusal and never a server error.
+            let body = response.text().await.unwrap_or_default();
+            assert_eq!(status, 200, "{path} is public: {body}");
+            assert!(body.contains(env!("CARGO_PKG_VERSION")), "{path} answers with the app's facts: {body}");
+        } else {
+            assert_eq!(status, 401, "{path} answered without a caller");
+        }
+    }
+}

@@ -98,16 +98,18 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 
 /// What `cargo xtask test` proves of new-app. An app with the demo
 /// compiles, its tests included. An app without it (`--no-demo`) compiles
-/// too, then starts and, inside the fake host, shows its Hello page and its
-/// admin page and answers its server function: its own `vendor_pages` and
-/// `admin_page` tests, on SQLite. Both build beside this checkout's
-/// artifacts, reusing the dependencies compiled; the copy's `server` binary
-/// stands in `target/debug` until this checkout's next cargo build links
-/// its own back.
+/// too, for the browser as well, then starts and, inside the fake host,
+/// shows its Hello page and its admin page and answers its server function:
+/// its own `vendor_pages` and `admin_page` tests, on SQLite. The copies
+/// build in a target folder of their own: cargo names a workspace crate's
+/// artifacts by its path inside the workspace, so a copy's `app` built in
+/// this checkout's folder would stand in for this checkout's own, fresh to
+/// cargo's eye.
 pub(crate) fn smoke() -> Result<()> {
-    let root = Path::new("target/new-app-smoke");
-    if root.exists() {
-        std::fs::remove_dir_all(root).with_context(|| format!("cannot empty {}", root.display()))?;
+    for old in ["target/new-app-smoke/app", "target/new-app-smoke/bare"].map(Path::new) {
+        if old.exists() {
+            std::fs::remove_dir_all(old).with_context(|| format!("cannot empty {}", old.display()))?;
+        }
     }
     let check = ["check", "--workspace", "--all-targets", "--exclude", "frontend"];
     let with_demo = write_smoke("--product both --into target/new-app-smoke/app")?;
@@ -126,11 +128,15 @@ fn write_smoke(options: &str) -> Result<PathBuf> {
     Ok(spec.into)
 }
 
-/// Cargo on the app in `dir`, with this checkout's target folder.
+/// Where the smoke's copies build, one after the other (each is written
+/// just before its build, so cargo sees its files as newer than the other's).
+const SMOKE_TARGET: &str = "target/new-app-smoke/target";
+
+/// Cargo on the app in `dir`, in [`SMOKE_TARGET`].
 fn cargo_in(dir: &Path, args: &[&str]) -> Result<()> {
     let manifest = dir.join("Cargo.toml");
     let manifest = manifest.to_str().context("the smoke app's path is not UTF-8")?;
-    let target = std::env::current_dir()?.join("target");
+    let target = std::env::current_dir()?.join(SMOKE_TARGET);
     let target = target.to_str().context("the target folder's path is not UTF-8")?;
     let (command, rest) = args.split_first().context("cargo_in needs a command")?;
     let mut all = vec![*command, "--manifest-path", manifest];
@@ -224,6 +230,7 @@ pub(crate) fn create(from: &Path, spec: &Spec) -> Result<usize> {
         copy_mode(&from.join(file), &target)?;
     }
     if !spec.demo {
+        say_lost_proofs(into)?;
         // What the marks leave (blank lines, a shorter list) in the house's layout again.
         let manifest = into.join("Cargo.toml");
         let manifest = manifest.to_str().context("the new app's path is not UTF-8")?;
@@ -237,6 +244,18 @@ pub(crate) fn create(from: &Path, spec: &Spec) -> Result<usize> {
         );
     }
     Ok(files.len())
+}
+
+/// The copy's threat model names, for each test that went with the demo,
+/// that its threat has no proof here (`proof_refs::without_missing`).
+fn say_lost_proofs(into: &Path) -> Result<()> {
+    let path = into.join("docs/threat-model.md");
+    let Ok(doc) = std::fs::read_to_string(&path) else { return Ok(()) };
+    let exists = |file: &str, name: &str| {
+        std::fs::read_to_string(into.join(file)).is_ok_and(|text| crate::proof_refs::defines(&text, name))
+    };
+    let doc = crate::proof_refs::without_missing(&doc, exists);
+    std::fs::write(&path, doc).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// A file whose words run: code, migrations, manifests. Not the docs, not
