@@ -69,7 +69,10 @@ impl ApplicationBuilder {
     /// The vendor's own tables: migrations run after the house's, numbered
     /// from [`VENDOR_VERSIONS_FROM`](crate::store::VENDOR_VERSIONS_FROM). A
     /// table whose `tenant_id` references `installations (tenant_id) ON
-    /// DELETE CASCADE` is purged with its tenant.
+    /// DELETE CASCADE` is purged with its tenant. They take the place of
+    /// those in `app/src/vendor/migrations/`, so a crate of the vendor's own
+    /// includes those too, byte for byte (the example's `10000_hello_visits.sql`: sqlx
+    /// checks a migration it ran against its text).
     pub fn migrations(mut self, migrations: VendorMigrations) -> Self {
         self.vendor.migrations = Some(migrations);
         self
@@ -111,11 +114,20 @@ fn check_handlers(webhooks: &Webhooks, descriptor: &Descriptor) -> Result<()> {
     )))
 }
 
+/// The tables of the vendor's folder (`app/src/vendor/migrations/`), which
+/// its server functions reach through `ServerCx::execute` and `column`.
+fn vendor_folder_tables() -> VendorMigrations {
+    VendorMigrations {
+        sqlite: sqlx::migrate!("../app/src/vendor/migrations/sqlite"),
+        postgres: sqlx::migrate!("../app/src/vendor/migrations/postgres"),
+    }
+}
+
 impl Application {
     pub fn builder(config: Config) -> ApplicationBuilder {
         let webhooks = Webhooks::new();
         let webhooks = webhooks.on("*", crate::webhooks::RecordActivity); // demo
-        let vendor = VendorParts { webhooks, hooks: LifecycleHooks::new(), migrations: None };
+        let vendor = VendorParts { webhooks, hooks: LifecycleHooks::new(), migrations: Some(vendor_folder_tables()) };
         ApplicationBuilder { config, listener: None, vendor }
     }
 

@@ -107,6 +107,11 @@ pub trait Services: Send + Sync {
     fn site_of(&self, caller: &Caller) -> Result<SiteFacts, ApiError>;
     /// One call to the caller's site, as the app or as the caller.
     fn call_site<'a>(&'a self, caller: &'a Caller, call: SiteRequest<'a>) -> ApiFuture<'a, serde_json::Value>;
+    /// A statement on the vendor's tables for the caller's tenant (see
+    /// [`ServerCx::execute`]); how many rows it changed.
+    fn execute<'a>(&'a self, caller: &'a Caller, sql: &'a str, args: &'a [&'a str]) -> ApiFuture<'a, u64>;
+    /// The first column of each row, as text (see [`ServerCx::column`]).
+    fn column<'a>(&'a self, caller: &'a Caller, sql: &'a str, args: &'a [&'a str]) -> ApiFuture<'a, Vec<String>>;
 }
 
 /// The server's implementation, as the request's context holds it.
@@ -157,6 +162,22 @@ impl ServerCx<'_> {
     ) -> Result<serde_json::Value, ApiError> {
         let call = SiteRequest { as_caller: true, method, path, query, body };
         self.services.call_site(self.caller, call).await
+    }
+}
+
+/// Your tables (`app/src/vendor/migrations/`), bound to the caller's
+/// tenant: `$1` is always its id, and a statement without `$1` is refused;
+/// `$2`, `$3`, … are `args`, as text. The same SQL runs on SQLite and
+/// PostgreSQL.
+impl ServerCx<'_> {
+    /// Runs `sql`; returns how many rows it changed.
+    pub async fn execute(&self, sql: &str, args: &[&str]) -> Result<u64, ApiError> {
+        self.services.execute(self.caller, sql, args).await
+    }
+
+    /// The first column of each row `sql` gives (a `SELECT`, or `… RETURNING`), as text.
+    pub async fn column(&self, sql: &str, args: &[&str]) -> Result<Vec<String>, ApiError> {
+        self.services.column(self.caller, sql, args).await
     }
 }
 

@@ -9,13 +9,15 @@ use app::api::{
 };
 use serde_json::Value;
 
-use super::{AppBackend, identity::forge_refusal, verified_installation};
+use super::{AppBackend, identity::forge_refusal, unavailable, verified_installation};
 use crate::{
+    error::Error,
     outbound::{
         forge_api::ForgeApiError,
         host_client::HostError,
         site_client::{Acting, SiteCall, SiteError},
     },
+    store::TenantDb,
     tenant::Product,
 };
 
@@ -49,6 +51,28 @@ impl Services for AppBackend {
                 }
             })
         })
+    }
+
+    fn execute<'a>(&'a self, caller: &'a Caller, sql: &'a str, args: &'a [&'a str]) -> ApiFuture<'a, u64> {
+        Box::pin(async move {
+            let tenant = verified_installation(caller)?;
+            TenantDb::new(&self.state.db, &tenant.tenant_id).execute(sql, args).await.map_err(tenant_sql_error)
+        })
+    }
+
+    fn column<'a>(&'a self, caller: &'a Caller, sql: &'a str, args: &'a [&'a str]) -> ApiFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            let tenant = verified_installation(caller)?;
+            TenantDb::new(&self.state.db, &tenant.tenant_id).column(sql, args).await.map_err(tenant_sql_error)
+        })
+    }
+}
+
+/// A refused statement says why (no `$1`); any other failure is logged.
+fn tenant_sql_error(error: Error) -> ApiError {
+    match error {
+        Error::BadRequest(why) => ApiError::Invalid(why),
+        other => unavailable(other),
     }
 }
 

@@ -26,9 +26,15 @@ async fn the_vendors_server_function_greets_the_caller_by_the_name_their_site_kn
     app.host.install(&confluence).await;
 
     let token = app.session_for(&jira, "user-1").await;
-    assert_eq!(app.call_as(&token, GREETING, &[]).await, (200, "Hello, Uma User".into()));
+    assert_eq!(app.call_as(&token, GREETING, &[]).await, (200, "Hello, Uma User (visit 1)".into()));
+    assert_eq!(
+        app.call_as(&token, GREETING, &[]).await,
+        (200, "Hello, Uma User (visit 2)".into()),
+        "the vendor's table"
+    );
     let token = app.session_for(&confluence, "user-2").await;
-    assert_eq!(app.call_as(&token, GREETING, &[]).await, (200, "Hello, Carl Confluence".into()), "Confluence's path");
+    let (status, greeting) = app.call_as(&token, GREETING, &[]).await;
+    assert_eq!((status, greeting.as_str()), (200, Some("Hello, Carl Confluence (visit 1)")), "Confluence's path");
     let asked = app.fake.rest_calls();
     assert!(asked.iter().any(|c| c.contains("/rest/api/user")), "Confluence's user record was asked: {asked:?}");
 
@@ -42,7 +48,7 @@ async fn under_forge_the_same_function_calls_the_product_api_as_the_app(kind: Db
     let app = native_site(kind).await;
     let fit = forge_of(&app).jwks.fit_of(&install_of(&app), modules::GLOBAL_PAGE, Some("user"));
     let (status, greeting) = app.call(GREETING, Some(&format!("Bearer {fit}")), &[]).await;
-    assert_eq!((status, greeting.as_str()), (200, Some("Hello, Uma User")), "{greeting}");
+    assert_eq!((status, greeting.as_str()), (200, Some("Hello, Uma User (visit 1)")), "{greeting}");
 }
 on_both_databases!(under_forge_the_same_function_calls_the_product_api_as_the_app);
 
@@ -76,6 +82,6 @@ async fn the_vendors_page_is_a_tab_of_the_general_page() {
         .await;
     click(&c, "a[href='/app/hello']").await;
     wait_text(&browser, "the vendor's page", "h1", |t| t == "Hello").await;
-    wait_text(&browser, "the greeting from the site", "#greeting", |t| t == "Hello, Uma User").await;
+    wait_text(&browser, "the greeting from the site", "#greeting", |t| t == "Hello, Uma User (visit 1)").await;
     browser.close().await;
 }
