@@ -173,6 +173,7 @@ async fn every_acknowledged_write_survives_kill_9(kind: DbKind) {
         tokio::join!(writer, kill);
 
         let (states, check) = stored(&db.url).await;
+        let notes = stored_notes(&db.url).await; // demo
         assert_eq!(check, "ok", "iteration {iteration}: the database file is sound");
         let done = done.lock().unwrap();
         for client_key in &done.installed {
@@ -182,7 +183,6 @@ async fn every_acknowledged_write_survives_kill_9(kind: DbKind) {
             assert_eq!(states[client_key], "uninstalled", "iteration {iteration}: acknowledged uninstall lost");
         }
         // demo:begin
-        let notes = stored_notes(&db.url).await;
         let missing: Vec<_> = done.notes.iter().filter(|t| !notes.contains(t)).collect();
         assert!(missing.is_empty(), "iteration {iteration}: acknowledged notes lost: {missing:?}");
         // demo:end
