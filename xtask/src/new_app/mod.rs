@@ -284,13 +284,15 @@ fn tracked_files(from: &Path) -> Result<Vec<PathBuf>> {
 
 /// One file's text as the new app has it.
 pub(crate) fn rewrite(text: &str, file: &Path, names: &Names, spec: &Spec) -> Result<String> {
-    let mut text =
-        text.replace(&names.key, &spec.key).replace(&names.name, &spec.name).replace(&names.vendor, &spec.vendor);
+    // The description first: it may hold the name (a copy made with --no-demo says "{name}, an app for …").
+    let mut text = match spec.demo {
+        true => text.to_string(),
+        false => text.replace(&names.description, &format!("{}, an app for {}.", spec.name, spec.product.words())),
+    };
+    text = text.replace(&names.key, &spec.key).replace(&names.name, &spec.name).replace(&names.vendor, &spec.vendor);
     // new-app's own files name the marks rather than carry them.
     if !spec.demo && !file.starts_with("xtask/src/new_app") {
         text = demo::strip(&text, file)?;
-        let description = format!("{}, an app for {}.", spec.name, spec.product.words());
-        text = text.replace(&names.description, &description);
     }
     if file == Path::new("README.md") {
         text = with_intro(&text, spec);
