@@ -10,7 +10,7 @@ pub mod router;
 pub mod ui;
 pub mod vendor;
 
-use leptos::{either::EitherOf4, prelude::*};
+use leptos::{either::EitherOf5, prelude::*};
 use router::Page;
 
 /// The wasm/JS bundle name under `/pkg`; the xtask and cargo-leptos both write it.
@@ -50,13 +50,15 @@ pub fn shell(scripts: std::sync::Arc<bundle::BundleScripts>) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     let path = router::provide_current_path();
+    let gate = ui::license::provide_license_gate();
     // `Either`s rather than `into_any`: an `AnyView` keeps every view's
     // async-hydration code in the bundle through its function pointers.
-    match Page::at(&path.get_untracked()) {
-        Page::Home => EitherOf4::A(view! { <pages::home::HomePage/> }),
-        Page::Admin => EitherOf4::B(view! { <pages::admin::AdminPage/> }),
-        page if page.in_app_shell() => EitherOf4::C(view! { <pages::app_shell::AppShell/> }),
-        _ => EitherOf4::D(view! { <pages::not_found::NotFound/> }),
+    move || match Page::at(&path.get_untracked()) {
+        _ if gate.is_closed() => EitherOf5::E(view! { <ui::license::LicenseScreen/> }),
+        Page::Home => EitherOf5::A(view! { <pages::home::HomePage/> }),
+        Page::Admin => EitherOf5::B(view! { <pages::admin::AdminPage/> }),
+        page if page.in_app_shell() => EitherOf5::C(view! { <pages::app_shell::AppShell/> }),
+        _ => EitherOf5::D(view! { <pages::not_found::NotFound/> }),
     }
 }
 

@@ -227,10 +227,18 @@ pub struct ForgeInstall {
     pub environment_type: String,
     #[serde(default)]
     pub environment_id: String,
+    /// Whether the site's licence is active (what a production FIT's
+    /// `app.license.active` says; the other environments' FITs carry none).
+    #[serde(default = "active")]
+    pub licensed: bool,
 }
 
 fn production() -> String {
     "PRODUCTION".into()
+}
+
+fn active() -> bool {
+    true
 }
 
 impl ForgeInstall {
@@ -245,6 +253,7 @@ impl ForgeInstall {
             api_base_url: api_base_url.to_string(),
             environment_type: production(),
             environment_id: environment_id(app_id, "production"),
+            licensed: true,
         }
     }
 
@@ -294,7 +303,9 @@ impl ForgeInstall {
             },
         });
         if self.environment_type == "PRODUCTION" {
-            claims["app"]["license"] = json!({ "active": true, "type": "commercial", "isEvaluation": false });
+            let active = self.licensed;
+            claims["app"]["license"] =
+                json!({ "active": active, "isActive": active, "type": "commercial", "isEvaluation": false });
         }
         if let Some(extension_type) = ui_type {
             let local_id = format!("{}/static/{module_key}", self.environment_id.replace("environment", "extension"));

@@ -24,6 +24,7 @@ pub mod keys;
 pub mod payload;
 pub mod product_api;
 pub mod qsh;
+mod rate_limits;
 pub mod tenant;
 
 pub use fake_host::FakeHost;

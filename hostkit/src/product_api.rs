@@ -8,7 +8,8 @@
 //! (the app asking about another user's permissions without being an
 //! admin), records every call with the token it carried, and can refuse the
 //! first calls with 403 the way Forge does while a new install's
-//! permissions propagate.
+//! permissions propagate, and plays Atlassian's rate limits
+//! (`crate::rate_limits`: a points budget, bursts) with 429s.
 
 use std::sync::{Arc, Mutex};
 
@@ -16,11 +17,15 @@ use axum::{
     Json, Router,
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde_json::{Value, json};
 
-use crate::{now, random_hex};
+use crate::{
+    now, random_hex,
+    rate_limits::{Limited, RateLimits},
+};
 
 /// One call the stand-in answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +62,8 @@ struct Inner {
     comments: Vec<ApiComment>,
     /// Impersonation tokens issued in the current minute, and when it began.
     impersonations: (u32, i64),
+    /// Atlassian's rate limits, by cloudId.
+    rate_limits: RateLimits,
 }
 
 /// Forge's limit on offline impersonation tokens, per app and minute.
@@ -141,6 +148,16 @@ impl ProductApi {
         self.lock().refuse_next = n;
     }
 
+    /// The next `calls` calls for the site `cloud_id` are refused as a burst (429).
+    pub fn rate_limit(&self, cloud_id: &str, calls: u32) {
+        self.lock().rate_limits.burst(cloud_id, calls);
+    }
+
+    /// The site `cloud_id` may spend `points` a window of `window_secs` (`crate::rate_limits`).
+    pub fn points_budget(&self, cloud_id: &str, points: u32, window_secs: i64) {
+        self.lock().rate_limits.set_budget(cloud_id, points, window_secs, now());
+    }
+
     pub fn calls(&self) -> Vec<ApiCall> {
         self.lock().calls.clone()
     }
@@ -162,10 +179,42 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ").map(str::to_string)
 }
 
-/// The caller's token and whom it stands for, or the refusal.
-fn authorize(inner: &Mutex<Inner>, path: String, cloud_id: &str, headers: &HeaderMap) -> Result<String, StatusCode> {
+/// Why a call was not answered: a status, or a rate limit with its headers.
+enum Refused {
+    Status(StatusCode),
+    Limited(Limited),
+}
+
+impl From<StatusCode> for Refused {
+    fn from(status: StatusCode) -> Self {
+        Self::Status(status)
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Status(status) => status.into_response(),
+            Self::Limited(limited) => limited.into_response(),
+        }
+    }
+}
+
+/// The caller's token and whom it stands for, or the refusal: the site's
+/// rate limits first (they count every call), then the token.
+fn authorize(
+    inner: &Mutex<Inner>,
+    path: String,
+    cloud_id: &str,
+    method: &str,
+    headers: &HeaderMap,
+) -> Result<String, Refused> {
     let mut inner = inner.lock().unwrap_or_else(|e| e.into_inner());
     let token = bearer(headers);
+    if let Some(limited) = inner.rate_limits.charge(cloud_id, method, now()) {
+        inner.calls.push(ApiCall { path, token, status: 429 });
+        return Err(Refused::Limited(limited));
+    }
     let whom = token
         .as_deref()
         .and_then(|t| inner.tokens.iter().find(|(known, site, _)| known == t && site == cloud_id))
@@ -179,15 +228,15 @@ fn authorize(inner: &Mutex<Inner>, path: String, cloud_id: &str, headers: &Heade
         (Some(_), _) => StatusCode::OK,
     };
     inner.calls.push(ApiCall { path, token, status: status.as_u16() });
-    whom.filter(|_| status == StatusCode::OK).ok_or(status)
+    whom.filter(|_| status == StatusCode::OK).ok_or(Refused::Status(status))
 }
 
 async fn server_info(
     State(inner): State<Arc<Mutex<Inner>>>,
     Path(cloud_id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<Value>, StatusCode> {
-    authorize(&inner, "/rest/api/3/serverInfo".into(), &cloud_id, &headers)?;
+) -> Result<Json<Value>, Refused> {
+    authorize(&inner, "/rest/api/3/serverInfo".into(), &cloud_id, "GET", &headers)?;
     Ok(Json(json!({ "baseUrl": format!("https://{cloud_id}.atlassian.net"), "deploymentType": "Cloud" })))
 }
 
@@ -198,8 +247,8 @@ async fn myself(
     Path(cloud_id): Path<String>,
     Query(q): Query<UserQuery>,
     headers: HeaderMap,
-) -> Result<Json<Value>, StatusCode> {
-    let whom = authorize(&inner, "myself".into(), &cloud_id, &headers)?;
+) -> Result<Json<Value>, Refused> {
+    let whom = authorize(&inner, "myself".into(), &cloud_id, "GET", &headers)?;
     let known = lock(&inner).users.get(&(cloud_id, whom.clone())).cloned();
     let name = known.as_ref().map_or_else(|| format!("User {whom}"), |u| u.display_name.clone());
     let mut answer = json!({ "accountId": whom, "displayName": name });
@@ -230,10 +279,10 @@ async fn my_permissions(
     Path(cloud_id): Path<String>,
     Query(q): Query<PermissionsQuery>,
     headers: HeaderMap,
-) -> Result<Json<Value>, StatusCode> {
-    let whom = authorize(&inner, "mypermissions".into(), &cloud_id, &headers)?;
+) -> Result<Json<Value>, Refused> {
+    let whom = authorize(&inner, "mypermissions".into(), &cloud_id, "GET", &headers)?;
     if q.permissions.is_empty() {
-        return Err(StatusCode::BAD_REQUEST);
+        return Err(StatusCode::BAD_REQUEST.into());
     }
     let admin = lock(&inner).users.get(&(cloud_id, whom)).is_some_and(|u| u.admin);
     let permissions: serde_json::Map<String, Value> = q
@@ -291,8 +340,8 @@ async fn spaces(
     State(inner): State<Arc<Mutex<Inner>>>,
     Path(cloud_id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<Value>, StatusCode> {
-    authorize(&inner, "/wiki/rest/api/space".into(), &cloud_id, &headers)?;
+) -> Result<Json<Value>, Refused> {
+    authorize(&inner, "/wiki/rest/api/space".into(), &cloud_id, "GET", &headers)?;
     Ok(Json(json!({ "results": [], "size": 0 })))
 }
 
@@ -311,8 +360,8 @@ async fn user(
     Path(cloud_id): Path<String>,
     Query(q): Query<UserQuery>,
     headers: HeaderMap,
-) -> Result<Json<Value>, StatusCode> {
-    authorize(&inner, "user".into(), &cloud_id, &headers)?;
+) -> Result<Json<Value>, Refused> {
+    authorize(&inner, "user".into(), &cloud_id, "GET", &headers)?;
     let found = lock(&inner).users.get(&(cloud_id, q.account_id.clone())).cloned().ok_or(StatusCode::NOT_FOUND)?;
     let mut answer = json!({ "accountId": q.account_id, "displayName": found.display_name });
     if q.expand.split(',').any(|e| e == "operations") {
@@ -329,13 +378,13 @@ async fn permissions_check(
     Path(cloud_id): Path<String>,
     headers: HeaderMap,
     Json(request): Json<Value>,
-) -> Result<Json<Value>, StatusCode> {
-    let whom = authorize(&inner, "permissions/check".into(), &cloud_id, &headers)?;
+) -> Result<Json<Value>, Refused> {
+    let whom = authorize(&inner, "permissions/check".into(), &cloud_id, "POST", &headers)?;
     let account = request["accountId"].as_str().unwrap_or(&whom).to_string();
     let is_admin =
         |account: &str| lock(&inner).users.get(&(cloud_id.clone(), account.to_string())).is_some_and(|u| u.admin);
     if account != whom && !is_admin(&whom) {
-        return Err(StatusCode::FORBIDDEN);
+        return Err(StatusCode::FORBIDDEN.into());
     }
     let admin = is_admin(&account);
     let asked = request["globalPermissions"].as_array().is_some_and(|p| p.iter().any(|p| p == "ADMINISTER"));
@@ -349,8 +398,8 @@ async fn issue_comment(
     Path((cloud_id, key)): Path<(String, String)>,
     headers: HeaderMap,
     Json(body): Json<Value>,
-) -> Result<Json<Value>, StatusCode> {
-    let whom = authorize(&inner, format!("comment {key}"), &cloud_id, &headers)?;
+) -> Result<Json<Value>, Refused> {
+    let whom = authorize(&inner, format!("comment {key}"), &cloud_id, "POST", &headers)?;
     Ok(Json(comment(&inner, cloud_id, whom, key, body)))
 }
 
@@ -360,8 +409,8 @@ async fn page_comment(
     Path(cloud_id): Path<String>,
     headers: HeaderMap,
     Json(body): Json<Value>,
-) -> Result<Json<Value>, StatusCode> {
-    let whom = authorize(&inner, "content".into(), &cloud_id, &headers)?;
+) -> Result<Json<Value>, Refused> {
+    let whom = authorize(&inner, "content".into(), &cloud_id, "POST", &headers)?;
     let page = body["container"]["id"].as_str().unwrap_or_default().to_string();
     Ok(Json(comment(&inner, cloud_id, whom, page, body)))
 }

@@ -8,7 +8,6 @@ use server::{
     cli::{Cli, Command},
     config::Config,
     connect::{
-        descriptor::{Descriptor, TEMPLATE},
         forge_manifest::{Mode, manifest_json, manifest_yaml},
         forge_modules::Product,
     },
@@ -58,12 +57,12 @@ async fn run(command: Command, config: Config) -> Result<()> {
             Ok(())
         }
         Command::Descriptor => {
-            let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
+            let descriptor = config.descriptor()?;
             print!("{}", String::from_utf8_lossy(descriptor.bytes()));
             Ok(())
         }
         Command::ForgeManifest { product, json, native, migrated } => {
-            let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
+            let descriptor = config.descriptor()?;
             let product: Product = product.parse().map_err(Error::BadRequest)?;
             let app_id = config.forge.app_id.as_deref();
             let mode = match (native, migrated) {

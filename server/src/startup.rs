@@ -11,7 +11,7 @@ use tokio::{net::TcpListener, sync::Notify};
 use crate::{
     clock::Clock,
     config::Config,
-    connect::descriptor::{Descriptor, TEMPLATE},
+    connect::descriptor::Descriptor,
     console,
     error::{Error, Result},
     http::{self, DeclaredRoute},
@@ -140,7 +140,7 @@ impl Application {
             Some(addr) => Some(TcpListener::bind(addr).await?),
             None => None,
         };
-        let descriptor = Descriptor::render(TEMPLATE, config.base_url_str())?;
+        let descriptor = config.descriptor()?;
         check_handlers(&webhooks, &descriptor)?;
         let db = Database::connect(config.database_url.as_str()).await?;
         db.migrate().await?;

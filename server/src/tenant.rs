@@ -6,6 +6,7 @@
 //! its part instead of guessing from which columns happen to be filled; the
 //! store maps its row into this once (`store::installations::row`).
 
+use app::api::backend::License;
 use ids::{BaseUrl, ClientKey, CloudId, InstallationId, TenantId, UnixTime};
 
 use crate::{
@@ -42,6 +43,9 @@ pub struct Tenant {
     pub forge_reached_at: Option<UnixTime>,
     /// When the app treated it as uninstalled, Forge having been silent too long.
     pub given_up_at: Option<UnixTime>,
+    /// The licence Atlassian last said the site has (a page's `lic`, a
+    /// FIT's `app.license`); `None` before anything said (`connect::license`).
+    pub license: Option<License>,
 }
 
 /// The site the tenant is.
@@ -228,6 +232,7 @@ impl Tenant {
             orphaned_at: None,
             forge_reached_at: None,
             given_up_at: None,
+            license: None,
         }
     }
 }

@@ -38,6 +38,42 @@ pub struct Caller {
     /// The manifest's key of the Forge module whose FIT proved the call
     /// (`notes-page`, `notes-admin`); `None` for Connect's tokens.
     pub forge_module: Option<&'static str>,
+    /// The tenant's licence for the app, as the proof or the tenant's record says.
+    pub license: License,
+}
+
+impl Caller {
+    /// The tenant's licence: a gate of yours is `caller.license().is_active()`
+    /// (the house already refuses every server function of an
+    /// [`License::Inactive`] tenant).
+    pub fn license(&self) -> License {
+        self.license
+    }
+}
+
+/// What the app knows of the tenant's licence (`APP_LICENSING`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum License {
+    /// Licensing is off, or Atlassian said nothing (a Forge development or
+    /// staging environment, a Connect page without `lic`): allowed.
+    Unchecked,
+    /// Connect's `lic=active`, a FIT's `app.license.active: true`.
+    Active,
+    /// Connect's `lic=none`, a FIT's `app.license.active: false`: no active
+    /// licence, so no page, server function or event is served.
+    Inactive,
+}
+
+impl License {
+    /// Whether the tenant may use the app.
+    pub fn allows(self) -> bool {
+        self != Self::Inactive
+    }
+
+    /// Whether Atlassian said the licence is active.
+    pub fn is_active(self) -> bool {
+        self == Self::Active
+    }
 }
 
 /// What the page renders into its `<head>` after the page JWT verified.
@@ -64,6 +100,7 @@ where
     F: for<'a> FnOnce(&'a B, &'a Caller) -> ApiFuture<'a, T>,
 {
     let result = match (caller(), use_context::<B>()) {
+        (Some(caller), _) if !caller.license.allows() => Err(ApiError::Unlicensed),
         (Some(caller), Some(backend)) => body(&backend, &caller).await,
         (None, _) => Err(ApiError::Unauthorized),
         (_, None) => Err(ApiError::Unavailable),
@@ -78,6 +115,7 @@ where
     B: Clone + Send + Sync + 'static,
 {
     let result = match (caller(), use_context::<B>()) {
+        (Some(caller), _) if !caller.license.allows() => Err(ApiError::Unlicensed),
         (Some(caller), Some(backend)) => body(&backend, &caller),
         (None, _) => Err(ApiError::Unauthorized),
         (_, None) => Err(ApiError::Unavailable),
@@ -91,8 +129,17 @@ fn answered<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
         && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
     {
         response.set_status(http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
+        if let ApiError::RateLimited(secs) = e {
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*secs));
+        }
     }
     result
+}
+
+/// Whether the page being rendered is for a tenant without an active
+/// licence (the page then shows the licence screen instead).
+pub(crate) fn rendering_unlicensed() -> bool {
+    caller().is_some_and(|caller| !caller.license.allows())
 }
 
 fn caller() -> Option<Caller> {

@@ -19,6 +19,10 @@ pub enum ApiError {
     Transport(String),
     /// The site refused what the app asked on the user's behalf; the text says what to do.
     SiteRefused(String),
+    /// The site has no active licence for the app (`APP_LICENSING`).
+    Unlicensed,
+    /// The site limited the app's calls (Atlassian's rate limit): retry after these seconds.
+    RateLimited(u64),
 }
 
 impl ApiError {
@@ -33,6 +37,8 @@ impl ApiError {
             Self::Unavailable => 503,
             Self::Transport(_) => 500,
             Self::SiteRefused(_) => 502,
+            Self::Unlicensed => 403,
+            Self::RateLimited(_) => 429,
         }
     }
 
@@ -46,6 +52,8 @@ impl ApiError {
             Self::Unavailable => "The service is busy. Try again in a moment.".into(),
             Self::Transport(_) => "Could not reach the app. Check your connection and try again.".into(),
             Self::SiteRefused(why) => why.clone(),
+            Self::Unlicensed => "This site has no active licence for the app.".into(),
+            Self::RateLimited(secs) => format!("The site is busy. Try again in {secs} s."),
         }
     }
 }

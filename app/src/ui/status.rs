@@ -12,6 +12,9 @@ pub(crate) fn Loading(#[prop(into)] what: String) -> impl IntoView {
 /// An error the user can act on, with a retry button when `retry` is given.
 #[component]
 pub(crate) fn ErrorBox(error: ApiError, #[prop(optional)] retry: Option<Callback<()>>) -> impl IntoView {
+    if error == ApiError::Unlicensed {
+        super::license::close_license_gate();
+    }
     view! {
         <div class="error-box" role="alert">
             <p class="error">{error.message()}</p>

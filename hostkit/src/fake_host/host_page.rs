@@ -23,9 +23,10 @@ impl FakeHost {
     }
 
     /// The module URL with a fresh page JWT, as the host puts it in the iframe.
-    pub(crate) fn module_url(&self, tenant: &Tenant, module: &str, user: Option<&str>) -> String {
+    pub(crate) fn module_url(&self, tenant: &Tenant, module: &str, user: Option<&str>, licensed: bool) -> String {
+        let lic = if licensed { "active" } else { "none" };
         let params =
-            [("xdm_e", self.url.as_str()), ("xdm_c", "channel-1"), ("cp", ""), ("lic", "none"), ("cv", "1001.0.0")];
+            [("xdm_e", self.url.as_str()), ("xdm_c", "channel-1"), ("cp", ""), ("lic", lic), ("cv", "1001.0.0")];
         let claims = tenant.claims("GET", module, &params, user);
         let token = tenant.sign(&claims);
         let mut url = url::Url::parse(&format!("{}{module}", self.app_base_url)).expect("module URL");
@@ -54,7 +55,7 @@ pub(super) async fn host_page(
         return (StatusCode::BAD_REQUEST, "module must be a path such as /app").into_response();
     }
     let user = q.user.filter(|u| !u.is_empty());
-    let src = host.module_url(&s.tenant, &q.module, user.as_deref());
+    let src = host.module_url(&s.tenant, &q.module, user.as_deref(), s.licensed);
     let who = html_escape(user.as_deref().unwrap_or("anonymous"));
     let token_url = {
         let mut query = url::form_urlencoded::Serializer::new(String::from("context-token?"));

@@ -1,20 +1,17 @@
 //! Jira's issue properties (`/rest/api/3/issue/{key}/properties/{name}`),
 //! the app's own data on an issue, as the site keeps them: PUT answers 200
 //! with an empty body, DELETE 204, GET the property or 404. And Jira's rate
-//! limit: a site told to refuse the next calls answers them 429 with
-//! `Retry-After`, as Atlassian does under load.
+//! limits (`crate::rate_limits`): a site told to refuse its next calls, or
+//! given a points budget, answers 429 with `Retry-After`, as Atlassian does.
 
 use axum::{
     body::Bytes,
-    http::{StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use serde_json::{Value, json};
 
 use super::FakeHost;
-
-/// The seconds a rate-limited answer tells the app to wait.
-const RETRY_AFTER_SECS: &str = "1";
 
 impl FakeHost {
     /// The issue property `name` of `issue` on `site`, as the app left it.
@@ -27,18 +24,29 @@ impl FakeHost {
         self.lock().issue_properties.insert(property_key(site, issue, name), value);
     }
 
-    /// The next `calls` REST calls the app makes to `site` are answered 429.
+    /// The next `calls` REST calls the app makes to `site` are answered 429
+    /// (`RateLimit-Reason: jira-burst-based`, `Retry-After: 1`).
     pub fn rate_limit(&self, site: &str, calls: u32) {
-        self.lock().rate_limited.insert(site.to_string(), calls);
+        self.lock().rate_limits.burst(site, calls);
+        if let (Some(forge), Some(s)) = (&self.forge, self.site(site)) {
+            forge.api.rate_limit(&s.cloud_id, calls);
+        }
+    }
+
+    /// `site` may spend `points` a window of `window_secs` (a read costs 1,
+    /// a write 2); past it every call is answered 429 until the window ends
+    /// (`RateLimit-Reason: jira-quota-tenant-based`), through Connect and Forge alike.
+    pub fn points_budget(&self, site: &str, points: u32, window_secs: i64) {
+        self.lock().rate_limits.set_budget(site, points, window_secs, crate::now());
+        if let (Some(forge), Some(s)) = (&self.forge, self.site(site)) {
+            forge.api.points_budget(&s.cloud_id, points, window_secs);
+        }
     }
 }
 
-/// A 429 for `site`, if it was told to refuse this call.
-pub(super) fn limited(host: &FakeHost, site: &str) -> Option<Response> {
-    let mut inner = host.lock();
-    let left = inner.rate_limited.get_mut(site).filter(|left| **left > 0)?;
-    *left -= 1;
-    Some((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, RETRY_AFTER_SECS)], "rate limited").into_response())
+/// A 429 for `site`, if its limits refuse this call.
+pub(super) fn limited(host: &FakeHost, site: &str, method: &str) -> Option<Response> {
+    host.lock().rate_limits.charge(site, method, crate::now()).map(IntoResponse::into_response)
 }
 
 /// The answer to an issue-property call, if `path` is one.

@@ -69,7 +69,7 @@ pub(crate) struct Inner {
     /// Issue properties by "site/issue/name".
     pub(crate) issue_properties: HashMap<String, Value>,
     /// How many more REST calls each site answers 429.
-    pub(crate) rate_limited: HashMap<String, u32>,
+    pub(crate) rate_limits: crate::rate_limits::RateLimits,
 }
 
 #[derive(Clone)]

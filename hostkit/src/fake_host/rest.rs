@@ -41,14 +41,15 @@ pub(super) async fn rest(
     let relative = path.strip_prefix(site_prefix.trim_end_matches('/')).unwrap_or(&path).to_string();
     let bearer =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("Bearer "));
+    // Atlassian's limits count the app's calls as the app and as its users alike.
+    if let Some(refused) = issue_properties::limited(&host, site_name, method.as_str()) {
+        return refused;
+    }
     if bearer {
         return oauth::bearer_call(&host, site_name, method.as_str(), &relative, &headers, &body);
     }
     if let Err(why) = verify_app_jwt(&host, &site, &method, &relative, uri.query().unwrap_or_default(), &headers) {
         return (StatusCode::UNAUTHORIZED, why).into_response();
-    }
-    if let Some(refused) = issue_properties::limited(&host, site_name) {
-        return refused;
     }
     if let Some(answer) = issue_properties::answer(&host, site_name, method.as_str(), &relative, &body) {
         return answer;

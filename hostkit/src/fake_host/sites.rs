@@ -36,9 +36,18 @@ pub(crate) struct Site {
     /// The same app's development environment, installed beside production.
     #[serde(default)]
     pub forge_dev: Option<ForgeInstall>,
+    /// Whether the site holds an active licence for the app: its pages carry
+    /// `lic=active` (else `lic=none`), as its production FITs say.
+    #[serde(default = "licensed_by_default")]
+    pub licensed: bool,
 }
 
 fn installed_by_default() -> bool {
+    true
+}
+
+/// A site has bought the app until a test or the control panel lapses it.
+fn licensed_by_default() -> bool {
     true
 }
 
@@ -52,6 +61,7 @@ impl Site {
             forge: None,
             native: false,
             forge_dev: None,
+            licensed: true,
         }
     }
 }
@@ -126,8 +136,28 @@ impl FakeHost {
     /// Records the site's Forge installation (it moved onto Forge, or Forge reinstalled it).
     pub(crate) fn set_forge(&self, site: &str, install: Option<ForgeInstall>) {
         if let Some(s) = self.lock().sites.get_mut(site) {
-            s.forge = install;
+            s.forge = install.map(|i| ForgeInstall { licensed: s.licensed, ..i });
         }
+    }
+
+    /// The site buys the app (or renews its licence): its pages and FITs say the licence is active.
+    pub fn sell_license(&self, site: &str) {
+        self.set_license(site, true);
+    }
+
+    /// The site's licence lapses: its pages say `lic=none`, its FITs `active: false`.
+    pub fn lapse_license(&self, site: &str) {
+        self.set_license(site, false);
+    }
+
+    fn set_license(&self, site: &str, active: bool) {
+        if let Some(s) = self.lock().sites.get_mut(site) {
+            s.licensed = active;
+            for install in s.forge.iter_mut().chain(s.forge_dev.iter_mut()) {
+                install.licensed = active;
+            }
+        }
+        self.save();
     }
 
     /// Records whether the app is meant to be installed on `site`.

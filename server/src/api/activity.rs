@@ -18,7 +18,7 @@ use crate::{
     outbound::{
         act_as_user::GrantError,
         forge_api::{ApiRequest, ForgeApiError},
-        host_client::{HostError, HostRequest},
+        host_client::{HostError, HostRequest, Patience},
     },
     state::AppState,
     store::{Tenant, activity, notes},
@@ -84,7 +84,7 @@ async fn comment_as_user(
     let secret = connect.open_secret(&state.keyring).map_err(unavailable)?;
     let grant = state.act_as_user.token(installation, &secret, account_id, &SHARE_SCOPES, state.clock.now()).await;
     let token = grant.map_err(|e| refused_grant(installation, &e))?;
-    let request = HostRequest { method: Method::POST, path, query: &[], body: Some(body) };
+    let request = HostRequest { method: Method::POST, path, query: &[], body: Some(body), patience: Patience::Retry };
     state.host_client.send_as_user(installation, &token, request).await.map_err(|e| {
         if matches!(e, HostError::Status(401 | 403)) {
             state.act_as_user.forget(&installation.tenant_id, account_id);
@@ -103,7 +103,7 @@ async fn comment_as_forge_user(
     body: Value,
 ) -> Result<Value, ApiError> {
     let path = if installation.is_confluence() { format!("/wiki{path}") } else { path.to_string() };
-    let request = ApiRequest { method: Method::POST, path: &path, body: Some(body) };
+    let request = ApiRequest { method: Method::POST, path: &path, body: Some(body), patience: Patience::Retry };
     let (db, keyring, now) = (&state.db, &state.keyring, state.clock.now());
     let sent = state.forge_api.send_as_user(db, keyring, installation, account_id, request, now).await;
     sent.map_err(|e| match e {

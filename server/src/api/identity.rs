@@ -8,7 +8,7 @@ use app::api::{
 };
 use reqwest::Method;
 
-use super::verified_installation;
+use super::{rate_limited, verified_installation};
 use crate::{
     outbound::{
         forge_api::ForgeApiError,
@@ -41,6 +41,7 @@ async fn display_name(state: &AppState, caller: &Caller) -> Result<Option<String
     let call = SiteCall { method: Method::GET, path, query: &[("accountId", account_id.as_str())], body: None };
     match state.site().send(&installation, Acting::App, call).await {
         Ok(user) => Ok(host_api::display_name_of(&user)),
+        Err(e) if e.rate_limit().is_some() => Err(e.rate_limit().map_or(ApiError::Unavailable, rate_limited)),
         Err(SiteError::Forge(e)) => Err(forge_refusal(&installation, &e)),
         Err(e) => {
             tracing::warn!(tenant_id = %installation.tenant_id, error = %e, "display name lookup failed");
@@ -62,6 +63,7 @@ pub(super) fn forge_refusal(installation: &Tenant, error: &ForgeApiError) -> Api
         ForgeApiError::NoToken | ForgeApiError::NotAllowed | ForgeApiError::NoImpersonation(_) => {
             ApiError::SiteRefused(format!("{error}."))
         }
+        ForgeApiError::RateLimited(limit) => rate_limited(limit),
         _ => ApiError::Unavailable,
     }
 }

@@ -9,7 +9,7 @@ use app::api::{
 };
 use serde_json::Value;
 
-use super::{AppBackend, identity::forge_refusal, unavailable, verified_installation};
+use super::{AppBackend, identity::forge_refusal, rate_limited, unavailable, verified_installation};
 use crate::{
     error::Error,
     outbound::{
@@ -37,7 +37,9 @@ impl Services for AppBackend {
                 (true, None) => return Err(ApiError::Forbidden),
             };
             let request = SiteCall { method: call.method, path: call.path, query: call.query, body: call.body };
-            self.state.site().send(&tenant, acting, request).await.map_err(|e| match e {
+            let sent = self.state.site().send(&tenant, acting, request).await;
+            sent.map_err(|e| match e {
+                e if e.rate_limit().is_some() => e.rate_limit().map_or(ApiError::Unavailable, rate_limited),
                 SiteError::BadPath(why) => ApiError::Invalid(why),
                 SiteError::Connect(HostError::Status(status)) | SiteError::Forge(ForgeApiError::Status(status))
                     if status < 500 =>

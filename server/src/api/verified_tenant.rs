@@ -38,6 +38,7 @@ mod tests {
             install_generation: 1,
             via: CallerVia::Session,
             forge_module: None,
+            license: app::api::backend::License::Unchecked,
         }
     }
 

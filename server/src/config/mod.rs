@@ -61,6 +61,9 @@ pub struct Config {
     pub shares: Shares,
     /// Where Prometheus metrics are served (`METRICS_ADDR`); None: not at all.
     pub metrics_addr: Option<SocketAddr>,
+    /// A paid app (`APP_LICENSING`): the descriptor and manifests ask for
+    /// licensing, and a site without an active licence is served nothing.
+    pub licensing: bool,
 }
 
 impl Config {
@@ -96,9 +99,17 @@ impl Config {
             connect: ConnectSettings::read(&vars)?,
             shares: Shares::read(&vars)?,
             metrics_addr: vars.parse_optional("METRICS_ADDR")?,
+            licensing: vars.flag("APP_LICENSING")?,
         };
         config.check_production()?;
         Ok(config)
+    }
+
+    /// The descriptor the app serves: the template with this base URL and
+    /// licensing (`APP_LICENSING` writes `enableLicensing`).
+    pub fn descriptor(&self) -> Result<crate::connect::descriptor::Descriptor> {
+        use crate::connect::descriptor::{Descriptor, TEMPLATE};
+        Descriptor::render_licensed(TEMPLATE, self.base_url_str(), self.licensing)
     }
 
     /// The base URL without a trailing slash, as it appears in the descriptor.

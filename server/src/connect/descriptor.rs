@@ -17,14 +17,22 @@ pub struct Descriptor {
 }
 
 impl Descriptor {
-    /// Fills `baseUrl` into the template and checks the fields the protocol needs.
+    /// Fills `baseUrl` into the template and checks the fields the protocol
+    /// needs; `enableLicensing` stays as the template says.
     pub fn render(template: &str, base_url: &str) -> Result<Self> {
+        let licensing = serde_json::from_str::<Value>(template).ok().is_some_and(|v| v["enableLicensing"] == true);
+        Self::render_licensed(template, base_url, licensing)
+    }
+
+    /// [`Self::render`] with `enableLicensing` set to `licensing`.
+    pub fn render_licensed(template: &str, base_url: &str, licensing: bool) -> Result<Self> {
         let mut value: Value =
             serde_json::from_str(template).map_err(|e| Error::Config(format!("atlassian-connect.json: {e}")))?;
         let object = value
             .as_object_mut()
             .ok_or_else(|| Error::Config("atlassian-connect.json must be a JSON object".into()))?;
         object.insert("baseUrl".into(), Value::String(base_url.trim_end_matches('/').to_string()));
+        object.insert("enableLicensing".into(), Value::Bool(licensing));
         check_protocol_fields(&value)?;
         let mut bytes = serde_json::to_vec_pretty(&value).map_err(|e| Error::Internal(e.to_string()))?;
         bytes.push(b'\n');
@@ -37,6 +45,11 @@ impl Descriptor {
 
     pub(crate) fn value(&self) -> &Value {
         &self.value
+    }
+
+    /// Whether the app is paid (`enableLicensing`): the manifests agree with it.
+    pub fn licensing(&self) -> bool {
+        self.value["enableLicensing"] == true
     }
 
     /// The app key (`key`), which signed calls to the host use as `iss`.
@@ -114,6 +127,17 @@ mod tests {
         let a = Descriptor::render(TEMPLATE, "https://app.example.com").unwrap();
         let b = Descriptor::render(TEMPLATE, "https://app.example.com").unwrap();
         assert_eq!(a.bytes(), b.bytes());
+    }
+
+    #[test]
+    fn licensing_writes_enable_licensing_in_place() {
+        let free = Descriptor::render(TEMPLATE, "https://app.example.com").unwrap();
+        let paid = Descriptor::render_licensed(TEMPLATE, "https://app.example.com", true).unwrap();
+        assert!(!free.licensing());
+        assert_eq!(paid.value()["enableLicensing"], true);
+        assert!(paid.licensing());
+        let text = String::from_utf8(paid.bytes().to_vec()).unwrap();
+        assert!(text.find("\"apiMigrations\"").unwrap() < text.find("\"enableLicensing\"").unwrap());
     }
 
     #[test]

@@ -52,6 +52,19 @@ struct FitApp {
     module: Option<FitModule>,
     #[serde(default)]
     environment: Option<FitEnvironment>,
+    /// Only for a paid app's production installations (absent for a free
+    /// app, in development and staging).
+    #[serde(default)]
+    license: Option<FitLicense>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FitLicense {
+    /// `active`; the deprecated `isActive` (removed after 17 Oct 2026) when it is missing.
+    #[serde(default)]
+    active: Option<bool>,
+    #[serde(default, rename = "isActive")]
+    is_active: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +119,8 @@ pub(crate) struct VerifiedFit {
     pub module_key: Option<String>,
     /// `app.environment`: a development install is not the production one.
     pub environment: Option<ForgeEnvironment>,
+    /// `app.license.active`, when the FIT has a licence (`connect::license`).
+    pub license_active: Option<bool>,
     pub iat: UnixTime,
 }
 
@@ -168,6 +183,7 @@ pub(crate) fn verify_fit(
         site_url,
         module_key,
         environment,
+        license_active: claims.app.license.and_then(|l| l.active.or(l.is_active)),
         iat: claims.iat,
     })
 }

@@ -14,6 +14,7 @@ pub(crate) mod forge_token;
 pub(crate) mod host_allowlist;
 pub(crate) mod host_token;
 pub(crate) mod kid;
+pub(crate) mod license;
 pub mod lifecycle;
 pub(crate) mod payload;
 pub(crate) mod product_events;

@@ -11,7 +11,7 @@
 use axum::{extract::State, http::StatusCode};
 use serde_json::Value;
 
-use super::proof::{ForgeProductEventProof, learn_from};
+use super::proof::{ForgeProductEventProof, caller_license, learn_from};
 use crate::{
     connect::{
         product_events::{self, Delivery},
@@ -41,10 +41,12 @@ pub(crate) async fn receive_product_event(
     let forge_name = event["eventType"].as_str().unwrap_or_default();
     let event = product_events::without_retry_context(event);
     let delivery_id = product_events::delivery_id(&event);
+    let licensed = caller_license(&state, tenant, fit.license_active).await.allows();
     let name = match product_events::delivery(&event, &state.descriptor.webhooks()) {
         _ if !tenant.is_active() => {
             return dropped(&state, tenant, forge_name, &delivery_id, "installation not active").await;
         }
+        _ if !licensed => return dropped(&state, tenant, forge_name, &delivery_id, "no active licence").await,
         Delivery::Drop(reason) => return dropped(&state, tenant, forge_name, &delivery_id, reason).await,
         Delivery::Handle(name) => name,
     };

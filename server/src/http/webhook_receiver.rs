@@ -18,14 +18,16 @@ use crate::{
 
 pub(crate) async fn receive(State(state): State<AppState>, proof: WebhookProof) -> Result<StatusCode> {
     let now = state.clock.now();
-    if proof.inactive {
+    if let Some(reason) = proof.dropped {
+        tracing::info!(tenant_id = %proof.tenant_id, event = %proof.event, delivery_id = %proof.delivery_id, reason,
+            "webhook dropped");
         let entry = NewEvent {
             tenant_id: &proof.tenant_id,
             event: "webhook",
             now,
             signature: Signature::TenantHs256,
             outcome: Outcome::Ignored,
-            detail: Some(&format!("{} delivery {} dropped: installation not active", proof.event, proof.delivery_id)),
+            detail: Some(&format!("{} delivery {} dropped: {reason}", proof.event, proof.delivery_id)),
         };
         event_log::append_dropped(&state.db, &entry).await?;
         return Ok(StatusCode::NO_CONTENT);

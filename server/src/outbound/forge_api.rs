@@ -10,12 +10,16 @@
 use std::time::Duration;
 
 use ids::{AccountId, TenantId, UnixTime};
-use reqwest::{Method, header::RETRY_AFTER};
+use reqwest::Method;
 use serde_json::Value;
 use url::Url;
 
 use super::{
-    answer, capped_body::read_capped, host_api, impersonation, system_tokens::binding, user_tokens::UserTokens,
+    answer::{self, Patience, RateLimit},
+    capped_body::read_capped,
+    host_api, impersonation,
+    system_tokens::binding,
+    user_tokens::UserTokens,
 };
 use crate::{
     connect::host_allowlist::HostAllowlist,
@@ -41,6 +45,8 @@ pub(crate) enum ForgeApiError {
     NotAllowed,
     #[error("the product API answered {0}")]
     Status(u16),
+    #[error("the product API limited the app's calls ({0})")]
+    RateLimited(answer::RateLimit),
     #[error("the product API could not be reached")]
     Unreachable,
     #[error("the product API's answer was not usable")]
@@ -77,7 +83,13 @@ impl ForgeApi {
         installation: &Tenant,
         path: &str,
     ) -> std::result::Result<Value, ForgeApiError> {
-        self.send_as_app(db, keyring, installation, ApiRequest { method: Method::GET, path, body: None }).await
+        self.send_as_app(
+            db,
+            keyring,
+            installation,
+            ApiRequest { method: Method::GET, path, body: None, patience: Patience::Retry },
+        )
+        .await
     }
 
     /// Sends `request` as the app, with the newest system token held for `installation`.
@@ -105,7 +117,7 @@ impl ForgeApi {
         now: UnixTime,
     ) -> std::result::Result<bool, ForgeApiError> {
         let path = if installation.is_confluence() { CONFLUENCE_OWN_OPERATIONS } else { JIRA_MY_ADMIN_PERMISSION };
-        let request = ApiRequest { method: Method::GET, path, body: None };
+        let request = ApiRequest { method: Method::GET, path, body: None, patience: Patience::Retry };
         let answer = self.send_as_user(db, keyring, installation, account_id, request, now).await?;
         Ok(if installation.is_confluence() {
             host_api::is_confluence_admin(&answer)
@@ -185,15 +197,15 @@ impl ForgeApi {
         let url = format!("{}{}", api_base_url.as_str().trim_end_matches('/'), request.path);
         let (mut waits, mut rate_limited) = (BACKOFF.iter(), 0);
         loop {
-            let (outcome, retry_after) = self.send_once(&url, token, &request).await;
+            let outcome = self.send_once(&url, token, &request).await;
             let early_refusal = matches!(outcome, Err(ForgeApiError::Status(401 | 403)));
-            if let Err(ForgeApiError::Status(status)) = outcome
-                && let Some(wait) =
-                    answer::rate_limit_wait(&request.method, status, retry_after.as_deref(), rate_limited)
-            {
-                tokio::time::sleep(wait).await;
-                rate_limited += 1;
-                continue;
+            if let Err(ForgeApiError::RateLimited(limit)) = &outcome {
+                answer::count("forge", limit);
+                if let Some(wait) = answer::rate_limit_wait(limit, request.patience, rate_limited, rand::random()) {
+                    tokio::time::sleep(wait).await;
+                    rate_limited += 1;
+                    continue;
+                }
             }
             match waits.next() {
                 Some(wait) if early_refusal => tokio::time::sleep(*wait).await,
@@ -202,13 +214,13 @@ impl ForgeApi {
         }
     }
 
-    /// One attempt, with the answer's `Retry-After` when it was refused.
+    /// One attempt; a refusal that is a rate limit says so.
     async fn send_once(
         &self,
         url: &str,
         token: &str,
         request: &ApiRequest<'_>,
-    ) -> (std::result::Result<Value, ForgeApiError>, Option<String>) {
+    ) -> std::result::Result<Value, ForgeApiError> {
         let mut builder = self
             .http
             .request(request.method.clone(), url)
@@ -217,13 +229,16 @@ impl ForgeApi {
         if let Some(body) = &request.body {
             builder = builder.json(body);
         }
-        let Ok(response) = builder.send().await else { return (Err(ForgeApiError::Unreachable), None) };
+        let Ok(response) = builder.send().await else { return Err(ForgeApiError::Unreachable) };
+        let status = response.status().as_u16();
         if !response.status().is_success() {
-            let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
-            return (Err(ForgeApiError::Status(response.status().as_u16())), retry_after);
+            return Err(match RateLimit::of(&request.method, status, response.headers()) {
+                Some(limit) => ForgeApiError::RateLimited(limit),
+                None => ForgeApiError::Status(status),
+            });
         }
         let body = read_capped(response, MAX_RESPONSE_BYTES).await;
-        (body.as_deref().and_then(answer::json_of).ok_or(ForgeApiError::BadResponse), None)
+        body.as_deref().and_then(answer::json_of).ok_or(ForgeApiError::BadResponse)
     }
 }
 
@@ -232,6 +247,7 @@ pub(crate) struct ApiRequest<'a> {
     pub method: Method,
     pub path: &'a str,
     pub body: Option<Value>,
+    pub patience: Patience,
 }
 
 /// The API base URL and the newest system token held for the tenant.

@@ -6,7 +6,7 @@ use ids::{AccountId, UnixTime};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::host_client::{HostClient, HostError, HostRequest};
+use super::host_client::{HostClient, HostError, HostRequest, Patience};
 use crate::{secrets::SharedSecret, store::Tenant};
 
 /// Jira: `POST /rest/api/3/permissions/check` for the global ADMINISTER
@@ -21,7 +21,13 @@ pub(crate) async fn is_site_admin(
 ) -> Result<bool, HostError> {
     if installation.is_confluence() {
         let query = [("accountId", account_id.as_str()), ("expand", "operations")];
-        let request = HostRequest { method: Method::GET, path: "/rest/api/user", query: &query, body: None };
+        let request = HostRequest {
+            method: Method::GET,
+            path: "/rest/api/user",
+            query: &query,
+            body: None,
+            patience: Patience::Retry,
+        };
         let user = client.send(installation, secret, request, now).await?;
         Ok(is_confluence_admin(&user))
     } else {
@@ -30,6 +36,7 @@ pub(crate) async fn is_site_admin(
             path: JIRA_PERMISSION_CHECK,
             query: &[],
             body: Some(admin_check(account_id)),
+            patience: Patience::Retry,
         };
         let answer = client.send(installation, secret, request, now).await?;
         Ok(is_jira_admin(&answer))

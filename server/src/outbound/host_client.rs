@@ -9,11 +9,15 @@ use std::time::Duration;
 
 use ids::UnixTime;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use reqwest::{Method, header::RETRY_AFTER};
+use reqwest::Method;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::{answer, capped_body::read_capped};
+pub(crate) use super::answer::Patience;
+use super::{
+    answer::{self, RateLimit},
+    capped_body::read_capped,
+};
 use crate::{connect::qsh::qsh, secrets::SharedSecret, store::Tenant};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -26,6 +30,8 @@ pub(crate) enum HostError {
     Inactive,
     #[error("the host answered {0}")]
     Status(u16),
+    #[error("the host limited the app's calls ({0})")]
+    RateLimited(answer::RateLimit),
     #[error("the host could not be reached")]
     Unreachable,
     #[error("the host's answer was not usable")]
@@ -43,6 +49,7 @@ pub(crate) struct HostRequest<'a> {
     pub path: &'a str,
     pub query: &'a [(&'a str, &'a str)],
     pub body: Option<Value>,
+    pub patience: Patience,
 }
 
 impl HostClient {
@@ -105,9 +112,12 @@ impl HostClient {
                 let body = read_capped(response, MAX_RESPONSE_BYTES).await.ok_or(HostError::BadResponse)?;
                 return answer::json_of(&body).ok_or(HostError::BadResponse);
             }
-            let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok());
-            let Some(wait) = answer::rate_limit_wait(&request.method, status.as_u16(), retry_after, retried) else {
+            let Some(limit) = RateLimit::of(&request.method, status.as_u16(), response.headers()) else {
                 return Err(HostError::Status(status.as_u16()));
+            };
+            answer::count("connect", &limit);
+            let Some(wait) = answer::rate_limit_wait(&limit, request.patience, retried, rand::random()) else {
+                return Err(HostError::RateLimited(limit));
             };
             tokio::time::sleep(wait).await;
             retried += 1;

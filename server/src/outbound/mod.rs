@@ -4,7 +4,7 @@
 
 pub(crate) mod act_as_user;
 pub(crate) mod admin_check;
-mod answer;
+pub(crate) mod answer;
 mod capped_body;
 mod fetch_queue;
 pub(crate) mod forge_api;

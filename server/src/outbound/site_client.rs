@@ -4,8 +4,10 @@
 //! impersonation), any method. Paths are the product's REST paths as
 //! Connect writes them, relative to the site (`/rest/api/3/issue/ACME-1`,
 //! Confluence's `/rest/api/content`); under Forge they go below the API
-//! base URL, with Confluence's `/wiki`. Both clients below wait out a rate
-//! limit a bounded number of times and read an empty answer as `null`.
+//! base URL, with Confluence's `/wiki`. Both clients below read an empty
+//! answer as `null` and meet a rate limit as `answer` says: a page's call
+//! waits it out a bounded number of times, a queued job's
+//! ([`SiteClient::deferring`]) hears it at once.
 
 use ids::AccountId;
 use reqwest::Method;
@@ -13,6 +15,7 @@ use serde_json::Value;
 
 use super::{
     act_as_user::{ActAsUser, GrantError},
+    answer::{Patience, RateLimit},
     forge_api::{ApiRequest, ForgeApi, ForgeApiError},
     host_client::{HostClient, HostError, HostRequest},
 };
@@ -26,6 +29,7 @@ pub(crate) struct SiteClient<'a> {
     host_client: &'a HostClient,
     forge_api: &'a ForgeApi,
     act_as_user: &'a ActAsUser,
+    patience: Patience,
 }
 
 /// Whom the site sees calling.
@@ -57,6 +61,18 @@ pub(crate) enum SiteError {
     BadPath(String),
 }
 
+impl SiteError {
+    /// The rate limit the site answered with, after any waits the client made.
+    pub(crate) fn rate_limit(&self) -> Option<&RateLimit> {
+        match self {
+            Self::Connect(HostError::RateLimited(limit)) | Self::Forge(ForgeApiError::RateLimited(limit)) => {
+                Some(limit)
+            }
+            _ => None,
+        }
+    }
+}
+
 impl<'a> SiteClient<'a> {
     pub(crate) fn new(
         db: &'a Database,
@@ -66,7 +82,13 @@ impl<'a> SiteClient<'a> {
         forge_api: &'a ForgeApi,
         act_as_user: &'a ActAsUser,
     ) -> Self {
-        Self { db, keyring, clock, host_client, forge_api, act_as_user }
+        Self { db, keyring, clock, host_client, forge_api, act_as_user, patience: Patience::Retry }
+    }
+
+    /// The client of a queued job: a rate limit is heard at once (the job is
+    /// put back at its `Retry-After`), never waited out in place.
+    pub(crate) fn deferring(self) -> Self {
+        Self { patience: Patience::Defer, ..self }
     }
 
     pub(crate) async fn send(
@@ -96,7 +118,8 @@ impl<'a> SiteClient<'a> {
     ) -> Result<Value, SiteError> {
         let now = self.clock.now();
         let scopes = connect_scopes(&call.method);
-        let request = HostRequest { method: call.method, path: call.path, query: call.query, body: call.body };
+        let (method, path, query, body, patience) = (call.method, call.path, call.query, call.body, self.patience);
+        let request = HostRequest { method, path, query, body, patience };
         let Acting::User(account_id) = acting else {
             return Ok(self.host_client.send(installation, secret, request, now).await?);
         };
@@ -115,7 +138,7 @@ impl<'a> SiteClient<'a> {
         call: SiteCall<'_>,
     ) -> Result<Value, SiteError> {
         let path = forge_path(installation, call.path, call.query);
-        let request = ApiRequest { method: call.method, path: &path, body: call.body };
+        let request = ApiRequest { method: call.method, path: &path, body: call.body, patience: self.patience };
         let (db, keyring) = (self.db, self.keyring);
         Ok(match acting {
             Acting::App => self.forge_api.send_as_app(db, keyring, installation, request).await?,

@@ -1,7 +1,7 @@
 //! The vendor's API: "on `jira:issue_updated`, do X", with the verified
 //! tenant and the payload, typed as the handler wants it.
 
-use std::{future::Future, pin::Pin, sync::Arc};
+use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use ids::{AccountId, BaseUrl, TenantId, UnixTime};
 use reqwest::Method;
@@ -66,12 +66,43 @@ impl WebhookEvent {
 }
 
 /// Why a handler failed; the job is retried with backoff, then parked dead.
+/// When the tenant's site limited a call (Atlassian's 429), the job is put
+/// back at the limit's `Retry-After` instead, without counting an attempt.
 #[derive(Debug)]
-pub struct HandlerError(pub String);
+pub struct HandlerError {
+    reason: String,
+    retry_after: Option<Duration>,
+}
+
+/// A limited job comes back after this at least (when `Retry-After` says less, or nothing).
+const MIN_RATE_LIMIT_WAIT: Duration = Duration::from_secs(1);
+/// And at most after this: Atlassian's quotas reset at the top of each hour.
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
 
 impl HandlerError {
     pub fn new(reason: impl Into<String>) -> Self {
-        Self(reason.into())
+        Self { reason: reason.into(), retry_after: None }
+    }
+
+    /// The site limited the app: try again after `retry_after`, not counted as a failed attempt.
+    pub fn rate_limited(reason: impl Into<String>, retry_after: Option<Duration>) -> Self {
+        let wait = retry_after.unwrap_or(MIN_RATE_LIMIT_WAIT).clamp(MIN_RATE_LIMIT_WAIT, MAX_RATE_LIMIT_WAIT);
+        Self { reason: reason.into(), retry_after: Some(wait) }
+    }
+
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// When the job should run again, if a rate limit is why it failed.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+}
+
+impl std::fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
     }
 }
 
@@ -142,8 +173,9 @@ impl<'a> HandlerContext<'a> {
 
     /// Sends `method` to `path` (relative to the site, as Connect writes it:
     /// `/rest/api/3/issue/ACME-1/properties/seen`) as the app, in whichever
-    /// world the tenant lives. An empty answer (a 204) is `null`; Atlassian's
-    /// rate limit is waited out twice at most, a few seconds each.
+    /// world the tenant lives. An empty answer (a 204) is `null`; when
+    /// Atlassian limits the call, the error says so (return it: the job is put
+    /// back at `Retry-After`, not counted as an attempt).
     pub async fn send_as_app(
         &self,
         method: Method,
@@ -169,8 +201,11 @@ impl<'a> HandlerContext<'a> {
     }
 
     async fn send(&self, acting: Acting<'_>, call: SiteCall<'_>) -> Result<Value, HandlerError> {
-        let answer = self.tools.site().send(self.installation, acting, call).await;
-        answer.map_err(|e| HandlerError::new(e.to_string()))
+        let answer = self.tools.site().deferring().send(self.installation, acting, call).await;
+        answer.map_err(|e| match e.rate_limit() {
+            Some(limit) => HandlerError::rate_limited(e.to_string(), limit.retry_after),
+            None => HandlerError::new(e.to_string()),
+        })
     }
 
     /// The vendor's tables, bound to this delivery's tenant ([`TenantDb`]).

@@ -74,7 +74,20 @@ struct Round {
 }
 
 /// A run's job, its outcome (None: it was stopped) and how long it took.
-type RunEnd = (ClaimedJob, Option<Result<JobState, String>>, Duration);
+type RunEnd = (ClaimedJob, Option<Result<JobState, RunFailure>>, Duration);
+
+/// Why a run did not end its job: the error, and when the tenant's site
+/// limited a call, how long until the job may run again.
+struct RunFailure {
+    error: String,
+    retry_after: Option<Duration>,
+}
+
+impl RunFailure {
+    fn new(error: String) -> Self {
+        Self { error, retry_after: None }
+    }
+}
 
 /// Aborts the task when dropped: a supervisor that is aborted takes its worker with it.
 struct AbortOnDrop(JoinHandle<()>);
@@ -214,11 +227,18 @@ impl Workers {
         };
         metrics::histogram!("webhook_handler_duration_seconds", "event" => job.event.clone())
             .record(took.as_secs_f64());
+        let now = self.tools.clock.now();
         let outcome = match outcome {
             Ok(state) => Outcome::Ended(state),
-            Err(error) => {
-                let retry_at =
-                    (job.attempts < self.max_attempts).then(|| self.tools.clock.now() + backoff_secs(job.attempts));
+            Err(RunFailure { error, retry_after: Some(wait) }) => {
+                // The queue counts whole seconds: one more, so the job never runs before `Retry-After`.
+                let retry_at = now + i64::try_from(wait.as_secs()).unwrap_or(i64::MAX / 2) + 1;
+                tracing::info!(delivery_id = %job.delivery_id, tenant_id = %job.tenant_id, error = %error,
+                    retry_in_secs = wait.as_secs(), "the site limited a webhook handler; the job waits, not counted");
+                Outcome::Deferred { error, retry_at }
+            }
+            Err(RunFailure { error, retry_after: None }) => {
+                let retry_at = (job.attempts < self.max_attempts).then(|| now + backoff_secs(job.attempts));
                 tracing::warn!(delivery_id = %job.delivery_id, attempt = job.attempts, error = %error,
                     dead = retry_at.is_none(), "webhook handler failed");
                 Outcome::Failed { error, retry_at }
@@ -228,6 +248,7 @@ impl Workers {
             Outcome::Ended(state) => state.as_str(),
             Outcome::Failed { retry_at: Some(_), .. } => "failed",
             Outcome::Failed { retry_at: None, .. } => "dead",
+            Outcome::Deferred { .. } => "rate_limited",
         };
         metrics::counter!("webhook_runs_total", "outcome" => run).increment(1);
         round.flush_by.get_or_insert_with(|| Instant::now() + FLUSH_AFTER);
@@ -294,12 +315,12 @@ impl Workers {
     }
 
     /// The handlers' outcome, with a panic or a run past the timeout as a failure.
-    async fn guarded_outcome(&self, job: &ClaimedJob) -> Result<JobState, String> {
+    async fn guarded_outcome(&self, job: &ClaimedJob) -> Result<JobState, RunFailure> {
         let run = AssertUnwindSafe(self.outcome(job)).catch_unwind();
         match tokio::time::timeout(self.handler_timeout, run).await {
             Ok(Ok(outcome)) => outcome,
-            Ok(Err(panic)) => Err(format!("a handler panicked: {}", panic_message(panic.as_ref()))),
-            Err(_) => Err(format!("the handlers ran past {} s", self.handler_timeout.as_secs())),
+            Ok(Err(panic)) => Err(RunFailure::new(format!("a handler panicked: {}", panic_message(panic.as_ref())))),
+            Err(_) => Err(RunFailure::new(format!("the handlers ran past {} s", self.handler_timeout.as_secs()))),
         }
     }
 
@@ -307,9 +328,10 @@ impl Workers {
     /// requests read it (a copy at most `FRESH_FOR` old): a backlog of one
     /// tenant reads its row once, not once a job, and an uninstall may race
     /// a run as it always could.
-    async fn outcome(&self, job: &ClaimedJob) -> Result<JobState, String> {
-        let installation =
-            installations::find_recent(&self.tools.db, &job.tenant_id).await.map_err(|e| e.to_string())?;
+    async fn outcome(&self, job: &ClaimedJob) -> Result<JobState, RunFailure> {
+        let installation = installations::find_recent(&self.tools.db, &job.tenant_id)
+            .await
+            .map_err(|e| RunFailure::new(e.to_string()))?;
         let Some(installation) = installation.filter(|i| i.is_active()) else { return Ok(JobState::Dropped) };
         let event = WebhookEvent {
             event: job.event.clone(),
@@ -323,7 +345,10 @@ impl Workers {
         };
         let context = HandlerContext::new(&event, &installation, &self.tools);
         for handler in self.tools.webhooks.for_event(&job.event) {
-            handler.handle(&context).await.map_err(|e| e.0)?;
+            handler
+                .handle(&context)
+                .await
+                .map_err(|e| RunFailure { error: e.to_string(), retry_after: e.retry_after() })?;
         }
         Ok(JobState::Done)
     }

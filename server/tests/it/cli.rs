@@ -188,13 +188,19 @@ async fn the_forge_manifest_passes_the_schema_and_validators_of_forge_manifest()
     let app = TestApp::spawn(DbKind::Sqlite).await;
     let dir = tempfile::tempdir().unwrap();
     let manifests = tempfile::tempdir().unwrap();
-    // A production URL and a development one (which gets no migration notice: it must be https).
-    let sites = [("prod", "https://notes.example.com"), ("dev", "http://127.0.0.1:3000")];
+    // A production URL, a development one (which gets no migration notice: it must be https), and a paid app.
+    let sites = [
+        ("prod", "https://notes.example.com", "false"),
+        ("dev", "http://127.0.0.1:3000", "false"),
+        ("paid", "https://notes.example.com", "true"),
+    ];
     let modes = [("connect-on-forge", None), ("migrated", Some("--migrated")), ("native", Some("--native"))];
     let mut files = Vec::new();
-    for (site, base_url) in sites {
+    for (site, base_url, licensing) in sites {
         for (product, (mode, flag)) in ["jira", "confluence"].into_iter().flat_map(|p| modes.map(|m| (p, m))) {
-            let env = env_of(&app, &[("APP_BASE_URL", base_url), ("FORGE_APP_ID", &hostkit::forge::app_id())]);
+            let vars =
+                [("APP_BASE_URL", base_url), ("FORGE_APP_ID", &hostkit::forge::app_id()), ("APP_LICENSING", licensing)];
+            let env = env_of(&app, &vars);
             let mut args = vec!["forge-manifest", "--product", product];
             args.extend(flag);
             let yaml = stdout(&run_cli(dir.path(), &args, &env, ""));
@@ -203,6 +209,12 @@ async fn the_forge_manifest_passes_the_schema_and_validators_of_forge_manifest()
             assert_eq!(parsed["app"].get("connect").is_some(), mode != "native", "{product}, {mode}");
             assert_eq!(parsed.get("connectModules").is_some(), mode == "connect-on-forge", "{product}, {mode}");
             assert_eq!(parsed["environment"]["variables"][0]["default"], base_url);
+            let paid = licensing == "true";
+            assert_eq!(parsed["app"]["licensing"]["enabled"] == true, paid, "{product}, {mode}, {site}");
+            let product_events = parsed["modules"]["trigger"].as_array().into_iter().flatten();
+            for trigger in product_events.filter(|t| t["key"] == "product-events") {
+                assert_eq!(trigger["filter"]["appIsLicensed"] == true, paid, "{trigger}");
+            }
             // The YAML is what `forge deploy` reads, so it is what is checked.
             let file = manifests.path().join(format!("{product}-{mode}-{site}.yml"));
             std::fs::write(&file, yaml).unwrap();
@@ -223,7 +235,7 @@ async fn the_forge_manifest_passes_the_schema_and_validators_of_forge_manifest()
         let line = format!("{}: manifest valid against @forge/manifest 13.7.0", file.display());
         assert!(valid.contains(&line), "{valid}");
     }
-    assert_eq!(files.len(), 12, "three modes, two products, two sites");
+    assert_eq!(files.len(), 18, "three modes, two products, three sites");
 }
 
 /// `server backup` copies the SQLite database while the app serves: the copy

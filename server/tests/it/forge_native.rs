@@ -28,6 +28,7 @@ use crate::{
     on_both_databases,
     support::{
         app::TestApp,
+        app_builder::TestAppBuilder,
         db::DbKind,
         eventually::eventually,                             // demo
         rows::{dump, dump_text, rows_naming, wait_for_row}, // no-demo: rows::{dump, dump_text, wait_for_row},
@@ -40,7 +41,12 @@ const DAY: i64 = 86_400; // demo
 /// site `nova` (an admin and a plain user) where the app is installed
 /// through Forge alone.
 pub(crate) async fn native_site(kind: DbKind) -> TestApp {
-    let app = TestApp::builder(kind).forge().start().await;
+    native_site_of(TestApp::builder(kind)).await
+}
+
+/// [`native_site`] for the app `builder` describes.
+pub(crate) async fn native_site_of(builder: TestAppBuilder) -> TestApp {
+    let app = builder.forge().start().await;
     app.fake.add_native_site("nova", "jira");
     app.fake.add_user("nova", "admin", "Ada Admin", true);
     app.fake.add_user("nova", "user", "Uma User", false);

@@ -28,6 +28,7 @@ mod install_attacks;
 mod instances;
 mod isolation; // demo
 mod key_server;
+mod licensing;
 mod lifecycle;
 mod lifecycle_hooks;
 mod metrics;

@@ -34,6 +34,11 @@ pub(crate) fn manifest(descriptor: &Descriptor, product: Product, app_id: Option
     if let Some(connect) = app_connect(descriptor, mode) {
         app["connect"] = connect;
     }
+    // A paid app says so in every manifest; a Connect-on-Forge one must agree with its descriptor,
+    // so both read `enableLicensing` (`APP_LICENSING`).
+    if descriptor.licensing() {
+        app["licensing"] = json!({ "enabled": true });
+    }
     let mut modules = forge_modules(descriptor, product, mode);
     if mode.has_connect_modules()
         && let Some(migration) = migration_intent(base_url)
@@ -92,6 +97,11 @@ fn forge_modules(descriptor: &Descriptor, product: Product, mode: Mode) -> Map<S
                 // Confluence's `selfGenerated` events itself (`connect::product_events::delivery`).
                 if product == Product::Jira {
                     events["filter"] = json!({ "ignoreSelf": true });
+                }
+                // A paid app is not invoked for a site without an active licence (Forge skips it; the
+                // app drops what still comes, `http::forge_product_events`).
+                if descriptor.licensing() {
+                    events["filter"]["appIsLicensed"] = json!(true);
                 }
                 ("trigger", events)
             }

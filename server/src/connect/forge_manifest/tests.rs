@@ -267,3 +267,18 @@ fn the_remote_is_named_connect_only_where_connect_modules_are() {
         assert!(endpoints.iter().all(|e| e["remote"] == key), "{product:?} {mode:?}");
     }
 }
+
+#[test]
+fn a_paid_app_asks_for_licensing_in_every_manifest_and_skips_unlicensed_sites_events() {
+    let paid = Descriptor::render_licensed(TEMPLATE, "https://app.example.com", true).unwrap();
+    let free = descriptor();
+    for (product, mode) in every_manifest() {
+        let m = manifest(&paid, product, None, mode);
+        assert_eq!(m["app"]["licensing"], json!({ "enabled": true }), "{product:?} {mode:?}");
+        assert!(manifest(&free, product, None, mode)["app"].get("licensing").is_none(), "a free app says nothing");
+        for trigger in module_list(&m, "modules", "trigger") {
+            let product_events = trigger["key"] == ForgeModule::ProductEvents.key();
+            assert_eq!(trigger["filter"]["appIsLicensed"] == true, product_events, "{trigger}");
+        }
+    }
+}

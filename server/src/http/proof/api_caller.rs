@@ -15,7 +15,7 @@ use super::{
     Proof, ProofKind,
     forge::{allowed_site_url, learn_from, verified_fit},
     header_token,
-    tenant::{admit, caller, issuer_installation, shared_secret, tenant},
+    tenant::{admit, caller, caller_license, issuer_installation, shared_secret, tenant},
 };
 use crate::{
     connect::{
@@ -94,7 +94,8 @@ async fn forge_caller(state: &AppState, token: RawToken<'_>) -> Result<Verified>
     // none), and a header the page wrote is never taken for one: acting as
     // the user goes through Forge's offline impersonation (`forge_api`).
     let forge_module = Some(module.key());
-    let caller = Caller { forge_module, ..caller(&installation, fit.account_id, CallerVia::Forge) };
+    let license = caller_license(state, &installation, fit.license_active).await;
+    let caller = Caller { forge_module, license, ..caller(&installation, fit.account_id, CallerVia::Forge) };
     Ok((caller, installation))
 }
 
@@ -106,7 +107,8 @@ async fn session_caller(state: &AppState, token: RawToken<'_>) -> Result<Verifie
     if !installation.is_active() || installation.install_generation != claims.r#gen {
         return Err(TokenError::UnknownIssuer.into());
     }
-    Ok((caller(&installation, claims.sub, CallerVia::Session), installation))
+    let license = caller_license(state, &installation, None).await;
+    Ok((Caller { license, ..caller(&installation, claims.sub, CallerVia::Session) }, installation))
 }
 
 async fn context_caller(state: &AppState, token: RawToken<'_>) -> Result<Verified> {
@@ -116,5 +118,6 @@ async fn context_caller(state: &AppState, token: RawToken<'_>) -> Result<Verifie
     if !installation.is_active() {
         return Err(TokenError::UnknownIssuer.into());
     }
-    Ok((caller(&installation, claims.sub, CallerVia::Context), installation))
+    let license = caller_license(state, &installation, None).await;
+    Ok((Caller { license, ..caller(&installation, claims.sub, CallerVia::Context) }, installation))
 }

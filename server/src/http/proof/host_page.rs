@@ -5,17 +5,18 @@
 //! request then carries the [`Caller`], its installation and the [`PageSession`] the page
 //! renders into its `<head>` (the proof types themselves are markers).
 
-use app::api::backend::{CallerVia, PageSession};
+use app::api::backend::{Caller, CallerVia, PageSession};
 use axum::{extract::Request, http::header};
 
 use super::{
     Proof, ProofKind,
-    tenant::{admit, caller, issuer_installation, shared_secret},
+    tenant::{admit, caller, caller_license, issuer_installation, shared_secret},
 };
 use crate::{
     connect::{
         authorization,
         host_token::{PageRequest, verify_page_token},
+        license,
         lifecycle::InstallState,
         token::{RawToken, TokenError},
     },
@@ -66,7 +67,9 @@ async fn page_load(state: &AppState, request: &mut Request, admin_page: bool) ->
     }
     let grant =
         state.mint_session(&installation, claims.sub.as_ref()).map_err(|e| Error::Unavailable(e.to_string()))?;
-    let caller = caller(&installation, claims.sub, CallerVia::Page);
+    let said = license::said_by_lic(lic_param(uri.query()).as_deref());
+    let license = caller_license(state, &installation, said).await;
+    let caller = Caller { license, ..caller(&installation, claims.sub, CallerVia::Page) };
     let session = PageSession {
         token: grant.token,
         expires_in: grant.expires_in,
@@ -75,4 +78,10 @@ async fn page_load(state: &AppState, request: &mut Request, admin_page: bool) ->
     request.extensions_mut().insert(session);
     admit(request, caller, installation);
     Ok(())
+}
+
+/// The page's `lic` parameter (covered by the page JWT's qsh).
+fn lic_param(query: Option<&str>) -> Option<String> {
+    let pairs = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes());
+    pairs.into_iter().find(|(name, _)| name == "lic").map(|(_, value)| value.into_owned())
 }

@@ -25,6 +25,7 @@ pub(crate) use api_caller::{ApiCaller, ContextCaller};
 pub(crate) use callback::LifecycleProof;
 pub(crate) use forge::{ForgeEventProof, ForgeProductEventProof, allowed_site_url, learn_from};
 pub(crate) use host_page::{AdminPage, HostPage};
+pub(crate) use tenant::caller_license;
 pub(crate) use webhook::WebhookProof;
 
 use tracing::Instrument;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use app::api::backend::{Caller, CallerVia};
+use app::api::backend::{Caller, CallerVia, License};
 use axum::extract::Request;
 use ids::{AccountId, ClientKey, TenantId};
 
@@ -11,6 +11,7 @@ use crate::{
     api::VerifiedTenant,
     connect::{
         claims::IssuerOnly,
+        license,
         token::{RawToken, TokenError},
     },
     error::{Error, Result},
@@ -75,5 +76,28 @@ pub(super) fn caller(installation: &Tenant, account_id: Option<AccountId>, via: 
         install_generation: installation.install_generation,
         via,
         forge_module: None,
+        license: License::Unchecked,
     }
+}
+
+/// The caller's licence (`connect::license`), from what this request's proof
+/// `said` of it (`None`: nothing) or else the tenant's record, which keeps
+/// what was said when it is news. Failing to keep it does not fail the call.
+pub(crate) async fn caller_license(state: &AppState, tenant: &Tenant, said: Option<bool>) -> License {
+    let licensing = state.config.licensing;
+    if let Some(news) = license::to_record(licensing, said, tenant.license)
+        && let Err(e) = record_license(state, &tenant.tenant_id, news).await
+    {
+        tracing::warn!(tenant_id = %tenant.tenant_id, error = %e, "could not record the site's licence");
+    }
+    license::judge(licensing, said, tenant.license)
+}
+
+async fn record_license(state: &AppState, tenant_id: &TenantId, news: License) -> Result<()> {
+    let Some(text) = license::stored_text(news) else { return Ok(()) };
+    let mut tx = state.db.begin_write().await?;
+    installations::record_license(&mut tx, tenant_id, text).await?;
+    tx.commit().await?;
+    tracing::info!(%tenant_id, license = text, "the site's licence changed");
+    Ok(())
 }

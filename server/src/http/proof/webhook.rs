@@ -3,7 +3,8 @@
 //! `iss`, the exact qsh of this POST (a context JWT is refused), the usual
 //! `exp`/`iat` checks, a bounded body and a well-formed delivery id. A
 //! refusal changes nothing; a delivery for a tenant that is no longer
-//! active verifies but is marked, so the handler answers 2xx and drops it.
+//! active, or has no active licence, verifies but is marked, so the handler
+//! answers 2xx and drops it.
 
 use axum::{body::Bytes, extract::Request};
 use ids::TenantId;
@@ -12,7 +13,7 @@ use super::{
     Proof, ProofKind,
     callback::read_body,
     header_token,
-    tenant::{issuer_installation, shared_secret},
+    tenant::{caller_license, issuer_installation, shared_secret},
 };
 use crate::{
     connect::{
@@ -31,9 +32,10 @@ pub(crate) struct WebhookProof {
     pub tenant_id: TenantId,
     pub delivery_id: String,
     pub body: Bytes,
-    /// Uninstalled, disabled or orphaned: Atlassian retries anything but a
-    /// 2xx, so the delivery is answered and dropped.
-    pub inactive: bool,
+    /// Why the delivery is answered and dropped (Atlassian retries anything
+    /// but a 2xx): its tenant is uninstalled, disabled or orphaned, or has
+    /// no active licence (`APP_LICENSING`).
+    pub dropped: Option<&'static str>,
 }
 
 impl Proof for WebhookProof {
@@ -52,13 +54,12 @@ impl Proof for WebhookProof {
         let body = read_body(request).await?;
         let delivery_id =
             delivery_id(identifier.as_deref(), &body).map_err(|reason| Error::BadRequest(reason.into()))?;
-        Ok(Self {
-            event,
-            tenant_id: installation.tenant_id.clone(),
-            delivery_id,
-            body,
-            inactive: !installation.is_active(),
-        })
+        let dropped = match installation.is_active() {
+            false => Some("installation not active"),
+            true if !caller_license(state, &installation, None).await.allows() => Some("no active licence"),
+            true => None,
+        };
+        Ok(Self { event, tenant_id: installation.tenant_id.clone(), delivery_id, body, dropped })
     }
 
     /// The tenant's secret on a POST only Atlassian's servers send.

@@ -7,7 +7,7 @@ use ids::{BaseUrl, ClientKey, CloudId, InstallationId, TenantId, UnixTime};
 use sqlx::FromRow;
 
 use crate::{
-    connect::{lifecycle::InstallState, signature::Signature},
+    connect::{license, lifecycle::InstallState, signature::Signature},
     secrets::SealedSecret,
     tenant::{ConnectPart, ForgePart, Product, Site, Tenant},
 };
@@ -44,6 +44,7 @@ struct Row {
     environment_type: Option<String>,
     forge_reached_at: Option<UnixTime>,
     given_up_at: Option<UnixTime>,
+    license: Option<String>,
 }
 
 /// Why a row is not a tenant: a clientKey stored without its sealed secret
@@ -96,6 +97,7 @@ impl Row {
             orphaned_at: r.orphaned_at,
             forge_reached_at: r.forge_reached_at,
             given_up_at: r.given_up_at,
+            license: r.license.as_deref().and_then(license::from_stored),
         })
     }
 }

@@ -77,7 +77,7 @@ pub(crate) async fn insert(tx: &mut WriteTx, tenant_id: &TenantId, f: &InstallFi
     let sql = format!(
         "INSERT INTO installations ({COLUMNS}) VALUES ($15, \
          $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'installed', 1, $12, $13, $13, $13, $14, $14, NULL, NULL, $16, \
-         NULL, NULL, NULL, NULL, NULL)"
+         NULL, NULL, NULL, NULL, NULL, NULL)"
     );
     on_tx!(tx, conn => {
         let query = bind_fields(sqlx::query(&sql), f).bind(tenant_id).bind(f.token_fingerprint);
@@ -90,7 +90,7 @@ pub(crate) async fn insert(tx: &mut WriteTx, tenant_id: &TenantId, f: &InstallFi
 pub(crate) async fn insert_forge(tx: &mut WriteTx, f: &ForgeTenantFields<'_>) -> Result<()> {
     let sql = format!(
         "INSERT INTO installations ({COLUMNS}) VALUES ($1, NULL, $2, NULL, $3, NULL, NULL, NULL, NULL, $4, NULL, NULL, \
-         'installed', 1, $10, $5, $5, $5, $6, $6, NULL, NULL, NULL, $7, $8, $9, $5, NULL)"
+         'installed', 1, $10, $5, $5, $5, $6, $6, NULL, NULL, NULL, $7, $8, $9, $5, NULL, NULL)"
     );
     let (site_url, cloud_id) = (f.site_url.map_or("", |u| u.as_str()), f.cloud_id.map_or("", |c| c.as_str()));
     on_tx!(tx, conn => sqlx::query(&sql).bind(f.tenant_id).bind(site_url).bind(f.product_type)
@@ -231,4 +231,11 @@ pub(crate) async fn replace_sealed_secret(
         .bind(new.key_id.as_str()).execute(pool).await?.rows_affected());
     db.installations.changed();
     Ok(done == 1)
+}
+
+/// What Atlassian last said of the tenant's licence (`connect::license`).
+pub(crate) async fn record_license(tx: &mut WriteTx, tenant_id: &TenantId, license: &str) -> Result<()> {
+    let sql = "UPDATE installations SET license = $2 WHERE tenant_id = $1";
+    on_tx!(tx, conn => sqlx::query(sql).bind(tenant_id).bind(license).execute(conn).await?.rows_affected());
+    Ok(())
 }

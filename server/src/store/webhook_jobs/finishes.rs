@@ -19,6 +19,9 @@ pub(crate) enum Outcome {
     Ended(JobState),
     /// The handlers failed: ready again at `retry_at`, or dead when `None`.
     Failed { error: String, retry_at: Option<UnixTime> },
+    /// The tenant's site limited a call: ready again at `retry_at`, the run
+    /// not counted as an attempt.
+    Deferred { error: String, retry_at: UnixTime },
 }
 
 pub(crate) struct Finished {
@@ -45,14 +48,20 @@ pub(crate) async fn finish_batch(db: &Database, finished: &[Finished], now: Unix
         }
     }
     for (i, finished) in finished.iter().enumerate() {
-        if let Outcome::Failed { error, retry_at } = &finished.outcome {
-            written[i] = fail_one(&mut tx, &finished.job, error, *retry_at, now).await?;
-        }
+        written[i] = match &finished.outcome {
+            Outcome::Failed { error, retry_at } => fail_one(&mut tx, &finished.job, error, *retry_at, 1, now).await?,
+            Outcome::Deferred { error, retry_at } => {
+                fail_one(&mut tx, &finished.job, error, Some(*retry_at), 0, now).await?
+            }
+            Outcome::Ended(_) => written[i],
+        };
     }
+    let queued_again =
+        |outcome: &Outcome| matches!(outcome, Outcome::Failed { retry_at: Some(_), .. } | Outcome::Deferred { .. });
     let released: Vec<&ClaimedJob> = finished
         .iter()
         .zip(&written)
-        .filter(|(f, written)| **written && !matches!(f.outcome, Outcome::Failed { retry_at: Some(_), .. }))
+        .filter(|(f, written)| **written && !queued_again(&f.outcome))
         .map(|(f, _)| &f.job)
         .collect();
     release(&mut tx, &released).await?;
@@ -106,20 +115,23 @@ async fn end_all(
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// A failed run, fenced by its attempt number: ready again at `retry_at`, or dead.
+/// A failed run, fenced by its attempt number: ready again at `retry_at`, or
+/// dead; `counted` (1) keeps the run as an attempt, 0 takes it back.
 async fn fail_one(
     tx: &mut QueueTx,
     job: &ClaimedJob,
     error: &str,
     retry_at: Option<UnixTime>,
+    counted: i64,
     now: UnixTime,
 ) -> Result<bool> {
     let failed = "UPDATE webhook_jobs SET state = CASE WHEN $4 IS NULL THEN 'dead' ELSE 'queued' END, \
                   next_attempt_at = COALESCE($4, next_attempt_at), last_error = $3, locked_until = NULL, \
-                  processed_at = CASE WHEN $4 IS NULL THEN $5 ELSE processed_at END \
+                  processed_at = CASE WHEN $4 IS NULL THEN $5 ELSE processed_at END, \
+                  attempts = attempts - 1 + $6 \
                   WHERE id = $1 AND attempts = $2 AND state = 'running'";
     let n = on_tx!(tx, conn => sqlx::query(failed).bind(job.id).bind(job.attempts).bind(error)
-        .bind(retry_at).bind(now).execute(conn).await?.rows_affected());
+        .bind(retry_at).bind(now).bind(counted).execute(conn).await?.rows_affected());
     Ok(n == 1)
 }
 
