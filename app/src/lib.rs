@@ -50,11 +50,11 @@ pub fn shell(scripts: std::sync::Arc<bundle::BundleScripts>) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     let path = router::provide_current_path();
-    let gate = ui::license::provide_license_gate();
+    let unlicensed = ui::license::rendered_unlicensed();
     // `Either`s rather than `into_any`: an `AnyView` keeps every view's
     // async-hydration code in the bundle through its function pointers.
-    move || match Page::at(&path.get_untracked()) {
-        _ if gate.is_closed() => EitherOf5::E(view! { <ui::license::LicenseScreen/> }),
+    match Page::at(&path.get_untracked()) {
+        _ if unlicensed => EitherOf5::E(view! { <ui::license::LicenseScreen/> }),
         Page::Home => EitherOf5::A(view! { <pages::home::HomePage/> }),
         Page::Admin => EitherOf5::B(view! { <pages::admin::AdminPage/> }),
         page if page.in_app_shell() => EitherOf5::C(view! { <pages::app_shell::AppShell/> }),

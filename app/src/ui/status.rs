@@ -1,6 +1,6 @@
 //! Small shared pieces for loading and error states.
 
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 
 use crate::api::error::ApiError;
 
@@ -10,19 +10,20 @@ pub(crate) fn Loading(#[prop(into)] what: String) -> impl IntoView {
 }
 
 /// An error the user can act on, with a retry button when `retry` is given.
+/// The site's missing licence is not an error to retry: its notice instead.
 #[component]
 pub(crate) fn ErrorBox(error: ApiError, #[prop(optional)] retry: Option<Callback<()>>) -> impl IntoView {
     if error == ApiError::Unlicensed {
-        super::license::close_license_gate();
+        return Either::Left(view! { <super::license::LicenseNotice/> });
     }
-    view! {
+    Either::Right(view! {
         <div class="error-box" role="alert">
             <p class="error">{error.message()}</p>
             {retry.map(|retry| view! {
                 <button class="button subtle retry" on:click=move |_| retry.run(())>"Try again"</button>
             })}
         </div>
-    }
+    })
 }
 
 /// A moment as a short UTC date and time.
