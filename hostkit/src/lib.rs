@@ -22,6 +22,7 @@ pub mod jwt;
 pub mod key_server;
 pub mod keys;
 pub mod payload;
+mod personal_data;
 pub mod product_api;
 pub mod qsh;
 mod rate_limits;

@@ -9,7 +9,8 @@
 //! admin), records every call with the token it carried, and can refuse the
 //! first calls with 403 the way Forge does while a new install's
 //! permissions propagate, and plays Atlassian's rate limits
-//! (`crate::rate_limits`: a points budget, bursts) with 429s.
+//! (`crate::rate_limits`: a points budget, bursts) with 429s, and the
+//! personal data reporting API on its origin (`crate::personal_data`).
 
 use std::sync::{Arc, Mutex};
 
@@ -23,7 +24,9 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    now, random_hex,
+    now,
+    personal_data::Accounts,
+    random_hex,
     rate_limits::{Limited, RateLimits},
 };
 
@@ -64,6 +67,8 @@ struct Inner {
     impersonations: (u32, i64),
     /// Atlassian's rate limits, by cloudId.
     rate_limits: RateLimits,
+    /// Closed and updated accounts, and the personal data reports made.
+    accounts: Accounts,
 }
 
 /// Forge's limit on offline impersonation tokens, per app and minute.
@@ -96,6 +101,7 @@ impl ProductApi {
             .route("/ex/confluence/{cloud_id}/wiki/rest/api/space", get(spaces))
             .route("/ex/confluence/{cloud_id}/wiki/rest/api/user/current", get(myself))
             .route("/graphql", post(graphql))
+            .route("/app/report-accounts/", post(report_accounts))
             .route("/ex/confluence/{cloud_id}/wiki/rest/api/user", get(user))
             .route("/ex/confluence/{cloud_id}/wiki/rest/api/content", post(page_comment))
             .with_state(inner.clone());
@@ -156,6 +162,20 @@ impl ProductApi {
     /// The site `cloud_id` may spend `points` a window of `window_secs` (`crate::rate_limits`).
     pub fn points_budget(&self, cloud_id: &str, points: u32, window_secs: i64) {
         self.lock().rate_limits.set_budget(cloud_id, points, window_secs, now());
+    }
+
+    /// The account is closed, or its data updated now (`crate::personal_data`).
+    pub fn close_account(&self, account_id: &str) {
+        self.lock().accounts.close(account_id);
+    }
+
+    pub fn update_account(&self, account_id: &str) {
+        self.lock().accounts.update(account_id);
+    }
+
+    /// Each personal data report made here: the cloudId of its token, and how many accounts.
+    pub fn personal_data_reports(&self) -> Vec<(String, usize)> {
+        self.lock().accounts.reports.clone()
     }
 
     pub fn calls(&self) -> Vec<ApiCall> {
@@ -423,4 +443,25 @@ fn comment(inner: &Mutex<Inner>, cloud_id: String, author: String, target: Strin
 
 fn lock(inner: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
     inner.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Atlassian's personal data reporting API (`https://api.atlassian.com/app/report-accounts/`),
+/// as the app with a system token: the token names the site whose report it is.
+async fn report_accounts(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let mut inner = lock(&inner);
+    let token = bearer(&headers);
+    let site = token.as_deref().and_then(|t| inner.tokens.iter().find(|(k, _, whom)| k == t && whom == "app"));
+    let Some(cloud_id) = site.map(|(_, cloud_id, _)| cloud_id.clone()) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    if let Some(limited) = inner.rate_limits.charge(&cloud_id, "POST", now()) {
+        return limited.into_response();
+    }
+    inner.calls.push(ApiCall { path: "/app/report-accounts/".into(), token, status: 200 });
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    inner.accounts.answer(&cloud_id, &body)
 }

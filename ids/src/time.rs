@@ -27,6 +27,32 @@ impl UnixTime {
     pub const fn saturating_add(self, secs: i64) -> Self {
         Self(self.0.saturating_add(secs))
     }
+
+    /// The UTC calendar date and time: (year, month, day, hour, minute, second).
+    pub fn utc(self) -> (i64, u32, u32, i64, i64, i64) {
+        let (days, rest) = (self.0.div_euclid(86_400), self.0.rem_euclid(86_400));
+        let (y, m, d) = civil_from_days(days);
+        (y, m, d, rest / 3600, rest % 3600 / 60, rest % 60)
+    }
+
+    /// RFC 3339 in UTC, to the second: `2026-12-07T22:47:58Z`.
+    pub fn rfc3339(self) -> String {
+        let (y, m, d, hour, min, sec) = self.utc();
+        format!("{y:04}-{m:02}-{d:02}T{hour:02}:{min:02}:{sec:02}Z")
+    }
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 impl Add<i64> for UnixTime {

@@ -44,6 +44,7 @@ pub(crate) mod lifecycle_hooks;
 pub(crate) mod metrics;
 pub(crate) mod network_shares;
 pub(crate) mod outbound;
+pub(crate) mod privacy;
 pub(crate) mod proven_networks;
 pub(crate) mod read_only_alarm;
 pub(crate) mod startup;

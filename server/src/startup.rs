@@ -22,9 +22,13 @@ use crate::{
         act_as_user::ActAsUser, admin_check::AdminCheck, forge_api::ForgeApi, forge_keys::ForgeKeys,
         host_client::HostClient, install_keys::InstallKeys, system_tokens::SystemTokens,
     },
+    privacy,
     secrets::{SessionKeys, load_keyring, load_keys},
     state::{AppState, Shared},
-    store::{Database, VendorMigrations},
+    store::{
+        Database, VendorMigrations,
+        personal_data::{Erase, PersonalData},
+    },
     webhooks::{HandlerTools, Webhooks, worker::Workers},
 };
 
@@ -50,6 +54,8 @@ struct VendorParts {
     webhooks: Webhooks,
     hooks: LifecycleHooks,
     migrations: Option<VendorMigrations>,
+    /// The vendor's tables that name accounts (reported and erased with the house's).
+    personal_data: Vec<PersonalData>,
 }
 
 impl ApplicationBuilder {
@@ -73,8 +79,20 @@ impl ApplicationBuilder {
     /// those in `app/src/vendor/migrations/`, so a crate of the vendor's own
     /// includes those too, byte for byte (the example's `10000_hello_visits.sql`: sqlx
     /// checks a migration it ran against its text).
+    /// They replace the folder's tables, so the folder's personal data
+    /// (`hello_visits`) is no longer declared either: declare yours with
+    /// [`Self::personal_data`].
     pub fn migrations(mut self, migrations: VendorMigrations) -> Self {
         self.vendor.migrations = Some(migrations);
+        self.vendor.personal_data.clear();
+        self
+    }
+
+    /// A table of yours that names accounts: its account ids are reported to
+    /// Atlassian's personal data reporting API with the house's, and a closed
+    /// account's rows are erased as `holder.erase` says.
+    pub fn personal_data(mut self, holder: PersonalData) -> Self {
+        self.vendor.personal_data.push(holder);
         self
     }
 
@@ -114,6 +132,22 @@ fn check_handlers(webhooks: &Webhooks, descriptor: &Descriptor) -> Result<()> {
     )))
 }
 
+/// The house's tenant data that names accounts.
+const HOUSE_PERSONAL_DATA: &[PersonalData] = &[
+    // demo:begin
+    PersonalData {
+        table: "notes",
+        account_column: "author_account_id",
+        stored_column: Some("created_at"),
+        erase: Erase::Anonymise,
+    },
+    // demo:end
+];
+
+/// The vendor folder's: the Hello page's visits per user.
+const VENDOR_FOLDER_PERSONAL_DATA: PersonalData =
+    PersonalData { table: "hello_visits", account_column: "account_id", stored_column: None, erase: Erase::DeleteRows };
+
 /// The tables of the vendor's folder (`app/src/vendor/migrations/`), which
 /// its server functions reach through `ServerCx::execute` and `column`.
 fn vendor_folder_tables() -> VendorMigrations {
@@ -127,12 +161,13 @@ impl Application {
     pub fn builder(config: Config) -> ApplicationBuilder {
         let webhooks = Webhooks::new();
         let webhooks = webhooks.on("*", crate::webhooks::RecordActivity); // demo
-        let vendor = VendorParts { webhooks, hooks: LifecycleHooks::new(), migrations: Some(vendor_folder_tables()) };
+        let (migrations, personal_data) = (Some(vendor_folder_tables()), vec![VENDOR_FOLDER_PERSONAL_DATA]);
+        let vendor = VendorParts { webhooks, hooks: LifecycleHooks::new(), migrations, personal_data };
         ApplicationBuilder { config, listener: None, vendor }
     }
 
     async fn wire(config: Config, listener: TcpListener, vendor: VendorParts) -> Result<Self> {
-        let VendorParts { webhooks, hooks, migrations } = vendor;
+        let VendorParts { webhooks, hooks, migrations, personal_data } = vendor;
         let keyring = load_keyring(&config.keys.encryption, &config.keys.previous_encryption)?;
         let (session_key, previous_session_keys) =
             load_keys(&config.keys.session, &config.keys.previous_session, "APP_SESSION_KEY")?;
@@ -168,6 +203,7 @@ impl Application {
             act_as_user: Arc::new(ActAsUser::new(config.connect.oauth_server_url.clone())?),
             webhooks: Arc::new(webhooks),
             hooks: Arc::new(hooks),
+            personal_data: Arc::new(HOUSE_PERSONAL_DATA.iter().copied().chain(personal_data).collect()),
             webhook_wakeup: Arc::new(Notify::new()),
             refusals: Arc::new(NetworkShares::new(config.shares.refusals_per_minute)),
             signer_refusals: Arc::new(SignerShares::new(config.shares.refusals_per_minute)),
@@ -215,16 +251,22 @@ impl Application {
             0 => db.clone(),
             _ => db.for_workers(config.database_url.as_str()).await?,
         };
+        let tools = HandlerTools {
+            db: worker_db.clone(),
+            clock: self.state.clock.clone(),
+            keyring: self.state.keyring.clone(),
+            forge_api: self.state.forge_api.clone(),
+            host_client: self.state.host_client.clone(),
+            act_as_user: self.state.act_as_user.clone(),
+            webhooks: self.state.webhooks.clone(),
+        };
+        let reporting = privacy::spawn_reporting_job(privacy::ReportingJob {
+            tools: tools.clone(),
+            holders: self.state.personal_data.clone(),
+            interval: config.retention.personal_data_interval,
+        });
         let workers = Workers {
-            tools: HandlerTools {
-                db: worker_db.clone(),
-                clock: self.state.clock.clone(),
-                keyring: self.state.keyring.clone(),
-                forge_api: self.state.forge_api.clone(),
-                host_client: self.state.host_client.clone(),
-                act_as_user: self.state.act_as_user.clone(),
-                webhooks: self.state.webhooks.clone(),
-            },
+            tools,
             wakeup: self.state.webhook_wakeup.clone(),
             max_attempts: config.queue.max_attempts,
             lease_secs: config.queue.lease.as_secs() as i64,
@@ -249,6 +291,7 @@ impl Application {
         )
         .await;
         purge_job.abort();
+        reporting.abort();
         workers.iter().for_each(|worker| worker.abort());
         metrics.iter().for_each(|task| task.abort());
         worker_db.close().await;

@@ -61,6 +61,8 @@ pub struct Shared {
     pub webhooks: Arc<Webhooks>,
     /// The vendor's lifecycle hooks, fired after each accepted change.
     pub hooks: Arc<LifecycleHooks>,
+    /// The tenant data that names accounts, the house's and the vendor's.
+    pub(crate) personal_data: Arc<Vec<crate::store::personal_data::PersonalData>>,
     /// Wakes this instance's webhook workers when it queues a delivery.
     pub(crate) webhook_wakeup: Arc<Notify>,
     /// Refused requests counted per client network.

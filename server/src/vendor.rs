@@ -41,6 +41,9 @@ pub use crate::{
     error::{Error, Result},
     lifecycle_hooks::{HookFuture, LifecycleHook, LifecycleHooks, TenantChange, TenantEvent},
     startup::{Application, ApplicationBuilder},
-    store::{TenantDb, VENDOR_VERSIONS_FROM, VendorMigrations},
+    store::{
+        TenantDb, VENDOR_VERSIONS_FROM, VendorMigrations,
+        personal_data::{Erase, PersonalData},
+    },
     webhooks::{HandlerContext, HandlerError, HandlerFuture, WebhookEvent, WebhookHandler, Webhooks},
 };

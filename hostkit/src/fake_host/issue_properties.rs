@@ -1,8 +1,6 @@
 //! Jira's issue properties (`/rest/api/3/issue/{key}/properties/{name}`),
 //! the app's own data on an issue, as the site keeps them: PUT answers 200
-//! with an empty body, DELETE 204, GET the property or 404. And Jira's rate
-//! limits (`crate::rate_limits`): a site told to refuse its next calls, or
-//! given a points budget, answers 429 with `Retry-After`, as Atlassian does.
+//! with an empty body, DELETE 204, GET the property or 404.
 
 use axum::{
     body::Bytes,
@@ -23,30 +21,6 @@ impl FakeHost {
     pub fn set_issue_property(&self, site: &str, issue: &str, name: &str, value: Value) {
         self.lock().issue_properties.insert(property_key(site, issue, name), value);
     }
-
-    /// The next `calls` REST calls the app makes to `site` are answered 429
-    /// (`RateLimit-Reason: jira-burst-based`, `Retry-After: 1`).
-    pub fn rate_limit(&self, site: &str, calls: u32) {
-        self.lock().rate_limits.burst(site, calls);
-        if let (Some(forge), Some(s)) = (&self.forge, self.site(site)) {
-            forge.api.rate_limit(&s.cloud_id, calls);
-        }
-    }
-
-    /// `site` may spend `points` a window of `window_secs` (a read costs 1,
-    /// a write 2); past it every call is answered 429 until the window ends
-    /// (`RateLimit-Reason: jira-quota-tenant-based`), through Connect and Forge alike.
-    pub fn points_budget(&self, site: &str, points: u32, window_secs: i64) {
-        self.lock().rate_limits.set_budget(site, points, window_secs, crate::now());
-        if let (Some(forge), Some(s)) = (&self.forge, self.site(site)) {
-            forge.api.points_budget(&s.cloud_id, points, window_secs);
-        }
-    }
-}
-
-/// A 429 for `site`, if its limits refuse this call.
-pub(super) fn limited(host: &FakeHost, site: &str, method: &str) -> Option<Response> {
-    host.lock().rate_limits.charge(site, method, crate::now()).map(IntoResponse::into_response)
 }
 
 /// The answer to an issue-property call, if `path` is one.

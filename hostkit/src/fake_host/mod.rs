@@ -35,6 +35,7 @@ mod forge_side;
 mod host_page;
 mod issue_properties;
 mod oauth;
+mod platform;
 mod product_events;
 mod rest;
 mod sites;
@@ -70,6 +71,8 @@ pub(crate) struct Inner {
     pub(crate) issue_properties: HashMap<String, Value>,
     /// How many more REST calls each site answers 429.
     pub(crate) rate_limits: crate::rate_limits::RateLimits,
+    /// Closed and updated accounts, and the personal data reports made through Connect.
+    pub(crate) accounts: crate::personal_data::Accounts,
 }
 
 #[derive(Clone)]

@@ -14,7 +14,7 @@ use axum::{
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
-use super::{FakeHost, Site, issue_properties, oauth};
+use super::{FakeHost, Site, issue_properties, oauth, platform};
 use crate::qsh::qsh;
 
 impl FakeHost {
@@ -42,7 +42,7 @@ pub(super) async fn rest(
     let bearer =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("Bearer "));
     // Atlassian's limits count the app's calls as the app and as its users alike.
-    if let Some(refused) = issue_properties::limited(&host, site_name, method.as_str()) {
+    if let Some(refused) = platform::limited(&host, site_name, method.as_str()) {
         return refused;
     }
     if bearer {
@@ -57,6 +57,10 @@ pub(super) async fn rest(
     let query: HashMap<String, String> =
         url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
     match (method.as_str(), relative.as_str()) {
+        ("POST", "/rest/atlassian-connect/latest/report-accounts") => {
+            let report: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            host.lock().accounts.answer(site_name, &report)
+        }
         ("POST", "/rest/api/3/permissions/check") => {
             let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let account = request["accountId"].as_str().unwrap_or_default();

@@ -204,6 +204,9 @@ pub struct Retention {
     /// How long orphans and uninstalled installations are kept (seed 000: 30 days).
     pub keep: Duration,
     pub purge_interval: Duration,
+    /// How often the stored account ids are reported to Atlassian's
+    /// personal data reporting API (Atlassian's cycle: 7 days).
+    pub personal_data_interval: Duration,
 }
 
 impl Retention {
@@ -211,6 +214,7 @@ impl Retention {
         Ok(Self {
             keep: Duration::from_secs(86_400 * vars.parse::<u64>("INSTALL_RETENTION_DAYS", "30")?),
             purge_interval: vars.secs("PURGE_INTERVAL_SECS", "3600")?,
+            personal_data_interval: vars.secs("PERSONAL_DATA_REPORT_INTERVAL_SECS", "604800")?,
         })
     }
 }

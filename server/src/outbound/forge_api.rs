@@ -104,6 +104,21 @@ impl ForgeApi {
         self.send(&base, &token, request).await
     }
 
+    /// Sends `request` as the app to the API's own origin (Atlassian's
+    /// `https://api.atlassian.com`, not the site's `/ex/…` base), where
+    /// app-wide APIs such as the personal data report live.
+    pub(crate) async fn send_as_app_to_origin(
+        &self,
+        db: &Database,
+        keyring: &Keyring,
+        installation: &Tenant,
+        request: ApiRequest<'_>,
+    ) -> std::result::Result<Value, ForgeApiError> {
+        let (base, token) = system_token(db, keyring, installation).await?;
+        let origin = Url::parse(&base.origin().ascii_serialization()).map_err(|_| ForgeApiError::NotAllowed)?;
+        self.send(&origin, &token, request).await
+    }
+
     /// Is `account_id` an administrator of the tenant's site? Asked as that
     /// user (Jira's `mypermissions`, Confluence's own operations): the
     /// product tells the app about another user only when the app is an

@@ -32,6 +32,11 @@ pub(crate) struct SiteClient<'a> {
     patience: Patience,
 }
 
+/// Atlassian's personal data reporting API: Connect's, relative to the site.
+const CONNECT_REPORT_PATH: &str = "/rest/atlassian-connect/latest/report-accounts";
+/// Forge's (and OAuth 2.0 apps'), on `https://api.atlassian.com`.
+const FORGE_REPORT_PATH: &str = "/app/report-accounts/";
+
 /// Whom the site sees calling.
 #[derive(Clone, Copy, Debug)]
 pub enum Acting<'a> {
@@ -106,6 +111,24 @@ impl<'a> SiteClient<'a> {
                 self.send_connect(installation, &secret, acting, call).await
             }
             None => self.send_forge(installation, acting, call).await,
+        }
+    }
+
+    /// A batch of Atlassian's personal data report (`body`), as the app:
+    /// Connect's `/rest/atlassian-connect/latest/report-accounts` on the
+    /// site, or Forge's `/app/report-accounts/` on the API's origin.
+    pub(crate) async fn report_accounts(&self, installation: &Tenant, body: Value) -> Result<Value, SiteError> {
+        let (method, patience, body) = (Method::POST, self.patience, Some(body));
+        match &installation.connect {
+            Some(connect) => {
+                let secret = connect.open_secret(self.keyring).map_err(|_| SiteError::Secret)?;
+                let request = HostRequest { method, path: CONNECT_REPORT_PATH, query: &[], body, patience };
+                Ok(self.host_client.send(installation, &secret, request, self.clock.now()).await?)
+            }
+            None => {
+                let request = ApiRequest { method, path: FORGE_REPORT_PATH, body, patience };
+                Ok(self.forge_api.send_as_app_to_origin(self.db, self.keyring, installation, request).await?)
+            }
         }
     }
 

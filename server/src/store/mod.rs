@@ -38,6 +38,7 @@ pub mod identities;
 mod installation_cache;
 pub mod installations;
 pub(crate) mod notes; // demo
+pub mod personal_data;
 pub mod purge;
 mod tenant_db;
 pub mod tenant_lookup;

@@ -34,7 +34,7 @@ pub(crate) struct HandlerTools {
 }
 
 impl HandlerTools {
-    fn site(&self) -> SiteClient<'_> {
+    pub(crate) fn site(&self) -> SiteClient<'_> {
         SiteClient::new(&self.db, &self.keyring, &self.clock, &self.host_client, &self.forge_api, &self.act_as_user)
     }
 }

@@ -33,6 +33,7 @@ mod lifecycle;
 mod lifecycle_hooks;
 mod metrics;
 mod pages;
+mod personal_data; // demo
 mod queue_batches;
 mod refusal_limits;
 mod route_proofs;

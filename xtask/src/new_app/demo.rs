@@ -33,6 +33,7 @@ pub(crate) const FILES: &[&str] = &[
     "migrations/postgres/0002_notes.sql",
     "migrations/postgres/0008_note_links.sql",
     "server/tests/it/browser_app.rs",
+    "server/tests/it/personal_data.rs",
     "server/tests/it/database_faults.rs",
     "server/tests/it/isolation.rs",
     "server/tests/it/support/cluster_pair.rs",

@@ -198,13 +198,14 @@ fn page(descriptor: &Descriptor, module: ForgeModule, product: Product) -> Value
 /// and Forge-native: the least the app's calls need: reading the product
 /// (its events, the health check, the admin check), users (display names),
 /// writing comments (share, as the user), in the map form that marks the
-/// scopes offline impersonation may use (`allowImpersonation`). Then, in
-/// each mode, the system token's scope if an endpoint asks for it (Forge
-/// mints none without another scope).
+/// scopes offline impersonation may use (`allowImpersonation`), and the
+/// personal data report's. Then, in each mode, the system token's scope if
+/// an endpoint asks for it (Forge mints none without another scope).
 fn scopes(d: &Value, product: Product, mode: Mode, modules: &Map<String, Value>) -> Value {
     let endpoints = modules.get("endpoint").and_then(Value::as_array).into_iter().flatten();
     let system_token = endpoints.filter_map(|e| e.get("auth")).any(|auth| auth["appSystemToken"]["enabled"] == true);
     let system_token = system_token.then_some(SYSTEM_TOKEN_SCOPE);
+    // Under Connect-on-Forge the Connect part reports personal data with its JWT; a Forge app with the system token.
     if mode.has_connect_modules() {
         let mut scopes = connect_scopes(d, product);
         scopes.extend([read_scope(product)].into_iter().chain(system_token).map(str::to_string));
@@ -217,10 +218,13 @@ fn scopes(d: &Value, product: Product, mode: Mode, modules: &Map<String, Value>)
     if let Some(scope) = system_token {
         scopes.insert(scope.into(), json!({}));
     }
+    scopes.insert(PERSONAL_DATA_SCOPE.into(), json!({}));
     Value::Object(scopes)
 }
 
 const SYSTEM_TOKEN_SCOPE: &str = "read:app-system-token";
+/// Atlassian's personal data reporting API (`privacy`), as the app.
+const PERSONAL_DATA_SCOPE: &str = "report:personal-data";
 
 fn read_scope(product: Product) -> &'static str {
     match product {

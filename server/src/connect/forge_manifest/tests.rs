@@ -120,6 +120,7 @@ fn the_native_manifest_has_nothing_of_connect() {
     let scopes = json!({
         "read:jira-work": { "allowImpersonation": true }, "read:jira-user": { "allowImpersonation": false },
         "write:jira-work": { "allowImpersonation": true }, "read:app-system-token": {},
+        "report:personal-data": {},
     });
     assert_eq!(jira["permissions"]["scopes"], scopes, "no user token is asked for: requestRemote carries none");
     let product = module_list(&jira, "modules", "trigger").iter().find(|t| t["key"] == "product-events");
