@@ -5,7 +5,8 @@
 //! new clientKey for the same base URL), and with Forge on: moving the site
 //! onto Forge, Forge's lifecycle events and its hourly scheduled trigger;
 //! for a Forge-native site, Forge alone: install, reinstall, rename, a
-//! development environment beside production, product events, uninstall.
+//! development environment beside production, product events, uninstall;
+//! and for every site, selling or lapsing its licence for the app.
 
 use axum::{
     Router,
@@ -90,6 +91,12 @@ Everything here is signed the way Jira and Confluence sign it.</p>{sections}</bo
 /// is on Forge, Forge's deliveries instead of `enabled`/`disabled` (which
 /// stop for Connect-on-Forge apps).
 fn actions(fake: &FakeHost, site: &super::Site) -> Vec<&'static str> {
+    let mut actions = lifecycle_actions(fake, site);
+    actions.push(if site.licensed { "lapse-licence" } else { "sell-licence" });
+    actions
+}
+
+fn lifecycle_actions(fake: &FakeHost, site: &super::Site) -> Vec<&'static str> {
     if site.native {
         return match &site.forge {
             Some(_) if site.installed => vec![
@@ -190,6 +197,16 @@ async fn act(State(fake): State<FakeHost>, Path((name, action)): Path<(String, S
         fake.lock().last_action.insert(name, format!("{action}: not offered for this site"));
         return Redirect::to("/").into_response();
     }
+    if let Some(active) = licence_action(&action) {
+        if active {
+            fake.sell_license(&name)
+        } else {
+            fake.lapse_license(&name)
+        }
+        let now = if active { "active" } else { "lapsed: its pages say lic=none" };
+        fake.lock().last_action.insert(name, format!("licence {now}"));
+        return Redirect::to("/").into_response();
+    }
     let on_forge = site.forge.is_some();
     let tenant = site.tenant;
     let forge = |result: Result<u16, String>| {
@@ -245,6 +262,15 @@ async fn act(State(fake): State<FakeHost>, Path((name, action)): Path<(String, S
 }
 
 /// Installs `tenant` (signed) and makes it the site's tenant when accepted.
+/// Whether a licence action sells (true) or lapses (false) the site's licence.
+fn licence_action(action: &str) -> Option<bool> {
+    match action {
+        "sell-licence" => Some(true),
+        "lapse-licence" => Some(false),
+        _ => None,
+    }
+}
+
 async fn replace(fake: &FakeHost, name: &str, tenant: Tenant) -> u16 {
     let status = fake.host.install(&tenant).await.status().as_u16();
     if (200..300).contains(&status) {

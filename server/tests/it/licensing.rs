@@ -187,3 +187,23 @@ async fn a_lapsed_site_sees_the_licence_screen_in_both_worlds_and_themes() {
     }
     browser.close().await;
 }
+
+/// The fake host's control panel sells and lapses a site's licence, and its
+/// host page then frames the app with `lic=none` or `lic=active`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_control_panel_lapses_and_sells_a_sites_licence() {
+    let app = paid(DbKind::Sqlite).start().await;
+    let tenant = app.fake.add_site("acme", "jira");
+    assert_eq!(app.host.install(&tenant).await.status(), 204);
+    let framed = || async {
+        let page = app.http.get(app.fake.host_page_url("acme", "/app", "user")).send().await.unwrap();
+        page.text().await.unwrap()
+    };
+    assert!(framed().await.contains("lic=active"), "a site has bought the app until it lapses");
+    for (action, lic) in [("lapse-licence", "lic=none"), ("sell-licence", "lic=active")] {
+        let url = format!("{}/_control/acme/{action}", app.fake.url);
+        let answer = app.http.post(url).send().await.unwrap();
+        assert!(answer.status().is_success() || answer.status().is_redirection(), "{action}: {}", answer.status());
+        assert!(framed().await.contains(lic), "{action}");
+    }
+}
