@@ -84,7 +84,7 @@ impl ApplicationBuilder {
     /// [`Self::personal_data`].
     pub fn migrations(mut self, migrations: VendorMigrations) -> Self {
         self.vendor.migrations = Some(migrations);
-        self.vendor.personal_data.clear();
+        self.vendor.personal_data.retain(|holder| holder.table != VENDOR_FOLDER_PERSONAL_DATA.table);
         self
     }
 
@@ -183,6 +183,10 @@ impl Application {
             db.migrate_vendor(migrations).await?;
         }
         console::prepare_store(&db).await?;
+        let personal_data: Vec<PersonalData> = HOUSE_PERSONAL_DATA.iter().copied().chain(personal_data).collect();
+        for holder in &personal_data {
+            crate::store::personal_data::check(&db, holder).await?;
+        }
         let leptos = leptos_options(&config, listener.local_addr()?);
         let state = AppState::new(Shared {
             config: Arc::new(config.clone()),
@@ -203,7 +207,7 @@ impl Application {
             act_as_user: Arc::new(ActAsUser::new(config.connect.oauth_server_url.clone())?),
             webhooks: Arc::new(webhooks),
             hooks: Arc::new(hooks),
-            personal_data: Arc::new(HOUSE_PERSONAL_DATA.iter().copied().chain(personal_data).collect()),
+            personal_data: Arc::new(personal_data),
             webhook_wakeup: Arc::new(Notify::new()),
             refusals: Arc::new(NetworkShares::new(config.shares.refusals_per_minute)),
             signer_refusals: Arc::new(SignerShares::new(config.shares.refusals_per_minute)),

@@ -43,9 +43,11 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The tenant's licence: a gate of yours is `caller.license().is_active()`
+    /// The tenant's licence: a gate of yours is `caller.license().allows()`
     /// (the house already refuses every server function of an
-    /// [`License::Inactive`] tenant).
+    /// [`License::Inactive`] tenant). `is_active()` is true only when
+    /// Atlassian said so: never with licensing off, nor in a Forge
+    /// development or staging environment.
     pub fn license(&self) -> License {
         self.license
     }

@@ -261,7 +261,6 @@ async fn act(State(fake): State<FakeHost>, Path((name, action)): Path<(String, S
     Redirect::to("/").into_response()
 }
 
-/// Installs `tenant` (signed) and makes it the site's tenant when accepted.
 /// Whether a licence action sells (true) or lapses (false) the site's licence.
 fn licence_action(action: &str) -> Option<bool> {
     match action {
@@ -271,6 +270,7 @@ fn licence_action(action: &str) -> Option<bool> {
     }
 }
 
+/// Installs `tenant` (signed) and makes it the site's tenant when accepted.
 async fn replace(fake: &FakeHost, name: &str, tenant: Tenant) -> u16 {
     let status = fake.host.install(&tenant).await.status().as_u16();
     if (200..300).contains(&status) {

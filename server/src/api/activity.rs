@@ -146,6 +146,7 @@ fn refused_comment(installation: &Tenant, error: &HostError) -> ApiError {
         HostError::Status(401 | 403) => {
             ApiError::SiteRefused("The site refused the comment: you may not comment there.".into())
         }
+        HostError::RateLimited(limit) => super::rate_limited(limit),
         _ => ApiError::Unavailable,
     }
 }

@@ -39,9 +39,12 @@ async fn display_name(state: &AppState, caller: &Caller) -> Result<Option<String
     let installation = verified_installation(caller)?;
     let path = if installation.is_confluence() { "/rest/api/user" } else { "/rest/api/3/user" };
     let call = SiteCall { method: Method::GET, path, query: &[("accountId", account_id.as_str())], body: None };
-    match state.site().send(&installation, Acting::App, call).await {
+    let sent = state.site().send(&installation, Acting::App, call).await;
+    if let Some(limit) = sent.as_ref().err().and_then(SiteError::rate_limit) {
+        return Err(rate_limited(limit));
+    }
+    match sent {
         Ok(user) => Ok(host_api::display_name_of(&user)),
-        Err(e) if e.rate_limit().is_some() => Err(e.rate_limit().map_or(ApiError::Unavailable, rate_limited)),
         Err(SiteError::Forge(e)) => Err(forge_refusal(&installation, &e)),
         Err(e) => {
             tracing::warn!(tenant_id = %installation.tenant_id, error = %e, "display name lookup failed");

@@ -28,13 +28,13 @@ impl AppBackend {
     }
 }
 
-/// Logs the detail; the browser only learns to retry.
 /// What a server function hears of a rate limit the site kept to after
 /// the client's own waits: 429 and the seconds to wait (at least one).
 fn rate_limited(limit: &crate::outbound::answer::RateLimit) -> ApiError {
     ApiError::RateLimited(limit.retry_after.map_or(1, |wait| wait.as_secs().max(1)))
 }
 
+/// Logs the detail; the browser only learns to retry.
 fn unavailable(error: Error) -> ApiError {
     tracing::error!(error = %error, "server function failed");
     ApiError::Unavailable

@@ -38,20 +38,7 @@ impl Services for AppBackend {
             };
             let request = SiteCall { method: call.method, path: call.path, query: call.query, body: call.body };
             let sent = self.state.site().send(&tenant, acting, request).await;
-            sent.map_err(|e| match e {
-                e if e.rate_limit().is_some() => e.rate_limit().map_or(ApiError::Unavailable, rate_limited),
-                SiteError::BadPath(why) => ApiError::Invalid(why),
-                SiteError::Connect(HostError::Status(status)) | SiteError::Forge(ForgeApiError::Status(status))
-                    if status < 500 =>
-                {
-                    refused(status)
-                }
-                SiteError::Forge(e) => forge_refusal(&tenant, &e),
-                other => {
-                    tracing::warn!(tenant_id = %tenant.tenant_id, error = %other, "a call to the site failed");
-                    ApiError::Unavailable
-                }
-            })
+            sent.map_err(|e| site_failure(&tenant, e))
         })
     }
 
@@ -67,6 +54,27 @@ impl Services for AppBackend {
             let tenant = verified_installation(caller)?;
             TenantDb::new(&self.state.db, &tenant.tenant_id).column(sql, args).await.map_err(tenant_sql_error)
         })
+    }
+}
+
+/// What the function hears of a failed call: a rate limit's 429, a 4xx as
+/// the site's refusal, and anything else logged as "unavailable".
+fn site_failure(tenant: &crate::store::Tenant, e: SiteError) -> ApiError {
+    if let Some(limit) = e.rate_limit() {
+        return rate_limited(limit);
+    }
+    match e {
+        SiteError::BadPath(why) => ApiError::Invalid(why),
+        SiteError::Connect(HostError::Status(status)) | SiteError::Forge(ForgeApiError::Status(status))
+            if status < 500 =>
+        {
+            refused(status)
+        }
+        SiteError::Forge(e) => forge_refusal(tenant, &e),
+        other => {
+            tracing::warn!(tenant_id = %tenant.tenant_id, error = %other, "a call to the site failed");
+            ApiError::Unavailable
+        }
     }
 }
 

@@ -105,11 +105,13 @@ impl Config {
         Ok(config)
     }
 
-    /// The descriptor the app serves: the template with this base URL and
-    /// licensing (`APP_LICENSING` writes `enableLicensing`).
+    /// The descriptor the app serves: the template with this base URL, a
+    /// paid app when `APP_LICENSING` or the template's `enableLicensing` says
+    /// so (never silently free: a paid app's descriptor must stay paid).
     pub fn descriptor(&self) -> Result<crate::connect::descriptor::Descriptor> {
         use crate::connect::descriptor::{Descriptor, TEMPLATE};
-        Descriptor::render_licensed(TEMPLATE, self.base_url_str(), self.licensing)
+        let paid = self.licensing || Descriptor::render(TEMPLATE, self.base_url_str())?.licensing();
+        Descriptor::render_licensed(TEMPLATE, self.base_url_str(), paid)
     }
 
     /// The base URL without a trailing slash, as it appears in the descriptor.

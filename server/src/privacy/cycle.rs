@@ -1,7 +1,9 @@
 //! One reporting cycle over every active tenant, and the job that runs a
 //! cycle when it is due: each instance asks every `tick`, and the one whose
 //! claim moves the next cycle on (`store::personal_data::claim_cycle`) runs
-//! it. A tenant whose site cannot be asked now is tried again next cycle.
+//! it. A tenant whose site cannot be asked now is tried again next cycle
+//! (Atlassian asks for no more than one report a cycle per account); a cycle
+//! that could not even list the tenants is tried again at the next tick.
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
@@ -38,11 +40,14 @@ struct CycleReport {
     pub failed: usize,
 }
 
-/// Asks every `tick` (the interval, an hour at most) whether a cycle is due.
+/// Asks every `tick` (the interval, an hour at most), the first time half a
+/// tick to a tick after start, whether a cycle is due.
 pub(crate) fn spawn_reporting_job(job: ReportingJob) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let tick = job.interval.min(Duration::from_secs(3600));
-        let mut ticker = tokio::time::interval(tick);
+        // Not at start, nor at the same moment on every instance and app (Atlassian asks for no fixed times).
+        let first = tokio::time::Instant::now() + tick.mul_f64(0.5 + rand::random::<f64>() / 2.0);
+        let mut ticker = tokio::time::interval_at(first, tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
@@ -51,7 +56,14 @@ pub(crate) fn spawn_reporting_job(job: ReportingJob) -> tokio::task::JoinHandle<
             match personal_data::claim_cycle(&job.tools.db, now, next).await {
                 Ok(true) => match run_cycle(&job.tools, &job.holders).await {
                     Ok(report) => tracing::info!(?report, "personal data reported"),
-                    Err(e) => tracing::warn!(error = %e, "personal data report failed; the next cycle tries again"),
+                    Err(e) => {
+                        // Nothing was reported (the tenants could not be listed): try again at the next tick.
+                        tracing::warn!(error = %e, "personal data report failed; it is tried again soon");
+                        let soon = now + i64::try_from(tick.as_secs()).unwrap_or(3600);
+                        if let Err(e) = personal_data::postpone_cycle(&job.tools.db, soon).await {
+                            tracing::warn!(error = %e, "could not bring the personal data report forward");
+                        }
+                    }
                 },
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "could not claim the personal data report; will retry"),
@@ -64,13 +76,7 @@ pub(crate) fn spawn_reporting_job(job: ReportingJob) -> tokio::task::JoinHandle<
 async fn run_cycle(tools: &HandlerTools, holders: &[PersonalData]) -> Result<CycleReport> {
     let mut report = CycleReport::default();
     for tenant in installations::list(&tools.db).await?.into_iter().filter(Tenant::is_active) {
-        let stored = stored_accounts(&tools.db, holders, &tenant, tools.clock.now()).await?;
-        if stored.is_empty() {
-            continue;
-        }
-        report.tenants += 1;
-        report.accounts += stored.len();
-        if let Err(e) = report_tenant(tools, holders, &tenant, &stored, &mut report).await {
+        if let Err(e) = report_tenant(tools, holders, &tenant, &mut report).await {
             tracing::warn!(tenant_id = %tenant.tenant_id, error = %e, "personal data report of a tenant failed");
             report.failed += 1;
         }
@@ -99,9 +105,13 @@ async fn report_tenant(
     tools: &HandlerTools,
     holders: &[PersonalData],
     tenant: &Tenant,
-    stored: &[Stored],
     report: &mut CycleReport,
 ) -> Result<()> {
+    let stored = stored_accounts(&tools.db, holders, tenant, tools.clock.now()).await?;
+    if !stored.is_empty() {
+        report.tenants += 1;
+        report.accounts += stored.len();
+    }
     for batch in stored.chunks(BATCH) {
         let answer = tools.site().report_accounts(tenant, report::body(batch)).await;
         let answer =

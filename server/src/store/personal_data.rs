@@ -83,3 +83,20 @@ pub(crate) async fn claim_cycle(db: &Database, now: UnixTime, next: UnixTime) ->
         on_pool!(db, pool => sqlx::query(sql).bind(LEASE).bind(next).bind(now).execute(pool).await?.rows_affected());
     Ok(claimed == 1)
 }
+
+/// The next cycle is due at `at` (after a cycle that reported nothing).
+pub(crate) async fn postpone_cycle(db: &Database, at: UnixTime) -> Result<()> {
+    let sql = "UPDATE maintenance_leases SET next_at = $2 WHERE name = $1";
+    on_pool!(db, pool => sqlx::query(sql).bind(LEASE).bind(at).execute(pool).await?.rows_affected());
+    Ok(())
+}
+
+/// Refuses a declaration whose table or columns do not exist, at start,
+/// rather than failing every cycle after.
+pub(crate) async fn check(db: &Database, holder: &PersonalData) -> Result<()> {
+    let PersonalData { table, account_column: account, stored_column, .. } = holder;
+    let stored = stored_column.unwrap_or(account);
+    let sql = format!("SELECT tenant_id, {account}, {stored} FROM {table} WHERE 1 = 0");
+    let checked = on_pool!(db, pool => sqlx::query(&sql).fetch_all(pool).await.map(|_| ()));
+    checked.map_err(|e| crate::error::Error::Config(format!("personal data declared in {table}.{account}: {e}")))
+}

@@ -71,30 +71,32 @@ impl WebhookEvent {
 #[derive(Debug)]
 pub struct HandlerError {
     reason: String,
+    rate_limited: bool,
     retry_after: Option<Duration>,
 }
 
-/// A limited job comes back after this at least (when `Retry-After` says less, or nothing).
-const MIN_RATE_LIMIT_WAIT: Duration = Duration::from_secs(1);
-/// And at most after this: Atlassian's quotas reset at the top of each hour.
-const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
-
 impl HandlerError {
     pub fn new(reason: impl Into<String>) -> Self {
-        Self { reason: reason.into(), retry_after: None }
+        Self { reason: reason.into(), rate_limited: false, retry_after: None }
     }
 
-    /// The site limited the app: try again after `retry_after`, not counted as a failed attempt.
+    /// The site limited the app: the job runs again after `retry_after` (the
+    /// site's `Retry-After`; without one, later the longer the job has
+    /// waited), the run not counted as a failed attempt.
     pub fn rate_limited(reason: impl Into<String>, retry_after: Option<Duration>) -> Self {
-        let wait = retry_after.unwrap_or(MIN_RATE_LIMIT_WAIT).clamp(MIN_RATE_LIMIT_WAIT, MAX_RATE_LIMIT_WAIT);
-        Self { reason: reason.into(), retry_after: Some(wait) }
+        Self { reason: reason.into(), rate_limited: true, retry_after }
     }
 
     pub fn reason(&self) -> &str {
         &self.reason
     }
 
-    /// When the job should run again, if a rate limit is why it failed.
+    /// Whether a rate limit is why it failed.
+    pub fn is_rate_limited(&self) -> bool {
+        self.rate_limited
+    }
+
+    /// The site's `Retry-After`, when it gave one.
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
     }

@@ -76,17 +76,31 @@ struct Round {
 /// A run's job, its outcome (None: it was stopped) and how long it took.
 type RunEnd = (ClaimedJob, Option<Result<JobState, RunFailure>>, Duration);
 
+/// How long after its delivery a job the site keeps limiting is put back
+/// without counting the run: past it, each limited run counts, so the job
+/// ends dead after `WEBHOOK_MAX_ATTEMPTS` like any failing one.
+const MAX_UNCOUNTED_SECS: i64 = 86_400;
+
 /// Why a run did not end its job: the error, and when the tenant's site
 /// limited a call, how long until the job may run again.
 struct RunFailure {
     error: String,
+    limited: bool,
     retry_after: Option<Duration>,
 }
 
 impl RunFailure {
     fn new(error: String) -> Self {
-        Self { error, retry_after: None }
+        Self { error, limited: false, retry_after: None }
     }
+}
+
+/// How long a limited job waits: the site's `Retry-After`, else a quarter of
+/// how long it has waited so far (backing off as a site keeps limiting);
+/// a second to an hour (Atlassian's quotas reset each hour).
+fn limited_wait(retry_after: Option<Duration>, waited_secs: i64) -> Duration {
+    let backoff = Duration::from_secs(u64::try_from(waited_secs / 4).unwrap_or(0));
+    retry_after.unwrap_or(backoff).clamp(Duration::from_secs(1), Duration::from_secs(3600))
 }
 
 /// Aborts the task when dropped: a supervisor that is aborted takes its worker with it.
@@ -230,14 +244,16 @@ impl Workers {
         let now = self.tools.clock.now();
         let outcome = match outcome {
             Ok(state) => Outcome::Ended(state),
-            Err(RunFailure { error, retry_after: Some(wait) }) => {
+            Err(RunFailure { error, limited: true, retry_after }) if now - job.received_at < MAX_UNCOUNTED_SECS => {
+                let wait = limited_wait(retry_after, now - job.received_at);
                 // The queue counts whole seconds: one more, so the job never runs before `Retry-After`.
-                let retry_at = now + i64::try_from(wait.as_secs()).unwrap_or(i64::MAX / 2) + 1;
+                let retry_at = now + wait.as_secs() as i64 + 1;
                 tracing::info!(delivery_id = %job.delivery_id, tenant_id = %job.tenant_id, error = %error,
                     retry_in_secs = wait.as_secs(), "the site limited a webhook handler; the job waits, not counted");
                 Outcome::Deferred { error, retry_at }
             }
-            Err(RunFailure { error, retry_after: None }) => {
+            // No limit, or a site that has limited this job for a day: a failed attempt like any other.
+            Err(RunFailure { error, .. }) => {
                 let retry_at = (job.attempts < self.max_attempts).then(|| now + backoff_secs(job.attempts));
                 tracing::warn!(delivery_id = %job.delivery_id, attempt = job.attempts, error = %error,
                     dead = retry_at.is_none(), "webhook handler failed");
@@ -345,10 +361,11 @@ impl Workers {
         };
         let context = HandlerContext::new(&event, &installation, &self.tools);
         for handler in self.tools.webhooks.for_event(&job.event) {
-            handler
-                .handle(&context)
-                .await
-                .map_err(|e| RunFailure { error: e.to_string(), retry_after: e.retry_after() })?;
+            handler.handle(&context).await.map_err(|e| RunFailure {
+                error: e.to_string(),
+                limited: e.is_rate_limited(),
+                retry_after: e.retry_after(),
+            })?;
         }
         Ok(JobState::Done)
     }
@@ -376,6 +393,16 @@ mod tests {
         assert_eq!(panic_message(literal.as_ref()), "plain");
         let other = std::panic::catch_unwind(|| std::panic::panic_any(42)).unwrap_err();
         assert_eq!(panic_message(other.as_ref()), "?");
+    }
+
+    #[test]
+    fn a_limited_job_waits_the_sites_retry_after_else_backs_off_within_an_hour() {
+        assert_eq!(limited_wait(Some(Duration::from_secs(30)), 5), Duration::from_secs(30));
+        assert_eq!(limited_wait(None, 0), Duration::from_secs(1));
+        assert_eq!(limited_wait(None, 400), Duration::from_secs(100));
+        assert_eq!(limited_wait(None, 86_000), Duration::from_secs(3600));
+        assert_eq!(limited_wait(Some(Duration::from_secs(7200)), 5), Duration::from_secs(3600));
+        assert_eq!(limited_wait(Some(Duration::ZERO), 5), Duration::from_secs(1));
     }
 
     #[test]

@@ -84,7 +84,8 @@ pub(super) fn caller(installation: &Tenant, account_id: Option<AccountId>, via: 
 /// `said` of it (`None`: nothing) or else the tenant's record, which keeps
 /// what was said when it is news. Failing to keep it does not fail the call.
 pub(crate) async fn caller_license(state: &AppState, tenant: &Tenant, said: Option<bool>) -> License {
-    let licensing = state.config.licensing;
+    // The descriptor's word, which `APP_LICENSING` or the template set.
+    let licensing = state.descriptor.licensing();
     if let Some(news) = license::to_record(licensing, said, tenant.license)
         && let Err(e) = record_license(state, &tenant.tenant_id, news).await
     {

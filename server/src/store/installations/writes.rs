@@ -21,7 +21,7 @@ pub(crate) async fn reinstall_forge(
 ) -> Result<()> {
     let sql = "UPDATE installations SET installation_id = $2, state = 'installed', uninstalled_at = NULL, \
                given_up_at = NULL, forge_reached_at = $3, install_generation = install_generation + 1, \
-               last_installed_at = $3, last_event_at = $3, last_event_iat = $4, last_install_iat = $4 \
+               last_installed_at = $3, last_event_at = $3, last_event_iat = $4, last_install_iat = $4, license = NULL \
                WHERE tenant_id = $1 AND client_key IS NULL";
     on_tx!(tx, conn => sqlx::query(sql).bind(tenant_id).bind(installation_id).bind(now).bind(iat)
         .execute(conn).await?.rows_affected());
@@ -111,7 +111,8 @@ pub(crate) async fn reinstall(
                installation_id = COALESCE($9, installation_id), secret_ciphertext = $10, secret_key_id = $11, \
                install_signature = $12, last_installed_at = $13, last_event_at = $13, last_event_iat = $14, \
                last_install_iat = $14, state = $15, install_generation = install_generation + 1, \
-               uninstalled_at = NULL, orphaned_at = NULL, last_install_token = $16 WHERE tenant_id = $17";
+               uninstalled_at = NULL, orphaned_at = NULL, last_install_token = $16, license = NULL \
+               WHERE tenant_id = $17";
     on_tx!(tx, conn => {
         let query = bind_fields(sqlx::query(sql), f).bind(state.as_str()).bind(f.token_fingerprint).bind(tenant_id);
         query.execute(conn).await?.rows_affected()

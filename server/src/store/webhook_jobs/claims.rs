@@ -104,7 +104,7 @@ async fn take(tx: &mut QueueTx, ids: &[i64], now: UnixTime, lease_secs: i64) -> 
     let sql = format!(
         "UPDATE webhook_jobs SET state = 'running', locked_until = $1 + $2, attempts = attempts + 1 \
          WHERE state = 'queued' AND id IN ({}) \
-         RETURNING id, tenant_id, delivery_id, event, entity_key, payload, attempts",
+         RETURNING id, tenant_id, delivery_id, event, entity_key, payload, attempts, received_at",
         placeholders(3, ids.len())
     );
     let mut jobs: Vec<ClaimedJob> = on_tx!(tx, conn => {

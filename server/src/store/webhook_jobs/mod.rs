@@ -81,6 +81,9 @@ pub(crate) struct ClaimedJob {
     pub entity_key: Option<String>,
     pub payload: String,
     pub attempts: i64,
+    /// When the delivery was queued: a job the site keeps limiting is put
+    /// back uncounted only so long after it (`webhooks::worker`).
+    pub received_at: UnixTime,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
