@@ -46,6 +46,8 @@ pub struct Tenant {
     /// The licence Atlassian last said the site has (a page's `lic`, a
     /// FIT's `app.license`); `None` before anything said (`connect::license`).
     pub license: Option<License>,
+    /// When the token that said it was issued.
+    pub license_said_at: Option<UnixTime>,
 }
 
 /// The site the tenant is.
@@ -233,6 +235,7 @@ impl Tenant {
             forge_reached_at: None,
             given_up_at: None,
             license: None,
+            license_said_at: None,
         }
     }
 }

@@ -8,11 +8,26 @@
 //! says to record.
 
 use app::api::backend::License;
+use ids::UnixTime;
+
+/// What a proof said of the licence, and when its token was issued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Said {
+    pub active: bool,
+    pub at: UnixTime,
+}
 
 /// What a Connect page's `lic` says: `active`, or not (`none`; anything
 /// else, such as the old `expired`, is not an active licence either).
 pub(crate) fn said_by_lic(lic: Option<&str>) -> Option<bool> {
     lic.map(|value| value == "active")
+}
+
+/// The tenant's record of the last word: the licence and when it was said.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Recorded {
+    pub license: Option<License>,
+    pub at: Option<UnixTime>,
 }
 
 /// The caller's licence: what Atlassian said on this request, else the
@@ -26,10 +41,12 @@ pub(crate) fn judge(licensing: bool, said: Option<bool>, recorded: Option<Licens
     }
 }
 
-/// What to record, if anything: what Atlassian said, when the record says otherwise.
-pub(crate) fn to_record(licensing: bool, said: Option<bool>, recorded: Option<License>) -> Option<License> {
-    let said = said.filter(|_| licensing).map(|active| if active { License::Active } else { License::Inactive })?;
-    (recorded != Some(said)).then_some(said)
+/// What to record, if anything: what Atlassian said, when the record says
+/// otherwise and was not said by a newer token.
+pub(crate) fn to_record(licensing: bool, said: Option<Said>, recorded: Recorded) -> Option<License> {
+    let said = said.filter(|s| licensing && recorded.at.is_none_or(|at| at <= s.at))?;
+    let license = if said.active { License::Active } else { License::Inactive };
+    (recorded.license != Some(license)).then_some(license)
 }
 
 /// How the record's column holds it.
@@ -79,13 +96,16 @@ mod tests {
     }
 
     #[test]
-    fn records_only_a_change_and_only_with_licensing_on() {
+    fn records_only_a_newer_change_and_only_with_licensing_on() {
         use License::*;
-        assert_eq!(to_record(true, Some(false), Some(Active)), Some(Inactive));
-        assert_eq!(to_record(true, Some(true), None), Some(Active));
-        assert_eq!(to_record(true, Some(true), Some(Active)), None);
-        assert_eq!(to_record(true, None, Some(Active)), None);
-        assert_eq!(to_record(false, Some(false), Some(Active)), None);
+        let said = |active, at| Some(Said { active, at: UnixTime::from_secs(at) });
+        let recorded = |license, at| Recorded { license: Some(license), at: Some(UnixTime::from_secs(at)) };
+        assert_eq!(to_record(true, said(false, 20), recorded(Active, 10)), Some(Inactive));
+        assert_eq!(to_record(true, said(true, 20), Recorded::default()), Some(Active));
+        assert_eq!(to_record(true, said(true, 20), recorded(Active, 10)), None, "no change");
+        assert_eq!(to_record(true, None, recorded(Active, 10)), None);
+        assert_eq!(to_record(false, said(false, 20), recorded(Active, 10)), None);
+        assert_eq!(to_record(true, said(true, 5), recorded(Inactive, 10)), None, "an older token said it");
         assert_eq!(stored_text(Unchecked), None);
         assert_eq!(from_stored("inactive"), Some(Inactive));
         assert_eq!(from_stored("active"), Some(Active));

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::proof::{ForgeProductEventProof, caller_license, learn_from};
 use crate::{
     connect::{
+        license::Said,
         product_events::{self, Delivery},
         signature::Signature,
         webhook::entity_key,
@@ -41,7 +42,8 @@ pub(crate) async fn receive_product_event(
     let forge_name = event["eventType"].as_str().unwrap_or_default();
     let event = product_events::without_retry_context(event);
     let delivery_id = product_events::delivery_id(&event);
-    let licensed = caller_license(&state, tenant, fit.license_active).await.allows();
+    let said = fit.license_active.map(|active| Said { active, at: fit.iat });
+    let licensed = caller_license(&state, tenant, said).await.allows();
     let name = match product_events::delivery(&event, &state.descriptor.webhooks()) {
         _ if !tenant.is_active() => {
             return dropped(&state, tenant, forge_name, &delivery_id, "installation not active").await;

@@ -186,8 +186,9 @@ impl ForgeApi {
         let body = impersonation::request(&context, account_id);
         let sent = self.http.post(self.graphql_url.clone()).bearer_auth(system_token).json(&body).send().await;
         let response = sent.map_err(|_| ForgeApiError::Unreachable)?;
+        // Forge's 1,000 tokens a minute per app is a rate limit like the product's.
         if !response.status().is_success() {
-            return Err(ForgeApiError::Status(response.status().as_u16()));
+            return Err(refusal(&Method::POST, &response));
         }
         let body = read_capped(response, MAX_RESPONSE_BYTES).await.ok_or(ForgeApiError::BadResponse)?;
         let answer: Value = serde_json::from_slice(&body).map_err(|_| ForgeApiError::BadResponse)?;
@@ -245,15 +246,20 @@ impl ForgeApi {
             builder = builder.json(body);
         }
         let Ok(response) = builder.send().await else { return Err(ForgeApiError::Unreachable) };
-        let status = response.status().as_u16();
         if !response.status().is_success() {
-            return Err(match RateLimit::of(&request.method, status, response.headers()) {
-                Some(limit) => ForgeApiError::RateLimited(limit),
-                None => ForgeApiError::Status(status),
-            });
+            return Err(refusal(&request.method, &response));
         }
         let body = read_capped(response, MAX_RESPONSE_BYTES).await;
         body.as_deref().and_then(answer::json_of).ok_or(ForgeApiError::BadResponse)
+    }
+}
+
+/// A refused answer: a rate limit (`answer::RateLimit`) or its status.
+fn refusal(method: &Method, response: &reqwest::Response) -> ForgeApiError {
+    let status = response.status().as_u16();
+    match RateLimit::of(method, status, response.headers()) {
+        Some(limit) => ForgeApiError::RateLimited(limit),
+        None => ForgeApiError::Status(status),
     }
 }
 

@@ -173,3 +173,25 @@ async fn a_page_call_waits_out_a_burst_and_one_sites_quota_never_delays_another_
     };
     assert!(counted("jira-burst-based") && counted("jira-quota-tenant-based"), "{metrics}");
 }
+
+/// Under Forge the same: a page's call through the product API waits out a
+/// burst and answers; a quota answers 429 with the site's `Retry-After`.
+async fn a_forge_page_call_waits_out_a_burst_of_the_product_api(kind: DbKind) {
+    let app = crate::forge_native::native_site(kind).await;
+    let (forge, install) = (crate::forge_native::forge_of(&app), crate::forge_native::install_of(&app));
+    let fit = || forge.jwks.fit_of(&install, hostkit::forge::modules::GLOBAL_PAGE, Some("user"));
+    let user_calls =
+        || forge.api.calls().into_iter().filter(|c| c.path == "user").map(|c| c.status).collect::<Vec<_>>();
+    let before = user_calls().len();
+    app.fake.rate_limit("nova", 1);
+    let (status, name) = app.call("/api/me/display_name", Some(&format!("Bearer {}", fit())), &[]).await;
+    assert_eq!((status, name), (200, json!("Uma User")), "after one wait");
+    assert_eq!(user_calls()[before..], [429, 200]);
+
+    app.fake.points_budget("nova", 0, 60);
+    let answer = app.http.post(app.url("/api/me/display_name")).header("authorization", format!("Bearer {}", fit()));
+    let answer = answer.send().await.unwrap();
+    assert_eq!(answer.status(), 429);
+    assert!(answer.headers().contains_key("retry-after"));
+}
+on_both_databases!(a_forge_page_call_waits_out_a_burst_of_the_product_api);

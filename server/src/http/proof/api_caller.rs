@@ -21,6 +21,7 @@ use crate::{
     connect::{
         forge_modules::ModuleRoute,
         host_token::verify_context_token,
+        license::Said,
         session_token,
         token::{RawToken, TokenError},
     },
@@ -94,7 +95,8 @@ async fn forge_caller(state: &AppState, token: RawToken<'_>) -> Result<Verified>
     // none), and a header the page wrote is never taken for one: acting as
     // the user goes through Forge's offline impersonation (`forge_api`).
     let forge_module = Some(module.key());
-    let license = caller_license(state, &installation, fit.license_active).await;
+    let said = fit.license_active.map(|active| Said { active, at: fit.iat });
+    let license = caller_license(state, &installation, said).await;
     let caller = Caller { forge_module, license, ..caller(&installation, fit.account_id, CallerVia::Forge) };
     Ok((caller, installation))
 }

@@ -16,7 +16,7 @@ use crate::{
     connect::{
         authorization,
         host_token::{PageRequest, verify_page_token},
-        license,
+        license::{self, Said},
         lifecycle::InstallState,
         token::{RawToken, TokenError},
     },
@@ -67,7 +67,8 @@ async fn page_load(state: &AppState, request: &mut Request, admin_page: bool) ->
     }
     let grant =
         state.mint_session(&installation, claims.sub.as_ref()).map_err(|e| Error::Unavailable(e.to_string()))?;
-    let said = license::said_by_lic(lic_param(uri.query()).as_deref());
+    let lic = license::said_by_lic(lic_param(uri.query()).as_deref());
+    let said = lic.map(|active| Said { active, at: claims.iat });
     let license = caller_license(state, &installation, said).await;
     let caller = Caller { license, ..caller(&installation, claims.sub, CallerVia::Page) };
     let session = PageSession {

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use app::api::backend::{Caller, CallerVia, License};
 use axum::extract::Request;
-use ids::{AccountId, ClientKey, TenantId};
+use ids::{AccountId, ClientKey, TenantId, UnixTime};
 
 use crate::{
     api::VerifiedTenant,
     connect::{
         claims::IssuerOnly,
-        license,
+        license::{self, Recorded, Said},
         token::{RawToken, TokenError},
     },
     error::{Error, Result},
@@ -83,21 +83,22 @@ pub(super) fn caller(installation: &Tenant, account_id: Option<AccountId>, via: 
 /// The caller's licence (`connect::license`), from what this request's proof
 /// `said` of it (`None`: nothing) or else the tenant's record, which keeps
 /// what was said when it is news. Failing to keep it does not fail the call.
-pub(crate) async fn caller_license(state: &AppState, tenant: &Tenant, said: Option<bool>) -> License {
+pub(crate) async fn caller_license(state: &AppState, tenant: &Tenant, said: Option<Said>) -> License {
     // The descriptor's word, which `APP_LICENSING` or the template set.
     let licensing = state.descriptor.licensing();
-    if let Some(news) = license::to_record(licensing, said, tenant.license)
-        && let Err(e) = record_license(state, &tenant.tenant_id, news).await
+    let recorded = Recorded { license: tenant.license, at: tenant.license_said_at };
+    if let (Some(news), Some(said)) = (license::to_record(licensing, said, recorded), said)
+        && let Err(e) = record_license(state, &tenant.tenant_id, news, said.at).await
     {
         tracing::warn!(tenant_id = %tenant.tenant_id, error = %e, "could not record the site's licence");
     }
-    license::judge(licensing, said, tenant.license)
+    license::judge(licensing, said.map(|s| s.active), tenant.license)
 }
 
-async fn record_license(state: &AppState, tenant_id: &TenantId, news: License) -> Result<()> {
+async fn record_license(state: &AppState, tenant_id: &TenantId, news: License, said_at: UnixTime) -> Result<()> {
     let Some(text) = license::stored_text(news) else { return Ok(()) };
     let mut tx = state.db.begin_write().await?;
-    installations::record_license(&mut tx, tenant_id, text).await?;
+    installations::record_license(&mut tx, tenant_id, text, said_at).await?;
     tx.commit().await?;
     tracing::info!(%tenant_id, license = text, "the site's licence changed");
     Ok(())

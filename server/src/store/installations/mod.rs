@@ -24,7 +24,7 @@ pub(super) const COLUMNS: &str = "tenant_id, client_key, base_url, display_url, 
     oauth_client_id, service_entitlement_number, installation_id, secret_ciphertext, secret_key_id, state, \
     install_generation, install_signature, first_installed_at, last_installed_at, last_event_at, last_event_iat, \
     last_install_iat, uninstalled_at, orphaned_at, last_install_token, cloud_id, environment_id, environment_type, \
-    forge_reached_at, given_up_at, license";
+    forge_reached_at, given_up_at, license, license_said_at";
 
 /// Active: installed or enabled, and not superseded.
 pub(super) const ACTIVE: &str = "orphaned_at IS NULL AND state IN ('installed', 'enabled')";

@@ -45,6 +45,7 @@ struct Row {
     forge_reached_at: Option<UnixTime>,
     given_up_at: Option<UnixTime>,
     license: Option<String>,
+    license_said_at: Option<UnixTime>,
 }
 
 /// Why a row is not a tenant: a clientKey stored without its sealed secret
@@ -98,6 +99,7 @@ impl Row {
             forge_reached_at: r.forge_reached_at,
             given_up_at: r.given_up_at,
             license: r.license.as_deref().and_then(license::from_stored),
+            license_said_at: r.license_said_at,
         })
     }
 }

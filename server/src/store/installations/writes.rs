@@ -21,7 +21,8 @@ pub(crate) async fn reinstall_forge(
 ) -> Result<()> {
     let sql = "UPDATE installations SET installation_id = $2, state = 'installed', uninstalled_at = NULL, \
                given_up_at = NULL, forge_reached_at = $3, install_generation = install_generation + 1, \
-               last_installed_at = $3, last_event_at = $3, last_event_iat = $4, last_install_iat = $4, license = NULL \
+               last_installed_at = $3, last_event_at = $3, last_event_iat = $4, last_install_iat = $4, license = NULL, \
+               license_said_at = NULL \
                WHERE tenant_id = $1 AND client_key IS NULL";
     on_tx!(tx, conn => sqlx::query(sql).bind(tenant_id).bind(installation_id).bind(now).bind(iat)
         .execute(conn).await?.rows_affected());
@@ -77,7 +78,7 @@ pub(crate) async fn insert(tx: &mut WriteTx, tenant_id: &TenantId, f: &InstallFi
     let sql = format!(
         "INSERT INTO installations ({COLUMNS}) VALUES ($15, \
          $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'installed', 1, $12, $13, $13, $13, $14, $14, NULL, NULL, $16, \
-         NULL, NULL, NULL, NULL, NULL, NULL)"
+         NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
     );
     on_tx!(tx, conn => {
         let query = bind_fields(sqlx::query(&sql), f).bind(tenant_id).bind(f.token_fingerprint);
@@ -90,7 +91,7 @@ pub(crate) async fn insert(tx: &mut WriteTx, tenant_id: &TenantId, f: &InstallFi
 pub(crate) async fn insert_forge(tx: &mut WriteTx, f: &ForgeTenantFields<'_>) -> Result<()> {
     let sql = format!(
         "INSERT INTO installations ({COLUMNS}) VALUES ($1, NULL, $2, NULL, $3, NULL, NULL, NULL, NULL, $4, NULL, NULL, \
-         'installed', 1, $10, $5, $5, $5, $6, $6, NULL, NULL, NULL, $7, $8, $9, $5, NULL, NULL)"
+         'installed', 1, $10, $5, $5, $5, $6, $6, NULL, NULL, NULL, $7, $8, $9, $5, NULL, NULL, NULL)"
     );
     let (site_url, cloud_id) = (f.site_url.map_or("", |u| u.as_str()), f.cloud_id.map_or("", |c| c.as_str()));
     on_tx!(tx, conn => sqlx::query(&sql).bind(f.tenant_id).bind(site_url).bind(f.product_type)
@@ -111,7 +112,8 @@ pub(crate) async fn reinstall(
                installation_id = COALESCE($9, installation_id), secret_ciphertext = $10, secret_key_id = $11, \
                install_signature = $12, last_installed_at = $13, last_event_at = $13, last_event_iat = $14, \
                last_install_iat = $14, state = $15, install_generation = install_generation + 1, \
-               uninstalled_at = NULL, orphaned_at = NULL, last_install_token = $16, license = NULL \
+               uninstalled_at = NULL, orphaned_at = NULL, last_install_token = $16, license = NULL, \
+               license_said_at = NULL \
                WHERE tenant_id = $17";
     on_tx!(tx, conn => {
         let query = bind_fields(sqlx::query(sql), f).bind(state.as_str()).bind(f.token_fingerprint).bind(tenant_id);
@@ -234,9 +236,17 @@ pub(crate) async fn replace_sealed_secret(
     Ok(done == 1)
 }
 
-/// What Atlassian last said of the tenant's licence (`connect::license`).
-pub(crate) async fn record_license(tx: &mut WriteTx, tenant_id: &TenantId, license: &str) -> Result<()> {
-    let sql = "UPDATE installations SET license = $2 WHERE tenant_id = $1";
-    on_tx!(tx, conn => sqlx::query(sql).bind(tenant_id).bind(license).execute(conn).await?.rows_affected());
+/// What Atlassian last said of the tenant's licence (`connect::license`),
+/// in a token issued at `said_at`: kept unless a newer token said otherwise.
+pub(crate) async fn record_license(
+    tx: &mut WriteTx,
+    tenant_id: &TenantId,
+    license: &str,
+    said_at: UnixTime,
+) -> Result<()> {
+    let sql = "UPDATE installations SET license = $2, license_said_at = $3 WHERE tenant_id = $1 \
+               AND (license_said_at IS NULL OR license_said_at <= $3)";
+    on_tx!(tx, conn => sqlx::query(sql).bind(tenant_id).bind(license).bind(said_at).execute(conn).await?
+        .rows_affected());
     Ok(())
 }
