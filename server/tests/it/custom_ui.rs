@@ -10,6 +10,7 @@ use std::time::Duration;
 use fantoccini::Locator; // demo
 use serde_json::Value; // demo
 
+use crate::support::browser::wait_for_theme; // demo
 use crate::support::{
     app::TestApp,
     browser::{Browser, click, control_violation, js, type_into, wait_text}, // no-demo: browser::{Browser, js},
@@ -278,13 +279,7 @@ async fn both_worlds_wear_the_products_light_and_dark_themes() {
                 click(&c, "a[href='/app/notes']").await;
             }
             wait_text(&browser, "the note", ".note .note-title", |t| t == "Release checklist").await;
-            browser
-                .wait_for("the product's theme", WAIT, |c| async move {
-                    let mode = js(&c, "return document.documentElement.dataset.colorMode").await;
-                    let body = js(&c, "return getComputedStyle(document.body).backgroundColor").await;
-                    (mode == theme && body == surface).then_some(())
-                })
-                .await;
+            wait_for_theme(&browser, theme, surface).await;
             c.enter_parent_frame().await.unwrap();
             if let Some(dir) = std::env::var_os("SCREENSHOTS_DIR") {
                 let png = element.screenshot().await.unwrap();

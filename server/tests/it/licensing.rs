@@ -148,8 +148,7 @@ on_both_databases!(forge_calls_and_events_follow_the_fits_licence);
 async fn a_lapsed_site_sees_the_licence_screen_in_both_worlds_and_themes() {
     use fantoccini::Locator;
 
-    use crate::support::browser::{Browser, js};
-    const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+    use crate::support::browser::{Browser, wait_for_theme};
 
     let app = paid(DbKind::Sqlite).forge().start().await;
     let tenant = app.fake.add_site("acme", "jira");
@@ -169,13 +168,7 @@ async fn a_lapsed_site_sees_the_licence_screen_in_both_worlds_and_themes() {
             browser.open_frame(&format!("{url}&theme={theme}"), frame, "#no-license").await;
             let heading = browser.text("#no-license h2").await;
             assert_eq!(heading.as_deref(), Some(SCREEN), "{world}");
-            browser
-                .wait_for("the product's theme", WAIT, |c| async move {
-                    let mode = js(&c, "return document.documentElement.dataset.colorMode").await;
-                    let body = js(&c, "return getComputedStyle(document.body).backgroundColor").await;
-                    (mode == theme && body == surface).then_some(())
-                })
-                .await;
+            wait_for_theme(&browser, theme, surface).await;
             c.enter_parent_frame().await.unwrap();
             if let Some(dir) = std::env::var_os("SCREENSHOTS_DIR") {
                 let element = c.find(Locator::Css(frame)).await.unwrap();

@@ -105,6 +105,18 @@ pub async fn wait_text(browser: &Browser, what: &str, css: &str, ok: impl Fn(&st
     browser.wait_for(what, WAIT, |_| async { browser.text(css).await.filter(|t| ok(t)) }).await
 }
 
+/// Waits until the current frame wears the product's `theme` (`light`,
+/// `dark`): the host set `data-color-mode` and the stylesheet's surface is `surface`.
+pub async fn wait_for_theme(browser: &Browser, theme: &str, surface: &str) {
+    browser
+        .wait_for("the product's theme", WAIT, |c| async move {
+            let mode = js(&c, "return document.documentElement.dataset.colorMode").await;
+            let body = js(&c, "return getComputedStyle(document.body).backgroundColor").await;
+            (mode == theme && body == surface).then_some(())
+        })
+        .await;
+}
+
 pub async fn click(client: &Client, css: &str) {
     client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
 }
